@@ -1,0 +1,1 @@
+//! Benchmarks for ucas live in `benches/`.

@@ -1,0 +1,480 @@
+//! The kernel ABI of s390 ucontrol VMs: the mapping struct, ioctl numbers,
+//! exit reasons, the s390 `kvm_run` layout and the SIE control block fields a
+//! userspace controller touches.
+//!
+//! Every opcode is computed by [`ioc`], the asm-generic encoding that s390 and
+//! x86_64 share, never typed in. Every layout is asserted at compile time right
+//! below its type; the `ucas-tests` crate compares all of it with the system's
+//! C header compiled by gcc.
+
+use core::mem::{align_of, offset_of, size_of};
+
+use linux_raw_sys::general as uapi;
+use static_assertions::const_assert_eq;
+
+/// `_IOC_NONE`: the ioctl moves no data through its argument.
+pub const IOC_NONE: u32 = 0;
+/// `_IOC_WRITE`: userspace writes the argument, the kernel reads it.
+pub const IOC_WRITE: u32 = 1;
+/// `_IOC_READ`: the kernel writes the argument.
+pub const IOC_READ: u32 = 2;
+
+const IOC_NRSHIFT: u32 = 0;
+const IOC_TYPESHIFT: u32 = 8;
+const IOC_SIZESHIFT: u32 = 16;
+const IOC_DIRSHIFT: u32 = 30;
+const IOC_SIZEMASK: usize = (1 << 14) - 1;
+
+// Our encoding follows the generic uapi header; linux-raw-sys carries the
+// same numbers generated from it.
+const_assert_eq!(IOC_NONE, uapi::_IOC_NONE);
+const_assert_eq!(IOC_WRITE, uapi::_IOC_WRITE);
+const_assert_eq!(IOC_READ, uapi::_IOC_READ);
+const_assert_eq!(IOC_NRSHIFT, uapi::_IOC_NRSHIFT);
+const_assert_eq!(IOC_TYPESHIFT, uapi::_IOC_TYPESHIFT);
+const_assert_eq!(IOC_SIZESHIFT, uapi::_IOC_SIZESHIFT);
+const_assert_eq!(IOC_DIRSHIFT, uapi::_IOC_DIRSHIFT);
+const_assert_eq!(IOC_SIZEMASK as u32, uapi::_IOC_SIZEMASK);
+
+/// Encodes an ioctl request number the asm-generic way (`_IOC`): `nr` in bits
+/// 0–7, `ty` in bits 8–15, `size` in bits 16–29, `dir` in bits 30–31.
+///
+/// Out-of-range inputs are masked to their field width, as the C macro's
+/// users may never rely on; every opcode below is asserted to be exact.
+#[must_use]
+pub const fn ioc(dir: u32, ty: u32, nr: u32, size: usize) -> u32 {
+    ((dir & 3) << IOC_DIRSHIFT)
+        | (((size & IOC_SIZEMASK) as u32) << IOC_SIZESHIFT)
+        | ((ty & 0xff) << IOC_TYPESHIFT)
+        | ((nr & 0xff) << IOC_NRSHIFT)
+}
+
+/// `_IO(ty, nr)`: an ioctl without an argument struct.
+#[must_use]
+pub const fn io(ty: u32, nr: u32) -> u32 {
+    ioc(IOC_NONE, ty, nr, 0)
+}
+
+/// `_IOW(ty, nr, T)` with `size` = `size_of::<T>()`.
+#[must_use]
+pub const fn iow(ty: u32, nr: u32, size: usize) -> u32 {
+    ioc(IOC_WRITE, ty, nr, size)
+}
+
+/// The ioctl type byte of every KVM request.
+pub const KVMIO: u32 = 0xAE;
+
+/// Maps vcpu segments to user memory; argument: a pointer to [`UcasMapping`].
+pub const KVM_S390_UCAS_MAP: u32 = iow(KVMIO, 0x50, size_of::<UcasMapping>());
+/// Unmaps vcpu segments; argument: a pointer to [`UcasMapping`] (`user_addr` ignored).
+pub const KVM_S390_UCAS_UNMAP: u32 = iow(KVMIO, 0x51, size_of::<UcasMapping>());
+/// Faults in the page at a vcpu address; the address is passed **by value**.
+/// The size field is that of C `unsigned long` on a 64-bit kernel.
+pub const KVM_S390_VCPU_FAULT: u32 = iow(KVMIO, 0x52, size_of::<u64>());
+/// Returns the KVM API version (always 12).
+pub const KVM_GET_API_VERSION: u32 = io(KVMIO, 0x00);
+/// Creates a VM; argument: the machine type by value; returns a VM fd.
+pub const KVM_CREATE_VM: u32 = io(KVMIO, 0x01);
+/// Asks whether a capability is present; argument: the capability by value.
+pub const KVM_CHECK_EXTENSION: u32 = io(KVMIO, 0x03);
+/// Returns the size of the vcpu fd's `kvm_run` mapping.
+pub const KVM_GET_VCPU_MMAP_SIZE: u32 = io(KVMIO, 0x04);
+/// Creates a vcpu; argument: its id by value; returns a vcpu fd.
+pub const KVM_CREATE_VCPU: u32 = io(KVMIO, 0x41);
+/// Runs a vcpu until the next exit, which it describes in `kvm_run`.
+pub const KVM_RUN: u32 = io(KVMIO, 0x80);
+
+/// The API version every KVM since 2.6.22 reports.
+pub const KVM_API_VERSION: i32 = 12;
+/// Capability number: the kernel supports ucontrol VMs.
+pub const KVM_CAP_S390_UCONTROL: u32 = 73;
+/// `KVM_CREATE_VM` machine type flag for a user-controlled VM.
+pub const KVM_VM_S390_UCONTROL: u64 = 1;
+/// Exit reason: an SIE intercept for userspace (`s390_sieic` is valid).
+pub const KVM_EXIT_S390_SIEIC: u32 = 13;
+/// Exit reason: a signal interrupted `KVM_RUN`.
+pub const KVM_EXIT_INTR: u32 = 10;
+/// Exit reason: a translation fault on an unmapped vcpu segment (`s390_ucontrol` is valid).
+pub const KVM_EXIT_S390_UCONTROL: u32 = 20;
+/// Page offset (in pages) at which a ucontrol vcpu fd maps the SIE control block.
+pub const KVM_S390_SIE_PAGE_OFFSET: u64 = 1;
+/// The program-interruption code a ucontrol exit reports: segment translation.
+pub const PGM_SEGMENT_TRANSLATION: u32 = 0x10;
+/// `kvm_dirty_regs`/`kvm_valid_regs` bit: the sync-regs prefix.
+pub const KVM_SYNC_PREFIX: u64 = 1 << 0;
+/// `kvm_dirty_regs`/`kvm_valid_regs` bit: the sync-regs general registers.
+pub const KVM_SYNC_GPRS: u64 = 1 << 1;
+
+/// `struct kvm_s390_ucas_mapping`: the argument of `KVM_S390_UCAS_MAP` and
+/// `KVM_S390_UCAS_UNMAP`. Native byte order.
+#[doc(alias = "kvm_s390_ucas_mapping")]
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct UcasMapping {
+    /// Start of the caller's memory the segments resolve to (ignored by UNMAP).
+    pub user_addr: u64,
+    /// Start of the vcpu address range.
+    pub vcpu_addr: u64,
+    /// Length of the range in bytes.
+    pub length: u64,
+}
+
+const _: () = {
+    assert!(size_of::<UcasMapping>() == 24);
+    assert!(align_of::<UcasMapping>() == 8);
+    assert!(offset_of!(UcasMapping, user_addr) == 0);
+    assert!(offset_of!(UcasMapping, vcpu_addr) == 8);
+    assert!(offset_of!(UcasMapping, length) == 16);
+    assert!(KVM_S390_UCAS_MAP == 0x4018_AE50);
+    assert!(KVM_S390_UCAS_UNMAP == 0x4018_AE51);
+    assert!(KVM_S390_VCPU_FAULT == 0x4008_AE52);
+    assert!(KVM_RUN == 0xAE80);
+};
+
+/// Size of the sync-regs area of s390 `kvm_run` (`SYNC_REGS_SIZE_BYTES`).
+pub const SYNC_REGS_SIZE: usize = 2048;
+/// Size of the exit-reason union of `kvm_run`.
+pub const EXIT_UNION_SIZE: usize = 256;
+
+/// The s390 `struct kvm_sync_regs`, as far as a ucontrol controller uses it;
+/// the rest of the 2048-byte area is kept as opaque bytes.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SyncRegs {
+    /// The prefix register.
+    pub prefix: u64,
+    /// General registers 0–15.
+    pub gprs: [u64; 16],
+    /// Access registers 0–15.
+    pub acrs: [u32; 16],
+    /// Control registers 0–15.
+    pub crs: [u64; 16],
+    rest: [u8; SYNC_REGS_SIZE - 8 - 128 - 64 - 128],
+}
+
+impl Default for SyncRegs {
+    fn default() -> Self {
+        Self {
+            prefix: 0,
+            gprs: [0; 16],
+            acrs: [0; 16],
+            crs: [0; 16],
+            rest: [0; SYNC_REGS_SIZE - 8 - 128 - 64 - 128],
+        }
+    }
+}
+
+const _: () = {
+    assert!(size_of::<SyncRegs>() == SYNC_REGS_SIZE);
+    assert!(offset_of!(SyncRegs, prefix) == 0);
+    assert!(offset_of!(SyncRegs, gprs) == 8);
+    assert!(offset_of!(SyncRegs, acrs) == 136);
+    assert!(offset_of!(SyncRegs, crs) == 200);
+};
+
+/// `struct kvm_run` as s390 lays it out (other architectures differ: x86_64
+/// has no PSW fields and its exit union starts at 32). The exit union is kept
+/// as bytes; [`KvmRun::ucontrol`] and [`KvmRun::sieic`] decode its members.
+#[doc(alias = "kvm_run")]
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KvmRun {
+    /// In: request an interrupt window (unused on s390).
+    pub request_interrupt_window: u8,
+    /// In: return from `KVM_RUN` at once with EINTR.
+    pub immediate_exit: u8,
+    padding1: [u8; 6],
+    /// Out: why `KVM_RUN` returned (`KVM_EXIT_*`).
+    pub exit_reason: u32,
+    /// Out: unused on s390.
+    pub ready_for_interrupt_injection: u8,
+    /// Out: unused on s390.
+    pub if_flag: u8,
+    /// Out: exit flags.
+    pub flags: u16,
+    /// Unused on s390.
+    pub cr8: u64,
+    /// Unused on s390.
+    pub apic_base: u64,
+    /// The guest PSW, first half (mask): read on entry, written on exit.
+    pub psw_mask: u64,
+    /// The guest PSW, second half (instruction address).
+    pub psw_addr: u64,
+    /// The exit-reason union, raw.
+    pub exit: [u8; EXIT_UNION_SIZE],
+    /// Out: which sync-regs classes the kernel filled (`KVM_SYNC_*`).
+    pub kvm_valid_regs: u64,
+    /// In: which sync-regs classes userspace changed (`KVM_SYNC_*`).
+    pub kvm_dirty_regs: u64,
+    /// The synchronized registers.
+    pub sync: SyncRegs,
+}
+
+impl Default for KvmRun {
+    fn default() -> Self {
+        Self {
+            request_interrupt_window: 0,
+            immediate_exit: 0,
+            padding1: [0; 6],
+            exit_reason: 0,
+            ready_for_interrupt_injection: 0,
+            if_flag: 0,
+            flags: 0,
+            cr8: 0,
+            apic_base: 0,
+            psw_mask: 0,
+            psw_addr: 0,
+            exit: [0; EXIT_UNION_SIZE],
+            kvm_valid_regs: 0,
+            kvm_dirty_regs: 0,
+            sync: SyncRegs::default(),
+        }
+    }
+}
+
+/// Byte offset of `s390_ucontrol.trans_exc_code` in `kvm_run`.
+pub const RUN_UCONTROL_TRANS_EXC_CODE: usize = 48;
+/// Byte offset of `s390_ucontrol.pgm_code` in `kvm_run`.
+pub const RUN_UCONTROL_PGM_CODE: usize = 56;
+/// Byte offset of `s390_sieic.icptcode` in `kvm_run`.
+pub const RUN_SIEIC_ICPTCODE: usize = 48;
+/// Byte offset of `s390_sieic.ipa` in `kvm_run`.
+pub const RUN_SIEIC_IPA: usize = 50;
+/// Byte offset of `s390_sieic.ipb` in `kvm_run`.
+pub const RUN_SIEIC_IPB: usize = 52;
+/// Byte offset of the sync-regs general registers in `kvm_run`.
+pub const RUN_SYNC_GPRS: usize = 328;
+
+const _: () = {
+    assert!(size_of::<KvmRun>() == 2368);
+    assert!(align_of::<KvmRun>() == 8);
+    assert!(offset_of!(KvmRun, exit_reason) == 8);
+    assert!(offset_of!(KvmRun, psw_mask) == 32);
+    assert!(offset_of!(KvmRun, psw_addr) == 40);
+    assert!(offset_of!(KvmRun, exit) == 48);
+    assert!(offset_of!(KvmRun, kvm_valid_regs) == 304);
+    assert!(offset_of!(KvmRun, kvm_dirty_regs) == 312);
+    assert!(offset_of!(KvmRun, sync) == 320);
+    assert!(offset_of!(KvmRun, sync) + offset_of!(SyncRegs, gprs) == RUN_SYNC_GPRS);
+};
+
+/// The ucontrol exit member of the `kvm_run` exit union.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct UcontrolExit {
+    /// The faulting vcpu address, rounded down to 4 KiB.
+    pub trans_exc_code: u64,
+    /// The program-interruption code ([`PGM_SEGMENT_TRANSLATION`]).
+    pub pgm_code: u32,
+}
+
+/// The SIE intercept member of the `kvm_run` exit union.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SieicExit {
+    /// The intercept code (`ICPT_*`).
+    pub icptcode: u8,
+    /// The first two bytes of the intercepted instruction.
+    pub ipa: u16,
+    /// The next four bytes of the intercepted instruction.
+    pub ipb: u32,
+}
+
+const fn union_offset(run_offset: usize) -> usize {
+    run_offset - offset_of!(KvmRun, exit)
+}
+
+impl KvmRun {
+    /// Decodes the `s390_ucontrol` member of the exit union.
+    #[must_use]
+    pub fn ucontrol(&self) -> UcontrolExit {
+        UcontrolExit {
+            trans_exc_code: self.exit_u64(union_offset(RUN_UCONTROL_TRANS_EXC_CODE)),
+            pgm_code: self.exit_u32(union_offset(RUN_UCONTROL_PGM_CODE)),
+        }
+    }
+
+    /// Encodes the `s390_ucontrol` member of the exit union.
+    pub fn set_ucontrol(&mut self, exit: UcontrolExit) {
+        self.put(
+            union_offset(RUN_UCONTROL_TRANS_EXC_CODE),
+            &exit.trans_exc_code.to_ne_bytes(),
+        );
+        self.put(union_offset(RUN_UCONTROL_PGM_CODE), &exit.pgm_code.to_ne_bytes());
+    }
+
+    /// Decodes the `s390_sieic` member of the exit union.
+    #[must_use]
+    pub fn sieic(&self) -> SieicExit {
+        let ipa_at = union_offset(RUN_SIEIC_IPA);
+        SieicExit {
+            icptcode: self.exit[union_offset(RUN_SIEIC_ICPTCODE)],
+            ipa: u16::from_ne_bytes([self.exit[ipa_at], self.exit[ipa_at + 1]]),
+            ipb: self.exit_u32(union_offset(RUN_SIEIC_IPB)),
+        }
+    }
+
+    /// Encodes the `s390_sieic` member of the exit union.
+    pub fn set_sieic(&mut self, exit: SieicExit) {
+        self.put(union_offset(RUN_SIEIC_ICPTCODE), &[exit.icptcode]);
+        self.put(union_offset(RUN_SIEIC_IPA), &exit.ipa.to_ne_bytes());
+        self.put(union_offset(RUN_SIEIC_IPB), &exit.ipb.to_ne_bytes());
+    }
+
+    fn exit_u64(&self, at: usize) -> u64 {
+        let mut b = [0; 8];
+        b.copy_from_slice(&self.exit[at..at + 8]);
+        u64::from_ne_bytes(b)
+    }
+
+    fn exit_u32(&self, at: usize) -> u32 {
+        let mut b = [0; 4];
+        b.copy_from_slice(&self.exit[at..at + 4]);
+        u32::from_ne_bytes(b)
+    }
+
+    fn put(&mut self, at: usize, bytes: &[u8]) {
+        self.exit[at..at + bytes.len()].copy_from_slice(bytes);
+    }
+}
+
+/// The SIE intercept code of an instruction intercept.
+pub const ICPT_INST: u8 = 0x04;
+/// The SIE intercept code of a program interruption.
+pub const ICPT_PROGI: u8 = 0x08;
+/// The SIE intercept code of a validity intercept.
+pub const ICPT_VALIDITY: u8 = 0x20;
+/// The SIE intercept code of a stop request.
+pub const ICPT_STOP: u8 = 0x28;
+/// The SIE intercept code of an operation exception.
+pub const ICPT_OPEREXC: u8 = 0x2C;
+/// `cpuflags` bit: the vcpu is stopped; a controller clears it before the first run.
+pub const CPUSTAT_STOPPED: u32 = 0x8000_0000;
+
+/// Size of the SIE control block at the start of the SIE page.
+pub const SIE_BLOCK_SIZE: usize = 512;
+
+/// The SIE control block (`struct kvm_s390_sie_block`, kernel-internal, not
+/// uapi), reduced to the fields a ucontrol controller reads or writes; the
+/// other bytes are opaque. It is the first 512 bytes of the vcpu fd's page at
+/// [`KVM_S390_SIE_PAGE_OFFSET`]. Fields are in the host's (big-endian) order.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SieBlock {
+    /// `cpuflags` (`CPUSTAT_*`).
+    pub cpuflags: u32,
+    _r004: [u8; 0x48 - 0x04],
+    /// Interception controls.
+    pub ictl: u32,
+    _r04c: [u8; 0x50 - 0x4c],
+    /// The intercept code of the last exit.
+    pub icptcode: u8,
+    _r051: [u8; 0x56 - 0x51],
+    /// Instruction parameter A of the last intercept.
+    pub ipa: u16,
+    /// Instruction parameter B of the last intercept.
+    pub ipb: u32,
+    _r05c: [u8; 0x61 - 0x5c],
+    /// Execution controls B.
+    pub ecb: u8,
+    _r062: [u8; 0x90 - 0x62],
+    /// The guest PSW mask as SIE holds it.
+    pub psw_mask: u64,
+    /// The guest PSW address as SIE holds it.
+    pub psw_addr: u64,
+    _r0a0: [u8; 0x100 - 0xa0],
+    /// Guest control registers 0–15.
+    pub gcr: [u64; 16],
+    _r180: [u8; SIE_BLOCK_SIZE - 0x180],
+}
+
+impl Default for SieBlock {
+    fn default() -> Self {
+        Self {
+            cpuflags: 0,
+            _r004: [0; 0x48 - 0x04],
+            ictl: 0,
+            _r04c: [0; 0x50 - 0x4c],
+            icptcode: 0,
+            _r051: [0; 0x56 - 0x51],
+            ipa: 0,
+            ipb: 0,
+            _r05c: [0; 0x61 - 0x5c],
+            ecb: 0,
+            _r062: [0; 0x90 - 0x62],
+            psw_mask: 0,
+            psw_addr: 0,
+            _r0a0: [0; 0x100 - 0xa0],
+            gcr: [0; 16],
+            _r180: [0; SIE_BLOCK_SIZE - 0x180],
+        }
+    }
+}
+
+/// Offset of `cpuflags` in the SIE block.
+pub const SIE_CPUFLAGS: usize = 0x00;
+/// Offset of `ictl` in the SIE block.
+pub const SIE_ICTL: usize = 0x48;
+/// Offset of `icptcode` in the SIE block.
+pub const SIE_ICPTCODE: usize = 0x50;
+/// Offset of `ipa` in the SIE block.
+pub const SIE_IPA: usize = 0x56;
+/// Offset of `ipb` in the SIE block.
+pub const SIE_IPB: usize = 0x58;
+/// Offset of `ecb` in the SIE block.
+pub const SIE_ECB: usize = 0x61;
+/// Offset of the PSW mask in the SIE block.
+pub const SIE_PSW_MASK: usize = 0x90;
+/// Offset of the PSW address in the SIE block.
+pub const SIE_PSW_ADDR: usize = 0x98;
+/// Offset of the guest control registers in the SIE block.
+pub const SIE_GCR: usize = 0x100;
+
+const _: () = {
+    assert!(size_of::<SieBlock>() == SIE_BLOCK_SIZE);
+    assert!(offset_of!(SieBlock, cpuflags) == SIE_CPUFLAGS);
+    assert!(offset_of!(SieBlock, ictl) == SIE_ICTL);
+    assert!(offset_of!(SieBlock, icptcode) == SIE_ICPTCODE);
+    assert!(offset_of!(SieBlock, ipa) == SIE_IPA);
+    assert!(offset_of!(SieBlock, ipb) == SIE_IPB);
+    assert!(offset_of!(SieBlock, ecb) == SIE_ECB);
+    assert!(offset_of!(SieBlock, psw_mask) == SIE_PSW_MASK);
+    assert!(offset_of!(SieBlock, psw_addr) == SIE_PSW_ADDR);
+    assert!(offset_of!(SieBlock, gcr) == SIE_GCR);
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encoding_places_each_field() {
+        assert_eq!(ioc(IOC_NONE, 0, 0, 0), 0);
+        assert_eq!(ioc(IOC_READ, 0, 0, 0), 0x8000_0000);
+        assert_eq!(ioc(IOC_WRITE, 0, 0, 0), 0x4000_0000);
+        assert_eq!(ioc(IOC_NONE, 0, 0, 0x3fff), 0x3fff_0000);
+        assert_eq!(ioc(IOC_NONE, 0xAE, 0, 0), 0xAE00);
+        assert_eq!(ioc(IOC_NONE, 0, 0x52, 0), 0x52);
+        // Oversized fields are masked, never spill into their neighbours.
+        assert_eq!(ioc(IOC_NONE, 0, 0x1ff, 0), 0xff);
+        assert_eq!(ioc(IOC_NONE, 0, 0, 0x4000), 0);
+    }
+
+    #[test]
+    fn exit_union_round_trips() {
+        let mut run = KvmRun::default();
+        let u = UcontrolExit {
+            trans_exc_code: 0x40_0000,
+            pgm_code: PGM_SEGMENT_TRANSLATION,
+        };
+        run.set_ucontrol(u);
+        assert_eq!(run.ucontrol(), u);
+        let s = SieicExit {
+            icptcode: ICPT_INST,
+            ipa: 0x8300,
+            ipb: 0x0044_0000,
+        };
+        run.set_sieic(s);
+        assert_eq!(run.sieic(), s);
+        assert_eq!(run.exit[0], ICPT_INST);
+        assert_eq!(run.exit[2..4], 0x8300u16.to_ne_bytes());
+    }
+}
