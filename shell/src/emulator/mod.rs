@@ -1,0 +1,310 @@
+//! `ucas emulate`: run an unmodified program and answer its `/dev/kvm`
+//! ucontrol ioctls from a kernel-faithful model, so ucontrol software can be
+//! developed and tested on any Linux host (x86_64 included).
+//!
+//! # How it works
+//!
+//! The program runs under a seccomp filter with a user-notification
+//! listener. The filter asks the supervisor (this process, outside the
+//! filter) only about opening files by name and about ioctls whose request
+//! type byte is KVM's `0xAE`; everything else runs natively at full speed.
+//!
+//! - Opening `/dev/kvm` (by any spelling that folds to it, relative to the
+//!   caller's working directory or `dirfd`) returns an fd the supervisor
+//!   installs. Other paths open normally.
+//! - `KVM_CREATE_VM` and `KVM_CREATE_VCPU` return fds too. A vcpu fd is a
+//!   memfd of two pages, so the program's own `mmap` at offset 0 (`kvm_run`)
+//!   and 4096 (the SIE page) works; the supervisor writes the same pages.
+//!   (A regular VM's vcpu has only the `kvm_run` page.)
+//! - Emulated fds are recognised per call by open-file identity, so `dup`,
+//!   fd reuse and fds inherited by children work. KVM ioctls on any other
+//!   fd go to the real kernel.
+//! - Each vcpu's kernel state is core's `AddressSpace`, the same type the
+//!   shell's mirror uses, driven with the rules of the selected kernel
+//!   generation.
+//! - Children and threads of the program are served too. The emulator
+//!   returns (and `ucas emulate` exits) once the program *and every
+//!   descendant still under the filter* are gone, with the program's exit
+//!   status.
+//!
+//! The model answers as a kernel built with `CONFIG_KVM_S390_UCONTROL`:
+//! `KVM_CHECK_EXTENSION(KVM_CAP_S390_UCONTROL)` is 1, and creating a ucontrol
+//! VM needs `CAP_SYS_ADMIN` in the caller (EINVAL otherwise, with a hint on
+//! stderr). `KVM_RUN` answers ENOSYS: guest execution is not emulated yet.
+//!
+//! # Kernel generations
+//!
+//! `--kernel 6.8` (up to 6.13) selects generation A, 6.14–6.19 B, 7.0 and
+//! later C; the default is the newest. They differ in map/unmap validation,
+//! the consequences of an out-of-memory failure, and what
+//! `KVM_S390_VCPU_FAULT` does on an unmapped segment (EFAULT in A; EREMOTE
+//! and a ucontrol exit written into `kvm_run` in B and C).
+//!
+//! # `--state-out` format
+//!
+//! At exit, one line of JSON:
+//!
+//! ```json
+//! {"generation":"C","vms":[
+//!   {"vm":0,"ucontrol":true,"vcpus":[
+//!     {"id":0,"extents":[{"vcpu_addr":0,"user_addr":140187732541440,"length":4194304}]}]}]}
+//! ```
+//!
+//! - `generation`: `"A"`, `"B"` or `"C"`.
+//! - `vms`: every VM created during the run, in creation order (`vm` is that
+//!   index), whether or not its fd is still open; `ucontrol` tells its type.
+//! - `vcpus`: the VM's vcpus in creation order; `id` is the vcpu id.
+//! - `extents`: the vcpu's mapped ranges in vcpu-address order, maximal runs
+//!   that are contiguous in both vcpu and user address. Numbers are exact
+//!   unsigned 64-bit decimal integers (parse them as integers, not doubles).
+//!
+//! # Example
+//!
+//! ```no_run
+//! use std::process::Command;
+//! use ucas::emulator::{Emulator, Generation};
+//!
+//! let status = Emulator::new(Generation::B)
+//!     .trace(true)
+//!     .state_out("/tmp/state.json")
+//!     .run(Command::new("./my-ucontrol-tool"))?;
+//! assert!(status.success());
+//! # Ok::<(), std::io::Error>(())
+//! ```
+//!
+//! Platform: Linux 5.0+ with seccomp user notification (5.9+ for fd
+//! installation in one step, 6.6+ for the fast synchronous wake-up, which is
+//! used when available).
+
+mod cli;
+mod filter;
+mod model;
+mod paths;
+mod standin;
+mod state;
+mod supervisor;
+mod sys;
+mod trace;
+
+use std::fmt;
+use std::fs::File;
+use std::io::{self, Write};
+use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::net::UnixStream;
+use std::path::PathBuf;
+use std::process::{Command, ExitStatus};
+
+pub use cli::cli;
+pub use standin::Generation;
+
+use model::Model;
+use supervisor::Supervisor;
+use sys::{ChildReport, Listener};
+use trace::Tracer;
+
+/// Stack of the supervisor thread: the model builds each vcpu's address
+/// space (a large fixed-capacity table) before boxing it.
+const SUPERVISOR_STACK: usize = 64 << 20;
+
+/// Runs programs under the ucontrol emulator. A builder: set options, then
+/// [`run`](Self::run).
+pub struct Emulator {
+    generation: Generation,
+    trace: Option<Box<dyn Write + Send>>,
+    enomem_after: Option<u64>,
+    state_out: Option<PathBuf>,
+}
+
+impl fmt::Debug for Emulator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Emulator")
+            .field("generation", &self.generation)
+            .field("trace", &self.trace.is_some())
+            .field("enomem_after", &self.enomem_after)
+            .field("state_out", &self.state_out)
+            .finish()
+    }
+}
+
+impl Emulator {
+    /// An emulator modelling a kernel of `generation`, without trace,
+    /// failure injection or state report.
+    #[must_use]
+    pub fn new(generation: Generation) -> Self {
+        Self {
+            generation,
+            trace: None,
+            enomem_after: None,
+            state_out: None,
+        }
+    }
+
+    /// Writes one line per emulated call to stderr (`true`) or nowhere.
+    #[must_use]
+    pub fn trace(mut self, on: bool) -> Self {
+        self.trace = if on {
+            Some(Box::new(io::stderr()))
+        } else {
+            None
+        };
+        self
+    }
+
+    /// Writes the trace to `out` instead of stderr.
+    #[must_use]
+    pub fn trace_to(mut self, out: impl Write + Send + 'static) -> Self {
+        self.trace = Some(Box::new(out));
+        self
+    }
+
+    /// After `n` successful segment stores (counted across the run), the
+    /// next one fails with ENOMEM, once, with the generation's consequences:
+    /// in A and B the whole requested vcpu range ends up unmapped, in C the
+    /// segments stored before the failure stay mapped. `None` disables.
+    #[must_use]
+    pub fn enomem_after(mut self, n: Option<u64>) -> Self {
+        self.enomem_after = n;
+        self
+    }
+
+    /// Writes every vcpu's model address space to `path` as JSON when the
+    /// run ends (format in the [module docs](self)).
+    #[must_use]
+    pub fn state_out(mut self, path: impl Into<PathBuf>) -> Self {
+        self.state_out = Some(path.into());
+        self
+    }
+
+    /// Runs `cmd` under the emulator and returns its exit status once it and
+    /// all its descendants under the filter have exited.
+    ///
+    /// # Errors
+    ///
+    /// - the state file cannot be created (before `cmd` runs);
+    /// - `cmd` cannot be started (`NotFound`, `PermissionDenied`, …);
+    /// - the kernel refuses the seccomp listener (old kernel, kernel without
+    ///   `CONFIG_SECCOMP_FILTER`, a container profile forbidding `seccomp`,
+    ///   or running under another seccomp supervisor): the message says what
+    ///   to change;
+    /// - the listener fails while serving (the program is then killed).
+    pub fn run(self, mut cmd: Command) -> io::Result<ExitStatus> {
+        let mut state_file = match &self.state_out {
+            Some(p) => Some(File::create(p).map_err(|e| {
+                io::Error::new(
+                    e.kind(),
+                    format!("cannot create the state file {}: {e}", p.display()),
+                )
+            })?),
+            None => None,
+        };
+        let program = cmd.get_program().to_string_lossy().into_owned();
+        let (ours, theirs) = UnixStream::pair()?;
+        sys::install_filter_before_exec(&mut cmd, filter::program(), OwnedFd::from(theirs));
+        let spawned = cmd.spawn();
+        // Closes our copy of the child's end, held by the hook.
+        drop(cmd);
+        // The hook reports before exec, so whatever it sent is there now.
+        let report = sys::receive_report(ours.as_fd(), false)?;
+        let mut child = spawned.map_err(|e| explain_spawn(e, &report, &program))?;
+        let ChildReport::Listener { fd, killable } = report else {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(io::Error::other(
+                "the child did not hand over its seccomp listener",
+            ));
+        };
+        let listener = Listener::new(fd);
+        let sync = listener.set_sync_wake_up();
+        let mut tracer = Tracer::new(self.trace);
+        if tracer.enabled() {
+            tracer.line(
+                None,
+                format_args!(
+                    "modelling kernel generation {}; {}",
+                    state::generation_name(self.generation),
+                    match &sync {
+                        Ok(()) => "synchronous wake-up on".to_owned(),
+                        Err(e) => format!(
+                            "synchronous wake-up refused ({e}), falling back to the default wake-up \
+                             (needs Linux 6.6; each emulated call is several times slower)"
+                        ),
+                    }
+                ),
+            );
+            if !killable {
+                tracer.line(
+                    None,
+                    format_args!(
+                        "killable wait refused (needs Linux 5.19): a signal may interrupt an emulated call"
+                    ),
+                );
+            }
+        }
+        let model = Model::new(self.generation, self.enomem_after);
+        let worker = std::thread::Builder::new()
+            .name("ucas-emulate".into())
+            .stack_size(SUPERVISOR_STACK)
+            .spawn(move || {
+                let mut sup = Supervisor::new(listener, model, tracer);
+                let served = sup.serve(&mut child);
+                if served.is_err() {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                }
+                (served, state::to_json(sup.model()))
+            })?;
+        let (served, json) = worker
+            .join()
+            .map_err(|_| io::Error::other("the emulator's supervisor thread panicked"))?;
+        let status = served?;
+        if let (Some(f), Some(p)) = (state_file.as_mut(), &self.state_out) {
+            f.write_all(json.as_bytes()).map_err(|e| {
+                io::Error::new(
+                    e.kind(),
+                    format!("cannot write the state file {}: {e}", p.display()),
+                )
+            })?;
+        }
+        Ok(status)
+    }
+}
+
+/// Turns a failed spawn into a message that says what to do.
+fn explain_spawn(e: io::Error, report: &ChildReport, program: &str) -> io::Error {
+    match *report {
+        ChildReport::SeccompFailed(errno) => {
+            let cause = io::Error::from_raw_os_error(errno);
+            let advice = match errno {
+                libc::EBUSY => {
+                    "another seccomp supervisor already watches this process (is it running \
+                     under `ucas emulate` or a similar tool already?); run it outside that tool"
+                }
+                libc::EACCES | libc::EPERM => {
+                    "the process may not install seccomp filters; outside a container this \
+                     should not happen, inside one allow seccomp(2) (e.g. docker \
+                     --security-opt seccomp=unconfined)"
+                }
+                _ => {
+                    "ucas emulate needs seccomp user notification: Linux 5.0 or later built \
+                     with CONFIG_SECCOMP_FILTER; inside a container, allow seccomp(2) (e.g. \
+                     docker --security-opt seccomp=unconfined)"
+                }
+            };
+            io::Error::new(
+                cause.kind(),
+                format!("the kernel refused the seccomp listener ({cause}): {advice}"),
+            )
+        }
+        ChildReport::NoNewPrivsFailed(errno) => {
+            let cause = io::Error::from_raw_os_error(errno);
+            io::Error::new(
+                cause.kind(),
+                format!(
+                    "cannot set no_new_privs ({cause}), which an unprivileged seccomp filter \
+                     needs: run ucas emulate as root or without the restriction that refuses it"
+                ),
+            )
+        }
+        _ => io::Error::new(e.kind(), format!("cannot run {program}: {e}")),
+    }
+}

@@ -1,0 +1,776 @@
+//! The kernel model: what an s390 kernel with `CONFIG_KVM_S390_UCONTROL`
+//! answers to each KVM ioctl, per kernel generation.
+//!
+//! The model is pure: it never touches the tracee. The supervisor reads the
+//! arguments, asks the model, and carries out what the answer says
+//! (installing an fd, writing `kvm_run`). Each vcpu's address space is core's
+//! [`AddressSpace`], the same type the shell's own mirror uses; the rules for
+//! validation, replacement, holes and out-of-memory come from its
+//! `kernel_map`/`kernel_unmap`.
+
+use ucas_core::abi::{
+    KVM_API_VERSION, KVM_CAP_S390_UCONTROL, KVM_CHECK_EXTENSION, KVM_CREATE_VCPU, KVM_CREATE_VM,
+    KVM_GET_API_VERSION, KVM_GET_VCPU_MMAP_SIZE, KVM_RUN, KVM_S390_UCAS_MAP, KVM_S390_UCAS_UNMAP,
+    KVM_S390_VCPU_FAULT, KVM_VM_S390_UCONTROL, KVMIO, UcasMapping, ioc, iow,
+};
+use ucas_core::segment::{PAGE_SIZE, SEGMENT_SHIFT, page_round_down};
+
+use super::standin::{AddressSpace, Generation};
+
+/// Extents per vcpu address space. Large, so that the model runs out only
+/// where a real kernel would plausibly run out too (the kernel's limit is
+/// memory); when full, a map answers ENOMEM like an allocation failure.
+pub const SPACE_CAPACITY: usize = 65536;
+
+/// One vcpu's address space as the model keeps it.
+pub type Space = AddressSpace<SPACE_CAPACITY>;
+
+/// Highest vcpu id an s390 VM accepts.
+pub const MAX_VCPU_ID: u64 = 255;
+
+/// Size of one vcpu page (`kvm_run`, SIE block): the s390 page size.
+pub const VCPU_PAGE_SIZE: u64 = PAGE_SIZE;
+
+// Requests a program may send that the model answers with a rule rather than
+// passing on. Sizes are those of the uapi structs on 64-bit hosts.
+const KVM_GET_DIRTY_LOG: u32 = iow(KVMIO, 0x42, 16);
+const KVM_SET_USER_MEMORY_REGION: u32 = iow(KVMIO, 0x46, 32);
+const KVM_SET_USER_MEMORY_REGION2: u32 = iow(KVMIO, 0x49, 160);
+const KVM_CLEAR_DIRTY_LOG: u32 = ioc(3, KVMIO, 0xc0, 24);
+
+/// A KVM request the model knows by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Call {
+    /// `KVM_GET_API_VERSION`.
+    GetApiVersion,
+    /// `KVM_CREATE_VM`.
+    CreateVm,
+    /// `KVM_CHECK_EXTENSION`.
+    CheckExtension,
+    /// `KVM_GET_VCPU_MMAP_SIZE`.
+    GetVcpuMmapSize,
+    /// `KVM_CREATE_VCPU`.
+    CreateVcpu,
+    /// `KVM_GET_DIRTY_LOG`.
+    GetDirtyLog,
+    /// `KVM_CLEAR_DIRTY_LOG`.
+    ClearDirtyLog,
+    /// `KVM_SET_USER_MEMORY_REGION`.
+    SetUserMemoryRegion,
+    /// `KVM_SET_USER_MEMORY_REGION2`.
+    SetUserMemoryRegion2,
+    /// `KVM_S390_UCAS_MAP`.
+    UcasMap,
+    /// `KVM_S390_UCAS_UNMAP`.
+    UcasUnmap,
+    /// `KVM_S390_VCPU_FAULT`.
+    VcpuFault,
+    /// `KVM_RUN`.
+    Run,
+    /// Anything else with type byte 0xAE.
+    Other,
+}
+
+impl Call {
+    /// Decodes an ioctl request (the low 32 bits the kernel looks at).
+    #[must_use]
+    pub fn decode(request: u32) -> Self {
+        match request {
+            KVM_GET_API_VERSION => Self::GetApiVersion,
+            KVM_CREATE_VM => Self::CreateVm,
+            KVM_CHECK_EXTENSION => Self::CheckExtension,
+            KVM_GET_VCPU_MMAP_SIZE => Self::GetVcpuMmapSize,
+            KVM_CREATE_VCPU => Self::CreateVcpu,
+            KVM_GET_DIRTY_LOG => Self::GetDirtyLog,
+            KVM_CLEAR_DIRTY_LOG => Self::ClearDirtyLog,
+            KVM_SET_USER_MEMORY_REGION => Self::SetUserMemoryRegion,
+            KVM_SET_USER_MEMORY_REGION2 => Self::SetUserMemoryRegion2,
+            KVM_S390_UCAS_MAP => Self::UcasMap,
+            KVM_S390_UCAS_UNMAP => Self::UcasUnmap,
+            KVM_S390_VCPU_FAULT => Self::VcpuFault,
+            KVM_RUN => Self::Run,
+            _ => Self::Other,
+        }
+    }
+
+    /// The C name, for traces.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::GetApiVersion => "KVM_GET_API_VERSION",
+            Self::CreateVm => "KVM_CREATE_VM",
+            Self::CheckExtension => "KVM_CHECK_EXTENSION",
+            Self::GetVcpuMmapSize => "KVM_GET_VCPU_MMAP_SIZE",
+            Self::CreateVcpu => "KVM_CREATE_VCPU",
+            Self::GetDirtyLog => "KVM_GET_DIRTY_LOG",
+            Self::ClearDirtyLog => "KVM_CLEAR_DIRTY_LOG",
+            Self::SetUserMemoryRegion => "KVM_SET_USER_MEMORY_REGION",
+            Self::SetUserMemoryRegion2 => "KVM_SET_USER_MEMORY_REGION2",
+            Self::UcasMap => "KVM_S390_UCAS_MAP",
+            Self::UcasUnmap => "KVM_S390_UCAS_UNMAP",
+            Self::VcpuFault => "KVM_S390_VCPU_FAULT",
+            Self::Run => "KVM_RUN",
+            Self::Other => "KVM_?",
+        }
+    }
+}
+
+/// Which emulated object an fd refers to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Object {
+    /// `/dev/kvm`.
+    Kvm,
+    /// A VM, by index in creation order.
+    Vm(u32),
+    /// A vcpu.
+    Vcpu(VcpuRef),
+}
+
+/// A vcpu: its VM's index and its own index in that VM's creation order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VcpuRef {
+    /// The VM's index.
+    pub vm: u32,
+    /// The vcpu's position among its VM's vcpus.
+    pub index: u32,
+}
+
+/// What the model says to do with an ioctl on an emulated fd.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answer {
+    /// Return this value.
+    Value(i64),
+    /// Fail with this errno.
+    Error(i32),
+    /// A VM was created: install a VM fd (close-on-exec) and return it.
+    NewVm(u32),
+    /// A vcpu was created: install a vcpu fd (close-on-exec) and return it.
+    NewVcpu(VcpuRef),
+    /// Fail with EREMOTE after writing a ucontrol exit (`exit_reason` 20,
+    /// `pgm_code` 0x10, this `trans_exc_code`) into the vcpu's `kvm_run`.
+    UcontrolExit {
+        /// The vcpu whose `kvm_run` gets the exit.
+        vcpu: VcpuRef,
+        /// The faulting address rounded down to 4 KiB.
+        trans_exc_code: u64,
+    },
+    /// `KVM_S390_VCPU_FAULT` on a mapped segment: the kernel now faults in
+    /// the user page. The supervisor checks that the tracee has memory at
+    /// `user_addr` and then calls [`Model::fault_link`].
+    FaultIn {
+        /// The vcpu.
+        vcpu: VcpuRef,
+        /// The vcpu address.
+        vcpu_addr: u64,
+        /// Its translation in the tracee.
+        user_addr: u64,
+    },
+    /// The model does not cover this request yet: fail with this errno; the
+    /// text says why, for the trace.
+    Unsupported(i32, &'static str),
+}
+
+/// The state of one vcpu.
+#[derive(Debug)]
+pub struct Vcpu {
+    id: u32,
+    space: Box<Space>,
+    /// Generations A and B link each faulted-in vcpu segment to its user
+    /// segment in a reverse table keyed by user segment; a second vcpu
+    /// segment of the same vcpu faulting on the same user segment fails
+    /// with EEXIST. Pairs (user segment, vcpu segment), usually few.
+    links: Vec<(u64, u64)>,
+}
+
+impl Vcpu {
+    /// The vcpu id given to `KVM_CREATE_VCPU`.
+    #[must_use]
+    pub fn id(&self) -> u32 {
+        self.id
+    }
+
+    /// The vcpu's address space.
+    #[must_use]
+    pub fn space(&self) -> &Space {
+        &self.space
+    }
+
+    fn unlink_range(&mut self, first_seg: u64, count: u64) {
+        if !self.links.is_empty() {
+            self.links
+                .retain(|&(_, v)| v.wrapping_sub(first_seg) & SEGMENT_NUMBER_MASK >= count);
+        }
+    }
+}
+
+const SEGMENT_NUMBER_MASK: u64 = (1 << (64 - SEGMENT_SHIFT)) - 1;
+
+/// The state of one VM.
+#[derive(Debug)]
+pub struct Vm {
+    ucontrol: bool,
+    vcpus: Vec<Vcpu>,
+}
+
+impl Vm {
+    /// Whether it was created with `KVM_VM_S390_UCONTROL`.
+    #[must_use]
+    pub fn is_ucontrol(&self) -> bool {
+        self.ucontrol
+    }
+
+    /// Its vcpus in creation order.
+    #[must_use]
+    pub fn vcpus(&self) -> &[Vcpu] {
+        &self.vcpus
+    }
+}
+
+/// Injects one ENOMEM after a number of successful segment stores.
+#[derive(Debug, Clone, Copy, Default)]
+struct EnomemInjector {
+    after: Option<u64>,
+    stored: u64,
+    fired: bool,
+}
+
+impl EnomemInjector {
+    /// Index, within a request, of the segment store that must fail.
+    fn fail_at(&self) -> Option<u64> {
+        if self.fired {
+            return None;
+        }
+        self.after.map(|n| n.saturating_sub(self.stored))
+    }
+}
+
+/// The kernel model for one emulator run.
+#[derive(Debug)]
+pub struct Model {
+    generation: Generation,
+    vms: Vec<Vm>,
+    enomem: EnomemInjector,
+}
+
+impl Model {
+    /// A kernel of `generation` with no VMs. With `enomem_after = Some(n)`,
+    /// the segment store after the first `n` successful ones fails with
+    /// ENOMEM, once.
+    #[must_use]
+    pub fn new(generation: Generation, enomem_after: Option<u64>) -> Self {
+        Self {
+            generation,
+            vms: Vec::new(),
+            enomem: EnomemInjector {
+                after: enomem_after,
+                ..EnomemInjector::default()
+            },
+        }
+    }
+
+    /// The kernel generation modelled.
+    #[must_use]
+    pub fn generation(&self) -> Generation {
+        self.generation
+    }
+
+    /// All VMs, in creation order.
+    #[must_use]
+    pub fn vms(&self) -> &[Vm] {
+        &self.vms
+    }
+
+    /// Whether the injected ENOMEM has happened.
+    #[must_use]
+    pub fn enomem_fired(&self) -> bool {
+        self.enomem.fired
+    }
+
+    /// The vcpu `r`, if it exists.
+    #[must_use]
+    pub fn vcpu(&self, r: VcpuRef) -> Option<&Vcpu> {
+        self.vms
+            .get(r.vm as usize)
+            .and_then(|vm| vm.vcpus.get(r.index as usize))
+    }
+
+    fn vcpu_mut(&mut self, r: VcpuRef) -> Option<&mut Vcpu> {
+        self.vms
+            .get_mut(r.vm as usize)
+            .and_then(|vm| vm.vcpus.get_mut(r.index as usize))
+    }
+
+    fn is_ucontrol(&self, vm: u32) -> bool {
+        self.vms.get(vm as usize).is_some_and(|v| v.ucontrol)
+    }
+
+    /// `KVM_CHECK_EXTENSION`: 1 for the ucontrol capability, 0 for others.
+    #[must_use]
+    pub fn check_extension(cap: u64) -> i64 {
+        i64::from(cap == u64::from(KVM_CAP_S390_UCONTROL))
+    }
+
+    /// An ioctl on a `/dev/kvm` fd. `caller_is_admin` tells whether the
+    /// caller has `CAP_SYS_ADMIN` (only looked at by `KVM_CREATE_VM`).
+    pub fn dev_ioctl(&mut self, call: Call, arg: u64, caller_is_admin: bool) -> Answer {
+        match call {
+            Call::GetApiVersion | Call::GetVcpuMmapSize if arg != 0 => Answer::Error(libc::EINVAL),
+            Call::GetApiVersion => Answer::Value(i64::from(KVM_API_VERSION)),
+            Call::GetVcpuMmapSize => Answer::Value(VCPU_PAGE_SIZE as i64),
+            Call::CheckExtension => Answer::Value(Self::check_extension(arg)),
+            Call::CreateVm => self.create_vm(arg, caller_is_admin),
+            _ => Answer::Error(libc::EINVAL),
+        }
+    }
+
+    fn create_vm(&mut self, machine_type: u64, caller_is_admin: bool) -> Answer {
+        if machine_type & !KVM_VM_S390_UCONTROL != 0 {
+            return Answer::Error(libc::EINVAL);
+        }
+        let ucontrol = machine_type & KVM_VM_S390_UCONTROL != 0;
+        if ucontrol && !caller_is_admin {
+            return Answer::Error(libc::EINVAL);
+        }
+        let Ok(index) = u32::try_from(self.vms.len()) else {
+            return Answer::Error(libc::ENOMEM);
+        };
+        self.vms.push(Vm {
+            ucontrol,
+            vcpus: Vec::new(),
+        });
+        Answer::NewVm(index)
+    }
+
+    /// An ioctl on a VM fd.
+    pub fn vm_ioctl(&mut self, vm: u32, call: Call, arg: u64) -> Answer {
+        let ucontrol = self.is_ucontrol(vm);
+        match call {
+            Call::CheckExtension => Answer::Value(Self::check_extension(arg)),
+            Call::CreateVcpu => self.create_vcpu(vm, arg),
+            Call::SetUserMemoryRegion
+            | Call::SetUserMemoryRegion2
+            | Call::GetDirtyLog
+            | Call::ClearDirtyLog
+                if ucontrol =>
+            {
+                Answer::Error(libc::EINVAL)
+            }
+            Call::SetUserMemoryRegion
+            | Call::SetUserMemoryRegion2
+            | Call::GetDirtyLog
+            | Call::ClearDirtyLog => Answer::Unsupported(
+                libc::ENOTTY,
+                "the model has no memory slots for regular VMs",
+            ),
+            _ => Answer::Error(libc::ENOTTY),
+        }
+    }
+
+    fn create_vcpu(&mut self, vm: u32, id: u64) -> Answer {
+        let Some(v) = self.vms.get_mut(vm as usize) else {
+            return Answer::Error(libc::EBADF);
+        };
+        if id > MAX_VCPU_ID {
+            return Answer::Error(libc::EINVAL);
+        }
+        // Cannot truncate: id <= 255.
+        let id = id as u32;
+        if v.vcpus.iter().any(|c| c.id == id) {
+            return Answer::Error(libc::EEXIST);
+        }
+        let index = v.vcpus.len() as u32;
+        v.vcpus.push(Vcpu {
+            id,
+            space: Box::new(Space::new()),
+            links: Vec::with_capacity(16),
+        });
+        Answer::NewVcpu(VcpuRef { vm, index })
+    }
+
+    /// Forgets the VM just created, because its fd could not be installed
+    /// (the caller died): the kernel would have destroyed it.
+    pub fn discard_vm(&mut self, vm: u32) {
+        if vm as usize + 1 == self.vms.len() {
+            self.vms.pop();
+        }
+    }
+
+    /// Forgets the vcpu just created, for the same reason.
+    pub fn discard_vcpu(&mut self, r: VcpuRef) {
+        if let Some(vm) = self.vms.get_mut(r.vm as usize)
+            && r.index as usize + 1 == vm.vcpus.len()
+        {
+            vm.vcpus.pop();
+        }
+    }
+
+    /// An ioctl on a vcpu fd. `mapping` is the argument struct of
+    /// `UCAS_MAP`/`UCAS_UNMAP` as read from the tracee, `None` if unreadable.
+    pub fn vcpu_ioctl(
+        &mut self,
+        vcpu: VcpuRef,
+        call: Call,
+        arg: u64,
+        mapping: Option<UcasMapping>,
+    ) -> Answer {
+        match call {
+            Call::UcasMap | Call::UcasUnmap => {
+                let Some(m) = mapping else {
+                    return Answer::Error(libc::EFAULT);
+                };
+                if !self.is_ucontrol(vcpu.vm) {
+                    return Answer::Error(libc::EINVAL);
+                }
+                let r = if call == Call::UcasMap {
+                    self.map(vcpu, &m)
+                } else {
+                    self.unmap(vcpu, &m)
+                };
+                match r {
+                    Ok(()) => Answer::Value(0),
+                    Err(e) => Answer::Error(e),
+                }
+            }
+            Call::VcpuFault => self.fault(vcpu, arg),
+            Call::Run => Answer::Unsupported(
+                libc::ENOSYS,
+                "KVM_RUN is not emulated yet: no guest execution",
+            ),
+            _ => Answer::Error(libc::ENOTTY),
+        }
+    }
+
+    fn map(&mut self, r: VcpuRef, m: &UcasMapping) -> Result<(), i32> {
+        let generation = self.generation;
+        let fail_at = self.enomem.fail_at();
+        let Some(vcpu) = self.vcpu_mut(r) else {
+            return Err(libc::EBADF);
+        };
+        let result = vcpu.space.kernel_map(generation, m, fail_at);
+        // Replaced or (A/B, on ENOMEM) removed segments lose their links.
+        let first = m.vcpu_addr >> SEGMENT_SHIFT;
+        let count = m.length >> SEGMENT_SHIFT;
+        match result {
+            Ok(stored) => {
+                vcpu.unlink_range(first, stored);
+                self.enomem.stored = self.enomem.stored.saturating_add(stored);
+                Ok(())
+            }
+            Err(e) => {
+                if e.errno() == libc::ENOMEM {
+                    let stored = e.stored();
+                    vcpu.unlink_range(
+                        first,
+                        if generation == Generation::C {
+                            stored
+                        } else {
+                            count
+                        },
+                    );
+                    self.enomem.stored = self.enomem.stored.saturating_add(stored);
+                    if fail_at == Some(stored) {
+                        self.enomem.fired = true;
+                    }
+                }
+                Err(e.errno())
+            }
+        }
+    }
+
+    fn unmap(&mut self, r: VcpuRef, m: &UcasMapping) -> Result<(), i32> {
+        let generation = self.generation;
+        let Some(vcpu) = self.vcpu_mut(r) else {
+            return Err(libc::EBADF);
+        };
+        vcpu.space
+            .kernel_unmap(generation, m.vcpu_addr, m.length)
+            .map_err(|e| e.errno())?;
+        vcpu.unlink_range(m.vcpu_addr >> SEGMENT_SHIFT, m.length >> SEGMENT_SHIFT);
+        Ok(())
+    }
+
+    fn fault(&mut self, r: VcpuRef, vcpu_addr: u64) -> Answer {
+        if !self.is_ucontrol(r.vm) {
+            // A regular VM translates through memory slots; the model has
+            // none, so no guest address is backed.
+            return Answer::Error(libc::EFAULT);
+        }
+        let generation = self.generation;
+        let Some(vcpu) = self.vcpu(r) else {
+            return Answer::Error(libc::EBADF);
+        };
+        match vcpu.space.translate(vcpu_addr) {
+            Some(user_addr) => Answer::FaultIn {
+                vcpu: r,
+                vcpu_addr,
+                user_addr,
+            },
+            None if generation == Generation::A => Answer::Error(libc::EFAULT),
+            None => Answer::UcontrolExit {
+                vcpu: r,
+                trans_exc_code: page_round_down(vcpu_addr),
+            },
+        }
+    }
+
+    /// Completes a `KVM_S390_VCPU_FAULT` whose user page the tracee has:
+    /// links the vcpu segment to its user segment. Generations A and B
+    /// refuse a second vcpu segment on the same user segment (EEXIST).
+    pub fn fault_link(&mut self, r: VcpuRef, vcpu_addr: u64, user_addr: u64) -> Result<(), i32> {
+        if self.generation == Generation::C {
+            return Ok(());
+        }
+        let Some(vcpu) = self.vcpu_mut(r) else {
+            return Err(libc::EBADF);
+        };
+        let (u, v) = (user_addr >> SEGMENT_SHIFT, vcpu_addr >> SEGMENT_SHIFT);
+        match vcpu.links.iter().find(|&&(lu, _)| lu == u) {
+            Some(&(_, lv)) if lv == v => Ok(()),
+            Some(_) => Err(libc::EEXIST),
+            None => {
+                vcpu.links.push((u, v));
+                Ok(())
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MIB: u64 = 1 << 20;
+
+    fn vm_with_vcpu(g: Generation, enomem: Option<u64>) -> (Model, VcpuRef) {
+        let mut m = Model::new(g, enomem);
+        let Answer::NewVm(vm) = m.dev_ioctl(Call::CreateVm, 1, true) else {
+            panic!("no vm")
+        };
+        let Answer::NewVcpu(v) = m.vm_ioctl(vm, Call::CreateVcpu, 0) else {
+            panic!("no vcpu")
+        };
+        (m, v)
+    }
+
+    fn map(m: &mut Model, v: VcpuRef, user: u64, vcpu: u64, len: u64) -> Answer {
+        m.vcpu_ioctl(
+            v,
+            Call::UcasMap,
+            0,
+            Some(UcasMapping {
+                user_addr: user,
+                vcpu_addr: vcpu,
+                length: len,
+            }),
+        )
+    }
+
+    #[test]
+    fn decodes_requests() {
+        assert_eq!(Call::decode(0xAE00), Call::GetApiVersion);
+        assert_eq!(Call::decode(0x4018_AE50), Call::UcasMap);
+        assert_eq!(Call::decode(0x4020_AE46), Call::SetUserMemoryRegion);
+        assert_eq!(Call::decode(0x4010_AE42), Call::GetDirtyLog);
+        assert_eq!(Call::decode(0xC018_AEC0), Call::ClearDirtyLog);
+        assert_eq!(Call::decode(0x40A0_AE49), Call::SetUserMemoryRegion2);
+        assert_eq!(Call::decode(0xAE99), Call::Other);
+    }
+
+    #[test]
+    fn dev_rules() {
+        let mut m = Model::new(Generation::C, None);
+        assert_eq!(m.dev_ioctl(Call::GetApiVersion, 0, true), Answer::Value(12));
+        assert_eq!(
+            m.dev_ioctl(Call::GetApiVersion, 1, true),
+            Answer::Error(libc::EINVAL)
+        );
+        assert_eq!(
+            m.dev_ioctl(Call::CheckExtension, 73, true),
+            Answer::Value(1)
+        );
+        assert_eq!(
+            m.dev_ioctl(Call::CheckExtension, 72, true),
+            Answer::Value(0)
+        );
+        assert_eq!(
+            m.dev_ioctl(Call::GetVcpuMmapSize, 0, true),
+            Answer::Value(4096)
+        );
+        assert_eq!(
+            m.dev_ioctl(Call::CreateVm, 2, true),
+            Answer::Error(libc::EINVAL)
+        );
+        assert_eq!(
+            m.dev_ioctl(Call::CreateVm, 1, false),
+            Answer::Error(libc::EINVAL)
+        );
+        assert_eq!(m.dev_ioctl(Call::CreateVm, 1, true), Answer::NewVm(0));
+        assert_eq!(m.dev_ioctl(Call::CreateVm, 0, false), Answer::NewVm(1));
+        assert_eq!(m.dev_ioctl(Call::Run, 0, true), Answer::Error(libc::EINVAL));
+        assert!(m.vms()[0].is_ucontrol());
+        assert!(!m.vms()[1].is_ucontrol());
+    }
+
+    #[test]
+    fn vm_rules() {
+        let (mut m, v) = vm_with_vcpu(Generation::B, None);
+        assert_eq!(
+            m.vm_ioctl(0, Call::CreateVcpu, 0),
+            Answer::Error(libc::EEXIST)
+        );
+        assert_eq!(
+            m.vm_ioctl(0, Call::CreateVcpu, 256),
+            Answer::Error(libc::EINVAL)
+        );
+        assert_eq!(
+            m.vm_ioctl(0, Call::CreateVcpu, 1 << 32),
+            Answer::Error(libc::EINVAL)
+        );
+        assert_eq!(
+            m.vm_ioctl(0, Call::CreateVcpu, 255),
+            Answer::NewVcpu(VcpuRef { vm: 0, index: 1 })
+        );
+        assert_eq!(
+            m.vm_ioctl(0, Call::SetUserMemoryRegion, 0),
+            Answer::Error(libc::EINVAL)
+        );
+        assert_eq!(
+            m.vm_ioctl(0, Call::GetDirtyLog, 0),
+            Answer::Error(libc::EINVAL)
+        );
+        for c in [Call::UcasMap, Call::UcasUnmap, Call::VcpuFault, Call::Run] {
+            assert_eq!(m.vm_ioctl(0, c, 0), Answer::Error(libc::ENOTTY));
+        }
+        assert_eq!(
+            m.vcpu_ioctl(v, Call::CreateVcpu, 1, None),
+            Answer::Error(libc::ENOTTY)
+        );
+        assert!(matches!(
+            m.vcpu_ioctl(v, Call::Run, 0, None),
+            Answer::Unsupported(libc::ENOSYS, _)
+        ));
+        assert_eq!(
+            m.vcpu_ioctl(v, Call::UcasMap, 0, None),
+            Answer::Error(libc::EFAULT)
+        );
+    }
+
+    #[test]
+    fn regular_vm_vcpus_refuse_ucas() {
+        let mut m = Model::new(Generation::C, None);
+        assert_eq!(m.dev_ioctl(Call::CreateVm, 0, true), Answer::NewVm(0));
+        let Answer::NewVcpu(v) = m.vm_ioctl(0, Call::CreateVcpu, 3) else {
+            panic!()
+        };
+        assert_eq!(map(&mut m, v, 0, 0, MIB), Answer::Error(libc::EINVAL));
+        assert_eq!(
+            m.vcpu_ioctl(v, Call::UcasMap, 0, None),
+            Answer::Error(libc::EFAULT)
+        );
+        assert_eq!(
+            m.vcpu_ioctl(v, Call::VcpuFault, 0, None),
+            Answer::Error(libc::EFAULT)
+        );
+    }
+
+    #[test]
+    fn fault_by_generation() {
+        for g in [Generation::A, Generation::B, Generation::C] {
+            let (mut m, v) = vm_with_vcpu(g, None);
+            let miss = m.vcpu_ioctl(v, Call::VcpuFault, 5 * MIB + 0x1234, None);
+            if g == Generation::A {
+                assert_eq!(miss, Answer::Error(libc::EFAULT));
+            } else {
+                assert_eq!(
+                    miss,
+                    Answer::UcontrolExit {
+                        vcpu: v,
+                        trans_exc_code: 5 * MIB + 0x1000
+                    }
+                );
+            }
+            assert_eq!(map(&mut m, v, 64 * MIB, 0, 2 * MIB), Answer::Value(0));
+            assert_eq!(
+                m.vcpu_ioctl(v, Call::VcpuFault, MIB + 7, None),
+                Answer::FaultIn {
+                    vcpu: v,
+                    vcpu_addr: MIB + 7,
+                    user_addr: 65 * MIB + 7
+                }
+            );
+        }
+    }
+
+    #[test]
+    fn same_user_segment_twice_fails_on_second_fault_in_a_and_b() {
+        for g in [Generation::A, Generation::B, Generation::C] {
+            let (mut m, v) = vm_with_vcpu(g, None);
+            assert_eq!(map(&mut m, v, 64 * MIB, 0, MIB), Answer::Value(0));
+            assert_eq!(map(&mut m, v, 64 * MIB, 8 * MIB, MIB), Answer::Value(0));
+            assert_eq!(m.fault_link(v, 0, 64 * MIB), Ok(()));
+            assert_eq!(m.fault_link(v, 0x10, 64 * MIB + 0x10), Ok(()));
+            let second = m.fault_link(v, 8 * MIB, 64 * MIB);
+            if g == Generation::C {
+                assert_eq!(second, Ok(()));
+            } else {
+                assert_eq!(second, Err(libc::EEXIST));
+                // Unmapping the first releases the user segment.
+                let um = UcasMapping {
+                    user_addr: 0,
+                    vcpu_addr: 0,
+                    length: MIB,
+                };
+                assert_eq!(
+                    m.vcpu_ioctl(v, Call::UcasUnmap, 0, Some(um)),
+                    Answer::Value(0)
+                );
+                assert_eq!(m.fault_link(v, 8 * MIB, 64 * MIB), Ok(()));
+            }
+        }
+    }
+
+    fn extents(m: &Model, v: VcpuRef) -> Vec<(u64, u64, u64)> {
+        m.vcpu(v)
+            .unwrap()
+            .space()
+            .extents()
+            .map(|e| (e.vcpu_addr(), e.user_addr(), e.length()))
+            .collect()
+    }
+
+    #[test]
+    fn enomem_after_fires_once_with_generation_consequences() {
+        for g in [Generation::A, Generation::B, Generation::C] {
+            let (mut m, v) = vm_with_vcpu(g, Some(3));
+            assert_eq!(map(&mut m, v, 0, 0, 2 * MIB), Answer::Value(0));
+            // Stores 3 and 4 of 4: the 4th (index 1 here) fails.
+            assert_eq!(
+                map(&mut m, v, 16 * MIB, 0, 4 * MIB),
+                Answer::Error(libc::ENOMEM)
+            );
+            assert!(m.enomem_fired());
+            if g == Generation::C {
+                assert_eq!(extents(&m, v), vec![(0, 16 * MIB, MIB), (MIB, MIB, MIB)]);
+            } else {
+                assert_eq!(extents(&m, v), vec![]);
+            }
+            // Once only.
+            assert_eq!(map(&mut m, v, 16 * MIB, 0, 4 * MIB), Answer::Value(0));
+            assert_eq!(extents(&m, v), vec![(0, 16 * MIB, 4 * MIB)]);
+        }
+    }
+
+    #[test]
+    fn enomem_after_zero_fails_the_first_store() {
+        let (mut m, v) = vm_with_vcpu(Generation::C, Some(0));
+        assert_eq!(map(&mut m, v, 0, 0, MIB), Answer::Error(libc::ENOMEM));
+        assert_eq!(extents(&m, v), vec![]);
+        // The injection happens once.
+        assert_eq!(map(&mut m, v, 0, 0, MIB), Answer::Value(0));
+        let (mut m, v) = vm_with_vcpu(Generation::C, Some(0));
+        // Length 0 stores nothing in C and does not consume the injection.
+        assert_eq!(map(&mut m, v, 0, 0, 0), Answer::Value(0));
+        assert!(!m.enomem_fired());
+        assert_eq!(map(&mut m, v, 0, 0, MIB), Answer::Error(libc::ENOMEM));
+    }
+}

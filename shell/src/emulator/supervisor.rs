@@ -1,0 +1,607 @@
+//! The supervisor: receives each notified system call of the tracee, decides
+//! whether it concerns an emulated fd or `/dev/kvm`, asks the model, and
+//! answers.
+//!
+//! Emulated fds are memfds the supervisor created and installed in the
+//! tracee. They are recognised per call by the identity of the open file
+//! (`stat` of `/proc/PID/fd/N`: device and inode), never by fd number, so
+//! `dup`, fd reuse and fds passed between processes all work. Everything
+//! read about the tracee (its memory, `/proc/PID/…`) is trusted only after
+//! `SECCOMP_IOCTL_NOTIF_ID_VALID` confirms the call is still pending, because
+//! a dead tracee's pid can be reused.
+
+use std::collections::HashMap;
+use std::ffi::CStr;
+use std::fmt;
+use std::io;
+use std::mem::offset_of;
+use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::process::{Child, ExitStatus};
+use std::time::Duration;
+
+use rustix::fs::MemfdFlags;
+use ucas_core::abi::{
+    CPUSTAT_STOPPED, KVM_EXIT_S390_UCONTROL, KvmRun, PGM_SEGMENT_TRANSLATION,
+    RUN_UCONTROL_PGM_CODE, RUN_UCONTROL_TRANS_EXC_CODE, SIE_CPUFLAGS, UcasMapping,
+};
+
+use super::filter::SYS_OPEN;
+use super::model::{Answer, Call, Model, Object, VCPU_PAGE_SIZE, VcpuRef};
+use super::paths;
+use super::sys::{self, Listener, Notification, SharedPages};
+use super::trace::{self, Tracer};
+
+/// `CAP_SYS_ADMIN`'s bit in the capability sets.
+const CAP_SYS_ADMIN: u32 = 21;
+
+/// How often to look at the child when the kernel offers no pidfd.
+const REAP_POLL: Duration = Duration::from_millis(50);
+
+/// The supervisor's whole state.
+pub(crate) struct Supervisor {
+    listener: Listener,
+    model: Model,
+    tracer: Tracer,
+    /// Emulated open files by (device, inode).
+    objects: HashMap<(u64, u64), Object>,
+    /// The one open file every emulated `/dev/kvm` open shares (the device
+    /// is stateless, so sharing is invisible).
+    kvm_file: Option<OwnedFd>,
+    /// Each vcpu's `kvm_run` and SIE pages, `[vm][index]`.
+    vcpu_pages: Vec<Vec<SharedPages>>,
+    /// Scratch for paths read from the tracee.
+    path_buf: Box<[u8; PATH_MAX]>,
+    admin_note_shown: bool,
+}
+
+impl fmt::Debug for Supervisor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Supervisor")
+            .field("model", &self.model)
+            .field("objects", &self.objects.len())
+            .finish_non_exhaustive()
+    }
+}
+
+const PATH_MAX: usize = 4096;
+
+/// The fd number of `AT_FDCWD` as the kernel reads `dirfd` (an int).
+const AT_FDCWD: i32 = libc::AT_FDCWD;
+
+/// Whether the tracee is still waiting for this answer; answers to a caller
+/// that has gone fail with ENOENT, which is not an error of ours.
+fn ignore_gone(r: io::Result<()>) -> io::Result<()> {
+    match r {
+        Err(e) if e.raw_os_error() == Some(libc::ENOENT) => Ok(()),
+        r => r,
+    }
+}
+
+/// Formats `/proc/PID/<what>/N` (or `/proc/PID/<what>` without `n`) into
+/// `buf` as a C string, without allocating.
+fn proc_path<'a>(buf: &'a mut [u8; 64], pid: u32, what: &str, n: Option<u64>) -> Option<&'a CStr> {
+    use std::io::Write as _;
+    let mut cur = std::io::Cursor::new(&mut buf[..]);
+    let ok = match n {
+        Some(n) => write!(cur, "/proc/{pid}/{what}/{n}\0"),
+        None => write!(cur, "/proc/{pid}/{what}\0"),
+    };
+    ok.ok()?;
+    let len = usize::try_from(cur.position()).ok()?;
+    CStr::from_bytes_with_nul(&buf[..len]).ok()
+}
+
+/// The call's arguments, for the trace.
+enum Args {
+    Value(u64),
+    Mapping(u64, Option<UcasMapping>),
+    Raw(u32, u64),
+}
+
+impl fmt::Display for Args {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Value(v) if *v < 0x1000 => write!(f, "{v}"),
+            Self::Value(v) => write!(f, "{v:#x}"),
+            Self::Mapping(_, Some(m)) => write!(
+                f,
+                "{{user_addr={:#x}, vcpu_addr={:#x}, length={:#x}}}",
+                m.user_addr, m.vcpu_addr, m.length
+            ),
+            Self::Mapping(p, None) => write!(f, "{p:#x}"),
+            Self::Raw(req, arg) => write!(f, "{req:#x}, {arg:#x}"),
+        }
+    }
+}
+
+/// Which object, for the trace.
+struct Label<'a>(&'a Model, Object);
+
+impl fmt::Display for Label<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.1 {
+            Object::Kvm => f.write_str("kvm"),
+            Object::Vm(i) => write!(f, "vm{i}"),
+            Object::Vcpu(r) => match self.0.vcpu(r) {
+                Some(v) => write!(f, "vm{}/vcpu{}", r.vm, v.id()),
+                None => write!(f, "vm{}/vcpu?", r.vm),
+            },
+        }
+    }
+}
+
+impl Supervisor {
+    pub(crate) fn new(listener: Listener, model: Model, tracer: Tracer) -> Self {
+        Self {
+            listener,
+            model,
+            tracer,
+            objects: HashMap::with_capacity(64),
+            kvm_file: None,
+            vcpu_pages: Vec::new(),
+            path_buf: Box::new([0; PATH_MAX]),
+            admin_note_shown: false,
+        }
+    }
+
+    /// The model, for the state report.
+    pub(crate) fn model(&self) -> &Model {
+        &self.model
+    }
+
+    /// Serves notifications until every task under the filter is gone, and
+    /// returns the exit status of `child`.
+    pub(crate) fn serve(&mut self, child: &mut Child) -> io::Result<ExitStatus> {
+        let pidfd = rustix::process::Pid::from_raw(child.id().cast_signed()).and_then(|pid| {
+            rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()).ok()
+        });
+        let mut status: Option<ExitStatus> = None;
+        loop {
+            let watch = if status.is_none() {
+                pidfd.as_ref().map(AsFd::as_fd)
+            } else {
+                None
+            };
+            let timeout = if status.is_none() && pidfd.is_none() {
+                Some(REAP_POLL)
+            } else {
+                None
+            };
+            let ready = match self.listener.wait(watch, timeout) {
+                Ok(r) => r,
+                Err(e) if e.raw_os_error() == Some(libc::EINTR) => continue,
+                Err(e) => return Err(e),
+            };
+            if status.is_none() && (ready.exited || pidfd.is_none()) {
+                // The direct child is reaped as soon as it exits: its filter
+                // reference goes with it, so the hang-up below can happen.
+                status = child.try_wait()?;
+            }
+            if ready.notification {
+                match self.listener.receive() {
+                    Ok(n) => {
+                        if let Err(e) = self.handle(&n) {
+                            // Our own resources ran out (fds, memory): the
+                            // caller sees an allocation failure, as from a
+                            // kernel that ran out.
+                            self.tracer
+                                .line(None, format_args!("failed to serve a call: {e}"));
+                            let _ = self.listener.reply_error(n.id, libc::ENOMEM);
+                        }
+                    }
+                    // The caller went away between poll and receive.
+                    Err(e) if matches!(e.raw_os_error(), Some(libc::ENOENT | libc::EINTR)) => {}
+                    Err(e) => return Err(e),
+                }
+            } else if ready.hangup {
+                break;
+            }
+        }
+        match status {
+            Some(s) => Ok(s),
+            None => child.wait(),
+        }
+    }
+
+    fn handle(&mut self, n: &Notification) -> io::Result<()> {
+        let nr = i64::from(n.nr);
+        if nr == libc::SYS_ioctl {
+            self.on_ioctl(n)
+        } else if nr == libc::SYS_openat {
+            self.on_open(n, n.args[0] as i32, n.args[1], n.args[2])
+        } else if Some(nr) == SYS_OPEN {
+            self.on_open(n, AT_FDCWD, n.args[0], n.args[1])
+        } else if nr == libc::SYS_openat2 {
+            // struct open_how { u64 flags; u64 mode; u64 resolve; }
+            let mut how = [0u8; 8];
+            match sys::read_tracee(n.pid, n.args[2], &mut how) {
+                Ok(8) => self.on_open(n, n.args[0] as i32, n.args[1], u64::from_ne_bytes(how)),
+                // Let the kernel report the bad argument itself.
+                _ => ignore_gone(self.listener.reply_continue(n.id)),
+            }
+        } else {
+            ignore_gone(self.listener.reply_continue(n.id))
+        }
+    }
+
+    /// Reads a NUL-terminated string from the tracee into `path_buf`, page by
+    /// page (a string may end just before unmapped memory). Returns its
+    /// length, or `None` if unreadable or longer than `PATH_MAX`.
+    fn read_path(&mut self, pid: u32, addr: u64) -> Option<usize> {
+        let mut len = 0usize;
+        while len < PATH_MAX {
+            let at = addr.checked_add(len as u64)?;
+            let to_page_end = (VCPU_PAGE_SIZE - at % VCPU_PAGE_SIZE) as usize;
+            let want = to_page_end.min(PATH_MAX - len);
+            let got = sys::read_tracee(pid, at, &mut self.path_buf[len..len + want]).ok()?;
+            if got == 0 {
+                return None;
+            }
+            if let Some(nul) = self.path_buf[len..len + got].iter().position(|&b| b == 0) {
+                return Some(len + nul);
+            }
+            len += got;
+        }
+        None
+    }
+
+    fn on_open(
+        &mut self,
+        n: &Notification,
+        dirfd: i32,
+        path_addr: u64,
+        flags: u64,
+    ) -> io::Result<()> {
+        let Some(len) = self.read_path(n.pid, path_addr) else {
+            return ignore_gone(self.listener.reply_continue(n.id));
+        };
+        let path = &self.path_buf[..len];
+        if !paths::may_be_kvm(path) || !self.names_dev_kvm(n.pid, dirfd, len) {
+            return ignore_gone(self.listener.reply_continue(n.id));
+        }
+        // O_PATH and O_DIRECTORY opens do not reach the device's open.
+        let flags = flags as i32;
+        if flags & (libc::O_PATH | libc::O_DIRECTORY) != 0 {
+            return ignore_gone(self.listener.reply_continue(n.id));
+        }
+        if !self.listener.is_valid(n.id) {
+            return Ok(());
+        }
+        let kvm = match &self.kvm_file {
+            Some(f) => f,
+            None => {
+                let f = self.new_memfd(c"ucas-emulated-kvm", 0, Object::Kvm)?;
+                self.kvm_file.insert(f)
+            }
+        };
+        let result = self
+            .listener
+            .reply_new_fd(n.id, kvm.as_fd(), flags & libc::O_CLOEXEC != 0);
+        if self.tracer.enabled() {
+            let path = self.path_buf[..len].escape_ascii();
+            let r = match &result {
+                Ok(fd) => Ok(i64::from(*fd)),
+                Err(e) => Err(e.raw_os_error().unwrap_or(libc::EIO)),
+            };
+            self.tracer.line(
+                Some(n.pid),
+                format_args!(
+                    "open(\"{path}\", {flags:#x}) {} (emulated /dev/kvm)",
+                    trace::Result(r)
+                ),
+            );
+        }
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => Ok(()),
+            Err(e) => {
+                let errno = e.raw_os_error().unwrap_or(libc::EIO);
+                ignore_gone(self.listener.reply_error(n.id, errno))
+            }
+        }
+    }
+
+    /// Whether the first `len` bytes of `path_buf`, opened relative to
+    /// `dirfd` by `pid`, name `/dev/kvm`.
+    fn names_dev_kvm(&self, pid: u32, dirfd: i32, len: usize) -> bool {
+        let path = &self.path_buf[..len];
+        if path.starts_with(b"/") {
+            return paths::is_dev_kvm(b"/", path);
+        }
+        let mut buf = [0u8; 64];
+        let link = if dirfd == AT_FDCWD {
+            proc_path(&mut buf, pid, "cwd", None)
+        } else {
+            u64::try_from(dirfd)
+                .ok()
+                .and_then(|fd| proc_path(&mut buf, pid, "fd", Some(fd)))
+        };
+        let Some(link) = link else {
+            return false;
+        };
+        let Ok(base) = std::fs::read_link(std::ffi::OsStr::from_bytes(link.to_bytes())) else {
+            return false;
+        };
+        paths::is_dev_kvm(base.as_os_str().as_bytes(), path)
+    }
+
+    fn new_memfd(&mut self, name: &CStr, size: u64, object: Object) -> io::Result<OwnedFd> {
+        let fd = rustix::fs::memfd_create(name, MemfdFlags::CLOEXEC)?;
+        if size > 0 {
+            rustix::fs::ftruncate(&fd, size)?;
+        }
+        let st = rustix::fs::fstat(&fd)?;
+        self.objects.insert((st.st_dev, st.st_ino), object);
+        Ok(fd)
+    }
+
+    /// Which emulated object the tracee's `fd` is, if any.
+    fn identify(&self, pid: u32, fd: u64) -> Option<Object> {
+        if self.objects.is_empty() {
+            return None;
+        }
+        let mut buf = [0u8; 64];
+        let path = proc_path(
+            &mut buf,
+            pid,
+            "fd",
+            Some(u64::from(u32::try_from(fd).ok()?)),
+        )?;
+        let st = rustix::fs::stat(path).ok()?;
+        self.objects.get(&(st.st_dev, st.st_ino)).copied()
+    }
+
+    fn caller_is_admin(pid: u32) -> bool {
+        let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) else {
+            return false;
+        };
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("CapEff:"))
+            .and_then(|v| u64::from_str_radix(v.trim(), 16).ok())
+            .is_some_and(|caps| caps & (1 << CAP_SYS_ADMIN) != 0)
+    }
+
+    fn on_ioctl(&mut self, n: &Notification) -> io::Result<()> {
+        let (fd, request, arg) = (n.args[0], n.args[1] as u32, n.args[2]);
+        let Some(object) = self.identify(n.pid, fd) else {
+            return ignore_gone(self.listener.reply_continue(n.id));
+        };
+        let call = Call::decode(request);
+        let mut mapping = None;
+        if matches!(object, Object::Vcpu(_)) && matches!(call, Call::UcasMap | Call::UcasUnmap) {
+            let mut raw = [0u8; size_of::<UcasMapping>()];
+            if sys::read_tracee(n.pid, arg, &mut raw).ok() == Some(raw.len()) {
+                let word = |i: usize| {
+                    let mut w = [0u8; 8];
+                    w.copy_from_slice(&raw[i * 8..i * 8 + 8]);
+                    u64::from_ne_bytes(w)
+                };
+                mapping = Some(UcasMapping {
+                    user_addr: word(0),
+                    vcpu_addr: word(1),
+                    length: word(2),
+                });
+            }
+        }
+        let admin = object == Object::Kvm
+            && call == Call::CreateVm
+            && arg & ucas_core::abi::KVM_VM_S390_UCONTROL != 0
+            && Self::caller_is_admin(n.pid);
+        // Pure queries change nothing, so an answer to a vanished caller is
+        // harmless; everything else acts on what was read and must not.
+        let queries = matches!(
+            call,
+            Call::GetApiVersion
+                | Call::CheckExtension
+                | Call::GetVcpuMmapSize
+                | Call::Other
+                | Call::Run
+        );
+        if !queries && !self.listener.is_valid(n.id) {
+            return Ok(());
+        }
+        let answer = match object {
+            Object::Kvm => self.model.dev_ioctl(call, arg, admin),
+            Object::Vm(vm) => self.model.vm_ioctl(vm, call, arg),
+            Object::Vcpu(r) => self.model.vcpu_ioctl(r, call, arg, mapping),
+        };
+        let args = match call {
+            Call::UcasMap | Call::UcasUnmap => Args::Mapping(arg, mapping),
+            Call::Other => Args::Raw(request, arg),
+            _ => Args::Value(arg),
+        };
+        let fired = self.model.enomem_fired();
+        let (result, mut note) = self.carry_out(n, answer)?;
+        if !fired && self.model.enomem_fired() {
+            note = Note::Injected;
+        }
+        if self.tracer.enabled() {
+            let label = Label(&self.model, object);
+            self.tracer.line(
+                Some(n.pid),
+                format_args!(
+                    "{label} {}({args}) {}{note}",
+                    call.name(),
+                    trace::Result(result)
+                ),
+            );
+        }
+        if call == Call::CreateVm && answer == Answer::Error(libc::EINVAL) && arg == 1 && !admin {
+            self.note_admin();
+        }
+        Ok(())
+    }
+
+    fn note_admin(&mut self) {
+        if self.admin_note_shown {
+            return;
+        }
+        self.admin_note_shown = true;
+        let msg = "KVM_CREATE_VM(KVM_VM_S390_UCONTROL) answered EINVAL, as the kernel does \
+                   for a caller without CAP_SYS_ADMIN: run the command as root";
+        if self.tracer.enabled() {
+            self.tracer.line(None, format_args!("{msg}"));
+        } else {
+            eprintln!("ucas emulate: {msg}");
+        }
+    }
+
+    /// Performs the model's answer. Returns what the caller sees and a note
+    /// for the trace.
+    fn carry_out(
+        &mut self,
+        n: &Notification,
+        answer: Answer,
+    ) -> io::Result<(Result<i64, i32>, Note)> {
+        match answer {
+            Answer::Value(v) => {
+                ignore_gone(self.listener.reply_value(n.id, v))?;
+                Ok((Ok(v), Note::None))
+            }
+            Answer::Error(e) => {
+                ignore_gone(self.listener.reply_error(n.id, e))?;
+                Ok((Err(e), Note::None))
+            }
+            Answer::Unsupported(e, why) => {
+                ignore_gone(self.listener.reply_error(n.id, e))?;
+                Ok((Err(e), Note::Unsupported(why)))
+            }
+            Answer::NewVm(vm) => {
+                let fd = self.new_memfd(c"ucas-emulated-vm", 0, Object::Vm(vm))?;
+                let r = self.install(n, &fd, || Object::Vm(vm));
+                if r.is_err() {
+                    self.model.discard_vm(vm);
+                }
+                let ucontrol = self
+                    .model
+                    .vms()
+                    .get(vm as usize)
+                    .is_some_and(|v| v.is_ucontrol());
+                Ok((r, Note::NewVm(vm, ucontrol)))
+            }
+            Answer::NewVcpu(r) => {
+                let ucontrol = self
+                    .model
+                    .vms()
+                    .get(r.vm as usize)
+                    .is_some_and(|v| v.is_ucontrol());
+                // The SIE page exists only for ucontrol VMs: page 1 of a
+                // regular VM's vcpu raises SIGBUS, as past a memfd's end.
+                let pages = if ucontrol { 2 } else { 1 };
+                let size = pages * VCPU_PAGE_SIZE;
+                let fd = self.new_memfd(c"ucas-emulated-vcpu", size, Object::Vcpu(r))?;
+                let shared = SharedPages::map(fd.as_fd(), size as usize)?;
+                if ucontrol {
+                    shared.write_u32(VCPU_PAGE_SIZE as usize + SIE_CPUFLAGS, CPUSTAT_STOPPED);
+                }
+                let res = self.install(n, &fd, || Object::Vcpu(r));
+                if res.is_ok() {
+                    let vm = r.vm as usize;
+                    if self.vcpu_pages.len() <= vm {
+                        self.vcpu_pages.resize_with(vm + 1, Vec::new);
+                    }
+                    self.vcpu_pages[vm].push(shared);
+                } else {
+                    self.model.discard_vcpu(r);
+                }
+                Ok((res, Note::NewVcpu(r)))
+            }
+            Answer::UcontrolExit {
+                vcpu,
+                trans_exc_code,
+            } => {
+                if let Some(p) = self.pages(vcpu) {
+                    p.write_u64(RUN_UCONTROL_TRANS_EXC_CODE, trans_exc_code);
+                    p.write_u32(RUN_UCONTROL_PGM_CODE, PGM_SEGMENT_TRANSLATION);
+                    p.write_u32(offset_of!(KvmRun, exit_reason), KVM_EXIT_S390_UCONTROL);
+                }
+                ignore_gone(self.listener.reply_error(n.id, libc::EREMOTE))?;
+                Ok((Err(libc::EREMOTE), Note::Exit(trans_exc_code)))
+            }
+            Answer::FaultIn {
+                vcpu,
+                vcpu_addr,
+                user_addr,
+            } => {
+                // The kernel faults the page in for reading; reading one byte
+                // does the same in the tracee and tells whether it exists.
+                let mut byte = [0u8; 1];
+                let present = sys::read_tracee(n.pid, user_addr, &mut byte).ok() == Some(1);
+                if !self.listener.is_valid(n.id) {
+                    return Ok((Err(libc::EINTR), Note::None));
+                }
+                let r = if present {
+                    self.model.fault_link(vcpu, vcpu_addr, user_addr)
+                } else {
+                    Err(libc::EFAULT)
+                };
+                match r {
+                    Ok(()) => ignore_gone(self.listener.reply_value(n.id, 0))?,
+                    Err(e) => ignore_gone(self.listener.reply_error(n.id, e))?,
+                }
+                Ok((r.map(|()| 0), Note::Translated(user_addr, present)))
+            }
+        }
+    }
+
+    fn pages(&self, r: VcpuRef) -> Option<&SharedPages> {
+        self.vcpu_pages.get(r.vm as usize)?.get(r.index as usize)
+    }
+
+    /// Installs `fd` in the tracee as the syscall's result (close-on-exec,
+    /// as KVM does). On failure the object is forgotten again.
+    fn install(
+        &mut self,
+        n: &Notification,
+        fd: &OwnedFd,
+        object: impl Fn() -> Object,
+    ) -> Result<i64, i32> {
+        match self.listener.reply_new_fd(n.id, fd.as_fd(), true) {
+            Ok(new) => Ok(i64::from(new)),
+            Err(e) => {
+                let o = object();
+                self.objects.retain(|_, v| *v != o);
+                let errno = e.raw_os_error().unwrap_or(libc::EIO);
+                // A full fd table (EMFILE) leaves the call pending: fail it
+                // the way the kernel would. ENOENT means the caller is gone.
+                if errno != libc::ENOENT {
+                    let _ = self.listener.reply_error(n.id, errno);
+                }
+                Err(errno)
+            }
+        }
+    }
+}
+
+/// Extra words for a trace line.
+#[derive(Debug, Clone, Copy)]
+enum Note {
+    None,
+    Unsupported(&'static str),
+    Injected,
+    NewVm(u32, bool),
+    NewVcpu(VcpuRef),
+    Exit(u64),
+    Translated(u64, bool),
+}
+
+impl fmt::Display for Note {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Self::None => Ok(()),
+            Self::Unsupported(why) => write!(f, " ({why})"),
+            Self::Injected => f.write_str(" (injected by --enomem-after)"),
+            Self::NewVm(vm, true) => write!(f, " (vm{vm}, ucontrol)"),
+            Self::NewVm(vm, false) => write!(f, " (vm{vm}, regular)"),
+            Self::NewVcpu(r) => write!(f, " (vm{}/vcpu#{})", r.vm, r.index),
+            Self::Exit(t) => write!(
+                f,
+                " (kvm_run: exit_reason={KVM_EXIT_S390_UCONTROL} trans_exc_code={t:#x} pgm_code={PGM_SEGMENT_TRANSLATION:#x})"
+            ),
+            Self::Translated(u, true) => write!(f, " (user {u:#x})"),
+            Self::Translated(u, false) => write!(f, " (user {u:#x}: no memory there)"),
+        }
+    }
+}

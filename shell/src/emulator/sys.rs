@@ -1,0 +1,589 @@
+//! The emulator's system calls: the seccomp filter and its listener, the
+//! user-notification ioctls, the tracee's memory, and the supervisor's own
+//! mapping of a vcpu's shared pages.
+//!
+//! This is the only file of the emulator that uses `unsafe`. Every function
+//! here is a thin, safe wrapper that checks what the kernel needs checked
+//! (buffer sizes, zeroed structs, bounds) so the rest of the emulator stays
+//! safe code.
+#![allow(unsafe_code)]
+
+use std::io;
+use std::mem::size_of;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::os::unix::process::CommandExt;
+use std::process::Command;
+use std::ptr::NonNull;
+
+/// `SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP`: wake the supervisor on the tracee's
+/// CPU. Not named by older headers; the number is stable ABI (Linux 6.6).
+const SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP: u64 = 1;
+
+/// One syscall a tracee is blocked in, waiting for the supervisor's answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Notification {
+    /// The kernel's cookie for this notification.
+    pub id: u64,
+    /// The calling thread's id, in the supervisor's pid namespace.
+    pub pid: u32,
+    /// The system call number.
+    pub nr: i32,
+    /// The `AUDIT_ARCH_*` value of the calling convention.
+    pub arch: u32,
+    /// The raw system call arguments.
+    pub args: [u64; 6],
+}
+
+/// How the child reports the outcome of installing its filter: one status
+/// byte, the errno of a failure, and (on success) the listener fd.
+const REPORT_LEN: usize = 5;
+/// Report: the filter is installed and waits killably once received.
+const REPORT_OK_KILLABLE: u8 = b'K';
+/// Report: the filter is installed, without `WAIT_KILLABLE_RECV`.
+const REPORT_OK: u8 = b'N';
+/// Report: `seccomp(SECCOMP_SET_MODE_FILTER)` failed.
+const REPORT_SECCOMP_FAILED: u8 = b'S';
+/// Report: `prctl(PR_SET_NO_NEW_PRIVS)` failed.
+const REPORT_NNP_FAILED: u8 = b'P';
+
+/// What the child said about installing its filter.
+#[derive(Debug)]
+pub(crate) enum ChildReport {
+    /// The filter is in place; here is its listener.
+    Listener {
+        /// The notification fd.
+        fd: OwnedFd,
+        /// Whether the filter uses `SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV`.
+        killable: bool,
+    },
+    /// `seccomp()` was refused with this errno.
+    SeccompFailed(i32),
+    /// `prctl(PR_SET_NO_NEW_PRIVS)` was refused with this errno.
+    NoNewPrivsFailed(i32),
+    /// The child sent nothing (it failed before running the hook, or exec
+    /// failed after it).
+    Nothing,
+}
+
+/// Arranges for `cmd`'s child to install `filter` with a new listener just
+/// before exec, and to send the listener (and a status report) over
+/// `report_to`, the child's end of a `SOCK_STREAM` Unix socket pair.
+///
+/// The hook runs between fork and exec and therefore allocates nothing: the
+/// filter is built beforehand and only read there.
+pub(crate) fn install_filter_before_exec(
+    cmd: &mut Command,
+    filter: Vec<libc::sock_filter>,
+    report_to: OwnedFd,
+) {
+    let hook = move || -> io::Result<()> {
+        let sock = report_to.as_raw_fd();
+        match install_filter(&filter) {
+            Ok((listener, killable)) => {
+                let status = if killable {
+                    REPORT_OK_KILLABLE
+                } else {
+                    REPORT_OK
+                };
+                let sent = send_report(sock, status, 0, Some(listener.as_raw_fd()));
+                drop(listener);
+                sent
+            }
+            Err((status, err)) => {
+                let errno = err.raw_os_error().unwrap_or(libc::EINVAL);
+                // Best effort: the parent falls back to spawn's own error.
+                let _ = send_report(sock, status, errno, None);
+                Err(err)
+            }
+        }
+    };
+    // SAFETY: the hook runs in the forked child before exec. It only makes
+    // async-signal-safe system calls (seccomp, prctl, sendmsg, close) on data
+    // prepared before the fork, and allocates nothing: the filter vector is
+    // only read, and `io::Error::last_os_error`/`from_raw_os_error` build the
+    // non-allocating OS variant.
+    unsafe {
+        cmd.pre_exec(hook);
+    }
+}
+
+/// Installs the filter on the calling (single-threaded, forked) process.
+/// Returns the listener and whether the killable-wait flag was accepted.
+fn install_filter(filter: &[libc::sock_filter]) -> Result<(OwnedFd, bool), (u8, io::Error)> {
+    let len = u16::try_from(filter.len()).map_err(|_| {
+        (
+            REPORT_SECCOMP_FAILED,
+            io::Error::from_raw_os_error(libc::E2BIG),
+        )
+    })?;
+    let prog = libc::sock_fprog {
+        len,
+        filter: filter.as_ptr().cast_mut(),
+    };
+    let base = libc::SECCOMP_FILTER_FLAG_NEW_LISTENER;
+    let mut flags = base | libc::SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV;
+    let mut set_nnp = false;
+    loop {
+        match seccomp_set_filter(flags, &prog) {
+            Ok(fd) => return Ok((fd, flags != base)),
+            // Linux before 5.19 does not know the killable wait.
+            Err(e) if e.raw_os_error() == Some(libc::EINVAL) && flags != base => flags = base,
+            // Without CAP_SYS_ADMIN a filter needs no_new_privs. With it we
+            // leave the flag alone so setuid programs keep working.
+            Err(e) if e.raw_os_error() == Some(libc::EACCES) && !set_nnp => {
+                set_nnp = true;
+                set_no_new_privs().map_err(|e| (REPORT_NNP_FAILED, e))?;
+            }
+            Err(e) => return Err((REPORT_SECCOMP_FAILED, e)),
+        }
+    }
+}
+
+fn seccomp_set_filter(flags: libc::c_ulong, prog: &libc::sock_fprog) -> io::Result<OwnedFd> {
+    // SAFETY: `prog` points to a valid `sock_fprog` whose `filter` points to
+    // `len` valid instructions; the kernel copies them before returning.
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_seccomp,
+            libc::SECCOMP_SET_MODE_FILTER,
+            flags,
+            std::ptr::from_ref(prog),
+        )
+    };
+    if ret < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let fd = RawFd::try_from(ret).map_err(|_| io::Error::from_raw_os_error(libc::EBADF))?;
+    // SAFETY: with NEW_LISTENER, a successful seccomp() returns a new fd that
+    // nothing else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+fn set_no_new_privs() -> io::Result<()> {
+    // SAFETY: PR_SET_NO_NEW_PRIVS takes plain integers and touches no memory.
+    let ret = unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) };
+    if ret < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
+}
+
+/// Room for one `SCM_RIGHTS` control message carrying one fd, 8-aligned.
+#[repr(C, align(8))]
+struct CmsgBuf([u8; 32]);
+
+fn send_report(sock: RawFd, status: u8, errno: i32, fd: Option<RawFd>) -> io::Result<()> {
+    let mut payload = [0u8; REPORT_LEN];
+    payload[0] = status;
+    payload[1..].copy_from_slice(&errno.to_ne_bytes());
+    let mut iov = libc::iovec {
+        iov_base: payload.as_mut_ptr().cast(),
+        iov_len: payload.len(),
+    };
+    let mut cmsg = CmsgBuf([0; 32]);
+    let fd_len = size_of::<RawFd>() as u32;
+    // SAFETY: CMSG_SPACE is a pure size computation.
+    let space = unsafe { libc::CMSG_SPACE(fd_len) } as usize;
+    let mut msg = libc::msghdr {
+        msg_name: std::ptr::null_mut(),
+        msg_namelen: 0,
+        msg_iov: &raw mut iov,
+        msg_iovlen: 1,
+        msg_control: std::ptr::null_mut(),
+        msg_controllen: 0,
+        msg_flags: 0,
+    };
+    if let Some(fd) = fd {
+        msg.msg_control = cmsg.0.as_mut_ptr().cast();
+        msg.msg_controllen = space;
+        // SAFETY: `msg` describes a control buffer of `space` bytes, enough
+        // for one header, so the first header lies inside it.
+        let hdr = unsafe { libc::CMSG_FIRSTHDR(&raw const msg) };
+        if hdr.is_null() {
+            return Err(io::Error::from_raw_os_error(libc::EINVAL));
+        }
+        // SAFETY: `hdr` is non-null and points into `cmsg`, which is aligned
+        // for `cmsghdr` and large enough (checked by CMSG_FIRSTHDR).
+        let hdr = unsafe { &mut *hdr };
+        hdr.cmsg_level = libc::SOL_SOCKET;
+        hdr.cmsg_type = libc::SCM_RIGHTS;
+        // SAFETY: CMSG_LEN is a pure size computation.
+        hdr.cmsg_len = unsafe { libc::CMSG_LEN(fd_len) } as usize;
+        // SAFETY: the data area of `hdr` holds at least one fd (CMSG_SPACE
+        // above); an unaligned write makes no alignment assumption.
+        let data = unsafe { libc::CMSG_DATA(hdr) };
+        // SAFETY: `data` points to `fd_len` writable bytes inside `cmsg`.
+        unsafe { data.cast::<RawFd>().write_unaligned(fd) };
+    }
+    // SAFETY: `msg` and everything it points to live until sendmsg returns.
+    let ret = unsafe { libc::sendmsg(sock, &raw const msg, libc::MSG_NOSIGNAL) };
+    if ret < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
+}
+
+/// Reads the child's report from the parent's end of the socket pair.
+/// `wait` selects a blocking read; otherwise only an already-sent report is
+/// read.
+pub(crate) fn receive_report(sock: BorrowedFd<'_>, wait: bool) -> io::Result<ChildReport> {
+    let mut payload = [0u8; REPORT_LEN];
+    let mut iov = libc::iovec {
+        iov_base: payload.as_mut_ptr().cast(),
+        iov_len: payload.len(),
+    };
+    let mut cmsg = CmsgBuf([0; 32]);
+    let mut msg = libc::msghdr {
+        msg_name: std::ptr::null_mut(),
+        msg_namelen: 0,
+        msg_iov: &raw mut iov,
+        msg_iovlen: 1,
+        msg_control: cmsg.0.as_mut_ptr().cast(),
+        msg_controllen: cmsg.0.len(),
+        msg_flags: 0,
+    };
+    let flags = libc::MSG_CMSG_CLOEXEC | if wait { 0 } else { libc::MSG_DONTWAIT };
+    let n = loop {
+        // SAFETY: `msg` describes valid, writable buffers that outlive the call.
+        let n = unsafe { libc::recvmsg(sock.as_raw_fd(), &raw mut msg, flags) };
+        if n >= 0 {
+            break n;
+        }
+        let err = io::Error::last_os_error();
+        match err.raw_os_error() {
+            Some(libc::EINTR) => {}
+            Some(libc::EAGAIN) => return Ok(ChildReport::Nothing),
+            _ => return Err(err),
+        }
+    };
+    let mut received: Option<OwnedFd> = None;
+    // SAFETY: `msg` was filled by recvmsg; CMSG_FIRSTHDR only reads it.
+    let mut hdr = unsafe { libc::CMSG_FIRSTHDR(&raw const msg) };
+    while !hdr.is_null() {
+        // SAFETY: non-null headers returned by CMSG_FIRSTHDR/NXTHDR lie
+        // inside `cmsg` and were written by the kernel.
+        let h = unsafe { &*hdr };
+        if h.cmsg_level == libc::SOL_SOCKET && h.cmsg_type == libc::SCM_RIGHTS {
+            // SAFETY: the header is valid, so its data pointer is too.
+            let data = unsafe { libc::CMSG_DATA(hdr) };
+            // SAFETY: an SCM_RIGHTS message carries at least one fd; the
+            // child sends exactly one.
+            let fd = unsafe { data.cast::<RawFd>().read_unaligned() };
+            // SAFETY: the kernel installed this fd in our table for us; we
+            // are its only owner.
+            received = Some(unsafe { OwnedFd::from_raw_fd(fd) });
+        }
+        // SAFETY: `hdr` is a valid header of `msg`.
+        hdr = unsafe { libc::CMSG_NXTHDR(&raw const msg, hdr) };
+    }
+    if usize::try_from(n).ok() != Some(REPORT_LEN) {
+        return Ok(ChildReport::Nothing);
+    }
+    let errno = i32::from_ne_bytes([payload[1], payload[2], payload[3], payload[4]]);
+    Ok(match (payload[0], received) {
+        (REPORT_OK_KILLABLE, Some(fd)) => ChildReport::Listener { fd, killable: true },
+        (REPORT_OK, Some(fd)) => ChildReport::Listener {
+            fd,
+            killable: false,
+        },
+        (REPORT_SECCOMP_FAILED, _) => ChildReport::SeccompFailed(errno),
+        (REPORT_NNP_FAILED, _) => ChildReport::NoNewPrivsFailed(errno),
+        _ => ChildReport::Nothing,
+    })
+}
+
+/// The supervisor's end of a seccomp filter: the notification fd.
+#[derive(Debug)]
+pub(crate) struct Listener {
+    fd: OwnedFd,
+}
+
+/// What a wait on the listener found.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Ready {
+    /// A notification is waiting.
+    pub notification: bool,
+    /// No task uses the filter any more.
+    pub hangup: bool,
+    /// The watched process has exited.
+    pub exited: bool,
+}
+
+fn check(ret: libc::c_int) -> io::Result<libc::c_int> {
+    if ret < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(ret)
+    }
+}
+
+impl Listener {
+    /// Wraps a listener fd received from the child.
+    pub(crate) fn new(fd: OwnedFd) -> Self {
+        Self { fd }
+    }
+
+    /// Asks the kernel to wake the supervisor on the tracee's CPU
+    /// (`SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP`, Linux 6.6+).
+    pub(crate) fn set_sync_wake_up(&self) -> io::Result<()> {
+        // SAFETY: SET_FLAGS takes its flags by value and touches no memory.
+        let ret = unsafe {
+            libc::ioctl(
+                self.fd.as_raw_fd(),
+                libc::SECCOMP_IOCTL_NOTIF_SET_FLAGS,
+                SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP,
+            )
+        };
+        check(ret).map(drop)
+    }
+
+    /// Waits until a notification is pending, every tracee is gone,
+    /// `process` (a pidfd) exits, or `timeout` passes. EINTR is returned as
+    /// an error.
+    pub(crate) fn wait(
+        &self,
+        process: Option<BorrowedFd<'_>>,
+        timeout: Option<std::time::Duration>,
+    ) -> io::Result<Ready> {
+        let mut fds = [
+            libc::pollfd {
+                fd: self.fd.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            },
+            libc::pollfd {
+                fd: process.map_or(-1, |p| p.as_raw_fd()),
+                events: libc::POLLIN,
+                revents: 0,
+            },
+        ];
+        let ms = timeout.map_or(-1, |t| {
+            libc::c_int::try_from(t.as_millis()).unwrap_or(libc::c_int::MAX)
+        });
+        // SAFETY: `fds` is a valid array of two pollfd; a negative fd is
+        // ignored by poll.
+        check(unsafe { libc::poll(fds.as_mut_ptr(), 2, ms) })?;
+        Ok(Ready {
+            notification: fds[0].revents & libc::POLLIN != 0,
+            hangup: fds[0].revents & (libc::POLLHUP | libc::POLLERR) != 0,
+            exited: fds[1].revents & libc::POLLIN != 0,
+        })
+    }
+
+    /// Receives the next notification (blocking if none is pending).
+    pub(crate) fn receive(&self) -> io::Result<Notification> {
+        // The kernel insists on a zeroed struct.
+        let mut raw = libc::seccomp_notif {
+            id: 0,
+            pid: 0,
+            flags: 0,
+            data: libc::seccomp_data {
+                nr: 0,
+                arch: 0,
+                instruction_pointer: 0,
+                args: [0; 6],
+            },
+        };
+        // SAFETY: RECV writes one `seccomp_notif` to the valid pointer.
+        let ret = unsafe {
+            libc::ioctl(
+                self.fd.as_raw_fd(),
+                libc::SECCOMP_IOCTL_NOTIF_RECV,
+                &raw mut raw,
+            )
+        };
+        check(ret)?;
+        Ok(Notification {
+            id: raw.id,
+            pid: raw.pid,
+            nr: raw.data.nr,
+            arch: raw.data.arch,
+            args: raw.data.args,
+        })
+    }
+
+    /// Whether the notification is still pending: the tracee has not died
+    /// nor been interrupted since it was received. Anything read from the
+    /// tracee (memory, `/proc/PID/…`) is only trustworthy if this holds
+    /// afterwards, because a dead tracee's pid can be reused.
+    pub(crate) fn is_valid(&self, id: u64) -> bool {
+        // SAFETY: ID_VALID reads one u64 from the valid pointer.
+        let ret = unsafe {
+            libc::ioctl(
+                self.fd.as_raw_fd(),
+                libc::SECCOMP_IOCTL_NOTIF_ID_VALID,
+                &raw const id,
+            )
+        };
+        ret == 0
+    }
+
+    fn send(&self, resp: &libc::seccomp_notif_resp) -> io::Result<()> {
+        // SAFETY: SEND reads one `seccomp_notif_resp` from the valid pointer.
+        let ret = unsafe {
+            libc::ioctl(
+                self.fd.as_raw_fd(),
+                libc::SECCOMP_IOCTL_NOTIF_SEND,
+                std::ptr::from_ref(resp),
+            )
+        };
+        check(ret).map(drop)
+    }
+
+    /// Completes the syscall with return value `val`.
+    pub(crate) fn reply_value(&self, id: u64, val: i64) -> io::Result<()> {
+        self.send(&libc::seccomp_notif_resp {
+            id,
+            val,
+            error: 0,
+            flags: 0,
+        })
+    }
+
+    /// Fails the syscall with `errno` (positive).
+    pub(crate) fn reply_error(&self, id: u64, errno: i32) -> io::Result<()> {
+        self.send(&libc::seccomp_notif_resp {
+            id,
+            val: 0,
+            error: errno.wrapping_neg(),
+            flags: 0,
+        })
+    }
+
+    /// Lets the kernel execute the syscall as if there were no filter.
+    pub(crate) fn reply_continue(&self, id: u64) -> io::Result<()> {
+        self.send(&libc::seccomp_notif_resp {
+            id,
+            val: 0,
+            error: 0,
+            flags: libc::SECCOMP_USER_NOTIF_FLAG_CONTINUE as u32,
+        })
+    }
+
+    /// Installs a duplicate of `fd` in the tracee and completes the syscall
+    /// with the new fd number, atomically (`SECCOMP_ADDFD_FLAG_SEND`).
+    pub(crate) fn reply_new_fd(
+        &self,
+        id: u64,
+        fd: BorrowedFd<'_>,
+        cloexec: bool,
+    ) -> io::Result<i32> {
+        let addfd = libc::seccomp_notif_addfd {
+            id,
+            flags: libc::SECCOMP_ADDFD_FLAG_SEND as u32,
+            srcfd: u32::try_from(fd.as_raw_fd())
+                .map_err(|_| io::Error::from_raw_os_error(libc::EBADF))?,
+            newfd: 0,
+            newfd_flags: if cloexec { libc::O_CLOEXEC as u32 } else { 0 },
+        };
+        // SAFETY: ADDFD reads one `seccomp_notif_addfd` from the valid pointer.
+        let ret = unsafe {
+            libc::ioctl(
+                self.fd.as_raw_fd(),
+                libc::SECCOMP_IOCTL_NOTIF_ADDFD,
+                &raw const addfd,
+            )
+        };
+        check(ret)
+    }
+}
+
+impl AsFd for Listener {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+}
+
+/// Reads tracee memory at `addr` into `buf` with `process_vm_readv`. Returns
+/// how many bytes were read: fewer than asked when the range runs into
+/// unmapped memory; an error (EFAULT) when the first byte is unreadable.
+pub(crate) fn read_tracee(pid: u32, addr: u64, buf: &mut [u8]) -> io::Result<usize> {
+    if buf.is_empty() {
+        return Ok(0);
+    }
+    let pid = libc::pid_t::try_from(pid).map_err(|_| io::Error::from_raw_os_error(libc::ESRCH))?;
+    let local = libc::iovec {
+        iov_base: buf.as_mut_ptr().cast(),
+        iov_len: buf.len(),
+    };
+    let remote = libc::iovec {
+        // The address is only interpreted in the tracee.
+        iov_base: addr as usize as *mut libc::c_void,
+        iov_len: buf.len(),
+    };
+    // SAFETY: `local` describes `buf`, writable for its length; the remote
+    // iovec is only dereferenced in the other process, checked by the kernel.
+    let n = unsafe { libc::process_vm_readv(pid, &raw const local, 1, &raw const remote, 1, 0) };
+    if n < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(n.unsigned_abs())
+    }
+}
+
+/// The supervisor's shared mapping of a vcpu's pages (the memfd the tracee
+/// maps as `kvm_run` and SIE page). The tracee may access the same bytes at
+/// any time, so every access is a volatile, naturally aligned load or store
+/// of one integer: no Rust reference into the mapping ever exists.
+#[derive(Debug)]
+pub(crate) struct SharedPages {
+    ptr: NonNull<u8>,
+    len: usize,
+}
+
+impl SharedPages {
+    /// Maps `len` bytes of `fd` shared, read-write.
+    pub(crate) fn map(fd: BorrowedFd<'_>, len: usize) -> io::Result<Self> {
+        // SAFETY: a fresh shared mapping chosen by the kernel aliases no Rust
+        // object; it is unmapped only in `drop`.
+        let ptr = unsafe {
+            rustix::mm::mmap(
+                std::ptr::null_mut(),
+                len,
+                rustix::mm::ProtFlags::READ | rustix::mm::ProtFlags::WRITE,
+                rustix::mm::MapFlags::SHARED,
+                fd,
+                0,
+            )
+        }?;
+        let ptr = NonNull::new(ptr.cast::<u8>())
+            .ok_or_else(|| io::Error::from_raw_os_error(libc::ENOMEM))?;
+        Ok(Self { ptr, len })
+    }
+
+    fn at<T>(&self, offset: usize) -> *mut T {
+        let size = size_of::<T>();
+        assert!(
+            offset.is_multiple_of(size)
+                && offset.checked_add(size).is_some_and(|end| end <= self.len),
+            "shared page access out of bounds or misaligned"
+        );
+        // Cannot leave the mapping: checked just above.
+        self.ptr.as_ptr().wrapping_add(offset).cast::<T>()
+    }
+
+    /// Stores a native-endian u64 at `offset` (8-aligned, in bounds).
+    pub(crate) fn write_u64(&self, offset: usize, value: u64) {
+        let p = self.at::<u64>(offset);
+        // SAFETY: `at` checked that `p` is aligned and inside the mapping,
+        // which stays mapped while `self` lives.
+        unsafe { p.write_volatile(value) }
+    }
+
+    /// Stores a native-endian u32 at `offset` (4-aligned, in bounds).
+    pub(crate) fn write_u32(&self, offset: usize, value: u32) {
+        let p = self.at::<u32>(offset);
+        // SAFETY: as in `write_u64`.
+        unsafe { p.write_volatile(value) }
+    }
+}
+
+impl Drop for SharedPages {
+    fn drop(&mut self) {
+        // SAFETY: `ptr`/`len` are exactly the mapping made in `map`, and no
+        // pointer into it outlives `self`.
+        let _ = unsafe { rustix::mm::munmap(self.ptr.as_ptr().cast(), self.len) };
+    }
+}

@@ -1,0 +1,93 @@
+//! The C client `tests/c/ucas_client.c` under the emulator, for one kernel of
+//! each generation: every spec §3–§4 check that needs no KVM_RUN must pass,
+//! and `--state-out` must describe exactly the mappings the client left.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+
+use ucas::emulator::{Emulator, Generation};
+
+/// Compiles `tests/c/<name>.c` with gcc once per test binary.
+fn compiled(name: &str) -> PathBuf {
+    static DONE: OnceLock<PathBuf> = OnceLock::new();
+    DONE.get_or_init(|| {
+        let src = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("c")
+            .join(format!("{name}.c"));
+        let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}-emulator_c"));
+        let st = Command::new("gcc")
+            .args(["-Wall", "-Wextra", "-Werror", "-O2", "-o"])
+            .arg(&out)
+            .arg(&src)
+            .status()
+            .expect("gcc is needed to build the C client (apt-get install gcc)");
+        assert!(st.success(), "gcc failed on {}", src.display());
+        out
+    })
+    .clone()
+}
+
+fn run_client(kernel: &str, letter: &str) {
+    let generation = Generation::from_kernel_version(kernel).unwrap();
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let state = dir.join(format!("client-state-{kernel}.json"));
+    let stdout = dir.join(format!("client-stdout-{kernel}.txt"));
+    let mut cmd = Command::new(compiled("ucas_client"));
+    cmd.arg(letter)
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&stdout).unwrap());
+    let status = Emulator::new(generation)
+        .state_out(&state)
+        .run(cmd)
+        .expect("the emulator runs");
+    let out = std::fs::read_to_string(&stdout).unwrap();
+    assert!(
+        status.success(),
+        "kernel {kernel}: client failed: {status}\n{out}"
+    );
+    assert!(!out.contains("not ok"), "{out}");
+    let plan: usize = out
+        .lines()
+        .find_map(|l| l.strip_prefix("1.."))
+        .expect("a plan line")
+        .parse()
+        .unwrap();
+    assert!(plan >= 50, "only {plan} checks ran");
+    assert_eq!(out.lines().filter(|l| l.starts_with("ok ")).count(), plan);
+
+    let base: u64 = out
+        .lines()
+        .find_map(|l| l.strip_prefix("state base="))
+        .expect("the client reports its base")
+        .parse()
+        .unwrap();
+    let json = std::fs::read_to_string(&state).unwrap();
+    let mib = 1u64 << 20;
+    let want = format!(
+        "{{\"generation\":\"{letter}\",\"vms\":[\
+         {{\"vm\":0,\"ucontrol\":true,\"vcpus\":[\
+         {{\"id\":0,\"extents\":[{{\"vcpu_addr\":0,\"user_addr\":{base},\"length\":{}}}]}},\
+         {{\"id\":255,\"extents\":[{{\"vcpu_addr\":{},\"user_addr\":{},\"length\":{mib}}}]}}]}},\
+         {{\"vm\":1,\"ucontrol\":false,\"vcpus\":[{{\"id\":0,\"extents\":[]}}]}}]}}\n",
+        4 * mib,
+        0x7ff0_0000u64,
+        base + 5 * mib,
+    );
+    assert_eq!(json, want, "kernel {kernel}");
+}
+
+#[test]
+fn client_passes_under_kernel_6_8_generation_a() {
+    run_client("6.8", "A");
+}
+
+#[test]
+fn client_passes_under_kernel_6_14_generation_b() {
+    run_client("6.14", "B");
+}
+
+#[test]
+fn client_passes_under_kernel_7_0_generation_c() {
+    run_client("7.0", "C");
+}
