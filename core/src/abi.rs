@@ -298,7 +298,10 @@ impl KvmRun {
             union_offset(RUN_UCONTROL_TRANS_EXC_CODE),
             &exit.trans_exc_code.to_ne_bytes(),
         );
-        self.put(union_offset(RUN_UCONTROL_PGM_CODE), &exit.pgm_code.to_ne_bytes());
+        self.put(
+            union_offset(RUN_UCONTROL_PGM_CODE),
+            &exit.pgm_code.to_ne_bytes(),
+        );
     }
 
     /// Decodes the `s390_sieic` member of the exit union.
