@@ -11,4 +11,5 @@
 #![deny(missing_docs)]
 
 pub mod abi;
+pub mod plan;
 pub mod segment;
