@@ -12,6 +12,7 @@
 #![cfg_attr(not(test), deny(clippy::arithmetic_side_effects))]
 
 pub mod abi;
+pub mod plan;
 pub mod request;
 pub mod segment;
 pub mod space;

@@ -213,8 +213,8 @@ struct Splice {
 }
 
 /// One vcpu's address space: at most `N` extents, sorted by vcpu address,
-/// non-overlapping and maximally coalesced (no extent [`Extent::joins`] its
-/// successor), so the number of extents in use depends only on the mapping
+/// non-overlapping and maximally coalesced (no extent continues its
+/// successor in both vcpu and user space), so the number of extents in use depends only on the mapping
 /// and not on the order of the calls that built it.
 ///
 /// Every operation is all-or-nothing: an error leaves the table exactly as it
