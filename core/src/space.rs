@@ -420,6 +420,73 @@ impl<const N: usize> AddressSpace<N> {
         self.plan_unmap(rules, vcpu_addr, length).map(drop)
     }
 
+    /// How many extents the table would hold after [`Self::map_with`],
+    /// whatever its capacity: lets a caller enforce a smaller, run-time limit.
+    ///
+    /// # Errors
+    /// [`SpaceError::Request`] or [`SpaceError::Wraps`] for a rejected request.
+    pub fn extents_after_map(&self, rules: Rules, m: &UcasMapping) -> Result<usize, SpaceError> {
+        match check_map(rules, m)? {
+            None => Ok(self.len()),
+            Some(req) => self.extents_after(&req, true),
+        }
+    }
+
+    /// How many extents the table would hold after [`Self::unmap_with`].
+    ///
+    /// # Errors
+    /// [`SpaceError::Request`] or [`SpaceError::Wraps`] for a rejected request.
+    pub fn extents_after_unmap(
+        &self,
+        rules: Rules,
+        vcpu_addr: u64,
+        length: u64,
+    ) -> Result<usize, SpaceError> {
+        match check_unmap(rules, vcpu_addr, length)? {
+            None => Ok(self.len()),
+            Some(req) => self.extents_after(&req, false),
+        }
+    }
+
+    fn extents_after(&self, req: &SegmentRequest, map: bool) -> Result<usize, SpaceError> {
+        let range = SegmentRange::new(req.vcpu_first, req.count)
+            .filter(|_| !req.wraps())
+            .ok_or(SpaceError::Wraps)?;
+        Ok(self.len_after(&self.plan_replace(range, map.then_some(req.user_first))))
+    }
+
+    /// Drops every extent that overlaps `[vcpu_addr, vcpu_addr + length)`
+    /// (byte range, clipped at 2^64), whole. It never needs capacity, so it
+    /// always succeeds: a caller that no longer knows what the kernel holds
+    /// in a range uses it so the table claims nothing it cannot vouch for.
+    /// Returns the vcpu range dropped, as (first address, length in bytes;
+    /// `u64::MAX` for all of it), or `None` if nothing overlapped.
+    pub fn forget_overlapping(&mut self, vcpu_addr: u64, length: u64) -> Option<(u64, u64)> {
+        if length == 0 {
+            return None;
+        }
+        let first = segment_of(vcpu_addr);
+        let last = segment_of(vcpu_addr.saturating_add(length.wrapping_sub(1)));
+        let lo = self.extents.partition_point(|e| e.vcpu_end() <= first);
+        let hi = self.extents.partition_point(|e| e.vcpu <= last);
+        if lo >= hi {
+            return None;
+        }
+        let start = self.extents.get(lo)?.vcpu;
+        let end = self.extents.get(hi.wrapping_sub(1))?.vcpu_end();
+        let dropped = Extent {
+            vcpu: start,
+            user: 0,
+            count: end.wrapping_sub(start),
+        };
+        self.apply(Splice {
+            lo,
+            hi,
+            with: heapless::Vec::new(),
+        });
+        Some((dropped.vcpu_addr(), dropped.length()))
+    }
+
     /// The kernel's `KVM_S390_UCAS_MAP` as `generation` performs it, for the
     /// emulator's kernel model. Returns the number of segments stored.
     ///

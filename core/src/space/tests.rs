@@ -416,3 +416,33 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn extents_after_and_forget() {
+    let mut s = AddressSpace::<2>::new();
+    s.map(m(0, 0, 4 * MIB)).unwrap();
+    s.map(m(64 * MIB, 10 * MIB, MIB)).unwrap();
+    assert_eq!(s.extents_after_unmap(Rules::Strict, MIB, MIB), Ok(3));
+    assert_eq!(
+        s.extents_after_map(Rules::Strict, &m(4 * MIB, 4 * MIB, MIB)),
+        Ok(2)
+    );
+    assert_eq!(
+        s.extents_after_map(Rules::Strict, &m(0, 0, 16 * MIB)),
+        Ok(1)
+    );
+    assert_eq!(
+        s.extents_after_map(Rules::Kernel(Generation::C), &m(0, 0, 0)),
+        Ok(2)
+    );
+    assert!(s.extents_after_map(Rules::Strict, &m(0, 1, MIB)).is_err());
+    let before = s.clone();
+    assert_eq!(s.forget_overlapping(20 * MIB, MIB), None);
+    assert_eq!(s, before);
+    // Overlapping one byte of each extent drops both, whole.
+    assert_eq!(
+        s.forget_overlapping(4 * MIB - 1, 6 * MIB + 2),
+        Some((0, 11 * MIB))
+    );
+    assert!(s.is_empty());
+}
