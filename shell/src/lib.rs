@@ -23,6 +23,7 @@ pub mod error;
 pub mod host;
 mod kvm;
 mod memory;
+pub mod probe;
 pub mod run;
 mod sys;
 mod vcpu;
