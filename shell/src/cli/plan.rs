@@ -66,7 +66,8 @@ struct Rejection {
 struct Checked {
     memory: Option<u64>,
     statements: Vec<Statement>,
-    spaces: BTreeMap<u32, Space>,
+    // Boxed: a table of MAX_CAPACITY extents is 96 KiB.
+    spaces: BTreeMap<u32, Box<Space>>,
     rejections: Vec<Rejection>,
 }
 
@@ -227,7 +228,11 @@ fn check(text: &str, opts: &Options) -> Checked {
 }
 
 /// Applies one statement to the offline mirrors, or says why it would fail.
-fn judge(s: &Statement, spaces: &mut BTreeMap<u32, Space>, opts: &Options) -> Result<(), String> {
+fn judge(
+    s: &Statement,
+    spaces: &mut BTreeMap<u32, Box<Space>>,
+    opts: &Options,
+) -> Result<(), String> {
     if let Directive::Vcpu { id } = s.directive {
         spaces.entry(id).or_default();
         return Ok(());
