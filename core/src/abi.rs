@@ -255,7 +255,8 @@ const _: () = {
     assert!(offset_of!(KvmRun, kvm_valid_regs) == 304);
     assert!(offset_of!(KvmRun, kvm_dirty_regs) == 312);
     assert!(offset_of!(KvmRun, sync) == 320);
-    assert!(offset_of!(KvmRun, sync) + offset_of!(SyncRegs, gprs) == RUN_SYNC_GPRS);
+    // sync @320 + gprs @8 within it.
+    assert!(RUN_SYNC_GPRS == 328);
 };
 
 /// The ucontrol exit member of the `kvm_run` exit union.
@@ -278,61 +279,65 @@ pub struct SieicExit {
     pub ipb: u32,
 }
 
-const fn union_offset(run_offset: usize) -> usize {
-    run_offset - offset_of!(KvmRun, exit)
-}
+// Offsets of the union members within the `exit` bytes.
+const EXIT_AT: usize = offset_of!(KvmRun, exit);
+const U_TRANS_EXC_CODE: usize = RUN_UCONTROL_TRANS_EXC_CODE - EXIT_AT;
+const U_PGM_CODE: usize = RUN_UCONTROL_PGM_CODE - EXIT_AT;
+const U_ICPTCODE: usize = RUN_SIEIC_ICPTCODE - EXIT_AT;
+const U_IPA: usize = RUN_SIEIC_IPA - EXIT_AT;
+const U_IPB: usize = RUN_SIEIC_IPB - EXIT_AT;
 
 impl KvmRun {
     /// Decodes the `s390_ucontrol` member of the exit union.
     #[must_use]
     pub fn ucontrol(&self) -> UcontrolExit {
         UcontrolExit {
-            trans_exc_code: self.exit_u64(union_offset(RUN_UCONTROL_TRANS_EXC_CODE)),
-            pgm_code: self.exit_u32(union_offset(RUN_UCONTROL_PGM_CODE)),
+            trans_exc_code: u64::from_ne_bytes(self.get(U_TRANS_EXC_CODE)),
+            pgm_code: u32::from_ne_bytes(self.get(U_PGM_CODE)),
         }
     }
 
     /// Encodes the `s390_ucontrol` member of the exit union.
     pub fn set_ucontrol(&mut self, exit: UcontrolExit) {
-        self.put(
-            union_offset(RUN_UCONTROL_TRANS_EXC_CODE),
-            &exit.trans_exc_code.to_ne_bytes(),
-        );
-        self.put(union_offset(RUN_UCONTROL_PGM_CODE), &exit.pgm_code.to_ne_bytes());
+        self.put(U_TRANS_EXC_CODE, exit.trans_exc_code.to_ne_bytes());
+        self.put(U_PGM_CODE, exit.pgm_code.to_ne_bytes());
     }
 
     /// Decodes the `s390_sieic` member of the exit union.
     #[must_use]
     pub fn sieic(&self) -> SieicExit {
-        let ipa_at = union_offset(RUN_SIEIC_IPA);
         SieicExit {
-            icptcode: self.exit[union_offset(RUN_SIEIC_ICPTCODE)],
-            ipa: u16::from_ne_bytes([self.exit[ipa_at], self.exit[ipa_at + 1]]),
-            ipb: self.exit_u32(union_offset(RUN_SIEIC_IPB)),
+            icptcode: u8::from_ne_bytes(self.get(U_ICPTCODE)),
+            ipa: u16::from_ne_bytes(self.get(U_IPA)),
+            ipb: u32::from_ne_bytes(self.get(U_IPB)),
         }
     }
 
     /// Encodes the `s390_sieic` member of the exit union.
     pub fn set_sieic(&mut self, exit: SieicExit) {
-        self.put(union_offset(RUN_SIEIC_ICPTCODE), &[exit.icptcode]);
-        self.put(union_offset(RUN_SIEIC_IPA), &exit.ipa.to_ne_bytes());
-        self.put(union_offset(RUN_SIEIC_IPB), &exit.ipb.to_ne_bytes());
+        self.put(U_ICPTCODE, [exit.icptcode]);
+        self.put(U_IPA, exit.ipa.to_ne_bytes());
+        self.put(U_IPB, exit.ipb.to_ne_bytes());
     }
 
-    fn exit_u64(&self, at: usize) -> u64 {
-        let mut b = [0; 8];
-        b.copy_from_slice(&self.exit[at..at + 8]);
-        u64::from_ne_bytes(b)
+    // The offsets are constants inside the 256-byte union, so the reads
+    // and writes below always find their bytes; the fallbacks are unreachable.
+    fn get<const L: usize>(&self, at: usize) -> [u8; L] {
+        self.exit
+            .get(at..)
+            .and_then(<[u8]>::first_chunk::<L>)
+            .copied()
+            .unwrap_or([0; L])
     }
 
-    fn exit_u32(&self, at: usize) -> u32 {
-        let mut b = [0; 4];
-        b.copy_from_slice(&self.exit[at..at + 4]);
-        u32::from_ne_bytes(b)
-    }
-
-    fn put(&mut self, at: usize, bytes: &[u8]) {
-        self.exit[at..at + bytes.len()].copy_from_slice(bytes);
+    fn put<const L: usize>(&mut self, at: usize, bytes: [u8; L]) {
+        if let Some(dst) = self
+            .exit
+            .get_mut(at..)
+            .and_then(<[u8]>::first_chunk_mut::<L>)
+        {
+            *dst = bytes;
+        }
     }
 }
 

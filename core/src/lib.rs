@@ -9,6 +9,14 @@
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+#![cfg_attr(not(test), deny(clippy::arithmetic_side_effects))]
 
 pub mod abi;
+pub mod plan;
+pub mod request;
 pub mod segment;
+pub mod space;
+
+pub use abi::UcasMapping;
+pub use request::{Generation, Rules};
+pub use space::{AddressSpace, Extent, KernelError, SpaceError};

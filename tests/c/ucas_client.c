@@ -174,7 +174,12 @@ int main(int argc, char **argv)
 	uint64_t top = 0ULL - MIB;
 	MAP(vcpu, base, top, 2 * MIB, c ? 0 : -EINVAL,
 	    c ? "MAP: vcpu_addr+length past 2^64 is not checked (C)" : "MAP: vcpu_addr+length past 2^64: EINVAL (A, B)");
-	UNMAP(vcpu, 0, top, MIB, 0, "UNMAP the top segment");
+	MAP(vcpu, base, top, MIB, c ? 0 : -EINVAL,
+	    c ? "MAP: a range ending exactly at 2^64 is fine (C)" : "MAP: a range ending exactly at 2^64 wraps: EINVAL (A, B)");
+	UNMAP(vcpu, 0, top, MIB, c ? 0 : -EINVAL,
+	      c ? "UNMAP the top segment (C)" : "UNMAP: a range ending exactly at 2^64 wraps: EINVAL (A, B)");
+	FAULT(vcpu, top, unmapped_fault(), "the top segment is unmapped");
+	check_exit(run, top, "  ... and the ucontrol exit names it");
 	UNMAP(vcpu, 0, 0, MIB, 0, "UNMAP segment 0");
 	MAP(vcpu, top, 0, 2 * MIB, c ? 0 : -EINVAL,
 	    c ? "MAP: user_addr+length past 2^64 is not checked (C)" : "MAP: user_addr+length past 2^64: EINVAL (A, B)");

@@ -5,7 +5,7 @@ use std::os::unix::process::ExitStatusExt;
 use std::process::Command;
 
 use super::Emulator;
-use super::standin::Generation;
+use ucas_core::Generation;
 
 const HELP: &str = "\
 Run a program and answer its /dev/kvm s390 ucontrol ioctls from a kernel model.
@@ -61,8 +61,8 @@ fn parse(args: &[OsString]) -> Result<Parsed, String> {
             Long("kernel") => {
                 let v = p.value().map_err(|e| e.to_string())?;
                 let s = v.to_string_lossy();
-                o.generation = Generation::from_kernel_version(&s).ok_or_else(|| {
-                    format!("--kernel: '{s}' is not a kernel version like 6.8, 6.14 or 7.0")
+                o.generation = Generation::from_kernel_version(&s).map_err(|e| {
+                    format!("--kernel '{s}': {e} (give a version like 6.8, 6.14 or 7.0)")
                 })?;
             }
             Long("enomem-after") => {

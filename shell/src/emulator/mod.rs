@@ -80,7 +80,6 @@ mod cli;
 mod filter;
 mod model;
 mod paths;
-mod standin;
 mod state;
 mod supervisor;
 mod sys;
@@ -95,7 +94,7 @@ use std::path::PathBuf;
 use std::process::{Command, ExitStatus};
 
 pub use cli::cli;
-pub use standin::Generation;
+pub use ucas_core::Generation;
 
 use model::Model;
 use supervisor::Supervisor;
@@ -221,7 +220,7 @@ impl Emulator {
                 None,
                 format_args!(
                     "modelling kernel generation {}; {}",
-                    state::generation_name(self.generation),
+                    self.generation,
                     match &sync {
                         Ok(()) => "synchronous wake-up on".to_owned(),
                         Err(e) => format!(

@@ -15,15 +15,12 @@ use ucas_core::abi::{
 };
 use ucas_core::segment::{PAGE_SIZE, SEGMENT_SHIFT, page_round_down};
 
-use super::standin::{AddressSpace, Generation};
+use ucas_core::{AddressSpace, Generation};
 
 /// Extents per vcpu address space. Large, so that the model runs out only
 /// where a real kernel would plausibly run out too (the kernel's limit is
 /// memory); when full, a map answers ENOMEM like an allocation failure.
 pub const SPACE_CAPACITY: usize = 65536;
-
-/// One vcpu's address space as the model keeps it.
-pub type Space = AddressSpace<SPACE_CAPACITY>;
 
 /// Highest vcpu id an s390 VM accepts.
 pub const MAX_VCPU_ID: u64 = 255;
@@ -146,9 +143,12 @@ pub enum Answer {
     NewVm(u32),
     /// A vcpu was created: install a vcpu fd (close-on-exec) and return it.
     NewVcpu(VcpuRef),
-    /// Fail with EREMOTE after writing a ucontrol exit (`exit_reason` 20,
-    /// `pgm_code` 0x10, this `trans_exc_code`) into the vcpu's `kvm_run`.
+    /// Fail with `errno` (EREMOTE) after writing a ucontrol exit
+    /// (`exit_reason` 20, `pgm_code` 0x10, this `trans_exc_code`) into the
+    /// vcpu's `kvm_run`.
     UcontrolExit {
+        /// The errno to fail with.
+        errno: i32,
         /// The vcpu whose `kvm_run` gets the exit.
         vcpu: VcpuRef,
         /// The faulting address rounded down to 4 KiB.
@@ -170,11 +170,11 @@ pub enum Answer {
     Unsupported(i32, &'static str),
 }
 
-/// The state of one vcpu.
+/// The state of one vcpu; `N` is the capacity of its address space.
 #[derive(Debug)]
-pub struct Vcpu {
+pub struct Vcpu<const N: usize> {
     id: u32,
-    space: Box<Space>,
+    space: Box<AddressSpace<N>>,
     /// Generations A and B link each faulted-in vcpu segment to its user
     /// segment in a reverse table keyed by user segment; a second vcpu
     /// segment of the same vcpu faulting on the same user segment fails
@@ -182,7 +182,7 @@ pub struct Vcpu {
     links: Vec<(u64, u64)>,
 }
 
-impl Vcpu {
+impl<const N: usize> Vcpu<N> {
     /// The vcpu id given to `KVM_CREATE_VCPU`.
     #[must_use]
     pub fn id(&self) -> u32 {
@@ -191,7 +191,7 @@ impl Vcpu {
 
     /// The vcpu's address space.
     #[must_use]
-    pub fn space(&self) -> &Space {
+    pub fn space(&self) -> &AddressSpace<N> {
         &self.space
     }
 
@@ -207,12 +207,12 @@ const SEGMENT_NUMBER_MASK: u64 = (1 << (64 - SEGMENT_SHIFT)) - 1;
 
 /// The state of one VM.
 #[derive(Debug)]
-pub struct Vm {
+pub struct Vm<const N: usize> {
     ucontrol: bool,
-    vcpus: Vec<Vcpu>,
+    vcpus: Vec<Vcpu<N>>,
 }
 
-impl Vm {
+impl<const N: usize> Vm<N> {
     /// Whether it was created with `KVM_VM_S390_UCONTROL`.
     #[must_use]
     pub fn is_ucontrol(&self) -> bool {
@@ -221,7 +221,7 @@ impl Vm {
 
     /// Its vcpus in creation order.
     #[must_use]
-    pub fn vcpus(&self) -> &[Vcpu] {
+    pub fn vcpus(&self) -> &[Vcpu<N>] {
         &self.vcpus
     }
 }
@@ -244,15 +244,18 @@ impl EnomemInjector {
     }
 }
 
-/// The kernel model for one emulator run.
+/// The kernel model for one emulator run. `N` is the capacity of each
+/// vcpu's address space (its table is boxed, but built on the stack first in
+/// unoptimised builds: large `N` needs a large stack, which the supervisor
+/// thread has).
 #[derive(Debug)]
-pub struct Model {
+pub struct Model<const N: usize = SPACE_CAPACITY> {
     generation: Generation,
-    vms: Vec<Vm>,
+    vms: Vec<Vm<N>>,
     enomem: EnomemInjector,
 }
 
-impl Model {
+impl<const N: usize> Model<N> {
     /// A kernel of `generation` with no VMs. With `enomem_after = Some(n)`,
     /// the segment store after the first `n` successful ones fails with
     /// ENOMEM, once.
@@ -276,7 +279,7 @@ impl Model {
 
     /// All VMs, in creation order.
     #[must_use]
-    pub fn vms(&self) -> &[Vm] {
+    pub fn vms(&self) -> &[Vm<N>] {
         &self.vms
     }
 
@@ -288,13 +291,13 @@ impl Model {
 
     /// The vcpu `r`, if it exists.
     #[must_use]
-    pub fn vcpu(&self, r: VcpuRef) -> Option<&Vcpu> {
+    pub fn vcpu(&self, r: VcpuRef) -> Option<&Vcpu<N>> {
         self.vms
             .get(r.vm as usize)
             .and_then(|vm| vm.vcpus.get(r.index as usize))
     }
 
-    fn vcpu_mut(&mut self, r: VcpuRef) -> Option<&mut Vcpu> {
+    fn vcpu_mut(&mut self, r: VcpuRef) -> Option<&mut Vcpu<N>> {
         self.vms
             .get_mut(r.vm as usize)
             .and_then(|vm| vm.vcpus.get_mut(r.index as usize))
@@ -381,7 +384,7 @@ impl Model {
         let index = v.vcpus.len() as u32;
         v.vcpus.push(Vcpu {
             id,
-            space: Box::new(Space::new()),
+            space: Box::new(AddressSpace::new()),
             links: Vec::with_capacity(16),
         });
         Answer::NewVcpu(VcpuRef { vm, index })
@@ -459,14 +462,12 @@ impl Model {
             Err(e) => {
                 if e.errno() == libc::ENOMEM {
                     let stored = e.stored();
-                    vcpu.unlink_range(
-                        first,
-                        if generation == Generation::C {
-                            stored
-                        } else {
-                            count
-                        },
-                    );
+                    let cleared = if generation.enomem_keeps_prefix() {
+                        stored
+                    } else {
+                        count
+                    };
+                    vcpu.unlink_range(first, cleared);
                     self.enomem.stored = self.enomem.stored.saturating_add(stored);
                     if fail_at == Some(stored) {
                         self.enomem.fired = true;
@@ -505,11 +506,12 @@ impl Model {
                 vcpu_addr,
                 user_addr,
             },
-            None if generation == Generation::A => Answer::Error(libc::EFAULT),
-            None => Answer::UcontrolExit {
+            None if generation.unmapped_fault_sets_exit() => Answer::UcontrolExit {
+                errno: generation.unmapped_fault_errno(),
                 vcpu: r,
                 trans_exc_code: page_round_down(vcpu_addr),
             },
+            None => Answer::Error(generation.unmapped_fault_errno()),
         }
     }
 
@@ -517,7 +519,7 @@ impl Model {
     /// links the vcpu segment to its user segment. Generations A and B
     /// refuse a second vcpu segment on the same user segment (EEXIST).
     pub fn fault_link(&mut self, r: VcpuRef, vcpu_addr: u64, user_addr: u64) -> Result<(), i32> {
-        if self.generation == Generation::C {
+        if self.generation.allows_shared_user_segment() {
             return Ok(());
         }
         let Some(vcpu) = self.vcpu_mut(r) else {
@@ -541,8 +543,11 @@ mod tests {
 
     const MIB: u64 = 1 << 20;
 
-    fn vm_with_vcpu(g: Generation, enomem: Option<u64>) -> (Model, VcpuRef) {
-        let mut m = Model::new(g, enomem);
+    /// Small tables: test threads have small stacks.
+    type M = Model<64>;
+
+    fn vm_with_vcpu(g: Generation, enomem: Option<u64>) -> (M, VcpuRef) {
+        let mut m = M::new(g, enomem);
         let Answer::NewVm(vm) = m.dev_ioctl(Call::CreateVm, 1, true) else {
             panic!("no vm")
         };
@@ -552,7 +557,7 @@ mod tests {
         (m, v)
     }
 
-    fn map(m: &mut Model, v: VcpuRef, user: u64, vcpu: u64, len: u64) -> Answer {
+    fn map(m: &mut M, v: VcpuRef, user: u64, vcpu: u64, len: u64) -> Answer {
         m.vcpu_ioctl(
             v,
             Call::UcasMap,
@@ -578,7 +583,7 @@ mod tests {
 
     #[test]
     fn dev_rules() {
-        let mut m = Model::new(Generation::C, None);
+        let mut m = M::new(Generation::C, None);
         assert_eq!(m.dev_ioctl(Call::GetApiVersion, 0, true), Answer::Value(12));
         assert_eq!(
             m.dev_ioctl(Call::GetApiVersion, 1, true),
@@ -657,7 +662,7 @@ mod tests {
 
     #[test]
     fn regular_vm_vcpus_refuse_ucas() {
-        let mut m = Model::new(Generation::C, None);
+        let mut m = M::new(Generation::C, None);
         assert_eq!(m.dev_ioctl(Call::CreateVm, 0, true), Answer::NewVm(0));
         let Answer::NewVcpu(v) = m.vm_ioctl(0, Call::CreateVcpu, 3) else {
             panic!()
@@ -684,6 +689,7 @@ mod tests {
                 assert_eq!(
                     miss,
                     Answer::UcontrolExit {
+                        errno: libc::EREMOTE,
                         vcpu: v,
                         trans_exc_code: 5 * MIB + 0x1000
                     }
@@ -729,11 +735,12 @@ mod tests {
         }
     }
 
-    fn extents(m: &Model, v: VcpuRef) -> Vec<(u64, u64, u64)> {
+    fn extents(m: &M, v: VcpuRef) -> Vec<(u64, u64, u64)> {
         m.vcpu(v)
             .unwrap()
             .space()
             .extents()
+            .iter()
             .map(|e| (e.vcpu_addr(), e.user_addr(), e.length()))
             .collect()
     }
@@ -757,6 +764,34 @@ mod tests {
             // Once only.
             assert_eq!(map(&mut m, v, 16 * MIB, 0, 4 * MIB), Answer::Value(0));
             assert_eq!(extents(&m, v), vec![(0, 16 * MIB, 4 * MIB)]);
+        }
+    }
+
+    #[test]
+    fn a_full_table_answers_enomem_without_consuming_the_injection() {
+        for g in Generation::ALL {
+            let mut m = Model::<2>::new(g, Some(100));
+            let Answer::NewVm(vm) = m.dev_ioctl(Call::CreateVm, 1, true) else {
+                panic!()
+            };
+            let Answer::NewVcpu(v) = m.vm_ioctl(vm, Call::CreateVcpu, 0) else {
+                panic!()
+            };
+            let mut map = |user: u64, vcpu: u64, len: u64| {
+                let arg = UcasMapping {
+                    user_addr: user,
+                    vcpu_addr: vcpu,
+                    length: len,
+                };
+                m.vcpu_ioctl(v, Call::UcasMap, 0, Some(arg))
+            };
+            assert_eq!(map(0, 0, MIB), Answer::Value(0));
+            assert_eq!(map(0, 4 * MIB, MIB), Answer::Value(0));
+            // Extending an extent needs no new entry; a third island does.
+            assert_eq!(map(MIB, MIB, MIB), Answer::Value(0));
+            assert_eq!(map(0, 16 * MIB, 2 * MIB), Answer::Error(libc::ENOMEM));
+            assert!(!m.enomem_fired());
+            assert_eq!(m.vcpu(v).unwrap().space().len(), 2);
         }
     }
 

@@ -4,26 +4,15 @@
 use std::fmt::Write as _;
 
 use super::model::Model;
-use super::standin::Generation;
-
-/// The one-letter name of a generation, as used in the JSON.
-#[must_use]
-pub(crate) fn generation_name(g: Generation) -> &'static str {
-    match g {
-        Generation::A => "A",
-        Generation::B => "B",
-        Generation::C => "C",
-    }
-}
 
 /// Renders the model's state as one line of JSON followed by a newline.
 #[must_use]
-pub(crate) fn to_json(model: &Model) -> String {
+pub(crate) fn to_json<const N: usize>(model: &Model<N>) -> String {
     let mut s = String::new();
     let _ = write!(
         s,
         "{{\"generation\":\"{}\",\"vms\":[",
-        generation_name(model.generation())
+        model.generation().letter()
     );
     for (i, vm) in model.vms().iter().enumerate() {
         if i > 0 {
@@ -39,7 +28,7 @@ pub(crate) fn to_json(model: &Model) -> String {
                 s.push(',');
             }
             let _ = write!(s, "{{\"id\":{},\"extents\":[", vcpu.id());
-            for (k, e) in vcpu.space().extents().enumerate() {
+            for (k, e) in vcpu.space().extents().iter().enumerate() {
                 if k > 0 {
                     s.push(',');
                 }
@@ -63,13 +52,14 @@ pub(crate) fn to_json(model: &Model) -> String {
 mod tests {
     use super::*;
     use crate::emulator::model::{Answer, Call};
+    use ucas_core::Generation;
     use ucas_core::abi::UcasMapping;
 
     #[test]
     fn renders_vms_vcpus_and_extents() {
         // C: the last segment of the address space can be mapped (A and B
         // reject a range ending at 2^64 as wrapping).
-        let mut m = Model::new(Generation::C, None);
+        let mut m = Model::<8>::new(Generation::C, None);
         assert_eq!(m.dev_ioctl(Call::CreateVm, 1, true), Answer::NewVm(0));
         assert_eq!(m.dev_ioctl(Call::CreateVm, 0, true), Answer::NewVm(1));
         let Answer::NewVcpu(v) = m.vm_ioctl(0, Call::CreateVcpu, 2) else {
@@ -98,7 +88,7 @@ mod tests {
     #[test]
     fn empty_model() {
         assert_eq!(
-            to_json(&Model::new(Generation::A, None)),
+            to_json(&Model::<8>::new(Generation::A, None)),
             "{\"generation\":\"A\",\"vms\":[]}\n"
         );
     }

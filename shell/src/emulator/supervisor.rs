@@ -509,6 +509,7 @@ impl Supervisor {
                 Ok((res, Note::NewVcpu(r)))
             }
             Answer::UcontrolExit {
+                errno,
                 vcpu,
                 trans_exc_code,
             } => {
@@ -517,8 +518,8 @@ impl Supervisor {
                     p.write_u32(RUN_UCONTROL_PGM_CODE, PGM_SEGMENT_TRANSLATION);
                     p.write_u32(offset_of!(KvmRun, exit_reason), KVM_EXIT_S390_UCONTROL);
                 }
-                ignore_gone(self.listener.reply_error(n.id, libc::EREMOTE))?;
-                Ok((Err(libc::EREMOTE), Note::Exit(trans_exc_code)))
+                ignore_gone(self.listener.reply_error(n.id, errno))?;
+                Ok((Err(errno), Note::Exit(trans_exc_code)))
             }
             Answer::FaultIn {
                 vcpu,

@@ -1,0 +1,749 @@
+//! [`AddressSpace`]: one vcpu's address space as a sorted, maximally
+//! coalesced table of at most `N` extents.
+//!
+//! The kernel keeps no queryable record of what a ucontrol vcpu has mapped;
+//! this table is that record. The shell uses it as a mirror of the kernel and
+//! the emulator uses the very same type as the kernel's state, through the
+//! generation-faithful entry points [`AddressSpace::kernel_map`] and
+//! [`AddressSpace::kernel_unmap`].
+
+use core::fmt;
+
+use linux_raw_sys::errno;
+
+use crate::abi::UcasMapping;
+use crate::request::{Generation, RequestError, Rules, SegmentRequest, check_map, check_unmap};
+use crate::segment::{SEGMENT_COUNT, SEGMENT_MASK, SEGMENT_SHIFT, SegmentRange, segment_of};
+
+/// A run of vcpu segments that resolve to a run of user segments of the same
+/// length: vcpu address `vcpu_addr() + d` resolves to `user_addr() + d`.
+///
+/// Internally it counts in segment numbers, so no extent can overflow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Extent {
+    vcpu: u64,
+    user: u64,
+    count: u64,
+}
+
+impl Extent {
+    /// The first vcpu address.
+    #[must_use]
+    pub const fn vcpu_addr(&self) -> u64 {
+        self.vcpu << SEGMENT_SHIFT
+    }
+
+    /// The first user address.
+    #[must_use]
+    pub const fn user_addr(&self) -> u64 {
+        self.user << SEGMENT_SHIFT
+    }
+
+    /// The length in bytes; saturates at `u64::MAX` for the one extent that
+    /// could cover all 2^64 bytes (its [`Self::segments`] is exact).
+    #[must_use]
+    pub const fn length(&self) -> u64 {
+        match self.count.checked_shl(SEGMENT_SHIFT) {
+            Some(bytes) if self.count < SEGMENT_COUNT => bytes,
+            _ => u64::MAX,
+        }
+    }
+
+    /// The number of 1 MiB segments.
+    #[must_use]
+    pub const fn segments(&self) -> u64 {
+        self.count
+    }
+
+    /// The vcpu segments the extent covers.
+    #[must_use]
+    pub const fn vcpu_range(&self) -> SegmentRange {
+        bounded_range(self.vcpu, self.count)
+    }
+
+    /// The user segments the extent resolves to.
+    #[must_use]
+    pub const fn user_range(&self) -> SegmentRange {
+        bounded_range(self.user, self.count)
+    }
+
+    /// The mapping request that would create this extent.
+    #[must_use]
+    pub const fn as_mapping(&self) -> UcasMapping {
+        UcasMapping {
+            user_addr: self.user_addr(),
+            vcpu_addr: self.vcpu_addr(),
+            length: self.length(),
+        }
+    }
+
+    /// One past the last vcpu segment (at most 2^44).
+    const fn vcpu_end(&self) -> u64 {
+        // Invariant: vcpu + count <= 2^44, so this never wraps.
+        self.vcpu.wrapping_add(self.count)
+    }
+
+    /// One past the last user segment (at most 2^44).
+    const fn user_end(&self) -> u64 {
+        // Invariant: user + count <= 2^44.
+        self.user.wrapping_add(self.count)
+    }
+
+    /// The user address of `vcpu_addr`, if the extent holds it.
+    #[must_use]
+    pub const fn translate(&self, vcpu_addr: u64) -> Option<u64> {
+        let seg = segment_of(vcpu_addr);
+        if seg < self.vcpu || seg >= self.vcpu_end() {
+            return None;
+        }
+        // seg - vcpu < count and user + count <= 2^44: no wrap.
+        let user_seg = self.user.wrapping_add(seg.wrapping_sub(self.vcpu));
+        Some((user_seg << SEGMENT_SHIFT) | (vcpu_addr & SEGMENT_MASK))
+    }
+
+    /// Whether `next` continues this extent in both vcpu and user space.
+    const fn joins(&self, next: &Self) -> bool {
+        self.vcpu_end() == next.vcpu && self.user_end() == next.user
+    }
+
+    /// This extent with `next` appended; only for extents that [`Self::joins`].
+    const fn joined(self, next: &Self) -> Self {
+        Self {
+            vcpu: self.vcpu,
+            user: self.user,
+            // Both lie within the 2^44 segments and are adjacent.
+            count: self.count.wrapping_add(next.count),
+        }
+    }
+}
+
+/// `[first, first + count)` for values the extent invariant already bounds.
+const fn bounded_range(first: u64, count: u64) -> SegmentRange {
+    match SegmentRange::new(first, count) {
+        Some(r) => r,
+        None => SegmentRange::EMPTY,
+    }
+}
+
+/// Why an [`AddressSpace`] operation was refused. The table is unchanged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SpaceError {
+    /// The request breaks a rule (EINVAL from the kernel).
+    Request(RequestError),
+    /// The result would need more extents than the table holds.
+    Full {
+        /// Extents the result needs.
+        needed: usize,
+        /// Extents the table holds.
+        capacity: usize,
+    },
+    /// The request wraps past the top of the address space. Generation C
+    /// accepts it, but what it maps is two ranges; the mirror asks for them
+    /// one by one.
+    Wraps,
+}
+
+impl SpaceError {
+    /// The errno that best describes the refusal (EINVAL, or ENOMEM when full).
+    #[must_use]
+    pub const fn errno(&self) -> i32 {
+        match self {
+            Self::Request(e) => e.errno(),
+            Self::Full { .. } => errno::ENOMEM as i32,
+            Self::Wraps => errno::EINVAL as i32,
+        }
+    }
+}
+
+impl From<RequestError> for SpaceError {
+    fn from(e: RequestError) -> Self {
+        Self::Request(e)
+    }
+}
+
+impl fmt::Display for SpaceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Request(e) => e.fmt(f),
+            Self::Full { needed, capacity } => write!(
+                f,
+                "the address-space table would need {needed} extents but holds {capacity}; \
+                 unmap something first, merge adjacent mappings, or use a larger capacity"
+            ),
+            Self::Wraps => f.write_str(
+                "the range wraps past 2^64; map the part below 2^64 and the part from 0 \
+                 as two requests",
+            ),
+        }
+    }
+}
+
+impl core::error::Error for SpaceError {}
+
+/// A failed kernel-model operation: the errno, and how many segments a MAP
+/// stored before it failed (generation C keeps them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct KernelError {
+    errno: i32,
+    stored: u64,
+}
+
+impl KernelError {
+    /// The errno the kernel returns.
+    #[must_use]
+    pub const fn errno(&self) -> i32 {
+        self.errno
+    }
+
+    /// Segments stored before an ENOMEM (they stay mapped on generation C;
+    /// on A and B the whole requested range ends up unmapped).
+    #[must_use]
+    pub const fn stored(&self) -> u64 {
+        self.stored
+    }
+}
+
+/// The rewrite of one window of the table: extents `lo..hi` are replaced by
+/// `with` (at most three: a left remainder, the new extent, a right remainder).
+struct Splice {
+    lo: usize,
+    hi: usize,
+    with: heapless::Vec<Extent, 3>,
+}
+
+/// One vcpu's address space: at most `N` extents, sorted by vcpu address,
+/// non-overlapping and maximally coalesced (no extent continues its
+/// successor in both vcpu and user space), so the number of extents in use depends only on the mapping
+/// and not on the order of the calls that built it.
+///
+/// Every operation is all-or-nothing: an error leaves the table exactly as it
+/// was. Lookups are O(log n); changes move at most the tail of the table.
+///
+/// ```
+/// use ucas_core::{AddressSpace, abi::UcasMapping};
+/// const MIB: u64 = 1 << 20;
+/// let mut space = AddressSpace::<8>::new();
+/// space.map(UcasMapping { user_addr: 0x1000_0000, vcpu_addr: 0, length: 4 * MIB })?;
+/// space.unmap(MIB, MIB)?; // punch a hole: two extents now
+/// assert_eq!(space.len(), 2);
+/// assert_eq!(space.translate(2 * MIB + 5), Some(0x1000_0000 + 2 * MIB + 5));
+/// assert_eq!(space.translate(MIB), None);
+/// # Ok::<(), ucas_core::SpaceError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AddressSpace<const N: usize> {
+    extents: heapless::Vec<Extent, N>,
+}
+
+impl<const N: usize> Default for AddressSpace<N> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<const N: usize> AddressSpace<N> {
+    /// An empty address space; `const`, so it can live in a `static`.
+    #[must_use]
+    pub const fn new() -> Self {
+        Self {
+            extents: heapless::Vec::new(),
+        }
+    }
+
+    /// How many extents are in use.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.extents.len()
+    }
+
+    /// Whether nothing is mapped.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.extents.is_empty()
+    }
+
+    /// The most extents the table holds (`N`).
+    #[must_use]
+    pub const fn capacity(&self) -> usize {
+        N
+    }
+
+    /// The extents in vcpu-address order.
+    #[must_use]
+    pub fn extents(&self) -> &[Extent] {
+        &self.extents
+    }
+
+    /// Iterates over the extents in vcpu-address order.
+    pub fn iter(&self) -> core::slice::Iter<'_, Extent> {
+        self.extents.iter()
+    }
+
+    /// The number of mapped segments.
+    #[must_use]
+    pub fn mapped_segments(&self) -> u64 {
+        // At most 2^44 segments in all: the sum cannot overflow.
+        self.extents
+            .iter()
+            .fold(0u64, |n, e| n.wrapping_add(e.count))
+    }
+
+    /// The number of mapped bytes (up to 2^64, hence `u128`).
+    #[must_use]
+    pub fn mapped_bytes(&self) -> u128 {
+        u128::from(self.mapped_segments()) << SEGMENT_SHIFT
+    }
+
+    /// The extent holding `vcpu_addr`, found by binary search.
+    #[must_use]
+    pub fn extent_at(&self, vcpu_addr: u64) -> Option<&Extent> {
+        let seg = segment_of(vcpu_addr);
+        let i = self.extents.partition_point(|e| e.vcpu_end() <= seg);
+        self.extents.get(i).filter(|e| e.vcpu <= seg)
+    }
+
+    /// The user address `vcpu_addr` resolves to, or `None` where unmapped.
+    /// O(log n).
+    #[must_use]
+    pub fn translate(&self, vcpu_addr: u64) -> Option<u64> {
+        self.extent_at(vcpu_addr)?.translate(vcpu_addr)
+    }
+
+    /// Whether the segment holding `vcpu_addr` is mapped.
+    #[must_use]
+    pub fn is_mapped(&self, vcpu_addr: u64) -> bool {
+        self.extent_at(vcpu_addr).is_some()
+    }
+
+    /// Reverse lookup: the parts of the vcpu address space that resolve into
+    /// user memory `[user_addr, user_addr + length)`, as (vcpu address,
+    /// user address, length) triples clipped to that range, in vcpu order.
+    /// Several vcpu ranges may resolve to the same user memory.
+    pub fn vcpu_ranges_for(
+        &self,
+        user_addr: u64,
+        length: u64,
+    ) -> impl Iterator<Item = (u64, u64, u64)> + '_ {
+        // Work in bytes as u128 so ranges that end at 2^64 need no care.
+        let lo = u128::from(user_addr);
+        let hi = lo.saturating_add(u128::from(length)).min(1u128 << 64);
+        self.extents.iter().filter_map(move |e| {
+            let u0 = u128::from(e.user) << SEGMENT_SHIFT;
+            let u1 = u128::from(e.user_end()) << SEGMENT_SHIFT;
+            let (a, b) = (u0.max(lo), u1.min(hi));
+            if a >= b {
+                return None;
+            }
+            let v = (u128::from(e.vcpu) << SEGMENT_SHIFT).checked_add(a.checked_sub(u0)?)?;
+            // All three are below 2^64: a < b <= 2^64 and v < vcpu end <= 2^64;
+            // a length of exactly 2^64 is reported as u64::MAX.
+            let len = b.checked_sub(a)?;
+            Some((
+                u64::try_from(v).ok()?,
+                u64::try_from(a).ok()?,
+                u64::try_from(len).unwrap_or(u64::MAX),
+            ))
+        })
+    }
+
+    /// Maps under [`Rules::Strict`]: whatever the range covered is replaced
+    /// (kernel semantics), splitting extents as needed.
+    ///
+    /// # Errors
+    /// [`SpaceError::Request`] for a request the strict rules reject,
+    /// [`SpaceError::Full`] when the result needs more than `N` extents.
+    /// The table is unchanged on error.
+    pub fn map(&mut self, m: UcasMapping) -> Result<(), SpaceError> {
+        self.map_with(Rules::Strict, m)
+    }
+
+    /// Maps under the given rules; a request the rules accept as a no-op
+    /// (length 0 on generation C) changes nothing.
+    ///
+    /// # Errors
+    /// As [`Self::map`]; also [`SpaceError::Wraps`] for a wrapping request
+    /// that generation C would accept.
+    pub fn map_with(&mut self, rules: Rules, m: UcasMapping) -> Result<(), SpaceError> {
+        match self.plan_map(rules, &m)? {
+            Some(splice) => {
+                self.apply(splice);
+                Ok(())
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// Unmaps under [`Rules::Strict`]; segments that were not mapped are fine.
+    ///
+    /// # Errors
+    /// [`SpaceError::Request`] for a rejected request; [`SpaceError::Full`]
+    /// when punching a hole into an extent needs one more extent than `N`.
+    /// The table is unchanged on error.
+    pub fn unmap(&mut self, vcpu_addr: u64, length: u64) -> Result<(), SpaceError> {
+        self.unmap_with(Rules::Strict, vcpu_addr, length)
+    }
+
+    /// Unmaps under the given rules.
+    ///
+    /// # Errors
+    /// As [`Self::unmap`]; also [`SpaceError::Wraps`].
+    pub fn unmap_with(
+        &mut self,
+        rules: Rules,
+        vcpu_addr: u64,
+        length: u64,
+    ) -> Result<(), SpaceError> {
+        match self.plan_unmap(rules, vcpu_addr, length)? {
+            Some(splice) => {
+                self.apply(splice);
+                Ok(())
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// Whether [`Self::map_with`] would succeed, without changing anything:
+    /// the shell asks this before it calls the kernel.
+    ///
+    /// # Errors
+    /// The error [`Self::map_with`] would return.
+    pub fn check_map(&self, rules: Rules, m: &UcasMapping) -> Result<(), SpaceError> {
+        self.plan_map(rules, m).map(drop)
+    }
+
+    /// Whether [`Self::unmap_with`] would succeed, without changing anything.
+    ///
+    /// # Errors
+    /// The error [`Self::unmap_with`] would return.
+    pub fn check_unmap(&self, rules: Rules, vcpu_addr: u64, length: u64) -> Result<(), SpaceError> {
+        self.plan_unmap(rules, vcpu_addr, length).map(drop)
+    }
+
+    /// How many extents the table would hold after [`Self::map_with`],
+    /// whatever its capacity: lets a caller enforce a smaller, run-time limit.
+    ///
+    /// # Errors
+    /// [`SpaceError::Request`] or [`SpaceError::Wraps`] for a rejected request.
+    pub fn extents_after_map(&self, rules: Rules, m: &UcasMapping) -> Result<usize, SpaceError> {
+        match check_map(rules, m)? {
+            None => Ok(self.len()),
+            Some(req) => self.extents_after(&req, true),
+        }
+    }
+
+    /// How many extents the table would hold after [`Self::unmap_with`].
+    ///
+    /// # Errors
+    /// [`SpaceError::Request`] or [`SpaceError::Wraps`] for a rejected request.
+    pub fn extents_after_unmap(
+        &self,
+        rules: Rules,
+        vcpu_addr: u64,
+        length: u64,
+    ) -> Result<usize, SpaceError> {
+        match check_unmap(rules, vcpu_addr, length)? {
+            None => Ok(self.len()),
+            Some(req) => self.extents_after(&req, false),
+        }
+    }
+
+    fn extents_after(&self, req: &SegmentRequest, map: bool) -> Result<usize, SpaceError> {
+        let range = SegmentRange::new(req.vcpu_first, req.count)
+            .filter(|_| !req.wraps())
+            .ok_or(SpaceError::Wraps)?;
+        Ok(self.len_after(&self.plan_replace(range, map.then_some(req.user_first))))
+    }
+
+    /// Drops every extent that overlaps `[vcpu_addr, vcpu_addr + length)`
+    /// (byte range, clipped at 2^64), whole. It never needs capacity, so it
+    /// always succeeds: a caller that no longer knows what the kernel holds
+    /// in a range uses it so the table claims nothing it cannot vouch for.
+    /// Returns the vcpu range dropped, as (first address, length in bytes;
+    /// `u64::MAX` for all of it), or `None` if nothing overlapped.
+    pub fn forget_overlapping(&mut self, vcpu_addr: u64, length: u64) -> Option<(u64, u64)> {
+        if length == 0 {
+            return None;
+        }
+        let first = segment_of(vcpu_addr);
+        let last = segment_of(vcpu_addr.saturating_add(length.wrapping_sub(1)));
+        let lo = self.extents.partition_point(|e| e.vcpu_end() <= first);
+        let hi = self.extents.partition_point(|e| e.vcpu <= last);
+        if lo >= hi {
+            return None;
+        }
+        let start = self.extents.get(lo)?.vcpu;
+        let end = self.extents.get(hi.wrapping_sub(1))?.vcpu_end();
+        let dropped = Extent {
+            vcpu: start,
+            user: 0,
+            count: end.wrapping_sub(start),
+        };
+        self.apply(Splice {
+            lo,
+            hi,
+            with: heapless::Vec::new(),
+        });
+        Some((dropped.vcpu_addr(), dropped.length()))
+    }
+
+    /// The kernel's `KVM_S390_UCAS_MAP` as `generation` performs it, for the
+    /// emulator's kernel model. Returns the number of segments stored.
+    ///
+    /// Segments are stored in ascending vcpu order (wrapping past the top on
+    /// generation C). `fail_at_segment = Some(k)` makes the store of the k-th
+    /// segment (0-based) fail with ENOMEM, as does running out of table
+    /// capacity; then generations A and B leave the whole requested vcpu range
+    /// unmapped (including what was mapped there before), and C keeps the
+    /// segments stored before the failure.
+    ///
+    /// # Errors
+    /// [`KernelError`] with EINVAL for a rejected request, ENOMEM as above.
+    pub fn kernel_map(
+        &mut self,
+        generation: Generation,
+        m: &UcasMapping,
+        fail_at_segment: Option<u64>,
+    ) -> Result<u64, KernelError> {
+        let rules = Rules::Kernel(generation);
+        let req = match check_map(rules, m) {
+            Ok(Some(req)) => req,
+            Ok(None) => return Ok(0),
+            Err(e) => {
+                return Err(KernelError {
+                    errno: e.errno(),
+                    stored: 0,
+                });
+            }
+        };
+        let wanted = fail_at_segment.map_or(req.count, |k| k.min(req.count));
+        let mut stored = 0u64;
+        let mut failed = wanted < req.count;
+        for piece in pieces(&req, wanted) {
+            let splice = self.plan_replace(piece.0, Some(piece.1));
+            if self.fits(&splice) {
+                self.apply(splice);
+                stored = stored.wrapping_add(piece.0.count());
+            } else {
+                failed = true;
+                break;
+            }
+        }
+        if !failed {
+            return Ok(stored);
+        }
+        if !generation.enomem_keeps_prefix() {
+            // A and B clear the whole requested range after a failure (the
+            // range was checked not to wrap). Clearing can need one extent
+            // more than the table holds only when it punches a hole into a
+            // full table; the emulator sizes its tables far beyond that.
+            for piece in pieces(&req, req.count) {
+                let splice = self.plan_replace(piece.0, None);
+                if self.fits(&splice) {
+                    self.apply(splice);
+                }
+            }
+        }
+        Err(KernelError {
+            errno: errno::ENOMEM as i32,
+            stored,
+        })
+    }
+
+    /// The kernel's `KVM_S390_UCAS_UNMAP` as `generation` performs it.
+    ///
+    /// # Errors
+    /// [`KernelError`] with EINVAL for a rejected request; ENOMEM when the
+    /// model's table cannot hold the hole (a real kernel never fails there,
+    /// so size the model's table generously).
+    pub fn kernel_unmap(
+        &mut self,
+        generation: Generation,
+        vcpu_addr: u64,
+        length: u64,
+    ) -> Result<(), KernelError> {
+        let req = match check_unmap(Rules::Kernel(generation), vcpu_addr, length) {
+            Ok(Some(req)) => req,
+            Ok(None) => return Ok(()),
+            Err(e) => {
+                return Err(KernelError {
+                    errno: e.errno(),
+                    stored: 0,
+                });
+            }
+        };
+        for piece in pieces(&req, req.count) {
+            let splice = self.plan_replace(piece.0, None);
+            if !self.fits(&splice) {
+                return Err(KernelError {
+                    errno: errno::ENOMEM as i32,
+                    stored: 0,
+                });
+            }
+            self.apply(splice);
+        }
+        Ok(())
+    }
+
+    fn plan_map(&self, rules: Rules, m: &UcasMapping) -> Result<Option<Splice>, SpaceError> {
+        let Some(req) = check_map(rules, m)? else {
+            return Ok(None);
+        };
+        self.plan_request(&req, true).map(Some)
+    }
+
+    fn plan_unmap(
+        &self,
+        rules: Rules,
+        vcpu_addr: u64,
+        length: u64,
+    ) -> Result<Option<Splice>, SpaceError> {
+        let Some(req) = check_unmap(rules, vcpu_addr, length)? else {
+            return Ok(None);
+        };
+        self.plan_request(&req, false).map(Some)
+    }
+
+    fn plan_request(&self, req: &SegmentRequest, map: bool) -> Result<Splice, SpaceError> {
+        if req.wraps() {
+            return Err(SpaceError::Wraps);
+        }
+        let range = SegmentRange::new(req.vcpu_first, req.count).ok_or(SpaceError::Wraps)?;
+        let splice = self.plan_replace(range, map.then_some(req.user_first));
+        if self.fits(&splice) {
+            Ok(splice)
+        } else {
+            Err(SpaceError::Full {
+                needed: self.len_after(&splice),
+                capacity: N,
+            })
+        }
+    }
+
+    fn len_after(&self, s: &Splice) -> usize {
+        // lo <= hi <= len, and at most three extents come in.
+        self.extents
+            .len()
+            .wrapping_sub(s.hi.wrapping_sub(s.lo))
+            .wrapping_add(s.with.len())
+    }
+
+    fn fits(&self, s: &Splice) -> bool {
+        self.len_after(s) <= N
+    }
+
+    /// Plans making `range` resolve to user segments from `user` on (or
+    /// unmapped, for `None`), keeping the table sorted and coalesced.
+    fn plan_replace(&self, range: SegmentRange, user: Option<u64>) -> Splice {
+        let (v, end) = (range.first(), range.end());
+        let ext = &self.extents;
+        let mut lo = ext.partition_point(|e| e.vcpu_end() <= v);
+        let mut hi = ext.partition_point(|e| e.vcpu < end);
+        let overlapped = ext.get(lo..hi).unwrap_or(&[]);
+        // What survives of the first and last overlapped extents.
+        let mut left = overlapped.first().filter(|e| e.vcpu < v).map(|e| Extent {
+            vcpu: e.vcpu,
+            user: e.user,
+            count: v.wrapping_sub(e.vcpu),
+        });
+        let mut right = overlapped
+            .last()
+            .filter(|e| e.vcpu_end() > end)
+            .map(|e| Extent {
+                vcpu: end,
+                user: e.user.wrapping_add(end.wrapping_sub(e.vcpu)),
+                count: e.vcpu_end().wrapping_sub(end),
+            });
+        let mut with = heapless::Vec::new();
+        let mut middle = user.map(|user| Extent {
+            vcpu: v,
+            user,
+            count: range.count(),
+        });
+        if let Some(mut m) = middle {
+            // Coalesce with what lies to the left: the left remainder, or the
+            // untouched extent that ends exactly where the range starts.
+            if let Some(l) = left.filter(|l| l.joins(&m)) {
+                m = l.joined(&m);
+                left = None;
+            } else if left.is_none()
+                && let Some(prev) = lo.checked_sub(1).and_then(|i| ext.get(i))
+                && prev.joins(&m)
+            {
+                m = prev.joined(&m);
+                lo = lo.wrapping_sub(1);
+            }
+            if let Some(r) = right.filter(|r| m.joins(r)) {
+                m = m.joined(&r);
+                right = None;
+            } else if right.is_none()
+                && let Some(next) = ext.get(hi)
+                && m.joins(next)
+            {
+                m = m.joined(next);
+                hi = hi.wrapping_add(1);
+            }
+            middle = Some(m);
+        }
+        for e in [left, middle, right].into_iter().flatten() {
+            // Three slots for at most three extents.
+            let _ = with.push(e);
+        }
+        Splice { lo, hi, with }
+    }
+
+    /// Carries out a splice that [`Self::fits`].
+    fn apply(&mut self, s: Splice) {
+        let old_len = self.extents.len();
+        let removed = s.hi.wrapping_sub(s.lo);
+        let added = s.with.len();
+        if added > removed {
+            let grow = added.wrapping_sub(removed);
+            // Fits was checked, so the resize cannot fail.
+            let _ = self
+                .extents
+                .resize(old_len.wrapping_add(grow), Extent::default());
+            self.extents
+                .copy_within(s.hi..old_len, s.hi.wrapping_add(grow));
+        } else if removed > added {
+            let shrink = removed.wrapping_sub(added);
+            self.extents
+                .copy_within(s.hi..old_len, s.hi.wrapping_sub(shrink));
+            self.extents.truncate(old_len.wrapping_sub(shrink));
+        }
+        for (slot, e) in self.extents.iter_mut().skip(s.lo).zip(s.with) {
+            *slot = e;
+        }
+    }
+}
+
+impl<'a, const N: usize> IntoIterator for &'a AddressSpace<N> {
+    type Item = &'a Extent;
+    type IntoIter = core::slice::Iter<'a, Extent>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.extents.iter()
+    }
+}
+
+/// Splits the first `count` segments of a request into pieces whose vcpu and
+/// user ranges do not wrap, in the order the kernel stores them.
+fn pieces(req: &SegmentRequest, count: u64) -> impl Iterator<Item = (SegmentRange, u64)> {
+    let mut done = 0u64;
+    core::iter::from_fn(move || {
+        if done >= count {
+            return None;
+        }
+        let v = req.vcpu_first.wrapping_add(done) % SEGMENT_COUNT;
+        let u = req.user_first.wrapping_add(done) % SEGMENT_COUNT;
+        let room = SEGMENT_COUNT
+            .wrapping_sub(v)
+            .min(SEGMENT_COUNT.wrapping_sub(u))
+            .min(count.wrapping_sub(done));
+        done = done.wrapping_add(room);
+        Some((SegmentRange::new(v, room)?, u))
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,338 @@
+//! The shell's one error type: which operation failed, why (an errno or a
+//! refusal before any system call), and what the user can do about it.
+
+use std::fmt;
+use std::io;
+
+use rustix::io::Errno;
+use ucas_core::SpaceError;
+use ucas_core::abi::UcasMapping;
+
+/// The operation that failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Operation {
+    /// Opening `/dev/kvm` (or another path).
+    OpenKvm,
+    /// `KVM_GET_API_VERSION`.
+    ApiVersion,
+    /// `KVM_CHECK_EXTENSION`.
+    CheckExtension,
+    /// `KVM_GET_VCPU_MMAP_SIZE`.
+    VcpuMmapSize,
+    /// `KVM_CREATE_VM`.
+    CreateVm,
+    /// `KVM_CREATE_VCPU`.
+    CreateVcpu,
+    /// Mapping the vcpu's `kvm_run` page.
+    MapRun,
+    /// Mapping the vcpu's SIE page.
+    MapSiePage,
+    /// `KVM_S390_UCAS_MAP`.
+    UcasMap,
+    /// `KVM_S390_UCAS_UNMAP`.
+    UcasUnmap,
+    /// `KVM_S390_VCPU_FAULT`.
+    VcpuFault,
+    /// `KVM_RUN`.
+    Run,
+    /// Allocating guest memory.
+    AllocateMemory,
+    /// Accessing guest memory.
+    AccessMemory,
+}
+
+impl Operation {
+    /// A short name, the C ioctl name where there is one.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::OpenKvm => "open /dev/kvm",
+            Self::ApiVersion => "KVM_GET_API_VERSION",
+            Self::CheckExtension => "KVM_CHECK_EXTENSION",
+            Self::VcpuMmapSize => "KVM_GET_VCPU_MMAP_SIZE",
+            Self::CreateVm => "KVM_CREATE_VM",
+            Self::CreateVcpu => "KVM_CREATE_VCPU",
+            Self::MapRun => "mmap kvm_run",
+            Self::MapSiePage => "mmap SIE page",
+            Self::UcasMap => "KVM_S390_UCAS_MAP",
+            Self::UcasUnmap => "KVM_S390_UCAS_UNMAP",
+            Self::VcpuFault => "KVM_S390_VCPU_FAULT",
+            Self::Run => "KVM_RUN",
+            Self::AllocateMemory => "allocate guest memory",
+            Self::AccessMemory => "access guest memory",
+        }
+    }
+}
+
+/// Why a ucontrol VM cannot be created here (the kernel says EINVAL for all).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Unavailable {
+    /// Not an s390x host: ucontrol exists only on IBM Z.
+    Architecture(String),
+    /// The kernel was built without `CONFIG_KVM_S390_UCONTROL`.
+    KernelOption,
+    /// The caller lacks CAP_SYS_ADMIN.
+    Privilege,
+    /// KVM ioctls are not implemented (ENOSYS), e.g. under qemu-user.
+    NoKvmSyscalls,
+    /// EINVAL with the capability, the privilege and the architecture all in
+    /// place: nothing left to blame but the kernel.
+    Unexplained,
+}
+
+impl fmt::Display for Unavailable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Architecture(arch) => write!(
+                f,
+                "this host is {arch}; ucontrol VMs exist only on s390x (IBM Z) hosts. \
+                 Develop here with `ucas emulate -- PROGRAM`, run for real on an s390x host"
+            ),
+            Self::KernelOption => f.write_str(
+                "the kernel lacks CONFIG_KVM_S390_UCONTROL (KVM_CAP_S390_UCONTROL is 0); \
+                 boot a kernel built with it",
+            ),
+            Self::Privilege => f.write_str(
+                "creating a ucontrol VM needs CAP_SYS_ADMIN; run as root or grant the \
+                 capability (e.g. setcap cap_sys_admin+ep)",
+            ),
+            Self::NoKvmSyscalls => f.write_str(
+                "KVM ioctls are not implemented here (ENOSYS; qemu-user does this); \
+                 run on a real s390x host or under `ucas emulate`",
+            ),
+            Self::Unexplained => f.write_str(
+                "the kernel refused (EINVAL) although the capability, CAP_SYS_ADMIN and \
+                 the architecture are all in place; check dmesg",
+            ),
+        }
+    }
+}
+
+/// What went wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The kernel returned this errno.
+    Errno(Errno),
+    /// ucas refused the request before any system call (bad input, or the
+    /// mirror would not hold the result); nothing changed.
+    Refused(SpaceError),
+    /// `KVM_GET_API_VERSION` returned something other than 12.
+    ApiVersion(i32),
+    /// ucontrol VMs cannot be created here, and why.
+    Unavailable(Unavailable),
+    /// `KVM_S390_VCPU_FAULT`: the vcpu segment is not mapped (EFAULT on
+    /// generation A, EREMOTE on B and C).
+    SegmentNotMapped {
+        /// The address faulted.
+        vcpu_addr: u64,
+    },
+    /// The segment is mapped but the user memory behind it is missing (EFAULT).
+    NoUserMemory {
+        /// The address faulted.
+        vcpu_addr: u64,
+    },
+    /// A MAP ran out of kernel memory partway. ucas unmapped `cleared` so the
+    /// kernel and the mirror agree again: those segments are now unmapped.
+    PartialMap {
+        /// The request.
+        request: UcasMapping,
+        /// The vcpu range (address, length) now unmapped in both.
+        cleared: (u64, u64),
+        /// The errno of the MAP (ENOMEM).
+        errno: Errno,
+    },
+    /// The kernel was left in a state ucas could not confirm; the mirror
+    /// dropped its claims on `forgotten` (address, length) so it claims
+    /// nothing the kernel may lack.
+    Unconfirmed {
+        /// The errno of the failed recovery.
+        errno: Errno,
+        /// The vcpu range the mirror no longer claims.
+        forgotten: (u64, u64),
+    },
+    /// The demand-mapping helper reached its bound.
+    DemandLimit {
+        /// The bound on segments.
+        limit: usize,
+        /// The address of the fault it refused to map.
+        vcpu_addr: u64,
+    },
+    /// The mapped `kvm_run` or SIE page is smaller than its layout.
+    ShortMapping {
+        /// Bytes mapped.
+        len: usize,
+    },
+    /// A guest-memory access out of bounds.
+    OutOfBounds {
+        /// Offset requested.
+        offset: usize,
+        /// Bytes requested.
+        len: usize,
+        /// Size of the memory.
+        size: usize,
+    },
+}
+
+/// An error from a ucas operation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error {
+    op: Operation,
+    kind: ErrorKind,
+}
+
+impl Error {
+    pub(crate) fn new(op: Operation, kind: ErrorKind) -> Self {
+        Self { op, kind }
+    }
+
+    pub(crate) fn errno(op: Operation, errno: Errno) -> Self {
+        Self::new(op, ErrorKind::Errno(errno))
+    }
+
+    /// The operation that failed.
+    #[must_use]
+    pub fn operation(&self) -> Operation {
+        self.op
+    }
+
+    /// What went wrong.
+    #[must_use]
+    pub fn kind(&self) -> &ErrorKind {
+        &self.kind
+    }
+
+    /// The errno behind the error, where the kernel (or ucas in its stead)
+    /// gave one.
+    #[must_use]
+    pub fn raw_errno(&self) -> Option<i32> {
+        match &self.kind {
+            ErrorKind::Errno(e)
+            | ErrorKind::PartialMap { errno: e, .. }
+            | ErrorKind::Unconfirmed { errno: e, .. } => Some(e.raw_os_error()),
+            ErrorKind::Refused(e) => Some(e.errno()),
+            ErrorKind::Unavailable(Unavailable::NoKvmSyscalls) => Some(Errno::NOSYS.raw_os_error()),
+            ErrorKind::Unavailable(_) => Some(Errno::INVAL.raw_os_error()),
+            ErrorKind::SegmentNotMapped { .. } => None,
+            ErrorKind::NoUserMemory { .. } => Some(Errno::FAULT.raw_os_error()),
+            _ => None,
+        }
+    }
+}
+
+fn hint(op: Operation, errno: Errno) -> &'static str {
+    match (op, errno) {
+        (Operation::OpenKvm, Errno::NOENT) => {
+            "there is no /dev/kvm: load the kvm module or use a host with KVM"
+        }
+        (Operation::OpenKvm, Errno::ACCESS | Errno::PERM) => {
+            "no permission on /dev/kvm: join the kvm group or run as root"
+        }
+        (_, Errno::NOSYS) => {
+            "KVM ioctls are not implemented here (qemu-user does this); use a real host or `ucas emulate`"
+        }
+        (_, Errno::NOTTY) => {
+            "the fd is not a KVM fd of the right kind, or the kernel lacks ucontrol support"
+        }
+        (_, Errno::BADF) => "the fd is closed or not open for this",
+        (Operation::UcasMap | Operation::UcasUnmap, Errno::INVAL) => {
+            "the kernel rejected the request, or the vcpu does not belong to a ucontrol VM"
+        }
+        (Operation::UcasMap | Operation::UcasUnmap, Errno::FAULT) => {
+            "the argument was not readable"
+        }
+        (Operation::CreateVcpu, Errno::EXIST) => {
+            "a vcpu with this id exists already: pick another id"
+        }
+        (Operation::CreateVcpu, Errno::INVAL) => "vcpu ids go from 0 to 255",
+        (Operation::Run, Errno::FAULT) => {
+            "the guest touched a mapped segment whose user memory is missing, or the prefix segment is unmapped: map the user memory, or map vcpu segment 0"
+        }
+        (_, Errno::NOMEM) => "the kernel is out of memory: free some or map less",
+        _ => "",
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: ", self.op.name())?;
+        match &self.kind {
+            ErrorKind::Errno(e) => {
+                write!(f, "{e}")?;
+                let h = hint(self.op, *e);
+                if !h.is_empty() {
+                    write!(f, " ({h})")?;
+                }
+                Ok(())
+            }
+            ErrorKind::Refused(e) => write!(f, "refused before calling the kernel: {e}"),
+            ErrorKind::ApiVersion(v) => write!(
+                f,
+                "KVM API version {v}, ucas speaks 12; this is not a Linux KVM it knows"
+            ),
+            ErrorKind::Unavailable(why) => write!(f, "no ucontrol VM: {why}"),
+            ErrorKind::SegmentNotMapped { vcpu_addr } => write!(
+                f,
+                "vcpu address {vcpu_addr:#x} lies in a segment that is not mapped; map it first"
+            ),
+            ErrorKind::NoUserMemory { vcpu_addr } => write!(
+                f,
+                "vcpu address {vcpu_addr:#x} is mapped but the user memory behind it is missing; \
+                 allocate it or map the segment elsewhere"
+            ),
+            ErrorKind::PartialMap {
+                request,
+                cleared,
+                errno,
+            } => write!(
+                f,
+                "{errno} partway through mapping vcpu {:#x}+{:#x}; ucas unmapped vcpu {:#x}+{:#x} \
+                 so kernel and mirror agree (now unmapped); free memory and map again",
+                request.vcpu_addr, request.length, cleared.0, cleared.1
+            ),
+            ErrorKind::Unconfirmed { errno, forgotten } => write!(
+                f,
+                "recovery failed ({errno}); the mirror no longer claims vcpu {:#x}+{:#x}; \
+                 unmap that range before relying on it",
+                forgotten.0, forgotten.1
+            ),
+            ErrorKind::DemandLimit { limit, vcpu_addr } => write!(
+                f,
+                "the guest faulted at {vcpu_addr:#x} after {limit} demand-mapped segments, the \
+                 bound given; raise the bound or check the guest"
+            ),
+            ErrorKind::ShortMapping { len } => write!(
+                f,
+                "the mapping is {len} bytes, too small for its layout; is this an s390 kernel?"
+            ),
+            ErrorKind::OutOfBounds { offset, len, size } => write!(
+                f,
+                "{len} bytes at offset {offset:#x} do not fit in {size:#x} bytes of guest memory"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match &self.kind {
+            ErrorKind::Refused(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<Error> for io::Error {
+    fn from(e: Error) -> Self {
+        let kind = match e.raw_errno() {
+            Some(n) => io::Error::from_raw_os_error(n).kind(),
+            None => io::ErrorKind::Other,
+        };
+        io::Error::new(kind, e)
+    }
+}
+
+/// The result type of the shell.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

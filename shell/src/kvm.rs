@@ -1,0 +1,186 @@
+//! `Kvm` (the /dev/kvm fd) and `UcontrolVm`.
+
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::path::Path;
+
+use rustix::fs::{Mode, OFlags};
+use rustix::io::Errno;
+use ucas_core::abi;
+
+use crate::error::{Error, ErrorKind, Operation, Result, Unavailable};
+use crate::sys::{self, ValueRequest};
+
+/// The default path of the KVM device.
+pub const KVM_PATH: &str = "/dev/kvm";
+
+/// An open KVM device: the system-wide fd that answers capability questions
+/// and creates VMs.
+#[derive(Debug)]
+pub struct Kvm {
+    fd: OwnedFd,
+}
+
+impl Kvm {
+    /// Opens `/dev/kvm` read-write, close-on-exec.
+    ///
+    /// # Errors
+    /// ENOENT without KVM; EACCES/EPERM without permission on the device.
+    pub fn open() -> Result<Self> {
+        Self::open_path(KVM_PATH)
+    }
+
+    /// Opens a KVM device at `path` read-write, close-on-exec.
+    ///
+    /// # Errors
+    /// As [`Kvm::open`].
+    pub fn open_path(path: impl AsRef<Path>) -> Result<Self> {
+        rustix::fs::open(path.as_ref(), OFlags::RDWR | OFlags::CLOEXEC, Mode::empty())
+            .map(|fd| Self { fd })
+            .map_err(|e| Error::errno(Operation::OpenKvm, e))
+    }
+
+    /// Wraps an fd already open on a KVM device. Nothing is checked until
+    /// the first request: a non-KVM fd gives ENOTTY there.
+    #[must_use]
+    pub fn from_fd(fd: OwnedFd) -> Self {
+        Self { fd }
+    }
+
+    /// `KVM_GET_API_VERSION`, which must be 12.
+    ///
+    /// # Errors
+    /// The errno (ENOTTY on a non-KVM fd, EBADF on a closed one), or
+    /// [`ErrorKind::ApiVersion`] for any version but 12.
+    #[doc(alias = "KVM_GET_API_VERSION")]
+    pub fn api_version(&self) -> Result<i32> {
+        let v = sys::value_ioctl(self.fd.as_fd(), ValueRequest::GetApiVersion)
+            .map_err(|e| Error::errno(Operation::ApiVersion, e))?;
+        if v == abi::KVM_API_VERSION {
+            Ok(v)
+        } else {
+            Err(Error::new(Operation::ApiVersion, ErrorKind::ApiVersion(v)))
+        }
+    }
+
+    /// `KVM_CHECK_EXTENSION(cap)`: 0 when absent, else 1 or a number.
+    ///
+    /// # Errors
+    /// The errno (ENOTTY, EBADF, ENOSYS).
+    #[doc(alias = "KVM_CHECK_EXTENSION")]
+    pub fn check_extension(&self, cap: u32) -> Result<i32> {
+        sys::value_ioctl(self.fd.as_fd(), ValueRequest::CheckExtension(cap))
+            .map_err(|e| Error::errno(Operation::CheckExtension, e))
+    }
+
+    /// Whether `KVM_CAP_S390_UCONTROL` is present (the kernel option is set;
+    /// the caller's privileges do not matter).
+    ///
+    /// # Errors
+    /// As [`Kvm::check_extension`].
+    pub fn has_ucontrol(&self) -> Result<bool> {
+        Ok(self.check_extension(abi::KVM_CAP_S390_UCONTROL)? > 0)
+    }
+
+    /// `KVM_GET_VCPU_MMAP_SIZE`: the size of a vcpu fd's `kvm_run` mapping.
+    ///
+    /// # Errors
+    /// The errno.
+    #[doc(alias = "KVM_GET_VCPU_MMAP_SIZE")]
+    pub fn vcpu_mmap_size(&self) -> Result<usize> {
+        let n = sys::value_ioctl(self.fd.as_fd(), ValueRequest::GetVcpuMmapSize)
+            .map_err(|e| Error::errno(Operation::VcpuMmapSize, e))?;
+        usize::try_from(n).map_err(|_| Error::errno(Operation::VcpuMmapSize, Errno::INVAL))
+    }
+
+    /// Works out why `KVM_CREATE_VM(KVM_VM_S390_UCONTROL)` failed with
+    /// EINVAL: the architecture, then the kernel option, then the caller's
+    /// privilege.
+    #[must_use]
+    pub fn diagnose_ucontrol(&self) -> Unavailable {
+        let arch = crate::host::architecture();
+        if arch != "s390x" {
+            return Unavailable::Architecture(arch);
+        }
+        match self.has_ucontrol() {
+            Ok(false) => return Unavailable::KernelOption,
+            Err(e) if e.raw_errno() == Some(Errno::NOSYS.raw_os_error()) => {
+                return Unavailable::NoKvmSyscalls;
+            }
+            _ => {}
+        }
+        if crate::host::has_cap_sys_admin() == Some(false) {
+            return Unavailable::Privilege;
+        }
+        Unavailable::Unexplained
+    }
+}
+
+impl AsFd for Kvm {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+}
+
+/// A user-controlled VM: no memory slots; each vcpu has its own address
+/// space built with [`crate::Vcpu::map`].
+#[derive(Debug)]
+pub struct UcontrolVm {
+    fd: OwnedFd,
+    vcpu_mmap_size: usize,
+    ucontrol: bool,
+}
+
+impl UcontrolVm {
+    /// `KVM_CREATE_VM(KVM_VM_S390_UCONTROL)`.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Unavailable`] when the kernel answers EINVAL, with the
+    /// cause worked out (architecture, kernel option, CAP_SYS_ADMIN); ENOSYS
+    /// under qemu-user likewise; other errnos as they come.
+    #[doc(alias = "KVM_CREATE_VM")]
+    pub fn create(kvm: &Kvm) -> Result<Self> {
+        Self::create_with_type(kvm, abi::KVM_VM_S390_UCONTROL)
+    }
+
+    /// `KVM_CREATE_VM(machine_type)`. Type 0 makes a regular VM, whose vcpus
+    /// answer UCAS requests with EINVAL: useful to test error paths.
+    ///
+    /// # Errors
+    /// As [`UcontrolVm::create`].
+    pub fn create_with_type(kvm: &Kvm, machine_type: u64) -> Result<Self> {
+        let vcpu_mmap_size = kvm.vcpu_mmap_size()?;
+        let ucontrol = machine_type & abi::KVM_VM_S390_UCONTROL != 0;
+        match sys::fd_ioctl(kvm.as_fd(), ValueRequest::CreateVm(machine_type)) {
+            Ok(fd) => Ok(Self {
+                fd,
+                vcpu_mmap_size,
+                ucontrol,
+            }),
+            Err(Errno::INVAL) if ucontrol => Err(Error::new(
+                Operation::CreateVm,
+                ErrorKind::Unavailable(kvm.diagnose_ucontrol()),
+            )),
+            Err(Errno::NOSYS) => Err(Error::new(
+                Operation::CreateVm,
+                ErrorKind::Unavailable(Unavailable::NoKvmSyscalls),
+            )),
+            Err(e) => Err(Error::errno(Operation::CreateVm, e)),
+        }
+    }
+
+    /// Whether this VM was created as a ucontrol VM.
+    #[must_use]
+    pub fn is_ucontrol(&self) -> bool {
+        self.ucontrol
+    }
+
+    pub(crate) fn vcpu_mmap_size(&self) -> usize {
+        self.vcpu_mmap_size
+    }
+}
+
+impl AsFd for UcontrolVm {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+}

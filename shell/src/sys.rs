@@ -1,0 +1,300 @@
+//! The one place where the handles cross into the kernel: ioctls on KVM fds,
+//! and the memory mappings behind `kvm_run`, the SIE page and guest memory.
+//! Everything here is a small, typed, safe wrapper around one system call;
+//! the rest of the crate is safe code.
+#![allow(unsafe_code)]
+
+use std::ffi::c_void;
+use std::os::fd::{BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::ptr::NonNull;
+
+use rustix::io::Errno;
+use rustix::ioctl::{Ioctl, IoctlOutput, Opcode};
+use rustix::mm::{MapFlags, ProtFlags};
+use ucas_core::abi::{self, KvmRun, SieBlock, UcasMapping};
+
+/// A KVM ioctl whose argument is passed by value (never a pointer), as the
+/// KVM ABI defines each of these requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ValueRequest {
+    GetApiVersion,
+    CheckExtension(u32),
+    GetVcpuMmapSize,
+    CreateVm(u64),
+    CreateVcpu(u32),
+    VcpuFault(u64),
+}
+
+impl ValueRequest {
+    fn opcode_and_arg(self) -> (u32, u64) {
+        match self {
+            Self::GetApiVersion => (abi::KVM_GET_API_VERSION, 0),
+            Self::CheckExtension(cap) => (abi::KVM_CHECK_EXTENSION, u64::from(cap)),
+            Self::GetVcpuMmapSize => (abi::KVM_GET_VCPU_MMAP_SIZE, 0),
+            Self::CreateVm(ty) => (abi::KVM_CREATE_VM, ty),
+            Self::CreateVcpu(id) => (abi::KVM_CREATE_VCPU, u64::from(id)),
+            Self::VcpuFault(addr) => (abi::KVM_S390_VCPU_FAULT, addr),
+        }
+    }
+}
+
+/// A raw ioctl: opcode plus the third argument, by value or as a pointer.
+/// `MUTATING` tells rustix whether the call may change what the fd refers to.
+struct Raw<const MUTATING: bool> {
+    opcode: Opcode,
+    arg: *mut c_void,
+}
+
+// SAFETY: `as_ptr` hands the kernel exactly the argument the caller built
+// (a value or a pointer to a live, correctly typed struct: see each caller),
+// and the output is the raw return value, which needs no pointer access.
+unsafe impl<const MUTATING: bool> Ioctl for Raw<MUTATING> {
+    type Output = IoctlOutput;
+    const IS_MUTATING: bool = MUTATING;
+
+    fn opcode(&self) -> Opcode {
+        self.opcode
+    }
+
+    fn as_ptr(&mut self) -> *mut c_void {
+        self.arg
+    }
+
+    unsafe fn output_from_ptr(out: IoctlOutput, _: *mut c_void) -> rustix::io::Result<IoctlOutput> {
+        Ok(out)
+    }
+}
+
+fn opcode(op: u32) -> Opcode {
+    // Opcode is u32 or c_ulong depending on rustix's backend; ours fit both.
+    op as Opcode
+}
+
+/// Issues a by-value KVM request and returns the kernel's non-negative result.
+pub(crate) fn value_ioctl(fd: BorrowedFd<'_>, req: ValueRequest) -> Result<i32, Errno> {
+    let (op, arg) = req.opcode_and_arg();
+    let call = Raw::<false> {
+        opcode: opcode(op),
+        arg: std::ptr::without_provenance_mut(arg as usize),
+    };
+    // SAFETY: every `ValueRequest` is a KVM request that takes its argument
+    // by value, so the kernel dereferences nothing we pass. On an fd that is
+    // not KVM's, the 0xAE-typed opcode is answered with ENOTTY.
+    unsafe { rustix::ioctl::ioctl(fd, call) }
+}
+
+/// Issues a by-value request that returns a new fd (`KVM_CREATE_VM`,
+/// `KVM_CREATE_VCPU`) and takes ownership of it.
+pub(crate) fn fd_ioctl(fd: BorrowedFd<'_>, req: ValueRequest) -> Result<OwnedFd, Errno> {
+    let raw: RawFd = value_ioctl(fd, req)?;
+    if raw < 0 {
+        return Err(Errno::BADF);
+    }
+    // SAFETY: on success these requests return a new file descriptor that
+    // nothing else in this process owns yet; we become its sole owner.
+    Ok(unsafe { OwnedFd::from_raw_fd(raw) })
+}
+
+/// `KVM_S390_UCAS_MAP` or `KVM_S390_UCAS_UNMAP` with a pointer to `m`.
+pub(crate) fn ucas_ioctl(fd: BorrowedFd<'_>, map: bool, m: &UcasMapping) -> Result<(), Errno> {
+    let op = if map {
+        abi::KVM_S390_UCAS_MAP
+    } else {
+        abi::KVM_S390_UCAS_UNMAP
+    };
+    let call = Raw::<false> {
+        opcode: opcode(op),
+        arg: std::ptr::from_ref(m).cast_mut().cast(),
+    };
+    // SAFETY: both requests are `_IOW` with a `struct kvm_s390_ucas_mapping`,
+    // which `UcasMapping` lays out exactly (asserted in ucas-core); the kernel
+    // only reads the 24 bytes `m` points to, which live across the call.
+    unsafe { rustix::ioctl::ioctl(fd, call) }.map(drop)
+}
+
+/// `KVM_RUN`: the kernel updates the vcpu's mapped `kvm_run` page.
+pub(crate) fn run_ioctl(fd: BorrowedFd<'_>) -> Result<(), Errno> {
+    let call = Raw::<true> {
+        opcode: opcode(abi::KVM_RUN),
+        arg: std::ptr::null_mut(),
+    };
+    // SAFETY: KVM_RUN takes no argument; what it writes goes to the shared
+    // `kvm_run` mapping, which the calling `Vcpu` holds exclusively (`&mut`).
+    unsafe { rustix::ioctl::ioctl(fd, call) }.map(drop)
+}
+
+/// A shared mapping of part of a vcpu fd (`kvm_run` or the SIE page),
+/// unmapped on drop.
+#[derive(Debug)]
+pub(crate) struct FdMapping {
+    ptr: NonNull<c_void>,
+    len: usize,
+}
+
+// SAFETY: the mapping is plain memory owned by this value; moving it to
+// another thread moves the ownership, and `&FdMapping` only gives `&T` reads.
+unsafe impl Send for FdMapping {}
+// SAFETY: shared references only read through the mapping.
+unsafe impl Sync for FdMapping {}
+
+impl FdMapping {
+    /// Maps `len` bytes of `fd` at `offset`, shared and read-write. Refuses
+    /// (EINVAL) a length too small to hold a `kvm_run` or SIE block when the
+    /// caller views it as one.
+    pub(crate) fn new(fd: BorrowedFd<'_>, offset: u64, len: usize) -> Result<Self, Errno> {
+        // SAFETY: a fresh mapping chosen by the kernel (null hint) overlaps no
+        // Rust object; we own it from here and unmap it in `Drop`.
+        let ptr = unsafe {
+            rustix::mm::mmap(
+                std::ptr::null_mut(),
+                len,
+                ProtFlags::READ | ProtFlags::WRITE,
+                MapFlags::SHARED,
+                fd,
+                offset,
+            )
+        }?;
+        let ptr = NonNull::new(ptr).ok_or(Errno::NOMEM)?;
+        Ok(Self { ptr, len })
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// The mapping viewed as the s390 `kvm_run`, if it is large enough.
+    pub(crate) fn run(&self) -> Option<&KvmRun> {
+        (self.len >= size_of::<KvmRun>()).then(|| {
+            // SAFETY: the mapping is page-aligned (more than KvmRun's 8-byte
+            // alignment), at least size_of::<KvmRun>() long, lives as long as
+            // `self`, and KvmRun is plain integers for which any bytes are valid.
+            unsafe { self.ptr.cast::<KvmRun>().as_ref() }
+        })
+    }
+
+    /// The mapping viewed mutably as the s390 `kvm_run`.
+    pub(crate) fn run_mut(&mut self) -> Option<&mut KvmRun> {
+        (self.len >= size_of::<KvmRun>()).then(|| {
+            // SAFETY: as in `run`; `&mut self` makes this the only reference.
+            unsafe { self.ptr.cast::<KvmRun>().as_mut() }
+        })
+    }
+
+    /// The mapping viewed as the SIE control block, if it is large enough.
+    pub(crate) fn sie(&self) -> Option<&SieBlock> {
+        (self.len >= size_of::<SieBlock>()).then(|| {
+            // SAFETY: page-aligned, long enough, owned by `self`; SieBlock is
+            // plain integers and byte arrays, valid for any bytes.
+            unsafe { self.ptr.cast::<SieBlock>().as_ref() }
+        })
+    }
+
+    /// The mapping viewed mutably as the SIE control block.
+    pub(crate) fn sie_mut(&mut self) -> Option<&mut SieBlock> {
+        (self.len >= size_of::<SieBlock>()).then(|| {
+            // SAFETY: as in `sie`; `&mut self` makes this the only reference.
+            unsafe { self.ptr.cast::<SieBlock>().as_mut() }
+        })
+    }
+}
+
+impl Drop for FdMapping {
+    fn drop(&mut self) {
+        // SAFETY: `ptr`/`len` are exactly what mmap returned and no reference
+        // into the mapping outlives `self`.
+        let _ = unsafe { rustix::mm::munmap(self.ptr.as_ptr(), self.len) };
+    }
+}
+
+/// Private anonymous memory whose start is aligned to `align` (a power of
+/// two), made by over-allocating and trimming both ends; unmapped on drop.
+/// The kernel (or a guest) may write it at any time, so it is only ever
+/// accessed by copying, never through long-lived references.
+#[derive(Debug)]
+pub(crate) struct AlignedMemory {
+    ptr: NonNull<c_void>,
+    len: usize,
+}
+
+// SAFETY: owned plain memory, accessed only by copies.
+unsafe impl Send for AlignedMemory {}
+// SAFETY: as above; shared access only copies out.
+unsafe impl Sync for AlignedMemory {}
+
+impl AlignedMemory {
+    pub(crate) fn new(len: usize, align: usize) -> Result<Self, Errno> {
+        if len == 0 || !align.is_power_of_two() {
+            return Err(Errno::INVAL);
+        }
+        let total = len.checked_add(align).ok_or(Errno::NOMEM)?;
+        // SAFETY: a fresh private anonymous mapping overlaps nothing of ours.
+        let base = unsafe {
+            rustix::mm::mmap_anonymous(
+                std::ptr::null_mut(),
+                total,
+                ProtFlags::READ | ProtFlags::WRITE,
+                MapFlags::PRIVATE | MapFlags::NORESERVE,
+            )
+        }?;
+        let addr = base.addr();
+        let start = addr.next_multiple_of(align);
+        let head = start - addr;
+        let tail = total - head - len;
+        if head > 0 {
+            // SAFETY: [base, base+head) is the unused front of our mapping.
+            unsafe { rustix::mm::munmap(base, head) }?;
+        }
+        let ptr = base.wrapping_byte_add(head);
+        if tail > 0 {
+            // SAFETY: [ptr+len, ptr+len+tail) is the unused back of our mapping.
+            unsafe { rustix::mm::munmap(ptr.wrapping_byte_add(len), tail) }?;
+        }
+        let ptr = NonNull::new(ptr).ok_or(Errno::NOMEM)?;
+        Ok(Self { ptr, len })
+    }
+
+    pub(crate) fn addr(&self) -> u64 {
+        self.ptr.as_ptr().addr() as u64
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Copies `buf.len()` bytes from `offset`; false if out of bounds.
+    pub(crate) fn read(&self, offset: usize, buf: &mut [u8]) -> bool {
+        if offset
+            .checked_add(buf.len())
+            .is_none_or(|end| end > self.len)
+        {
+            return false;
+        }
+        let src = self.ptr.as_ptr().wrapping_byte_add(offset).cast::<u8>();
+        // SAFETY: bounds checked above; the source is our mapping and `buf`
+        // is a distinct Rust buffer, so they do not overlap.
+        unsafe { std::ptr::copy_nonoverlapping(src, buf.as_mut_ptr(), buf.len()) };
+        true
+    }
+
+    /// Copies `data` to `offset`; false if out of bounds.
+    pub(crate) fn write(&mut self, offset: usize, data: &[u8]) -> bool {
+        if offset
+            .checked_add(data.len())
+            .is_none_or(|end| end > self.len)
+        {
+            return false;
+        }
+        let dst = self.ptr.as_ptr().wrapping_byte_add(offset).cast::<u8>();
+        // SAFETY: bounds checked above; `&mut self` is exclusive and `data`
+        // is a distinct Rust buffer.
+        unsafe { std::ptr::copy_nonoverlapping(data.as_ptr(), dst, data.len()) };
+        true
+    }
+}
+
+impl Drop for AlignedMemory {
+    fn drop(&mut self) {
+        // SAFETY: exactly the range we kept mapped; nothing refers into it.
+        let _ = unsafe { rustix::mm::munmap(self.ptr.as_ptr(), self.len) };
+    }
+}

@@ -1,0 +1,426 @@
+//! `Vcpu`: a vcpu fd, its mapped `kvm_run` and SIE page, and the mirror of
+//! its address space, kept equal to what the kernel holds.
+
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+
+use rustix::io::Errno;
+use ucas_core::abi::{self, KvmRun, SieBlock, UcasMapping};
+use ucas_core::request::{Generation, Rules};
+use ucas_core::segment::{SEGMENT_SIZE, segment_round_down, segment_start};
+use ucas_core::{AddressSpace, SpaceError};
+
+use crate::error::{Error, ErrorKind, Operation, Result};
+use crate::kvm::UcontrolVm;
+use crate::run::{DemandRun, Exit};
+use crate::sys::{self, FdMapping, ValueRequest};
+
+/// The mirror capacity of a [`Vcpu`] unless chosen otherwise: 256 extents
+/// (6 KiB), far more distinct mappings than ucontrol programs use.
+pub const DEFAULT_CAPACITY: usize = 256;
+
+/// Errnos after which the kernel is known to have changed nothing: the
+/// request was refused before any segment was touched.
+fn changed_nothing(e: Errno) -> bool {
+    matches!(
+        e,
+        Errno::INVAL | Errno::FAULT | Errno::NOTTY | Errno::BADF | Errno::NOSYS | Errno::PERM
+    )
+}
+
+/// A vcpu of a [`UcontrolVm`], with the mirror of its address space.
+///
+/// Invariant: the mirror never claims a mapping the kernel does not have.
+/// Every change is validated (strict rules unless chosen otherwise) and
+/// checked to fit the mirror before the kernel is asked; after a kernel
+/// failure partway, kernel and mirror are brought back to one known state.
+#[derive(Debug)]
+pub struct Vcpu<const N: usize = DEFAULT_CAPACITY> {
+    id: u32,
+    fd: OwnedFd,
+    run: FdMapping,
+    sie: Option<FdMapping>,
+    space: AddressSpace<N>,
+    rules: Rules,
+}
+
+impl<const N: usize> Vcpu<N> {
+    /// `KVM_CREATE_VCPU(id)`, then maps `kvm_run` (size from
+    /// `KVM_GET_VCPU_MMAP_SIZE`) and, on a ucontrol VM, the SIE page.
+    ///
+    /// # Errors
+    /// EEXIST for a taken id, EINVAL for an id past 255, mmap errors, and
+    /// [`ErrorKind::ShortMapping`] if `kvm_run` is smaller than its layout.
+    #[doc(alias = "KVM_CREATE_VCPU")]
+    pub fn create(vm: &UcontrolVm, id: u32) -> Result<Self> {
+        let fd = sys::fd_ioctl(vm.as_fd(), ValueRequest::CreateVcpu(id))
+            .map_err(|e| Error::errno(Operation::CreateVcpu, e))?;
+        let run = FdMapping::new(fd.as_fd(), 0, vm.vcpu_mmap_size())
+            .map_err(|e| Error::errno(Operation::MapRun, e))?;
+        if run.run().is_none() {
+            return Err(Error::new(
+                Operation::MapRun,
+                ErrorKind::ShortMapping { len: run.len() },
+            ));
+        }
+        let page = rustix::param::page_size();
+        let sie = if vm.is_ucontrol() {
+            let offset = abi::KVM_S390_SIE_PAGE_OFFSET * page as u64;
+            Some(
+                FdMapping::new(fd.as_fd(), offset, page)
+                    .map_err(|e| Error::errno(Operation::MapSiePage, e))?,
+            )
+        } else {
+            None
+        };
+        Ok(Self {
+            id,
+            fd,
+            run,
+            sie,
+            space: AddressSpace::new(),
+            rules: Rules::Strict,
+        })
+    }
+
+    /// The vcpu id.
+    #[must_use]
+    pub fn id(&self) -> u32 {
+        self.id
+    }
+
+    /// The rules requests are validated with before they reach the kernel.
+    #[must_use]
+    pub fn rules(&self) -> Rules {
+        self.rules
+    }
+
+    /// Chooses the rules: [`Rules::Strict`] (the default) or those of one
+    /// kernel generation.
+    pub fn set_rules(&mut self, rules: Rules) {
+        self.rules = rules;
+    }
+
+    /// The mirror of the vcpu's address space.
+    #[must_use]
+    pub fn mappings(&self) -> &AddressSpace<N> {
+        &self.space
+    }
+
+    /// The user address a vcpu address resolves to, from the mirror.
+    #[must_use]
+    pub fn translate(&self, vcpu_addr: u64) -> Option<u64> {
+        self.space.translate(vcpu_addr)
+    }
+
+    /// `KVM_S390_UCAS_MAP`: makes the vcpu range resolve to user memory,
+    /// replacing whatever was mapped there.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Refused`] before any system call when the rules reject
+    /// the request or the mirror would not hold the result; the kernel's
+    /// errno otherwise. [`ErrorKind::PartialMap`] when the kernel ran out of
+    /// memory partway: the requested range (widened to whole extents if the
+    /// mirror needs that) is then unmapped in both kernel and mirror.
+    #[doc(alias = "KVM_S390_UCAS_MAP")]
+    pub fn map(&mut self, m: UcasMapping) -> Result<()> {
+        let op = Operation::UcasMap;
+        self.space
+            .check_map(self.rules, &m)
+            .map_err(|e| Error::new(op, ErrorKind::Refused(e)))?;
+        match sys::ucas_ioctl(self.fd.as_fd(), true, &m) {
+            Ok(()) => match self.space.map_with(self.rules, m) {
+                Ok(()) => Ok(()),
+                // Checked to fit above, so this cannot happen; if it did,
+                // bring both sides to "unmapped" rather than lie.
+                Err(_) => Err(self.clear_after_failure(op, m, Errno::NOMEM)),
+            },
+            Err(e) if changed_nothing(e) => Err(Error::errno(op, e)),
+            Err(e) => Err(self.clear_after_failure(op, m, e)),
+        }
+    }
+
+    /// `KVM_S390_UCAS_UNMAP`: unmaps the vcpu range; unmapped parts are fine.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Refused`] before any system call for a rejected request
+    /// or when the hole would not fit the mirror; the kernel's errno.
+    #[doc(alias = "KVM_S390_UCAS_UNMAP")]
+    pub fn unmap(&mut self, vcpu_addr: u64, length: u64) -> Result<()> {
+        let op = Operation::UcasUnmap;
+        self.space
+            .check_unmap(self.rules, vcpu_addr, length)
+            .map_err(|e| Error::new(op, ErrorKind::Refused(e)))?;
+        let m = UcasMapping {
+            user_addr: 0,
+            vcpu_addr,
+            length,
+        };
+        sys::ucas_ioctl(self.fd.as_fd(), false, &m).map_err(|e| Error::errno(op, e))?;
+        if self
+            .space
+            .unmap_with(self.rules, vcpu_addr, length)
+            .is_err()
+        {
+            // Checked above; never claim what the kernel just dropped.
+            self.space.forget_overlapping(vcpu_addr, length);
+        }
+        Ok(())
+    }
+
+    /// After a MAP failed partway, unmaps the requested range in the kernel
+    /// (which succeeds on every generation) and in the mirror. Where the
+    /// mirror cannot hold the hole, the range is widened to the whole
+    /// extents it touches, which never needs room.
+    fn clear_after_failure(&mut self, op: Operation, m: UcasMapping, errno: Errno) -> Error {
+        let (mut start, mut len) = (m.vcpu_addr, m.length);
+        if !matches!(
+            self.space.check_unmap(Rules::Strict, start, len),
+            Ok(()) | Err(SpaceError::Request(_))
+        ) {
+            (start, len) = self.widened(start, len);
+        }
+        let clear = UcasMapping {
+            user_addr: 0,
+            vcpu_addr: start,
+            length: len,
+        };
+        match sys::ucas_ioctl(self.fd.as_fd(), false, &clear) {
+            Ok(()) => {
+                if self.space.unmap_with(Rules::Strict, start, len).is_err() {
+                    self.space.forget_overlapping(start, len);
+                }
+                Error::new(
+                    op,
+                    ErrorKind::PartialMap {
+                        request: m,
+                        cleared: (start, len),
+                        errno,
+                    },
+                )
+            }
+            Err(e) => {
+                let forgotten = self
+                    .space
+                    .forget_overlapping(start, len)
+                    .unwrap_or((start, len));
+                Error::new(
+                    op,
+                    ErrorKind::Unconfirmed {
+                        errno: e,
+                        forgotten,
+                    },
+                )
+            }
+        }
+    }
+
+    /// `[start, start + len)` grown to the edges of the extents it touches.
+    fn widened(&self, start: u64, len: u64) -> (u64, u64) {
+        let last = start.saturating_add(len.saturating_sub(1));
+        let lo = self
+            .space
+            .extent_at(start)
+            .map_or(start, |e| e.vcpu_addr().min(start));
+        let hi_end = self.space.extent_at(last).map_or(last, |e| {
+            e.vcpu_addr().saturating_add(e.length().saturating_sub(1))
+        });
+        let end = hi_end.max(last);
+        (lo, (end - lo).saturating_add(1) & !(SEGMENT_SIZE - 1))
+    }
+
+    /// `KVM_S390_VCPU_FAULT`: faults in the page holding `vcpu_addr`.
+    ///
+    /// # Errors
+    /// [`ErrorKind::SegmentNotMapped`] when its segment is not mapped (EFAULT
+    /// on generation A, EREMOTE on B and C, which also write the ucontrol
+    /// exit fields into `kvm_run`); [`ErrorKind::NoUserMemory`] when it is
+    /// mapped but the user memory is missing (EFAULT); other errnos as is.
+    #[doc(alias = "KVM_S390_VCPU_FAULT")]
+    pub fn fault(&mut self, vcpu_addr: u64) -> Result<()> {
+        let op = Operation::VcpuFault;
+        match sys::value_ioctl(self.fd.as_fd(), ValueRequest::VcpuFault(vcpu_addr)) {
+            Ok(_) => Ok(()),
+            Err(Errno::REMOTE) => Err(Error::new(op, ErrorKind::SegmentNotMapped { vcpu_addr })),
+            Err(Errno::FAULT) if self.space.is_mapped(vcpu_addr) => {
+                Err(Error::new(op, ErrorKind::NoUserMemory { vcpu_addr }))
+            }
+            Err(Errno::FAULT) => Err(Error::new(op, ErrorKind::SegmentNotMapped { vcpu_addr })),
+            Err(e) => Err(Error::errno(op, e)),
+        }
+    }
+
+    /// `KVM_RUN`: runs the vcpu until the next exit.
+    ///
+    /// # Errors
+    /// EFAULT when the guest touched a mapped segment without user memory
+    /// (generations B, C) or the prefix segment is unmapped (A, B); other
+    /// errnos as is. A signal is not an error: [`Exit::Interrupted`].
+    #[doc(alias = "KVM_RUN")]
+    pub fn run(&mut self) -> Result<Exit> {
+        match sys::run_ioctl(self.fd.as_fd()) {
+            Ok(()) => Ok(Exit::from_run(self.kvm_run())),
+            Err(Errno::INTR) => Ok(Exit::Interrupted),
+            Err(e) => Err(Error::errno(Operation::Run, e)),
+        }
+    }
+
+    /// Runs until an exit other than a ucontrol exit, mapping each faulting
+    /// segment through `policy` (vcpu segment address → user address, or
+    /// `None` to hand the exit back), at most `max_segments` times.
+    ///
+    /// # Errors
+    /// [`ErrorKind::DemandLimit`] when one more segment would pass the bound;
+    /// errors of [`Vcpu::run`] and [`Vcpu::map`].
+    pub fn run_demand(
+        &mut self,
+        mut policy: impl FnMut(u64) -> Option<u64>,
+        max_segments: usize,
+    ) -> Result<DemandRun> {
+        let mut segments_mapped = 0;
+        loop {
+            let exit = self.run()?;
+            let Exit::Ucontrol { trans_exc_code, .. } = exit else {
+                return Ok(DemandRun {
+                    exit,
+                    segments_mapped,
+                });
+            };
+            let segment = segment_round_down(trans_exc_code);
+            let Some(user_addr) = policy(segment) else {
+                return Ok(DemandRun {
+                    exit,
+                    segments_mapped,
+                });
+            };
+            if segments_mapped >= max_segments {
+                return Err(Error::new(
+                    Operation::Run,
+                    ErrorKind::DemandLimit {
+                        limit: max_segments,
+                        vcpu_addr: trans_exc_code,
+                    },
+                ));
+            }
+            self.map(UcasMapping {
+                user_addr,
+                vcpu_addr: segment,
+                length: SEGMENT_SIZE,
+            })?;
+            segments_mapped += 1;
+        }
+    }
+
+    /// Finds out which kernel generation serves this vcpu, from two of the
+    /// differences between them, and leaves no mapping behind: a MAP of
+    /// length 0 (a no-op on C, EINVAL before) and a VCPU_FAULT on a segment
+    /// the mirror holds unmapped (EFAULT on A, EREMOTE on B). `kvm_run`'s
+    /// exit fields are restored afterwards.
+    ///
+    /// # Errors
+    /// The errno of an unexpected answer (e.g. EINVAL from a vcpu of a
+    /// regular VM, ENOSYS under qemu-user).
+    pub fn detect_generation(&mut self) -> Result<Generation> {
+        let zero = UcasMapping::default();
+        match sys::ucas_ioctl(self.fd.as_fd(), true, &zero) {
+            Ok(()) => return Ok(Generation::C),
+            Err(Errno::INVAL) => {}
+            Err(e) => return Err(Error::errno(Operation::UcasMap, e)),
+        }
+        let probe = self.unmapped_segment();
+        let saved = *self.kvm_run();
+        let answer = sys::value_ioctl(self.fd.as_fd(), ValueRequest::VcpuFault(probe));
+        *self.kvm_run_mut() = saved;
+        match answer {
+            Err(Errno::FAULT) => Ok(Generation::A),
+            Err(Errno::REMOTE) => Ok(Generation::B),
+            Ok(_) => Err(Error::errno(Operation::VcpuFault, Errno::EXIST)),
+            Err(e) => Err(Error::errno(Operation::VcpuFault, e)),
+        }
+    }
+
+    /// The lowest vcpu segment address the mirror holds unmapped.
+    fn unmapped_segment(&self) -> u64 {
+        let mut candidate = 0u64;
+        for e in &self.space {
+            if e.vcpu_addr() > candidate {
+                break;
+            }
+            candidate =
+                segment_start((e.vcpu_addr() >> ucas_core::segment::SEGMENT_SHIFT) + e.segments());
+        }
+        candidate
+    }
+
+    /// The mapped `kvm_run`.
+    #[must_use]
+    pub fn kvm_run(&self) -> &KvmRun {
+        // `create` refused mappings too small for the layout.
+        self.run
+            .run()
+            .unwrap_or_else(|| unreachable!("kvm_run checked at creation"))
+    }
+
+    /// The mapped `kvm_run`, to set the PSW, registers or flags before a run.
+    pub fn kvm_run_mut(&mut self) -> &mut KvmRun {
+        self.run
+            .run_mut()
+            .unwrap_or_else(|| unreachable!("kvm_run checked at creation"))
+    }
+
+    /// The SIE control block (ucontrol VMs only).
+    #[must_use]
+    pub fn sie_block(&self) -> Option<&SieBlock> {
+        self.sie.as_ref().and_then(FdMapping::sie)
+    }
+
+    /// The SIE control block, writable (ucontrol VMs only).
+    pub fn sie_block_mut(&mut self) -> Option<&mut SieBlock> {
+        self.sie.as_mut().and_then(FdMapping::sie_mut)
+    }
+
+    /// The guest PSW (mask, address) as `kvm_run` holds it.
+    #[must_use]
+    pub fn psw(&self) -> (u64, u64) {
+        let run = self.kvm_run();
+        (run.psw_mask, run.psw_addr)
+    }
+
+    /// Sets the guest PSW for the next run.
+    pub fn set_psw(&mut self, mask: u64, addr: u64) {
+        let run = self.kvm_run_mut();
+        run.psw_mask = mask;
+        run.psw_addr = addr;
+    }
+
+    /// The general registers as the last exit left them in the sync regs.
+    #[must_use]
+    pub fn gprs(&self) -> [u64; 16] {
+        self.kvm_run().sync.gprs
+    }
+
+    /// Sets the general registers and marks them dirty (`KVM_SYNC_GPRS`) so
+    /// the next run loads them.
+    pub fn set_gprs(&mut self, gprs: [u64; 16]) {
+        let run = self.kvm_run_mut();
+        run.sync.gprs = gprs;
+        run.kvm_dirty_regs |= abi::KVM_SYNC_GPRS;
+    }
+
+    /// Clears `CPUSTAT_STOPPED` in the SIE block, as a controller does before
+    /// the first run. Returns false on a VM without a SIE page.
+    pub fn clear_stopped(&mut self) -> bool {
+        match self.sie_block_mut() {
+            Some(sie) => {
+                sie.cpuflags &= !abi::CPUSTAT_STOPPED;
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+impl<const N: usize> AsFd for Vcpu<N> {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+}

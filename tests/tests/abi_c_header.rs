@@ -1,0 +1,538 @@
+//! Checks `ucas_core::abi` against the kernel's own C headers.
+//!
+//! Each test generates a small C program from a list of [`Item`]s. The program
+//! prints one `NAME VALUE` line per item, computed by the C compiler from
+//! `<linux/kvm.h>`. We then compare every value with the one core holds, and
+//! report all mismatches in a single failure.
+//!
+//! * [`host_header_matches_abi`] builds with the host `gcc`. It defines
+//!   `__KVM_S390` before including `<linux/kvm.h>`, which makes the header lay
+//!   out `kvm_run` the s390 way. The sync-regs union still holds the *host's*
+//!   `struct kvm_sync_regs`, though, so that run only compares what is the
+//!   same on every architecture.
+//! * [`s390x_header_matches_abi`] builds the same kind of program with
+//!   `s390x-linux-gnu-gcc -static` against the real s390 uapi headers and runs
+//!   it under `qemu-s390x-static`. It adds the total size of `kvm_run`, the
+//!   sync-regs layout and the `KVM_SYNC_*` bits.
+//!
+//! Some values are not compared here: `PGM_SEGMENT_TRANSLATION` and the SIE
+//! control block (`SieBlock`, `SIE_*`) belong to the kernel's private headers,
+//! and no uapi header declares them. Core checks them at compile time only
+//! (the `const _` blocks in `core/src/abi.rs`).
+#![cfg(target_os = "linux")]
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io::{self, Write as _};
+use std::mem::{align_of, offset_of, size_of, size_of_val};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::{env, fs};
+
+use ucas_core::abi::{self, KvmRun, SieicExit, SyncRegs, UcasMapping, UcontrolExit};
+
+// ---------------------------------------------------------------------------
+// What is compared
+// ---------------------------------------------------------------------------
+
+/// One number that the C header and `ucas_core::abi` must agree on.
+struct Item {
+    /// The label the C program prints and failure messages use (no spaces).
+    name: String,
+    /// The C expression that computes the header's value.
+    c_expr: String,
+    /// Our value.
+    ours: i128,
+}
+
+/// Widens any of our integer types. Every ABI number fits in an `i128`, so
+/// this never panics in practice.
+fn wide<T: TryInto<i128>>(v: T) -> i128 {
+    match v.try_into() {
+        Ok(n) => n,
+        Err(_) => panic!("an ABI value does not fit in i128"),
+    }
+}
+
+fn item(name: impl Into<String>, c_expr: impl Into<String>, ours: impl TryInto<i128>) -> Item {
+    Item {
+        name: name.into(),
+        c_expr: c_expr.into(),
+        ours: wide(ours),
+    }
+}
+
+/// A macro constant that has the same name in C and in `abi`.
+fn constant(name: &str, ours: impl TryInto<i128>) -> Item {
+    item(name, name, ours)
+}
+
+/// `offsetof(struct ty, member)`; `member` may be a nested designator.
+fn offset(ty: &str, member: &str, ours: usize) -> Item {
+    item(
+        format!("offsetof({ty}.{member})"),
+        format!("offsetof(struct {ty}, {member})"),
+        ours,
+    )
+}
+
+/// The size of one member of `struct ty`.
+fn member_size(ty: &str, member: &str, ours: usize) -> Item {
+    item(
+        format!("sizeof({ty}.{member})"),
+        format!("sizeof(((struct {ty} *)0)->{member})"),
+        ours,
+    )
+}
+
+fn struct_size(ty: &str, ours: usize) -> Item {
+    item(
+        format!("sizeof({ty})"),
+        format!("sizeof(struct {ty})"),
+        ours,
+    )
+}
+
+fn struct_align(ty: &str, ours: usize) -> Item {
+    item(
+        format!("alignof({ty})"),
+        format!("_Alignof(struct {ty})"),
+        ours,
+    )
+}
+
+/// Items whose C value is the same whichever architecture's header provides
+/// `struct kvm_sync_regs`.
+fn common_items() -> Vec<Item> {
+    let run = KvmRun::default();
+    let ucontrol = UcontrolExit::default();
+    let sieic = SieicExit::default();
+    let map = UcasMapping::default();
+    vec![
+        // ioctl numbers and the numbers passed with them
+        constant("KVMIO", abi::KVMIO),
+        constant("KVM_API_VERSION", abi::KVM_API_VERSION),
+        constant("KVM_GET_API_VERSION", abi::KVM_GET_API_VERSION),
+        constant("KVM_CREATE_VM", abi::KVM_CREATE_VM),
+        constant("KVM_CHECK_EXTENSION", abi::KVM_CHECK_EXTENSION),
+        constant("KVM_GET_VCPU_MMAP_SIZE", abi::KVM_GET_VCPU_MMAP_SIZE),
+        constant("KVM_CREATE_VCPU", abi::KVM_CREATE_VCPU),
+        constant("KVM_RUN", abi::KVM_RUN),
+        constant("KVM_S390_UCAS_MAP", abi::KVM_S390_UCAS_MAP),
+        constant("KVM_S390_UCAS_UNMAP", abi::KVM_S390_UCAS_UNMAP),
+        constant("KVM_S390_VCPU_FAULT", abi::KVM_S390_VCPU_FAULT),
+        constant("KVM_CAP_S390_UCONTROL", abi::KVM_CAP_S390_UCONTROL),
+        constant("KVM_VM_S390_UCONTROL", abi::KVM_VM_S390_UCONTROL),
+        constant("KVM_EXIT_S390_SIEIC", abi::KVM_EXIT_S390_SIEIC),
+        constant("KVM_EXIT_INTR", abi::KVM_EXIT_INTR),
+        constant("KVM_EXIT_S390_UCONTROL", abi::KVM_EXIT_S390_UCONTROL),
+        constant("KVM_S390_SIE_PAGE_OFFSET", abi::KVM_S390_SIE_PAGE_OFFSET),
+        // struct kvm_s390_ucas_mapping
+        struct_size("kvm_s390_ucas_mapping", size_of::<UcasMapping>()),
+        struct_align("kvm_s390_ucas_mapping", align_of::<UcasMapping>()),
+        offset(
+            "kvm_s390_ucas_mapping",
+            "user_addr",
+            offset_of!(UcasMapping, user_addr),
+        ),
+        offset(
+            "kvm_s390_ucas_mapping",
+            "vcpu_addr",
+            offset_of!(UcasMapping, vcpu_addr),
+        ),
+        offset(
+            "kvm_s390_ucas_mapping",
+            "length",
+            offset_of!(UcasMapping, length),
+        ),
+        member_size(
+            "kvm_s390_ucas_mapping",
+            "user_addr",
+            size_of_val(&map.user_addr),
+        ),
+        member_size(
+            "kvm_s390_ucas_mapping",
+            "vcpu_addr",
+            size_of_val(&map.vcpu_addr),
+        ),
+        member_size("kvm_s390_ucas_mapping", "length", size_of_val(&map.length)),
+        // struct kvm_run, fixed part
+        offset(
+            "kvm_run",
+            "immediate_exit",
+            offset_of!(KvmRun, immediate_exit),
+        ),
+        offset("kvm_run", "exit_reason", offset_of!(KvmRun, exit_reason)),
+        offset("kvm_run", "psw_mask", offset_of!(KvmRun, psw_mask)),
+        offset("kvm_run", "psw_addr", offset_of!(KvmRun, psw_addr)),
+        member_size("kvm_run", "exit_reason", size_of_val(&run.exit_reason)),
+        member_size("kvm_run", "psw_mask", size_of_val(&run.psw_mask)),
+        member_size("kvm_run", "psw_addr", size_of_val(&run.psw_addr)),
+        // The exit union: `padding` is the member that fixes its size.
+        offset("kvm_run", "padding", offset_of!(KvmRun, exit)),
+        member_size("kvm_run", "padding", size_of_val(&run.exit)),
+        item(
+            "EXIT_UNION_SIZE",
+            "sizeof(((struct kvm_run *)0)->padding)",
+            abi::EXIT_UNION_SIZE,
+        ),
+        offset(
+            "kvm_run",
+            "s390_ucontrol.trans_exc_code",
+            abi::RUN_UCONTROL_TRANS_EXC_CODE,
+        ),
+        offset(
+            "kvm_run",
+            "s390_ucontrol.pgm_code",
+            abi::RUN_UCONTROL_PGM_CODE,
+        ),
+        offset("kvm_run", "s390_sieic.icptcode", abi::RUN_SIEIC_ICPTCODE),
+        offset("kvm_run", "s390_sieic.ipa", abi::RUN_SIEIC_IPA),
+        offset("kvm_run", "s390_sieic.ipb", abi::RUN_SIEIC_IPB),
+        member_size(
+            "kvm_run",
+            "s390_ucontrol.trans_exc_code",
+            size_of_val(&ucontrol.trans_exc_code),
+        ),
+        member_size(
+            "kvm_run",
+            "s390_ucontrol.pgm_code",
+            size_of_val(&ucontrol.pgm_code),
+        ),
+        member_size(
+            "kvm_run",
+            "s390_sieic.icptcode",
+            size_of_val(&sieic.icptcode),
+        ),
+        member_size("kvm_run", "s390_sieic.ipa", size_of_val(&sieic.ipa)),
+        member_size("kvm_run", "s390_sieic.ipb", size_of_val(&sieic.ipb)),
+        // struct kvm_run, after the union
+        offset(
+            "kvm_run",
+            "kvm_valid_regs",
+            offset_of!(KvmRun, kvm_valid_regs),
+        ),
+        offset(
+            "kvm_run",
+            "kvm_dirty_regs",
+            offset_of!(KvmRun, kvm_dirty_regs),
+        ),
+        member_size(
+            "kvm_run",
+            "kvm_valid_regs",
+            size_of_val(&run.kvm_valid_regs),
+        ),
+        member_size(
+            "kvm_run",
+            "kvm_dirty_regs",
+            size_of_val(&run.kvm_dirty_regs),
+        ),
+        // `s` is a union padded to SYNC_REGS_SIZE_BYTES on every architecture;
+        // only what it holds differs.
+        offset("kvm_run", "s", offset_of!(KvmRun, sync)),
+        member_size("kvm_run", "s", size_of::<SyncRegs>()),
+        item(
+            "SYNC_REGS_SIZE_BYTES",
+            "SYNC_REGS_SIZE_BYTES",
+            abi::SYNC_REGS_SIZE,
+        ),
+    ]
+}
+
+/// Items only the real s390 header can answer: the whole `kvm_run` and the
+/// s390 `struct kvm_sync_regs` inside it.
+fn s390_only_items() -> Vec<Item> {
+    let sync = offset_of!(KvmRun, sync);
+    let regs = SyncRegs::default();
+    vec![
+        struct_size("kvm_run", size_of::<KvmRun>()),
+        struct_align("kvm_run", align_of::<KvmRun>()),
+        offset(
+            "kvm_run",
+            "s.regs.prefix",
+            sync + offset_of!(SyncRegs, prefix),
+        ),
+        offset("kvm_run", "s.regs.gprs", sync + offset_of!(SyncRegs, gprs)),
+        offset("kvm_run", "s.regs.acrs", sync + offset_of!(SyncRegs, acrs)),
+        offset("kvm_run", "s.regs.crs", sync + offset_of!(SyncRegs, crs)),
+        item(
+            "RUN_SYNC_GPRS",
+            "offsetof(struct kvm_run, s.regs.gprs)",
+            abi::RUN_SYNC_GPRS,
+        ),
+        member_size("kvm_run", "s.regs.prefix", size_of_val(&regs.prefix)),
+        member_size("kvm_run", "s.regs.gprs", size_of_val(&regs.gprs)),
+        member_size("kvm_run", "s.regs.acrs", size_of_val(&regs.acrs)),
+        member_size("kvm_run", "s.regs.crs", size_of_val(&regs.crs)),
+        constant("KVM_SYNC_PREFIX", abi::KVM_SYNC_PREFIX),
+        constant("KVM_SYNC_GPRS", abi::KVM_SYNC_GPRS),
+    ]
+}
+
+// ---------------------------------------------------------------------------
+// Compiling, running and parsing the C side
+// ---------------------------------------------------------------------------
+
+/// How to build and run the C program for one architecture.
+struct Toolchain {
+    /// Shown in messages.
+    label: &'static str,
+    /// The C compiler and its flags.
+    cc: &'static str,
+    cc_flags: &'static [&'static str],
+    /// Runs the compiled program; `None` runs it directly.
+    runner: Option<&'static str>,
+    /// What to install when a tool is missing.
+    install: &'static str,
+}
+
+const HOST: Toolchain = Toolchain {
+    label: "host gcc",
+    cc: "gcc",
+    cc_flags: &["-std=c11", "-Wall"],
+    runner: None,
+    install: "apt-get install gcc",
+};
+
+const S390X: Toolchain = Toolchain {
+    label: "s390x gcc + qemu",
+    cc: "s390x-linux-gnu-gcc",
+    // Static, so qemu needs no s390x sysroot to run it.
+    cc_flags: &["-std=c11", "-Wall", "-static"],
+    runner: Some("qemu-s390x-static"),
+    install: "apt-get install gcc-s390x-linux-gnu qemu-user-static",
+};
+
+/// Why the C side produced no values.
+enum CSideError {
+    /// A tool is not installed (the spawn failed with `NotFound`).
+    Missing(&'static str),
+    /// Anything else; the message says what happened.
+    Failed(String),
+}
+
+/// Writes the C program for `items`. It defines `__KVM_S390` before the
+/// include, so an x86 header lays `kvm_run` out as s390 does. The s390 header
+/// defines it too; an identical redefinition is allowed.
+fn c_source(items: &[Item]) -> String {
+    let mut src = String::from(
+        "/* Generated by ucas-tests/tests/abi_c_header.rs. */\n\
+         #define __KVM_S390\n\
+         #include <stddef.h>\n\
+         #include <stdio.h>\n\
+         #include <linux/kvm.h>\n\
+         \n\
+         int main(void)\n\
+         {\n",
+    );
+    for it in items {
+        writeln!(
+            src,
+            "\tprintf(\"%s %llu\\n\", \"{}\", (unsigned long long)({}));",
+            it.name, it.c_expr
+        )
+        .expect("writing to a String cannot fail");
+    }
+    src.push_str("\treturn 0;\n}\n");
+    src
+}
+
+/// A fresh directory under the system temp dir, removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(tag: &str) -> io::Result<Self> {
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        loop {
+            let n = NEXT.fetch_add(1, Ordering::Relaxed);
+            let dir = env::temp_dir().join(format!("ucas-abi-{tag}-{}-{n}", std::process::id()));
+            match fs::create_dir(&dir) {
+                Ok(()) => return Ok(Self(dir)),
+                // Left over by an earlier process with the same pid: try the next name.
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Runs `cmd`; a missing `program` becomes [`CSideError::Missing`], a
+/// non-zero exit a [`CSideError::Failed`] carrying its stderr.
+fn run(program: &'static str, cmd: &mut Command) -> Result<Output, CSideError> {
+    let out = cmd.output().map_err(|e| {
+        if e.kind() == io::ErrorKind::NotFound {
+            CSideError::Missing(program)
+        } else {
+            CSideError::Failed(format!("cannot start {program}: {e}"))
+        }
+    })?;
+    if out.status.success() {
+        Ok(out)
+    } else {
+        Err(CSideError::Failed(format!(
+            "{program} failed ({}):\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        )))
+    }
+}
+
+/// Parses `NAME VALUE` lines into a map, rejecting anything else.
+fn parse_values(stdout: &str) -> Result<BTreeMap<String, i128>, String> {
+    let mut values = BTreeMap::new();
+    for line in stdout.lines() {
+        let (name, value) = line
+            .split_once(' ')
+            .ok_or_else(|| format!("malformed line {line:?}"))?;
+        let value: u64 = value
+            .parse()
+            .map_err(|e| format!("bad value in {line:?}: {e}"))?;
+        if values.insert(name.to_owned(), i128::from(value)).is_some() {
+            return Err(format!("{name} printed twice"));
+        }
+    }
+    Ok(values)
+}
+
+/// Compiles and runs the program for `items` with `tc`; returns what it printed.
+fn c_values(tc: &Toolchain, items: &[Item]) -> Result<BTreeMap<String, i128>, CSideError> {
+    let dir = TempDir::new(tc.cc).map_err(|e| CSideError::Failed(format!("temp dir: {e}")))?;
+    let src = dir.path().join("abi.c");
+    let exe = dir.path().join("abi");
+    fs::write(&src, c_source(items))
+        .map_err(|e| CSideError::Failed(format!("writing {}: {e}", src.display())))?;
+
+    run(
+        tc.cc,
+        Command::new(tc.cc)
+            .args(tc.cc_flags)
+            .arg("-o")
+            .arg(&exe)
+            .arg(&src),
+    )?;
+    let out = match tc.runner {
+        Some(runner) => run(runner, Command::new(runner).arg(&exe))?,
+        None => run("the compiled ABI program", &mut Command::new(&exe))?,
+    };
+    let stdout = String::from_utf8(out.stdout)
+        .map_err(|e| CSideError::Failed(format!("program output is not UTF-8: {e}")))?;
+    parse_values(&stdout).map_err(CSideError::Failed)
+}
+
+/// One line per item where C and Rust disagree (or C printed nothing).
+fn mismatches(items: &[Item], c: &BTreeMap<String, i128>) -> Vec<String> {
+    items
+        .iter()
+        .filter_map(|it| match c.get(&it.name) {
+            None => Some(format!("{}: not printed by the C program", it.name)),
+            Some(&v) if v != it.ours => Some(format!(
+                "{}: C header = {v} ({v:#x}), ucas_core::abi = {} ({:#x})",
+                it.name, it.ours, it.ours
+            )),
+            Some(_) => None,
+        })
+        .collect()
+}
+
+/// Whether the CI environment variable is set: missing tools are then errors.
+fn in_ci() -> bool {
+    env::var_os("CI").is_some()
+}
+
+/// Compiles and runs the C side with `tc` and asserts that every item agrees.
+/// A missing tool fails too, unless `tools_required` is false: then it only
+/// prints a notice.
+fn check(tc: &Toolchain, items: &[Item], tools_required: bool) {
+    let c = match c_values(tc, items) {
+        Ok(c) => c,
+        Err(CSideError::Missing(tool)) if !tools_required => {
+            // Straight to the stderr handle: libtest captures `eprintln!` of a
+            // passing test, and this notice must be seen.
+            let _ = writeln!(
+                io::stderr().lock(),
+                "\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n\
+                 !! NOTICE: {tool} not found; the {} ABI check was SKIPPED.\n\
+                 !! Install it with: {}\n\
+                 !! (With CI set, a missing tool fails this test.)\n\
+                 !!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n",
+                tc.label,
+                tc.install
+            );
+            return;
+        }
+        Err(CSideError::Missing(tool)) => {
+            panic!(
+                "{tool} not found; the {} ABI check needs it. Install it with: {}",
+                tc.label, tc.install
+            )
+        }
+        Err(CSideError::Failed(msg)) => panic!("{}: {msg}", tc.label),
+    };
+    let bad = mismatches(items, &c);
+    assert!(
+        bad.is_empty(),
+        "{}: {} of {} ABI items differ from <linux/kvm.h>:\n  {}",
+        tc.label,
+        bad.len(),
+        items.len(),
+        bad.join("\n  ")
+    );
+    eprintln!(
+        "{}: all {} ABI items match <linux/kvm.h>",
+        tc.label,
+        items.len()
+    );
+}
+
+// ---------------------------------------------------------------------------
+// The tests
+// ---------------------------------------------------------------------------
+
+/// The host's `<linux/kvm.h>` in s390 mode. gcc is required: without it this
+/// test fails, telling what to install.
+#[test]
+fn host_header_matches_abi() {
+    check(&HOST, &common_items(), true);
+}
+
+/// The real s390x uapi headers, compiled statically and run under qemu-user.
+///
+/// The cross compiler and qemu are optional on a developer machine: when one
+/// is missing this test prints a loud notice naming the packages and passes.
+/// With the environment variable `CI` set, a missing tool fails the test, so
+/// CI cannot silently skip the check.
+#[test]
+fn s390x_header_matches_abi() {
+    let mut items = common_items();
+    items.extend(s390_only_items());
+    check(&S390X, &items, in_ci());
+}
+
+/// The comparison itself must notice a wrong number and a missing line.
+#[test]
+fn mismatches_are_reported() {
+    let items = vec![
+        item("A", "A", 1u32),
+        item("B", "B", 2u32),
+        item("C", "C", 3u32),
+    ];
+    let c = parse_values("A 1\nB 5\n").expect("well-formed");
+    let bad = mismatches(&items, &c);
+    assert_eq!(bad.len(), 2, "{bad:?}");
+    assert!(bad[0].starts_with("B: C header = 5"), "{bad:?}");
+    assert!(bad[1].starts_with("C: not printed"), "{bad:?}");
+    assert!(parse_values("A\n").is_err());
+    assert!(parse_values("A x\n").is_err());
+    assert!(parse_values("A 1\nA 1\n").is_err());
+}
