@@ -1,0 +1,332 @@
+/*
+ * ucas_probe: small scenarios that exercise the emulator's mechanism rather
+ * than the kernel rules. Each prints "key=value" lines the Rust tests
+ * compare, and exits 0 unless told otherwise.
+ *
+ *   ucas_probe passthrough [KVM_ALIAS]  files, terminals, foreign KVM fds
+ *   ucas_probe exit N                   exit with status N
+ *   ucas_probe signal N                 die by signal N
+ *   ucas_probe efault                   unreadable ioctl arguments
+ *   ucas_probe fds                      dup, dup2, F_DUPFD, fd number reuse
+ *   ucas_probe family                   a forked child and a thread use KVM
+ *   ucas_probe paths                    spellings of /dev/kvm, openat2
+ *   ucas_probe noadmin                  drop CAP_SYS_ADMIN, then create VMs
+ *   ucas_probe enomem                   a fixed sequence of maps
+ *   ucas_probe bench-ext N              N x KVM_CHECK_EXTENSION
+ *   ucas_probe bench-map N              N x (UCAS_MAP + UCAS_UNMAP)
+ */
+#define _GNU_SOURCE
+#define __KVM_S390
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <linux/kvm.h>
+#include <linux/openat2.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MIB (1ULL << 20)
+
+/* "ret/errno" of the last call, as one token. */
+static void show(const char *key, long ret)
+{
+	if (ret < 0)
+		printf("%s=-1/%s\n", key, strerrorname_np(errno));
+	else
+		printf("%s=%ld\n", key, ret);
+}
+
+static int die(const char *what)
+{
+	printf("fatal=%s/%s\n", what, strerrorname_np(errno));
+	exit(99);
+}
+
+static int open_kvm(void)
+{
+	int kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (kvm < 0)
+		die("open /dev/kvm");
+	return kvm;
+}
+
+static int new_vcpu(int kvm, int *vm_out)
+{
+	int vm = ioctl(kvm, KVM_CREATE_VM, KVM_VM_S390_UCONTROL);
+	if (vm < 0)
+		die("KVM_CREATE_VM");
+	int vcpu = ioctl(vm, KVM_CREATE_VCPU, 0UL);
+	if (vcpu < 0)
+		die("KVM_CREATE_VCPU");
+	if (vm_out)
+		*vm_out = vm;
+	return vcpu;
+}
+
+static uint64_t user_memory(uint64_t size)
+{
+	uint8_t *p = mmap(NULL, size + MIB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		die("mmap");
+	return ((uint64_t)(uintptr_t)p + MIB - 1) & ~(MIB - 1);
+}
+
+static long map(int fd, unsigned long req, uint64_t user, uint64_t vcpu, uint64_t len)
+{
+	struct kvm_s390_ucas_mapping m = { .user_addr = user, .vcpu_addr = vcpu, .length = len };
+	return ioctl(fd, req, &m);
+}
+
+static int passthrough(const char *alias)
+{
+	char buf[256] = { 0 };
+	int fd = open("/etc/hostname", O_RDONLY);
+	show("hostname_open", fd >= 0 ? 0 : -1);
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	while (n > 0 && (buf[n - 1] == '\n'))
+		buf[--n] = 0;
+	printf("hostname=%s\n", buf);
+	errno = 0;
+	show("kvm_ioctl_on_file", ioctl(fd, KVM_GET_API_VERSION, 0));
+
+	int ptm = posix_openpt(O_RDWR | O_NOCTTY);
+	if (ptm < 0 || grantpt(ptm) || unlockpt(ptm))
+		die("pty");
+	int pts = open(ptsname(ptm), O_RDWR | O_NOCTTY);
+	struct termios t;
+	show("tcgets_pty", ioctl(pts, TCGETS, &t));
+	show("tcgets_file", ioctl(fd, TCGETS, &t));
+	int kvm = open_kvm();
+	show("emulated_cap73", ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_S390_UCONTROL));
+	if (alias) {
+		/* The same device under another name is not emulated. */
+		int real = open(alias, O_RDWR | O_CLOEXEC);
+		show("alias_open", real >= 0 ? 0 : -1);
+		show("alias_api", ioctl(real, KVM_GET_API_VERSION, 0));
+		show("alias_cap73", ioctl(real, KVM_CHECK_EXTENSION, KVM_CAP_S390_UCONTROL));
+		show("alias_mmap_size", ioctl(real, KVM_GET_VCPU_MMAP_SIZE, 0));
+	}
+	return 0;
+}
+
+static int efault(void)
+{
+	int kvm = open_kvm();
+	int vcpu = new_vcpu(kvm, NULL);
+	show("map_null", ioctl(vcpu, KVM_S390_UCAS_MAP, NULL));
+	show("map_low", ioctl(vcpu, KVM_S390_UCAS_MAP, (void *)8));
+	show("unmap_kernel", ioctl(vcpu, KVM_S390_UCAS_UNMAP, (void *)0xffffffffff600000UL));
+	/* An argument whose last bytes run into an inaccessible page. */
+	uint8_t *two = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	mprotect(two + 4096, 4096, PROT_NONE);
+	struct kvm_s390_ucas_mapping *straddle = (void *)(two + 4096 - 16);
+	straddle->user_addr = 0;
+	straddle->vcpu_addr = 0;
+	show("map_straddling", ioctl(vcpu, KVM_S390_UCAS_MAP, straddle));
+	struct kvm_s390_ucas_mapping *inside = (void *)(two + 4096 - 24);
+	inside->user_addr = user_memory(MIB);
+	inside->vcpu_addr = 0;
+	inside->length = MIB;
+	show("map_fitting", ioctl(vcpu, KVM_S390_UCAS_MAP, inside));
+	/* VCPU_FAULT takes the address by value: nothing to dereference. */
+	show("fault_value", ioctl(vcpu, KVM_S390_VCPU_FAULT, 0UL));
+	show("run", ioctl(vcpu, KVM_RUN, 0));
+	return 0;
+}
+
+static int fds(void)
+{
+	int kvm = open_kvm();
+	int vcpu = new_vcpu(kvm, NULL);
+	uint64_t base = user_memory(4 * MIB);
+	int d1 = dup(vcpu);
+	int d2 = dup2(vcpu, 100);
+	int d3 = fcntl(vcpu, F_DUPFD_CLOEXEC, 200);
+	printf("dups=%d\n", d1 >= 0 && d2 == 100 && d3 >= 200);
+	close(vcpu);
+	show("map_via_dup", map(d1, KVM_S390_UCAS_MAP, base, 0, 2 * MIB));
+	show("fault_via_dup2", ioctl(d2, KVM_S390_VCPU_FAULT, MIB + 5UL));
+	show("unmap_via_dupfd", map(d3, KVM_S390_UCAS_UNMAP, 0, MIB, MIB));
+	show("fault_unmapped", ioctl(d1, KVM_S390_VCPU_FAULT, MIB + 5UL));
+	/* The old number now names an ordinary file: its ioctls are not ours. */
+	int reuse = open("/etc/hostname", O_RDONLY);
+	printf("reused_number=%d\n", reuse == vcpu);
+	show("map_on_reused_number", map(reuse, KVM_S390_UCAS_MAP, base, 0, MIB));
+	/* The dup'ed vcpu fd is still mappable. */
+	void *run = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, d2, 0);
+	printf("mmap_dup=%d\n", run != MAP_FAILED);
+	return 0;
+}
+
+static void *thread_main(void *arg)
+{
+	int kvm = *(int *)arg;
+	long v = ioctl(kvm, KVM_GET_API_VERSION, 0);
+	return (void *)v;
+}
+
+static int family(void)
+{
+	int kvm = open_kvm();
+	pthread_t t;
+	void *v;
+	pthread_create(&t, NULL, thread_main, &kvm);
+	pthread_join(t, &v);
+	printf("thread_api=%ld\n", (long)v);
+	pid_t child = fork();
+	if (child == 0) {
+		int own = open("/dev/kvm", O_RDWR);
+		long api = ioctl(own, KVM_GET_API_VERSION, 0);
+		long inherited = ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_S390_UCONTROL);
+		_exit(api == 12 && inherited == 1 ? 42 : 1);
+	}
+	int st;
+	waitpid(child, &st, 0);
+	printf("child_status=%d\n", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+	/* A grandchild that outlives us must still be served. */
+	if (fork() == 0) {
+		if (fork() == 0) {
+			usleep(200 * 1000);
+			int own = open("/dev/kvm", O_RDWR);
+			long api = ioctl(own, KVM_GET_API_VERSION, 0);
+			FILE *f = fopen(getenv("UCAS_PROBE_ORPHAN_OUT"), "w");
+			if (f) {
+				fprintf(f, "orphan_api=%ld\n", api);
+				fclose(f);
+			}
+			_exit(0);
+		}
+		_exit(0);
+	}
+	wait(NULL);
+	return 0;
+}
+
+static int paths(void)
+{
+	show("dev_dotdot", ioctl(open("/dev/../dev//./kvm", O_RDWR), KVM_CHECK_EXTENSION, 73));
+	int dev = open("/dev", O_RDONLY | O_DIRECTORY);
+	show("openat_dirfd", ioctl(openat(dev, "kvm", O_RDWR), KVM_CHECK_EXTENSION, 73));
+	struct open_how how = { .flags = O_RDWR | O_CLOEXEC };
+	long fd = syscall(SYS_openat2, AT_FDCWD, "/dev/kvm", &how, sizeof(how));
+	show("openat2", ioctl((int)fd, KVM_CHECK_EXTENSION, 73));
+	printf("openat2_cloexec=%d\n", (fcntl((int)fd, F_GETFD) & FD_CLOEXEC) != 0);
+	int plain = open("/dev/kvm", O_RDWR);
+	printf("plain_cloexec=%d\n", (fcntl(plain, F_GETFD) & FD_CLOEXEC) != 0);
+	if (chdir("/dev") == 0)
+		show("relative_cwd", ioctl(open("kvm", O_RDWR), KVM_CHECK_EXTENSION, 73));
+	show("bad_path_pointer", open((const char *)8, O_RDONLY));
+	return 0;
+}
+
+static int noadmin(void)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2];
+	if (syscall(SYS_capget, &h, d))
+		die("capget");
+	d[0].effective &= ~(1u << CAP_SYS_ADMIN);
+	if (syscall(SYS_capset, &h, d))
+		die("capset");
+	int kvm = open_kvm();
+	show("ucontrol_vm", ioctl(kvm, KVM_CREATE_VM, KVM_VM_S390_UCONTROL));
+	show("regular_vm", ioctl(kvm, KVM_CREATE_VM, 0UL) >= 0 ? 0 : -1);
+	show("cap73", ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_S390_UCONTROL));
+	return 0;
+}
+
+/* The fixed sequence the --enomem-after test replays: 10 segment stores. */
+static int enomem(void)
+{
+	static const uint64_t seq[][3] = {
+		/* user offset, vcpu address, length */
+		{ 0, 0, 2 * MIB },
+		{ 4 * MIB, 16 * MIB, 4 * MIB },
+		{ 8 * MIB, 1 * MIB, 3 * MIB },
+		{ 0, 32 * MIB, 1 * MIB },
+	};
+	int kvm = open_kvm();
+	int vcpu = new_vcpu(kvm, NULL);
+	uint64_t base = user_memory(16 * MIB);
+	printf("base=%llu\n", (unsigned long long)base);
+	for (unsigned i = 0; i < sizeof(seq) / sizeof(seq[0]); i++) {
+		errno = 0;
+		long r = map(vcpu, KVM_S390_UCAS_MAP, base + seq[i][0], seq[i][1], seq[i][2]);
+		printf("map%u=%s\n", i, r == 0 ? "0" : strerrorname_np(errno));
+	}
+	return 0;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static int bench(const char *what, long n)
+{
+	int kvm = open_kvm();
+	if (!strcmp(what, "bench-ext")) {
+		double t0 = now();
+		for (long i = 0; i < n; i++)
+			if (ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_S390_UCONTROL) != 1)
+				die("KVM_CHECK_EXTENSION");
+		double t = now() - t0;
+		printf("calls=%ld seconds=%.3f us_per_call=%.2f\n", n, t, t / n * 1e6);
+		return 0;
+	}
+	int vcpu = new_vcpu(kvm, NULL);
+	uint64_t base = user_memory(MIB);
+	double t0 = now();
+	for (long i = 0; i < n; i++) {
+		uint64_t v = (uint64_t)(i & 1023) << 20;
+		if (map(vcpu, KVM_S390_UCAS_MAP, base, v, MIB) || map(vcpu, KVM_S390_UCAS_UNMAP, 0, v, MIB))
+			die("map/unmap");
+	}
+	double t = now() - t0;
+	printf("calls=%ld seconds=%.3f us_per_call=%.2f\n", 2 * n, t, t / (2 * n) * 1e6);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	const char *cmd = argc > 1 ? argv[1] : "";
+	if (!strcmp(cmd, "passthrough"))
+		return passthrough(argc > 2 ? argv[2] : NULL);
+	if (!strcmp(cmd, "exit") && argc > 2)
+		return atoi(argv[2]);
+	if (!strcmp(cmd, "signal") && argc > 2) {
+		signal(atoi(argv[2]), SIG_DFL);
+		raise(atoi(argv[2]));
+		return 98;
+	}
+	if (!strcmp(cmd, "efault"))
+		return efault();
+	if (!strcmp(cmd, "fds"))
+		return fds();
+	if (!strcmp(cmd, "family"))
+		return family();
+	if (!strcmp(cmd, "paths"))
+		return paths();
+	if (!strcmp(cmd, "noadmin"))
+		return noadmin();
+	if (!strcmp(cmd, "enomem"))
+		return enomem();
+	if (!strncmp(cmd, "bench-", 6) && argc > 2)
+		return bench(cmd, atol(argv[2]));
+	fprintf(stderr, "usage: see the comment at the top of ucas_probe.c\n");
+	return 2;
+}
