@@ -136,6 +136,20 @@ fn cli_exit_codes() {
     let missing = vec![OsString::from("/nonexistent/ucas-no-such-program")];
     assert_eq!(ucas::emulator::cli(&missing), 127);
     assert_eq!(ucas::emulator::cli(&[OsString::from("--nope")]), 2);
+    // The emulator's own failure is 125, even when its cause is a missing file.
+    let bad_state: Vec<OsString> = ["--state-out", "/nonexistent-dir/s.json", "--", "true"]
+        .iter()
+        .map(OsString::from)
+        .collect();
+    assert_eq!(ucas::emulator::cli(&bad_state), 125);
+    // Found but not executable.
+    let plain = tmp("not-executable");
+    std::fs::write(&plain, "data").unwrap();
+    std::fs::set_permissions(&plain, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
+    assert_eq!(
+        ucas::emulator::cli(&["--".into(), plain.into_os_string()]),
+        126
+    );
     assert_eq!(
         ucas::emulator::cli(&["--kernel".into(), "2.6".into(), "--".into(), p.clone()]),
         2
@@ -267,9 +281,9 @@ fn trace_has_one_line_per_emulated_call() {
     let calls: Vec<&&str> = lines.iter().filter(|l| l.starts_with("[pid ")).collect();
     // open, CREATE_VM, CREATE_VCPU, 3 bad maps, 2 maps, fault, run.
     assert_eq!(calls.len(), 10, "{text}");
-    assert!(calls[0].contains("open(\"/dev/kvm\"") && calls[0].contains("emulated /dev/kvm"));
+    assert!(calls[0].contains("openat(\"/dev/kvm\"") && calls[0].contains("emulated /dev/kvm"));
     assert!(calls[1].contains("kvm KVM_CREATE_VM(1) = ") && calls[1].contains("ucontrol"));
-    assert!(calls[2].contains("vm0 KVM_CREATE_VCPU(0) = "));
+    assert!(calls[2].contains("vm0 KVM_CREATE_VCPU(0) = ") && calls[2].ends_with("(vm0/vcpu0)"));
     assert!(
         calls[3].contains("vm0/vcpu0 KVM_S390_UCAS_MAP(0x0) = -1 EFAULT"),
         "{text}"

@@ -4,8 +4,9 @@ use std::ffi::OsString;
 use std::os::unix::process::ExitStatusExt;
 use std::process::Command;
 
-use super::Emulator;
+use super::{CommandFailed, Emulator};
 use ucas_core::Generation;
+use ucas_core::request::VersionError;
 
 const HELP: &str = "\
 Run a program and answer its /dev/kvm s390 ucontrol ioctls from a kernel model.
@@ -61,8 +62,12 @@ fn parse(args: &[OsString]) -> Result<Parsed, String> {
             Long("kernel") => {
                 let v = p.value().map_err(|e| e.to_string())?;
                 let s = v.to_string_lossy();
-                o.generation = Generation::from_kernel_version(&s).map_err(|e| {
-                    format!("--kernel '{s}': {e} (give a version like 6.8, 6.14 or 7.0)")
+                o.generation = Generation::from_kernel_version(&s).map_err(|e| match e {
+                    // Core's wording also offers `strict`, which is no kernel.
+                    VersionError::Malformed => format!(
+                        "--kernel '{s}': not a kernel version: give MAJOR.MINOR such as 6.8, 6.14 or 7.0"
+                    ),
+                    e => format!("--kernel '{s}': {e}"),
                 })?;
             }
             Long("enomem-after") => {
@@ -117,9 +122,12 @@ pub fn cli(args: &[OsString]) -> i32 {
         },
         Err(e) => {
             eprintln!("ucas emulate: {e}");
+            // 126/127 only when CMD itself could not be executed; a missing
+            // state directory is the emulator's failure.
+            let exec_failed = e.get_ref().is_some_and(|r| r.is::<CommandFailed>());
             match e.kind() {
-                std::io::ErrorKind::NotFound => 127,
-                std::io::ErrorKind::PermissionDenied if e.raw_os_error().is_some() => 126,
+                std::io::ErrorKind::NotFound if exec_failed => 127,
+                _ if exec_failed => 126,
                 _ => EXIT_INTERNAL,
             }
         }

@@ -304,6 +304,22 @@ fn explain_spawn(e: io::Error, report: &ChildReport, program: &str) -> io::Error
                 ),
             )
         }
-        _ => io::Error::new(e.kind(), format!("cannot run {program}: {e}")),
+        _ => io::Error::new(
+            e.kind(),
+            CommandFailed(format!("cannot run {program}: {e}")),
+        ),
     }
 }
+
+/// The payload of the error [`Emulator::run`] returns when the command
+/// itself cannot be executed (as opposed to the emulator failing).
+#[derive(Debug)]
+pub(crate) struct CommandFailed(String);
+
+impl fmt::Display for CommandFailed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for CommandFailed {}

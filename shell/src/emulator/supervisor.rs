@@ -209,14 +209,20 @@ impl Supervisor {
         if nr == libc::SYS_ioctl {
             self.on_ioctl(n)
         } else if nr == libc::SYS_openat {
-            self.on_open(n, n.args[0] as i32, n.args[1], n.args[2])
+            self.on_open(n, "openat", n.args[0] as i32, n.args[1], n.args[2])
         } else if Some(nr) == SYS_OPEN {
-            self.on_open(n, AT_FDCWD, n.args[0], n.args[1])
+            self.on_open(n, "open", AT_FDCWD, n.args[0], n.args[1])
         } else if nr == libc::SYS_openat2 {
             // struct open_how { u64 flags; u64 mode; u64 resolve; }
             let mut how = [0u8; 8];
             match sys::read_tracee(n.pid, n.args[2], &mut how) {
-                Ok(8) => self.on_open(n, n.args[0] as i32, n.args[1], u64::from_ne_bytes(how)),
+                Ok(8) => self.on_open(
+                    n,
+                    "openat2",
+                    n.args[0] as i32,
+                    n.args[1],
+                    u64::from_ne_bytes(how),
+                ),
                 // Let the kernel report the bad argument itself.
                 _ => ignore_gone(self.listener.reply_continue(n.id)),
             }
@@ -249,6 +255,7 @@ impl Supervisor {
     fn on_open(
         &mut self,
         n: &Notification,
+        syscall: &str,
         dirfd: i32,
         path_addr: u64,
         flags: u64,
@@ -287,7 +294,7 @@ impl Supervisor {
             self.tracer.line(
                 Some(n.pid),
                 format_args!(
-                    "open(\"{path}\", {flags:#x}) {} (emulated /dev/kvm)",
+                    "{syscall}(\"{path}\", {flags:#x}) {} (emulated /dev/kvm)",
                     trace::Result(r)
                 ),
             );
@@ -496,6 +503,7 @@ impl Supervisor {
                 if ucontrol {
                     shared.write_u32(VCPU_PAGE_SIZE as usize + SIE_CPUFLAGS, CPUSTAT_STOPPED);
                 }
+                let id = self.model.vcpu(r).map_or(u32::MAX, |v| v.id());
                 let res = self.install(n, &fd, || Object::Vcpu(r));
                 if res.is_ok() {
                     let vm = r.vm as usize;
@@ -506,7 +514,7 @@ impl Supervisor {
                 } else {
                     self.model.discard_vcpu(r);
                 }
-                Ok((res, Note::NewVcpu(r)))
+                Ok((res, Note::NewVcpu(r.vm, id)))
             }
             Answer::UcontrolExit {
                 errno,
@@ -583,7 +591,7 @@ enum Note {
     Unsupported(&'static str),
     Injected,
     NewVm(u32, bool),
-    NewVcpu(VcpuRef),
+    NewVcpu(u32, u32),
     Exit(u64),
     Translated(u64, bool),
 }
@@ -596,7 +604,7 @@ impl fmt::Display for Note {
             Self::Injected => f.write_str(" (injected by --enomem-after)"),
             Self::NewVm(vm, true) => write!(f, " (vm{vm}, ucontrol)"),
             Self::NewVm(vm, false) => write!(f, " (vm{vm}, regular)"),
-            Self::NewVcpu(r) => write!(f, " (vm{}/vcpu#{})", r.vm, r.index),
+            Self::NewVcpu(vm, id) => write!(f, " (vm{vm}/vcpu{id})"),
             Self::Exit(t) => write!(
                 f,
                 " (kvm_run: exit_reason={KVM_EXIT_S390_UCONTROL} trans_exc_code={t:#x} pgm_code={PGM_SEGMENT_TRANSLATION:#x})"
