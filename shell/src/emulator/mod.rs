@@ -27,6 +27,22 @@
 //!   descendant still under the filter* are gone, with the program's exit
 //!   status.
 //!
+//! # Limits
+//!
+//! - Not a sandbox: paths other than `/dev/kvm` are opened by the kernel on
+//!   the program's behalf after the supervisor looked at them, so a program
+//!   racing its own memory can open something else. That is harmless here
+//!   (the program could open it anyway) but rules out any security use.
+//! - Emulated fds are memfds: `read`, `write` and `fstat` on them behave as
+//!   on a memfd, not as on KVM's anonymous inodes.
+//! - KVM refuses VM and vcpu ioctls (EIO) from a process other than the VM's
+//!   creator; the model does not check that, so a forked child may use its
+//!   parent's vcpu fds.
+//! - Programs using a foreign system-call convention (32-bit x86 on x86_64)
+//!   are not emulated: their calls reach the real kernel.
+//! - A descendant that never exits keeps the emulator waiting, as with
+//!   `strace -f`.
+//!
 //! The model answers as a kernel built with `CONFIG_KVM_S390_UCONTROL`:
 //! `KVM_CHECK_EXTENSION(KVM_CAP_S390_UCONTROL)` is 1, and creating a ucontrol
 //! VM needs `CAP_SYS_ADMIN` in the caller (EINVAL otherwise, with a hint on
@@ -209,7 +225,8 @@ impl Emulator {
             let _ = child.kill();
             let _ = child.wait();
             return Err(io::Error::other(
-                "the child did not hand over its seccomp listener",
+                "the child started but did not hand over its seccomp listener; this is a bug \
+                 in ucas emulate, please report it with the kernel version (uname -r)",
             ));
         };
         let listener = Listener::new(fd);
@@ -255,7 +272,15 @@ impl Emulator {
         let (served, json) = worker
             .join()
             .map_err(|_| io::Error::other("the emulator's supervisor thread panicked"))?;
-        let status = served?;
+        let status = served.map_err(|e| {
+            io::Error::new(
+                e.kind(),
+                format!(
+                    "waiting for the program's system calls failed ({e}); the program was \
+                     killed. This is unexpected: please report it with the kernel version"
+                ),
+            )
+        })?;
         if let (Some(f), Some(p)) = (state_file.as_mut(), &self.state_out) {
             f.write_all(json.as_bytes()).map_err(|e| {
                 io::Error::new(
