@@ -163,6 +163,11 @@ static int fds(void)
 	int reuse = open("/etc/hostname", O_RDONLY);
 	printf("reused_number=%d\n", reuse == vcpu);
 	show("map_on_reused_number", map(reuse, KVM_S390_UCAS_MAP, base, 0, MIB));
+	/* The kernel reads fd and request as unsigned int: upper bits of the
+	 * registers do not matter, to it or to the emulator. */
+	show("fd_upper_bits", syscall(SYS_ioctl, (long)kvm | (1L << 40), KVM_CHECK_EXTENSION, 73L));
+	show("request_upper_bits",
+	     syscall(SYS_ioctl, (long)kvm, (long)KVM_CHECK_EXTENSION | (1L << 40), 73L));
 	/* The dup'ed vcpu fd is still mappable. */
 	void *run = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, d2, 0);
 	printf("mmap_dup=%d\n", run != MAP_FAILED);

@@ -210,6 +210,8 @@ fn emulated_fds_are_known_by_file_not_number() {
     // The real kernel's answer for a KVM ioctl on a regular file.
     assert_eq!(got["map_on_reused_number"], "-1/ENOTTY");
     assert_eq!(got["mmap_dup"], "1");
+    assert_eq!(got["fd_upper_bits"], "1");
+    assert_eq!(got["request_upper_bits"], "1");
 }
 
 #[test]

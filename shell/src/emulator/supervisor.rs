@@ -66,6 +66,9 @@ impl fmt::Debug for Supervisor {
 
 const PATH_MAX: usize = 4096;
 
+/// The smallest page size of any Linux architecture.
+const READ_CHUNK: u64 = 4096;
+
 /// The fd number of `AT_FDCWD` as the kernel reads `dirfd` (an int).
 const AT_FDCWD: i32 = libc::AT_FDCWD;
 
@@ -238,7 +241,8 @@ impl Supervisor {
         let mut len = 0usize;
         while len < PATH_MAX {
             let at = addr.checked_add(len as u64)?;
-            let to_page_end = (VCPU_PAGE_SIZE - at % VCPU_PAGE_SIZE) as usize;
+            // Chunks never cross a 4 KiB boundary, hence never a page one.
+            let to_page_end = (READ_CHUNK - at % READ_CHUNK) as usize;
             let want = to_page_end.min(PATH_MAX - len);
             let got = sys::read_tracee(pid, at, &mut self.path_buf[len..len + want]).ok()?;
             if got == 0 {
@@ -349,12 +353,9 @@ impl Supervisor {
             return None;
         }
         let mut buf = [0u8; 64];
-        let path = proc_path(
-            &mut buf,
-            pid,
-            "fd",
-            Some(u64::from(u32::try_from(fd).ok()?)),
-        )?;
+        // The kernel reads the fd as `unsigned int`: the register's upper half
+        // does not count.
+        let path = proc_path(&mut buf, pid, "fd", Some(fd & u64::from(u32::MAX)))?;
         let st = rustix::fs::stat(path).ok()?;
         self.objects.get(&(st.st_dev, st.st_ino)).copied()
     }
