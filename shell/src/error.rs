@@ -324,12 +324,30 @@ impl std::error::Error for Error {
     }
 }
 
+/// The `io::ErrorKind` for an errno ucas reports. std files many errnos
+/// (ENOTTY, EBADF, EFAULT, EREMOTE, ...) under its unstable `Uncategorized`
+/// kind, which callers can neither name nor match, so only the errnos std
+/// gives a stable kind keep it; ENOTTY (a request the fd does not support)
+/// becomes `Unsupported`, like ENOSYS, and the rest `Other`.
+fn io_kind(errno: i32) -> io::ErrorKind {
+    match Errno::from_raw_os_error(errno) {
+        Errno::NOTTY | Errno::NOSYS => io::ErrorKind::Unsupported,
+        Errno::NOENT
+        | Errno::ACCESS
+        | Errno::PERM
+        | Errno::INVAL
+        | Errno::EXIST
+        | Errno::NOMEM
+        | Errno::NOSPC
+        | Errno::INTR
+        | Errno::AGAIN => io::Error::from_raw_os_error(errno).kind(),
+        _ => io::ErrorKind::Other,
+    }
+}
+
 impl From<Error> for io::Error {
     fn from(e: Error) -> Self {
-        let kind = match e.raw_errno() {
-            Some(n) => io::Error::from_raw_os_error(n).kind(),
-            None => io::ErrorKind::Other,
-        };
+        let kind = e.raw_errno().map_or(io::ErrorKind::Other, io_kind);
         io::Error::new(kind, e)
     }
 }
