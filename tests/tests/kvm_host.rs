@@ -346,10 +346,9 @@ fn a_non_kvm_fd_answers_enotty() {
     );
     assert_errno(kvm.has_ucontrol(), Operation::CheckExtension, Errno::NOTTY);
     assert_errno(kvm.vcpu_mmap_size(), Operation::VcpuMmapSize, Errno::NOTTY);
-    // KVM_CREATE_VM asks for the mmap size first, and that is what fails.
     assert_errno(
         UcontrolVm::create_with_type(&kvm, 0),
-        Operation::VcpuMmapSize,
+        Operation::CreateVm,
         Errno::NOTTY,
     );
     let e = kvm.api_version().expect_err("ENOTTY");
@@ -371,11 +370,7 @@ fn an_fd_without_io_answers_ebadf() {
         Operation::CheckExtension,
         Errno::BADF,
     );
-    assert_errno(
-        UcontrolVm::create(&kvm),
-        Operation::VcpuMmapSize,
-        Errno::BADF,
-    );
+    assert_errno(UcontrolVm::create(&kvm), Operation::CreateVm, Errno::BADF);
     let e = kvm.api_version().expect_err("EBADF");
     assert!(e.to_string().contains("the fd is closed"), "{e}");
     // std leaves EBADF uncategorized; ucas calls it Other.
@@ -451,9 +446,9 @@ fn ucontrol_detect_generation_changes_nothing() {
     // The probe left nothing mapped past the 4 MiB: a fault there still
     // finds its segment unmapped.
     let e = f.vcpu.fault(4 * MIB).expect_err("unmapped");
-    assert_eq!(
-        e.kind(),
-        &ErrorKind::SegmentNotMapped { vcpu_addr: 4 * MIB }
+    assert!(
+        matches!(e.kind(), &ErrorKind::SegmentNotMapped { vcpu_addr, .. } if vcpu_addr == 4 * MIB),
+        "{e}"
     );
 }
 
@@ -482,7 +477,10 @@ fn ucontrol_unmapping_a_hole_leaves_two_extents() {
     for addr in [MIB, MIB + 0x1234, 5 * MIB] {
         let e = f.vcpu.fault(addr).expect_err("unmapped segment");
         assert_eq!(e.operation(), Operation::VcpuFault);
-        assert_eq!(e.kind(), &ErrorKind::SegmentNotMapped { vcpu_addr: addr });
+        assert!(
+            matches!(e.kind(), &ErrorKind::SegmentNotMapped { vcpu_addr, .. } if vcpu_addr == addr),
+            "{e}"
+        );
     }
     assert_eq!(f.vcpu.mappings().len(), 2, "failed faults change nothing");
 }
