@@ -47,7 +47,7 @@ impl Operation {
     #[must_use]
     pub const fn name(self) -> &'static str {
         match self {
-            Self::OpenKvm => "open /dev/kvm",
+            Self::OpenKvm => "open KVM device",
             Self::ApiVersion => "KVM_GET_API_VERSION",
             Self::CheckExtension => "KVM_CHECK_EXTENSION",
             Self::VcpuMmapSize => "KVM_GET_VCPU_MMAP_SIZE",
@@ -128,6 +128,8 @@ pub enum ErrorKind {
     SegmentNotMapped {
         /// The address faulted.
         vcpu_addr: u64,
+        /// What the kernel said: EFAULT (generation A) or EREMOTE (B, C).
+        errno: Errno,
     },
     /// The segment is mapped but the user memory behind it is missing (EFAULT).
     NoUserMemory {
@@ -211,11 +213,11 @@ impl Error {
         match &self.kind {
             ErrorKind::Errno(e)
             | ErrorKind::PartialMap { errno: e, .. }
-            | ErrorKind::Unconfirmed { errno: e, .. } => Some(e.raw_os_error()),
+            | ErrorKind::Unconfirmed { errno: e, .. }
+            | ErrorKind::SegmentNotMapped { errno: e, .. } => Some(e.raw_os_error()),
             ErrorKind::Refused(e) => Some(e.errno()),
             ErrorKind::Unavailable(Unavailable::NoKvmSyscalls) => Some(Errno::NOSYS.raw_os_error()),
             ErrorKind::Unavailable(_) => Some(Errno::INVAL.raw_os_error()),
-            ErrorKind::SegmentNotMapped { .. } => None,
             ErrorKind::NoUserMemory { .. } => Some(Errno::FAULT.raw_os_error()),
             _ => None,
         }
@@ -225,10 +227,10 @@ impl Error {
 fn hint(op: Operation, errno: Errno) -> &'static str {
     match (op, errno) {
         (Operation::OpenKvm, Errno::NOENT) => {
-            "there is no /dev/kvm: load the kvm module or use a host with KVM"
+            "no such device: check the path, load the kvm module, or use a host with KVM"
         }
         (Operation::OpenKvm, Errno::ACCESS | Errno::PERM) => {
-            "no permission on /dev/kvm: join the kvm group or run as root"
+            "no permission on the KVM device: join the kvm group or run as root"
         }
         (_, Errno::NOSYS) => {
             "KVM ioctls are not implemented here (qemu-user does this); use a real host or `ucas emulate`"
@@ -273,7 +275,7 @@ impl fmt::Display for Error {
                 "KVM API version {v}, ucas speaks 12; this is not a Linux KVM it knows"
             ),
             ErrorKind::Unavailable(why) => write!(f, "no ucontrol VM: {why}"),
-            ErrorKind::SegmentNotMapped { vcpu_addr } => write!(
+            ErrorKind::SegmentNotMapped { vcpu_addr, .. } => write!(
                 f,
                 "vcpu address {vcpu_addr:#x} lies in a segment that is not mapped; map it first"
             ),
@@ -324,12 +326,30 @@ impl std::error::Error for Error {
     }
 }
 
+/// The `io::ErrorKind` for an errno ucas reports. std files many errnos
+/// (ENOTTY, EBADF, EFAULT, EREMOTE, ...) under its unstable `Uncategorized`
+/// kind, which callers can neither name nor match, so only the errnos std
+/// gives a stable kind keep it; ENOTTY (a request the fd does not support)
+/// becomes `Unsupported`, like ENOSYS, and the rest `Other`.
+fn io_kind(errno: i32) -> io::ErrorKind {
+    match Errno::from_raw_os_error(errno) {
+        Errno::NOTTY | Errno::NOSYS => io::ErrorKind::Unsupported,
+        Errno::NOENT
+        | Errno::ACCESS
+        | Errno::PERM
+        | Errno::INVAL
+        | Errno::EXIST
+        | Errno::NOMEM
+        | Errno::NOSPC
+        | Errno::INTR
+        | Errno::AGAIN => io::Error::from_raw_os_error(errno).kind(),
+        _ => io::ErrorKind::Other,
+    }
+}
+
 impl From<Error> for io::Error {
     fn from(e: Error) -> Self {
-        let kind = match e.raw_errno() {
-            Some(n) => io::Error::from_raw_os_error(n).kind(),
-            None => io::ErrorKind::Other,
-        };
+        let kind = e.raw_errno().map_or(io::ErrorKind::Other, io_kind);
         io::Error::new(kind, e)
     }
 }

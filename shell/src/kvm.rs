@@ -148,12 +148,11 @@ impl UcontrolVm {
     /// # Errors
     /// As [`UcontrolVm::create`].
     pub fn create_with_type(kvm: &Kvm, machine_type: u64) -> Result<Self> {
-        let vcpu_mmap_size = kvm.vcpu_mmap_size()?;
         let ucontrol = machine_type & abi::KVM_VM_S390_UCONTROL != 0;
         match sys::fd_ioctl(kvm.as_fd(), ValueRequest::CreateVm(machine_type)) {
             Ok(fd) => Ok(Self {
                 fd,
-                vcpu_mmap_size,
+                vcpu_mmap_size: kvm.vcpu_mmap_size()?,
                 ucontrol,
             }),
             Err(Errno::INVAL) if ucontrol => Err(Error::new(

@@ -99,3 +99,49 @@ impl Probe {
         self.ucontrol_vm
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_device_is_explained() {
+        let p = Probe::run_path("/nonexistent/kvm");
+        assert!(!p.usable());
+        assert!(
+            p.kvm_error
+                .as_deref()
+                .is_some_and(|e| e.contains("No such file"))
+        );
+        assert!(
+            p.reason
+                .as_deref()
+                .is_some_and(|r| r.contains("check the path"))
+        );
+        assert_eq!(p.api_version, None);
+    }
+
+    /// Whatever the host, the probe answers and, when ucontrol is unusable,
+    /// says why: on x86_64 the architecture, under qemu-user (s390x tests in
+    /// CI) the missing KVM system calls.
+    #[test]
+    fn this_host_is_explained() {
+        let p = Probe::run();
+        if p.usable() {
+            assert!(p.reason.is_none());
+            return;
+        }
+        let reason = p.reason.as_deref().unwrap_or_default();
+        assert!(!reason.is_empty());
+        if p.kvm_error.is_none() && cfg!(target_arch = "x86_64") {
+            assert!(
+                reason.contains("x86_64") && reason.contains("s390x"),
+                "{reason}"
+            );
+            assert_eq!(p.api_version, Some(12));
+        }
+        if p.kvm_error.is_none() && cfg!(target_arch = "s390x") && p.api_version.is_none() {
+            assert!(reason.contains("ENOSYS"), "{reason}");
+        }
+    }
+}

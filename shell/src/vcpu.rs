@@ -240,11 +240,17 @@ impl<const N: usize> Vcpu<N> {
         let op = Operation::VcpuFault;
         match sys::value_ioctl(self.fd.as_fd(), ValueRequest::VcpuFault(vcpu_addr)) {
             Ok(_) => Ok(()),
-            Err(Errno::REMOTE) => Err(Error::new(op, ErrorKind::SegmentNotMapped { vcpu_addr })),
+            Err(errno @ Errno::REMOTE) => Err(Error::new(
+                op,
+                ErrorKind::SegmentNotMapped { vcpu_addr, errno },
+            )),
             Err(Errno::FAULT) if self.space.is_mapped(vcpu_addr) => {
                 Err(Error::new(op, ErrorKind::NoUserMemory { vcpu_addr }))
             }
-            Err(Errno::FAULT) => Err(Error::new(op, ErrorKind::SegmentNotMapped { vcpu_addr })),
+            Err(errno @ Errno::FAULT) => Err(Error::new(
+                op,
+                ErrorKind::SegmentNotMapped { vcpu_addr, errno },
+            )),
             Err(e) => Err(Error::errno(op, e)),
         }
     }

@@ -108,6 +108,13 @@ pub fn run(mut args: lexopt::Parser) -> Result<ExitCode, Usage> {
         }
     };
     let checked = check(&text, &opts);
+    if checked.statements.is_empty() && checked.rejections.is_empty() {
+        eprintln!(
+            "{}:1:1: the plan is empty; write at least `memory SIZE`, `vcpu ID` and a `map` line",
+            opts.file
+        );
+        return Ok(ExitCode::from(exit::USAGE));
+    }
     for r in &checked.rejections {
         eprintln!("{}:{}:{}: {}", opts.file, r.line, r.column, r.message);
     }
@@ -181,11 +188,6 @@ fn read_plan(file: &str) -> Result<String, String> {
         let (line, column) = position_of(&text, text.find('\0').unwrap_or(0));
         return Err(format!(
             "{file}:{line}:{column}: NUL byte: a plan is plain text, not binary"
-        ));
-    }
-    if text.trim().is_empty() {
-        return Err(format!(
-            "{file}:1:1: the plan is empty; write at least `memory SIZE`, `vcpu ID` and a `map` line"
         ));
     }
     Ok(text)

@@ -1,0 +1,178 @@
+//! The `ucas` binary as a user runs it: output, stderr and exit codes.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn ucas(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ucas"))
+        .args(args)
+        .output()
+        .expect("run ucas")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn plan_file(name: &str, contents: &[u8]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("ucas-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join(name);
+    std::fs::File::create(&path)
+        .and_then(|mut f| f.write_all(contents))
+        .expect("write plan");
+    path
+}
+
+#[test]
+fn help_and_version() {
+    for args in [
+        &["--help"][..],
+        &["help"],
+        &["help", "plan"],
+        &["probe", "--help"],
+        &["plan", "--help"],
+    ] {
+        let out = ucas(args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}");
+        assert!(text(&out.stdout).contains("Usage: ucas"), "{args:?}");
+    }
+    let out = ucas(&["--version"]);
+    assert!(text(&out.stdout).starts_with("ucas "));
+}
+
+#[test]
+fn bad_usage_is_exit_2_on_stderr() {
+    for args in [
+        &["frobnicate"][..],
+        &["probe", "--bogus"],
+        &["plan"],
+        &["plan", "check"],
+        &["plan", "lint", "x"],
+        &["plan", "check", "x", "--kernel", "2.6"],
+        &["plan", "check", "x", "--capacity", "0"],
+        &["help", "nope"],
+    ] {
+        let out = ucas(args);
+        if args == ["plan"] {
+            // `ucas plan` alone prints the plan help.
+            assert_eq!(out.status.code(), Some(0));
+            continue;
+        }
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+        assert!(!text(&out.stderr).is_empty(), "{args:?}");
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn probe_on_this_machine_says_why_not() {
+    if !std::path::Path::new("/dev/kvm").exists() {
+        eprintln!("!! NOTICE: no /dev/kvm here; probe_on_this_machine_says_why_not checks less");
+    }
+    let out = ucas(&["probe", "--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let json = text(&out.stdout);
+    assert!(json.contains(r#""ucontrol_capability":false"#), "{json}");
+    assert!(json.contains(r#""ucontrol_vm":false"#), "{json}");
+    if std::path::Path::new("/dev/kvm").exists() {
+        assert!(json.contains(r#""api_version":12"#), "{json}");
+        assert!(json.contains("this host is x86_64"), "{json}");
+    }
+    let out = ucas(&["probe"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stdout).contains("ucontrol VM"));
+}
+
+#[test]
+fn good_plan_prints_each_vcpu() {
+    let path = plan_file(
+        "good.plan",
+        b"memory 8M\nvcpu 3\nmap vcpu=0 user=0 len=4M\nunmap vcpu=1M len=1M\n",
+    );
+    let out = ucas(&["plan", "check", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let report = text(&out.stdout);
+    assert!(
+        report.contains("vcpu 3: 2 extents of 256, 3 MiB mapped"),
+        "{report}"
+    );
+    assert!(
+        report.contains(
+            "vcpu 0x0000000000200000-0x00000000003fffff -> user +0x200000-+0x3fffff  2 MiB"
+        ),
+        "{report}"
+    );
+    let out = ucas(&[
+        "plan",
+        "check",
+        path.to_str().unwrap(),
+        "--json",
+        "--capacity",
+        "1",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stdout).contains(r#""ok":false"#));
+}
+
+#[test]
+fn rejected_lines_are_file_line_col() {
+    let path = plan_file("bad.plan", b"memory 8M\nvcpu 0\nmap vcpu=0x100001 user=0 len=1M\n  map vcpu=0 user=0 len=99999999999999999999\n");
+    let p = path.to_str().unwrap();
+    let out = ucas(&["plan", "check", p]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 2, "{err}");
+    assert!(lines[0].starts_with(&format!("{p}:3:1: ")), "{err}");
+    assert!(
+        lines[0].contains("vcpu_addr 0x100001 is not 1 MiB aligned"),
+        "{err}"
+    );
+    assert!(lines[1].starts_with(&format!("{p}:4:")), "{err}");
+    // apply refuses a rejected plan before touching any device.
+    let out = ucas(&["plan", "apply", p]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("nothing was applied"));
+}
+
+#[test]
+fn unreadable_plans_get_one_message() {
+    let empty = plan_file("empty.plan", b"  \n# only a comment\n");
+    let binary = plan_file("binary.plan", b"memory 8M\nvc\xffpu 0\n");
+    let nul = plan_file("nul.plan", b"memory 8M\0\n");
+    let cases = [
+        (
+            empty.to_str().unwrap().to_string(),
+            ":1:1: the plan is empty",
+        ),
+        (binary.to_str().unwrap().to_string(), ":2:3: not UTF-8"),
+        (nul.to_str().unwrap().to_string(), ":1:10: NUL byte"),
+        ("/nonexistent/x.plan".to_string(), ":1:1: no such file"),
+    ];
+    for (file, want) in cases {
+        let out = ucas(&["plan", "check", &file]);
+        assert_eq!(out.status.code(), Some(2), "{file}");
+        let err = text(&out.stderr);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.starts_with(&format!("{file}{want}")), "{err}");
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn apply_without_ucontrol_says_why() {
+    let path = plan_file(
+        "apply.plan",
+        b"memory 4M\nvcpu 0\nmap vcpu=0 user=0 len=4M\n",
+    );
+    let out = ucas(&["plan", "apply", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("KVM_CREATE_VM") || err.contains("open KVM device"),
+        "{err}"
+    );
+}
