@@ -16,7 +16,7 @@
 //! ```
 //!
 //! Platform support: ucontrol VMs exist on s390x Linux hosts only. Everywhere
-//! else the handles report why they cannot work, and `ucas emulate` serves the
+//! else the handles report why they cannot work, and [`emulator`] serves the
 //! same ioctls to unmodified programs on any x86_64 Linux host.
 
 pub mod emulator;

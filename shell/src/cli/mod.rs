@@ -34,6 +34,7 @@ Usage: ucas <COMMAND> [ARGS]
 Commands:
   probe      can this host run ucontrol VMs, and if not, why
   plan       validate (check) or apply a mapping plan
+  emulate    run a program with /dev/kvm ucontrol served by an emulator
   help       print this help, or a command's: ucas help plan
 
 Options:
@@ -76,6 +77,10 @@ fn help_for(command: Option<&str>) -> Result<ExitCode, Usage> {
         None => HELP,
         Some("probe") => probe::HELP,
         Some("plan") => plan::HELP,
+        Some("emulate") => {
+            let code = ucas::emulator::cli(&["--help".into()]);
+            return Ok(ExitCode::from(u8::try_from(code).unwrap_or(exit::FAILED)));
+        }
         Some(other) => return Err(format!("no command `{other}`; see `ucas --help`").into()),
     };
     Ok(exit::help(text))
@@ -94,7 +99,7 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
 
 fn dispatch(args: Vec<OsString>) -> Result<ExitCode, Usage> {
     use lexopt::prelude::*;
-    let mut parser = lexopt::Parser::from_args(args);
+    let mut parser = lexopt::Parser::from_args(args.iter().cloned());
     let command = match parser.next()? {
         None | Some(Short('h') | Long("help")) => return help_for(None),
         Some(Short('V') | Long("version")) => {
@@ -107,6 +112,13 @@ fn dispatch(args: Vec<OsString>) -> Result<ExitCode, Usage> {
     match command.as_str() {
         "probe" => probe::run(parser),
         "plan" => plan::run(parser),
+        // The emulator parses its own arguments: everything after `--`
+        // belongs to the traced program.
+        "emulate" => {
+            let rest: Vec<OsString> = args.into_iter().skip(1).collect();
+            let code = ucas::emulator::cli(&rest);
+            Ok(ExitCode::from(u8::try_from(code).unwrap_or(exit::FAILED)))
+        }
         "help" => {
             let topic = parser.next()?.map(|a| match a {
                 Value(v) => v.string().map_err(Usage::from),
