@@ -19,6 +19,7 @@
 //! else the handles report why they cannot work, and [`emulator`] serves the
 //! same ioctls to unmodified programs on any x86_64 Linux host.
 
+pub mod emulator;
 pub mod error;
 pub mod host;
 mod kvm;
