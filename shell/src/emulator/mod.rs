@@ -93,6 +93,7 @@
 //! used when available).
 
 mod cli;
+pub mod cpu;
 mod filter;
 mod model;
 mod paths;
