@@ -39,30 +39,29 @@ const IOCTL_REQUEST_LOW: u32 = if cfg!(target_endian = "little") {
 };
 
 const AUDIT_ARCH_64BIT: u32 = 0x8000_0000;
-const AUDIT_ARCH_LE: u32 = 0x4000_0000;
+/// `__AUDIT_ARCH_LE` on little-endian targets, nothing on big-endian ones.
+const AUDIT_ARCH_ENDIAN: u32 = if cfg!(target_endian = "little") {
+    0x4000_0000
+} else {
+    0
+};
 
 /// `AUDIT_ARCH_*` of the native calling convention (`EM_*` machine number
-/// plus the 64-bit and little-endian flags).
+/// plus the 64-bit flag and, on little-endian targets, the LE flag).
 #[cfg(target_arch = "x86_64")]
-pub(crate) const NATIVE_ARCH: u32 = 62 | AUDIT_ARCH_64BIT | AUDIT_ARCH_LE;
+pub(crate) const NATIVE_ARCH: u32 = 62 | AUDIT_ARCH_64BIT | AUDIT_ARCH_ENDIAN;
 /// `AUDIT_ARCH_*` of the native calling convention.
 #[cfg(target_arch = "aarch64")]
-pub(crate) const NATIVE_ARCH: u32 = 183 | AUDIT_ARCH_64BIT | AUDIT_ARCH_LE;
+pub(crate) const NATIVE_ARCH: u32 = 183 | AUDIT_ARCH_64BIT | AUDIT_ARCH_ENDIAN;
 /// `AUDIT_ARCH_*` of the native calling convention (big-endian: no LE flag).
 #[cfg(target_arch = "s390x")]
-pub(crate) const NATIVE_ARCH: u32 = 22 | AUDIT_ARCH_64BIT;
+pub(crate) const NATIVE_ARCH: u32 = 22 | AUDIT_ARCH_64BIT | AUDIT_ARCH_ENDIAN;
 /// `AUDIT_ARCH_*` of the native calling convention.
 #[cfg(target_arch = "riscv64")]
-pub(crate) const NATIVE_ARCH: u32 = 243 | AUDIT_ARCH_64BIT | AUDIT_ARCH_LE;
+pub(crate) const NATIVE_ARCH: u32 = 243 | AUDIT_ARCH_64BIT | AUDIT_ARCH_ENDIAN;
 /// `AUDIT_ARCH_*` of the native calling convention.
 #[cfg(target_arch = "powerpc64")]
-pub(crate) const NATIVE_ARCH: u32 = 21
-    | AUDIT_ARCH_64BIT
-    | if cfg!(target_endian = "little") {
-        AUDIT_ARCH_LE
-    } else {
-        0
-    };
+pub(crate) const NATIVE_ARCH: u32 = 21 | AUDIT_ARCH_64BIT | AUDIT_ARCH_ENDIAN;
 
 // `open` exists only on the older syscall tables.
 #[cfg(any(

@@ -8,7 +8,8 @@
 //! safe code.
 #![allow(unsafe_code)]
 
-use std::io;
+use std::io::{self, IoSlice, IoSliceMut};
+use std::mem::MaybeUninit;
 use std::mem::size_of;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::process::CommandExt;
@@ -77,7 +78,7 @@ pub(crate) fn install_filter_before_exec(
     report_to: OwnedFd,
 ) {
     let hook = move || -> io::Result<()> {
-        let sock = report_to.as_raw_fd();
+        let sock = report_to.as_fd();
         match install_filter(&filter) {
             Ok((listener, killable)) => {
                 let status = if killable {
@@ -85,7 +86,7 @@ pub(crate) fn install_filter_before_exec(
                 } else {
                     REPORT_OK
                 };
-                let sent = send_report(sock, status, 0, Some(listener.as_raw_fd()));
+                let sent = send_report(sock, status, 0, Some(listener.as_fd()));
                 drop(listener);
                 sent
             }
@@ -169,116 +170,71 @@ fn set_no_new_privs() -> io::Result<()> {
     }
 }
 
-/// Room for one `SCM_RIGHTS` control message carrying one fd, 8-aligned.
-#[repr(C, align(8))]
-struct CmsgBuf([u8; 32]);
-
-fn send_report(sock: RawFd, status: u8, errno: i32, fd: Option<RawFd>) -> io::Result<()> {
+fn send_report(
+    sock: BorrowedFd<'_>,
+    status: u8,
+    errno: i32,
+    fd: Option<BorrowedFd<'_>>,
+) -> io::Result<()> {
+    use rustix::net::{SendAncillaryBuffer, SendAncillaryMessage, SendFlags, sendmsg};
     let mut payload = [0u8; REPORT_LEN];
     payload[0] = status;
     payload[1..].copy_from_slice(&errno.to_ne_bytes());
-    let mut iov = libc::iovec {
-        iov_base: payload.as_mut_ptr().cast(),
-        iov_len: payload.len(),
-    };
-    let mut cmsg = CmsgBuf([0; 32]);
-    let fd_len = size_of::<RawFd>() as u32;
-    // SAFETY: CMSG_SPACE is a pure size computation.
-    let space = unsafe { libc::CMSG_SPACE(fd_len) } as usize;
-    let mut msg = libc::msghdr {
-        msg_name: std::ptr::null_mut(),
-        msg_namelen: 0,
-        msg_iov: &raw mut iov,
-        msg_iovlen: 1,
-        msg_control: std::ptr::null_mut(),
-        msg_controllen: 0,
-        msg_flags: 0,
-    };
+    // A stack buffer: this runs between fork and exec and must not allocate.
+    let mut space = [MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(1))];
+    let mut control = SendAncillaryBuffer::new(&mut space);
+    let fds;
     if let Some(fd) = fd {
-        msg.msg_control = cmsg.0.as_mut_ptr().cast();
-        msg.msg_controllen = space;
-        // SAFETY: `msg` describes a control buffer of `space` bytes, enough
-        // for one header, so the first header lies inside it.
-        let hdr = unsafe { libc::CMSG_FIRSTHDR(&raw const msg) };
-        if hdr.is_null() {
+        fds = [fd];
+        if !control.push(SendAncillaryMessage::ScmRights(&fds)) {
             return Err(io::Error::from_raw_os_error(libc::EINVAL));
         }
-        // SAFETY: `hdr` is non-null and points into `cmsg`, which is aligned
-        // for `cmsghdr` and large enough (checked by CMSG_FIRSTHDR).
-        let hdr = unsafe { &mut *hdr };
-        hdr.cmsg_level = libc::SOL_SOCKET;
-        hdr.cmsg_type = libc::SCM_RIGHTS;
-        // SAFETY: CMSG_LEN is a pure size computation.
-        hdr.cmsg_len = unsafe { libc::CMSG_LEN(fd_len) } as usize;
-        // SAFETY: the data area of `hdr` holds at least one fd (CMSG_SPACE
-        // above); an unaligned write makes no alignment assumption.
-        let data = unsafe { libc::CMSG_DATA(hdr) };
-        // SAFETY: `data` points to `fd_len` writable bytes inside `cmsg`.
-        unsafe { data.cast::<RawFd>().write_unaligned(fd) };
     }
-    // SAFETY: `msg` and everything it points to live until sendmsg returns.
-    let ret = unsafe { libc::sendmsg(sock, &raw const msg, libc::MSG_NOSIGNAL) };
-    if ret < 0 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(())
-    }
+    sendmsg(
+        sock,
+        &[IoSlice::new(&payload)],
+        &mut control,
+        SendFlags::NOSIGNAL,
+    )?;
+    Ok(())
 }
 
 /// Reads the child's report from the parent's end of the socket pair.
 /// `wait` selects a blocking read; otherwise only an already-sent report is
 /// read.
 pub(crate) fn receive_report(sock: BorrowedFd<'_>, wait: bool) -> io::Result<ChildReport> {
+    use rustix::io::Errno;
+    use rustix::net::{RecvAncillaryBuffer, RecvAncillaryMessage, RecvFlags, recvmsg};
     let mut payload = [0u8; REPORT_LEN];
-    let mut iov = libc::iovec {
-        iov_base: payload.as_mut_ptr().cast(),
-        iov_len: payload.len(),
-    };
-    let mut cmsg = CmsgBuf([0; 32]);
-    let mut msg = libc::msghdr {
-        msg_name: std::ptr::null_mut(),
-        msg_namelen: 0,
-        msg_iov: &raw mut iov,
-        msg_iovlen: 1,
-        msg_control: cmsg.0.as_mut_ptr().cast(),
-        msg_controllen: cmsg.0.len(),
-        msg_flags: 0,
-    };
-    let flags = libc::MSG_CMSG_CLOEXEC | if wait { 0 } else { libc::MSG_DONTWAIT };
+    let mut space = [MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(1))];
+    let mut control = RecvAncillaryBuffer::new(&mut space);
+    let mut flags = RecvFlags::CMSG_CLOEXEC;
+    if !wait {
+        flags |= RecvFlags::DONTWAIT;
+    }
     let n = loop {
-        // SAFETY: `msg` describes valid, writable buffers that outlive the call.
-        let n = unsafe { libc::recvmsg(sock.as_raw_fd(), &raw mut msg, flags) };
-        if n >= 0 {
-            break n;
-        }
-        let err = io::Error::last_os_error();
-        match err.raw_os_error() {
-            Some(libc::EINTR) => {}
-            Some(libc::EAGAIN) => return Ok(ChildReport::Nothing),
-            _ => return Err(err),
+        match recvmsg(
+            sock,
+            &mut [IoSliceMut::new(&mut payload)],
+            &mut control,
+            flags,
+        ) {
+            Ok(msg) => break msg.bytes,
+            Err(Errno::INTR) => {}
+            Err(Errno::AGAIN) => return Ok(ChildReport::Nothing),
+            Err(e) => return Err(e.into()),
         }
     };
     let mut received: Option<OwnedFd> = None;
-    // SAFETY: `msg` was filled by recvmsg; CMSG_FIRSTHDR only reads it.
-    let mut hdr = unsafe { libc::CMSG_FIRSTHDR(&raw const msg) };
-    while !hdr.is_null() {
-        // SAFETY: non-null headers returned by CMSG_FIRSTHDR/NXTHDR lie
-        // inside `cmsg` and were written by the kernel.
-        let h = unsafe { &*hdr };
-        if h.cmsg_level == libc::SOL_SOCKET && h.cmsg_type == libc::SCM_RIGHTS {
-            // SAFETY: the header is valid, so its data pointer is too.
-            let data = unsafe { libc::CMSG_DATA(hdr) };
-            // SAFETY: an SCM_RIGHTS message carries at least one fd; the
-            // child sends exactly one.
-            let fd = unsafe { data.cast::<RawFd>().read_unaligned() };
-            // SAFETY: the kernel installed this fd in our table for us; we
-            // are its only owner.
-            received = Some(unsafe { OwnedFd::from_raw_fd(fd) });
+    for message in control.drain() {
+        if let RecvAncillaryMessage::ScmRights(fds) = message {
+            // The child sends exactly one fd; any extra is closed on drop.
+            for fd in fds {
+                received.get_or_insert(fd);
+            }
         }
-        // SAFETY: `hdr` is a valid header of `msg`.
-        hdr = unsafe { libc::CMSG_NXTHDR(&raw const msg, hdr) };
     }
-    if usize::try_from(n).ok() != Some(REPORT_LEN) {
+    if n != REPORT_LEN {
         return Ok(ChildReport::Nothing);
     }
     let errno = i32::from_ne_bytes([payload[1], payload[2], payload[3], payload[4]]);
