@@ -148,7 +148,7 @@ use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
 use std::process::{Command, ExitStatus};
 
-pub use cli::cli;
+pub use cli::{cli, kernel_option};
 pub use guest::BUDGET as RUN_BUDGET;
 pub use ucas_core::Generation;
 
