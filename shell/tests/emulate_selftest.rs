@@ -1,5 +1,6 @@
 //! `tests/c/ucontrol_selftest.c` — the kernel's map/unmap and gprs scenarios
-//! in C against `<linux/kvm.h>` and libc, same guest code byte for byte —
+//! in C against `<linux/kvm.h>` and libc, same guest code byte for byte,
+//! plus the VM restrictions (memory limit, dirty log, memory regions) —
 //! compiled with gcc and run under `ucas emulate --kernel 6.8`, `6.14` and
 //! `7.0`, one kernel of each generation. It must pass on all three.
 
