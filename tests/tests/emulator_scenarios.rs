@@ -498,3 +498,35 @@ fn programs_match_the_disassembler() {
         assert_eq!(got, want, "{name}");
     }
 }
+
+/// A program-interruption condition goes through the guest's lowcore (at
+/// prefix 0: user memory behind vcpu 0): a DIAG in problem state is a
+/// privileged-operation exception; the interruption code and old PSW are
+/// stored, the program new PSW is loaded, and the guest continues there.
+#[test]
+fn program_interruptions_use_the_lowcore() {
+    scenario("program_interruptions_use_the_lowcore", |_| {
+        const PROBLEM_STATE: u64 = 1 << (63 - 15);
+        let handler = CODE_ADDR + 0x100;
+        let mut f = Fixture::with(&[0x83, 0x00, 0x00, 0x44], &[]);
+        f.mem.write(handler, &[0x83, 0x00, 0x00, 0x44]).unwrap();
+        let mut new_psw = PSW_MASK_64.to_be_bytes().to_vec();
+        new_psw.extend_from_slice(&handler.to_be_bytes());
+        f.mem.write(0x1d0, &new_psw).unwrap();
+        f.vcpu.set_psw(PSW_MASK_64 | PROBLEM_STATE, CODE_ADDR);
+
+        assert_eq!(f.vcpu.run().unwrap(), DIAG_44);
+        assert_eq!(f.psw_addr(), handler + 4);
+        let mut id = [0u8; 4];
+        f.mem.read(0x8c, &mut id).unwrap();
+        assert_eq!(id, [0, 4, 0, 2], "ILC 4 bytes, privileged-operation code 2");
+        let mut old = [0u8; 16];
+        f.mem.read(0x150, &mut old).unwrap();
+        assert_eq!(old[..8], (PSW_MASK_64 | PROBLEM_STATE).to_be_bytes());
+        assert_eq!(
+            old[8..],
+            (CODE_ADDR + 4).to_be_bytes(),
+            "suppressed: past it"
+        );
+    });
+}

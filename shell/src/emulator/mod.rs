@@ -42,6 +42,10 @@
 //!   are not emulated: their calls reach the real kernel.
 //! - A descendant that never exits keeps the emulator waiting, as with
 //!   `strace -f`.
+//! - One supervisor serves every call in turn: while a guest runs (up to
+//!   the instruction budget), other threads' emulated calls wait, so vcpus
+//!   of a multi-threaded program do not run in parallel. A signal sent to
+//!   the program during a run does not cut the run short.
 //!
 //! The model answers as a kernel built with `CONFIG_KVM_S390_UCONTROL`:
 //! `KVM_CHECK_EXTENSION(KVM_CAP_S390_UCONTROL)` is 1, and creating a ucontrol
