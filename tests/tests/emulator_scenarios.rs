@@ -234,21 +234,22 @@ fn gprs() {
 }
 
 #[test]
-fn registers_stay_with_the_vcpu_unless_marked_dirty() {
-    scenario("registers_stay_with_the_vcpu_unless_marked_dirty", |_| {
+fn registers_live_in_kvm_run_whatever_the_dirty_flag() {
+    scenario("registers_live_in_kvm_run_whatever_the_dirty_flag", |_| {
         let mut f = Fixture::new();
         f.load(&GPRS);
         assert_eq!(f.vcpu.run().unwrap(), DIAG_44);
-        // Written into kvm_run without KVM_SYNC_GPRS: not loaded.
+        assert_eq!(f.vcpu.gprs()[0], 0);
+        // s390 keeps the guest's registers in kvm_run: a value written there
+        // is what the guest sees next, with or without KVM_SYNC_GPRS.
         f.vcpu.kvm_run_mut().kvm_dirty_regs = 0;
         f.vcpu.kvm_run_mut().sync.gprs[0] = 100;
         assert_eq!(f.vcpu.run().unwrap(), DIAG_44);
-        assert_eq!(f.vcpu.gprs()[0], 1);
-        // With the flag: loaded.
-        f.vcpu.kvm_run_mut().sync.gprs[0] = 100;
+        assert_eq!(f.vcpu.gprs()[0], 101);
+        f.vcpu.kvm_run_mut().sync.gprs[0] = 200;
         f.vcpu.kvm_run_mut().kvm_dirty_regs = abi::KVM_SYNC_GPRS;
         assert_eq!(f.vcpu.run().unwrap(), DIAG_44);
-        assert_eq!(f.vcpu.gprs()[0], 101);
+        assert_eq!(f.vcpu.gprs()[0], 201);
     });
 }
 

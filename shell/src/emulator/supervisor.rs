@@ -582,8 +582,8 @@ impl Supervisor {
         }
     }
 
-    /// `KVM_RUN`: loads the PSW and (if marked dirty) the registers from
-    /// `kvm_run`, runs the guest, and writes the exit, PSW and registers
+    /// `KVM_RUN`: loads the PSW, the registers and (if marked dirty) the
+    /// prefix from `kvm_run`, runs the guest, and writes the exit, PSW and registers
     /// back into `kvm_run` and the SIE block.
     fn run_vcpu(&mut self, n: &Notification, r: VcpuRef) -> (Result<i64, i32>, Note) {
         let Some(pages) = self
@@ -600,12 +600,13 @@ impl Supervisor {
         // space does not control: the vcpu is started.
         let flags = pages.read_u32(SIE_PAGE + SIE_CPUFLAGS);
         pages.write_u32(SIE_PAGE + SIE_CPUFLAGS, flags & !CPUSTAT_STOPPED);
-        let dirty = pages.read_u64(offset_of!(KvmRun, kvm_dirty_regs));
-        if dirty & KVM_SYNC_GPRS != 0 {
-            for (i, g) in regs.gprs.iter_mut().enumerate() {
-                *g = pages.read_u64(RUN_SYNC_GPRS + 8 * i);
-            }
+        // On s390 the general registers live in kvm_run's sync regs: the
+        // kernel runs the guest with them whether or not KVM_SYNC_GPRS is
+        // marked dirty (the flag matters for the other register classes).
+        for (i, g) in regs.gprs.iter_mut().enumerate() {
+            *g = pages.read_u64(RUN_SYNC_GPRS + 8 * i);
         }
+        let dirty = pages.read_u64(offset_of!(KvmRun, kvm_dirty_regs));
         if dirty & KVM_SYNC_PREFIX != 0 {
             regs.prefix = pages.read_u64(RUN_SYNC_PREFIX) & guest::PREFIX_MASK;
         }
