@@ -179,6 +179,15 @@ fn clear(r: &mut Reference, vcpu: u64, count: u64) {
 
 fn check_same<const N: usize>(s: &AddressSpace<N>, r: &Reference, op: &Op) {
     assert_eq!(runs_of(s), r.runs(), "after {op:?}");
+    // Reverse lookups over a window of user memory, aligned and not.
+    for (lo, len) in [(0, 40 * MIB), (5 * MIB + 123, 7 * MIB), (0, u64::MAX)] {
+        let got: Vec<_> = s.vcpu_ranges_for(lo, len).collect();
+        assert_eq!(
+            got,
+            reverse(r, lo, len),
+            "vcpu_ranges_for({lo:#x}, {len:#x}) after {op:?}"
+        );
+    }
     assert!(s.len() <= N);
     assert_eq!(s.mapped_segments(), r.len() as u64);
     for (v, u) in r.segments().take(48) {
@@ -470,6 +479,29 @@ fn pieces(vcpu: u64, user: u64, count: u64) -> Vec<(u64, u64, u64)> {
         done += room;
     }
     out
+}
+
+/// The vcpu ranges resolving into user `[lo, lo + len)` (clipped at 2^64),
+/// from the reference: (vcpu address, user address, length; `u64::MAX` for
+/// 2^64), one per run, in vcpu order.
+fn reverse(r: &Reference, lo: u64, len: u64) -> Vec<(u64, u64, u64)> {
+    let lo = u128::from(lo);
+    let hi = (lo + u128::from(len)).min(1 << 64);
+    r.runs()
+        .into_iter()
+        .filter_map(|(v, u, n)| {
+            let (u0, u1) = (u128::from(u) << 20, u128::from(u + n) << 20);
+            let (a, b) = (u0.max(lo), u1.min(hi));
+            (a < b).then(|| {
+                let vcpu = (u128::from(v) << 20) + (a - u0);
+                (
+                    vcpu as u64,
+                    a as u64,
+                    u64::try_from(b - a).unwrap_or(u64::MAX),
+                )
+            })
+        })
+        .collect()
 }
 
 /// The per-segment reference of a table (only for small tables).
