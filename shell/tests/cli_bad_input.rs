@@ -410,8 +410,8 @@ fn unreadable_file() {
     );
 }
 
-/// Bad flags and arguments: a usage message on stderr that points at the
-/// help, exit 2, nothing on stdout.
+/// Bad flags and arguments: what is wrong, the synopsis of the command and a
+/// pointer to the help on stderr, exit 2, nothing on stdout.
 #[test]
 fn bad_flags_print_usage_and_exit_2() {
     let good = file(
@@ -511,6 +511,17 @@ fn bad_flags_print_usage_and_exit_2() {
         assert!(
             err.contains("--help"),
             "{args:?}: no pointer to the help: {err}"
+        );
+        // The synopsis of the command the mistake was made in.
+        let synopsis = match args.first() {
+            Some(&"plan") => "\nUsage: ucas plan check FILE",
+            Some(&"probe") => "\nUsage: ucas probe [--json]",
+            Some(&"emulate") => "\nUsage: ucas emulate [OPTIONS] -- CMD",
+            _ => "\nUsage: ucas <COMMAND> [ARGS]",
+        };
+        assert!(
+            err.contains(synopsis),
+            "{args:?}: want {synopsis:?} in {err}"
         );
     }
 }
