@@ -25,9 +25,8 @@ fuzz_target!(|data: &[u8]| {
 fn words(line: &str) -> Vec<(u32, &str)> {
     let code = line.split('#').next().unwrap_or("");
     let mut out = Vec::new();
-    let mut column = 1u32;
     let mut start: Option<(u32, usize)> = None;
-    for (byte, c) in code.char_indices() {
+    for (column, (byte, c)) in (1u32..).zip(code.char_indices()) {
         if c == ' ' || c == '\t' {
             if let Some((col, b)) = start.take() {
                 out.push((col, &code[b..byte]));
@@ -35,7 +34,6 @@ fn words(line: &str) -> Vec<(u32, &str)> {
         } else if start.is_none() {
             start = Some((column, byte));
         }
-        column += 1;
     }
     if let Some((col, b)) = start {
         out.push((col, &code[b..]));

@@ -51,7 +51,7 @@ impl Judge {
 }
 
 fn aligned(x: u64) -> bool {
-    x % MIB == 0
+    x.is_multiple_of(MIB)
 }
 
 /// `addr + length` does not fit in 64 bits (the kernel's `addr + len < addr`).
