@@ -18,5 +18,24 @@ pub mod segment;
 pub mod space;
 
 pub use abi::UcasMapping;
+
+/// The proptest configuration of core's property tests: `cases` natively,
+/// a handful under Miri (which interprets every case about a thousand
+/// times slower; the native runs cover the breadth, Miri the soundness of
+/// the code paths), and no regression files there (Miri isolates the file
+/// system).
+#[cfg(test)]
+pub(crate) fn proptest_config(cases: u32) -> proptest::test_runner::Config {
+    let mut config = proptest::test_runner::Config::with_cases(cases);
+    if cfg!(miri) {
+        config.cases = MIRI_PROPTEST_CASES;
+        config.failure_persistence = None;
+    }
+    config
+}
+
+/// Cases per property under Miri.
+#[cfg(test)]
+const MIRI_PROPTEST_CASES: u32 = 4;
 pub use request::{Generation, Rules};
 pub use space::{AddressSpace, Extent, KernelError, SpaceError};

@@ -1453,6 +1453,8 @@ mod tests {
     }
 
     proptest! {
+        #![proptest_config(crate::proptest_config(256))]
+
         #[test]
         fn parse_never_panics_on_any_text(text in any::<String>()) {
             check_shape(&text)?;

@@ -105,6 +105,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[cfg_attr(miri, ignore = "opens a device path, outside Miri's isolation")]
     fn a_missing_device_is_explained() {
         let p = Probe::run_path("/nonexistent/kvm");
         assert!(!p.usable());
@@ -125,6 +126,10 @@ mod tests {
     /// says why: on x86_64 the architecture, under qemu-user (s390x tests in
     /// CI) the missing KVM system calls.
     #[test]
+    #[cfg_attr(
+        miri,
+        ignore = "opens /dev/kvm and issues ioctls, which Miri cannot run"
+    )]
     fn this_host_is_explained() {
         let p = Probe::run();
         if p.usable() {

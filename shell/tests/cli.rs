@@ -247,3 +247,48 @@ fn demo_under_each_modelled_kernel() {
         assert_demo_steps(&stdout);
     }
 }
+
+/// `plan apply` under `ucas emulate --enomem-after`: the failing line is
+/// named with what ucas did about it, the exit status is 1, and no VM keeps
+/// a mapping the report does not mention (the state file).
+#[cfg(target_os = "linux")]
+#[test]
+fn apply_reports_an_injected_enomem_with_its_line() {
+    let path = plan_file(
+        "enomem.plan",
+        b"memory 16M\nvcpu 0\nmap vcpu=8M user=8M len=1M\nmap vcpu=0 user=0 len=8M\n",
+    );
+    for kernel in ["6.8", "6.14", "7.0"] {
+        let state = path.with_extension(format!("{kernel}.json"));
+        let out = Command::new(env!("CARGO_BIN_EXE_ucas"))
+            .args([
+                "emulate",
+                "--kernel",
+                kernel,
+                "--enomem-after",
+                "4",
+                "--state-out",
+            ])
+            .arg(&state)
+            .args(["--", env!("CARGO_BIN_EXE_ucas"), "plan", "apply"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{kernel}: {err}");
+        assert!(
+            err.contains(": line 4: KVM_S390_UCAS_MAP: ")
+                && err.contains("partway through mapping vcpu 0x0+0x800000")
+                && err.contains("ucas unmapped vcpu 0x0+0x800000"),
+            "{kernel}: {err}"
+        );
+        // Line 3's segment stays; line 4's range is unmapped on every
+        // generation (C kept 3 segments, which ucas then unmapped).
+        let json = std::fs::read_to_string(&state).unwrap();
+        assert!(
+            json.contains(r#""extents":[{"vcpu_addr":8388608,"#)
+                && json.matches("vcpu_addr").count() == 1,
+            "{kernel}: {json}"
+        );
+    }
+}

@@ -12,6 +12,15 @@
  *   ucas_probe paths                    spellings of /dev/kvm, openat2
  *   ucas_probe noadmin                  drop CAP_SYS_ADMIN, then create VMs
  *   ucas_probe enomem                   a fixed sequence of maps
+ *   ucas_probe efault-more              more unreadable arguments, on every
+ *                                       kind of vcpu; nothing changes
+ *   ucas_probe killmid N                N children killed while they loop
+ *                                       over emulated ioctls
+ *   ucas_probe killself                 a thread loops over ioctls while the
+ *                                       process sends itself SIGKILL
+ *   ucas_probe fdrace                   the vcpu fd closed, reused and
+ *                                       replaced while a thread uses it
+ *   ucas_probe vmclosed                 vcpu ioctls after the VM fd is closed
  *   ucas_probe bench-ext N              N x KVM_CHECK_EXTENSION
  *   ucas_probe bench-map N              N x (UCAS_MAP + UCAS_UNMAP)
  */
@@ -24,6 +33,7 @@
 #include <linux/openat2.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -273,6 +283,215 @@ static int enomem(void)
 	return 0;
 }
 
+/* More unreadable arguments than `efault`: each must fail with EFAULT before
+ * any other check (even on a regular VM's vcpu, where a readable argument
+ * gets EINVAL), and none may change the address space. */
+static int efault_more(void)
+{
+	int kvm = open_kvm();
+	int vcpu = new_vcpu(kvm, NULL);
+	uint64_t base = user_memory(2 * MIB);
+	printf("base=%llu\n", (unsigned long long)base);
+	show("map_first", map(vcpu, KVM_S390_UCAS_MAP, base, 0, MIB));
+	show("unmap_null", ioctl(vcpu, KVM_S390_UCAS_UNMAP, NULL));
+	/* The 24 bytes would wrap past the top of the address space. */
+	show("map_wrapping_ptr", ioctl(vcpu, KVM_S390_UCAS_MAP, (void *)(~0UL - 7)));
+	uint8_t *two = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	mprotect(two + 4096, 4096, PROT_NONE);
+	struct kvm_s390_ucas_mapping *straddle = (void *)(two + 4096 - 8);
+	straddle->user_addr = 0;
+	show("unmap_straddling", ioctl(vcpu, KVM_S390_UCAS_UNMAP, straddle));
+	/* Memory that was valid a moment ago. */
+	struct kvm_s390_ucas_mapping *freed =
+		mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	freed->user_addr = base;
+	freed->vcpu_addr = 0;
+	freed->length = MIB;
+	munmap(freed, 4096);
+	show("unmap_freed", ioctl(vcpu, KVM_S390_UCAS_UNMAP, freed));
+	/* Readable is enough: a read-only argument works. */
+	struct kvm_s390_ucas_mapping *ro =
+		mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ro->user_addr = base + MIB;
+	ro->vcpu_addr = 4 * MIB;
+	ro->length = MIB;
+	mprotect(ro, 4096, PROT_READ);
+	show("map_readonly", ioctl(vcpu, KVM_S390_UCAS_MAP, ro));
+	/* EFAULT comes before "not a ucontrol VM" (EINVAL). */
+	int vm0 = ioctl(kvm, KVM_CREATE_VM, 0UL);
+	int plain = ioctl(vm0, KVM_CREATE_VCPU, 0UL);
+	show("regular_vcpu_null", ioctl(plain, KVM_S390_UCAS_MAP, NULL));
+	show("regular_vcpu_readable", map(plain, KVM_S390_UCAS_MAP, base, 0, MIB));
+	return 0;
+}
+
+/* The loop a killed child runs: emulated ioctls only, back to back. */
+static void spin(int kvm, int vcpu, uint64_t base)
+{
+	for (uint64_t i = 0;; i++) {
+		uint64_t v = (i & 63) << 20;
+		map(vcpu, KVM_S390_UCAS_MAP, base, v, MIB);
+		ioctl(vcpu, KVM_S390_VCPU_FAULT, v);
+		map(vcpu, KVM_S390_UCAS_UNMAP, 0, v, MIB);
+		ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_S390_UCONTROL);
+	}
+}
+
+/* Whether task `pid` is blocked in system call `nr` (/proc/PID/syscall). */
+static int in_syscall(pid_t pid, long nr)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/syscall", (int)pid);
+	FILE *f = fopen(path, "r");
+	long current = -1;
+	if (f) {
+		if (fscanf(f, "%ld", &current) != 1)
+			current = -1;
+		fclose(f);
+	}
+	return current == nr;
+}
+
+static int killmid(long rounds)
+{
+	int kvm = open_kvm();
+	int vcpu = new_vcpu(kvm, NULL);
+	uint64_t base = user_memory(MIB);
+	long killed = 0, in_ioctl = 0;
+	for (long i = 0; i < rounds; i++) {
+		pid_t pid = fork();
+		if (pid < 0)
+			die("fork");
+		if (pid == 0)
+			spin(kvm, vcpu, base);
+		/* 20 us to 1 ms: the child is inside an emulated call most of
+		 * that time, since the round trip dominates its loop. */
+		struct timespec ts = { 0, 20000 + (i * 7919) % 980000 };
+		nanosleep(&ts, NULL);
+		in_ioctl += in_syscall(pid, SYS_ioctl);
+		kill(pid, SIGKILL);
+		int st;
+		if (waitpid(pid, &st, 0) != pid)
+			die("waitpid");
+		killed += WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL;
+	}
+	printf("killed=%ld\n", killed);
+	printf("seen_in_ioctl=%ld\n", in_ioctl);
+	/* The emulator still serves the survivor. */
+	show("after_api", ioctl(kvm, KVM_GET_API_VERSION, 0));
+	show("after_map", map(vcpu, KVM_S390_UCAS_MAP, base, 100 * MIB, MIB));
+	return 0;
+}
+
+struct spin_args {
+	int kvm, vcpu;
+	uint64_t base;
+};
+
+static void *spin_thread(void *arg)
+{
+	struct spin_args *a = arg;
+	spin(a->kvm, a->vcpu, a->base);
+	return NULL;
+}
+
+static int killself(void)
+{
+	static struct spin_args a;
+	a.kvm = open_kvm();
+	a.vcpu = new_vcpu(a.kvm, NULL);
+	a.base = user_memory(MIB);
+	pthread_t t;
+	pthread_create(&t, NULL, spin_thread, &a);
+	usleep(20 * 1000);
+	kill(getpid(), SIGKILL);
+	pause();
+	return 98;
+}
+
+/* Results of the maps the race thread made. */
+static atomic_long race_ok, race_badf, race_notty, race_other, race_other_errno;
+static atomic_int race_stop;
+
+static void *race_thread(void *arg)
+{
+	int fd = *(int *)arg;
+	uint64_t base = user_memory(MIB);
+	for (uint64_t i = 0; !atomic_load(&race_stop); i++) {
+		long r = map(fd, KVM_S390_UCAS_MAP, base, (i & 63) << 20, MIB);
+		if (r == 0)
+			atomic_fetch_add(&race_ok, 1);
+		else if (errno == EBADF)
+			atomic_fetch_add(&race_badf, 1);
+		else if (errno == ENOTTY)
+			atomic_fetch_add(&race_notty, 1);
+		else {
+			atomic_fetch_add(&race_other, 1);
+			atomic_store(&race_other_errno, errno);
+		}
+	}
+	return NULL;
+}
+
+/* While a thread maps through one fd number, that number is closed (EBADF),
+ * reused by a plain file (the real kernel's ENOTTY), and made to name a
+ * vcpu of a second VM with dup2 (served again, by the other vcpu). */
+static int fdrace(void)
+{
+	int kvm = open_kvm();
+	int vcpu = new_vcpu(kvm, NULL);
+	int spare = dup(vcpu);
+	int other = new_vcpu(kvm, NULL);
+	int number = vcpu;
+	pthread_t t;
+	pthread_create(&t, NULL, race_thread, &number);
+	usleep(5000);
+	close(vcpu);
+	usleep(5000);
+	int file = open("/etc/hostname", O_RDONLY);
+	printf("file_took_number=%d\n", file == number);
+	usleep(5000);
+	dup2(other, number);
+	usleep(5000);
+	dup2(spare, number);
+	usleep(5000);
+	atomic_store(&race_stop, 1);
+	pthread_join(t, NULL);
+	printf("ok=%d\n", atomic_load(&race_ok) > 0);
+	printf("badf=%d\n", atomic_load(&race_badf) > 0);
+	printf("notty=%d\n", atomic_load(&race_notty) > 0);
+	printf("other=%ld\n", atomic_load(&race_other));
+	printf("other_errno=%s\n", atomic_load(&race_other) ? strerrorname_np(atomic_load(&race_other_errno)) : "none");
+	return 0;
+}
+
+/* A vcpu holds its VM: closing the VM and /dev/kvm fds leaves it working. */
+static int vmclosed(void)
+{
+	int kvm = open_kvm();
+	int vm;
+	int vcpu = new_vcpu(kvm, &vm);
+	uint64_t base = user_memory(4 * MIB);
+	printf("base=%llu\n", (unsigned long long)base);
+	close(vm);
+	close(kvm);
+	show("map_after_close", map(vcpu, KVM_S390_UCAS_MAP, base, 0, 2 * MIB));
+	show("fault_after_close", ioctl(vcpu, KVM_S390_VCPU_FAULT, 0x1000UL));
+	show("unmap_after_close", map(vcpu, KVM_S390_UCAS_UNMAP, 0, MIB, MIB));
+	show("fault_unmapped_after_close", ioctl(vcpu, KVM_S390_VCPU_FAULT, MIB));
+	show("create_vcpu_on_closed_vm", ioctl(vm, KVM_CREATE_VCPU, 1UL));
+	void *run = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, 0);
+	printf("mmap_after_close=%d\n", run != MAP_FAILED);
+	/* A new VM may get the old numbers; it is a different VM. */
+	int kvm2 = open_kvm();
+	int vm2;
+	int vcpu2 = new_vcpu(kvm2, &vm2);
+	printf("vm_number_reused=%d\n", vm2 == vm);
+	show("second_vm_map", map(vcpu2, KVM_S390_UCAS_MAP, base + 2 * MIB, 16 * MIB, MIB));
+	show("first_vcpu_map", map(vcpu, KVM_S390_UCAS_MAP, base + 3 * MIB, 32 * MIB, MIB));
+	return 0;
+}
+
 static double now(void)
 {
 	struct timespec ts;
@@ -330,6 +549,16 @@ int main(int argc, char **argv)
 		return noadmin();
 	if (!strcmp(cmd, "enomem"))
 		return enomem();
+	if (!strcmp(cmd, "efault-more"))
+		return efault_more();
+	if (!strcmp(cmd, "killmid") && argc > 2)
+		return killmid(atol(argv[2]));
+	if (!strcmp(cmd, "killself"))
+		return killself();
+	if (!strcmp(cmd, "fdrace"))
+		return fdrace();
+	if (!strcmp(cmd, "vmclosed"))
+		return vmclosed();
 	if (!strncmp(cmd, "bench-", 6) && argc > 2)
 		return bench(cmd, atol(argv[2]));
 	fprintf(stderr, "usage: see the comment at the top of ucas_probe.c\n");

@@ -1,6 +1,13 @@
 //! The emulator's mechanism, driven through `tests/c/ucas_probe.c`: what is
 //! emulated and what passes through, exit statuses, argument faults, fd
 //! identity, processes and threads, `--enomem-after`, trace and errors.
+//!
+//! The fault-injection half (from `enomem_every_n_through_the_shell_mirror`
+//! on) injects faults into running clients, on every kernel generation:
+//! ENOMEM at every segment store of an 8-segment map seen through the
+//! shell's own `Vcpu` (`src/bin/ucas-mirror-client.rs`), clients killed
+//! inside emulated calls, unreadable arguments, fds closed or replaced
+//! while a thread uses them, and vcpus outliving their VM fd.
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
@@ -397,5 +404,293 @@ fn measure_emulated_call_cost() {
         let status = emu().run(cmd).unwrap();
         assert!(status.success());
         println!("{what}: {}", std::fs::read_to_string(&out).unwrap().trim());
+    }
+}
+
+// ---- fault injection -------------------------------------------------------
+
+/// The extents (vcpu, user, length) of vcpu `vcpu` of VM `vm` in a state
+/// file, in file order.
+fn state_extents(json: &str, vm: usize, vcpu: usize) -> Vec<(u64, u64, u64)> {
+    let vm_part = json
+        .split(r#"{"vm":"#)
+        .nth(vm + 1)
+        .unwrap_or_else(|| panic!("no vm {vm} in {json}"));
+    let vcpu_part = vm_part
+        .split(r#"{"id":"#)
+        .nth(vcpu + 1)
+        .unwrap_or_else(|| panic!("no vcpu {vcpu} of vm {vm} in {json}"));
+    let field = |e: &str, key: &str| -> u64 {
+        let at = e.find(key).unwrap_or_else(|| panic!("{key} in {e}")) + key.len();
+        e[at..]
+            .split(|c: char| !c.is_ascii_digit())
+            .next()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("{key} in {e}"))
+    };
+    vcpu_part
+        .split(r#"{"vcpu_addr":"#)
+        .skip(1)
+        .map(|e| {
+            let e = format!(r#""vcpu_addr":{e}"#);
+            (
+                field(&e, r#""vcpu_addr":"#),
+                field(&e, r#""user_addr":"#),
+                field(&e, r#""length":"#),
+            )
+        })
+        .collect()
+}
+
+/// The `mirror=` line of `ucas-mirror-client`.
+fn client_mirror(got: &BTreeMap<String, String>) -> Vec<(u64, u64, u64)> {
+    got["mirror"]
+        .split(',')
+        .filter(|e| !e.is_empty())
+        .map(|e| {
+            let n: Vec<u64> = e.split(':').map(|n| n.parse().unwrap()).collect();
+            (n[0], n[1], n[2])
+        })
+        .collect()
+}
+
+/// Runs `ucas-mirror-client SCENARIO` under `emu`; returns its status, its
+/// `key=value` output and the state file.
+fn run_client(
+    emu: Emulator,
+    scenario: &str,
+    tag: &str,
+) -> (ExitStatus, BTreeMap<String, String>, String) {
+    let out = tmp(&format!("client-{tag}.out"));
+    let state = tmp(&format!("client-{tag}.json"));
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ucas-mirror-client"));
+    cmd.arg(scenario)
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&out).unwrap());
+    let status = emu.state_out(&state).run(cmd).expect("the emulator runs");
+    let got = parse(&std::fs::read_to_string(&out).unwrap());
+    (status, got, std::fs::read_to_string(&state).unwrap())
+}
+
+/// `--enomem-after N` for every N from "the first store fails" to "none
+/// does" around the client's 10 stores (1 + 1 + an 8-segment map), on
+/// every generation. After each run the shell's mirror equals the
+/// emulator's final state, both equal what the spec predicts, and the
+/// failing call's error says what happened and what ucas did about it.
+#[test]
+fn enomem_every_n_through_the_shell_mirror() {
+    let mut runs = 0;
+    for g in Generation::ALL {
+        for n in 0..=10u64 {
+            let tag = format!("mirror-enomem-{}-{n}", g.letter());
+            let emu = Emulator::new(g).enomem_after(Some(n));
+            let (status, got, json) = run_client(emu, "enomem", &tag);
+            assert!(status.success(), "{tag}: {got:?}");
+            let base: u64 = got["base"].parse().unwrap();
+            // Stores: map0 = vcpu 2M -> base+12M, map1 = vcpu 8M -> base+13M,
+            // map2 = vcpu 0..8M -> base+0..8M. The n-th store (0-based)
+            // fails; the shell then unmaps the failing request's whole range
+            // in kernel and mirror, whatever the generation kept.
+            let failing = match n {
+                0 => Some(0),
+                1 => Some(1),
+                2..=9 => Some(2),
+                _ => None,
+            };
+            let mut want = Vec::new();
+            if failing != Some(2) {
+                // map2 (which replaced map0's segment) is in place.
+                want.push((0, base, 8 * MIB));
+            }
+            if failing != Some(1) {
+                want.push((8 * MIB, base + 13 * MIB, MIB));
+            }
+            let mirror = client_mirror(&got);
+            let state = state_extents(&json, 0, 0);
+            assert_eq!(mirror, state, "{tag}: the mirror differs from the emulator");
+            assert_eq!(mirror, want, "{tag}: {got:?}");
+            for i in 0..3 {
+                let result = &got[&format!("map{i}")];
+                if Some(i) != failing {
+                    assert_eq!(result, "ok", "{tag} map{i}");
+                    continue;
+                }
+                let (request, len) = [(2 * MIB, MIB), (8 * MIB, MIB), (0, 8 * MIB)][i];
+                assert!(result.starts_with("err:12:"), "{tag} map{i}: {result}");
+                let says = [
+                    format!("partway through mapping vcpu {request:#x}+{len:#x}"),
+                    format!("ucas unmapped vcpu {request:#x}+{len:#x}"),
+                    "kernel and mirror agree".to_string(),
+                    "free memory and map again".to_string(),
+                ];
+                for s in says {
+                    assert!(result.contains(&s), "{tag} map{i}: want {s:?} in {result}");
+                }
+            }
+            runs += 1;
+        }
+    }
+    assert_eq!(runs, 33);
+}
+
+/// Children killed by SIGKILL at varied moments while they loop over
+/// emulated ioctls: the emulator keeps serving the parent and returns its
+/// status.
+#[test]
+fn clients_killed_inside_emulated_calls() {
+    for g in Generation::ALL {
+        let tag = format!("killmid-{}", g.letter());
+        let (status, got) = run(Emulator::new(g), &["killmid", "100"], &tag);
+        assert!(status.success(), "{tag}: {got:?}");
+        assert_eq!(got["killed"], "100", "{tag}");
+        // /proc/PID/syscall just before the kill: about a quarter of the
+        // children are caught blocked in ioctl(2); none at all would mean
+        // the kills never met an emulated call.
+        let caught: u32 = got["seen_in_ioctl"].parse().unwrap();
+        assert!(caught > 0, "{tag}: no kill landed inside an ioctl");
+        assert_eq!(got["after_api"], "12", "{tag}");
+        assert_eq!(got["after_map"], "0", "{tag}");
+    }
+}
+
+/// A program that kills itself while a thread is inside emulated calls:
+/// the emulator exits cleanly with that status and still writes its state.
+#[test]
+fn program_killed_inside_an_emulated_call() {
+    for g in Generation::ALL {
+        let state = tmp(&format!("killself-{}.json", g.letter()));
+        let _ = std::fs::remove_file(&state);
+        let emu = Emulator::new(g).state_out(&state);
+        let (status, _) = run(emu, &["killself"], &format!("killself-{}", g.letter()));
+        assert_eq!(status.signal(), Some(9), "{g:?}");
+        let json = std::fs::read_to_string(&state).unwrap();
+        assert!(
+            json.starts_with(&format!(
+                r#"{{"generation":"{}","vms":[{{"vm":0,"#,
+                g.letter()
+            )),
+            "{json}"
+        );
+    }
+}
+
+/// More unreadable arguments, on every generation: EFAULT before any other
+/// check (also on a regular VM's vcpu, which answers EINVAL to a readable
+/// one), and nothing changes.
+#[test]
+fn unreadable_arguments_are_efault_on_every_generation() {
+    for g in Generation::ALL {
+        let tag = format!("efault-more-{}", g.letter());
+        let state = tmp(&format!("{tag}.json"));
+        let (status, got) = run(Emulator::new(g).state_out(&state), &["efault-more"], &tag);
+        assert!(status.success(), "{tag}: {got:?}");
+        for key in [
+            "unmap_null",
+            "map_wrapping_ptr",
+            "unmap_straddling",
+            "unmap_freed",
+            "regular_vcpu_null",
+        ] {
+            assert_eq!(got[key], "-1/EFAULT", "{tag} {key}");
+        }
+        assert_eq!(got["map_first"], "0");
+        assert_eq!(got["map_readonly"], "0");
+        assert_eq!(got["regular_vcpu_readable"], "-1/EINVAL");
+        let base: u64 = got["base"].parse().unwrap();
+        let json = std::fs::read_to_string(&state).unwrap();
+        assert_eq!(
+            state_extents(&json, 0, 0),
+            [(0, base, MIB), (4 * MIB, base + MIB, MIB)],
+            "{tag}: only the two readable maps took effect"
+        );
+        assert!(json.contains(r#"{"vm":1,"ucontrol":false,"vcpus":[{"id":0,"extents":[]}]}"#));
+    }
+}
+
+/// A thread maps through one fd number while it is closed, reused by a
+/// plain file, and made to name another VM's vcpu: every call succeeds,
+/// fails EBADF (closed) or ENOTTY (the real kernel, for the file), and the
+/// calls made through the replacement reach the other vcpu.
+#[test]
+fn fds_closed_and_replaced_while_in_use() {
+    for g in Generation::ALL {
+        let tag = format!("fdrace-{}", g.letter());
+        let state = tmp(&format!("{tag}.json"));
+        let (status, got) = run(Emulator::new(g).state_out(&state), &["fdrace"], &tag);
+        assert!(status.success(), "{tag}: {got:?}");
+        assert_eq!(
+            got["other"], "0",
+            "{tag}: unexpected errno {}",
+            got["other_errno"]
+        );
+        assert_eq!(got["ok"], "1", "{tag}");
+        assert_eq!(got["badf"], "1", "{tag}");
+        if got["file_took_number"] == "1" {
+            assert_eq!(got["notty"], "1", "{tag}");
+        }
+        let json = std::fs::read_to_string(&state).unwrap();
+        assert!(!state_extents(&json, 0, 0).is_empty(), "{tag}: {json}");
+        assert!(
+            !state_extents(&json, 1, 0).is_empty(),
+            "{tag}: nothing reached the replacement vcpu"
+        );
+    }
+}
+
+/// A vcpu holds its VM, as in KVM: after the VM and /dev/kvm fds are
+/// closed its ioctls and mmap work, the closed VM fd is EBADF, and a new VM
+/// that gets the old numbers is a different VM. Seen from C and through the
+/// shell's `Vcpu` (whose mirror must equal the emulator's state).
+#[test]
+fn vcpus_outlive_their_vm_fd() {
+    for g in Generation::ALL {
+        let tag = format!("vmclosed-{}", g.letter());
+        let state = tmp(&format!("{tag}.json"));
+        let (status, got) = run(Emulator::new(g).state_out(&state), &["vmclosed"], &tag);
+        assert!(status.success(), "{tag}: {got:?}");
+        let unmapped = if g == Generation::A {
+            "-1/EFAULT"
+        } else {
+            "-1/EREMOTE"
+        };
+        for (key, want) in [
+            ("map_after_close", "0"),
+            ("fault_after_close", "0"),
+            ("unmap_after_close", "0"),
+            ("fault_unmapped_after_close", unmapped),
+            ("create_vcpu_on_closed_vm", "-1/EBADF"),
+            ("mmap_after_close", "1"),
+            ("second_vm_map", "0"),
+            ("first_vcpu_map", "0"),
+        ] {
+            assert_eq!(got[key], want, "{tag} {key}");
+        }
+        let base: u64 = got["base"].parse().unwrap();
+        let json = std::fs::read_to_string(&state).unwrap();
+        assert_eq!(
+            state_extents(&json, 0, 0),
+            [(0, base, MIB), (32 * MIB, base + 3 * MIB, MIB)],
+            "{tag}"
+        );
+        assert_eq!(
+            state_extents(&json, 1, 0),
+            [(16 * MIB, base + 2 * MIB, MIB)],
+            "{tag}"
+        );
+
+        let (status, got, json) = run_client(Emulator::new(g), "vm-closed", &tag);
+        assert!(status.success(), "{tag}: {got:?}");
+        assert_eq!(got["map"], "ok");
+        assert_eq!(got["fault"], "ok");
+        assert_eq!(got["unmap"], "ok");
+        let errno = if g == Generation::A { "14" } else { "66" };
+        assert!(
+            got["fault_unmapped"].starts_with(&format!("err:{errno}:")),
+            "{got:?}"
+        );
+        let base: u64 = got["base"].parse().unwrap();
+        let want = [(0, base, MIB), (2 * MIB, base + 2 * MIB, 2 * MIB)];
+        assert_eq!(client_mirror(&got), want, "{tag}");
+        assert_eq!(state_extents(&json, 0, 0), want, "{tag}");
     }
 }

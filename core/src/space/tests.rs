@@ -374,7 +374,7 @@ fn check_against_reference<const N: usize>(ops: &[Op]) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(2048))]
+    #![proptest_config(crate::proptest_config(2048))]
 
     #[test]
     fn mirror_matches_reference_small_capacity(ops in prop::collection::vec(op(), 1..40)) {

@@ -46,32 +46,56 @@ Options:
 Exit status: 0 success, 1 the operation failed, 2 bad usage or rejected input.
 Run `ucas COMMAND --help` for a command's options.";
 
-/// A usage error: printed with a hint, exit status 2.
+/// A usage error: printed with the synopsis of the command it concerns
+/// and a pointer to the help, exit status 2.
 #[derive(Debug)]
-pub struct Usage(String);
+pub struct Usage {
+    message: String,
+    /// The help text whose `Usage:` lines are printed with the message.
+    help: &'static str,
+}
+
+impl Usage {
+    /// The same error, about the command whose help is `help`.
+    fn of(self, help: &'static str) -> Self {
+        Self { help, ..self }
+    }
+}
 
 impl From<lexopt::Error> for Usage {
     fn from(e: lexopt::Error) -> Self {
-        Self(e.to_string())
+        e.to_string().into()
     }
 }
 
 impl From<String> for Usage {
-    fn from(s: String) -> Self {
-        Self(s)
+    fn from(message: String) -> Self {
+        Self {
+            message,
+            help: HELP,
+        }
     }
 }
 
 impl From<&str> for Usage {
     fn from(s: &str) -> Self {
-        Self(s.to_string())
+        s.to_string().into()
     }
 }
 
 impl fmt::Display for Usage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.message)
     }
+}
+
+/// The `Usage:` lines of a help text: from `Usage:` to the first blank line.
+fn synopsis(help: &str) -> String {
+    help.lines()
+        .skip_while(|l| !l.starts_with("Usage:"))
+        .take_while(|l| !l.trim().is_empty())
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn help_for(command: Option<&str>) -> Result<ExitCode, Usage> {
@@ -94,7 +118,10 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
     match dispatch(args) {
         Ok(code) => code,
         Err(usage) => {
-            eprintln!("ucas: {usage}\nTry `ucas --help`.");
+            eprintln!(
+                "ucas: {usage}\n{}\nTry `ucas --help`.",
+                synopsis(usage.help)
+            );
             ExitCode::from(exit::USAGE)
         }
     }
@@ -113,9 +140,9 @@ fn dispatch(args: Vec<OsString>) -> Result<ExitCode, Usage> {
         Some(other) => return Err(other.unexpected().into()),
     };
     match command.as_str() {
-        "demo" => demo::run(parser),
-        "probe" => probe::run(parser),
-        "plan" => plan::run(parser),
+        "demo" => demo::run(parser).map_err(|u| u.of(demo::HELP)),
+        "probe" => probe::run(parser).map_err(|u| u.of(probe::HELP)),
+        "plan" => plan::run(parser).map_err(|u| u.of(plan::HELP)),
         // The emulator parses its own arguments: everything after `--`
         // belongs to the traced program.
         "emulate" => {

@@ -110,7 +110,10 @@ pub fn cli(args: &[OsString]) -> i32 {
         }
         Ok(Parsed::Run(o)) => o,
         Err(msg) => {
-            eprintln!("ucas emulate: {msg}\nTry 'ucas emulate --help'.");
+            eprintln!(
+                "ucas emulate: {msg}\nUsage: ucas emulate [OPTIONS] -- CMD [ARGS...]\n\
+                 Try 'ucas emulate --help'."
+            );
             return EXIT_USAGE;
         }
     };
