@@ -196,39 +196,10 @@ fn rows(g: Generation, c: &mut Checks) -> Result<String, Error> {
     Ok(state_json(g, &[&v0, &v1, &v255]))
 }
 
-/// Maps 8 segments in one call; the emulator fails a store partway.
-fn enomem(g: Generation, c: &mut Checks) -> Result<String, Error> {
-    let kvm = Kvm::open()?;
-    let vm = UcontrolVm::create(&kvm)?;
-    let mut v: Vcpu = Vcpu::create(&vm, 0)?;
-    let mem = GuestMemory::new(16 * MIB)?;
-    // Something outside the request that must survive, and something
-    // inside it that the failure takes away on every generation.
-    map(&mut v, mem.addr() + 12 * MIB, 64 * MIB, MIB)?;
-    map(&mut v, mem.addr() + 15 * MIB, 3 * MIB, MIB)?;
-    let r = map(&mut v, mem.addr(), 0, 8 * MIB);
-    let ok = matches!(
-        r.as_ref().map_err(Error::kind),
-        Err(ErrorKind::PartialMap { cleared: (0, len), errno, .. })
-            if *len == 8 * MIB && errno.raw_os_error() == libc::ENOMEM
-    );
-    c.check(ok, || format!("8-segment map: {r:?}"));
-    c.check(v.translate(3 * MIB).is_none(), || {
-        "the mirror claims a segment of the failed map".into()
-    });
-    c.check(v.translate(64 * MIB) == Some(mem.addr() + 12 * MIB), || {
-        "the mapping outside the request was lost".into()
-    });
-    if let Err(e) = &r {
-        println!("error={e}");
-    }
-    Ok(state_json(g, &[&v]))
-}
-
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [what, letter] = args.as_slice() else {
-        eprintln!("usage: lib_client rows|enomem A|B|C");
+        eprintln!("usage: lib_client rows A|B|C");
         return ExitCode::from(2);
     };
     let Some(g) = Generation::ALL
@@ -241,9 +212,8 @@ fn main() -> ExitCode {
     let mut checks = Checks(Vec::new());
     let state = match what.as_str() {
         "rows" => rows(g, &mut checks),
-        "enomem" => enomem(g, &mut checks),
         other => {
-            eprintln!("lib_client: unknown scenario {other:?}; use rows or enomem");
+            eprintln!("lib_client: unknown scenario {other:?}; use rows");
             return ExitCode::from(2);
         }
     };
