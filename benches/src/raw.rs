@@ -1,0 +1,82 @@
+//! The baseline of the shell benchmarks: the same KVM requests issued with
+//! a bare `libc::ioctl`, as a C program would. This is the only unsafe code
+//! outside the shell's syscall modules, and it exists to be compared with
+//! them; each function admits only requests whose argument is known, so the
+//! functions themselves are safe to call.
+#![allow(unsafe_code)]
+
+use std::os::fd::{AsRawFd, BorrowedFd};
+
+use ucas_core::UcasMapping;
+use ucas_core::abi;
+
+/// A KVM request whose argument is passed by value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValueRequest {
+    /// `KVM_GET_API_VERSION`.
+    ApiVersion,
+    /// `KVM_CHECK_EXTENSION(cap)`.
+    CheckExtension(u32),
+    /// `KVM_S390_VCPU_FAULT(addr)`.
+    VcpuFault(u64),
+}
+
+/// The errno of the last failed libc call.
+fn last_errno() -> i32 {
+    std::io::Error::last_os_error().raw_os_error().unwrap_or(0)
+}
+
+/// Issues `req` on `fd`: the non-negative result, or the errno.
+///
+/// # Errors
+/// The errno the kernel answered (ENOTTY on a non-KVM fd, …).
+pub fn value_ioctl(fd: BorrowedFd<'_>, req: ValueRequest) -> Result<i32, i32> {
+    let (op, arg) = match req {
+        ValueRequest::ApiVersion => (abi::KVM_GET_API_VERSION, 0),
+        ValueRequest::CheckExtension(cap) => (abi::KVM_CHECK_EXTENSION, u64::from(cap)),
+        ValueRequest::VcpuFault(addr) => (abi::KVM_S390_VCPU_FAULT, addr),
+    };
+    // SAFETY: each of these requests takes its argument by value, so the
+    // kernel dereferences nothing; on a fd of another kind the KVM-typed
+    // opcode is refused with an errno. `Ioctl` is the libc's own request
+    // type (c_ulong on glibc, c_int on musl); every KVM opcode fits.
+    let r = unsafe { libc::ioctl(fd.as_raw_fd(), op as libc::Ioctl, arg as libc::c_ulong) };
+    if r < 0 { Err(last_errno()) } else { Ok(r) }
+}
+
+/// `KVM_S390_UCAS_MAP` (`map`) or `KVM_S390_UCAS_UNMAP` with a pointer to `m`.
+///
+/// # Errors
+/// The errno the kernel answered (EINVAL on a vcpu of a regular VM).
+pub fn ucas_ioctl(fd: BorrowedFd<'_>, map: bool, m: &UcasMapping) -> Result<(), i32> {
+    let op = if map {
+        abi::KVM_S390_UCAS_MAP
+    } else {
+        abi::KVM_S390_UCAS_UNMAP
+    };
+    // SAFETY: both requests read a `struct kvm_s390_ucas_mapping`, which
+    // `UcasMapping` lays out exactly (asserted in ucas-core), from the
+    // pointer; `m` is a live shared reference for the whole call and the
+    // kernel only reads through it.
+    let r = unsafe { libc::ioctl(fd.as_raw_fd(), op as libc::Ioctl, std::ptr::from_ref(m)) };
+    if r < 0 { Err(last_errno()) } else { Ok(()) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::fd::AsFd;
+
+    #[test]
+    fn a_non_kvm_fd_answers_enotty() {
+        let f = std::fs::File::open("/dev/null").unwrap();
+        assert_eq!(
+            value_ioctl(f.as_fd(), ValueRequest::ApiVersion),
+            Err(libc::ENOTTY)
+        );
+        assert_eq!(
+            ucas_ioctl(f.as_fd(), true, &UcasMapping::default()),
+            Err(libc::ENOTTY)
+        );
+    }
+}
