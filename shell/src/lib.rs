@@ -25,6 +25,7 @@ pub mod host;
 mod kvm;
 mod memory;
 pub mod probe;
+pub mod programs;
 pub mod run;
 mod sys;
 mod vcpu;

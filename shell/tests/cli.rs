@@ -33,6 +33,8 @@ fn help_and_version() {
         &["help", "plan"],
         &["probe", "--help"],
         &["plan", "--help"],
+        &["demo", "--help"],
+        &["help", "demo"],
     ] {
         let out = ucas(args);
         assert_eq!(out.status.code(), Some(0), "{args:?}");
@@ -53,6 +55,9 @@ fn bad_usage_is_exit_2_on_stderr() {
         &["plan", "check", "x", "--kernel", "2.6"],
         &["plan", "check", "x", "--capacity", "0"],
         &["help", "nope"],
+        &["demo", "--kernel", "2.6"],
+        &["demo", "--bogus"],
+        &["demo", "extra"],
     ] {
         let out = ucas(args);
         if args == ["plan"] {
@@ -175,4 +180,70 @@ fn apply_without_ucontrol_says_why() {
         err.contains("KVM_CREATE_VM") || err.contains("open KVM device"),
         "{err}"
     );
+}
+
+/// The lines `ucas demo` prints after its header, with the user addresses
+/// (which vary) left out.
+const DEMO_STEPS: &[&str] = &[
+    "map vcpu 0x0..0x400000 → user 0x",
+    "run → ucontrol exit at vcpu 0x400000 (segment not mapped), r0 = 1, PSW at 0x300008",
+    "map vcpu 0x400001..0x600001 → refused: ",
+    "map vcpu 0x400000..0x600000 → user 0x",
+    "run → DIAG 0x44 intercept, r0 = 2, r1 = 0x55, PSW at 0x30001c; vcpu 0x400001 holds 0x55",
+    "unmap vcpu 0x400000..0x600000",
+    "run → ucontrol exit at vcpu 0x400000 (segment not mapped), r0 = 3, PSW at 0x300008",
+    "map vcpu 0x400000..0x500000 → user 0x",
+    "run → DIAG 0x44 intercept, r0 = 4, r1 = 0x55, PSW at 0x30001c",
+    "ucas demo: the ucontrol loop works: 4 runs, 2 ucontrol exits, 2 DIAG intercepts.",
+];
+
+fn assert_demo_steps(stdout: &str) {
+    let steps: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.starts_with("run ") || l.starts_with("map ") || l.starts_with("unmap "))
+        .chain(stdout.lines().filter(|l| l.contains("loop works")))
+        .collect();
+    assert_eq!(steps.len(), DEMO_STEPS.len(), "{stdout}");
+    for (got, want) in steps.iter().zip(DEMO_STEPS) {
+        assert!(
+            got.starts_with(want),
+            "{got:?} should start with {want:?}\n{stdout}"
+        );
+    }
+}
+
+#[test]
+fn demo_runs_the_loop_and_says_where() {
+    // This machine has no ucontrol: the demo says so and uses the emulator.
+    let out = ucas(&["demo"]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+    if !stdout.contains("using its KVM") {
+        assert!(
+            stdout.contains("ucas demo: this host cannot run ucontrol VMs: "),
+            "{stdout}"
+        );
+        assert!(
+            stdout.contains(
+                "running the demo under the ucas emulator, modelling a kernel of generation C"
+            ),
+            "{stdout}"
+        );
+    }
+    assert_demo_steps(&stdout);
+}
+
+#[test]
+fn demo_under_each_modelled_kernel() {
+    for (kernel, generation) in [("6.8", "A"), ("6.14", "B"), ("7.0", "C")] {
+        let out = ucas(&["demo", "--kernel", kernel]);
+        let stdout = text(&out.stdout);
+        assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+        assert!(
+            stdout.contains(&format!("modelling a kernel of generation {generation} ")),
+            "{stdout}"
+        );
+        assert!(!stdout.contains("cannot run ucontrol VMs"), "{stdout}");
+        assert_demo_steps(&stdout);
+    }
 }

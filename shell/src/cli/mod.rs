@@ -6,6 +6,7 @@ use std::ffi::OsString;
 use std::fmt;
 use std::process::ExitCode;
 
+mod demo;
 pub mod json;
 mod plan;
 mod probe;
@@ -32,6 +33,7 @@ ucas: s390 KVM ucontrol VMs and their per-vcpu address spaces
 Usage: ucas <COMMAND> [ARGS]
 
 Commands:
+  demo       run the ucontrol loop once and print each step and exit
   probe      can this host run ucontrol VMs, and if not, why
   plan       validate (check) or apply a mapping plan
   emulate    run a program with /dev/kvm ucontrol served by an emulator
@@ -75,6 +77,7 @@ impl fmt::Display for Usage {
 fn help_for(command: Option<&str>) -> Result<ExitCode, Usage> {
     let text = match command {
         None => HELP,
+        Some("demo") => demo::HELP,
         Some("probe") => probe::HELP,
         Some("plan") => plan::HELP,
         Some("emulate") => {
@@ -110,6 +113,7 @@ fn dispatch(args: Vec<OsString>) -> Result<ExitCode, Usage> {
         Some(other) => return Err(other.unexpected().into()),
     };
     match command.as_str() {
+        "demo" => demo::run(parser),
         "probe" => probe::run(parser),
         "plan" => plan::run(parser),
         // The emulator parses its own arguments: everything after `--`

@@ -61,14 +61,7 @@ fn parse(args: &[OsString]) -> Result<Parsed, String> {
             Long("trace") => o.trace = true,
             Long("kernel") => {
                 let v = p.value().map_err(|e| e.to_string())?;
-                let s = v.to_string_lossy();
-                o.generation = Generation::from_kernel_version(&s).map_err(|e| match e {
-                    // Core's wording also offers `strict`, which is no kernel.
-                    VersionError::Malformed => format!(
-                        "--kernel '{s}': not a kernel version: give MAJOR.MINOR such as 6.8, 6.14 or 7.0"
-                    ),
-                    e => format!("--kernel '{s}': {e}"),
-                })?;
+                o.generation = kernel_option(&v.to_string_lossy())?;
             }
             Long("enomem-after") => {
                 let v = p.value().map_err(|e| e.to_string())?;
@@ -87,6 +80,21 @@ fn parse(args: &[OsString]) -> Result<Parsed, String> {
         }
     }
     Err("no command given: ucas emulate [OPTIONS] -- CMD [ARGS...]".into())
+}
+
+/// The generation a `--kernel VERSION` option selects, or the message for
+/// a bad version (naming the option and what to give instead).
+///
+/// # Errors
+/// A message when `version` is not MAJOR.MINOR or predates ucontrol.
+pub fn kernel_option(version: &str) -> Result<Generation, String> {
+    Generation::from_kernel_version(version).map_err(|e| match e {
+        // Core's wording also offers `strict`, which is no kernel.
+        VersionError::Malformed => format!(
+            "--kernel '{version}': not a kernel version: give MAJOR.MINOR such as 6.8, 6.14 or 7.0"
+        ),
+        e => format!("--kernel '{version}': {e}"),
+    })
 }
 
 /// Runs `ucas emulate` with `args`, the arguments after `emulate`, and

@@ -46,7 +46,44 @@
 //! The model answers as a kernel built with `CONFIG_KVM_S390_UCONTROL`:
 //! `KVM_CHECK_EXTENSION(KVM_CAP_S390_UCONTROL)` is 1, and creating a ucontrol
 //! VM needs `CAP_SYS_ADMIN` in the caller (EINVAL otherwise, with a hint on
-//! stderr). `KVM_RUN` answers ENOSYS: guest execution is not emulated yet.
+//! stderr).
+//!
+//! # Guest execution (`KVM_RUN`)
+//!
+//! `KVM_RUN` on a ucontrol vcpu runs the guest in a small z/Architecture
+//! interpreter ([`cpu`], which lists the instructions it knows). Instructions
+//! and data are reached through the vcpu's model address space in the
+//! program's own memory (big-endian, DAT off, prefixing applied), so the
+//! ucontrol loop — run, ucontrol exit, map the segment, run again — works as
+//! on the machine:
+//!
+//! - On entry the PSW is read from `kvm_run` (`psw_mask`, `psw_addr`), the
+//!   general registers from the sync regs when `kvm_dirty_regs` has
+//!   `KVM_SYNC_GPRS` (else the values of the last exit are kept), the prefix
+//!   when it has `KVM_SYNC_PREFIX`; `CPUSTAT_STOPPED` is cleared in the SIE
+//!   block. On every exit the PSW, the registers and the prefix are written
+//!   back (`kvm_valid_regs` gains `KVM_SYNC_GPRS | KVM_SYNC_PREFIX`), also
+//!   the PSW into the SIE block.
+//! - An access to an unmapped vcpu segment: `KVM_RUN` returns 0 with
+//!   `KVM_EXIT_S390_UCONTROL`, `trans_exc_code` the address rounded down to
+//!   4 KiB, `pgm_code` 0x10; the PSW still points at the instruction and no
+//!   register changed.
+//! - A mapped segment without user memory behind it: a ucontrol exit on
+//!   generation A, `EFAULT` on B and C.
+//! - An unmapped prefix segment, before any instruction: `EFAULT` on A and
+//!   B, a ucontrol exit at the prefix on C.
+//! - DIAGNOSE and the storage-key instructions: `KVM_EXIT_S390_SIEIC` with
+//!   icptcode 4 and ipa/ipb (also in the SIE block), PSW past the
+//!   instruction. An instruction the interpreter does not know: icptcode
+//!   0x2C (operation exception), PSW at the instruction.
+//! - Program-interruption conditions go through the guest's lowcore.
+//! - After [`RUN_BUDGET`] (one million) instructions without an exit, or
+//!   with `immediate_exit` set, `KVM_RUN` fails with `EINTR` and exit reason
+//!   `KVM_EXIT_INTR`, as if a signal had arrived; running again continues.
+//!
+//! `--trace` shows each `KVM_RUN` with its exit, the PSW address after it
+//! and the number of instructions executed. A regular (non-ucontrol) VM's
+//! vcpu still answers ENOSYS: the model has no memory slots.
 //!
 //! # Kernel generations
 //!
@@ -95,6 +132,7 @@
 mod cli;
 pub mod cpu;
 mod filter;
+mod guest;
 mod model;
 mod paths;
 mod state;
@@ -110,7 +148,8 @@ use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
 use std::process::{Command, ExitStatus};
 
-pub use cli::cli;
+pub use cli::{cli, kernel_option};
+pub use guest::BUDGET as RUN_BUDGET;
 pub use ucas_core::Generation;
 
 use model::Model;

@@ -165,6 +165,9 @@ pub enum Answer {
         /// Its translation in the tracee.
         user_addr: u64,
     },
+    /// `KVM_RUN` on a ucontrol vcpu: the supervisor runs the guest (see
+    /// [`Model::guest`]) and writes the exit into `kvm_run`.
+    Run(VcpuRef),
     /// The model does not cover this request yet: fail with this errno; the
     /// text says why, for the trace.
     Unsupported(i32, &'static str),
@@ -180,6 +183,18 @@ pub struct Vcpu<const N: usize> {
     /// segment of the same vcpu faulting on the same user segment fails
     /// with EEXIST. Pairs (user segment, vcpu segment), usually few.
     links: Vec<(u64, u64)>,
+    /// The registers the kernel keeps for the guest between runs.
+    regs: GuestRegs,
+}
+
+/// What the kernel keeps of a vcpu's guest state between `KVM_RUN`s (the
+/// PSW is read from `kvm_run` on every entry, so it is not kept here).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct GuestRegs {
+    /// General registers 0–15.
+    pub gprs: [u64; 16],
+    /// The prefix register, masked to its 8 KiB-aligned bits below 2 GiB.
+    pub prefix: u64,
 }
 
 impl<const N: usize> Vcpu<N> {
@@ -386,6 +401,7 @@ impl<const N: usize> Model<N> {
             id,
             space: Box::new(AddressSpace::new()),
             links: Vec::with_capacity(16),
+            regs: GuestRegs::default(),
         });
         Answer::NewVcpu(VcpuRef { vm, index })
     }
@@ -435,12 +451,21 @@ impl<const N: usize> Model<N> {
                 }
             }
             Call::VcpuFault => self.fault(vcpu, arg),
+            Call::Run if self.is_ucontrol(vcpu.vm) => Answer::Run(vcpu),
             Call::Run => Answer::Unsupported(
                 libc::ENOSYS,
-                "KVM_RUN is not emulated yet: no guest execution",
+                "KVM_RUN of a regular VM's vcpu is not emulated: the model has no memory slots",
             ),
             _ => Answer::Error(libc::ENOTTY),
         }
+    }
+
+    /// What `KVM_RUN` of vcpu `r` works with: the generation, the vcpu's
+    /// address space and its kept registers.
+    pub fn guest(&mut self, r: VcpuRef) -> Option<(Generation, &AddressSpace<N>, &mut GuestRegs)> {
+        let generation = self.generation;
+        let vcpu = self.vcpu_mut(r)?;
+        Some((generation, &*vcpu.space, &mut vcpu.regs))
     }
 
     fn map(&mut self, r: VcpuRef, m: &UcasMapping) -> Result<(), i32> {
@@ -650,10 +675,7 @@ mod tests {
             m.vcpu_ioctl(v, Call::CreateVcpu, 1, None),
             Answer::Error(libc::ENOTTY)
         );
-        assert!(matches!(
-            m.vcpu_ioctl(v, Call::Run, 0, None),
-            Answer::Unsupported(libc::ENOSYS, _)
-        ));
+        assert_eq!(m.vcpu_ioctl(v, Call::Run, 0, None), Answer::Run(v));
         assert_eq!(
             m.vcpu_ioctl(v, Call::UcasMap, 0, None),
             Answer::Error(libc::EFAULT)
@@ -676,6 +698,10 @@ mod tests {
             m.vcpu_ioctl(v, Call::VcpuFault, 0, None),
             Answer::Error(libc::EFAULT)
         );
+        assert!(matches!(
+            m.vcpu_ioctl(v, Call::Run, 0, None),
+            Answer::Unsupported(libc::ENOSYS, _)
+        ));
     }
 
     #[test]

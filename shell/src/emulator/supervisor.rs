@@ -22,11 +22,15 @@ use std::time::Duration;
 
 use rustix::fs::MemfdFlags;
 use ucas_core::abi::{
-    CPUSTAT_STOPPED, KVM_EXIT_S390_UCONTROL, KvmRun, PGM_SEGMENT_TRANSLATION,
-    RUN_UCONTROL_PGM_CODE, RUN_UCONTROL_TRANS_EXC_CODE, SIE_CPUFLAGS, UcasMapping,
+    CPUSTAT_STOPPED, KVM_EXIT_INTR, KVM_EXIT_S390_SIEIC, KVM_EXIT_S390_UCONTROL, KVM_SYNC_GPRS,
+    KVM_SYNC_PREFIX, KvmRun, PGM_SEGMENT_TRANSLATION, RUN_SIEIC_ICPTCODE, RUN_SIEIC_IPA,
+    RUN_SIEIC_IPB, RUN_SYNC_GPRS, RUN_UCONTROL_PGM_CODE, RUN_UCONTROL_TRANS_EXC_CODE, SIE_CPUFLAGS,
+    SIE_ICPTCODE, SIE_IPA, SIE_IPB, SIE_PSW_ADDR, SIE_PSW_MASK, SyncRegs, UcasMapping,
 };
 
+use super::cpu::Cpu;
 use super::filter::SYS_OPEN;
+use super::guest::{self, PageCache, RunContext, RunExit};
 use super::model::{Answer, Call, Model, Object, VCPU_PAGE_SIZE, VcpuRef};
 use super::paths;
 use super::sys::{self, Listener, Notification, SharedPages};
@@ -52,6 +56,8 @@ pub(crate) struct Supervisor {
     vcpu_pages: Vec<Vec<SharedPages>>,
     /// Scratch for paths read from the tracee.
     path_buf: Box<[u8; PATH_MAX]>,
+    /// Guest pages read during a `KVM_RUN`.
+    page_cache: PageCache,
     admin_note_shown: bool,
 }
 
@@ -144,6 +150,7 @@ impl Supervisor {
             kvm_file: None,
             vcpu_pages: Vec::new(),
             path_buf: Box::new([0; PATH_MAX]),
+            page_cache: PageCache::new(),
             admin_note_shown: false,
         }
     }
@@ -401,11 +408,7 @@ impl Supervisor {
         // harmless; everything else acts on what was read and must not.
         let queries = matches!(
             call,
-            Call::GetApiVersion
-                | Call::CheckExtension
-                | Call::GetVcpuMmapSize
-                | Call::Other
-                | Call::Run
+            Call::GetApiVersion | Call::CheckExtension | Call::GetVcpuMmapSize | Call::Other
         );
         if !queries && !self.listener.is_valid(n.id) {
             return Ok(());
@@ -530,6 +533,14 @@ impl Supervisor {
                 ignore_gone(self.listener.reply_error(n.id, errno))?;
                 Ok((Err(errno), Note::Exit(trans_exc_code)))
             }
+            Answer::Run(vcpu) => {
+                let (r, note) = self.run_vcpu(n, vcpu);
+                match r {
+                    Ok(v) => ignore_gone(self.listener.reply_value(n.id, v))?,
+                    Err(e) => ignore_gone(self.listener.reply_error(n.id, e))?,
+                }
+                Ok((r, note))
+            }
             Answer::FaultIn {
                 vcpu,
                 vcpu_addr,
@@ -554,6 +565,94 @@ impl Supervisor {
                 Ok((r.map(|()| 0), Note::Translated(user_addr, present)))
             }
         }
+    }
+
+    /// `KVM_RUN`: loads the PSW and (if marked dirty) the registers from
+    /// `kvm_run`, runs the guest, and writes the exit, PSW and registers
+    /// back into `kvm_run` and the SIE block.
+    fn run_vcpu(&mut self, n: &Notification, r: VcpuRef) -> (Result<i64, i32>, Note) {
+        let Some(pages) = self
+            .vcpu_pages
+            .get(r.vm as usize)
+            .and_then(|v| v.get(r.index as usize))
+        else {
+            return (Err(libc::EBADF), Note::None);
+        };
+        let Some((generation, space, regs)) = self.model.guest(r) else {
+            return (Err(libc::EBADF), Note::None);
+        };
+        // As the kernel does on every KVM_RUN of a vcpu whose state user
+        // space does not control: the vcpu is started.
+        let flags = pages.read_u32(SIE_PAGE + SIE_CPUFLAGS);
+        pages.write_u32(SIE_PAGE + SIE_CPUFLAGS, flags & !CPUSTAT_STOPPED);
+        let dirty = pages.read_u64(offset_of!(KvmRun, kvm_dirty_regs));
+        if dirty & KVM_SYNC_GPRS != 0 {
+            for (i, g) in regs.gprs.iter_mut().enumerate() {
+                *g = pages.read_u64(RUN_SYNC_GPRS + 8 * i);
+            }
+        }
+        if dirty & KVM_SYNC_PREFIX != 0 {
+            regs.prefix = pages.read_u64(RUN_SYNC_PREFIX) & guest::PREFIX_MASK;
+        }
+        let mut cpu = Cpu::new(
+            pages.read_u64(offset_of!(KvmRun, psw_mask)),
+            pages.read_u64(offset_of!(KvmRun, psw_addr)),
+        );
+        cpu.gprs = regs.gprs;
+        let exit = if pages.read_u8(offset_of!(KvmRun, immediate_exit)) != 0 {
+            RunExit::Interrupted
+        } else {
+            guest::run(
+                RunContext {
+                    generation,
+                    space,
+                    prefix: regs.prefix,
+                    pid: n.pid,
+                    cache: &mut self.page_cache,
+                    budget: guest::BUDGET,
+                },
+                &mut cpu,
+            )
+        };
+        regs.gprs = cpu.gprs;
+        for (i, g) in cpu.gprs.iter().enumerate() {
+            pages.write_u64(RUN_SYNC_GPRS + 8 * i, *g);
+        }
+        pages.write_u64(RUN_SYNC_PREFIX, regs.prefix);
+        let valid = pages.read_u64(offset_of!(KvmRun, kvm_valid_regs));
+        pages.write_u64(
+            offset_of!(KvmRun, kvm_valid_regs),
+            valid | KVM_SYNC_GPRS | KVM_SYNC_PREFIX,
+        );
+        pages.write_u64(offset_of!(KvmRun, psw_mask), cpu.psw_mask);
+        pages.write_u64(offset_of!(KvmRun, psw_addr), cpu.psw_addr);
+        pages.write_u64(SIE_PAGE + SIE_PSW_MASK, cpu.psw_mask);
+        pages.write_u64(SIE_PAGE + SIE_PSW_ADDR, cpu.psw_addr);
+        let exit_reason = offset_of!(KvmRun, exit_reason);
+        let result = match exit {
+            RunExit::Ucontrol { trans_exc_code, .. } => {
+                pages.write_u64(RUN_UCONTROL_TRANS_EXC_CODE, trans_exc_code);
+                pages.write_u32(RUN_UCONTROL_PGM_CODE, PGM_SEGMENT_TRANSLATION);
+                pages.write_u32(exit_reason, KVM_EXIT_S390_UCONTROL);
+                Ok(0)
+            }
+            RunExit::Sieic { icptcode, ipa, ipb } => {
+                pages.write_u8(RUN_SIEIC_ICPTCODE, icptcode);
+                pages.write_u16(RUN_SIEIC_IPA, ipa);
+                pages.write_u32(RUN_SIEIC_IPB, ipb);
+                pages.write_u8(SIE_PAGE + SIE_ICPTCODE, icptcode);
+                pages.write_u16(SIE_PAGE + SIE_IPA, ipa);
+                pages.write_u32(SIE_PAGE + SIE_IPB, ipb);
+                pages.write_u32(exit_reason, KVM_EXIT_S390_SIEIC);
+                Ok(0)
+            }
+            RunExit::Efault { .. } => Err(libc::EFAULT),
+            RunExit::Interrupted => {
+                pages.write_u32(exit_reason, KVM_EXIT_INTR);
+                Err(libc::EINTR)
+            }
+        };
+        (result, Note::Run(exit, cpu.psw_addr, cpu.executed))
     }
 
     fn pages(&self, r: VcpuRef) -> Option<&SharedPages> {
@@ -595,7 +694,16 @@ enum Note {
     NewVcpu(u32, u32),
     Exit(u64),
     Translated(u64, bool),
+    /// A run's exit, the PSW address after it, and the instructions the
+    /// run executed.
+    Run(RunExit, u64, u64),
 }
+
+/// Where the SIE page starts in a vcpu's shared pages.
+const SIE_PAGE: usize = VCPU_PAGE_SIZE as usize;
+
+/// Byte offset of the sync-regs prefix in `kvm_run`.
+const RUN_SYNC_PREFIX: usize = offset_of!(KvmRun, sync) + offset_of!(SyncRegs, prefix);
 
 impl fmt::Display for Note {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -612,6 +720,30 @@ impl fmt::Display for Note {
             ),
             Self::Translated(u, true) => write!(f, " (user {u:#x})"),
             Self::Translated(u, false) => write!(f, " (user {u:#x}: no memory there)"),
+            Self::Run(exit, psw, executed) => {
+                match exit {
+                    RunExit::Ucontrol {
+                        trans_exc_code,
+                        why,
+                    } => write!(
+                        f,
+                        " (ucontrol exit: trans_exc_code={trans_exc_code:#x} pgm_code={PGM_SEGMENT_TRANSLATION:#x}, {why}"
+                    )?,
+                    RunExit::Sieic { icptcode, ipa, ipb } => write!(
+                        f,
+                        " (SIEIC exit: icptcode={icptcode:#x} ipa={ipa:#06x} ipb={ipb:#010x}"
+                    )?,
+                    RunExit::Efault { addr, why } => {
+                        write!(f, " (vcpu address {addr:#x}: {why}")?;
+                    }
+                    RunExit::Interrupted => write!(
+                        f,
+                        " (exit_reason={KVM_EXIT_INTR}: immediate_exit or {} instructions without an exit",
+                        guest::BUDGET
+                    )?,
+                }
+                write!(f, "; psw_addr={psw:#x}, {executed} instructions)")
+            }
         }
     }
 }

@@ -452,30 +452,90 @@ impl AsFd for Listener {
     }
 }
 
-/// Reads tracee memory at `addr` into `buf` with `process_vm_readv`. Returns
-/// how many bytes were read: fewer than asked when the range runs into
-/// unmapped memory; an error (EFAULT) when the first byte is unreadable.
-pub(crate) fn read_tracee(pid: u32, addr: u64, buf: &mut [u8]) -> io::Result<usize> {
-    if buf.is_empty() {
+/// Which way [`tracee_io`] copies.
+#[derive(Clone, Copy)]
+enum Direction {
+    FromTracee,
+    ToTracee,
+}
+
+/// Copies `len` bytes between local memory at `local` and tracee memory at
+/// `addr` with `process_vm_readv` or `process_vm_writev`.
+///
+/// # Safety
+/// `local` must be valid for `len` bytes: writable for
+/// [`Direction::FromTracee`], readable for [`Direction::ToTracee`].
+unsafe fn tracee_io(
+    pid: u32,
+    addr: u64,
+    local: *mut libc::c_void,
+    len: usize,
+    direction: Direction,
+) -> io::Result<usize> {
+    if len == 0 {
         return Ok(0);
     }
     let pid = libc::pid_t::try_from(pid).map_err(|_| io::Error::from_raw_os_error(libc::ESRCH))?;
     let local = libc::iovec {
-        iov_base: buf.as_mut_ptr().cast(),
-        iov_len: buf.len(),
+        iov_base: local,
+        iov_len: len,
     };
     let remote = libc::iovec {
         // The address is only interpreted in the tracee.
         iov_base: addr as usize as *mut libc::c_void,
-        iov_len: buf.len(),
+        iov_len: len,
     };
-    // SAFETY: `local` describes `buf`, writable for its length; the remote
-    // iovec is only dereferenced in the other process, checked by the kernel.
-    let n = unsafe { libc::process_vm_readv(pid, &raw const local, 1, &raw const remote, 1, 0) };
+    let n = match direction {
+        // SAFETY: the caller guarantees `local` is writable for `len`; the
+        // remote iovec is only dereferenced in the other process, checked
+        // by the kernel.
+        Direction::FromTracee => unsafe {
+            libc::process_vm_readv(pid, &raw const local, 1, &raw const remote, 1, 0)
+        },
+        // SAFETY: the caller guarantees `local` is readable for `len`, and
+        // the kernel only reads it; the remote side as above.
+        Direction::ToTracee => unsafe {
+            libc::process_vm_writev(pid, &raw const local, 1, &raw const remote, 1, 0)
+        },
+    };
     if n < 0 {
         Err(io::Error::last_os_error())
     } else {
         Ok(n.unsigned_abs())
+    }
+}
+
+/// Reads tracee memory at `addr` into `buf` with `process_vm_readv`. Returns
+/// how many bytes were read: fewer than asked when the range runs into
+/// unmapped memory; an error (EFAULT) when the first byte is unreadable.
+pub(crate) fn read_tracee(pid: u32, addr: u64, buf: &mut [u8]) -> io::Result<usize> {
+    // SAFETY: `buf` is writable for its whole length.
+    unsafe {
+        tracee_io(
+            pid,
+            addr,
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+            Direction::FromTracee,
+        )
+    }
+}
+
+/// Writes `data` into tracee memory at `addr` with `process_vm_writev`.
+/// Returns how many bytes were written: fewer than asked when the range runs
+/// into memory that is unmapped or not writable; an error (EFAULT) when the
+/// first byte cannot be written.
+pub(crate) fn write_tracee(pid: u32, addr: u64, data: &[u8]) -> io::Result<usize> {
+    // SAFETY: `data` is readable for its whole length and the kernel only
+    // reads it (the pointer is mutable only because iovec's field is).
+    unsafe {
+        tracee_io(
+            pid,
+            addr,
+            data.as_ptr().cast_mut().cast(),
+            data.len(),
+            Direction::ToTracee,
+        )
     }
 }
 
@@ -520,21 +580,64 @@ impl SharedPages {
         self.ptr.as_ptr().wrapping_add(offset).cast::<T>()
     }
 
-    /// Stores a native-endian u64 at `offset` (8-aligned, in bounds).
-    pub(crate) fn write_u64(&self, offset: usize, value: u64) {
-        let p = self.at::<u64>(offset);
+    /// Stores a native-endian `T` at `offset` (aligned for `T`, in bounds).
+    fn store<T: Scalar>(&self, offset: usize, value: T) {
+        let p = self.at::<T>(offset);
         // SAFETY: `at` checked that `p` is aligned and inside the mapping,
         // which stays mapped while `self` lives.
         unsafe { p.write_volatile(value) }
     }
 
+    /// Loads a native-endian `T` at `offset` (aligned for `T`, in bounds).
+    fn load<T: Scalar>(&self, offset: usize) -> T {
+        let p = self.at::<T>(offset);
+        // SAFETY: as in `store`; `Scalar` types accept every bit pattern.
+        unsafe { p.read_volatile() }
+    }
+
+    /// Stores a native-endian u64 at `offset` (8-aligned, in bounds).
+    pub(crate) fn write_u64(&self, offset: usize, value: u64) {
+        self.store(offset, value);
+    }
+
     /// Stores a native-endian u32 at `offset` (4-aligned, in bounds).
     pub(crate) fn write_u32(&self, offset: usize, value: u32) {
-        let p = self.at::<u32>(offset);
-        // SAFETY: as in `write_u64`.
-        unsafe { p.write_volatile(value) }
+        self.store(offset, value);
+    }
+
+    /// Stores a native-endian u16 at `offset` (2-aligned, in bounds).
+    pub(crate) fn write_u16(&self, offset: usize, value: u16) {
+        self.store(offset, value);
+    }
+
+    /// Stores a byte at `offset` (in bounds).
+    pub(crate) fn write_u8(&self, offset: usize, value: u8) {
+        self.store(offset, value);
+    }
+
+    /// Loads a native-endian u64 at `offset` (8-aligned, in bounds).
+    pub(crate) fn read_u64(&self, offset: usize) -> u64 {
+        self.load(offset)
+    }
+
+    /// Loads a native-endian u32 at `offset` (4-aligned, in bounds).
+    pub(crate) fn read_u32(&self, offset: usize) -> u32 {
+        self.load(offset)
+    }
+
+    /// Loads a byte at `offset` (in bounds).
+    pub(crate) fn read_u8(&self, offset: usize) -> u8 {
+        self.load(offset)
     }
 }
+
+/// Plain unsigned integers: every bit pattern is a valid value, which is
+/// what makes loading one from memory the tracee writes sound.
+trait Scalar: Copy {}
+impl Scalar for u8 {}
+impl Scalar for u16 {}
+impl Scalar for u32 {}
+impl Scalar for u64 {}
 
 impl Drop for SharedPages {
     fn drop(&mut self) {

@@ -1,0 +1,374 @@
+//! `KVM_RUN`: runs a vcpu's guest in the interpreter ([`super::cpu`])
+//! against the tracee's own memory, through the vcpu's model address space,
+//! and decides the exit the way the selected kernel generation does.
+//!
+//! - Every guest address is a real address; prefixing turns it into an
+//!   absolute address, which is the vcpu address the model's
+//!   [`AddressSpace`] translates into a user address of the tracee. Memory is
+//!   read with `process_vm_readv` and written with `process_vm_writev`; a
+//!   small page cache, emptied at the start of each run, spares the system
+//!   call for repeated reads (instruction fetch above all).
+//! - An access to an unmapped vcpu segment is a ucontrol exit at the address
+//!   rounded down to 4 KiB; one to a mapped segment without user memory is a
+//!   ucontrol exit on generation A and `EFAULT` on B and C. The prefix
+//!   segment is checked before the first instruction (A and B: `EFAULT`;
+//!   C: a ucontrol exit at the prefix).
+//! - Program-interruption conditions go through the guest's lowcore as on
+//!   the machine (old PSW stored at 0x150, interruption code at 0x8C, new
+//!   PSW loaded from 0x1D0) and the guest continues.
+//! - After [`BUDGET`] instructions without an exit, the run ends as if a
+//!   signal had arrived (`EINTR`, `KVM_EXIT_INTR`); the next `KVM_RUN`
+//!   resumes where it stopped.
+
+use ucas_core::segment::page_round_down;
+use ucas_core::{AddressSpace, Generation};
+
+use super::cpu::{self, Access, Bus, Cpu, Stop};
+use super::sys;
+
+/// Instructions one `KVM_RUN` executes at most before it ends with `EINTR`.
+/// A million keeps a guest that never exits from blocking the supervisor
+/// for more than about a second (a store or load to a fresh page costs a
+/// system call), while no scenario or demo program comes near it.
+pub const BUDGET: u64 = 1_000_000;
+
+/// Size of the prefix area (the lowcore): two 4 KiB pages.
+const PREFIX_AREA: u64 = 8192;
+
+/// The bits of the prefix register that count: 8 KiB-aligned, below 2 GiB.
+pub(crate) const PREFIX_MASK: u64 = 0x7FFF_E000;
+
+/// Lowcore: program-interruption identification (ILC halfword, then code).
+const LC_PGM_ILC: u64 = 0x8C;
+/// Lowcore: program old PSW.
+const LC_PGM_OLD_PSW: u64 = 0x150;
+/// Lowcore: program new PSW.
+const LC_PGM_NEW_PSW: u64 = 0x1D0;
+
+/// How a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RunExit {
+    /// `KVM_EXIT_S390_UCONTROL` with this `trans_exc_code`; `why` tells the
+    /// trace whether the segment was unmapped or had no user memory.
+    Ucontrol {
+        /// The faulting vcpu address rounded down to 4 KiB.
+        trans_exc_code: u64,
+        /// A word for the trace.
+        why: &'static str,
+    },
+    /// `KVM_EXIT_S390_SIEIC`.
+    Sieic {
+        /// The intercept code.
+        icptcode: u8,
+        /// Instruction parameter A.
+        ipa: u16,
+        /// Instruction parameter B.
+        ipb: u32,
+    },
+    /// `KVM_RUN` fails with `EFAULT` at this vcpu address.
+    Efault {
+        /// The vcpu address the kernel could not resolve.
+        addr: u64,
+        /// A word for the trace.
+        why: &'static str,
+    },
+    /// `KVM_RUN` fails with `EINTR` (`KVM_EXIT_INTR`): budget spent or
+    /// `immediate_exit` set.
+    Interrupted,
+}
+
+/// Maps a real address to an absolute one: the first 8 KiB and the prefix
+/// area swap places. `prefix` is already masked with [`PREFIX_MASK`].
+fn absolute(real: u64, prefix: u64) -> u64 {
+    if real < PREFIX_AREA {
+        real.wrapping_add(prefix)
+    } else if real & !(PREFIX_AREA - 1) == prefix {
+        real.wrapping_sub(prefix)
+    } else {
+        real
+    }
+}
+
+const CACHE_PAGES: usize = 8;
+const PAGE: usize = cpu::PAGE_SIZE as usize;
+
+/// Copies of tracee pages read during one run, by user page address. Kept
+/// coherent with the guest's own stores; other threads of the tracee
+/// changing memory during a run are not seen (as with a real CPU's cache
+/// of prefetched instructions, a race the program must not rely on).
+pub(crate) struct PageCache {
+    tags: [Option<u64>; CACHE_PAGES],
+    pages: Box<[[u8; PAGE]; CACHE_PAGES]>,
+}
+
+impl std::fmt::Debug for PageCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PageCache")
+            .field("tags", &self.tags)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PageCache {
+    pub(crate) fn new() -> Self {
+        Self {
+            tags: [None; CACHE_PAGES],
+            pages: Box::new([[0; PAGE]; CACHE_PAGES]),
+        }
+    }
+
+    fn clear(&mut self) {
+        self.tags = [None; CACHE_PAGES];
+    }
+
+    fn slot(user_page: u64) -> usize {
+        // Cannot truncate: the value is below CACHE_PAGES.
+        ((user_page / cpu::PAGE_SIZE) % CACHE_PAGES as u64) as usize
+    }
+}
+
+/// The guest's view of memory: vcpu addresses through the model's address
+/// space into the tracee `pid`.
+struct TraceeBus<'a, const N: usize> {
+    pid: u32,
+    space: &'a AddressSpace<N>,
+    prefix: u64,
+    cache: &'a mut PageCache,
+}
+
+impl<const N: usize> TraceeBus<'_, N> {
+    /// The tracee address behind real address `addr`, and the vcpu
+    /// (absolute) address for error reports.
+    fn resolve(&self, addr: u64) -> Result<(u64, u64), Access> {
+        let vcpu = absolute(addr, self.prefix);
+        match self.space.translate(vcpu) {
+            Some(user) => Ok((user, vcpu)),
+            None => Err(Access::SegmentNotMapped { addr: vcpu }),
+        }
+    }
+}
+
+impl<const N: usize> Bus for TraceeBus<'_, N> {
+    fn read(&mut self, addr: u64, buf: &mut [u8]) -> Result<(), Access> {
+        let (user, vcpu) = self.resolve(addr)?;
+        // Segments are 1 MiB-aligned on both sides, so a 4 KiB vcpu page is
+        // one 4 KiB tracee page, and the bus contract keeps `buf` inside it.
+        let page = page_round_down(user);
+        let offset = (user - page) as usize;
+        let slot = PageCache::slot(page);
+        if self.cache.tags[slot] != Some(page) {
+            self.cache.tags[slot] = None;
+            let got = sys::read_tracee(self.pid, page, &mut self.cache.pages[slot]).ok();
+            if got != Some(PAGE) {
+                return Err(Access::NoUserMemory { addr: vcpu });
+            }
+            self.cache.tags[slot] = Some(page);
+        }
+        match self.cache.pages[slot].get(offset..offset.saturating_add(buf.len())) {
+            Some(bytes) => buf.copy_from_slice(bytes),
+            // Outside the bus contract (a range crossing a page): no cache.
+            None => {
+                if sys::read_tracee(self.pid, user, buf).ok() != Some(buf.len()) {
+                    return Err(Access::NoUserMemory { addr: vcpu });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn write(&mut self, addr: u64, data: &[u8]) -> Result<(), Access> {
+        let (user, vcpu) = self.resolve(addr)?;
+        if sys::write_tracee(self.pid, user, data).ok() != Some(data.len()) {
+            return Err(Access::NoUserMemory { addr: vcpu });
+        }
+        let page = page_round_down(user);
+        let slot = PageCache::slot(page);
+        if self.cache.tags[slot] == Some(page) {
+            let offset = (user - page) as usize;
+            match self.cache.pages[slot].get_mut(offset..offset.saturating_add(data.len())) {
+                Some(bytes) => bytes.copy_from_slice(data),
+                None => self.cache.tags[slot] = None,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Everything one `KVM_RUN` needs besides the registers.
+pub(crate) struct RunContext<'a, const N: usize> {
+    /// The kernel generation modelled.
+    pub generation: Generation,
+    /// The vcpu's address space.
+    pub space: &'a AddressSpace<N>,
+    /// The prefix register (masked with [`PREFIX_MASK`]).
+    pub prefix: u64,
+    /// The calling thread, whose memory the guest uses.
+    pub pid: u32,
+    /// Scratch pages, reused across runs.
+    pub cache: &'a mut PageCache,
+    /// Instructions allowed before the run ends with `EINTR`.
+    pub budget: u64,
+}
+
+/// Runs `cpu` until an exit; `cpu` holds the registers and PSW to write back
+/// into `kvm_run` whatever the exit.
+pub(crate) fn run<const N: usize>(ctx: RunContext<'_, N>, cpu: &mut Cpu) -> RunExit {
+    let RunContext {
+        generation,
+        space,
+        prefix,
+        pid,
+        cache,
+        budget,
+    } = ctx;
+    if space.translate(prefix).is_none() {
+        return if generation.unmapped_prefix_exits() {
+            RunExit::Ucontrol {
+                trans_exc_code: prefix,
+                why: "prefix segment not mapped",
+            }
+        } else {
+            RunExit::Efault {
+                addr: prefix,
+                why: "prefix segment not mapped",
+            }
+        };
+    }
+    cache.clear();
+    let mut bus = TraceeBus {
+        pid,
+        space,
+        prefix,
+        cache,
+    };
+    let start = cpu.executed;
+    // Interruptions delivered count against the budget too, so a guest
+    // whose program new PSW is itself invalid cannot loop forever.
+    let mut delivered = 0u64;
+    loop {
+        let spent = cpu.executed.wrapping_sub(start).saturating_add(delivered);
+        let stop = match cpu::run(cpu, &mut bus, budget.saturating_sub(spent)) {
+            Stop::Program { code, ilen } => match deliver_program(cpu, &mut bus, code, ilen) {
+                // The guest continues at its program new PSW; a lowcore it
+                // cannot reach stops it like any other access.
+                Ok(()) => {
+                    delivered = delivered.saturating_add(1);
+                    continue;
+                }
+                Err(e) => Stop::Fault(e),
+            },
+            other => other,
+        };
+        return exit_for(generation, stop);
+    }
+}
+
+/// The exit a stop of the interpreter becomes on `generation`.
+fn exit_for(generation: Generation, stop: Stop) -> RunExit {
+    match stop {
+        Stop::Fault(Access::SegmentNotMapped { addr }) => RunExit::Ucontrol {
+            trans_exc_code: page_round_down(addr),
+            why: "segment not mapped",
+        },
+        Stop::Fault(Access::NoUserMemory { addr }) if generation.missing_user_memory_exits() => {
+            RunExit::Ucontrol {
+                trans_exc_code: page_round_down(addr),
+                why: "no user memory behind the segment",
+            }
+        }
+        Stop::Fault(Access::NoUserMemory { addr }) => RunExit::Efault {
+            addr,
+            why: "no user memory behind the segment",
+        },
+        Stop::Intercept { icptcode, ipa, ipb } => RunExit::Sieic { icptcode, ipa, ipb },
+        // Delivered by `run`; kept for completeness of the match.
+        Stop::Program { .. } | Stop::Budget => RunExit::Interrupted,
+    }
+}
+
+/// Performs a program interruption through the lowcore: stores the
+/// interruption code and old PSW, loads the new PSW. Nothing changes if a
+/// lowcore access fails.
+fn deliver_program(cpu: &mut Cpu, bus: &mut impl Bus, code: u16, ilen: u8) -> Result<(), Access> {
+    let mut new_psw = [0u8; 16];
+    bus.read(LC_PGM_NEW_PSW, &mut new_psw)?;
+    let mut old_psw = [0u8; 16];
+    old_psw[..8].copy_from_slice(&cpu.psw_mask.to_be_bytes());
+    old_psw[8..].copy_from_slice(&cpu.psw_addr.to_be_bytes());
+    // The ILC (length in halfwords) sits in bits 13–14 of its halfword,
+    // which makes the halfword the length in bytes.
+    let mut id = [0u8; 4];
+    id[..2].copy_from_slice(&u16::from(ilen).to_be_bytes());
+    id[2..].copy_from_slice(&code.to_be_bytes());
+    bus.check_write(LC_PGM_ILC, id.len())?;
+    bus.check_write(LC_PGM_OLD_PSW, old_psw.len())?;
+    bus.write(LC_PGM_ILC, &id)?;
+    bus.write(LC_PGM_OLD_PSW, &old_psw)?;
+    let (mask, addr) = new_psw.split_at(8);
+    cpu.psw_mask = u64::from_be_bytes(mask.try_into().unwrap_or_default());
+    cpu.psw_addr = u64::from_be_bytes(addr.try_into().unwrap_or_default());
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefixing_swaps_the_first_8k_with_the_prefix_area() {
+        assert_eq!(absolute(0x150, 0), 0x150);
+        assert_eq!(absolute(0x150, 0x40_0000), 0x40_0150);
+        assert_eq!(absolute(0x40_1fff, 0x40_0000), 0x1fff);
+        assert_eq!(absolute(0x40_2000, 0x40_0000), 0x40_2000);
+        assert_eq!(absolute(0x2000, 0x40_0000), 0x2000);
+    }
+
+    #[test]
+    fn exits_per_generation() {
+        let miss = Stop::Fault(Access::SegmentNotMapped { addr: 0x40_0001 });
+        let nomem = Stop::Fault(Access::NoUserMemory { addr: 0x50_1234 });
+        for g in Generation::ALL {
+            assert_eq!(
+                exit_for(g, miss),
+                RunExit::Ucontrol {
+                    trans_exc_code: 0x40_0000,
+                    why: "segment not mapped"
+                }
+            );
+            let e = exit_for(g, nomem);
+            if g == Generation::A {
+                assert!(matches!(
+                    e,
+                    RunExit::Ucontrol {
+                        trans_exc_code: 0x50_1000,
+                        ..
+                    }
+                ));
+            } else {
+                assert!(matches!(
+                    e,
+                    RunExit::Efault {
+                        addr: 0x50_1234,
+                        ..
+                    }
+                ));
+            }
+            assert_eq!(
+                exit_for(
+                    g,
+                    Stop::Intercept {
+                        icptcode: 4,
+                        ipa: 0x8300,
+                        ipb: 0x0044_0000
+                    }
+                ),
+                RunExit::Sieic {
+                    icptcode: 4,
+                    ipa: 0x8300,
+                    ipb: 0x0044_0000
+                }
+            );
+            assert_eq!(exit_for(g, Stop::Budget), RunExit::Interrupted);
+        }
+    }
+}
