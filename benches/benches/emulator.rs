@@ -8,6 +8,9 @@
 //! - `…/native`: the same `Vcpu` call on a regular VM's vcpu of the real
 //!   KVM (outside s390x the kernel refuses the s390 requests after its
 //!   ioctl dispatch, so this is the cost of the system call itself).
+//!   `kvm_run/native` enters a real x86 guest that exits on port I/O at
+//!   once; `kvm_run/emulated` runs the selftest's gprs program to its
+//!   DIAGNOSE intercept (see `ucas_benches::rig`).
 //!
 //! A request the emulator answers with ENOSYS (not emulated) is reported
 //! and not measured.
@@ -57,6 +60,11 @@ fn main() {
             theirs.map_or_else(|| "missing".to_owned(), |o| o.to_string()),
         ));
     }
+    pairs.push(("kvm_run_exit.native".to_owned(), native.run_exit()));
+    pairs.push((
+        "kvm_run_exit.emulated".to_owned(),
+        child.run_exit().to_owned(),
+    ));
     if let Err(e) = notes::write("emulator_outcomes", &pairs) {
         eprintln!("{e}");
     }

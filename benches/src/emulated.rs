@@ -8,7 +8,8 @@
 //! channel costs nothing inside the timed loops.
 //!
 //! - child → parent, once: `ready map=ok unmap=ok …` (how one request of
-//!   each [`Op`] ended) or `error MESSAGE`;
+//!   each [`Op`] ended) and `exit EXIT` (what one more `KVM_RUN` returned),
+//!   or `error MESSAGE`;
 //! - parent → child: `OP ITERS`, answered with the nanoseconds the loop
 //!   took (or `error MESSAGE`); `quit` ends the child.
 
@@ -51,6 +52,7 @@ pub fn serve() -> io::Result<()> {
         .map(|&op| format!("{}={}", op.name(), rig.once(op)))
         .collect();
     writeln!(out, "ready {}", outcomes.join(" "))?;
+    writeln!(out, "exit {}", rig.run_exit())?;
     out.flush()?;
     for line in io::stdin().lock().lines() {
         let line = line?;
@@ -76,6 +78,7 @@ pub struct EmulatedChild {
     writer: UnixStream,
     worker: Option<JoinHandle<io::Result<ExitStatus>>>,
     outcomes: Vec<(Op, Outcome)>,
+    run_exit: String,
 }
 
 impl EmulatedChild {
@@ -99,6 +102,7 @@ impl EmulatedChild {
             reader: BufReader::new(ours),
             worker: Some(worker),
             outcomes: Vec::new(),
+            run_exit: String::new(),
         };
         let line = child.read_line()?;
         let Some(rest) = line.strip_prefix("ready ") else {
@@ -113,7 +117,19 @@ impl EmulatedChild {
                 None => return Err(child.failed(&line)),
             }
         }
+        let line = child.read_line()?;
+        match line.strip_prefix("exit ") {
+            Some(exit) => child.run_exit = exit.to_owned(),
+            None => return Err(child.failed(&line)),
+        }
         Ok(child)
+    }
+
+    /// What one `KVM_RUN` in the child returned, as [`Rig::run_exit`]
+    /// describes it.
+    #[must_use]
+    pub fn run_exit(&self) -> &str {
+        &self.run_exit
     }
 
     /// How the child's first request of `op` ended.

@@ -62,6 +62,63 @@ pub fn ucas_ioctl(fd: BorrowedFd<'_>, map: bool, m: &UcasMapping) -> Result<(), 
     if r < 0 { Err(last_errno()) } else { Ok(()) }
 }
 
+/// `struct kvm_userspace_memory_region`.
+#[repr(C)]
+struct UserspaceMemoryRegion {
+    slot: u32,
+    flags: u32,
+    guest_phys_addr: u64,
+    memory_size: u64,
+    userspace_addr: u64,
+}
+
+const _: () = assert!(size_of::<UserspaceMemoryRegion>() == 32);
+
+/// `KVM_SET_USER_MEMORY_REGION`, `_IOW(KVMIO, 0x46, 32 bytes)`.
+const KVM_SET_USER_MEMORY_REGION: u32 =
+    abi::iow(abi::KVMIO, 0x46, size_of::<UserspaceMemoryRegion>());
+
+/// `KVM_MEM_READONLY`: guest writes to the slot exit to userspace instead.
+const KVM_MEM_READONLY: u32 = 1 << 1;
+
+/// Gives the regular (x86) VM `vm` a read-only memory slot at guest
+/// physical `guest_phys_addr`, backed by `len` bytes of `mem` from its
+/// start. Used to run a tiny real guest for the native `KVM_RUN` baseline.
+///
+/// # Errors
+/// EINVAL for a misaligned or too-long slot, or a VM type without memory
+/// slots (ucontrol VMs have none).
+pub fn readonly_slot(
+    vm: BorrowedFd<'_>,
+    guest_phys_addr: u64,
+    mem: &ucas::GuestMemory,
+    len: u64,
+) -> Result<(), i32> {
+    if len > mem.len() {
+        return Err(libc::EINVAL);
+    }
+    let region = UserspaceMemoryRegion {
+        slot: 0,
+        flags: KVM_MEM_READONLY,
+        guest_phys_addr,
+        memory_size: len,
+        userspace_addr: mem.addr(),
+    };
+    // SAFETY: the request reads the 32-byte region description, which
+    // `region` lays out as the kernel's struct and which lives across the
+    // call. The slot is read-only, so KVM never writes through
+    // `userspace_addr`; it reads through this process's page tables, so
+    // even after `mem` is unmapped the worst outcome is an EFAULT exit.
+    let r = unsafe {
+        libc::ioctl(
+            vm.as_raw_fd(),
+            KVM_SET_USER_MEMORY_REGION as libc::Ioctl,
+            std::ptr::from_ref(&region),
+        )
+    };
+    if r < 0 { Err(last_errno()) } else { Ok(()) }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,16 +4,34 @@
 //! The same code runs natively (a regular VM's vcpu on this host's real
 //! KVM, where the s390 requests are refused after the kernel's ioctl
 //! dispatch) and under the emulator (a ucontrol VM served by the model).
+//!
+//! For `KVM_RUN` each side has a real guest that exits at once, every run:
+//! under the emulator the s390 selftest's gprs program (`ahi`, `j`, then
+//! `diag 0,0,0x44`, an instruction intercept); natively on x86_64 a
+//! real-mode loop at the reset vector (`out 0,%al; jmp` back), a port I/O
+//! exit.
 
 use std::fmt;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
+use std::os::fd::AsFd;
+
 use ucas::core::UcasMapping;
 use ucas::core::abi;
+use ucas::programs::{CODE_ADDR, FIXTURE_MAPPED, FIXTURE_MEMORY, GPRS, PSW_MASK_64};
 use ucas::{GuestMemory, Kvm, UcontrolVm, Vcpu};
 
 use crate::fixtures::MIB;
+use crate::raw;
+
+/// The x86 reset vector is guest physical 0xFFFF_FFF0: the last 16 bytes
+/// of this 64 KiB slot.
+const X86_SLOT_GPA: u64 = 0xFFFF_0000;
+const X86_SLOT_LEN: u64 = 0x1_0000;
+const X86_RESET_OFFSET: u64 = 0xFFF0;
+/// `out $0,%al` then `jmp .-2` back to it: one port I/O exit per run.
+const X86_OUT_LOOP: [u8; 4] = [0xE6, 0x00, 0xEB, 0xFC];
 
 /// A vcpu request the emulator benchmarks time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,7 +43,7 @@ pub enum Op {
     Unmap,
     /// `KVM_S390_VCPU_FAULT` at 0x1000, inside the mapped segment 0.
     Fault,
-    /// `KVM_RUN` until the next exit.
+    /// `KVM_RUN` until the next exit (see the module docs for the guests).
     Run,
 }
 
@@ -95,14 +113,15 @@ impl fmt::Display for Outcome {
     }
 }
 
-/// A VM with vcpu 0 and 2 MiB of guest memory.
+/// A VM with vcpu 0 and guest memory.
 #[derive(Debug)]
 pub struct Rig {
+    // Dropped in this order: the vcpu and VM fds close before the memory
+    // they may use is unmapped.
     vcpu: Vcpu,
-    mem: GuestMemory,
-    // Declared after the vcpu so the vcpu is closed first, as KVM expects.
     _vm: UcontrolVm,
     _kvm: Kvm,
+    mem: GuestMemory,
 }
 
 impl Rig {
@@ -112,32 +131,58 @@ impl Rig {
     ///
     /// # Errors
     /// Without /dev/kvm or the permission to use it.
-    pub fn regular() -> ucas::Result<Self> {
-        Self::with_type(0)
-    }
-
-    /// A ucontrol VM (an s390x host, or under the emulator) with segment 0
-    /// mapped to the guest memory.
     ///
-    /// # Errors
-    /// Where ucontrol VMs cannot be created (the error says why), or the
-    /// first map fails.
-    pub fn ucontrol() -> ucas::Result<Self> {
-        let mut rig = Self::with_type(abi::KVM_VM_S390_UCONTROL)?;
-        rig.vcpu.map(rig.segment_zero())?;
+    /// On x86_64 the VM also gets a read-only slot with the `out` loop at
+    /// the reset vector, so `KVM_RUN` enters the guest and exits; if the
+    /// slot is refused, `KVM_RUN` fails and the outcome says so.
+    pub fn regular() -> ucas::Result<Self> {
+        let mut rig = Self::with_type(0, MIB)?;
+        if cfg!(target_arch = "x86_64") {
+            rig.mem.write(X86_RESET_OFFSET, &X86_OUT_LOOP)?;
+            if let Err(errno) =
+                raw::readonly_slot(rig._vm.as_fd(), X86_SLOT_GPA, &rig.mem, X86_SLOT_LEN)
+            {
+                eprintln!(
+                    "the native KVM_RUN baseline has no guest: KVM_SET_USER_MEMORY_REGION: {}",
+                    std::io::Error::from_raw_os_error(errno)
+                );
+            }
+        }
         Ok(rig)
     }
 
-    fn with_type(machine_type: u64) -> ucas::Result<Self> {
+    /// A ucontrol VM (an s390x host, or under the emulator) set up like the
+    /// kernel selftest's fixture: 4 MiB of guest memory mapped at vcpu
+    /// address 0 and faulted in, the vcpu started, the gprs program at
+    /// 3 MiB with the PSW on it.
+    ///
+    /// # Errors
+    /// Where ucontrol VMs cannot be created (the error says why), or the
+    /// setup fails.
+    pub fn ucontrol() -> ucas::Result<Self> {
+        let mut rig = Self::with_type(abi::KVM_VM_S390_UCONTROL, FIXTURE_MEMORY)?;
+        rig.vcpu.map(UcasMapping {
+            user_addr: rig.mem.addr(),
+            vcpu_addr: 0,
+            length: FIXTURE_MAPPED,
+        })?;
+        rig.vcpu.fault(0)?;
+        rig.vcpu.clear_stopped();
+        rig.mem.write(CODE_ADDR, &GPRS)?;
+        rig.vcpu.set_psw(PSW_MASK_64, CODE_ADDR);
+        Ok(rig)
+    }
+
+    fn with_type(machine_type: u64, memory: u64) -> ucas::Result<Self> {
         let kvm = Kvm::open()?;
         let vm = UcontrolVm::create_with_type(&kvm, machine_type)?;
         let vcpu = Vcpu::create(&vm, 0)?;
-        let mem = GuestMemory::new(2 * MIB)?;
+        let mem = GuestMemory::new(memory)?;
         Ok(Self {
             vcpu,
-            mem,
             _vm: vm,
             _kvm: kvm,
+            mem,
         })
     }
 
@@ -162,6 +207,16 @@ impl Rig {
             Op::Fault => Outcome::of(&self.vcpu.fault(0x1000)),
             Op::Run => Outcome::of(&self.vcpu.run()),
         }
+    }
+
+    /// Runs the vcpu once and describes the exit (or the error), without
+    /// spaces, e.g. `Other(2)` for an x86 port I/O exit.
+    pub fn run_exit(&mut self) -> String {
+        let text = match self.vcpu.run() {
+            Ok(exit) => format!("{exit:?}"),
+            Err(e) => format!("error:{e}"),
+        };
+        text.replace(' ', "")
     }
 
     /// Issues `op` `iters` times and returns the time taken.
