@@ -1,31 +1,57 @@
-//! The shell's handles against a bare `libc::ioctl` on the same fd, on this
-//! host's real KVM (every call is a real system call).
+//! The shell's handles against a bare `libc::ioctl` (`raw_libc`) and
+//! rustix's ready-made ioctl patterns (`raw_rustix`: the same inline system
+//! call the shell makes, without its checks and typed results) on the same
+//! fd, on this host's real KVM (every call is a real system call).
 //!
-//! - `shell/check_extension/{ucas,raw_libc}`: `KVM_CHECK_EXTENSION
-//!   (KVM_CAP_S390_UCONTROL)` on /dev/kvm;
-//! - `shell/api_version/{ucas,raw_libc}`: `KVM_GET_API_VERSION`;
-//! - `shell/ucas_map_einval/{ucas,raw_libc}`: `KVM_S390_UCAS_MAP` on the
-//!   vcpu of a regular VM: `Vcpu::map` (validation, the mirror's capacity
-//!   check, the ioctl, the typed error) against the bare ioctl. Outside
-//!   s390x the kernel answers EINVAL after its full ioctl dispatch.
+//! - `shell/check_extension/*`: `KVM_CHECK_EXTENSION(KVM_CAP_S390_UCONTROL)`
+//!   on /dev/kvm;
+//! - `shell/api_version/*`: `KVM_GET_API_VERSION`;
+//! - `shell/ucas_map_einval/*`: `KVM_S390_UCAS_MAP` on the vcpu of a
+//!   regular VM: `Vcpu::map` (validation, the mirror's capacity check, the
+//!   ioctl, the typed error) against the bare ioctl. Outside s390x the
+//!   kernel answers EINVAL after its full vcpu ioctl dispatch.
+//!
+//! The sides of each comparison run in alternating blocks of 64 calls
+//! (`ucas_benches::compare`), so load from elsewhere hits them alike.
 
 use std::hint::black_box;
 use std::os::fd::AsFd;
 use std::time::Duration;
 
-use criterion::{BenchmarkId, Criterion};
+use criterion::measurement::WallTime;
+use criterion::{BenchmarkGroup, BenchmarkId, Criterion};
 use ucas::Kvm;
 use ucas::core::UcasMapping;
 use ucas::core::abi::KVM_CAP_S390_UCONTROL;
+use ucas_benches::compare::{Side, interleaved};
 use ucas_benches::fixtures::MIB;
 use ucas_benches::notes;
 use ucas_benches::raw::{self, ValueRequest};
 use ucas_benches::rig::Rig;
 
+/// The side names, in the order of the `sides` slices below.
+const SIDES: [&str; 3] = ["ucas", "raw_libc", "raw_rustix"];
+
+/// Benchmarks each side of `name`, interleaved with the others.
+fn compare(g: &mut BenchmarkGroup<'_, WallTime>, name: &str, sides: &mut [Side<'_>; 3]) {
+    for (i, label) in SIDES.into_iter().enumerate() {
+        g.bench_function(BenchmarkId::new(name, label), |b| {
+            b.iter_custom(|iters| interleaved(iters, i, sides));
+        });
+    }
+}
+
+/// Calls `f` `n` times, keeping each result alive to the optimizer.
+fn repeat<T>(n: u64, mut f: impl FnMut() -> T) {
+    for _ in 0..n {
+        let _ = black_box(f());
+    }
+}
+
 fn main() {
     let mut c = Criterion::default()
         .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(4))
+        .measurement_time(Duration::from_secs(3))
         .configure_from_args();
     let kvm = match Kvm::open() {
         Ok(k) => k,
@@ -35,35 +61,46 @@ fn main() {
         }
     };
     let fd = kvm.as_fd();
+    let cap = KVM_CAP_S390_UCONTROL;
 
-    // Both sides must see the same answers, or they would not do the same work.
+    // All sides must get the same answers, or they would not do the same work.
     assert_eq!(
-        kvm.check_extension(KVM_CAP_S390_UCONTROL).ok(),
-        raw::value_ioctl(fd, ValueRequest::CheckExtension(KVM_CAP_S390_UCONTROL)).ok()
+        kvm.check_extension(cap).ok(),
+        raw::value_ioctl(fd, ValueRequest::CheckExtension(cap)).ok()
     );
     assert_eq!(
         kvm.api_version().ok(),
         raw::value_ioctl(fd, ValueRequest::ApiVersion).ok()
     );
+    assert!(raw::rustix_check_extension(fd, cap).is_ok() && raw::rustix_api_version(fd).is_ok());
 
     let mut g = c.benchmark_group("shell");
-    g.bench_function(BenchmarkId::new("check_extension", "ucas"), |b| {
-        b.iter(|| kvm.check_extension(black_box(KVM_CAP_S390_UCONTROL)));
-    });
-    g.bench_function(BenchmarkId::new("check_extension", "raw_libc"), |b| {
-        b.iter(|| {
-            raw::value_ioctl(
-                fd,
-                ValueRequest::CheckExtension(black_box(KVM_CAP_S390_UCONTROL)),
-            )
-        });
-    });
-    g.bench_function(BenchmarkId::new("api_version", "ucas"), |b| {
-        b.iter(|| kvm.api_version());
-    });
-    g.bench_function(BenchmarkId::new("api_version", "raw_libc"), |b| {
-        b.iter(|| raw::value_ioctl(black_box(fd), ValueRequest::ApiVersion));
-    });
+    compare(
+        &mut g,
+        "check_extension",
+        &mut [
+            &mut |n| repeat(n, || kvm.check_extension(black_box(cap))),
+            &mut |n| {
+                repeat(n, || {
+                    raw::value_ioctl(fd, ValueRequest::CheckExtension(black_box(cap)))
+                })
+            },
+            &mut |n| repeat(n, || raw::rustix_check_extension(fd, black_box(cap))),
+        ],
+    );
+    compare(
+        &mut g,
+        "api_version",
+        &mut [
+            &mut |n| repeat(n, || kvm.api_version()),
+            &mut |n| {
+                repeat(n, || {
+                    raw::value_ioctl(black_box(fd), ValueRequest::ApiVersion)
+                })
+            },
+            &mut |n| repeat(n, || raw::rustix_api_version(black_box(fd))),
+        ],
+    );
 
     match Rig::regular() {
         Ok(mut rig) => {
@@ -72,9 +109,21 @@ fn main() {
                 vcpu_addr: 0,
                 length: MIB,
             };
+            // The raw sides use a duplicate of the vcpu fd (the same open
+            // file) while `Vcpu::map` holds the vcpu mutably.
+            let dup = rig
+                .vcpu()
+                .as_fd()
+                .try_clone_to_owned()
+                .expect("dup of the vcpu fd");
+            let vfd = dup.as_fd();
             let ours = rig.vcpu().map(m).err().and_then(|e| e.raw_errno());
-            let bare = raw::ucas_ioctl(rig.vcpu().as_fd(), true, &m).err();
-            assert_eq!(ours, bare, "both sides must get the same answer");
+            let bare = raw::ucas_ioctl(vfd, true, &m).err();
+            let via_rustix = raw::rustix_ucas_map(vfd, m).err().map(|e| e.raw_os_error());
+            assert!(
+                ours == bare && bare == via_rustix,
+                "all sides must get the same answer: {ours:?} {bare:?} {via_rustix:?}"
+            );
             let pairs = [
                 (
                     "ucas_map".to_owned(),
@@ -88,14 +137,16 @@ fn main() {
             if let Err(e) = notes::write("shell_outcomes", &pairs) {
                 eprintln!("{e}");
             }
-            g.bench_function(BenchmarkId::new("ucas_map_einval", "ucas"), |b| {
-                b.iter(|| rig.vcpu().map(black_box(m)));
-            });
-            let vcpu: &ucas::Vcpu = rig.vcpu();
-            let vcpu_fd = vcpu.as_fd();
-            g.bench_function(BenchmarkId::new("ucas_map_einval", "raw_libc"), |b| {
-                b.iter(|| raw::ucas_ioctl(vcpu_fd, true, black_box(&m)));
-            });
+            let vcpu = rig.vcpu();
+            compare(
+                &mut g,
+                "ucas_map_einval",
+                &mut [
+                    &mut |n| repeat(n, || vcpu.map(black_box(m))),
+                    &mut |n| repeat(n, || raw::ucas_ioctl(vfd, true, black_box(&m))),
+                    &mut |n| repeat(n, || raw::rustix_ucas_map(vfd, black_box(m))),
+                ],
+            );
         }
         Err(e) => eprintln!("shell/ucas_map_einval skipped: no regular VM here: {e}"),
     }

@@ -7,7 +7,9 @@
 //!   against [`ucas_core::AddressSpace`] in the unit tests so every
 //!   comparison is between correct implementations.
 //! - [`fixtures`]: the mirrors with 1…1024 extents and the lookup addresses.
-//! - [`raw`]: the same KVM ioctls issued straight through `libc::ioctl`.
+//! - [`raw`]: the same KVM ioctls issued straight through `libc::ioctl`
+//!   and through rustix's ioctl patterns.
+//! - [`compare`]: runs the sides of a comparison in alternating blocks.
 //! - [`rig`]: one vcpu and the operations measured on it, natively or under
 //!   the emulator; [`emulated`] runs a rig in a child process under
 //!   [`ucas::emulator::Emulator`] and times it on request.
@@ -18,6 +20,7 @@
 //! also writes `BENCHMARKS.md`.
 
 pub mod baseline;
+pub mod compare;
 pub mod emulated;
 pub mod fixtures;
 pub mod notes;

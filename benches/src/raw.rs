@@ -1,11 +1,15 @@
-//! The baseline of the shell benchmarks: the same KVM requests issued with
-//! a bare `libc::ioctl`, as a C program would. This is the only unsafe code
+//! The baselines of the shell benchmarks: the same KVM requests issued with
+//! a bare `libc::ioctl`, as a C program would, and with rustix's ready-made
+//! ioctl patterns (the `syscall` instruction inline, as the shell issues
+//! it, minus everything the shell adds). This is the only unsafe code
 //! outside the shell's syscall modules, and it exists to be compared with
 //! them; each function admits only requests whose argument is known, so the
 //! functions themselves are safe to call.
 #![allow(unsafe_code)]
 
 use std::os::fd::{AsRawFd, BorrowedFd};
+
+use rustix::ioctl::{IntegerSetter, NoArg, Opcode, Setter};
 
 use ucas_core::UcasMapping;
 use ucas_core::abi;
@@ -60,6 +64,44 @@ pub fn ucas_ioctl(fd: BorrowedFd<'_>, map: bool, m: &UcasMapping) -> Result<(), 
     // kernel only reads through it.
     let r = unsafe { libc::ioctl(fd.as_raw_fd(), op as libc::Ioctl, std::ptr::from_ref(m)) };
     if r < 0 { Err(last_errno()) } else { Ok(()) }
+}
+
+/// `KVM_CHECK_EXTENSION(cap)` through rustix, result discarded (rustix's
+/// pattern returns nothing; the system call is the same).
+///
+/// # Errors
+/// The errno the kernel answered.
+pub fn rustix_check_extension(fd: BorrowedFd<'_>, cap: u32) -> rustix::io::Result<()> {
+    // SAFETY: KVM_CHECK_EXTENSION takes the capability number by value,
+    // which is what `IntegerSetter` passes; the kernel dereferences nothing.
+    let call =
+        unsafe { IntegerSetter::<{ abi::KVM_CHECK_EXTENSION as Opcode }>::new_usize(cap as usize) };
+    // SAFETY: as above; the opcode is KVM's, refused with an errno elsewhere.
+    unsafe { rustix::ioctl::ioctl(fd, call) }
+}
+
+/// `KVM_GET_API_VERSION` through rustix, result discarded.
+///
+/// # Errors
+/// The errno the kernel answered.
+pub fn rustix_api_version(fd: BorrowedFd<'_>) -> rustix::io::Result<()> {
+    // SAFETY: KVM_GET_API_VERSION takes no argument.
+    let call = unsafe { NoArg::<{ abi::KVM_GET_API_VERSION as Opcode }>::new() };
+    // SAFETY: as above.
+    unsafe { rustix::ioctl::ioctl(fd, call) }
+}
+
+/// `KVM_S390_UCAS_MAP` with a pointer to (a copy of) `m`, through rustix.
+///
+/// # Errors
+/// The errno the kernel answered (EINVAL on a vcpu of a regular VM).
+pub fn rustix_ucas_map(fd: BorrowedFd<'_>, m: UcasMapping) -> rustix::io::Result<()> {
+    // SAFETY: the request reads a `struct kvm_s390_ucas_mapping`, which
+    // `UcasMapping` lays out exactly; `Setter` passes a pointer to its own
+    // copy, live across the call.
+    let call = unsafe { Setter::<{ abi::KVM_S390_UCAS_MAP as Opcode }, UcasMapping>::new(m) };
+    // SAFETY: as above.
+    unsafe { rustix::ioctl::ioctl(fd, call) }
 }
 
 /// `struct kvm_userspace_memory_region`.
@@ -135,5 +177,9 @@ mod tests {
             ucas_ioctl(f.as_fd(), true, &UcasMapping::default()),
             Err(libc::ENOTTY)
         );
+        let enotty = Err(rustix::io::Errno::NOTTY);
+        assert_eq!(rustix_check_extension(f.as_fd(), 1), enotty);
+        assert_eq!(rustix_api_version(f.as_fd()), enotty);
+        assert_eq!(rustix_ucas_map(f.as_fd(), UcasMapping::default()), enotty);
     }
 }
