@@ -21,6 +21,8 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 target=${CARGO_TARGET_DIR:-target}
+# Absolute: cargo runs each benchmark in its package directory.
+target=$(mkdir -p "$target" && cd "$target" && pwd)
 notes=$target/ucas-bench-notes
 rm -rf "$target/criterion" "$notes"
 mkdir -p "$notes"
@@ -58,6 +60,8 @@ machine=$notes/machine.txt
     echo "cpus $(nproc)"
     echo "memory $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
     echo "kernel $(uname -sr)"
+    echo "kvm_modules $(cut -d' ' -f1 /proc/modules 2>/dev/null | grep -i kvm | tr '\n' ' ')"
+    echo "hw_virt $(grep -m1 -o -w -E 'vmx|svm' /proc/cpuinfo || echo none)"
     echo "rustc $(rustc -V)"
     echo "date $(date -u '+%Y-%m-%d %H:%M UTC')"
     echo "commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo ' (with uncommitted changes)')"

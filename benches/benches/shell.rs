@@ -11,19 +11,22 @@
 //!   ioctl, the typed error) against the bare ioctl. Outside s390x the
 //!   kernel answers EINVAL after its full vcpu ioctl dispatch.
 //!
-//! The sides of each comparison run in alternating blocks of 64 calls
-//! (`ucas_benches::compare`), so load from elsewhere hits them alike.
+//! Besides criterion's median per side, each comparison is also measured
+//! as paired ratios (`ucas_benches::compare`): rounds of one timed block of
+//! 64 calls per side, the ratio taken within each round, the median over
+//! rounds, so load from elsewhere hits the sides alike. They go to the
+//! notes as `shell_paired`.
 
 use std::hint::black_box;
 use std::os::fd::AsFd;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, BenchmarkId, Criterion};
 use ucas::Kvm;
 use ucas::core::UcasMapping;
 use ucas::core::abi::KVM_CAP_S390_UCONTROL;
-use ucas_benches::compare::{Side, interleaved};
+use ucas_benches::compare::{Side, paired};
 use ucas_benches::fixtures::MIB;
 use ucas_benches::notes;
 use ucas_benches::raw::{self, ValueRequest};
@@ -32,12 +35,40 @@ use ucas_benches::rig::Rig;
 /// The side names, in the order of the `sides` slices below.
 const SIDES: [&str; 3] = ["ucas", "raw_libc", "raw_rustix"];
 
-/// Benchmarks each side of `name`, interleaved with the others.
-fn compare(g: &mut BenchmarkGroup<'_, WallTime>, name: &str, sides: &mut [Side<'_>; 3]) {
+/// Calls per block of the paired measurement.
+const BLOCK: u64 = 64;
+
+/// How long each paired measurement runs.
+const PAIRED_BUDGET: Duration = Duration::from_secs(3);
+
+/// Benchmarks each side of `name` with criterion, then measures the paired
+/// ratios of `ucas` to each baseline and adds them to `notes`.
+fn compare(
+    g: &mut BenchmarkGroup<'_, WallTime>,
+    name: &str,
+    sides: &mut [Side<'_>; 3],
+    notes: &mut Vec<(String, String)>,
+) {
     for (i, label) in SIDES.into_iter().enumerate() {
         g.bench_function(BenchmarkId::new(name, label), |b| {
-            b.iter_custom(|iters| interleaved(iters, i, sides));
+            b.iter_custom(|iters| {
+                let start = Instant::now();
+                sides[i](iters);
+                start.elapsed()
+            });
         });
+    }
+    let p = paired(PAIRED_BUDGET, BLOCK, sides);
+    notes.push((format!("{name}.rounds"), p.rounds().to_string()));
+    for (i, label) in SIDES.into_iter().enumerate() {
+        if let Some(ns) = p.median_per_call_ns(i) {
+            notes.push((format!("{name}.{label}.ns"), format!("{ns:.1}")));
+        }
+        if i > 0
+            && let Some(r) = p.median_ratio(0, i)
+        {
+            notes.push((format!("{name}.ucas_over_{label}"), format!("{r:.4}")));
+        }
     }
 }
 
@@ -74,6 +105,7 @@ fn main() {
     );
     assert!(raw::rustix_check_extension(fd, cap).is_ok() && raw::rustix_api_version(fd).is_ok());
 
+    let mut paired_notes = Vec::new();
     let mut g = c.benchmark_group("shell");
     compare(
         &mut g,
@@ -87,6 +119,7 @@ fn main() {
             },
             &mut |n| repeat(n, || raw::rustix_check_extension(fd, black_box(cap))),
         ],
+        &mut paired_notes,
     );
     compare(
         &mut g,
@@ -100,6 +133,7 @@ fn main() {
             },
             &mut |n| repeat(n, || raw::rustix_api_version(black_box(fd))),
         ],
+        &mut paired_notes,
     );
 
     match Rig::regular() {
@@ -146,10 +180,14 @@ fn main() {
                     &mut |n| repeat(n, || raw::ucas_ioctl(vfd, true, black_box(&m))),
                     &mut |n| repeat(n, || raw::rustix_ucas_map(vfd, black_box(m))),
                 ],
+                &mut paired_notes,
             );
         }
         Err(e) => eprintln!("shell/ucas_map_einval skipped: no regular VM here: {e}"),
     }
     g.finish();
+    if let Err(e) = notes::write("shell_paired", &paired_notes) {
+        eprintln!("{e}");
+    }
     c.final_summary();
 }

@@ -9,7 +9,8 @@
 //! - [`fixtures`]: the mirrors with 1…1024 extents and the lookup addresses.
 //! - [`raw`]: the same KVM ioctls issued straight through `libc::ioctl`
 //!   and through rustix's ioctl patterns.
-//! - [`compare`]: runs the sides of a comparison in alternating blocks.
+//! - [`compare`]: paired ratios, the sides of a comparison run in
+//!   alternating, individually timed blocks.
 //! - [`rig`]: one vcpu and the operations measured on it, natively or under
 //!   the emulator; [`emulated`] runs a rig in a child process under
 //!   [`ucas::emulator::Emulator`] and times it on request.
