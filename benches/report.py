@@ -209,7 +209,7 @@ def range_plot(run):
         for side, _label in SIDES:
             vals = [run.get(f"{group}/{side}/{r}") for r in RANGES]
             series.append((f"{group.split('_')[0]} {side}", COLORS[side], dashed, vals))
-    return svg_plot("map / unmap one range into an empty table", "range length",
+    return svg_plot("map a range into an empty table; unmap it again", "range length",
                     "median time per call", [1 << 20, 1 << 30, 1 << 40], RANGES, series)
 
 
@@ -486,7 +486,8 @@ def write_markdown(run, out_dir):
 
     md.append("## Emulator vs. native\n")
     md.append("**emulated**: the request from a program running under `ucas::emulator::"
-              "Emulator` (the benchmark binary re-executes itself under it and times the loop "
+              f"Emulator` modelling kernel generation {emu.get('generation', '?')} "
+              "(the benchmark binary re-executes itself under it and times the loop "
               "inside), answered by the supervisor's kernel model. **native**: the same "
               "`Vcpu` call on a regular VM's vcpu of this host's real KVM; the s390 requests "
               "end in an errno there after the kernel's full vcpu ioctl path, `KVM_RUN` "

@@ -42,7 +42,8 @@ fn main() {
             return;
         }
     };
-    let mut child = match EmulatedChild::spawn(Generation::C) {
+    let generation = Generation::C;
+    let mut child = match EmulatedChild::spawn(generation) {
         Ok(child) => child,
         Err(e) => {
             eprintln!("emulator benchmarks skipped: {e}");
@@ -50,7 +51,7 @@ fn main() {
         }
     };
 
-    let mut pairs = Vec::new();
+    let mut pairs = vec![("generation".to_owned(), generation.to_string())];
     for op in Op::ALL {
         let mine = native.once(op);
         let theirs = child.outcome(op);
