@@ -246,15 +246,16 @@ def targets(run, sizes):
         if ok is False:
             misses.append(key)
 
-    for group, label in [("translate", "1 MiB extents"), ("translate_64mib", "64 MiB extents")]:
-        t = run.get(f"{group}/ucas/1024")
-        ok = None if t is None else t <= TRANSLATE_NS
-        margin = "" if t is None else (
-            f"{TRANSLATE_NS - t:.1f} ns to spare" if ok else f"{t - TRANSLATE_NS:.1f} ns over")
-        rows.append([f"translate latency, 1024 {label}", f"≤ {TRANSLATE_NS:g} ns", fmt_ns(t),
-                     verdict(ok, margin)])
-        if ok is False:
-            misses.append("t2")
+    # The extent table's lookup does not depend on the extents' length: the
+    # 1 MiB group is the measurement (the 64 MiB group repeats it).
+    t = run.get("translate/ucas/1024")
+    ok = None if t is None else t <= TRANSLATE_NS
+    margin = "" if t is None else (
+        f"{TRANSLATE_NS - t:.1f} ns to spare" if ok else f"{t - TRANSLATE_NS:.1f} ns over")
+    rows.append(["translate latency, 1024 extents", f"≤ {TRANSLATE_NS:g} ns", fmt_ns(t),
+                 verdict(ok, margin)])
+    if ok is False:
+        misses.append("t2")
 
     r3 = run.ratio("map_range/btreemap/1GiB", "map_range/ucas/1GiB")
     ok = None if r3 is None else r3 >= MAP_GIB_RATIO
@@ -303,16 +304,22 @@ CLOSERS = {
           "per-segment map holds no more entries than the extent table, so this is the "
           "baseline's best case. A `BTreeMap` lookup in 1024 keys visits three nodes and "
           "scans each linearly, comparisons the CPU overlaps; the extent table's binary "
-          "search over 1024 24-byte extents is a chain of ten dependent loads. What would "
-          "close it: search a separate array of extent ends (8 bytes per entry instead of 24) "
-          "kept in a cache-friendly order (Eytzinger layout, or a 16-way index searched "
-          "with one SIMD compare per level), cutting the dependent steps from ten to about "
-          "three. The table, its invariant and its all-or-nothing updates stay as they are.",
+          "search over 1024 24-byte extents is a chain of ten dependent loads. What should "
+          "close it (not built or measured here): search a separate array of extent ends "
+          "(8 bytes per entry instead of 24) kept in a cache-friendly order (Eytzinger "
+          "layout, or a 16-way index searched with one SIMD compare per level), cutting the "
+          "dependent steps from ten to about three. The table, its invariant and its "
+          "all-or-nothing updates would stay as they are.",
     "t1w": "**translate vs BTreeMap with 64 MiB extents.** Here the per-segment map holds 64 "
-           "entries per extent and already falls out of the first-level cache; the same "
-           "search-layout change as above is what would widen the gap.",
-    "t2": "**translate latency.** The same ten-step dependent binary search; the layout "
-          "change above (about three dependent loads) would bring it well under the goal.",
+           "entries per extent (65 536 in all, beyond the first- and second-level caches), "
+           "and the extent table's lookup costs what it costs with 1 MiB extents. The ratio "
+           "moves with the load on the machine between the two benchmarks; a quiet machine "
+           "and, for a lasting margin, the search layout described for equal entry counts "
+           "(about three dependent loads instead of ten) are what would close it.",
+    "t2": "**translate latency.** The lookup is a binary search over the extents: ten "
+          "dependent loads at 1024 extents. A separate array of extent ends in Eytzinger "
+          "or 16-way order (about three dependent loads) should bring it well under the "
+          "goal; on this machine the time also moves with the load from other processes.",
     "t3": "**map 1 GiB.** A map of any length is a constant amount of work in the extent "
           "table; a miss here means the per-call validation dominates and should be "
           "profiled (`perf record` on `cargo bench -p ucas-benches --bench mirror -- map_range`).",
@@ -356,7 +363,7 @@ def write_markdown(run, out_dir):
     md.append(table(["", ""], rows) + "\n")
     md.append("The machine is a virtual machine shared with other builds, so absolute times "
               "carry noise. Its KVM is x86 "
-              f"(modules: {machine.get('kvm_modules', '?').strip() or 'built in'}; hardware "
+              f"(KVM parts in /sys/module: {machine.get('kvm_modules', '?').strip() or 'none'}; hardware "
               f"virtualisation visible to it: {machine.get('hw_virt', '?')}), with no s390: "
               "the s390 requests are refused after the kernel's vcpu ioctl path, and every "
               "vcpu ioctl costs microseconds here (loading and putting the vcpu).\n")

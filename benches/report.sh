@@ -60,7 +60,7 @@ machine=$notes/machine.txt
     echo "cpus $(nproc)"
     echo "memory $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
     echo "kernel $(uname -sr)"
-    echo "kvm_modules $(cut -d' ' -f1 /proc/modules 2>/dev/null | grep -i kvm | tr '\n' ' ')"
+    echo "kvm_modules $(ls /sys/module 2>/dev/null | grep -i kvm | tr '\n' ' ')"
     echo "hw_virt $(grep -m1 -o -w -E 'vmx|svm' /proc/cpuinfo || echo none)"
     echo "rustc $(rustc -V)"
     echo "date $(date -u '+%Y-%m-%d %H:%M UTC')"
