@@ -361,8 +361,9 @@ def write_markdown(run, out_dir):
              f"{machine.get('load_before', '?')} / {machine.get('load_after', '?')}"],
             ["benchmark time", f"{machine.get('bench_seconds', '?')} s"]]
     md.append(table(["", ""], rows) + "\n")
-    md.append("The machine is a virtual machine shared with other builds, so absolute times "
-              "carry noise. Its KVM is x86 "
+    guest = machine.get("virtualised") == "yes"
+    md.append(f"The machine{' (a virtual machine)' if guest else ''} is shared with "
+              "other builds, so absolute times carry noise. KVM here is x86 "
               f"(KVM parts in /sys/module: {machine.get('kvm_modules', '?').strip() or 'none'}; hardware "
               f"virtualisation visible to it: {machine.get('hw_virt', '?')}), with no s390: "
               "the s390 requests are refused after the kernel's vcpu ioctl path, and every "
@@ -511,10 +512,12 @@ def write_markdown(run, out_dir):
         md.append("`KVM_RUN` is not emulated in this build (ENOSYS): nothing was measured "
                   "for it.\n")
     else:
-        md.append(f"`KVM_RUN` exits: emulated `{emu.get('kvm_run_exit.emulated', '?')}` (the "
-                  "selftest gprs program's `diag 0,0,0x44` instruction intercept after `ahi`, "
-                  f"`j`), native `{emu.get('kvm_run_exit.native', '?')}` (exit reason 2, "
-                  "`KVM_EXIT_IO`).\n")
+        e_exit = emu.get("kvm_run_exit.emulated", "?")
+        n_exit = emu.get("kvm_run_exit.native", "?")
+        e_why = (" (the selftest gprs program's `diag 0,0,0x44` instruction intercept after "
+                 "`ahi`, `j`)" if e_exit == "Sieic{icptcode:4,ipa:33536,ipb:4456448}" else "")
+        n_why = " (exit reason 2, `KVM_EXIT_IO`)" if n_exit == "Other(2)" else ""
+        md.append(f"`KVM_RUN` exits: emulated `{e_exit}`{e_why}, native `{n_exit}`{n_why}.\n")
 
     md.append("## Footprint\n")
     rows = [[f"`{k}`", f"{int(v):,} bytes"] for k, v in footprint.items()]

@@ -61,6 +61,7 @@ machine=$notes/machine.txt
     echo "memory $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
     echo "kernel $(uname -sr)"
     echo "kvm_modules $(ls /sys/module 2>/dev/null | grep -i kvm | tr '\n' ' ')"
+    echo "virtualised $(grep -q -m1 -w hypervisor /proc/cpuinfo && echo yes || echo no)"
     echo "hw_virt $(grep -m1 -o -w -E 'vmx|svm' /proc/cpuinfo || echo none)"
     echo "rustc $(rustc -V)"
     echo "date $(date -u '+%Y-%m-%d %H:%M UTC')"
