@@ -259,6 +259,10 @@ fn hint(op: Operation, errno: Errno) -> &'static str {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let ErrorKind::Refused(e @ SpaceError::Request(_)) = &self.kind {
+            // A request error names the operation itself.
+            return write!(f, "{e} (refused before calling the kernel)");
+        }
         write!(f, "{}: ", self.op.name())?;
         match &self.kind {
             ErrorKind::Errno(e) => {

@@ -1,5 +1,6 @@
 //! `tests/c/ucontrol_selftest.c` — the kernel's map/unmap and gprs scenarios
-//! in C against `<linux/kvm.h>` and libc, same guest code byte for byte —
+//! in C against `<linux/kvm.h>` and libc, same guest code byte for byte,
+//! plus the VM restrictions (memory limit, dirty log, memory regions) —
 //! compiled with gcc and run under `ucas emulate --kernel 6.8`, `6.14` and
 //! `7.0`, one kernel of each generation. It must pass on all three.
 
@@ -7,21 +8,44 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
+/// Compiles `tests/c/<name>.c` with gcc into the test's temporary dir.
+fn compile(name: &str) -> PathBuf {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../tests/c/{name}.c"));
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let st = Command::new("gcc")
+        .args(["-std=c11", "-Wall", "-Wextra", "-Werror", "-O2", "-o"])
+        .arg(&out)
+        .arg(&src)
+        .status()
+        .expect("gcc is needed to build the C programs (apt-get install gcc)");
+    assert!(st.success(), "gcc failed on {}", src.display());
+    out
+}
+
 fn selftest() -> PathBuf {
     static DONE: OnceLock<PathBuf> = OnceLock::new();
-    DONE.get_or_init(|| {
-        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/c/ucontrol_selftest.c");
-        let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("ucontrol_selftest");
-        let st = Command::new("gcc")
-            .args(["-std=c11", "-Wall", "-Wextra", "-Werror", "-O2", "-o"])
-            .arg(&out)
-            .arg(&src)
-            .status()
-            .expect("gcc is needed to build the selftest (apt-get install gcc)");
-        assert!(st.success(), "gcc failed on {}", src.display());
-        out
-    })
-    .clone()
+    DONE.get_or_init(|| compile("ucontrol_selftest")).clone()
+}
+
+/// `tests/c/run_latency.c` builds and runs under the emulator (its numbers
+/// are for people; nothing here depends on them).
+#[test]
+fn latency_tool_runs() {
+    let out = Command::new(env!("CARGO_BIN_EXE_ucas"))
+        .args(["emulate", "--"])
+        .arg(compile("run_latency"))
+        .arg("50")
+        .output()
+        .expect("run ucas emulate");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("KVM_RUN -> DIAG intercept"), "{stdout}");
+    assert!(stdout.contains("(50 rounds)"), "{stdout}");
 }
 
 fn run_under(kernel: &str) {

@@ -1,12 +1,13 @@
 /*
  * ucontrol_selftest: the kernel's ucontrol conformance scenarios "map/unmap"
  * and "gprs" (spec section 6), written against <linux/kvm.h> and libc only,
- * with the same guest code byte for byte. It runs on an s390x host with
+ * with the same guest code byte for byte, and the VM-level restrictions
+ * (huge pages, memory limit, dirty log, memory regions). It runs on an s390x host with
  * CONFIG_KVM_S390_UCONTROL, and anywhere under `ucas emulate`:
  *
  *     ucas emulate --kernel 6.8 ./ucontrol_selftest
  *
- * The two scenarios behave the same on every kernel generation, so there is
+ * The scenarios behave the same on every kernel generation, so there is
  * nothing to choose. Output is TAP-like: "ok N - what" or "not ok N - what
  * (...)" per check, then "1..N"; the exit status is 0 only if all passed.
  */
@@ -274,11 +275,50 @@ static void test_gprs(void)
 	teardown(&f);
 }
 
+/* The VM-level restrictions of a ucontrol VM. */
+static void test_restrictions(void)
+{
+	struct fixture f;
+	setup(&f);
+	long r = ioctl(f.vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_S390_HPAGE_1M);
+	check(r == 0, "restrictions: KVM_CAP_S390_HPAGE_1M is 0", r);
+
+	uint64_t limit = 0;
+	struct kvm_device_attr attr = {
+		.group = 0, /* KVM_S390_VM_MEM_CTRL */
+		.attr = 2,  /* KVM_S390_VM_MEM_LIMIT_SIZE */
+		.addr = (uintptr_t)&limit,
+	};
+	r = ioctl(f.vm_fd, KVM_HAS_DEVICE_ATTR, &attr);
+	check(r == 0, "restrictions: the memory-limit attribute exists", r);
+	r = ioctl(f.vm_fd, KVM_GET_DEVICE_ATTR, &attr);
+	check(r == 0 && limit == ~0ULL, "restrictions: the memory limit reads ~0", (long)limit);
+	r = ioctl(f.vm_fd, KVM_SET_DEVICE_ATTR, &attr);
+	check(r == -1 && errno == EINVAL, "restrictions: setting the memory limit fails with EINVAL",
+	      r);
+
+	struct kvm_dirty_log log = { .slot = 0 };
+	r = ioctl(f.vm_fd, KVM_GET_DIRTY_LOG, &log);
+	check(r == -1 && errno == EINVAL, "restrictions: KVM_GET_DIRTY_LOG fails with EINVAL", r);
+
+	struct kvm_userspace_memory_region region = {
+		.slot = 1,
+		.guest_phys_addr = 0,
+		.memory_size = VM_MEM_SIZE,
+		.userspace_addr = (uintptr_t)f.base,
+	};
+	r = ioctl(f.vm_fd, KVM_SET_USER_MEMORY_REGION, &region);
+	check(r == -1 && (errno == EINVAL || errno == EEXIST),
+	      "restrictions: KVM_SET_USER_MEMORY_REGION fails with EINVAL or EEXIST", r);
+	teardown(&f);
+}
+
 int main(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	test_map_unmap();
 	test_gprs();
+	test_restrictions();
 	printf("1..%d\n", checks);
 	return failures ? 1 : 0;
 }

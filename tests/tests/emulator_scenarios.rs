@@ -234,21 +234,22 @@ fn gprs() {
 }
 
 #[test]
-fn registers_stay_with_the_vcpu_unless_marked_dirty() {
-    scenario("registers_stay_with_the_vcpu_unless_marked_dirty", |_| {
+fn registers_live_in_kvm_run_whatever_the_dirty_flag() {
+    scenario("registers_live_in_kvm_run_whatever_the_dirty_flag", |_| {
         let mut f = Fixture::new();
         f.load(&GPRS);
         assert_eq!(f.vcpu.run().unwrap(), DIAG_44);
-        // Written into kvm_run without KVM_SYNC_GPRS: not loaded.
+        assert_eq!(f.vcpu.gprs()[0], 0);
+        // s390 keeps the guest's registers in kvm_run: a value written there
+        // is what the guest sees next, with or without KVM_SYNC_GPRS.
         f.vcpu.kvm_run_mut().kvm_dirty_regs = 0;
         f.vcpu.kvm_run_mut().sync.gprs[0] = 100;
         assert_eq!(f.vcpu.run().unwrap(), DIAG_44);
-        assert_eq!(f.vcpu.gprs()[0], 1);
-        // With the flag: loaded.
-        f.vcpu.kvm_run_mut().sync.gprs[0] = 100;
+        assert_eq!(f.vcpu.gprs()[0], 101);
+        f.vcpu.kvm_run_mut().sync.gprs[0] = 200;
         f.vcpu.kvm_run_mut().kvm_dirty_regs = abi::KVM_SYNC_GPRS;
         assert_eq!(f.vcpu.run().unwrap(), DIAG_44);
-        assert_eq!(f.vcpu.gprs()[0], 101);
+        assert_eq!(f.vcpu.gprs()[0], 201);
     });
 }
 
@@ -497,4 +498,36 @@ fn programs_match_the_disassembler() {
         };
         assert_eq!(got, want, "{name}");
     }
+}
+
+/// A program-interruption condition goes through the guest's lowcore (at
+/// prefix 0: user memory behind vcpu 0): a DIAG in problem state is a
+/// privileged-operation exception; the interruption code and old PSW are
+/// stored, the program new PSW is loaded, and the guest continues there.
+#[test]
+fn program_interruptions_use_the_lowcore() {
+    scenario("program_interruptions_use_the_lowcore", |_| {
+        const PROBLEM_STATE: u64 = 1 << (63 - 15);
+        let handler = CODE_ADDR + 0x100;
+        let mut f = Fixture::with(&[0x83, 0x00, 0x00, 0x44], &[]);
+        f.mem.write(handler, &[0x83, 0x00, 0x00, 0x44]).unwrap();
+        let mut new_psw = PSW_MASK_64.to_be_bytes().to_vec();
+        new_psw.extend_from_slice(&handler.to_be_bytes());
+        f.mem.write(0x1d0, &new_psw).unwrap();
+        f.vcpu.set_psw(PSW_MASK_64 | PROBLEM_STATE, CODE_ADDR);
+
+        assert_eq!(f.vcpu.run().unwrap(), DIAG_44);
+        assert_eq!(f.psw_addr(), handler + 4);
+        let mut id = [0u8; 4];
+        f.mem.read(0x8c, &mut id).unwrap();
+        assert_eq!(id, [0, 4, 0, 2], "ILC 4 bytes, privileged-operation code 2");
+        let mut old = [0u8; 16];
+        f.mem.read(0x150, &mut old).unwrap();
+        assert_eq!(old[..8], (PSW_MASK_64 | PROBLEM_STATE).to_be_bytes());
+        assert_eq!(
+            old[8..],
+            (CODE_ADDR + 4).to_be_bytes(),
+            "suppressed: past it"
+        );
+    });
 }

@@ -42,6 +42,10 @@
 //!   are not emulated: their calls reach the real kernel.
 //! - A descendant that never exits keeps the emulator waiting, as with
 //!   `strace -f`.
+//! - One supervisor serves every call in turn: while a guest runs (up to
+//!   the instruction budget), other threads' emulated calls wait, so vcpus
+//!   of a multi-threaded program do not run in parallel. A signal sent to
+//!   the program during a run does not cut the run short.
 //!
 //! The model answers as a kernel built with `CONFIG_KVM_S390_UCONTROL`:
 //! `KVM_CHECK_EXTENSION(KVM_CAP_S390_UCONTROL)` is 1, and creating a ucontrol
@@ -58,9 +62,9 @@
 //! on the machine:
 //!
 //! - On entry the PSW is read from `kvm_run` (`psw_mask`, `psw_addr`), the
-//!   general registers from the sync regs when `kvm_dirty_regs` has
-//!   `KVM_SYNC_GPRS` (else the values of the last exit are kept), the prefix
-//!   when it has `KVM_SYNC_PREFIX`; `CPUSTAT_STOPPED` is cleared in the SIE
+//!   general registers from the sync regs (on s390 that is where they
+//!   live, so `KVM_SYNC_GPRS` in `kvm_dirty_regs` changes nothing), the
+//!   prefix when `kvm_dirty_regs` has `KVM_SYNC_PREFIX`; `CPUSTAT_STOPPED` is cleared in the SIE
 //!   block. On every exit the PSW, the registers and the prefix are written
 //!   back (`kvm_valid_regs` gains `KVM_SYNC_GPRS | KVM_SYNC_PREFIX`), also
 //!   the PSW into the SIE block.

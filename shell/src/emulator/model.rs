@@ -34,6 +34,37 @@ const KVM_GET_DIRTY_LOG: u32 = iow(KVMIO, 0x42, 16);
 const KVM_SET_USER_MEMORY_REGION: u32 = iow(KVMIO, 0x46, 32);
 const KVM_SET_USER_MEMORY_REGION2: u32 = iow(KVMIO, 0x49, 160);
 const KVM_CLEAR_DIRTY_LOG: u32 = ioc(3, KVMIO, 0xc0, 24);
+const KVM_SET_DEVICE_ATTR: u32 = iow(KVMIO, 0xe1, size_of::<DeviceAttr>());
+const KVM_GET_DEVICE_ATTR: u32 = iow(KVMIO, 0xe2, size_of::<DeviceAttr>());
+const KVM_HAS_DEVICE_ATTR: u32 = iow(KVMIO, 0xe3, size_of::<DeviceAttr>());
+
+/// `KVM_S390_VM_MEM_CTRL`: the VM attribute group of memory controls.
+const KVM_S390_VM_MEM_CTRL: u32 = 0;
+/// `KVM_S390_VM_MEM_LIMIT_SIZE`: the guest memory limit, in that group.
+const KVM_S390_VM_MEM_LIMIT_SIZE: u64 = 2;
+/// `KVM_S390_NO_MEM_LIMIT`: what a ucontrol VM's memory limit reads.
+const KVM_S390_NO_MEM_LIMIT: u64 = u64::MAX;
+
+/// `struct kvm_device_attr`, as the supervisor reads it from the tracee.
+#[doc(alias = "kvm_device_attr")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[repr(C)]
+pub struct DeviceAttr {
+    /// No flags are defined.
+    pub flags: u32,
+    /// The attribute group.
+    pub group: u32,
+    /// The attribute within the group.
+    pub attr: u64,
+    /// The tracee address of the attribute's data.
+    pub addr: u64,
+}
+
+const _: () = {
+    assert!(size_of::<DeviceAttr>() == 24);
+    assert!(core::mem::offset_of!(DeviceAttr, attr) == 8);
+    assert!(core::mem::offset_of!(DeviceAttr, addr) == 16);
+};
 
 /// A KVM request the model knows by name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,6 +95,12 @@ pub enum Call {
     VcpuFault,
     /// `KVM_RUN`.
     Run,
+    /// `KVM_SET_DEVICE_ATTR`.
+    SetDeviceAttr,
+    /// `KVM_GET_DEVICE_ATTR`.
+    GetDeviceAttr,
+    /// `KVM_HAS_DEVICE_ATTR`.
+    HasDeviceAttr,
     /// Anything else with type byte 0xAE.
     Other,
 }
@@ -86,6 +123,9 @@ impl Call {
             KVM_S390_UCAS_UNMAP => Self::UcasUnmap,
             KVM_S390_VCPU_FAULT => Self::VcpuFault,
             KVM_RUN => Self::Run,
+            KVM_SET_DEVICE_ATTR => Self::SetDeviceAttr,
+            KVM_GET_DEVICE_ATTR => Self::GetDeviceAttr,
+            KVM_HAS_DEVICE_ATTR => Self::HasDeviceAttr,
             _ => Self::Other,
         }
     }
@@ -107,6 +147,9 @@ impl Call {
             Self::UcasUnmap => "KVM_S390_UCAS_UNMAP",
             Self::VcpuFault => "KVM_S390_VCPU_FAULT",
             Self::Run => "KVM_RUN",
+            Self::SetDeviceAttr => "KVM_SET_DEVICE_ATTR",
+            Self::GetDeviceAttr => "KVM_GET_DEVICE_ATTR",
+            Self::HasDeviceAttr => "KVM_HAS_DEVICE_ATTR",
             Self::Other => "KVM_?",
         }
     }
@@ -164,6 +207,14 @@ pub enum Answer {
         vcpu_addr: u64,
         /// Its translation in the tracee.
         user_addr: u64,
+    },
+    /// Store this value as a native-endian u64 at `addr` in the tracee and
+    /// return 0; EFAULT if it cannot be written.
+    StoreU64 {
+        /// The tracee address.
+        addr: u64,
+        /// The value.
+        value: u64,
     },
     /// `KVM_RUN` on a ucontrol vcpu: the supervisor runs the guest (see
     /// [`Model::guest`]) and writes the exit into `kvm_run`.
@@ -359,10 +410,14 @@ impl<const N: usize> Model<N> {
         Answer::NewVm(index)
     }
 
-    /// An ioctl on a VM fd.
-    pub fn vm_ioctl(&mut self, vm: u32, call: Call, arg: u64) -> Answer {
+    /// An ioctl on a VM fd. `attr` is the argument struct of the
+    /// device-attribute calls as read from the tracee, `None` if unreadable.
+    pub fn vm_ioctl(&mut self, vm: u32, call: Call, arg: u64, attr: Option<DeviceAttr>) -> Answer {
         let ucontrol = self.is_ucontrol(vm);
         match call {
+            Call::SetDeviceAttr | Call::GetDeviceAttr | Call::HasDeviceAttr => {
+                Self::vm_attr(ucontrol, call, attr)
+            }
             Call::CheckExtension => Answer::Value(Self::check_extension(arg)),
             Call::CreateVcpu => self.create_vcpu(vm, arg),
             Call::SetUserMemoryRegion
@@ -381,6 +436,35 @@ impl<const N: usize> Model<N> {
                 "the model has no memory slots for regular VMs",
             ),
             _ => Answer::Error(libc::ENOTTY),
+        }
+    }
+
+    /// The VM attributes the model knows: the memory limit, which a
+    /// ucontrol VM has none of (it reads as `KVM_S390_NO_MEM_LIMIT`, and
+    /// setting it fails with EINVAL).
+    fn vm_attr(ucontrol: bool, call: Call, attr: Option<DeviceAttr>) -> Answer {
+        let Some(a) = attr else {
+            return Answer::Error(libc::EFAULT);
+        };
+        if (a.group, a.attr) != (KVM_S390_VM_MEM_CTRL, KVM_S390_VM_MEM_LIMIT_SIZE) {
+            return Answer::Unsupported(
+                libc::ENXIO,
+                "the model knows only the memory-limit VM attribute",
+            );
+        }
+        if !ucontrol {
+            return Answer::Unsupported(
+                libc::ENXIO,
+                "the model has no memory limit for regular VMs",
+            );
+        }
+        match call {
+            Call::HasDeviceAttr => Answer::Value(0),
+            Call::GetDeviceAttr => Answer::StoreU64 {
+                addr: a.addr,
+                value: KVM_S390_NO_MEM_LIMIT,
+            },
+            _ => Answer::Error(libc::EINVAL),
         }
     }
 
@@ -576,7 +660,7 @@ mod tests {
         let Answer::NewVm(vm) = m.dev_ioctl(Call::CreateVm, 1, true) else {
             panic!("no vm")
         };
-        let Answer::NewVcpu(v) = m.vm_ioctl(vm, Call::CreateVcpu, 0) else {
+        let Answer::NewVcpu(v) = m.vm_ioctl(vm, Call::CreateVcpu, 0, None) else {
             panic!("no vcpu")
         };
         (m, v)
@@ -645,31 +729,31 @@ mod tests {
     fn vm_rules() {
         let (mut m, v) = vm_with_vcpu(Generation::B, None);
         assert_eq!(
-            m.vm_ioctl(0, Call::CreateVcpu, 0),
+            m.vm_ioctl(0, Call::CreateVcpu, 0, None),
             Answer::Error(libc::EEXIST)
         );
         assert_eq!(
-            m.vm_ioctl(0, Call::CreateVcpu, 256),
+            m.vm_ioctl(0, Call::CreateVcpu, 256, None),
             Answer::Error(libc::EINVAL)
         );
         assert_eq!(
-            m.vm_ioctl(0, Call::CreateVcpu, 1 << 32),
+            m.vm_ioctl(0, Call::CreateVcpu, 1 << 32, None),
             Answer::Error(libc::EINVAL)
         );
         assert_eq!(
-            m.vm_ioctl(0, Call::CreateVcpu, 255),
+            m.vm_ioctl(0, Call::CreateVcpu, 255, None),
             Answer::NewVcpu(VcpuRef { vm: 0, index: 1 })
         );
         assert_eq!(
-            m.vm_ioctl(0, Call::SetUserMemoryRegion, 0),
+            m.vm_ioctl(0, Call::SetUserMemoryRegion, 0, None),
             Answer::Error(libc::EINVAL)
         );
         assert_eq!(
-            m.vm_ioctl(0, Call::GetDirtyLog, 0),
+            m.vm_ioctl(0, Call::GetDirtyLog, 0, None),
             Answer::Error(libc::EINVAL)
         );
         for c in [Call::UcasMap, Call::UcasUnmap, Call::VcpuFault, Call::Run] {
-            assert_eq!(m.vm_ioctl(0, c, 0), Answer::Error(libc::ENOTTY));
+            assert_eq!(m.vm_ioctl(0, c, 0, None), Answer::Error(libc::ENOTTY));
         }
         assert_eq!(
             m.vcpu_ioctl(v, Call::CreateVcpu, 1, None),
@@ -683,10 +767,47 @@ mod tests {
     }
 
     #[test]
+    fn memory_limit_attribute() {
+        let (mut m, _) = vm_with_vcpu(Generation::A, None);
+        let limit = DeviceAttr {
+            flags: 0,
+            group: KVM_S390_VM_MEM_CTRL,
+            attr: KVM_S390_VM_MEM_LIMIT_SIZE,
+            addr: 0x1000,
+        };
+        let ask = |m: &mut M, call, attr| m.vm_ioctl(0, call, 0, attr);
+        assert_eq!(
+            ask(&mut m, Call::HasDeviceAttr, Some(limit)),
+            Answer::Value(0)
+        );
+        assert_eq!(
+            ask(&mut m, Call::GetDeviceAttr, Some(limit)),
+            Answer::StoreU64 {
+                addr: 0x1000,
+                value: u64::MAX
+            }
+        );
+        assert_eq!(
+            ask(&mut m, Call::SetDeviceAttr, Some(limit)),
+            Answer::Error(libc::EINVAL)
+        );
+        assert_eq!(
+            ask(&mut m, Call::GetDeviceAttr, None),
+            Answer::Error(libc::EFAULT)
+        );
+        let other = DeviceAttr { attr: 0, ..limit };
+        assert!(matches!(
+            ask(&mut m, Call::HasDeviceAttr, Some(other)),
+            Answer::Unsupported(libc::ENXIO, _)
+        ));
+        assert_eq!(Call::decode(0x4018_AEE2), Call::GetDeviceAttr);
+    }
+
+    #[test]
     fn regular_vm_vcpus_refuse_ucas() {
         let mut m = M::new(Generation::C, None);
         assert_eq!(m.dev_ioctl(Call::CreateVm, 0, true), Answer::NewVm(0));
-        let Answer::NewVcpu(v) = m.vm_ioctl(0, Call::CreateVcpu, 3) else {
+        let Answer::NewVcpu(v) = m.vm_ioctl(0, Call::CreateVcpu, 3, None) else {
             panic!()
         };
         assert_eq!(map(&mut m, v, 0, 0, MIB), Answer::Error(libc::EINVAL));
@@ -800,7 +921,7 @@ mod tests {
             let Answer::NewVm(vm) = m.dev_ioctl(Call::CreateVm, 1, true) else {
                 panic!()
             };
-            let Answer::NewVcpu(v) = m.vm_ioctl(vm, Call::CreateVcpu, 0) else {
+            let Answer::NewVcpu(v) = m.vm_ioctl(vm, Call::CreateVcpu, 0, None) else {
                 panic!()
             };
             let mut map = |user: u64, vcpu: u64, len: u64| {

@@ -62,10 +62,10 @@ mod tests {
         let mut m = Model::<8>::new(Generation::C, None);
         assert_eq!(m.dev_ioctl(Call::CreateVm, 1, true), Answer::NewVm(0));
         assert_eq!(m.dev_ioctl(Call::CreateVm, 0, true), Answer::NewVm(1));
-        let Answer::NewVcpu(v) = m.vm_ioctl(0, Call::CreateVcpu, 2) else {
+        let Answer::NewVcpu(v) = m.vm_ioctl(0, Call::CreateVcpu, 2, None) else {
             panic!()
         };
-        let _ = m.vm_ioctl(0, Call::CreateVcpu, 0);
+        let _ = m.vm_ioctl(0, Call::CreateVcpu, 0, None);
         let map = UcasMapping {
             user_addr: 1 << 30,
             vcpu_addr: u64::MAX - (1 << 20) + 1,

@@ -31,7 +31,7 @@ use ucas_core::abi::{
 use super::cpu::Cpu;
 use super::filter::SYS_OPEN;
 use super::guest::{self, PageCache, RunContext, RunExit};
-use super::model::{Answer, Call, Model, Object, VCPU_PAGE_SIZE, VcpuRef};
+use super::model::{Answer, Call, DeviceAttr, Model, Object, VCPU_PAGE_SIZE, VcpuRef};
 use super::paths;
 use super::sys::{self, Listener, Notification, SharedPages};
 use super::trace::{self, Tracer};
@@ -384,22 +384,28 @@ impl Supervisor {
             return ignore_gone(self.listener.reply_continue(n.id));
         };
         let call = Call::decode(request);
-        let mut mapping = None;
-        if matches!(object, Object::Vcpu(_)) && matches!(call, Call::UcasMap | Call::UcasUnmap) {
-            let mut raw = [0u8; size_of::<UcasMapping>()];
-            if sys::read_tracee(n.pid, arg, &mut raw).ok() == Some(raw.len()) {
-                let word = |i: usize| {
-                    let mut w = [0u8; 8];
-                    w.copy_from_slice(&raw[i * 8..i * 8 + 8]);
-                    u64::from_ne_bytes(w)
-                };
-                mapping = Some(UcasMapping {
-                    user_addr: word(0),
-                    vcpu_addr: word(1),
-                    length: word(2),
-                });
-            }
-        }
+        let mapping = (matches!(object, Object::Vcpu(_))
+            && matches!(call, Call::UcasMap | Call::UcasUnmap))
+        .then(|| read_arg::<{ size_of::<UcasMapping>() }>(n.pid, arg))
+        .flatten()
+        .map(|raw| UcasMapping {
+            user_addr: ne_u64(&raw[0..8]),
+            vcpu_addr: ne_u64(&raw[8..16]),
+            length: ne_u64(&raw[16..24]),
+        });
+        let attr = (matches!(object, Object::Vm(_))
+            && matches!(
+                call,
+                Call::SetDeviceAttr | Call::GetDeviceAttr | Call::HasDeviceAttr
+            ))
+        .then(|| read_arg::<{ size_of::<DeviceAttr>() }>(n.pid, arg))
+        .flatten()
+        .map(|raw| DeviceAttr {
+            flags: ne_u32(&raw[0..4]),
+            group: ne_u32(&raw[4..8]),
+            attr: ne_u64(&raw[8..16]),
+            addr: ne_u64(&raw[16..24]),
+        });
         let admin = object == Object::Kvm
             && call == Call::CreateVm
             && arg & ucas_core::abi::KVM_VM_S390_UCONTROL != 0
@@ -415,7 +421,7 @@ impl Supervisor {
         }
         let answer = match object {
             Object::Kvm => self.model.dev_ioctl(call, arg, admin),
-            Object::Vm(vm) => self.model.vm_ioctl(vm, call, arg),
+            Object::Vm(vm) => self.model.vm_ioctl(vm, call, arg, attr),
             Object::Vcpu(r) => self.model.vcpu_ioctl(r, call, arg, mapping),
         };
         let args = match call {
@@ -533,6 +539,15 @@ impl Supervisor {
                 ignore_gone(self.listener.reply_error(n.id, errno))?;
                 Ok((Err(errno), Note::Exit(trans_exc_code)))
             }
+            Answer::StoreU64 { addr, value } => {
+                let stored = sys::write_tracee(n.pid, addr, &value.to_ne_bytes()).ok() == Some(8);
+                let r = if stored { Ok(0) } else { Err(libc::EFAULT) };
+                match r {
+                    Ok(v) => ignore_gone(self.listener.reply_value(n.id, v))?,
+                    Err(e) => ignore_gone(self.listener.reply_error(n.id, e))?,
+                }
+                Ok((r, Note::None))
+            }
             Answer::Run(vcpu) => {
                 let (r, note) = self.run_vcpu(n, vcpu);
                 match r {
@@ -567,8 +582,8 @@ impl Supervisor {
         }
     }
 
-    /// `KVM_RUN`: loads the PSW and (if marked dirty) the registers from
-    /// `kvm_run`, runs the guest, and writes the exit, PSW and registers
+    /// `KVM_RUN`: loads the PSW, the registers and (if marked dirty) the
+    /// prefix from `kvm_run`, runs the guest, and writes the exit, PSW and registers
     /// back into `kvm_run` and the SIE block.
     fn run_vcpu(&mut self, n: &Notification, r: VcpuRef) -> (Result<i64, i32>, Note) {
         let Some(pages) = self
@@ -585,12 +600,13 @@ impl Supervisor {
         // space does not control: the vcpu is started.
         let flags = pages.read_u32(SIE_PAGE + SIE_CPUFLAGS);
         pages.write_u32(SIE_PAGE + SIE_CPUFLAGS, flags & !CPUSTAT_STOPPED);
-        let dirty = pages.read_u64(offset_of!(KvmRun, kvm_dirty_regs));
-        if dirty & KVM_SYNC_GPRS != 0 {
-            for (i, g) in regs.gprs.iter_mut().enumerate() {
-                *g = pages.read_u64(RUN_SYNC_GPRS + 8 * i);
-            }
+        // On s390 the general registers live in kvm_run's sync regs: the
+        // kernel runs the guest with them whether or not KVM_SYNC_GPRS is
+        // marked dirty (the flag matters for the other register classes).
+        for (i, g) in regs.gprs.iter_mut().enumerate() {
+            *g = pages.read_u64(RUN_SYNC_GPRS + 8 * i);
         }
+        let dirty = pages.read_u64(offset_of!(KvmRun, kvm_dirty_regs));
         if dirty & KVM_SYNC_PREFIX != 0 {
             regs.prefix = pages.read_u64(RUN_SYNC_PREFIX) & guest::PREFIX_MASK;
         }
@@ -682,6 +698,29 @@ impl Supervisor {
             }
         }
     }
+}
+
+/// An ioctl's argument struct of `L` bytes at `addr` in the tracee, if it
+/// is readable in full.
+fn read_arg<const L: usize>(pid: u32, addr: u64) -> Option<[u8; L]> {
+    let mut raw = [0u8; L];
+    (sys::read_tracee(pid, addr, &mut raw).ok() == Some(L)).then_some(raw)
+}
+
+/// A native-endian u64 from 8 bytes (shorter input reads as zero-padded).
+fn ne_u64(b: &[u8]) -> u64 {
+    let mut w = [0u8; 8];
+    let n = b.len().min(8);
+    w[..n].copy_from_slice(&b[..n]);
+    u64::from_ne_bytes(w)
+}
+
+/// A native-endian u32 from 4 bytes (shorter input reads as zero-padded).
+fn ne_u32(b: &[u8]) -> u32 {
+    let mut w = [0u8; 4];
+    let n = b.len().min(4);
+    w[..n].copy_from_slice(&b[..n]);
+    u32::from_ne_bytes(w)
 }
 
 /// Extra words for a trace line.

@@ -8,6 +8,8 @@
 //! [pid 4242] vm0 KVM_CREATE_VCPU(0) = 5 (vm0/vcpu0)
 //! [pid 4242] vm0/vcpu0 KVM_S390_UCAS_MAP({user_addr=0x7f3c00000000, vcpu_addr=0x0, length=0x400000}) = 0
 //! [pid 4242] vm0/vcpu0 KVM_S390_VCPU_FAULT(0x500000) = -1 EREMOTE (kvm_run: exit_reason=20 trans_exc_code=0x500000 pgm_code=0x10)
+//! [pid 4242] vm0/vcpu0 KVM_RUN(0) = 0 (ucontrol exit: trans_exc_code=0x400000 pgm_code=0x10, segment not mapped; psw_addr=0x300008, 2 instructions)
+//! [pid 4242] vm0/vcpu0 KVM_RUN(0) = 0 (SIEIC exit: icptcode=0x4 ipa=0x8300 ipb=0x00440000; psw_addr=0x30001c, 4 instructions)
 //! ```
 
 use std::fmt::{self, Write as _};

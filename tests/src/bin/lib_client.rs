@@ -1,0 +1,262 @@
+//! A ucontrol client written with the `ucas` library, run under the
+//! emulator by `tests/tests/emulator_library.rs`.
+//!
+//! `lib_client rows A|B|C` walks the rows of spec §4 that need no guest
+//! execution through `Kvm`, `UcontrolVm` and `Vcpu` (with the kernel rules
+//! of the named generation) and checks each outcome against what that
+//! generation does. `lib_client enomem A|B|C` maps 8 segments while the
+//! emulator fails one segment store. Both print `state=` followed by the
+//! JSON the emulator's `--state-out` must hold if the library's mirrors tell
+//! the truth, and exit 1 after listing every failed check on stderr.
+
+use std::process::ExitCode;
+
+use ucas::core::abi::{KVM_CAP_S390_UCONTROL, KVM_EXIT_S390_UCONTROL, UcasMapping};
+use ucas::core::segment::SEGMENT_SIZE;
+use ucas::core::{Generation, Rules};
+use ucas::{Error, ErrorKind, GuestMemory, Kvm, UcontrolVm, Vcpu};
+
+const MIB: u64 = SEGMENT_SIZE;
+/// A 1 MiB-aligned user address far from anything this process maps.
+const NO_MEMORY: u64 = 0x6000_0000_0000;
+
+/// Collects failed checks instead of stopping at the first.
+struct Checks(Vec<String>);
+
+impl Checks {
+    fn check(&mut self, ok: bool, what: impl FnOnce() -> String) {
+        if !ok {
+            self.0.push(what());
+        }
+    }
+}
+
+fn errno_of(r: &Result<(), Error>) -> Option<i32> {
+    r.as_ref().err().and_then(Error::raw_errno)
+}
+
+fn refused(r: &Result<(), Error>) -> bool {
+    matches!(r.as_ref().map_err(Error::kind), Err(ErrorKind::Refused(_)))
+}
+
+/// The `--state-out` JSON for one ucontrol VM whose vcpus are `vcpus`.
+fn state_json(g: Generation, vcpus: &[&Vcpu]) -> String {
+    let vcpus: Vec<String> = vcpus
+        .iter()
+        .map(|v| {
+            let extents: Vec<String> = v
+                .mappings()
+                .iter()
+                .map(|e| {
+                    format!(
+                        "{{\"vcpu_addr\":{},\"user_addr\":{},\"length\":{}}}",
+                        e.vcpu_addr(),
+                        e.user_addr(),
+                        e.length()
+                    )
+                })
+                .collect();
+            format!("{{\"id\":{},\"extents\":[{}]}}", v.id(), extents.join(","))
+        })
+        .collect();
+    format!(
+        "{{\"generation\":\"{}\",\"vms\":[{{\"vm\":0,\"ucontrol\":true,\"vcpus\":[{}]}}]}}",
+        g.letter(),
+        vcpus.join(",")
+    )
+}
+
+fn map(v: &mut Vcpu, user_addr: u64, vcpu_addr: u64, length: u64) -> Result<(), Error> {
+    v.map(UcasMapping {
+        user_addr,
+        vcpu_addr,
+        length,
+    })
+}
+
+fn rows(g: Generation, c: &mut Checks) -> Result<String, Error> {
+    let kvm = Kvm::open()?;
+    c.check(kvm.api_version()? == 12, || "API version is not 12".into());
+    let cap = kvm.check_extension(KVM_CAP_S390_UCONTROL)?;
+    c.check(cap == 1, || format!("KVM_CAP_S390_UCONTROL = {cap}"));
+    let vm = UcontrolVm::create(&kvm)?;
+    c.check(vm.is_ucontrol(), || "VM is not ucontrol".into());
+
+    let mut v0: Vcpu = Vcpu::create(&vm, 0)?;
+    let mut v1: Vcpu = Vcpu::create(&vm, 1)?;
+    let v255: Vcpu = Vcpu::create(&vm, 255)?;
+    let dup = Vcpu::<8>::create(&vm, 0).map(drop);
+    c.check(errno_of(&dup) == Some(libc::EEXIST), || {
+        format!("second vcpu 0: {dup:?}")
+    });
+    let big = Vcpu::<8>::create(&vm, 256).map(drop);
+    c.check(errno_of(&big) == Some(libc::EINVAL), || {
+        format!("vcpu 256: {big:?}")
+    });
+    let detected = v0.detect_generation()?;
+    c.check(detected == g, || {
+        format!("detected {detected:?}, want {g:?}")
+    });
+    c.check(v0.mappings().is_empty(), || {
+        "detection left a mapping".into()
+    });
+
+    let mem = GuestMemory::new(8 * MIB)?;
+    let base = mem.addr();
+    v0.set_rules(Rules::Kernel(g));
+    v1.set_rules(Rules::Kernel(g));
+
+    // Misaligned fields and zero lengths.
+    for (what, user, vcpu, len) in [
+        ("user_addr", base + 1, 0, MIB),
+        ("vcpu_addr", base, 0x10_0001, MIB),
+        ("length", base, 0, MIB + 1),
+    ] {
+        let r = map(&mut v0, user, vcpu, len);
+        c.check(refused(&r), || format!("misaligned {what}: {r:?}"));
+    }
+    let r = v0.unmap(0x10_0001, MIB);
+    c.check(refused(&r), || format!("misaligned unmap: {r:?}"));
+    let zero_map = map(&mut v0, base, 0, 0);
+    let zero_unmap = v0.unmap(0, 0);
+    if g.zero_length_is_noop() {
+        c.check(zero_map.is_ok() && zero_unmap.is_ok(), || {
+            format!("zero length on {g:?}: {zero_map:?} {zero_unmap:?}")
+        });
+    } else {
+        c.check(refused(&zero_map) && refused(&zero_unmap), || {
+            format!("zero length on {g:?}: {zero_map:?} {zero_unmap:?}")
+        });
+    }
+    if g.checks_wrap() {
+        let r = map(&mut v0, base, u64::MAX - MIB + 1, 2 * MIB);
+        c.check(refused(&r), || format!("wrapping vcpu range: {r:?}"));
+    }
+    c.check(v0.mappings().is_empty(), || {
+        "a refused request changed the mirror".into()
+    });
+
+    // Map, replace a segment in the middle, unmap a hole and unmapped space.
+    map(&mut v0, base, 0, 4 * MIB)?;
+    map(&mut v0, base + 5 * MIB, MIB, MIB)?;
+    c.check(v0.translate(MIB + 7) == Some(base + 5 * MIB + 7), || {
+        "replacement not visible".into()
+    });
+    c.check(v0.mappings().len() == 3, || {
+        format!("{} extents after replacement", v0.mappings().len())
+    });
+    v0.unmap(2 * MIB, MIB)?;
+    v0.unmap(64 * MIB, 4 * MIB)?;
+    c.check(v0.translate(2 * MIB).is_none(), || {
+        "hole still mapped".into()
+    });
+
+    // VCPU_FAULT: mapped, unmapped, and mapped without user memory.
+    v0.fault(0x1000)?;
+    let r = v0.fault(2 * MIB + 0x1234);
+    let want_errno = g.unmapped_fault_errno();
+    let ok = matches!(
+        r.as_ref().map_err(Error::kind),
+        Err(ErrorKind::SegmentNotMapped { vcpu_addr, errno })
+            if *vcpu_addr == 2 * MIB + 0x1234 && errno.raw_os_error() == want_errno
+    );
+    c.check(ok, || format!("fault on a hole: {r:?}"));
+    if g.unmapped_fault_sets_exit() {
+        let run = v0.kvm_run();
+        c.check(
+            run.exit_reason == KVM_EXIT_S390_UCONTROL
+                && run.ucontrol().trans_exc_code == 2 * MIB + 0x1000
+                && run.ucontrol().pgm_code == 0x10,
+            || format!("kvm_run after EREMOTE: {:?}", run.ucontrol()),
+        );
+    }
+    map(&mut v0, NO_MEMORY, 16 * MIB, MIB)?;
+    let r = v0.fault(16 * MIB);
+    c.check(
+        matches!(
+            r.as_ref().map_err(Error::kind),
+            Err(ErrorKind::NoUserMemory { vcpu_addr }) if *vcpu_addr == 16 * MIB
+        ),
+        || format!("fault without user memory: {r:?}"),
+    );
+
+    // Two vcpu segments of one vcpu on one user segment: A and B refuse the
+    // second one's fault with EEXIST; C serves both. Another vcpu may share.
+    map(&mut v0, base, 32 * MIB, MIB)?;
+    let r = v0.fault(32 * MIB);
+    if g.allows_shared_user_segment() {
+        c.check(r.is_ok(), || format!("shared user segment on C: {r:?}"));
+    } else {
+        c.check(errno_of(&r) == Some(libc::EEXIST), || {
+            format!("shared user segment on {g:?}: {r:?}")
+        });
+    }
+    map(&mut v1, base, 0, 2 * MIB)?;
+    v1.fault(0)?;
+    Ok(state_json(g, &[&v0, &v1, &v255]))
+}
+
+/// Maps 8 segments in one call; the emulator fails a store partway.
+fn enomem(g: Generation, c: &mut Checks) -> Result<String, Error> {
+    let kvm = Kvm::open()?;
+    let vm = UcontrolVm::create(&kvm)?;
+    let mut v: Vcpu = Vcpu::create(&vm, 0)?;
+    let mem = GuestMemory::new(16 * MIB)?;
+    // Something outside the request that must survive, and something
+    // inside it that the failure takes away on every generation.
+    map(&mut v, mem.addr() + 12 * MIB, 64 * MIB, MIB)?;
+    map(&mut v, mem.addr() + 15 * MIB, 3 * MIB, MIB)?;
+    let r = map(&mut v, mem.addr(), 0, 8 * MIB);
+    let ok = matches!(
+        r.as_ref().map_err(Error::kind),
+        Err(ErrorKind::PartialMap { cleared: (0, len), errno, .. })
+            if *len == 8 * MIB && errno.raw_os_error() == libc::ENOMEM
+    );
+    c.check(ok, || format!("8-segment map: {r:?}"));
+    c.check(v.translate(3 * MIB).is_none(), || {
+        "the mirror claims a segment of the failed map".into()
+    });
+    c.check(v.translate(64 * MIB) == Some(mem.addr() + 12 * MIB), || {
+        "the mapping outside the request was lost".into()
+    });
+    if let Err(e) = &r {
+        println!("error={e}");
+    }
+    Ok(state_json(g, &[&v]))
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let [what, letter] = args.as_slice() else {
+        eprintln!("usage: lib_client rows|enomem A|B|C");
+        return ExitCode::from(2);
+    };
+    let Some(g) = Generation::ALL
+        .into_iter()
+        .find(|g| g.letter().to_string() == *letter)
+    else {
+        eprintln!("lib_client: unknown generation {letter:?}; use A, B or C");
+        return ExitCode::from(2);
+    };
+    let mut checks = Checks(Vec::new());
+    let state = match what.as_str() {
+        "rows" => rows(g, &mut checks),
+        "enomem" => enomem(g, &mut checks),
+        other => {
+            eprintln!("lib_client: unknown scenario {other:?}; use rows or enomem");
+            return ExitCode::from(2);
+        }
+    };
+    match state {
+        Ok(json) => println!("state={json}"),
+        Err(e) => checks.0.push(format!("unexpected error: {e}")),
+    }
+    for failure in &checks.0 {
+        eprintln!("lib_client {what} {letter}: {failure}");
+    }
+    if checks.0.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
