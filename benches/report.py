@@ -311,11 +311,12 @@ CLOSERS = {
           "dependent steps from ten to about three. The table, its invariant and its "
           "all-or-nothing updates would stay as they are.",
     "t1w": "**translate vs BTreeMap with 64 MiB extents.** Here the per-segment map holds 64 "
-           "entries per extent (65 536 in all, beyond the first- and second-level caches), "
-           "and the extent table's lookup costs what it costs with 1 MiB extents. The ratio "
-           "moves with the load on the machine between the two benchmarks; a quiet machine "
-           "and, for a lasting margin, the search layout described for equal entry counts "
-           "(about three dependent loads instead of ten) are what would close it.",
+           "entries per extent (65 536 in all) "
+           "while the extent table's lookup costs what it costs with 1 MiB extents; the "
+           "BTreeMap is slower, but not twice as slow. Closing the gap needs the faster "
+           "search layout described for equal entry counts (about three dependent loads "
+           "instead of ten). On a loaded machine this ratio also swings with the load "
+           "between the two benchmarks.",
     "t2": "**translate latency.** The lookup is a binary search over the extents: ten "
           "dependent loads at 1024 extents. A separate array of extent ends in Eytzinger "
           "or 16-way order (about three dependent loads) should bring it well under the "
