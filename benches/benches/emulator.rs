@@ -1,0 +1,107 @@
+//! Request round trips under the emulator against the same request on this
+//! host's real KVM, in the same run.
+//!
+//! - `emulator/{ucas_map,ucas_unmap,vcpu_fault,kvm_run}/emulated`: the
+//!   request from a program running under `Emulator` (seccomp user
+//!   notification, the supervisor's model, the reply), timed inside that
+//!   program. This binary starts itself again under the emulator for it.
+//! - `…/native`: the same `Vcpu` call on a regular VM's vcpu of the real
+//!   KVM (outside s390x the kernel refuses the s390 requests after its
+//!   ioctl dispatch, so this is the cost of the system call itself).
+//!   `kvm_run/native` enters a real x86 guest that exits on port I/O at
+//!   once; `kvm_run/emulated` runs the selftest's gprs program to its
+//!   DIAGNOSE intercept (see `ucas_benches::rig`).
+//!
+//! A request the emulator answers with ENOSYS (not emulated) is reported
+//! and not measured.
+
+use std::time::Duration;
+
+use criterion::{BenchmarkId, Criterion};
+use ucas::emulator::Generation;
+use ucas_benches::emulated::{self, EmulatedChild};
+use ucas_benches::notes;
+use ucas_benches::rig::{Op, Outcome, Rig};
+
+fn main() {
+    if emulated::is_child() {
+        if let Err(e) = emulated::serve() {
+            eprintln!("benchmark child under the emulator: {e}");
+            std::process::exit(1);
+        }
+        return;
+    }
+    let mut c = Criterion::default()
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3))
+        .configure_from_args();
+    let mut native = match Rig::regular() {
+        Ok(rig) => rig,
+        Err(e) => {
+            eprintln!("emulator benchmarks skipped: the native side needs KVM: {e}");
+            return;
+        }
+    };
+    let generation = Generation::C;
+    let mut child = match EmulatedChild::spawn(generation) {
+        Ok(child) => child,
+        Err(e) => {
+            eprintln!("emulator benchmarks skipped: {e}");
+            return;
+        }
+    };
+
+    let mut pairs = vec![("generation".to_owned(), generation.to_string())];
+    for op in Op::ALL {
+        let mine = native.once(op);
+        let theirs = child.outcome(op);
+        pairs.push((format!("{}.native", op.name()), mine.to_string()));
+        pairs.push((
+            format!("{}.emulated", op.name()),
+            theirs.map_or_else(|| "missing".to_owned(), |o| o.to_string()),
+        ));
+    }
+    pairs.push(("kvm_run_exit.native".to_owned(), native.run_exit()));
+    pairs.push((
+        "kvm_run_exit.emulated".to_owned(),
+        child.run_exit().to_owned(),
+    ));
+    if let Err(e) = notes::write("emulator_outcomes", &pairs) {
+        eprintln!("{e}");
+    }
+
+    let mut g = c.benchmark_group("emulator");
+    for op in Op::ALL {
+        match child.outcome(op) {
+            Some(Outcome::Errno(libc::ENOSYS)) => {
+                println!(
+                    "emulator/{}: not measured: the emulator answers ENOSYS (not emulated yet)",
+                    op.name()
+                );
+                continue;
+            }
+            Some(Outcome::Ok) => {}
+            other => println!(
+                "emulator/{}: warning: the emulated request does not succeed ({other:?}); \
+                 timing that path",
+                op.name()
+            ),
+        }
+        g.bench_function(BenchmarkId::new(op.name(), "native"), |b| {
+            b.iter_custom(|iters| native.time(op, iters));
+        });
+        g.bench_function(BenchmarkId::new(op.name(), "emulated"), |b| {
+            b.iter_custom(|iters| {
+                child
+                    .time(op, iters)
+                    .unwrap_or_else(|e| panic!("timing {} under the emulator: {e}", op.name()))
+            });
+        });
+    }
+    g.finish();
+    if let Err(e) = child.finish() {
+        eprintln!("{e}");
+        std::process::exit(1);
+    }
+    c.final_summary();
+}
