@@ -34,6 +34,9 @@ pub use error::{Error, ErrorKind, Operation, Result, Unavailable};
 pub use kvm::{KVM_PATH, Kvm, UcontrolVm};
 pub use memory::GuestMemory;
 pub use run::{DemandRun, Exit};
+#[cfg(feature = "bench-baselines")]
+#[doc(hidden)]
+pub use sys::baseline;
 pub use vcpu::{DEFAULT_CAPACITY, Vcpu};
 
 /// The `ucas-core` crate: ABI, segment math, kernel rules, the mirror type.
