@@ -18,10 +18,10 @@
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion};
-use ucas::emulator::Generation;
 use ucas_benches::emulated::{self, EmulatedChild};
 use ucas_benches::notes;
 use ucas_benches::rig::{Op, Outcome, Rig};
+use ucas_emulator::Generation;
 
 fn main() {
     if emulated::is_child() {

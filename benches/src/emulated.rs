@@ -20,7 +20,7 @@ use std::process::{Command, ExitStatus, Stdio};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use ucas::emulator::{Emulator, Generation};
+use ucas_emulator::{Emulator, Generation};
 
 use crate::rig::{Op, Outcome, Rig};
 
@@ -76,7 +76,7 @@ pub fn serve() -> io::Result<()> {
 pub struct EmulatedChild {
     reader: BufReader<UnixStream>,
     writer: UnixStream,
-    worker: Option<JoinHandle<io::Result<ExitStatus>>>,
+    worker: Option<JoinHandle<ucas_emulator::Result<ExitStatus>>>,
     outcomes: Vec<(Op, Outcome)>,
     run_exit: String,
 }
@@ -203,6 +203,7 @@ impl EmulatedChild {
         worker
             .join()
             .map_err(|_| io::Error::other("the emulator thread panicked"))?
+            .map_err(io::Error::from)
     }
 }
 

@@ -8,12 +8,13 @@
 //!   comparison is between correct implementations.
 //! - [`fixtures`]: the mirrors with 1…1024 extents and the lookup addresses.
 //! - [`raw`]: the same KVM ioctls issued straight through `libc::ioctl`
-//!   and through rustix's ioctl patterns.
+//!   and through rustix's ioctl patterns: the benchmarks' syscall module,
+//!   their only `unsafe` code.
 //! - [`compare`]: paired ratios, the sides of a comparison run in
 //!   alternating, individually timed blocks.
 //! - [`rig`]: one vcpu and the operations measured on it, natively or under
 //!   the emulator; [`emulated`] runs a rig in a child process under
-//!   [`ucas::emulator::Emulator`] and times it on request.
+//!   [`ucas_emulator::Emulator`] and times it on request.
 //! - [`notes`]: facts a benchmark reports besides timings (sizes, errnos,
 //!   unsupported operations), for the report generator.
 //!
@@ -25,7 +26,5 @@ pub mod compare;
 pub mod emulated;
 pub mod fixtures;
 pub mod notes;
+pub mod raw;
 pub mod rig;
-
-/// The raw-ioctl baselines, kept in the shell's syscall module.
-pub use ucas::baseline as raw;

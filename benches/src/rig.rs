@@ -19,8 +19,8 @@ use std::os::fd::AsFd;
 
 use ucas::core::UcasMapping;
 use ucas::core::abi;
-use ucas::programs::{CODE_ADDR, FIXTURE_MAPPED, FIXTURE_MEMORY, GPRS, PSW_MASK_64};
 use ucas::{GuestMemory, Kvm, UcontrolVm, Vcpu};
+use ucas_emulator::programs::{CODE_ADDR, FIXTURE_MAPPED, FIXTURE_MEMORY, GPRS, PSW_MASK_64};
 
 use crate::fixtures::MIB;
 use crate::raw;

@@ -172,9 +172,9 @@ pub enum VersionError {
 impl fmt::Display for VersionError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Malformed => f.write_str(
-                "not a kernel version: give MAJOR.MINOR such as 6.8, 6.14 or 7.0, or `strict`",
-            ),
+            Self::Malformed => {
+                f.write_str("not a kernel version: give MAJOR.MINOR such as 6.8, 6.14 or 7.0")
+            }
             Self::TooOld { major, minor } => write!(
                 f,
                 "kernel {major}.{minor} has no ucontrol VMs (they arrived in 3.3): give 3.3 or newer"

@@ -16,16 +16,19 @@
 //! ```
 //!
 //! Platform support: ucontrol VMs exist on s390x Linux hosts only. Everywhere
-//! else the handles report why they cannot work, and [`emulator`] serves the
-//! same ioctls to unmodified programs on any x86_64 Linux host.
+//! else the handles report why they cannot work, and the `ucas-emulator`
+//! crate (`ucas emulate`) serves the same ioctls to unmodified programs on
+//! any x86_64 Linux host.
+//!
+//! Features: `cli` (default) builds the `ucas` command and pulls in the
+//! emulator and the argument parser; the library itself needs neither
+//! (`default-features = false`: `ucas-core` and `rustix` only).
 
-pub mod emulator;
 pub mod error;
 pub mod host;
 mod kvm;
 mod memory;
 pub mod probe;
-pub mod programs;
 pub mod run;
 mod sys;
 mod vcpu;
@@ -34,9 +37,6 @@ pub use error::{Error, ErrorKind, Operation, Result, Unavailable};
 pub use kvm::{KVM_PATH, Kvm, UcontrolVm};
 pub use memory::GuestMemory;
 pub use run::{DemandRun, Exit};
-#[cfg(feature = "bench-baselines")]
-#[doc(hidden)]
-pub use sys::baseline;
 pub use vcpu::{DEFAULT_CAPACITY, Vcpu};
 
 /// The `ucas-core` crate: ABI, segment math, kernel rules, the mirror type.

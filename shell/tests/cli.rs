@@ -292,3 +292,40 @@ fn apply_reports_an_injected_enomem_with_its_line() {
         );
     }
 }
+
+/// `ucas emulate`'s exit status: the program's, 128+N for signal N, 127 not
+/// found, 126 not executable, 125 the emulator's own failure, 2 bad usage.
+#[test]
+fn emulate_exit_codes() {
+    let code = |args: &[&str]| ucas(args).status.code();
+    assert_eq!(
+        code(&["emulate", "--kernel", "6.8", "--", "sh", "-c", "exit 7"]),
+        Some(7)
+    );
+    assert_eq!(
+        code(&["emulate", "--kernel", "6.8", "--", "sh", "-c", "kill -9 $$"]),
+        Some(128 + 9)
+    );
+    assert_eq!(
+        code(&["emulate", "/nonexistent/ucas-no-such-program"]),
+        Some(127)
+    );
+    assert_eq!(code(&["emulate", "--nope"]), Some(2));
+    assert_eq!(code(&["emulate", "--help"]), Some(0));
+    assert_eq!(code(&["emulate", "--kernel", "2.6", "--", "true"]), Some(2));
+    // The emulator's own failure is 125, even when its cause is a missing file.
+    assert_eq!(
+        code(&[
+            "emulate",
+            "--state-out",
+            "/nonexistent-dir/s.json",
+            "--",
+            "true"
+        ]),
+        Some(125)
+    );
+    // Found but not executable.
+    let plain = plan_file("not-executable", b"data");
+    std::fs::set_permissions(&plain, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
+    assert_eq!(code(&["emulate", "--", plain.to_str().unwrap()]), Some(126));
+}

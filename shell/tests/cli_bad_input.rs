@@ -476,7 +476,7 @@ fn bad_flags_print_usage_and_exit_2() {
         (&["emulate"], "no command given"),
         (
             &["emulate", "--bogus", "--", "true"],
-            "Try 'ucas emulate --help'",
+            "`ucas emulate --help`",
         ),
         (
             &["emulate", "--kernel", "2.6", "--", "true"],

@@ -5,8 +5,13 @@
 #[cfg(doctest)]
 pub struct ReadmeDoctests;
 
-use std::path::Path;
-use std::process::Command;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use ucas_core::Generation;
+use ucas_emulator::Emulator;
 
 /// Disassembles s390 machine code with `s390x-linux-gnu-objdump` into one
 /// `"mnemonic operands"` string per instruction. `None` when the tool is
@@ -66,4 +71,116 @@ pub fn c_source(name: &str) -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("c")
         .join(format!("{name}.c"))
+}
+
+/// A scratch directory of this test process, made on first use: every test
+/// binary gets its own (the pid is in the name), so tests never share files
+/// with another binary's.
+///
+/// # Panics
+/// When the directory cannot be made.
+#[must_use]
+pub fn scratch() -> PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("ucas-tests-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("a scratch directory");
+        dir
+    })
+    .clone()
+}
+
+/// `tests/c/<name>.c` compiled by gcc (`-Wall -Wextra -Werror -O2
+/// -pthread`), once per test process; the path of the program.
+///
+/// # Panics
+/// When gcc is missing or rejects the program.
+#[must_use]
+pub fn c_program(name: &str) -> PathBuf {
+    static BUILT: Mutex<Option<HashMap<String, PathBuf>>> = Mutex::new(None);
+    let mut built = BUILT
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let built = built.get_or_insert_with(HashMap::new);
+    if let Some(p) = built.get(name) {
+        return p.clone();
+    }
+    let src = c_source(name);
+    let out = scratch().join(name);
+    let st = Command::new("gcc")
+        .args(["-Wall", "-Wextra", "-Werror", "-O2", "-pthread", "-o"])
+        .arg(&out)
+        .arg(&src)
+        .status()
+        .expect("gcc is needed to build the C programs (apt-get install gcc)");
+    assert!(st.success(), "gcc failed on {}", src.display());
+    built.insert(name.to_owned(), out.clone());
+    out
+}
+
+/// The environment variable that tells a re-run test which generation the
+/// emulator around it models.
+const UNDER_EMULATOR: &str = "UCAS_TEST_UNDER_EMULATOR";
+
+/// Runs `body` once per kernel generation, each time in a child of this
+/// test binary that runs only `test` under the emulator of that
+/// generation; in such a child, runs `body` for its generation. `test` is
+/// the test's own name, so the child runs exactly it.
+///
+/// # Panics
+/// When a child fails or did not run the test.
+pub fn under_each_generation(test: &str, body: fn(Generation)) {
+    if let Ok(letter) = std::env::var(UNDER_EMULATOR) {
+        let g = Generation::ALL
+            .into_iter()
+            .find(|g| g.letter().to_string() == letter)
+            .expect("a generation letter");
+        body(g);
+        return;
+    }
+    let exe = std::env::current_exe().expect("the test binary's path");
+    for g in Generation::ALL {
+        let log = scratch().join(format!("under-{test}-{g:?}.log"));
+        let out = std::fs::File::create(&log).expect("a log file");
+        let mut cmd = Command::new(&exe);
+        cmd.args([test, "--exact", "--nocapture", "--test-threads=1"])
+            .env(UNDER_EMULATOR, g.letter().to_string())
+            .stdin(Stdio::null())
+            .stdout(out.try_clone().expect("a second log fd"))
+            .stderr(out);
+        let status = Emulator::new(g).run(cmd).expect("the emulator runs");
+        let text = std::fs::read_to_string(&log).expect("the log");
+        assert!(status.success(), "generation {g:?}: {status}\n{text}");
+        // The child must really have run the test, not filtered it out.
+        assert!(text.contains("1 passed"), "generation {g:?}:\n{text}");
+    }
+}
+
+/// A trace sink ([`Emulator::trace_to`]) that the test reads back.
+#[derive(Debug, Clone, Default)]
+pub struct TraceBuffer(Arc<Mutex<Vec<u8>>>);
+
+impl TraceBuffer {
+    /// What was written so far, as text.
+    #[must_use]
+    pub fn text(&self) -> String {
+        let bytes = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+}
+
+impl std::io::Write for TraceBuffer {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }

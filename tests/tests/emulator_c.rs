@@ -2,35 +2,18 @@
 //! each generation: every spec §3–§4 check that needs no KVM_RUN must pass,
 //! and `--state-out` must describe exactly the mappings the client left.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::sync::OnceLock;
 
-use ucas::emulator::{Emulator, Generation};
+use ucas_emulator::{Emulator, Generation};
 
-/// Compiles `tests/c/<name>.c` with gcc once per test binary.
 fn compiled(name: &str) -> PathBuf {
-    static DONE: OnceLock<PathBuf> = OnceLock::new();
-    DONE.get_or_init(|| {
-        let src = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("c")
-            .join(format!("{name}.c"));
-        let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}-emulator_c"));
-        let st = Command::new("gcc")
-            .args(["-Wall", "-Wextra", "-Werror", "-O2", "-o"])
-            .arg(&out)
-            .arg(&src)
-            .status()
-            .expect("gcc is needed to build the C client (apt-get install gcc)");
-        assert!(st.success(), "gcc failed on {}", src.display());
-        out
-    })
-    .clone()
+    ucas_tests::c_program(name)
 }
 
 fn run_client(kernel: &str, letter: &str) {
     let generation = Generation::from_kernel_version(kernel).unwrap();
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let dir = ucas_tests::scratch();
     let state = dir.join(format!("client-state-{kernel}.json"));
     let stdout = dir.join(format!("client-stdout-{kernel}.txt"));
     let mut cmd = Command::new(compiled("ucas_client"));

@@ -10,37 +10,22 @@
 //! while a thread uses them, and vcpus outliving their VM fd.
 
 use std::collections::BTreeMap;
-use std::ffi::OsString;
-use std::io::Write;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
-use std::sync::{Arc, Mutex, OnceLock};
 
-use ucas::emulator::{Emulator, Generation};
+use ucas_emulator::{Emulator, Generation};
+use ucas_tests::TraceBuffer;
 
 const MIB: u64 = 1 << 20;
 
-/// Compiles `tests/c/ucas_probe.c` with gcc once per test binary.
+/// `tests/c/ucas_probe.c`, compiled once per test binary.
 fn probe() -> PathBuf {
-    static DONE: OnceLock<PathBuf> = OnceLock::new();
-    DONE.get_or_init(|| {
-        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("c/ucas_probe.c");
-        let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("ucas_probe-mechanism");
-        let st = Command::new("gcc")
-            .args(["-Wall", "-Wextra", "-Werror", "-O2", "-pthread", "-o"])
-            .arg(&out)
-            .arg(&src)
-            .status()
-            .expect("gcc is needed to build the probe (apt-get install gcc)");
-        assert!(st.success(), "gcc failed on {}", src.display());
-        out
-    })
-    .clone()
+    ucas_tests::c_program("ucas_probe")
 }
 
 fn tmp(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_TARGET_TMPDIR")).join(name)
+    ucas_tests::scratch().join(name)
 }
 
 /// Runs the probe with `args` under `emu`; returns its status and its
@@ -131,39 +116,6 @@ fn death_by_signal_passes_through() {
 }
 
 #[test]
-fn cli_exit_codes() {
-    let p = probe().into_os_string();
-    let cli = |extra: &[&str]| {
-        let mut a: Vec<OsString> = vec!["--kernel".into(), "6.8".into(), "--".into(), p.clone()];
-        a.extend(extra.iter().map(OsString::from));
-        ucas::emulator::cli(&a)
-    };
-    assert_eq!(cli(&["exit", "7"]), 7);
-    assert_eq!(cli(&["signal", "9"]), 128 + 9);
-    let missing = vec![OsString::from("/nonexistent/ucas-no-such-program")];
-    assert_eq!(ucas::emulator::cli(&missing), 127);
-    assert_eq!(ucas::emulator::cli(&[OsString::from("--nope")]), 2);
-    // The emulator's own failure is 125, even when its cause is a missing file.
-    let bad_state: Vec<OsString> = ["--state-out", "/nonexistent-dir/s.json", "--", "true"]
-        .iter()
-        .map(OsString::from)
-        .collect();
-    assert_eq!(ucas::emulator::cli(&bad_state), 125);
-    // Found but not executable.
-    let plain = tmp("not-executable");
-    std::fs::write(&plain, "data").unwrap();
-    std::fs::set_permissions(&plain, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
-    assert_eq!(
-        ucas::emulator::cli(&["--".into(), plain.into_os_string()]),
-        126
-    );
-    assert_eq!(
-        ucas::emulator::cli(&["--kernel".into(), "2.6".into(), "--".into(), p.clone()]),
-        2
-    );
-}
-
-#[test]
 fn errors_say_what_failed() {
     let err = emu()
         .run(Command::new("/nonexistent/ucas-no-such-program"))
@@ -188,6 +140,7 @@ fn errors_say_what_failed() {
         err.to_string().contains("cannot create the state file"),
         "{err}"
     );
+    assert!(matches!(err, ucas_emulator::Error::StateCreate { .. }));
     assert!(!marker.exists());
 }
 
@@ -264,29 +217,16 @@ fn ucontrol_vms_need_cap_sys_admin() {
     assert_eq!(got["cap73"], "1");
 }
 
-#[derive(Clone, Default)]
-struct Sink(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Sink {
-    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(b);
-        Ok(b.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[test]
 fn trace_has_one_line_per_emulated_call() {
-    let sink = Sink::default();
+    let sink = TraceBuffer::default();
     let (status, _) = run(
         Emulator::new(Generation::B).trace_to(sink.clone()),
         &["efault"],
         "trace",
     );
     assert!(status.success());
-    let text = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
+    let text = sink.text();
     let lines: Vec<&str> = text.lines().collect();
     assert!(lines[0].contains("generation B"), "{text}");
     let calls: Vec<&&str> = lines.iter().filter(|l| l.starts_with("[pid ")).collect();

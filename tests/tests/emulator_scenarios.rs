@@ -7,20 +7,16 @@
 //! itself, with `UCAS_SCENARIO_GENERATION` set: the child sees the variable
 //! and runs the scenario body against the emulated `/dev/kvm`.
 
-use std::path::Path;
-use std::process::{Command, Stdio};
-
 use rustix::io::Errno;
 use ucas::core::abi::{self, UcasMapping};
-use ucas::emulator::{Emulator, Generation, RUN_BUDGET};
-use ucas::programs::{
+use ucas::{ErrorKind, Exit, GuestMemory, Kvm, UcontrolVm, Vcpu};
+use ucas_emulator::programs::{
     CODE_ADDR, FIXTURE_MAPPED, FIXTURE_MEMORY, GPRS, MAP_UNMAP, MAP_UNMAP_AFTER_DIAG,
     MAP_UNMAP_STORE, PSW_MASK_64, TOUCH_SEGMENTS,
 };
-use ucas::{ErrorKind, Exit, GuestMemory, Kvm, UcontrolVm, Vcpu};
+use ucas_emulator::{Generation, RUN_BUDGET};
 
 const MIB: u64 = 1 << 20;
-const CHILD: &str = "UCAS_SCENARIO_GENERATION";
 
 const DIAG_44: Exit = Exit::Sieic {
     icptcode: abi::ICPT_INST,
@@ -35,33 +31,8 @@ fn ucontrol_exit(trans_exc_code: u64) -> Exit {
     }
 }
 
-/// Runs `body` in a child of this test binary under the emulator, once per
-/// generation; in the child, runs `body` for the generation it was given.
 fn scenario(test: &str, body: fn(Generation)) {
-    if let Ok(letter) = std::env::var(CHILD) {
-        let g = Generation::ALL
-            .into_iter()
-            .find(|g| g.letter().to_string() == letter)
-            .expect("a generation letter");
-        body(g);
-        return;
-    }
-    let exe = std::env::current_exe().unwrap();
-    for g in Generation::ALL {
-        let log = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("scenario-{test}-{g:?}.log"));
-        let out = std::fs::File::create(&log).unwrap();
-        let mut cmd = Command::new(&exe);
-        cmd.args([test, "--exact", "--nocapture", "--test-threads=1"])
-            .env(CHILD, g.letter().to_string())
-            .stdin(Stdio::null())
-            .stdout(out.try_clone().unwrap())
-            .stderr(out);
-        let status = Emulator::new(g).run(cmd).expect("the emulator runs");
-        let text = std::fs::read_to_string(&log).unwrap();
-        assert!(status.success(), "generation {g:?}: {status}\n{text}");
-        // The child must really have run the scenario, not filtered it out.
-        assert!(text.contains("1 passed"), "generation {g:?}:\n{text}");
-    }
+    ucas_tests::under_each_generation(test, body);
 }
 
 /// The selftest fixture: a ucontrol VM, vcpu 0 with `kvm_run` and SIE page,

@@ -6,12 +6,12 @@ use std::io::Write as _;
 use std::process::{Command, ExitCode};
 
 use ucas::core::abi::UcasMapping;
-use ucas::emulator::{Emulator, Generation};
-use ucas::programs::{
+use ucas::{Exit, GuestMemory, Kvm, UcontrolVm, Vcpu};
+use ucas_emulator::programs::{
     CODE_ADDR, FIXTURE_MAPPED, FIXTURE_MEMORY, MAP_UNMAP, MAP_UNMAP_AFTER_DIAG, MAP_UNMAP_STORE,
     PSW_MASK_64,
 };
-use ucas::{Exit, GuestMemory, Kvm, UcontrolVm, Vcpu};
+use ucas_emulator::{Emulator, Generation};
 
 use super::{Usage, exit};
 
@@ -57,7 +57,7 @@ pub fn run(mut args: lexopt::Parser) -> Result<ExitCode, Usage> {
             Long("emulate") => emulate = true,
             Long("kernel") => {
                 let v = args.value()?.string()?;
-                generation = Some(ucas::emulator::kernel_option(&v)?);
+                generation = Some(super::kernel_generation(&v)?);
             }
             Short('h') | Long("help") => return Ok(exit::help(HELP)),
             _ => return Err(arg.unexpected().into()),

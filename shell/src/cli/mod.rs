@@ -6,7 +6,10 @@ use std::ffi::OsString;
 use std::fmt;
 use std::process::ExitCode;
 
+use ucas::core::{Generation, Rules};
+
 mod demo;
+mod emulate;
 pub mod json;
 mod plan;
 mod probe;
@@ -89,6 +92,23 @@ impl fmt::Display for Usage {
     }
 }
 
+/// The generation a `--kernel VERSION` option selects (the one parser of
+/// that option; `plan` also takes `strict`, see [`kernel_rules`]).
+fn kernel_generation(text: &str) -> Result<Generation, Usage> {
+    Generation::from_kernel_version(text).map_err(|e| format!("--kernel '{text}': {e}").into())
+}
+
+/// `--kernel VERSION|strict`: the rules of a kernel generation, or the
+/// strict rules every kernel accepts.
+fn kernel_rules(text: &str) -> Result<Rules, Usage> {
+    if text == "strict" {
+        return Ok(Rules::Strict);
+    }
+    kernel_generation(text)
+        .map(Rules::Kernel)
+        .map_err(|u| format!("{u}, or `strict`").into())
+}
+
 /// The `Usage:` lines of a help text: from `Usage:` to the first blank line.
 fn synopsis(help: &str) -> String {
     help.lines()
@@ -104,10 +124,7 @@ fn help_for(command: Option<&str>) -> Result<ExitCode, Usage> {
         Some("demo") => demo::HELP,
         Some("probe") => probe::HELP,
         Some("plan") => plan::HELP,
-        Some("emulate") => {
-            let code = ucas::emulator::cli(&["--help".into()]);
-            return Ok(ExitCode::from(u8::try_from(code).unwrap_or(exit::FAILED)));
-        }
+        Some("emulate") => emulate::HELP,
         Some(other) => return Err(format!("no command `{other}`; see `ucas --help`").into()),
     };
     Ok(exit::help(text))
@@ -118,10 +135,17 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
     match dispatch(args) {
         Ok(code) => code,
         Err(usage) => {
-            eprintln!(
-                "ucas: {usage}\n{}\nTry `ucas --help`.",
-                synopsis(usage.help)
-            );
+            // A command's own help starts with its synopsis `ucas CMD …`.
+            let command = synopsis(usage.help)
+                .strip_prefix("Usage: ucas ")
+                .and_then(|rest| rest.split_whitespace().next())
+                .filter(|c| c.chars().all(|ch| ch.is_ascii_lowercase()))
+                .map(str::to_owned);
+            let pointer = match command {
+                Some(c) => format!("Try `ucas --help`, or `ucas {c} --help` for its options."),
+                None => "Try `ucas --help`.".to_owned(),
+            };
+            eprintln!("ucas: {usage}\n{}\n{pointer}", synopsis(usage.help));
             ExitCode::from(exit::USAGE)
         }
     }
@@ -145,11 +169,7 @@ fn dispatch(args: Vec<OsString>) -> Result<ExitCode, Usage> {
         "plan" => plan::run(parser).map_err(|u| u.of(plan::HELP)),
         // The emulator parses its own arguments: everything after `--`
         // belongs to the traced program.
-        "emulate" => {
-            let rest: Vec<OsString> = args.into_iter().skip(1).collect();
-            let code = ucas::emulator::cli(&rest);
-            Ok(ExitCode::from(u8::try_from(code).unwrap_or(exit::FAILED)))
-        }
+        "emulate" => emulate::run(parser).map_err(|u| u.of(emulate::HELP)),
         "help" => {
             let topic = parser.next()?.map(|a| match a {
                 Value(v) => v.string().map_err(Usage::from),

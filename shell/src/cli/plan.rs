@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use ucas::core::abi::UcasMapping;
 use ucas::core::plan::{self, Directive, Statement};
-use ucas::core::request::{Generation, Rules};
+use ucas::core::request::Rules;
 use ucas::core::{AddressSpace, Extent, SpaceError};
 use ucas::{DEFAULT_CAPACITY, GuestMemory, Kvm, UcontrolVm, Vcpu};
 
@@ -92,7 +92,7 @@ pub fn run(mut args: lexopt::Parser) -> Result<ExitCode, Usage> {
                 let text = args.value()?.string()?;
                 opts.capacity = parse_capacity(&text)?;
             }
-            Long("kernel") => opts.rules = parse_rules(&args.value()?.string()?)?,
+            Long("kernel") => opts.rules = super::kernel_rules(&args.value()?.string()?)?,
             Long("json") if !apply => opts.json = true,
             Short('h') | Long("help") => return Ok(exit::help(HELP)),
             Value(v) if file.is_none() => file = Some(v.string()?),
@@ -145,16 +145,6 @@ fn parse_capacity(text: &str) -> Result<usize, Usage> {
             "--capacity {text}: give 1 to {MAX_CAPACITY} extents"
         ))),
     }
-}
-
-/// `strict` or a kernel version.
-pub fn parse_rules(text: &str) -> Result<Rules, Usage> {
-    if text == "strict" {
-        return Ok(Rules::Strict);
-    }
-    Generation::from_kernel_version(text)
-        .map(Rules::Kernel)
-        .map_err(|e| Usage::from(format!("--kernel {text}: {e}")))
 }
 
 /// The plan's text, or the one `FILE:LINE:COL:`-style message saying why it
@@ -474,6 +464,7 @@ fn try_apply(c: &Checked, opts: &Options) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ucas::core::Generation;
 
     fn opts(capacity: usize, rules: Rules) -> Options {
         Options {

@@ -119,26 +119,27 @@
 //!
 //! ```no_run
 //! use std::process::Command;
-//! use ucas::emulator::{Emulator, Generation};
+//! use ucas_emulator::{Emulator, Generation};
 //!
 //! let status = Emulator::new(Generation::B)
 //!     .trace(true)
 //!     .state_out("/tmp/state.json")
 //!     .run(Command::new("./my-ucontrol-tool"))?;
 //! assert!(status.success());
-//! # Ok::<(), std::io::Error>(())
+//! # Ok::<(), ucas_emulator::Error>(())
 //! ```
 //!
 //! Platform: Linux 5.0+ with seccomp user notification (5.9+ for fd
 //! installation in one step, 6.6+ for the fast synchronous wake-up, which is
 //! used when available).
 
-mod cli;
 pub mod cpu;
+mod error;
 mod filter;
 mod guest;
 mod model;
 mod paths;
+pub mod programs;
 mod state;
 mod supervisor;
 mod sys;
@@ -147,12 +148,14 @@ mod trace;
 use std::fmt;
 use std::fs::File;
 use std::io::{self, Write};
+
+use rustix::io::Errno;
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
 use std::process::{Command, ExitStatus};
 
-pub use cli::{cli, kernel_option};
+pub use error::{Error, Result};
 pub use guest::BUDGET as RUN_BUDGET;
 pub use ucas_core::Generation;
 
@@ -239,39 +242,45 @@ impl Emulator {
     ///
     /// # Errors
     ///
-    /// - the state file cannot be created (before `cmd` runs);
-    /// - `cmd` cannot be started (`NotFound`, `PermissionDenied`, …);
-    /// - the kernel refuses the seccomp listener (old kernel, kernel without
+    /// - [`Error::StateCreate`]: the state file cannot be created (before
+    ///   `cmd` runs); [`Error::StateWrite`]: it cannot be written after `cmd`
+    ///   ended (the error carries `cmd`'s status);
+    /// - [`Error::Spawn`]: `cmd` cannot be started (not found, not
+    ///   executable, …);
+    /// - [`Error::Seccomp`], [`Error::NoNewPrivs`]: the kernel refuses the
+    ///   seccomp listener or `no_new_privs` (old kernel, kernel without
     ///   `CONFIG_SECCOMP_FILTER`, a container profile forbidding `seccomp`,
     ///   or running under another seccomp supervisor): the message says what
     ///   to change;
-    /// - the listener fails while serving (the program is then killed).
-    pub fn run(self, mut cmd: Command) -> io::Result<ExitStatus> {
+    /// - [`Error::Serving`]: the listener fails while serving (the program is
+    ///   then killed).
+    pub fn run(self, mut cmd: Command) -> Result<ExitStatus> {
         let mut state_file = match &self.state_out {
-            Some(p) => Some(File::create(p).map_err(|e| {
-                io::Error::new(
-                    e.kind(),
-                    format!("cannot create the state file {}: {e}", p.display()),
-                )
+            Some(p) => Some(File::create(p).map_err(|source| Error::StateCreate {
+                path: p.clone(),
+                source,
             })?),
             None => None,
         };
-        let program = cmd.get_program().to_string_lossy().into_owned();
-        let (ours, theirs) = UnixStream::pair()?;
+        let program = cmd.get_program().to_owned();
+        let (ours, theirs) = UnixStream::pair().map_err(Error::Setup)?;
         sys::install_filter_before_exec(&mut cmd, filter::program(), OwnedFd::from(theirs));
         let spawned = cmd.spawn();
         // Closes our copy of the child's end, held by the hook.
         drop(cmd);
         // The hook reports before exec, so whatever it sent is there now.
-        let report = sys::receive_report(ours.as_fd(), false)?;
-        let mut child = spawned.map_err(|e| explain_spawn(e, &report, &program))?;
+        let report = sys::receive_report(ours.as_fd(), false).map_err(Error::Setup)?;
+        let mut child = spawned.map_err(|source| match report {
+            ChildReport::SeccompFailed(errno) => Error::Seccomp(Errno::from_raw_os_error(errno)),
+            ChildReport::NoNewPrivsFailed(errno) => {
+                Error::NoNewPrivs(Errno::from_raw_os_error(errno))
+            }
+            _ => Error::Spawn { program, source },
+        })?;
         let ChildReport::Listener { fd, killable } = report else {
             let _ = child.kill();
             let _ = child.wait();
-            return Err(io::Error::other(
-                "the child started but did not hand over its seccomp listener; this is a bug \
-                 in ucas emulate, please report it with the kernel version (uname -r)",
-            ));
+            return Err(Error::NoListener);
         };
         let listener = Listener::new(fd);
         let sync = listener.set_sync_wake_up();
@@ -312,83 +321,18 @@ impl Emulator {
                     let _ = child.wait();
                 }
                 (served, state::to_json(sup.model()))
-            })?;
-        let (served, json) = worker
-            .join()
-            .map_err(|_| io::Error::other("the emulator's supervisor thread panicked"))?;
-        let status = served.map_err(|e| {
-            io::Error::new(
-                e.kind(),
-                format!(
-                    "waiting for the program's system calls failed ({e}); the program was \
-                     killed. This is unexpected: please report it with the kernel version"
-                ),
-            )
-        })?;
+            })
+            .map_err(Error::Setup)?;
+        let (served, json) = worker.join().map_err(|_| Error::SupervisorPanicked)?;
+        let status = served.map_err(Error::Serving)?;
         if let (Some(f), Some(p)) = (state_file.as_mut(), &self.state_out) {
-            f.write_all(json.as_bytes()).map_err(|e| {
-                io::Error::new(
-                    e.kind(),
-                    format!("cannot write the state file {}: {e}", p.display()),
-                )
-            })?;
+            f.write_all(json.as_bytes())
+                .map_err(|source| Error::StateWrite {
+                    path: p.clone(),
+                    source,
+                    status,
+                })?;
         }
         Ok(status)
     }
 }
-
-/// Turns a failed spawn into a message that says what to do.
-fn explain_spawn(e: io::Error, report: &ChildReport, program: &str) -> io::Error {
-    match *report {
-        ChildReport::SeccompFailed(errno) => {
-            let cause = io::Error::from_raw_os_error(errno);
-            let advice = match errno {
-                libc::EBUSY => {
-                    "another seccomp supervisor already watches this process (is it running \
-                     under `ucas emulate` or a similar tool already?); run it outside that tool"
-                }
-                libc::EACCES | libc::EPERM => {
-                    "the process may not install seccomp filters; outside a container this \
-                     should not happen, inside one allow seccomp(2) (e.g. docker \
-                     --security-opt seccomp=unconfined)"
-                }
-                _ => {
-                    "ucas emulate needs seccomp user notification: Linux 5.0 or later built \
-                     with CONFIG_SECCOMP_FILTER; inside a container, allow seccomp(2) (e.g. \
-                     docker --security-opt seccomp=unconfined)"
-                }
-            };
-            io::Error::new(
-                cause.kind(),
-                format!("the kernel refused the seccomp listener ({cause}): {advice}"),
-            )
-        }
-        ChildReport::NoNewPrivsFailed(errno) => {
-            let cause = io::Error::from_raw_os_error(errno);
-            io::Error::new(
-                cause.kind(),
-                format!(
-                    "cannot set no_new_privs ({cause}), which an unprivileged seccomp filter \
-                     needs: run ucas emulate as root or without the restriction that refuses it"
-                ),
-            )
-        }
-        _ => io::Error::new(
-            e.kind(),
-            CommandFailed(format!("cannot run {program}: {e}")),
-        ),
-    }
-}
-
-/// The payload of the error [`Emulator::run`] returns when the command
-/// itself cannot be executed (as opposed to the emulator failing).
-#[derive(Debug)]
-pub(crate) struct CommandFailed(String);
-
-impl fmt::Display for CommandFailed {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for CommandFailed {}

@@ -1,63 +1,47 @@
 //! `tests/c/ucontrol_selftest.c` — the kernel's map/unmap and gprs scenarios
 //! in C against `<linux/kvm.h>` and libc, same guest code byte for byte,
 //! plus the VM restrictions (memory limit, dirty log, memory regions) —
-//! compiled with gcc and run under `ucas emulate --kernel 6.8`, `6.14` and
-//! `7.0`, one kernel of each generation. It must pass on all three.
+//! compiled with gcc and run under the emulator of kernel 6.8, 6.14 and
+//! 7.0, one kernel of each generation. It must pass on all three.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::sync::OnceLock;
+use std::process::{Command, Stdio};
 
-/// Compiles `tests/c/<name>.c` with gcc into the test's temporary dir.
-fn compile(name: &str) -> PathBuf {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../tests/c/{name}.c"));
-    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let st = Command::new("gcc")
-        .args(["-std=c11", "-Wall", "-Wextra", "-Werror", "-O2", "-o"])
-        .arg(&out)
-        .arg(&src)
-        .status()
-        .expect("gcc is needed to build the C programs (apt-get install gcc)");
-    assert!(st.success(), "gcc failed on {}", src.display());
-    out
-}
+use ucas_core::Generation;
+use ucas_emulator::Emulator;
 
-fn selftest() -> PathBuf {
-    static DONE: OnceLock<PathBuf> = OnceLock::new();
-    DONE.get_or_init(|| compile("ucontrol_selftest")).clone()
+/// Runs C program `name` with `args` under the emulator of `kernel`, with
+/// the trace on; its status, stdout and the trace.
+fn run_c(name: &str, args: &[&str], kernel: &str) -> (std::process::ExitStatus, String, String) {
+    let generation = Generation::from_kernel_version(kernel).unwrap();
+    let out = ucas_tests::scratch().join(format!("{name}-{kernel}.out"));
+    let mut cmd = Command::new(ucas_tests::c_program(name));
+    cmd.args(args)
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&out).unwrap());
+    let trace = ucas_tests::TraceBuffer::default();
+    let status = Emulator::new(generation)
+        .trace_to(trace.clone())
+        .run(cmd)
+        .expect("the emulator runs");
+    let stdout = std::fs::read_to_string(&out).unwrap();
+    let trace = trace.text();
+    (status, stdout, trace)
 }
 
 /// `tests/c/run_latency.c` builds and runs under the emulator (its numbers
 /// are for people; nothing here depends on them).
 #[test]
 fn latency_tool_runs() {
-    let out = Command::new(env!("CARGO_BIN_EXE_ucas"))
-        .args(["emulate", "--"])
-        .arg(compile("run_latency"))
-        .arg("50")
-        .output()
-        .expect("run ucas emulate");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let (status, stdout, trace) = run_c("run_latency", &["50"], "7.0");
+    assert!(status.success(), "{stdout}{trace}");
     assert!(stdout.contains("KVM_RUN -> DIAG intercept"), "{stdout}");
     assert!(stdout.contains("(50 rounds)"), "{stdout}");
 }
 
 fn run_under(kernel: &str) {
-    let out = Command::new(env!("CARGO_BIN_EXE_ucas"))
-        .args(["emulate", "--kernel", kernel, "--trace"])
-        .arg(selftest())
-        .output()
-        .expect("run ucas emulate");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let (status, stdout, stderr) = run_c("ucontrol_selftest", &[], kernel);
     assert_eq!(
-        out.status.code(),
+        status.code(),
         Some(0),
         "kernel {kernel}:\n{stdout}\n{stderr}"
     );
@@ -118,13 +102,16 @@ fn c_array(src: &str, name: &str) -> Vec<u8> {
 }
 
 /// The C guest code is the code the Rust side runs and checks against the
-/// s390 disassembler (`ucas::programs`, tests/tests/emulator_scenarios.rs).
+/// s390 disassembler (`ucas_emulator::programs`, tests/tests/emulator_scenarios.rs).
 #[test]
 fn c_guest_code_is_the_checked_code() {
-    let src = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/c/ucontrol_selftest.c"),
-    )
-    .unwrap();
-    assert_eq!(c_array(&src, "test_mem_asm"), ucas::programs::MAP_UNMAP);
-    assert_eq!(c_array(&src, "test_gprs_asm"), ucas::programs::GPRS);
+    let src = std::fs::read_to_string(ucas_tests::c_source("ucontrol_selftest")).unwrap();
+    assert_eq!(
+        c_array(&src, "test_mem_asm"),
+        ucas_emulator::programs::MAP_UNMAP
+    );
+    assert_eq!(
+        c_array(&src, "test_gprs_asm"),
+        ucas_emulator::programs::GPRS
+    );
 }

@@ -11,7 +11,7 @@
 //! instruction budget ([`Stop::Budget`], `EINTR`).
 //!
 //! ```
-//! use ucas::emulator::cpu::{self, Access, Bus, Cpu, Stop};
+//! use ucas_emulator::cpu::{self, Access, Bus, Cpu, Stop};
 //!
 //! /// 1 MiB of guest memory at vcpu address 0; everything above is unmapped.
 //! struct Ram(Vec<u8>);

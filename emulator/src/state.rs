@@ -51,7 +51,7 @@ pub(crate) fn to_json<const N: usize>(model: &Model<N>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::emulator::model::{Answer, Call};
+    use crate::model::{Answer, Call};
     use ucas_core::Generation;
     use ucas_core::abi::UcasMapping;
 

@@ -71,7 +71,7 @@ pub const GPRS: [u8; 58] = [
 
 /// Touches `r2` consecutive segments: stores r1 at r6, advances r6 by r7
 /// (1 MiB), loops with BRCT, then stops at `diag 0,0,0x44`. Run it with
-/// [`crate::Vcpu::run_demand`] to map the segments as they are touched.
+/// `ucas::Vcpu::run_demand` to map the segments as they are touched.
 ///
 /// ```text
 /// 50106000  st   %r1,0(%r6)     <-+

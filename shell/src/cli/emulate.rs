@@ -1,0 +1,177 @@
+//! `ucas emulate`: the command line over [`ucas_emulator::Emulator`].
+
+use std::ffi::OsString;
+use std::os::unix::process::ExitStatusExt;
+use std::process::{Command, ExitCode};
+
+use ucas::core::Generation;
+use ucas_emulator::Emulator;
+
+use super::{Usage, exit};
+
+pub const HELP: &str = "\
+Run a program and answer its /dev/kvm s390 ucontrol ioctls from a kernel model.
+
+Usage: ucas emulate [OPTIONS] -- CMD [ARGS...]
+
+Options:
+  --kernel VERSION    model this kernel: up to 6.13 = generation A,
+                      6.14-6.19 = B, 7.0 and later = C (default: newest)
+  --trace             print one line per emulated call on stderr
+  --enomem-after N    fail the segment store after N successful ones with
+                      ENOMEM, once
+  --state-out FILE    at exit, write every vcpu's address space as JSON
+  -h, --help          print this help
+
+CMD runs unmodified; its other system calls run natively. The exit status is
+CMD's (128+N if a signal N killed it); 125 means ucas emulate itself failed,
+126 that CMD could not be executed, 127 that it was not found.";
+
+/// Exit status when the emulator itself fails.
+pub const EXIT_INTERNAL: u8 = 125;
+/// Exit status when CMD exists but cannot be executed.
+pub const EXIT_CANNOT_EXECUTE: u8 = 126;
+/// Exit status when CMD is not found.
+pub const EXIT_NOT_FOUND: u8 = 127;
+
+/// The parsed command line of `ucas emulate`.
+#[derive(Debug)]
+struct Options {
+    generation: Generation,
+    trace: bool,
+    enomem_after: Option<u64>,
+    state_out: Option<OsString>,
+    command: Vec<OsString>,
+}
+
+/// `None` for `--help`.
+fn parse(mut p: lexopt::Parser) -> Result<Option<Options>, Usage> {
+    use lexopt::prelude::*;
+    let mut o = Options {
+        generation: Generation::NEWEST,
+        trace: false,
+        enomem_after: None,
+        state_out: None,
+        command: Vec::new(),
+    };
+    while let Some(arg) = p.next()? {
+        match arg {
+            Short('h') | Long("help") => return Ok(None),
+            Long("trace") => o.trace = true,
+            Long("kernel") => o.generation = super::kernel_generation(&p.value()?.string()?)?,
+            Long("enomem-after") => {
+                let s = p.value()?.string()?;
+                o.enomem_after = Some(s.parse().map_err(|_| {
+                    format!("--enomem-after: '{s}' is not a number of segment stores")
+                })?);
+            }
+            Long("state-out") => o.state_out = Some(p.value()?),
+            Value(cmd) => {
+                o.command.push(cmd);
+                o.command.extend(p.raw_args()?);
+                return Ok(Some(o));
+            }
+            other => return Err(other.unexpected().into()),
+        }
+    }
+    Err("no command given: ucas emulate [OPTIONS] -- CMD [ARGS...]".into())
+}
+
+/// The exit status `ucas emulate` gives for a program that ended with
+/// `status`: its code, or 128+N for death by signal N.
+fn status_code(status: std::process::ExitStatus) -> u8 {
+    match (status.code(), status.signal()) {
+        // Exit codes are 0..=255 by construction; anything else is ours.
+        (Some(code), _) => u8::try_from(code & 0xff).unwrap_or(EXIT_INTERNAL),
+        (None, Some(sig)) => u8::try_from(128 + sig).unwrap_or(EXIT_INTERNAL),
+        (None, None) => EXIT_INTERNAL,
+    }
+}
+
+/// Runs `ucas emulate` with the arguments after `emulate`.
+pub fn run(args: lexopt::Parser) -> Result<ExitCode, Usage> {
+    let Some(o) = parse(args)? else {
+        return Ok(exit::help(HELP));
+    };
+    let mut cmd = Command::new(&o.command[0]);
+    cmd.args(&o.command[1..]);
+    let mut emu = Emulator::new(o.generation)
+        .trace(o.trace)
+        .enomem_after(o.enomem_after);
+    if let Some(p) = o.state_out {
+        emu = emu.state_out(p);
+    }
+    let code = match emu.run(cmd) {
+        Ok(status) => status_code(status),
+        Err(e) => {
+            eprintln!("ucas emulate: {e}");
+            match e.kind() {
+                std::io::ErrorKind::NotFound if e.is_spawn() => EXIT_NOT_FOUND,
+                _ if e.is_spawn() => EXIT_CANNOT_EXECUTE,
+                _ => EXIT_INTERNAL,
+            }
+        }
+    };
+    Ok(ExitCode::from(code))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parser(a: &[&str]) -> lexopt::Parser {
+        lexopt::Parser::from_args(a.iter().map(OsString::from).collect::<Vec<_>>())
+    }
+
+    fn args(a: &[&str]) -> Vec<OsString> {
+        a.iter().map(OsString::from).collect()
+    }
+
+    #[test]
+    fn parses_flags_and_command() {
+        let Ok(Some(o)) = parse(parser(&[
+            "--kernel",
+            "6.8",
+            "--trace",
+            "--enomem-after=5",
+            "--state-out",
+            "/tmp/s",
+            "--",
+            "prog",
+            "--trace",
+            "x",
+        ])) else {
+            panic!()
+        };
+        assert_eq!(o.generation, Generation::A);
+        assert!(o.trace);
+        assert_eq!(o.enomem_after, Some(5));
+        assert_eq!(o.state_out, Some(OsString::from("/tmp/s")));
+        assert_eq!(o.command, args(&["prog", "--trace", "x"]));
+    }
+
+    #[test]
+    fn command_without_double_dash_stops_option_parsing() {
+        let Ok(Some(o)) = parse(parser(&["prog", "--kernel", "6.8"])) else {
+            panic!()
+        };
+        assert_eq!(o.generation, Generation::NEWEST);
+        assert_eq!(o.command, args(&["prog", "--kernel", "6.8"]));
+    }
+
+    #[test]
+    fn rejects_bad_usage() {
+        assert!(parse(parser(&[])).is_err());
+        assert!(parse(parser(&["--kernel", "banana", "--", "x"])).is_err());
+        assert!(parse(parser(&["--enomem-after", "-1", "--", "x"])).is_err());
+        assert!(parse(parser(&["--bogus", "--", "x"])).is_err());
+        assert!(parse(parser(&["--kernel"])).is_err());
+        assert!(matches!(parse(parser(&["--help"])), Ok(None)));
+    }
+
+    #[test]
+    fn exit_status_of_the_program() {
+        assert_eq!(status_code(std::process::ExitStatus::from_raw(7 << 8)), 7);
+        assert_eq!(status_code(std::process::ExitStatus::from_raw(9)), 128 + 9);
+    }
+}
