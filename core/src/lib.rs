@@ -12,12 +12,14 @@
 #![cfg_attr(not(test), deny(clippy::arithmetic_side_effects))]
 
 pub mod abi;
+pub mod errno;
 pub mod plan;
 pub mod request;
 pub mod segment;
 pub mod space;
 
 pub use abi::UcasMapping;
+pub use errno::Errno;
 
 /// The proptest configuration of core's property tests: `cases` natively,
 /// a handful under Miri (which interprets every case about a thousand
@@ -38,4 +40,4 @@ pub(crate) fn proptest_config(cases: u32) -> proptest::test_runner::Config {
 #[cfg(test)]
 const MIRI_PROPTEST_CASES: u32 = 4;
 pub use request::{Generation, Rules};
-pub use space::{AddressSpace, Extent, KernelError, SpaceError};
+pub use space::{AddressSpace, Extent, KernelError, KernelSpace, SpaceError};

@@ -15,7 +15,7 @@
 
 use core::fmt;
 
-use linux_raw_sys::errno;
+use crate::Errno;
 
 use crate::abi::UcasMapping;
 use crate::segment::{SEGMENT_COUNT, SEGMENT_SIZE, is_segment_aligned, segment_of};
@@ -105,10 +105,10 @@ impl Generation {
 
     /// The errno of `KVM_S390_VCPU_FAULT` on an unmapped vcpu segment.
     #[must_use]
-    pub const fn unmapped_fault_errno(self) -> i32 {
+    pub const fn unmapped_fault_errno(self) -> Errno {
         match self {
-            Self::A => errno::EFAULT as i32,
-            Self::B | Self::C => errno::EREMOTE as i32,
+            Self::A => Errno::FAULT,
+            Self::B | Self::C => Errno::REMOTE,
         }
     }
 
@@ -292,8 +292,8 @@ impl RequestError {
     /// The errno the kernel gives for this request (EINVAL); strict-only
     /// rejections report the errno of the generations that reject them.
     #[must_use]
-    pub const fn errno(&self) -> i32 {
-        errno::EINVAL as i32
+    pub const fn errno(&self) -> Errno {
+        Errno::INVAL
     }
 }
 
@@ -480,11 +480,11 @@ impl FaultVerdict {
     ///
     /// # Errors
     /// The errno of a failed fault.
-    pub const fn result(self) -> Result<(), i32> {
+    pub const fn result(self) -> Result<(), Errno> {
         match self {
             Self::Resolved => Ok(()),
             Self::SegmentNotMapped(g) => Err(g.unmapped_fault_errno()),
-            Self::NoUserMemory => Err(errno::EFAULT as i32),
+            Self::NoUserMemory => Err(Errno::FAULT),
         }
     }
 }
@@ -645,18 +645,36 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("0x100000"), "{text}");
-        assert_eq!(e.errno(), 22);
+        assert_eq!(e.errno().raw_os_error(), 22);
     }
 
     #[test]
     fn fault_verdicts() {
         use FaultVerdict as V;
-        assert_eq!(V::of(Generation::A, false, true).result(), Err(14));
-        assert_eq!(V::of(Generation::B, false, false).result(), Err(66));
-        assert_eq!(V::of(Generation::C, false, true).result(), Err(66));
+        assert_eq!(
+            V::of(Generation::A, false, true)
+                .result()
+                .map_err(Errno::raw_os_error),
+            Err(14)
+        );
+        assert_eq!(
+            V::of(Generation::B, false, false)
+                .result()
+                .map_err(Errno::raw_os_error),
+            Err(66)
+        );
+        assert_eq!(
+            V::of(Generation::C, false, true)
+                .result()
+                .map_err(Errno::raw_os_error),
+            Err(66)
+        );
         for g in Generation::ALL {
             assert_eq!(V::of(g, true, true).result(), Ok(()));
-            assert_eq!(V::of(g, true, false).result(), Err(14));
+            assert_eq!(
+                V::of(g, true, false).result().map_err(Errno::raw_os_error),
+                Err(14)
+            );
         }
     }
 }

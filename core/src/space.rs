@@ -9,10 +9,10 @@
 
 use core::fmt;
 
-use linux_raw_sys::errno;
+use crate::Errno;
 
 use crate::abi::UcasMapping;
-use crate::request::{Generation, RequestError, Rules, SegmentRequest, check_map, check_unmap};
+use crate::request::{RequestError, Rules, SegmentRequest, check_map, check_unmap};
 use crate::segment::{SEGMENT_COUNT, SEGMENT_MASK, SEGMENT_SHIFT, SegmentRange, segment_of};
 
 /// A run of vcpu segments that resolve to a run of user segments of the same
@@ -147,11 +147,11 @@ pub enum SpaceError {
 impl SpaceError {
     /// The errno that best describes the refusal (EINVAL, or ENOMEM when full).
     #[must_use]
-    pub const fn errno(&self) -> i32 {
+    pub const fn errno(&self) -> Errno {
         match self {
             Self::Request(e) => e.errno(),
-            Self::Full { .. } => errno::ENOMEM as i32,
-            Self::Wraps => errno::EINVAL as i32,
+            Self::Full { .. } => Errno::NOMEM,
+            Self::Wraps => Errno::INVAL,
         }
     }
 }
@@ -180,29 +180,6 @@ impl fmt::Display for SpaceError {
 }
 
 impl core::error::Error for SpaceError {}
-
-/// A failed kernel-model operation: the errno, and how many segments a MAP
-/// stored before it failed (generation C keeps them).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct KernelError {
-    errno: i32,
-    stored: u64,
-}
-
-impl KernelError {
-    /// The errno the kernel returns.
-    #[must_use]
-    pub const fn errno(&self) -> i32 {
-        self.errno
-    }
-
-    /// Segments stored before an ENOMEM (they stay mapped on generation C;
-    /// on A and B the whole requested range ends up unmapped).
-    #[must_use]
-    pub const fn stored(&self) -> u64 {
-        self.stored
-    }
-}
 
 /// The rewrite of one window of the table: extents `lo..hi` are replaced by
 /// `with` (at most three: a left remainder, the new extent, a right remainder).
@@ -487,104 +464,6 @@ impl<const N: usize> AddressSpace<N> {
         Some((dropped.vcpu_addr(), dropped.length()))
     }
 
-    /// The kernel's `KVM_S390_UCAS_MAP` as `generation` performs it, for the
-    /// emulator's kernel model. Returns the number of segments stored.
-    ///
-    /// Segments are stored in ascending vcpu order (wrapping past the top on
-    /// generation C). `fail_at_segment = Some(k)` makes the store of the k-th
-    /// segment (0-based) fail with ENOMEM, as does running out of table
-    /// capacity; then generations A and B leave the whole requested vcpu range
-    /// unmapped (including what was mapped there before), and C keeps the
-    /// segments stored before the failure.
-    ///
-    /// # Errors
-    /// [`KernelError`] with EINVAL for a rejected request, ENOMEM as above.
-    pub fn kernel_map(
-        &mut self,
-        generation: Generation,
-        m: &UcasMapping,
-        fail_at_segment: Option<u64>,
-    ) -> Result<u64, KernelError> {
-        let rules = Rules::Kernel(generation);
-        let req = match check_map(rules, m) {
-            Ok(Some(req)) => req,
-            Ok(None) => return Ok(0),
-            Err(e) => {
-                return Err(KernelError {
-                    errno: e.errno(),
-                    stored: 0,
-                });
-            }
-        };
-        let wanted = fail_at_segment.map_or(req.count, |k| k.min(req.count));
-        let mut stored = 0u64;
-        let mut failed = wanted < req.count;
-        for piece in pieces(&req, wanted) {
-            let splice = self.plan_replace(piece.0, Some(piece.1));
-            if self.fits(&splice) {
-                self.apply(splice);
-                stored = stored.wrapping_add(piece.0.count());
-            } else {
-                failed = true;
-                break;
-            }
-        }
-        if !failed {
-            return Ok(stored);
-        }
-        if !generation.enomem_keeps_prefix() {
-            // A and B clear the whole requested range after a failure (the
-            // range was checked not to wrap). Clearing can need one extent
-            // more than the table holds only when it punches a hole into a
-            // full table; the emulator sizes its tables far beyond that.
-            for piece in pieces(&req, req.count) {
-                let splice = self.plan_replace(piece.0, None);
-                if self.fits(&splice) {
-                    self.apply(splice);
-                }
-            }
-        }
-        Err(KernelError {
-            errno: errno::ENOMEM as i32,
-            stored,
-        })
-    }
-
-    /// The kernel's `KVM_S390_UCAS_UNMAP` as `generation` performs it.
-    ///
-    /// # Errors
-    /// [`KernelError`] with EINVAL for a rejected request; ENOMEM when the
-    /// model's table cannot hold the hole (a real kernel never fails there,
-    /// so size the model's table generously).
-    pub fn kernel_unmap(
-        &mut self,
-        generation: Generation,
-        vcpu_addr: u64,
-        length: u64,
-    ) -> Result<(), KernelError> {
-        let req = match check_unmap(Rules::Kernel(generation), vcpu_addr, length) {
-            Ok(Some(req)) => req,
-            Ok(None) => return Ok(()),
-            Err(e) => {
-                return Err(KernelError {
-                    errno: e.errno(),
-                    stored: 0,
-                });
-            }
-        };
-        for piece in pieces(&req, req.count) {
-            let splice = self.plan_replace(piece.0, None);
-            if !self.fits(&splice) {
-                return Err(KernelError {
-                    errno: errno::ENOMEM as i32,
-                    stored: 0,
-                });
-            }
-            self.apply(splice);
-        }
-        Ok(())
-    }
-
     fn plan_map(&self, rules: Rules, m: &UcasMapping) -> Result<Option<Splice>, SpaceError> {
         let Some(req) = check_map(rules, m)? else {
             return Ok(None);
@@ -745,5 +624,8 @@ fn pieces(req: &SegmentRequest, count: u64) -> impl Iterator<Item = (SegmentRang
     })
 }
 
+mod kernel;
 #[cfg(test)]
 mod tests;
+
+pub use kernel::{KernelError, KernelSpace};

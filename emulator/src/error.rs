@@ -6,7 +6,7 @@ use std::fmt;
 use std::io;
 use std::path::PathBuf;
 
-use rustix::io::Errno;
+use ucas_core::Errno;
 
 /// A failed [`Emulator::run`](crate::Emulator::run). The traced program's
 /// own failures are not errors: they are its exit status.
@@ -54,6 +54,11 @@ pub enum Error {
     SupervisorPanicked,
 }
 
+/// The errno of an I/O error from a system call, in ucas's vocabulary.
+pub(crate) fn errno_of(e: &io::Error) -> Option<Errno> {
+    e.raw_os_error().map(Errno::from_raw_os_error)
+}
+
 /// The result of running under the emulator.
 pub type Result<T> = std::result::Result<T, Error>;
 
@@ -89,7 +94,9 @@ impl Error {
             | Self::StateCreate { source, .. }
             | Self::StateWrite { source, .. }
             | Self::Serving(source) => source.kind(),
-            Self::Seccomp(e) | Self::NoNewPrivs(e) => io::Error::from(*e).kind(),
+            Self::Seccomp(e) | Self::NoNewPrivs(e) => {
+                io::Error::from_raw_os_error(e.raw_os_error()).kind()
+            }
             Self::NoListener | Self::SupervisorPanicked => io::ErrorKind::Other,
         }
     }
@@ -121,14 +128,14 @@ impl fmt::Display for Error {
                 write!(
                     f,
                     "the kernel refused the seccomp listener ({}): {advice}",
-                    io::Error::from(*e)
+                    io::Error::from_raw_os_error(e.raw_os_error())
                 )
             }
             Self::NoNewPrivs(e) => write!(
                 f,
                 "cannot set no_new_privs ({}), which an unprivileged seccomp filter needs: run \
                  ucas emulate as root or without the restriction that refuses it",
-                io::Error::from(*e)
+                io::Error::from_raw_os_error(e.raw_os_error())
             ),
             Self::NoListener => f.write_str(
                 "the child started but did not hand over its seccomp listener; this is a bug in \

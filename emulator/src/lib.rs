@@ -149,11 +149,11 @@ use std::fmt;
 use std::fs::File;
 use std::io::{self, Write};
 
-use rustix::io::Errno;
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
 use std::process::{Command, ExitStatus};
+use ucas_core::Errno;
 
 pub use error::{Error, Result};
 pub use guest::BUDGET as RUN_BUDGET;

@@ -6,7 +6,7 @@
 //! (installing an fd, writing `kvm_run`). Each vcpu's address space is core's
 //! [`AddressSpace`], the same type the shell's own mirror uses; the rules for
 //! validation, replacement, holes and out-of-memory come from its
-//! `kernel_map`/`kernel_unmap`.
+//! [`KernelSpace`].
 
 use ucas_core::abi::{
     KVM_API_VERSION, KVM_CAP_S390_UCONTROL, KVM_CHECK_EXTENSION, KVM_CREATE_VCPU, KVM_CREATE_VM,
@@ -15,7 +15,7 @@ use ucas_core::abi::{
 };
 use ucas_core::segment::{PAGE_SIZE, SEGMENT_SHIFT, page_round_down};
 
-use ucas_core::{AddressSpace, Generation};
+use ucas_core::{AddressSpace, Errno, Generation, KernelSpace};
 
 /// Extents per vcpu address space. Large, so that the model runs out only
 /// where a real kernel would plausibly run out too (the kernel's limit is
@@ -181,7 +181,7 @@ pub enum Answer {
     /// Return this value.
     Value(i64),
     /// Fail with this errno.
-    Error(i32),
+    Error(Errno),
     /// A VM was created: install a VM fd (close-on-exec) and return it.
     NewVm(u32),
     /// A vcpu was created: install a vcpu fd (close-on-exec) and return it.
@@ -191,7 +191,7 @@ pub enum Answer {
     /// vcpu's `kvm_run`.
     UcontrolExit {
         /// The errno to fail with.
-        errno: i32,
+        errno: Errno,
         /// The vcpu whose `kvm_run` gets the exit.
         vcpu: VcpuRef,
         /// The faulting address rounded down to 4 KiB.
@@ -221,14 +221,14 @@ pub enum Answer {
     Run(VcpuRef),
     /// The model does not cover this request yet: fail with this errno; the
     /// text says why, for the trace.
-    Unsupported(i32, &'static str),
+    Unsupported(Errno, &'static str),
 }
 
 /// The state of one vcpu; `N` is the capacity of its address space.
 #[derive(Debug)]
 pub struct Vcpu<const N: usize> {
     id: u32,
-    space: Box<AddressSpace<N>>,
+    space: Box<KernelSpace<N>>,
     /// Generations A and B link each faulted-in vcpu segment to its user
     /// segment in a reverse table keyed by user segment; a second vcpu
     /// segment of the same vcpu faulting on the same user segment fails
@@ -258,7 +258,7 @@ impl<const N: usize> Vcpu<N> {
     /// The vcpu's address space.
     #[must_use]
     pub fn space(&self) -> &AddressSpace<N> {
-        &self.space
+        self.space.space()
     }
 
     fn unlink_range(&mut self, first_seg: u64, count: u64) {
@@ -383,25 +383,25 @@ impl<const N: usize> Model<N> {
     /// caller has `CAP_SYS_ADMIN` (only looked at by `KVM_CREATE_VM`).
     pub fn dev_ioctl(&mut self, call: Call, arg: u64, caller_is_admin: bool) -> Answer {
         match call {
-            Call::GetApiVersion | Call::GetVcpuMmapSize if arg != 0 => Answer::Error(libc::EINVAL),
+            Call::GetApiVersion | Call::GetVcpuMmapSize if arg != 0 => Answer::Error(Errno::INVAL),
             Call::GetApiVersion => Answer::Value(i64::from(KVM_API_VERSION)),
             Call::GetVcpuMmapSize => Answer::Value(VCPU_PAGE_SIZE as i64),
             Call::CheckExtension => Answer::Value(Self::check_extension(arg)),
             Call::CreateVm => self.create_vm(arg, caller_is_admin),
-            _ => Answer::Error(libc::EINVAL),
+            _ => Answer::Error(Errno::INVAL),
         }
     }
 
     fn create_vm(&mut self, machine_type: u64, caller_is_admin: bool) -> Answer {
         if machine_type & !KVM_VM_S390_UCONTROL != 0 {
-            return Answer::Error(libc::EINVAL);
+            return Answer::Error(Errno::INVAL);
         }
         let ucontrol = machine_type & KVM_VM_S390_UCONTROL != 0;
         if ucontrol && !caller_is_admin {
-            return Answer::Error(libc::EINVAL);
+            return Answer::Error(Errno::INVAL);
         }
         let Ok(index) = u32::try_from(self.vms.len()) else {
-            return Answer::Error(libc::ENOMEM);
+            return Answer::Error(Errno::NOMEM);
         };
         self.vms.push(Vm {
             ucontrol,
@@ -426,16 +426,16 @@ impl<const N: usize> Model<N> {
             | Call::ClearDirtyLog
                 if ucontrol =>
             {
-                Answer::Error(libc::EINVAL)
+                Answer::Error(Errno::INVAL)
             }
             Call::SetUserMemoryRegion
             | Call::SetUserMemoryRegion2
             | Call::GetDirtyLog
             | Call::ClearDirtyLog => Answer::Unsupported(
-                libc::ENOTTY,
+                Errno::NOTTY,
                 "the model has no memory slots for regular VMs",
             ),
-            _ => Answer::Error(libc::ENOTTY),
+            _ => Answer::Error(Errno::NOTTY),
         }
     }
 
@@ -444,17 +444,17 @@ impl<const N: usize> Model<N> {
     /// setting it fails with EINVAL).
     fn vm_attr(ucontrol: bool, call: Call, attr: Option<DeviceAttr>) -> Answer {
         let Some(a) = attr else {
-            return Answer::Error(libc::EFAULT);
+            return Answer::Error(Errno::FAULT);
         };
         if (a.group, a.attr) != (KVM_S390_VM_MEM_CTRL, KVM_S390_VM_MEM_LIMIT_SIZE) {
             return Answer::Unsupported(
-                libc::ENXIO,
+                Errno::NXIO,
                 "the model knows only the memory-limit VM attribute",
             );
         }
         if !ucontrol {
             return Answer::Unsupported(
-                libc::ENXIO,
+                Errno::NXIO,
                 "the model has no memory limit for regular VMs",
             );
         }
@@ -464,26 +464,26 @@ impl<const N: usize> Model<N> {
                 addr: a.addr,
                 value: KVM_S390_NO_MEM_LIMIT,
             },
-            _ => Answer::Error(libc::EINVAL),
+            _ => Answer::Error(Errno::INVAL),
         }
     }
 
     fn create_vcpu(&mut self, vm: u32, id: u64) -> Answer {
         let Some(v) = self.vms.get_mut(vm as usize) else {
-            return Answer::Error(libc::EBADF);
+            return Answer::Error(Errno::BADF);
         };
         if id > MAX_VCPU_ID {
-            return Answer::Error(libc::EINVAL);
+            return Answer::Error(Errno::INVAL);
         }
         // Cannot truncate: id <= 255.
         let id = id as u32;
         if v.vcpus.iter().any(|c| c.id == id) {
-            return Answer::Error(libc::EEXIST);
+            return Answer::Error(Errno::EXIST);
         }
         let index = v.vcpus.len() as u32;
         v.vcpus.push(Vcpu {
             id,
-            space: Box::new(AddressSpace::new()),
+            space: Box::new(KernelSpace::new(self.generation)),
             links: Vec::with_capacity(16),
             regs: GuestRegs::default(),
         });
@@ -519,10 +519,10 @@ impl<const N: usize> Model<N> {
         match call {
             Call::UcasMap | Call::UcasUnmap => {
                 let Some(m) = mapping else {
-                    return Answer::Error(libc::EFAULT);
+                    return Answer::Error(Errno::FAULT);
                 };
                 if !self.is_ucontrol(vcpu.vm) {
-                    return Answer::Error(libc::EINVAL);
+                    return Answer::Error(Errno::INVAL);
                 }
                 let r = if call == Call::UcasMap {
                     self.map(vcpu, &m)
@@ -537,10 +537,10 @@ impl<const N: usize> Model<N> {
             Call::VcpuFault => self.fault(vcpu, arg),
             Call::Run if self.is_ucontrol(vcpu.vm) => Answer::Run(vcpu),
             Call::Run => Answer::Unsupported(
-                libc::ENOSYS,
+                Errno::NOSYS,
                 "KVM_RUN of a regular VM's vcpu is not emulated: the model has no memory slots",
             ),
-            _ => Answer::Error(libc::ENOTTY),
+            _ => Answer::Error(Errno::NOTTY),
         }
     }
 
@@ -549,16 +549,16 @@ impl<const N: usize> Model<N> {
     pub fn guest(&mut self, r: VcpuRef) -> Option<(Generation, &AddressSpace<N>, &mut GuestRegs)> {
         let generation = self.generation;
         let vcpu = self.vcpu_mut(r)?;
-        Some((generation, &*vcpu.space, &mut vcpu.regs))
+        Some((generation, vcpu.space.space(), &mut vcpu.regs))
     }
 
-    fn map(&mut self, r: VcpuRef, m: &UcasMapping) -> Result<(), i32> {
+    fn map(&mut self, r: VcpuRef, m: &UcasMapping) -> Result<(), Errno> {
         let generation = self.generation;
         let fail_at = self.enomem.fail_at();
         let Some(vcpu) = self.vcpu_mut(r) else {
-            return Err(libc::EBADF);
+            return Err(Errno::BADF);
         };
-        let result = vcpu.space.kernel_map(generation, m, fail_at);
+        let result = vcpu.space.map(m, fail_at);
         // Replaced or (A/B, on ENOMEM) removed segments lose their links.
         let first = m.vcpu_addr >> SEGMENT_SHIFT;
         let count = m.length >> SEGMENT_SHIFT;
@@ -569,7 +569,7 @@ impl<const N: usize> Model<N> {
                 Ok(())
             }
             Err(e) => {
-                if e.errno() == libc::ENOMEM {
+                if e.errno() == Errno::NOMEM {
                     let stored = e.stored();
                     let cleared = if generation.enomem_keeps_prefix() {
                         stored
@@ -587,13 +587,12 @@ impl<const N: usize> Model<N> {
         }
     }
 
-    fn unmap(&mut self, r: VcpuRef, m: &UcasMapping) -> Result<(), i32> {
-        let generation = self.generation;
+    fn unmap(&mut self, r: VcpuRef, m: &UcasMapping) -> Result<(), Errno> {
         let Some(vcpu) = self.vcpu_mut(r) else {
-            return Err(libc::EBADF);
+            return Err(Errno::BADF);
         };
         vcpu.space
-            .kernel_unmap(generation, m.vcpu_addr, m.length)
+            .unmap(m.vcpu_addr, m.length)
             .map_err(|e| e.errno())?;
         vcpu.unlink_range(m.vcpu_addr >> SEGMENT_SHIFT, m.length >> SEGMENT_SHIFT);
         Ok(())
@@ -603,13 +602,13 @@ impl<const N: usize> Model<N> {
         if !self.is_ucontrol(r.vm) {
             // A regular VM translates through memory slots; the model has
             // none, so no guest address is backed.
-            return Answer::Error(libc::EFAULT);
+            return Answer::Error(Errno::FAULT);
         }
         let generation = self.generation;
         let Some(vcpu) = self.vcpu(r) else {
-            return Answer::Error(libc::EBADF);
+            return Answer::Error(Errno::BADF);
         };
-        match vcpu.space.translate(vcpu_addr) {
+        match vcpu.space.space().translate(vcpu_addr) {
             Some(user_addr) => Answer::FaultIn {
                 vcpu: r,
                 vcpu_addr,
@@ -627,17 +626,17 @@ impl<const N: usize> Model<N> {
     /// Completes a `KVM_S390_VCPU_FAULT` whose user page the tracee has:
     /// links the vcpu segment to its user segment. Generations A and B
     /// refuse a second vcpu segment on the same user segment (EEXIST).
-    pub fn fault_link(&mut self, r: VcpuRef, vcpu_addr: u64, user_addr: u64) -> Result<(), i32> {
+    pub fn fault_link(&mut self, r: VcpuRef, vcpu_addr: u64, user_addr: u64) -> Result<(), Errno> {
         if self.generation.allows_shared_user_segment() {
             return Ok(());
         }
         let Some(vcpu) = self.vcpu_mut(r) else {
-            return Err(libc::EBADF);
+            return Err(Errno::BADF);
         };
         let (u, v) = (user_addr >> SEGMENT_SHIFT, vcpu_addr >> SEGMENT_SHIFT);
         match vcpu.links.iter().find(|&&(lu, _)| lu == u) {
             Some(&(_, lv)) if lv == v => Ok(()),
-            Some(_) => Err(libc::EEXIST),
+            Some(_) => Err(Errno::EXIST),
             None => {
                 vcpu.links.push((u, v));
                 Ok(())
@@ -696,7 +695,7 @@ mod tests {
         assert_eq!(m.dev_ioctl(Call::GetApiVersion, 0, true), Answer::Value(12));
         assert_eq!(
             m.dev_ioctl(Call::GetApiVersion, 1, true),
-            Answer::Error(libc::EINVAL)
+            Answer::Error(Errno::INVAL)
         );
         assert_eq!(
             m.dev_ioctl(Call::CheckExtension, 73, true),
@@ -712,15 +711,15 @@ mod tests {
         );
         assert_eq!(
             m.dev_ioctl(Call::CreateVm, 2, true),
-            Answer::Error(libc::EINVAL)
+            Answer::Error(Errno::INVAL)
         );
         assert_eq!(
             m.dev_ioctl(Call::CreateVm, 1, false),
-            Answer::Error(libc::EINVAL)
+            Answer::Error(Errno::INVAL)
         );
         assert_eq!(m.dev_ioctl(Call::CreateVm, 1, true), Answer::NewVm(0));
         assert_eq!(m.dev_ioctl(Call::CreateVm, 0, false), Answer::NewVm(1));
-        assert_eq!(m.dev_ioctl(Call::Run, 0, true), Answer::Error(libc::EINVAL));
+        assert_eq!(m.dev_ioctl(Call::Run, 0, true), Answer::Error(Errno::INVAL));
         assert!(m.vms()[0].is_ucontrol());
         assert!(!m.vms()[1].is_ucontrol());
     }
@@ -730,15 +729,15 @@ mod tests {
         let (mut m, v) = vm_with_vcpu(Generation::B, None);
         assert_eq!(
             m.vm_ioctl(0, Call::CreateVcpu, 0, None),
-            Answer::Error(libc::EEXIST)
+            Answer::Error(Errno::EXIST)
         );
         assert_eq!(
             m.vm_ioctl(0, Call::CreateVcpu, 256, None),
-            Answer::Error(libc::EINVAL)
+            Answer::Error(Errno::INVAL)
         );
         assert_eq!(
             m.vm_ioctl(0, Call::CreateVcpu, 1 << 32, None),
-            Answer::Error(libc::EINVAL)
+            Answer::Error(Errno::INVAL)
         );
         assert_eq!(
             m.vm_ioctl(0, Call::CreateVcpu, 255, None),
@@ -746,23 +745,23 @@ mod tests {
         );
         assert_eq!(
             m.vm_ioctl(0, Call::SetUserMemoryRegion, 0, None),
-            Answer::Error(libc::EINVAL)
+            Answer::Error(Errno::INVAL)
         );
         assert_eq!(
             m.vm_ioctl(0, Call::GetDirtyLog, 0, None),
-            Answer::Error(libc::EINVAL)
+            Answer::Error(Errno::INVAL)
         );
         for c in [Call::UcasMap, Call::UcasUnmap, Call::VcpuFault, Call::Run] {
-            assert_eq!(m.vm_ioctl(0, c, 0, None), Answer::Error(libc::ENOTTY));
+            assert_eq!(m.vm_ioctl(0, c, 0, None), Answer::Error(Errno::NOTTY));
         }
         assert_eq!(
             m.vcpu_ioctl(v, Call::CreateVcpu, 1, None),
-            Answer::Error(libc::ENOTTY)
+            Answer::Error(Errno::NOTTY)
         );
         assert_eq!(m.vcpu_ioctl(v, Call::Run, 0, None), Answer::Run(v));
         assert_eq!(
             m.vcpu_ioctl(v, Call::UcasMap, 0, None),
-            Answer::Error(libc::EFAULT)
+            Answer::Error(Errno::FAULT)
         );
     }
 
@@ -789,16 +788,16 @@ mod tests {
         );
         assert_eq!(
             ask(&mut m, Call::SetDeviceAttr, Some(limit)),
-            Answer::Error(libc::EINVAL)
+            Answer::Error(Errno::INVAL)
         );
         assert_eq!(
             ask(&mut m, Call::GetDeviceAttr, None),
-            Answer::Error(libc::EFAULT)
+            Answer::Error(Errno::FAULT)
         );
         let other = DeviceAttr { attr: 0, ..limit };
         assert!(matches!(
             ask(&mut m, Call::HasDeviceAttr, Some(other)),
-            Answer::Unsupported(libc::ENXIO, _)
+            Answer::Unsupported(Errno::NXIO, _)
         ));
         assert_eq!(Call::decode(0x4018_AEE2), Call::GetDeviceAttr);
     }
@@ -810,18 +809,18 @@ mod tests {
         let Answer::NewVcpu(v) = m.vm_ioctl(0, Call::CreateVcpu, 3, None) else {
             panic!()
         };
-        assert_eq!(map(&mut m, v, 0, 0, MIB), Answer::Error(libc::EINVAL));
+        assert_eq!(map(&mut m, v, 0, 0, MIB), Answer::Error(Errno::INVAL));
         assert_eq!(
             m.vcpu_ioctl(v, Call::UcasMap, 0, None),
-            Answer::Error(libc::EFAULT)
+            Answer::Error(Errno::FAULT)
         );
         assert_eq!(
             m.vcpu_ioctl(v, Call::VcpuFault, 0, None),
-            Answer::Error(libc::EFAULT)
+            Answer::Error(Errno::FAULT)
         );
         assert!(matches!(
             m.vcpu_ioctl(v, Call::Run, 0, None),
-            Answer::Unsupported(libc::ENOSYS, _)
+            Answer::Unsupported(Errno::NOSYS, _)
         ));
     }
 
@@ -831,12 +830,12 @@ mod tests {
             let (mut m, v) = vm_with_vcpu(g, None);
             let miss = m.vcpu_ioctl(v, Call::VcpuFault, 5 * MIB + 0x1234, None);
             if g == Generation::A {
-                assert_eq!(miss, Answer::Error(libc::EFAULT));
+                assert_eq!(miss, Answer::Error(Errno::FAULT));
             } else {
                 assert_eq!(
                     miss,
                     Answer::UcontrolExit {
-                        errno: libc::EREMOTE,
+                        errno: Errno::REMOTE,
                         vcpu: v,
                         trans_exc_code: 5 * MIB + 0x1000
                     }
@@ -866,7 +865,7 @@ mod tests {
             if g == Generation::C {
                 assert_eq!(second, Ok(()));
             } else {
-                assert_eq!(second, Err(libc::EEXIST));
+                assert_eq!(second, Err(Errno::EXIST));
                 // Unmapping the first releases the user segment.
                 let um = UcasMapping {
                     user_addr: 0,
@@ -900,7 +899,7 @@ mod tests {
             // Stores 3 and 4 of 4: the 4th (index 1 here) fails.
             assert_eq!(
                 map(&mut m, v, 16 * MIB, 0, 4 * MIB),
-                Answer::Error(libc::ENOMEM)
+                Answer::Error(Errno::NOMEM)
             );
             assert!(m.enomem_fired());
             if g == Generation::C {
@@ -936,7 +935,7 @@ mod tests {
             assert_eq!(map(0, 4 * MIB, MIB), Answer::Value(0));
             // Extending an extent needs no new entry; a third island does.
             assert_eq!(map(MIB, MIB, MIB), Answer::Value(0));
-            assert_eq!(map(0, 16 * MIB, 2 * MIB), Answer::Error(libc::ENOMEM));
+            assert_eq!(map(0, 16 * MIB, 2 * MIB), Answer::Error(Errno::NOMEM));
             assert!(!m.enomem_fired());
             assert_eq!(m.vcpu(v).unwrap().space().len(), 2);
         }
@@ -945,7 +944,7 @@ mod tests {
     #[test]
     fn enomem_after_zero_fails_the_first_store() {
         let (mut m, v) = vm_with_vcpu(Generation::C, Some(0));
-        assert_eq!(map(&mut m, v, 0, 0, MIB), Answer::Error(libc::ENOMEM));
+        assert_eq!(map(&mut m, v, 0, 0, MIB), Answer::Error(Errno::NOMEM));
         assert_eq!(extents(&m, v), vec![]);
         // The injection happens once.
         assert_eq!(map(&mut m, v, 0, 0, MIB), Answer::Value(0));
@@ -953,6 +952,6 @@ mod tests {
         // Length 0 stores nothing in C and does not consume the injection.
         assert_eq!(map(&mut m, v, 0, 0, 0), Answer::Value(0));
         assert!(!m.enomem_fired());
-        assert_eq!(map(&mut m, v, 0, 0, MIB), Answer::Error(libc::ENOMEM));
+        assert_eq!(map(&mut m, v, 0, 0, MIB), Answer::Error(Errno::NOMEM));
     }
 }

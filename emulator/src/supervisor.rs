@@ -21,6 +21,7 @@ use std::process::{Child, ExitStatus};
 use std::time::Duration;
 
 use rustix::fs::MemfdFlags;
+use ucas_core::Errno;
 use ucas_core::abi::{
     CPUSTAT_STOPPED, KVM_EXIT_INTR, KVM_EXIT_S390_SIEIC, KVM_EXIT_S390_UCONTROL, KVM_SYNC_GPRS,
     KVM_SYNC_PREFIX, KvmRun, PGM_SEGMENT_TRANSLATION, RUN_SIEIC_ICPTCODE, RUN_SIEIC_IPA,
@@ -82,7 +83,7 @@ const AT_FDCWD: i32 = libc::AT_FDCWD;
 /// that has gone fail with ENOENT, which is not an error of ours.
 fn ignore_gone(r: io::Result<()>) -> io::Result<()> {
     match r {
-        Err(e) if e.raw_os_error() == Some(libc::ENOENT) => Ok(()),
+        Err(e) if crate::error::errno_of(&e) == Some(Errno::NOENT) => Ok(()),
         r => r,
     }
 }
@@ -180,7 +181,7 @@ impl Supervisor {
             };
             let ready = match self.listener.wait(watch, timeout) {
                 Ok(r) => r,
-                Err(e) if e.raw_os_error() == Some(libc::EINTR) => continue,
+                Err(e) if crate::error::errno_of(&e) == Some(Errno::INTR) => continue,
                 Err(e) => return Err(e),
             };
             if status.is_none() && (ready.exited || pidfd.is_none()) {
@@ -197,11 +198,15 @@ impl Supervisor {
                             // kernel that ran out.
                             self.tracer
                                 .line(None, format_args!("failed to serve a call: {e}"));
-                            let _ = self.listener.reply_error(n.id, libc::ENOMEM);
+                            let _ = self.listener.reply_error(n.id, Errno::NOMEM);
                         }
                     }
                     // The caller went away between poll and receive.
-                    Err(e) if matches!(e.raw_os_error(), Some(libc::ENOENT | libc::EINTR)) => {}
+                    Err(e)
+                        if matches!(
+                            crate::error::errno_of(&e),
+                            Some(Errno::NOENT | Errno::INTR)
+                        ) => {}
                     Err(e) => return Err(e),
                 }
             } else if ready.hangup {
@@ -300,7 +305,7 @@ impl Supervisor {
             let path = self.path_buf[..len].escape_ascii();
             let r = match &result {
                 Ok(fd) => Ok(i64::from(*fd)),
-                Err(e) => Err(e.raw_os_error().unwrap_or(libc::EIO)),
+                Err(e) => Err(crate::error::errno_of(e).unwrap_or(Errno::IO)),
             };
             self.tracer.line(
                 Some(n.pid),
@@ -312,9 +317,9 @@ impl Supervisor {
         }
         match result {
             Ok(_) => Ok(()),
-            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => Ok(()),
+            Err(e) if crate::error::errno_of(&e) == Some(Errno::NOENT) => Ok(()),
             Err(e) => {
-                let errno = e.raw_os_error().unwrap_or(libc::EIO);
+                let errno = crate::error::errno_of(&e).unwrap_or(Errno::IO);
                 ignore_gone(self.listener.reply_error(n.id, errno))
             }
         }
@@ -445,7 +450,7 @@ impl Supervisor {
                 ),
             );
         }
-        if call == Call::CreateVm && answer == Answer::Error(libc::EINVAL) && arg == 1 && !admin {
+        if call == Call::CreateVm && answer == Answer::Error(Errno::INVAL) && arg == 1 && !admin {
             self.note_admin();
         }
         Ok(())
@@ -471,7 +476,7 @@ impl Supervisor {
         &mut self,
         n: &Notification,
         answer: Answer,
-    ) -> io::Result<(Result<i64, i32>, Note)> {
+    ) -> io::Result<(Result<i64, Errno>, Note)> {
         match answer {
             Answer::Value(v) => {
                 ignore_gone(self.listener.reply_value(n.id, v))?;
@@ -541,7 +546,7 @@ impl Supervisor {
             }
             Answer::StoreU64 { addr, value } => {
                 let stored = sys::write_tracee(n.pid, addr, &value.to_ne_bytes()).ok() == Some(8);
-                let r = if stored { Ok(0) } else { Err(libc::EFAULT) };
+                let r = if stored { Ok(0) } else { Err(Errno::FAULT) };
                 match r {
                     Ok(v) => ignore_gone(self.listener.reply_value(n.id, v))?,
                     Err(e) => ignore_gone(self.listener.reply_error(n.id, e))?,
@@ -566,12 +571,12 @@ impl Supervisor {
                 let mut byte = [0u8; 1];
                 let present = sys::read_tracee(n.pid, user_addr, &mut byte).ok() == Some(1);
                 if !self.listener.is_valid(n.id) {
-                    return Ok((Err(libc::EINTR), Note::None));
+                    return Ok((Err(Errno::INTR), Note::None));
                 }
                 let r = if present {
                     self.model.fault_link(vcpu, vcpu_addr, user_addr)
                 } else {
-                    Err(libc::EFAULT)
+                    Err(Errno::FAULT)
                 };
                 match r {
                     Ok(()) => ignore_gone(self.listener.reply_value(n.id, 0))?,
@@ -585,16 +590,16 @@ impl Supervisor {
     /// `KVM_RUN`: loads the PSW, the registers and (if marked dirty) the
     /// prefix from `kvm_run`, runs the guest, and writes the exit, PSW and registers
     /// back into `kvm_run` and the SIE block.
-    fn run_vcpu(&mut self, n: &Notification, r: VcpuRef) -> (Result<i64, i32>, Note) {
+    fn run_vcpu(&mut self, n: &Notification, r: VcpuRef) -> (Result<i64, Errno>, Note) {
         let Some(pages) = self
             .vcpu_pages
             .get(r.vm as usize)
             .and_then(|v| v.get(r.index as usize))
         else {
-            return (Err(libc::EBADF), Note::None);
+            return (Err(Errno::BADF), Note::None);
         };
         let Some((generation, space, regs)) = self.model.guest(r) else {
-            return (Err(libc::EBADF), Note::None);
+            return (Err(Errno::BADF), Note::None);
         };
         // As the kernel does on every KVM_RUN of a vcpu whose state user
         // space does not control: the vcpu is started.
@@ -662,10 +667,10 @@ impl Supervisor {
                 pages.write_u32(exit_reason, KVM_EXIT_S390_SIEIC);
                 Ok(0)
             }
-            RunExit::Efault { .. } => Err(libc::EFAULT),
+            RunExit::Efault { .. } => Err(Errno::FAULT),
             RunExit::Interrupted => {
                 pages.write_u32(exit_reason, KVM_EXIT_INTR);
-                Err(libc::EINTR)
+                Err(Errno::INTR)
             }
         };
         (result, Note::Run(exit, cpu.psw_addr, cpu.executed))
@@ -682,16 +687,16 @@ impl Supervisor {
         n: &Notification,
         fd: &OwnedFd,
         object: impl Fn() -> Object,
-    ) -> Result<i64, i32> {
+    ) -> Result<i64, Errno> {
         match self.listener.reply_new_fd(n.id, fd.as_fd(), true) {
             Ok(new) => Ok(i64::from(new)),
             Err(e) => {
                 let o = object();
                 self.objects.retain(|_, v| *v != o);
-                let errno = e.raw_os_error().unwrap_or(libc::EIO);
+                let errno = crate::error::errno_of(&e).unwrap_or(Errno::IO);
                 // A full fd table (EMFILE) leaves the call pending: fail it
                 // the way the kernel would. ENOENT means the caller is gone.
-                if errno != libc::ENOENT {
+                if errno != Errno::NOENT {
                     let _ = self.listener.reply_error(n.id, errno);
                 }
                 Err(errno)

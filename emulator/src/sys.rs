@@ -8,6 +8,8 @@
 //! safe code.
 #![allow(unsafe_code)]
 
+use ucas_core::Errno;
+
 use std::io::{self, IoSlice, IoSliceMut};
 use std::mem::MaybeUninit;
 use std::mem::size_of;
@@ -399,11 +401,11 @@ impl Listener {
     }
 
     /// Fails the syscall with `errno` (positive).
-    pub(crate) fn reply_error(&self, id: u64, errno: i32) -> io::Result<()> {
+    pub(crate) fn reply_error(&self, id: u64, errno: Errno) -> io::Result<()> {
         self.send(&libc::seccomp_notif_resp {
             id,
             val: 0,
-            error: errno.wrapping_neg(),
+            error: errno.raw_os_error().wrapping_neg(),
             flags: 0,
         })
     }

@@ -14,6 +14,7 @@
 
 use std::fmt::{self, Write as _};
 use std::io::Write;
+use ucas_core::Errno;
 
 /// Where trace lines go, if anywhere.
 pub(crate) struct Tracer {
@@ -77,33 +78,14 @@ impl Tracer {
     }
 }
 
-/// The symbolic name of an errno the model produces.
-#[must_use]
-pub(crate) fn errno_name(errno: i32) -> &'static str {
-    match errno {
-        libc::EPERM => "EPERM",
-        libc::ENOENT => "ENOENT",
-        libc::EIO => "EIO",
-        libc::EBADF => "EBADF",
-        libc::ENOMEM => "ENOMEM",
-        libc::EFAULT => "EFAULT",
-        libc::EEXIST => "EEXIST",
-        libc::EINVAL => "EINVAL",
-        libc::ENOTTY => "ENOTTY",
-        libc::ENOSYS => "ENOSYS",
-        libc::EREMOTE => "EREMOTE",
-        _ => "E?",
-    }
-}
-
 /// Formats an answer the strace way: `= value` or `= -1 ENAME`.
-pub(crate) struct Result(pub core::result::Result<i64, i32>);
+pub(crate) struct Result(pub core::result::Result<i64, Errno>);
 
 impl fmt::Display for Result {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.0 {
             Ok(v) => write!(f, "= {v}"),
-            Err(e) => write!(f, "= -1 {}", errno_name(e)),
+            Err(e) => write!(f, "= -1 {e}"),
         }
     }
 }
@@ -131,7 +113,7 @@ mod tests {
         let mut t = Tracer::new(Some(Box::new(sink.clone())));
         t.line(
             Some(7),
-            format_args!("kvm X {}", Result(Err(libc::EREMOTE))),
+            format_args!("kvm X {}", Result(Err(Errno::REMOTE))),
         );
         t.line(None, format_args!("{}", "y".repeat(2000)));
         let text = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();

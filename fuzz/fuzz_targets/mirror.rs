@@ -20,9 +20,9 @@ use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use ucas_core::abi::UcasMapping;
 use ucas_core::request::Generation;
-use ucas_core::{AddressSpace, SpaceError};
+use ucas_core::{AddressSpace, KernelSpace, SpaceError};
 use ucas_fuzz::{
-    ENOMEM, Judge, MIB, Reference, SEGMENTS, Verdict, map_verdict, segments_wrap, unmap_verdict,
+    Errno, Judge, MIB, Reference, SEGMENTS, Verdict, map_verdict, segments_wrap, unmap_verdict,
 };
 
 /// A segment number: mostly a small corner (so operations collide), the
@@ -309,10 +309,12 @@ fn run<const N: usize>(ops: &[Op]) {
                     continue;
                 }
                 let fail_at = fail_at.map(|k| u64::from(k % 48));
-                let got = s.kernel_map(g, &m, fail_at);
+                let mut k = KernelSpace::from_space(g, s.clone());
+                let got = k.map(&m, fail_at);
+                s = k.into_space();
                 match v {
                     Verdict::Invalid => {
-                        assert_eq!(got.map_err(|e| e.errno()), Err(22), "{op:?}");
+                        assert_eq!(got.map_err(|e| e.errno()), Err(Errno::INVAL), "{op:?}");
                         assert_eq!(s, before);
                     }
                     Verdict::NoOp => {
@@ -342,7 +344,7 @@ fn run<const N: usize>(ops: &[Op]) {
                                 r = prefix;
                             }
                             Err(e) => {
-                                assert_eq!(e.errno(), ENOMEM, "{op:?}");
+                                assert_eq!(e.errno(), Errno::NOMEM, "{op:?}");
                                 assert!(stored < count, "{op:?}: spurious ENOMEM");
                                 assert_eq!(e.stored(), stored, "{op:?}");
                                 if g.enomem_keeps_prefix() {
@@ -376,10 +378,12 @@ fn run<const N: usize>(ops: &[Op]) {
                 };
                 let (addr, length) = (vcpu.bytes(), len.bytes());
                 let v = unmap_verdict(judge, addr, length);
-                let got = s.kernel_unmap(generation.get(), addr, length);
+                let mut k = KernelSpace::from_space(generation.get(), s.clone());
+                let got = k.unmap(addr, length);
+                s = k.into_space();
                 match v {
                     Verdict::Invalid => {
-                        assert_eq!(got.map_err(|e| e.errno()), Err(22), "{op:?}");
+                        assert_eq!(got.map_err(|e| e.errno()), Err(Errno::INVAL), "{op:?}");
                         assert_eq!(s, before);
                     }
                     Verdict::NoOp => {
@@ -392,7 +396,7 @@ fn run<const N: usize>(ops: &[Op]) {
                         match got {
                             Ok(()) => r = next,
                             Err(e) => {
-                                assert_eq!(e.errno(), ENOMEM);
+                                assert_eq!(e.errno(), Errno::NOMEM);
                                 assert!(next.runs().len() > N, "{op:?}: spurious ENOMEM");
                                 r = reference_of(&s);
                             }

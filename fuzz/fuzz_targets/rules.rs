@@ -14,13 +14,13 @@
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
-use ucas_core::AddressSpace;
+use ucas_core::KernelSpace;
 use ucas_core::abi::UcasMapping;
 use ucas_core::request::{
     FaultVerdict, Field, Generation, Op, Rule, Rules, VersionError, check_map, check_unmap,
 };
 use ucas_fuzz::{
-    EINVAL, Judge, MIB, SEGMENTS, Verdict, fault_result, generation_of, map_verdict, segments_wrap,
+    Errno, Judge, MIB, SEGMENTS, Verdict, fault_result, generation_of, map_verdict, segments_wrap,
     unmap_verdict,
 };
 
@@ -146,7 +146,7 @@ fn compare(
     match (got, want) {
         (Err(e), Verdict::Invalid) => {
             assert_eq!(e.op, op);
-            assert_eq!(e.errno(), EINVAL);
+            assert_eq!(e.errno(), Errno::INVAL);
             assert_eq!(e.length, length);
             assert!(e.to_string().contains(op.name()));
             let fields: Vec<(Field, u64)> = addresses
@@ -194,37 +194,36 @@ fn kernel_entry_points(
 ) {
     // Generation C stores a wrapping request in up to three pieces (the vcpu
     // and the user range may each pass the top, at different segments).
-    let mut s = AddressSpace::<3>::new();
+    let mut s = KernelSpace::<3>::new(g);
     let m = UcasMapping {
         user_addr: user,
         vcpu_addr: vcpu,
         length,
     };
-    let got = s.kernel_map(g, &m, None);
+    let got = s.map(&m, None);
     match map {
         Verdict::Invalid => {
-            assert_eq!(got.map_err(|e| e.errno()), Err(EINVAL));
-            assert!(s.is_empty());
+            assert_eq!(got.map_err(|e| e.errno()), Err(Errno::INVAL));
+            assert!(s.space().is_empty());
         }
         Verdict::NoOp => {
             assert_eq!(got, Ok(0));
-            assert!(s.is_empty());
+            assert!(s.space().is_empty());
         }
         Verdict::Segments { vcpu, user, count } => {
             assert_eq!(got, Ok(count));
-            assert_eq!(s.mapped_segments(), count);
+            assert_eq!(s.space().mapped_segments(), count);
             let last = (vcpu + count - 1) % (SEGMENTS as u64);
             let last_user = (user + count - 1) % (SEGMENTS as u64);
-            assert_eq!(s.translate((vcpu << 20) | 7), Some((user << 20) | 7));
-            assert_eq!(s.translate(last << 20), Some(last_user << 20));
+            assert_eq!(s.space().translate((vcpu << 20) | 7), Some((user << 20) | 7));
+            assert_eq!(s.space().translate(last << 20), Some(last_user << 20));
             // Unmapping the same range (user_addr ignored) empties it again.
-            assert_eq!(s.kernel_unmap(g, m.vcpu_addr, m.length), Ok(()));
-            assert!(s.is_empty(), "{g:?} {m:?}: {s:?}");
+            assert_eq!(s.unmap(m.vcpu_addr, m.length), Ok(()));
+            assert!(s.space().is_empty(), "{g:?} {m:?}: {s:?}");
         }
     }
-    let mut s = AddressSpace::<2>::new();
-    s.kernel_map(
-        g,
+    let mut s = KernelSpace::<2>::new(g);
+    s.map(
         &UcasMapping {
             user_addr: 0,
             vcpu_addr: vcpu & !(MIB - 1),
@@ -234,10 +233,10 @@ fn kernel_entry_points(
     )
     .ok();
     let before = s.clone();
-    let got = s.kernel_unmap(g, vcpu, length);
+    let got = s.unmap(vcpu, length);
     match unmap {
         Verdict::Invalid => {
-            assert_eq!(got.map_err(|e| e.errno()), Err(EINVAL));
+            assert_eq!(got.map_err(|e| e.errno()), Err(Errno::INVAL));
             assert_eq!(s, before);
         }
         Verdict::NoOp => {
@@ -247,7 +246,7 @@ fn kernel_entry_points(
         Verdict::Segments { .. } => {
             assert_eq!(got, Ok(()));
             // The one mapped segment lies at the start of the range.
-            assert!(s.is_empty(), "{g:?}: {s:?}");
+            assert!(s.space().is_empty(), "{g:?}: {s:?}");
         }
     }
 }

@@ -14,10 +14,7 @@ pub const MIB: u64 = 1 << 20;
 /// Segments in the 64-bit address space.
 pub const SEGMENTS: u128 = 1 << 44;
 
-pub const EINVAL: i32 = 22;
-pub const EFAULT: i32 = 14;
-pub const ENOMEM: i32 = 12;
-pub const EREMOTE: i32 = 66;
+pub use ucas_core::Errno;
 
 /// Which rules to judge by; `Arbitrary` so targets can pick one from bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Arbitrary)]
@@ -116,11 +113,11 @@ pub fn segments_wrap(vcpu: u64, user: u64, count: u64) -> bool {
 }
 
 /// Spec §4, the VCPU_FAULT rows.
-pub fn fault_result(g: Generation, mapped: bool, user_memory: bool) -> Result<(), i32> {
+pub fn fault_result(g: Generation, mapped: bool, user_memory: bool) -> Result<(), Errno> {
     match (mapped, user_memory) {
-        (false, _) if g == Generation::A => Err(EFAULT),
-        (false, _) => Err(EREMOTE),
-        (true, false) => Err(EFAULT),
+        (false, _) if g == Generation::A => Err(Errno::FAULT),
+        (false, _) => Err(Errno::REMOTE),
+        (true, false) => Err(Errno::FAULT),
         (true, true) => Ok(()),
     }
 }

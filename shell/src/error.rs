@@ -4,7 +4,7 @@
 use std::fmt;
 use std::io;
 
-use rustix::io::Errno;
+use ucas_core::Errno;
 use ucas_core::SpaceError;
 use ucas_core::abi::UcasMapping;
 
@@ -190,7 +190,7 @@ impl Error {
         Self { op, kind }
     }
 
-    pub(crate) fn errno(op: Operation, errno: Errno) -> Self {
+    pub(crate) fn from_errno(op: Operation, errno: Errno) -> Self {
         Self::new(op, ErrorKind::Errno(errno))
     }
 
@@ -209,19 +209,32 @@ impl Error {
     /// The errno behind the error, where the kernel (or ucas in its stead)
     /// gave one.
     #[must_use]
-    pub fn raw_errno(&self) -> Option<i32> {
+    pub fn errno(&self) -> Option<Errno> {
         match &self.kind {
             ErrorKind::Errno(e)
             | ErrorKind::PartialMap { errno: e, .. }
             | ErrorKind::Unconfirmed { errno: e, .. }
-            | ErrorKind::SegmentNotMapped { errno: e, .. } => Some(e.raw_os_error()),
+            | ErrorKind::SegmentNotMapped { errno: e, .. } => Some(*e),
             ErrorKind::Refused(e) => Some(e.errno()),
-            ErrorKind::Unavailable(Unavailable::NoKvmSyscalls) => Some(Errno::NOSYS.raw_os_error()),
-            ErrorKind::Unavailable(_) => Some(Errno::INVAL.raw_os_error()),
-            ErrorKind::NoUserMemory { .. } => Some(Errno::FAULT.raw_os_error()),
+            ErrorKind::Unavailable(Unavailable::NoKvmSyscalls) => Some(Errno::NOSYS),
+            ErrorKind::Unavailable(_) => Some(Errno::INVAL),
+            ErrorKind::NoUserMemory { .. } => Some(Errno::FAULT),
             _ => None,
         }
     }
+
+    /// [`errno`](Self::errno) as the number (`raw_os_error` of the
+    /// `io::Error` this converts to).
+    #[must_use]
+    pub fn raw_errno(&self) -> Option<i32> {
+        self.errno().map(Errno::raw_os_error)
+    }
+}
+
+/// An errno as the system describes it (`No such file or directory (os
+/// error 2)`), for messages read by people.
+fn described(errno: Errno) -> io::Error {
+    io::Error::from_raw_os_error(errno.raw_os_error())
 }
 
 fn hint(op: Operation, errno: Errno) -> &'static str {
@@ -266,7 +279,7 @@ impl fmt::Display for Error {
         write!(f, "{}: ", self.op.name())?;
         match &self.kind {
             ErrorKind::Errno(e) => {
-                write!(f, "{e}")?;
+                write!(f, "{}", described(*e))?;
                 let h = hint(self.op, *e);
                 if !h.is_empty() {
                     write!(f, " ({h})")?;
@@ -294,15 +307,21 @@ impl fmt::Display for Error {
                 errno,
             } => write!(
                 f,
-                "{errno} partway through mapping vcpu {:#x}+{:#x}; ucas unmapped vcpu {:#x}+{:#x} \
+                "{} partway through mapping vcpu {:#x}+{:#x}; ucas unmapped vcpu {:#x}+{:#x} \
                  so kernel and mirror agree (now unmapped); free memory and map again",
-                request.vcpu_addr, request.length, cleared.0, cleared.1
+                described(*errno),
+                request.vcpu_addr,
+                request.length,
+                cleared.0,
+                cleared.1
             ),
             ErrorKind::Unconfirmed { errno, forgotten } => write!(
                 f,
-                "recovery failed ({errno}); the mirror no longer claims vcpu {:#x}+{:#x}; \
+                "recovery failed ({}); the mirror no longer claims vcpu {:#x}+{:#x}; \
                  unmap that range before relying on it",
-                forgotten.0, forgotten.1
+                described(*errno),
+                forgotten.0,
+                forgotten.1
             ),
             ErrorKind::DemandLimit { limit, vcpu_addr } => write!(
                 f,

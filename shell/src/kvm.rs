@@ -3,8 +3,7 @@
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::Path;
 
-use rustix::fs::{Mode, OFlags};
-use rustix::io::Errno;
+use ucas_core::Errno;
 use ucas_core::abi;
 
 use crate::error::{Error, ErrorKind, Operation, Result, Unavailable};
@@ -34,9 +33,9 @@ impl Kvm {
     /// # Errors
     /// As [`Kvm::open`].
     pub fn open_path(path: impl AsRef<Path>) -> Result<Self> {
-        rustix::fs::open(path.as_ref(), OFlags::RDWR | OFlags::CLOEXEC, Mode::empty())
+        sys::open_read_write(path.as_ref())
             .map(|fd| Self { fd })
-            .map_err(|e| Error::errno(Operation::OpenKvm, e))
+            .map_err(|e| Error::from_errno(Operation::OpenKvm, e))
     }
 
     /// Wraps an fd already open on a KVM device. Nothing is checked until
@@ -54,7 +53,7 @@ impl Kvm {
     #[doc(alias = "KVM_GET_API_VERSION")]
     pub fn api_version(&self) -> Result<i32> {
         let v = sys::value_ioctl(self.fd.as_fd(), ValueRequest::GetApiVersion)
-            .map_err(|e| Error::errno(Operation::ApiVersion, e))?;
+            .map_err(|e| Error::from_errno(Operation::ApiVersion, e))?;
         if v == abi::KVM_API_VERSION {
             Ok(v)
         } else {
@@ -69,7 +68,7 @@ impl Kvm {
     #[doc(alias = "KVM_CHECK_EXTENSION")]
     pub fn check_extension(&self, cap: u32) -> Result<i32> {
         sys::value_ioctl(self.fd.as_fd(), ValueRequest::CheckExtension(cap))
-            .map_err(|e| Error::errno(Operation::CheckExtension, e))
+            .map_err(|e| Error::from_errno(Operation::CheckExtension, e))
     }
 
     /// Whether `KVM_CAP_S390_UCONTROL` is present (the kernel option is set;
@@ -88,8 +87,8 @@ impl Kvm {
     #[doc(alias = "KVM_GET_VCPU_MMAP_SIZE")]
     pub fn vcpu_mmap_size(&self) -> Result<usize> {
         let n = sys::value_ioctl(self.fd.as_fd(), ValueRequest::GetVcpuMmapSize)
-            .map_err(|e| Error::errno(Operation::VcpuMmapSize, e))?;
-        usize::try_from(n).map_err(|_| Error::errno(Operation::VcpuMmapSize, Errno::INVAL))
+            .map_err(|e| Error::from_errno(Operation::VcpuMmapSize, e))?;
+        usize::try_from(n).map_err(|_| Error::from_errno(Operation::VcpuMmapSize, Errno::INVAL))
     }
 
     /// Works out why `KVM_CREATE_VM(KVM_VM_S390_UCONTROL)` failed with
@@ -163,7 +162,7 @@ impl UcontrolVm {
                 Operation::CreateVm,
                 ErrorKind::Unavailable(Unavailable::NoKvmSyscalls),
             )),
-            Err(e) => Err(Error::errno(Operation::CreateVm, e)),
+            Err(e) => Err(Error::from_errno(Operation::CreateVm, e)),
         }
     }
 

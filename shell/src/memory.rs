@@ -25,12 +25,12 @@ impl GuestMemory {
         let op = Operation::AllocateMemory;
         let len = segment_round_up(size)
             .and_then(|n| usize::try_from(n).ok())
-            .ok_or(Error::errno(op, rustix::io::Errno::NOMEM))?;
+            .ok_or(Error::from_errno(op, ucas_core::Errno::NOMEM))?;
         let align = usize::try_from(SEGMENT_SIZE)
-            .map_err(|_| Error::errno(op, rustix::io::Errno::INVAL))?;
+            .map_err(|_| Error::from_errno(op, ucas_core::Errno::INVAL))?;
         AlignedMemory::new(len, align)
             .map(|mem| Self { mem })
-            .map_err(|e| Error::errno(op, e))
+            .map_err(|e| Error::from_errno(op, e))
     }
 
     /// The user address of the first byte (a multiple of 1 MiB): what

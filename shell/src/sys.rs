@@ -8,9 +8,9 @@ use std::ffi::c_void;
 use std::os::fd::{BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::ptr::NonNull;
 
-use rustix::io::Errno;
 use rustix::ioctl::{Ioctl, IoctlOutput, Opcode};
 use rustix::mm::{MapFlags, ProtFlags};
+use ucas_core::Errno;
 use ucas_core::abi::{self, KvmRun, SieBlock, UcasMapping};
 
 /// A KVM ioctl whose argument is passed by value (never a pointer), as the
@@ -65,6 +65,17 @@ unsafe impl<const MUTATING: bool> Ioctl for Raw<MUTATING> {
     }
 }
 
+/// rustix's errno in ucas's vocabulary: the one conversion at the edge.
+fn sys(e: rustix::io::Errno) -> Errno {
+    Errno::from_raw_os_error(e.raw_os_error())
+}
+
+/// Opens `path` read-write and close-on-exec (a device node: `/dev/kvm`).
+pub(crate) fn open_read_write(path: &std::path::Path) -> Result<OwnedFd, Errno> {
+    use rustix::fs::{Mode, OFlags};
+    rustix::fs::open(path, OFlags::RDWR | OFlags::CLOEXEC, Mode::empty()).map_err(sys)
+}
+
 fn opcode(op: u32) -> Opcode {
     // Opcode is u32 or c_ulong depending on rustix's backend; ours fit both.
     op as Opcode
@@ -80,7 +91,7 @@ pub(crate) fn value_ioctl(fd: BorrowedFd<'_>, req: ValueRequest) -> Result<i32, 
     // SAFETY: every `ValueRequest` is a KVM request that takes its argument
     // by value, so the kernel dereferences nothing we pass. On an fd that is
     // not KVM's, the 0xAE-typed opcode is answered with ENOTTY.
-    unsafe { rustix::ioctl::ioctl(fd, call) }
+    unsafe { rustix::ioctl::ioctl(fd, call) }.map_err(sys)
 }
 
 /// Issues a by-value request that returns a new fd (`KVM_CREATE_VM`,
@@ -109,7 +120,9 @@ pub(crate) fn ucas_ioctl(fd: BorrowedFd<'_>, map: bool, m: &UcasMapping) -> Resu
     // SAFETY: both requests are `_IOW` with a `struct kvm_s390_ucas_mapping`,
     // which `UcasMapping` lays out exactly (asserted in ucas-core); the kernel
     // only reads the 24 bytes `m` points to, which live across the call.
-    unsafe { rustix::ioctl::ioctl(fd, call) }.map(drop)
+    unsafe { rustix::ioctl::ioctl(fd, call) }
+        .map(drop)
+        .map_err(sys)
 }
 
 /// `KVM_RUN`: the kernel updates the vcpu's mapped `kvm_run` page.
@@ -120,7 +133,9 @@ pub(crate) fn run_ioctl(fd: BorrowedFd<'_>) -> Result<(), Errno> {
     };
     // SAFETY: KVM_RUN takes no argument; what it writes goes to the shared
     // `kvm_run` mapping, which the calling `Vcpu` holds exclusively (`&mut`).
-    unsafe { rustix::ioctl::ioctl(fd, call) }.map(drop)
+    unsafe { rustix::ioctl::ioctl(fd, call) }
+        .map(drop)
+        .map_err(sys)
 }
 
 /// A shared mapping of part of a vcpu fd (`kvm_run` or the SIE page),
@@ -153,7 +168,8 @@ impl FdMapping {
                 fd,
                 offset,
             )
-        }?;
+        }
+        .map_err(sys)?;
         let ptr = NonNull::new(ptr).ok_or(Errno::NOMEM)?;
         Ok(Self { ptr, len })
     }
@@ -235,19 +251,20 @@ impl AlignedMemory {
                 ProtFlags::READ | ProtFlags::WRITE,
                 MapFlags::PRIVATE | MapFlags::NORESERVE,
             )
-        }?;
+        }
+        .map_err(sys)?;
         let addr = base.addr();
         let start = addr.next_multiple_of(align);
         let head = start - addr;
         let tail = total - head - len;
         if head > 0 {
             // SAFETY: [base, base+head) is the unused front of our mapping.
-            unsafe { rustix::mm::munmap(base, head) }?;
+            unsafe { rustix::mm::munmap(base, head) }.map_err(sys)?;
         }
         let ptr = base.wrapping_byte_add(head);
         if tail > 0 {
             // SAFETY: [ptr+len, ptr+len+tail) is the unused back of our mapping.
-            unsafe { rustix::mm::munmap(ptr.wrapping_byte_add(len), tail) }?;
+            unsafe { rustix::mm::munmap(ptr.wrapping_byte_add(len), tail) }.map_err(sys)?;
         }
         let ptr = NonNull::new(ptr).ok_or(Errno::NOMEM)?;
         Ok(Self { ptr, len })

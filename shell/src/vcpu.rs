@@ -3,7 +3,7 @@
 
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 
-use rustix::io::Errno;
+use ucas_core::Errno;
 use ucas_core::abi::{self, KvmRun, SieBlock, UcasMapping};
 use ucas_core::request::{Generation, Rules};
 use ucas_core::segment::{SEGMENT_SIZE, segment_round_down, segment_start};
@@ -53,9 +53,9 @@ impl<const N: usize> Vcpu<N> {
     #[doc(alias = "KVM_CREATE_VCPU")]
     pub fn create(vm: &UcontrolVm, id: u32) -> Result<Self> {
         let fd = sys::fd_ioctl(vm.as_fd(), ValueRequest::CreateVcpu(id))
-            .map_err(|e| Error::errno(Operation::CreateVcpu, e))?;
+            .map_err(|e| Error::from_errno(Operation::CreateVcpu, e))?;
         let run = FdMapping::new(fd.as_fd(), 0, vm.vcpu_mmap_size())
-            .map_err(|e| Error::errno(Operation::MapRun, e))?;
+            .map_err(|e| Error::from_errno(Operation::MapRun, e))?;
         if run.run().is_none() {
             return Err(Error::new(
                 Operation::MapRun,
@@ -67,7 +67,7 @@ impl<const N: usize> Vcpu<N> {
             let offset = abi::KVM_S390_SIE_PAGE_OFFSET * page as u64;
             Some(
                 FdMapping::new(fd.as_fd(), offset, page)
-                    .map_err(|e| Error::errno(Operation::MapSiePage, e))?,
+                    .map_err(|e| Error::from_errno(Operation::MapSiePage, e))?,
             )
         } else {
             None
@@ -134,7 +134,7 @@ impl<const N: usize> Vcpu<N> {
                 // bring both sides to "unmapped" rather than lie.
                 Err(_) => Err(self.clear_after_failure(op, m, Errno::NOMEM)),
             },
-            Err(e) if changed_nothing(e) => Err(Error::errno(op, e)),
+            Err(e) if changed_nothing(e) => Err(Error::from_errno(op, e)),
             Err(e) => Err(self.clear_after_failure(op, m, e)),
         }
     }
@@ -155,7 +155,7 @@ impl<const N: usize> Vcpu<N> {
             vcpu_addr,
             length,
         };
-        sys::ucas_ioctl(self.fd.as_fd(), false, &m).map_err(|e| Error::errno(op, e))?;
+        sys::ucas_ioctl(self.fd.as_fd(), false, &m).map_err(|e| Error::from_errno(op, e))?;
         if self
             .space
             .unmap_with(self.rules, vcpu_addr, length)
@@ -251,7 +251,7 @@ impl<const N: usize> Vcpu<N> {
                 op,
                 ErrorKind::SegmentNotMapped { vcpu_addr, errno },
             )),
-            Err(e) => Err(Error::errno(op, e)),
+            Err(e) => Err(Error::from_errno(op, e)),
         }
     }
 
@@ -266,7 +266,7 @@ impl<const N: usize> Vcpu<N> {
         match sys::run_ioctl(self.fd.as_fd()) {
             Ok(()) => Ok(Exit::from_run(self.kvm_run())),
             Err(Errno::INTR) => Ok(Exit::Interrupted),
-            Err(e) => Err(Error::errno(Operation::Run, e)),
+            Err(e) => Err(Error::from_errno(Operation::Run, e)),
         }
     }
 
@@ -330,7 +330,7 @@ impl<const N: usize> Vcpu<N> {
         match sys::ucas_ioctl(self.fd.as_fd(), true, &zero) {
             Ok(()) => return Ok(Generation::C),
             Err(Errno::INVAL) => {}
-            Err(e) => return Err(Error::errno(Operation::UcasMap, e)),
+            Err(e) => return Err(Error::from_errno(Operation::UcasMap, e)),
         }
         let probe = self.unmapped_segment();
         let saved = *self.kvm_run();
@@ -339,8 +339,8 @@ impl<const N: usize> Vcpu<N> {
         match answer {
             Err(Errno::FAULT) => Ok(Generation::A),
             Err(Errno::REMOTE) => Ok(Generation::B),
-            Ok(_) => Err(Error::errno(Operation::VcpuFault, Errno::EXIST)),
-            Err(e) => Err(Error::errno(Operation::VcpuFault, e)),
+            Ok(_) => Err(Error::from_errno(Operation::VcpuFault, Errno::EXIST)),
+            Err(e) => Err(Error::from_errno(Operation::VcpuFault, e)),
         }
     }
 

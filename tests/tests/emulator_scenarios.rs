@@ -7,9 +7,9 @@
 //! itself, with `UCAS_SCENARIO_GENERATION` set: the child sees the variable
 //! and runs the scenario body against the emulated `/dev/kvm`.
 
-use rustix::io::Errno;
 use ucas::core::abi::{self, UcasMapping};
 use ucas::{ErrorKind, Exit, GuestMemory, Kvm, UcontrolVm, Vcpu};
+use ucas_core::Errno;
 use ucas_emulator::programs::{
     CODE_ADDR, FIXTURE_MAPPED, FIXTURE_MEMORY, GPRS, MAP_UNMAP, MAP_UNMAP_AFTER_DIAG,
     MAP_UNMAP_STORE, PSW_MASK_64, TOUCH_SEGMENTS,

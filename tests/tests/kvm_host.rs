@@ -20,11 +20,11 @@ use std::fs::File;
 use std::io::{self, Write as _};
 
 use rustix::fs::{Mode, OFlags};
-use rustix::io::Errno;
 use ucas::core::abi::{self, UcasMapping};
 use ucas::core::request::{Field, Op, RequestError, Rule};
 use ucas::core::{Generation, Rules, SpaceError};
 use ucas::{Error, ErrorKind, GuestMemory, Kvm, Operation, UcontrolVm, Unavailable, Vcpu};
+use ucas_core::Errno;
 
 const MIB: u64 = 1 << 20;
 

@@ -13,7 +13,7 @@ use std::process::ExitCode;
 
 use ucas::core::abi::{KVM_CAP_S390_UCONTROL, KVM_EXIT_S390_UCONTROL, UcasMapping};
 use ucas::core::segment::SEGMENT_SIZE;
-use ucas::core::{Generation, Rules};
+use ucas::core::{Errno, Generation, Rules};
 use ucas::{Error, ErrorKind, GuestMemory, Kvm, UcontrolVm, Vcpu};
 
 const MIB: u64 = SEGMENT_SIZE;
@@ -31,8 +31,8 @@ impl Checks {
     }
 }
 
-fn errno_of(r: &Result<(), Error>) -> Option<i32> {
-    r.as_ref().err().and_then(Error::raw_errno)
+fn errno_of(r: &Result<(), Error>) -> Option<Errno> {
+    r.as_ref().err().and_then(Error::errno)
 }
 
 fn refused(r: &Result<(), Error>) -> bool {
@@ -86,11 +86,11 @@ fn rows(g: Generation, c: &mut Checks) -> Result<String, Error> {
     let mut v1: Vcpu = Vcpu::create(&vm, 1)?;
     let v255: Vcpu = Vcpu::create(&vm, 255)?;
     let dup = Vcpu::<8>::create(&vm, 0).map(drop);
-    c.check(errno_of(&dup) == Some(libc::EEXIST), || {
+    c.check(errno_of(&dup) == Some(Errno::EXIST), || {
         format!("second vcpu 0: {dup:?}")
     });
     let big = Vcpu::<8>::create(&vm, 256).map(drop);
-    c.check(errno_of(&big) == Some(libc::EINVAL), || {
+    c.check(errno_of(&big) == Some(Errno::INVAL), || {
         format!("vcpu 256: {big:?}")
     });
     let detected = v0.detect_generation()?;
@@ -158,7 +158,7 @@ fn rows(g: Generation, c: &mut Checks) -> Result<String, Error> {
     let ok = matches!(
         r.as_ref().map_err(Error::kind),
         Err(ErrorKind::SegmentNotMapped { vcpu_addr, errno })
-            if *vcpu_addr == 2 * MIB + 0x1234 && errno.raw_os_error() == want_errno
+            if *vcpu_addr == 2 * MIB + 0x1234 && *errno == want_errno
     );
     c.check(ok, || format!("fault on a hole: {r:?}"));
     if g.unmapped_fault_sets_exit() {
@@ -187,7 +187,7 @@ fn rows(g: Generation, c: &mut Checks) -> Result<String, Error> {
     if g.allows_shared_user_segment() {
         c.check(r.is_ok(), || format!("shared user segment on C: {r:?}"));
     } else {
-        c.check(errno_of(&r) == Some(libc::EEXIST), || {
+        c.check(errno_of(&r) == Some(Errno::EXIST), || {
             format!("shared user segment on {g:?}: {r:?}")
         });
     }
