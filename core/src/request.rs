@@ -105,6 +105,8 @@ impl Generation {
 
     /// The errno of `KVM_S390_VCPU_FAULT` on an unmapped vcpu segment.
     #[must_use]
+    // errno values are replaced by a typed Errno in another change
+    #[allow(clippy::as_conversions)]
     pub const fn unmapped_fault_errno(self) -> i32 {
         match self {
             Self::A => errno::EFAULT as i32,
@@ -292,6 +294,8 @@ impl RequestError {
     /// The errno the kernel gives for this request (EINVAL); strict-only
     /// rejections report the errno of the generations that reject them.
     #[must_use]
+    // errno values are replaced by a typed Errno in another change
+    #[allow(clippy::as_conversions)]
     pub const fn errno(&self) -> i32 {
         errno::EINVAL as i32
     }
@@ -480,6 +484,8 @@ impl FaultVerdict {
     ///
     /// # Errors
     /// The errno of a failed fault.
+    // errno values are replaced by a typed Errno in another change
+    #[allow(clippy::as_conversions)]
     pub const fn result(self) -> Result<(), i32> {
         match self {
             Self::Resolved => Ok(()),

@@ -147,6 +147,8 @@ pub enum SpaceError {
 impl SpaceError {
     /// The errno that best describes the refusal (EINVAL, or ENOMEM when full).
     #[must_use]
+    // errno values are replaced by a typed Errno in another change
+    #[allow(clippy::as_conversions)]
     pub const fn errno(&self) -> i32 {
         match self {
             Self::Request(e) => e.errno(),
@@ -499,6 +501,8 @@ impl<const N: usize> AddressSpace<N> {
     ///
     /// # Errors
     /// [`KernelError`] with EINVAL for a rejected request, ENOMEM as above.
+    // errno values are replaced by a typed Errno in another change
+    #[allow(clippy::as_conversions)]
     pub fn kernel_map(
         &mut self,
         generation: Generation,
@@ -556,6 +560,8 @@ impl<const N: usize> AddressSpace<N> {
     /// [`KernelError`] with EINVAL for a rejected request; ENOMEM when the
     /// model's table cannot hold the hole (a real kernel never fails there,
     /// so size the model's table generously).
+    // errno values are replaced by a typed Errno in another change
+    #[allow(clippy::as_conversions)]
     pub fn kernel_unmap(
         &mut self,
         generation: Generation,
