@@ -10,7 +10,7 @@
 use core::mem::{align_of, offset_of, size_of};
 
 use linux_raw_sys::general as uapi;
-use static_assertions::const_assert_eq;
+use static_assertions::{const_assert, const_assert_eq};
 
 /// `_IOC_NONE`: the ioctl moves no data through its argument.
 pub const IOC_NONE: u32 = 0;
@@ -34,7 +34,18 @@ const_assert_eq!(IOC_NRSHIFT, uapi::_IOC_NRSHIFT);
 const_assert_eq!(IOC_TYPESHIFT, uapi::_IOC_TYPESHIFT);
 const_assert_eq!(IOC_SIZESHIFT, uapi::_IOC_SIZESHIFT);
 const_assert_eq!(IOC_DIRSHIFT, uapi::_IOC_DIRSHIFT);
-const_assert_eq!(IOC_SIZEMASK as u32, uapi::_IOC_SIZEMASK);
+const_assert_eq!(size_field(IOC_SIZEMASK), uapi::_IOC_SIZEMASK);
+
+// The size field is 14 bits wide, so its value lives in the two low bytes of
+// a `usize` and `size_field` loses nothing.
+const_assert!(IOC_SIZEMASK <= 0xffff);
+
+/// `size` masked to the 14-bit size field, as the `u32` it then fits in.
+/// (`u32::try_from` is not `const`; the bytes make the width explicit.)
+const fn size_field(size: usize) -> u32 {
+    let b = (size & IOC_SIZEMASK).to_le_bytes();
+    u32::from_le_bytes([b[0], b[1], 0, 0])
+}
 
 /// Encodes an ioctl request number the asm-generic way (`_IOC`): `nr` in bits
 /// 0–7, `ty` in bits 8–15, `size` in bits 16–29, `dir` in bits 30–31.
@@ -44,7 +55,7 @@ const_assert_eq!(IOC_SIZEMASK as u32, uapi::_IOC_SIZEMASK);
 #[must_use]
 pub const fn ioc(dir: u32, ty: u32, nr: u32, size: usize) -> u32 {
     ((dir & 3) << IOC_DIRSHIFT)
-        | (((size & IOC_SIZEMASK) as u32) << IOC_SIZESHIFT)
+        | (size_field(size) << IOC_SIZESHIFT)
         | ((ty & 0xff) << IOC_TYPESHIFT)
         | ((nr & 0xff) << IOC_NRSHIFT)
 }

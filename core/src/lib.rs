@@ -10,6 +10,9 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![cfg_attr(not(test), deny(clippy::arithmetic_side_effects))]
+// Core decodes values that come from guests, plans and the kernel; every
+// conversion says whether it widens, reinterprets or may fail.
+#![cfg_attr(not(test), deny(clippy::as_conversions))]
 
 pub mod abi;
 pub mod errno;

@@ -61,6 +61,9 @@
 // Guest input must never panic the emulator: all address and register
 // arithmetic is explicitly wrapping or checked.
 #![deny(clippy::arithmetic_side_effects)]
+// Every field the decoder takes apart comes from the guest: conversions say
+// whether they widen, sign-extend, take a register half or may fail.
+#![deny(clippy::as_conversions)]
 
 use core::fmt;
 
@@ -188,7 +191,7 @@ pub trait Bus {
         let mut done = 0usize;
         while done < len {
             let n = scratch.len().min(len.wrapping_sub(done));
-            self.read(addr.wrapping_add(done as u64), &mut scratch[..n])?;
+            self.read(addr.wrapping_add(widen(done)), &mut scratch[..n])?;
             done = done.wrapping_add(n);
         }
         Ok(())
@@ -267,13 +270,14 @@ impl Cpu {
     /// The condition code, PSW bits 18–19.
     #[must_use]
     pub const fn cc(&self) -> u8 {
-        ((self.psw_mask >> PSW_CC_SHIFT) & 3) as u8
+        low8((self.psw_mask >> PSW_CC_SHIFT) & 3)
     }
 
     /// Sets the condition code (only its low two bits count).
     pub const fn set_cc(&mut self, cc: u8) {
-        self.psw_mask =
-            (self.psw_mask & !(3 << PSW_CC_SHIFT)) | (((cc & 3) as u64) << PSW_CC_SHIFT);
+        // `u64::from` is not const: widen through the bytes.
+        let cc = u64::from_be_bytes([0, 0, 0, 0, 0, 0, 0, cc & 3]);
+        self.psw_mask = (self.psw_mask & !(3 << PSW_CC_SHIFT)) | (cc << PSW_CC_SHIFT);
     }
 }
 
@@ -393,7 +397,7 @@ fn read_split(bus: &mut impl Bus, amask: u64, addr: u64, buf: &mut [u8]) -> Resu
         let n = piece_len(a, rest.len());
         let (now, later) = rest.split_at_mut(n);
         bus.read(a, now)?;
-        a = a.wrapping_add(n as u64) & amask;
+        a = a.wrapping_add(widen(n)) & amask;
         rest = later;
     }
     Ok(())
@@ -408,7 +412,7 @@ fn write_split(bus: &mut impl Bus, amask: u64, addr: u64, data: &[u8]) -> Result
     while left > 0 {
         let n = piece_len(a, left);
         bus.check_write(a, n)?;
-        a = a.wrapping_add(n as u64) & amask;
+        a = a.wrapping_add(widen(n)) & amask;
         left = left.wrapping_sub(n);
     }
     let mut a = start;
@@ -417,7 +421,7 @@ fn write_split(bus: &mut impl Bus, amask: u64, addr: u64, data: &[u8]) -> Result
         let n = piece_len(a, rest.len());
         let (now, later) = rest.split_at(n);
         bus.write(a, now)?;
-        a = a.wrapping_add(n as u64) & amask;
+        a = a.wrapping_add(widen(n)) & amask;
         rest = later;
     }
     Ok(())
@@ -483,7 +487,9 @@ impl Insn {
     }
     /// The address `halfwords` halfwords from this instruction.
     fn relative(&self, halfwords: i64) -> u64 {
-        self.ia.wrapping_add(halfwords.wrapping_mul(2) as u64) & self.amask
+        self.ia
+            .wrapping_add(halfwords.wrapping_mul(2).cast_unsigned())
+            & self.amask
     }
     /// The intercept this instruction causes.
     fn intercept(&self, icptcode: u8) -> Stop {
@@ -510,7 +516,7 @@ enum Outcome {
 
 /// The raw sum of base, index and displacement (register 0 means none).
 fn raw_address(cpu: &Cpu, x: usize, b: usize, d: i64) -> u64 {
-    let mut a = d as u64;
+    let mut a = d.cast_unsigned();
     if x != 0 {
         a = a.wrapping_add(cpu.gprs[x]);
     }
@@ -518,6 +524,27 @@ fn raw_address(cpu: &Cpu, x: usize, b: usize, d: i64) -> u64 {
         a = a.wrapping_add(cpu.gprs[b]);
     }
     a
+}
+
+/// Bits 32–63 of `x`, the register half 32-bit instructions use; dropping
+/// bits 0–31 is the point.
+const fn low32(x: u64) -> u32 {
+    let [_, _, _, _, b4, b5, b6, b7] = x.to_be_bytes();
+    u32::from_be_bytes([b4, b5, b6, b7])
+}
+
+/// Bits 56–63 of `x`, for fields the caller has already masked to a byte.
+const fn low8(x: u64) -> u8 {
+    let [.., b7] = x.to_be_bytes();
+    b7
+}
+
+// A `usize` is at most 64 bits wide, so `widen` cannot fail.
+const _: () = assert!(usize::BITS <= u64::BITS);
+
+/// A byte count as an address offset.
+fn widen(n: usize) -> u64 {
+    u64::try_from(n).expect("usize::BITS <= u64::BITS, asserted at compile time")
 }
 
 /// Replaces bits 32–63 of `reg`.
@@ -591,7 +618,7 @@ fn execute(cpu: &mut Cpu, bus: &mut impl Bus, insn: &Insn) -> Outcome {
         }
         // LR R1,R2
         0x18 => {
-            let v = cpu.gprs[insn.r2()] as u32;
+            let v = low32(cpu.gprs[insn.r2()]);
             set_low32(&mut cpu.gprs[insn.r1()], v);
             Outcome::Next
         }
@@ -621,7 +648,7 @@ fn execute(cpu: &mut Cpu, bus: &mut impl Bus, insn: &Insn) -> Outcome {
         0x50 => {
             let (b, d) = insn.base_disp12();
             let a = raw_address(cpu, insn.r2(), b, d);
-            let v = (cpu.gprs[insn.r1()] as u32).to_be_bytes();
+            let v = low32(cpu.gprs[insn.r1()]).to_be_bytes();
             match write_split(bus, amask, a, &v) {
                 Ok(()) => Outcome::Next,
                 Err(e) => fault(e),
@@ -695,7 +722,7 @@ fn execute(cpu: &mut Cpu, bus: &mut impl Bus, insn: &Insn) -> Outcome {
         0xC0 => match insn.r2() {
             // LGFI
             0x1 => {
-                cpu.gprs[insn.r1()] = i64::from(insn.i32()) as u64;
+                cpu.gprs[insn.r1()] = i64::from(insn.i32()).cast_unsigned();
                 Outcome::Next
             }
             // BRCL
@@ -750,7 +777,7 @@ fn execute_a7(cpu: &mut Cpu, insn: &Insn) -> Outcome {
         }
         // BRCT: decrement bits 32–63, branch unless they became zero.
         0x6 => {
-            let v = (cpu.gprs[r1] as u32).wrapping_sub(1);
+            let v = low32(cpu.gprs[r1]).wrapping_sub(1);
             set_low32(&mut cpu.gprs[r1], v);
             if v != 0 {
                 Outcome::Jump(insn.relative(i64::from(i)))
@@ -770,24 +797,26 @@ fn execute_a7(cpu: &mut Cpu, insn: &Insn) -> Outcome {
         }
         // LHI
         0x8 => {
-            set_low32(&mut cpu.gprs[r1], i32::from(i) as u32);
+            set_low32(&mut cpu.gprs[r1], i32::from(i).cast_unsigned());
             Outcome::Next
         }
         // LGHI
         0x9 => {
-            cpu.gprs[r1] = i64::from(i) as u64;
+            cpu.gprs[r1] = i64::from(i).cast_unsigned();
             Outcome::Next
         }
         // AHI
         0xA => {
-            let (v, o) = (cpu.gprs[r1] as i32).overflowing_add(i32::from(i));
-            set_low32(&mut cpu.gprs[r1], v as u32);
+            let (v, o) = low32(cpu.gprs[r1])
+                .cast_signed()
+                .overflowing_add(i32::from(i));
+            set_low32(&mut cpu.gprs[r1], v.cast_unsigned());
             finish_add(cpu, v, o, insn.ilen)
         }
         // AGHI
         0xB => {
-            let (v, o) = (cpu.gprs[r1] as i64).overflowing_add(i64::from(i));
-            cpu.gprs[r1] = v as u64;
+            let (v, o) = cpu.gprs[r1].cast_signed().overflowing_add(i64::from(i));
+            cpu.gprs[r1] = v.cast_unsigned();
             finish_add(cpu, v, o, insn.ilen)
         }
         _ => Outcome::StopAt(insn.intercept(ICPT_OPEREXC)),

@@ -20,6 +20,10 @@
 //!   signal had arrived (`EINTR`, `KVM_EXIT_INTR`); the next `KVM_RUN`
 //!   resumes where it stopped.
 
+// Guest addresses and the tracee's user addresses are untrusted: conversions
+// say whether they widen or may fail.
+#![deny(clippy::as_conversions)]
+
 use ucas_core::segment::page_round_down;
 use ucas_core::{AddressSpace, Generation};
 
@@ -90,7 +94,10 @@ fn absolute(real: u64, prefix: u64) -> u64 {
 }
 
 const CACHE_PAGES: usize = 8;
-const PAGE: usize = cpu::PAGE_SIZE as usize;
+// `usize::try_from` is not const; a power of two converts exactly through
+// its exponent (and a shift past `usize::BITS` would fail the build).
+const PAGE: usize = 1 << cpu::PAGE_SIZE.trailing_zeros();
+const _: () = assert!(cpu::PAGE_SIZE.is_power_of_two());
 
 /// Copies of tracee pages read during one run, by user page address. Kept
 /// coherent with the guest's own stores; other threads of the tracee
@@ -122,8 +129,11 @@ impl PageCache {
     }
 
     fn slot(user_page: u64) -> usize {
-        // Cannot truncate: the value is below CACHE_PAGES.
-        ((user_page / cpu::PAGE_SIZE) % CACHE_PAGES as u64) as usize
+        // Neither conversion can fail (CACHE_PAGES is tiny, the remainder
+        // below it); were one to, slot 0 is as correct as any other, since
+        // every lookup checks the tag.
+        let slots = u64::try_from(CACHE_PAGES).unwrap_or(1);
+        usize::try_from((user_page / cpu::PAGE_SIZE) % slots).unwrap_or(0)
     }
 }
 
@@ -154,7 +164,9 @@ impl<const N: usize> Bus for TraceeBus<'_, N> {
         // Segments are 1 MiB-aligned on both sides, so a 4 KiB vcpu page is
         // one 4 KiB tracee page, and the bus contract keeps `buf` inside it.
         let page = page_round_down(user);
-        let offset = (user - page) as usize;
+        // Below PAGE, so it fits; a misfit would land outside the page and
+        // take the uncached path.
+        let offset = usize::try_from(user - page).unwrap_or(usize::MAX);
         let slot = PageCache::slot(page);
         if self.cache.tags[slot] != Some(page) {
             self.cache.tags[slot] = None;
@@ -184,7 +196,9 @@ impl<const N: usize> Bus for TraceeBus<'_, N> {
         let page = page_round_down(user);
         let slot = PageCache::slot(page);
         if self.cache.tags[slot] == Some(page) {
-            let offset = (user - page) as usize;
+            // Below PAGE, so it fits; a misfit would land outside the page
+            // and drop the cached copy.
+            let offset = usize::try_from(user - page).unwrap_or(usize::MAX);
             match self.cache.pages[slot].get_mut(offset..offset.saturating_add(data.len())) {
                 Some(bytes) => bytes.copy_from_slice(data),
                 None => self.cache.tags[slot] = None,

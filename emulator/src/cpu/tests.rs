@@ -4,6 +4,9 @@
 
 // Test arithmetic on small known values; overflow would be a test bug.
 #![allow(clippy::arithmetic_side_effects)]
+// Tests build encodings and expected values from known constants with casts;
+// the interpreter's own conversions are denied in `cpu.rs`.
+#![allow(clippy::as_conversions)]
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
