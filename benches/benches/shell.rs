@@ -25,11 +25,12 @@ use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, BenchmarkId, Criterion};
 use ucas::Kvm;
 use ucas::core::UcasMapping;
+use ucas::core::abi::Ioctl;
 use ucas::core::abi::KVM_CAP_S390_UCONTROL;
 use ucas_benches::compare::{Side, paired};
 use ucas_benches::fixtures::MIB;
 use ucas_benches::notes;
-use ucas_benches::raw::{self, ValueRequest};
+use ucas_benches::raw;
 use ucas_benches::rig::Rig;
 
 /// The side names, in the order of the `sides` slices below.
@@ -97,11 +98,11 @@ fn main() {
     // All sides must get the same answers, or they would not do the same work.
     assert_eq!(
         kvm.check_extension(cap).ok(),
-        raw::value_ioctl(fd, ValueRequest::CheckExtension(cap)).ok()
+        raw::value_ioctl(fd, Ioctl::CheckExtension, u64::from(cap)).ok()
     );
     assert_eq!(
         kvm.api_version().ok(),
-        raw::value_ioctl(fd, ValueRequest::ApiVersion).ok()
+        raw::value_ioctl(fd, Ioctl::GetApiVersion, 0).ok()
     );
     assert!(raw::rustix_check_extension(fd, cap).is_ok() && raw::rustix_api_version(fd).is_ok());
 
@@ -114,7 +115,7 @@ fn main() {
             &mut |n| repeat(n, || kvm.check_extension(black_box(cap))),
             &mut |n| {
                 repeat(n, || {
-                    raw::value_ioctl(fd, ValueRequest::CheckExtension(black_box(cap)))
+                    raw::value_ioctl(fd, Ioctl::CheckExtension, u64::from(black_box(cap)))
                 })
             },
             &mut |n| repeat(n, || raw::rustix_check_extension(fd, black_box(cap))),
@@ -128,7 +129,7 @@ fn main() {
             &mut |n| repeat(n, || kvm.api_version()),
             &mut |n| {
                 repeat(n, || {
-                    raw::value_ioctl(black_box(fd), ValueRequest::ApiVersion)
+                    raw::value_ioctl(black_box(fd), Ioctl::GetApiVersion, 0)
                 })
             },
             &mut |n| repeat(n, || raw::rustix_api_version(black_box(fd))),

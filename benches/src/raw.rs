@@ -14,18 +14,7 @@ use std::os::fd::{AsRawFd, BorrowedFd};
 use rustix::ioctl::{IntegerSetter, NoArg, Opcode, Setter};
 
 use ucas_core::UcasMapping;
-use ucas_core::abi;
-
-/// A KVM request whose argument is passed by value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ValueRequest {
-    /// `KVM_GET_API_VERSION`.
-    ApiVersion,
-    /// `KVM_CHECK_EXTENSION(cap)`.
-    CheckExtension(u32),
-    /// `KVM_S390_VCPU_FAULT(addr)`.
-    VcpuFault(u64),
-}
+use ucas_core::abi::{self, Ioctl};
 
 /// The errno of the last failed libc call.
 fn last_errno() -> i32 {
@@ -36,14 +25,13 @@ fn last_errno() -> i32 {
 ///
 /// # Errors
 /// The errno the kernel answered (ENOTTY on a non-KVM fd, …).
-pub fn value_ioctl(fd: BorrowedFd<'_>, req: ValueRequest) -> Result<i32, i32> {
-    let (op, arg) = match req {
-        ValueRequest::ApiVersion => (abi::KVM_GET_API_VERSION, 0),
-        ValueRequest::CheckExtension(cap) => (abi::KVM_CHECK_EXTENSION, u64::from(cap)),
-        ValueRequest::VcpuFault(addr) => (abi::KVM_S390_VCPU_FAULT, addr),
-    };
-    // SAFETY: each of these requests takes its argument by value, so the
-    // kernel dereferences nothing; on a fd of another kind the KVM-typed
+pub fn value_ioctl(fd: BorrowedFd<'_>, request: Ioctl, arg: u64) -> Result<i32, i32> {
+    if !request.takes_value() {
+        return Err(libc::EINVAL);
+    }
+    let op = request.number();
+    // SAFETY: the request takes its argument by value (checked above), so
+    // the kernel dereferences nothing; on a fd of another kind the KVM-typed
     // opcode is refused with an errno. `Ioctl` is the libc's own request
     // type (c_ulong on glibc, c_int on musl); every KVM opcode fits.
     let r = unsafe { libc::ioctl(fd.as_raw_fd(), op as libc::Ioctl, arg as libc::c_ulong) };
@@ -106,25 +94,6 @@ pub fn rustix_ucas_map(fd: BorrowedFd<'_>, m: UcasMapping) -> rustix::io::Result
     unsafe { rustix::ioctl::ioctl(fd, call) }
 }
 
-/// `struct kvm_userspace_memory_region`.
-#[repr(C)]
-struct UserspaceMemoryRegion {
-    slot: u32,
-    flags: u32,
-    guest_phys_addr: u64,
-    memory_size: u64,
-    userspace_addr: u64,
-}
-
-const _: () = assert!(size_of::<UserspaceMemoryRegion>() == 32);
-
-/// `KVM_SET_USER_MEMORY_REGION`, `_IOW(KVMIO, 0x46, 32 bytes)`.
-const KVM_SET_USER_MEMORY_REGION: u32 =
-    abi::iow(abi::KVMIO, 0x46, size_of::<UserspaceMemoryRegion>());
-
-/// `KVM_MEM_READONLY`: guest writes to the slot exit to userspace instead.
-const KVM_MEM_READONLY: u32 = 1 << 1;
-
 /// Gives the regular (x86) VM `vm` a read-only memory slot at guest
 /// physical `guest_phys_addr`, backed by `len` bytes of `mem` from its
 /// start. Used to run a tiny real guest for the native `KVM_RUN` baseline.
@@ -141,9 +110,9 @@ pub fn readonly_slot(
     if len > mem.len() {
         return Err(libc::EINVAL);
     }
-    let region = UserspaceMemoryRegion {
+    let region = abi::UserspaceMemoryRegion {
         slot: 0,
-        flags: KVM_MEM_READONLY,
+        flags: abi::KVM_MEM_READONLY,
         guest_phys_addr,
         memory_size: len,
         userspace_addr: mem.addr(),
@@ -156,7 +125,7 @@ pub fn readonly_slot(
     let r = unsafe {
         libc::ioctl(
             vm.as_raw_fd(),
-            KVM_SET_USER_MEMORY_REGION as libc::Ioctl,
+            Ioctl::SetUserMemoryRegion.number() as libc::Ioctl,
             std::ptr::from_ref(&region),
         )
     };
@@ -172,7 +141,7 @@ mod tests {
     fn a_non_kvm_fd_answers_enotty() {
         let f = std::fs::File::open("/dev/null").unwrap();
         assert_eq!(
-            value_ioctl(f.as_fd(), ValueRequest::ApiVersion),
+            value_ioctl(f.as_fd(), Ioctl::GetApiVersion, 0),
             Err(libc::ENOTTY)
         );
         assert_eq!(

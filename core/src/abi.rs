@@ -116,6 +116,290 @@ pub const KVM_SYNC_PREFIX: u64 = 1 << 0;
 /// `kvm_dirty_regs`/`kvm_valid_regs` bit: the sync-regs general registers.
 pub const KVM_SYNC_GPRS: u64 = 1 << 1;
 
+/// Reads the dirty bitmap of a memory slot; argument: a pointer to [`DirtyLog`].
+pub const KVM_GET_DIRTY_LOG: u32 = iow(KVMIO, 0x42, size_of::<DirtyLog>());
+/// Creates, moves or deletes a memory slot; argument: a pointer to
+/// [`UserspaceMemoryRegion`].
+pub const KVM_SET_USER_MEMORY_REGION: u32 = iow(KVMIO, 0x46, size_of::<UserspaceMemoryRegion>());
+/// The same with guest_memfd fields; argument: a pointer to
+/// [`UserspaceMemoryRegion2`] (Linux 6.8+).
+pub const KVM_SET_USER_MEMORY_REGION2: u32 = iow(KVMIO, 0x49, size_of::<UserspaceMemoryRegion2>());
+/// Clears part of a slot's dirty bitmap; argument: a pointer to
+/// [`ClearDirtyLog`].
+pub const KVM_CLEAR_DIRTY_LOG: u32 = ioc(
+    IOC_READ | IOC_WRITE,
+    KVMIO,
+    0xc0,
+    size_of::<ClearDirtyLog>(),
+);
+/// Sets a device (or VM, or vcpu) attribute; argument: a pointer to [`DeviceAttr`].
+pub const KVM_SET_DEVICE_ATTR: u32 = iow(KVMIO, 0xe1, size_of::<DeviceAttr>());
+/// Reads an attribute into the memory `DeviceAttr::addr` points to.
+pub const KVM_GET_DEVICE_ATTR: u32 = iow(KVMIO, 0xe2, size_of::<DeviceAttr>());
+/// Asks whether an attribute exists (0) or not (ENXIO).
+pub const KVM_HAS_DEVICE_ATTR: u32 = iow(KVMIO, 0xe3, size_of::<DeviceAttr>());
+
+/// `kvm_userspace_memory_region` flag: guest writes to the slot exit to
+/// userspace instead of reaching memory.
+pub const KVM_MEM_READONLY: u32 = 1 << 1;
+/// s390 VM attribute group: memory controls.
+pub const KVM_S390_VM_MEM_CTRL: u32 = 0;
+/// Attribute of [`KVM_S390_VM_MEM_CTRL`]: the guest memory limit (a u64).
+pub const KVM_S390_VM_MEM_LIMIT_SIZE: u64 = 2;
+/// What the memory limit of a VM without one (a ucontrol VM) reads.
+pub const KVM_S390_NO_MEM_LIMIT: u64 = u64::MAX;
+
+/// Every KVM ioctl ucas issues, decodes or models, by its C name: the one
+/// list the handles, the emulator and the traces share.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Ioctl {
+    /// `KVM_GET_API_VERSION`.
+    GetApiVersion,
+    /// `KVM_CREATE_VM`.
+    CreateVm,
+    /// `KVM_CHECK_EXTENSION`.
+    CheckExtension,
+    /// `KVM_GET_VCPU_MMAP_SIZE`.
+    GetVcpuMmapSize,
+    /// `KVM_CREATE_VCPU`.
+    CreateVcpu,
+    /// `KVM_GET_DIRTY_LOG`.
+    GetDirtyLog,
+    /// `KVM_CLEAR_DIRTY_LOG`.
+    ClearDirtyLog,
+    /// `KVM_SET_USER_MEMORY_REGION`.
+    SetUserMemoryRegion,
+    /// `KVM_SET_USER_MEMORY_REGION2`.
+    SetUserMemoryRegion2,
+    /// `KVM_S390_UCAS_MAP`.
+    UcasMap,
+    /// `KVM_S390_UCAS_UNMAP`.
+    UcasUnmap,
+    /// `KVM_S390_VCPU_FAULT`.
+    VcpuFault,
+    /// `KVM_RUN`.
+    Run,
+    /// `KVM_SET_DEVICE_ATTR`.
+    SetDeviceAttr,
+    /// `KVM_GET_DEVICE_ATTR`.
+    GetDeviceAttr,
+    /// `KVM_HAS_DEVICE_ATTR`.
+    HasDeviceAttr,
+}
+
+impl Ioctl {
+    /// Every ioctl in the list.
+    pub const ALL: [Self; 16] = [
+        Self::GetApiVersion,
+        Self::CreateVm,
+        Self::CheckExtension,
+        Self::GetVcpuMmapSize,
+        Self::CreateVcpu,
+        Self::GetDirtyLog,
+        Self::ClearDirtyLog,
+        Self::SetUserMemoryRegion,
+        Self::SetUserMemoryRegion2,
+        Self::UcasMap,
+        Self::UcasUnmap,
+        Self::VcpuFault,
+        Self::Run,
+        Self::SetDeviceAttr,
+        Self::GetDeviceAttr,
+        Self::HasDeviceAttr,
+    ];
+
+    /// The request number (the `_IO*` encoding).
+    #[must_use]
+    pub const fn number(self) -> u32 {
+        match self {
+            Self::GetApiVersion => KVM_GET_API_VERSION,
+            Self::CreateVm => KVM_CREATE_VM,
+            Self::CheckExtension => KVM_CHECK_EXTENSION,
+            Self::GetVcpuMmapSize => KVM_GET_VCPU_MMAP_SIZE,
+            Self::CreateVcpu => KVM_CREATE_VCPU,
+            Self::GetDirtyLog => KVM_GET_DIRTY_LOG,
+            Self::ClearDirtyLog => KVM_CLEAR_DIRTY_LOG,
+            Self::SetUserMemoryRegion => KVM_SET_USER_MEMORY_REGION,
+            Self::SetUserMemoryRegion2 => KVM_SET_USER_MEMORY_REGION2,
+            Self::UcasMap => KVM_S390_UCAS_MAP,
+            Self::UcasUnmap => KVM_S390_UCAS_UNMAP,
+            Self::VcpuFault => KVM_S390_VCPU_FAULT,
+            Self::Run => KVM_RUN,
+            Self::SetDeviceAttr => KVM_SET_DEVICE_ATTR,
+            Self::GetDeviceAttr => KVM_GET_DEVICE_ATTR,
+            Self::HasDeviceAttr => KVM_HAS_DEVICE_ATTR,
+        }
+    }
+
+    /// The ioctl with request number `number` (the low 32 bits the kernel
+    /// looks at), if it is in the list.
+    #[must_use]
+    pub fn from_number(number: u32) -> Option<Self> {
+        Self::ALL.into_iter().find(|i| i.number() == number)
+    }
+
+    /// Whether the request's argument is a value (a number, a capability,
+    /// an id, an address the kernel does not dereference) rather than a
+    /// pointer to a struct.
+    #[must_use]
+    pub const fn takes_value(self) -> bool {
+        matches!(
+            self,
+            Self::GetApiVersion
+                | Self::CreateVm
+                | Self::CheckExtension
+                | Self::GetVcpuMmapSize
+                | Self::CreateVcpu
+                | Self::VcpuFault
+                | Self::Run
+        )
+    }
+
+    /// The C name.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::GetApiVersion => "KVM_GET_API_VERSION",
+            Self::CreateVm => "KVM_CREATE_VM",
+            Self::CheckExtension => "KVM_CHECK_EXTENSION",
+            Self::GetVcpuMmapSize => "KVM_GET_VCPU_MMAP_SIZE",
+            Self::CreateVcpu => "KVM_CREATE_VCPU",
+            Self::GetDirtyLog => "KVM_GET_DIRTY_LOG",
+            Self::ClearDirtyLog => "KVM_CLEAR_DIRTY_LOG",
+            Self::SetUserMemoryRegion => "KVM_SET_USER_MEMORY_REGION",
+            Self::SetUserMemoryRegion2 => "KVM_SET_USER_MEMORY_REGION2",
+            Self::UcasMap => "KVM_S390_UCAS_MAP",
+            Self::UcasUnmap => "KVM_S390_UCAS_UNMAP",
+            Self::VcpuFault => "KVM_S390_VCPU_FAULT",
+            Self::Run => "KVM_RUN",
+            Self::SetDeviceAttr => "KVM_SET_DEVICE_ATTR",
+            Self::GetDeviceAttr => "KVM_GET_DEVICE_ATTR",
+            Self::HasDeviceAttr => "KVM_HAS_DEVICE_ATTR",
+        }
+    }
+}
+
+/// `struct kvm_device_attr`: the argument of the `*_DEVICE_ATTR` ioctls.
+#[doc(alias = "kvm_device_attr")]
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct DeviceAttr {
+    /// No flags are defined.
+    pub flags: u32,
+    /// The attribute group.
+    pub group: u32,
+    /// The attribute within the group.
+    pub attr: u64,
+    /// The address of the attribute's data in the caller's memory.
+    pub addr: u64,
+}
+
+const _: () = {
+    assert!(size_of::<DeviceAttr>() == 24);
+    assert!(align_of::<DeviceAttr>() == 8);
+    assert!(offset_of!(DeviceAttr, group) == 4);
+    assert!(offset_of!(DeviceAttr, attr) == 8);
+    assert!(offset_of!(DeviceAttr, addr) == 16);
+};
+
+/// `struct kvm_userspace_memory_region`: a memory slot.
+#[doc(alias = "kvm_userspace_memory_region")]
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct UserspaceMemoryRegion {
+    /// The slot number.
+    pub slot: u32,
+    /// `KVM_MEM_*` flags.
+    pub flags: u32,
+    /// Where the slot starts in guest physical memory.
+    pub guest_phys_addr: u64,
+    /// Its length in bytes (0 deletes the slot).
+    pub memory_size: u64,
+    /// The start of the caller's memory behind it.
+    pub userspace_addr: u64,
+}
+
+const _: () = {
+    assert!(size_of::<UserspaceMemoryRegion>() == 32);
+    assert!(align_of::<UserspaceMemoryRegion>() == 8);
+    assert!(offset_of!(UserspaceMemoryRegion, guest_phys_addr) == 8);
+    assert!(offset_of!(UserspaceMemoryRegion, memory_size) == 16);
+    assert!(offset_of!(UserspaceMemoryRegion, userspace_addr) == 24);
+};
+
+/// `struct kvm_userspace_memory_region2` (Linux 6.8+): a memory slot that
+/// may be backed by a guest_memfd.
+#[doc(alias = "kvm_userspace_memory_region2")]
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct UserspaceMemoryRegion2 {
+    /// The slot number.
+    pub slot: u32,
+    /// `KVM_MEM_*` flags.
+    pub flags: u32,
+    /// Where the slot starts in guest physical memory.
+    pub guest_phys_addr: u64,
+    /// Its length in bytes.
+    pub memory_size: u64,
+    /// The start of the caller's memory behind it.
+    pub userspace_addr: u64,
+    /// Offset into the guest_memfd.
+    pub guest_memfd_offset: u64,
+    /// The guest_memfd.
+    pub guest_memfd: u32,
+    /// Reserved, zero.
+    pub pad1: u32,
+    /// Reserved, zero.
+    pub pad2: [u64; 14],
+}
+
+const _: () = {
+    assert!(size_of::<UserspaceMemoryRegion2>() == 160);
+    assert!(offset_of!(UserspaceMemoryRegion2, guest_memfd_offset) == 32);
+    assert!(offset_of!(UserspaceMemoryRegion2, guest_memfd) == 40);
+    assert!(offset_of!(UserspaceMemoryRegion2, pad2) == 48);
+};
+
+/// `struct kvm_dirty_log`: the argument of `KVM_GET_DIRTY_LOG`.
+#[doc(alias = "kvm_dirty_log")]
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct DirtyLog {
+    /// The slot.
+    pub slot: u32,
+    /// Padding.
+    pub padding1: u32,
+    /// Where the bitmap goes (a pointer in a 64-bit union).
+    pub dirty_bitmap: u64,
+}
+
+const _: () = {
+    assert!(size_of::<DirtyLog>() == 16);
+    assert!(offset_of!(DirtyLog, dirty_bitmap) == 8);
+};
+
+/// `struct kvm_clear_dirty_log`: the argument of `KVM_CLEAR_DIRTY_LOG`.
+#[doc(alias = "kvm_clear_dirty_log")]
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct ClearDirtyLog {
+    /// The slot.
+    pub slot: u32,
+    /// Pages to clear.
+    pub num_pages: u32,
+    /// The first page to clear.
+    pub first_page: u64,
+    /// The bitmap of pages to clear (a pointer in a 64-bit union).
+    pub dirty_bitmap: u64,
+}
+
+const _: () = {
+    assert!(size_of::<ClearDirtyLog>() == 24);
+    assert!(offset_of!(ClearDirtyLog, first_page) == 8);
+    assert!(offset_of!(ClearDirtyLog, dirty_bitmap) == 16);
+};
+
 /// `struct kvm_s390_ucas_mapping`: the argument of `KVM_S390_UCAS_MAP` and
 /// `KVM_S390_UCAS_UNMAP`. Native byte order.
 #[doc(alias = "kvm_s390_ucas_mapping")]
@@ -460,6 +744,19 @@ const _: () = {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_ioctl_has_its_own_number_and_name() {
+        for (i, a) in Ioctl::ALL.iter().enumerate() {
+            assert_eq!(Ioctl::from_number(a.number()), Some(*a));
+            assert!(a.name().starts_with("KVM_"), "{a:?}");
+            for b in &Ioctl::ALL[i + 1..] {
+                assert_ne!(a.number(), b.number(), "{a:?} {b:?}");
+                assert_ne!(a.name(), b.name());
+            }
+        }
+        assert_eq!(Ioctl::from_number(io(KVMIO, 0x99)), None);
+    }
 
     #[test]
     fn encoding_places_each_field() {

@@ -17,7 +17,7 @@ use core::fmt;
 
 use crate::Errno;
 
-use crate::abi::UcasMapping;
+use crate::abi::{Ioctl, UcasMapping};
 use crate::segment::{SEGMENT_COUNT, SEGMENT_SIZE, is_segment_aligned, segment_of};
 
 /// A generation of kernel behaviour for ucontrol address spaces.
@@ -218,26 +218,6 @@ impl fmt::Display for Rules {
     }
 }
 
-/// The ioctl a request is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Op {
-    /// `KVM_S390_UCAS_MAP`.
-    Map,
-    /// `KVM_S390_UCAS_UNMAP`.
-    Unmap,
-}
-
-impl Op {
-    /// The C name of the ioctl.
-    #[must_use]
-    pub const fn name(self) -> &'static str {
-        match self {
-            Self::Map => "KVM_S390_UCAS_MAP",
-            Self::Unmap => "KVM_S390_UCAS_UNMAP",
-        }
-    }
-}
-
 /// A field of [`UcasMapping`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Field {
@@ -277,7 +257,7 @@ pub enum Rule {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct RequestError {
     /// The ioctl.
-    pub op: Op,
+    pub op: Ioctl,
     /// The offending field.
     pub field: Field,
     /// Its value.
@@ -346,7 +326,7 @@ impl SegmentRequest {
     }
 }
 
-fn first_misaligned(op: Op, fields: &[(Field, u64)], length: u64) -> Result<(), RequestError> {
+fn first_misaligned(op: Ioctl, fields: &[(Field, u64)], length: u64) -> Result<(), RequestError> {
     match fields.iter().find(|(_, v)| !is_segment_aligned(*v)) {
         Some(&(field, value)) => Err(RequestError {
             op,
@@ -359,7 +339,7 @@ fn first_misaligned(op: Op, fields: &[(Field, u64)], length: u64) -> Result<(), 
     }
 }
 
-fn first_wrapping(op: Op, fields: &[(Field, u64)], length: u64) -> Result<(), RequestError> {
+fn first_wrapping(op: Ioctl, fields: &[(Field, u64)], length: u64) -> Result<(), RequestError> {
     // The kernel tests `addr + length < addr`: a range that ends exactly at
     // 2^64 wraps to 0 and is rejected too.
     match fields.iter().find(|(_, v)| v.checked_add(length).is_none()) {
@@ -376,7 +356,7 @@ fn first_wrapping(op: Op, fields: &[(Field, u64)], length: u64) -> Result<(), Re
 
 fn check(
     rules: Rules,
-    op: Op,
+    op: Ioctl,
     fields: &[(Field, u64)],
     length: u64,
 ) -> Result<Option<SegmentRequest>, RequestError> {
@@ -423,7 +403,7 @@ fn check(
 pub fn check_map(rules: Rules, m: &UcasMapping) -> Result<Option<SegmentRequest>, RequestError> {
     check(
         rules,
-        Op::Map,
+        Ioctl::UcasMap,
         &[
             (Field::UserAddr, m.user_addr),
             (Field::VcpuAddr, m.vcpu_addr),
@@ -446,7 +426,7 @@ pub fn check_unmap(
 ) -> Result<Option<SegmentRequest>, RequestError> {
     check(
         rules,
-        Op::Unmap,
+        Ioctl::UcasUnmap,
         &[(Field::VcpuAddr, vcpu_addr), (Field::Length, length)],
         length,
     )

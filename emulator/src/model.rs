@@ -8,10 +8,10 @@
 //! validation, replacement, holes and out-of-memory come from its
 //! [`KernelSpace`].
 
+pub use ucas_core::abi::{DeviceAttr, Ioctl};
 use ucas_core::abi::{
-    KVM_API_VERSION, KVM_CAP_S390_UCONTROL, KVM_CHECK_EXTENSION, KVM_CREATE_VCPU, KVM_CREATE_VM,
-    KVM_GET_API_VERSION, KVM_GET_VCPU_MMAP_SIZE, KVM_RUN, KVM_S390_UCAS_MAP, KVM_S390_UCAS_UNMAP,
-    KVM_S390_VCPU_FAULT, KVM_VM_S390_UCONTROL, KVMIO, UcasMapping, ioc, iow,
+    KVM_API_VERSION, KVM_CAP_S390_UCONTROL, KVM_S390_NO_MEM_LIMIT, KVM_S390_VM_MEM_CTRL,
+    KVM_S390_VM_MEM_LIMIT_SIZE, KVM_VM_S390_UCONTROL, UcasMapping,
 };
 use ucas_core::segment::{PAGE_SIZE, SEGMENT_SHIFT, page_round_down};
 
@@ -27,133 +27,6 @@ pub const MAX_VCPU_ID: u64 = 255;
 
 /// Size of one vcpu page (`kvm_run`, SIE block): the s390 page size.
 pub const VCPU_PAGE_SIZE: u64 = PAGE_SIZE;
-
-// Requests a program may send that the model answers with a rule rather than
-// passing on. Sizes are those of the uapi structs on 64-bit hosts.
-const KVM_GET_DIRTY_LOG: u32 = iow(KVMIO, 0x42, 16);
-const KVM_SET_USER_MEMORY_REGION: u32 = iow(KVMIO, 0x46, 32);
-const KVM_SET_USER_MEMORY_REGION2: u32 = iow(KVMIO, 0x49, 160);
-const KVM_CLEAR_DIRTY_LOG: u32 = ioc(3, KVMIO, 0xc0, 24);
-const KVM_SET_DEVICE_ATTR: u32 = iow(KVMIO, 0xe1, size_of::<DeviceAttr>());
-const KVM_GET_DEVICE_ATTR: u32 = iow(KVMIO, 0xe2, size_of::<DeviceAttr>());
-const KVM_HAS_DEVICE_ATTR: u32 = iow(KVMIO, 0xe3, size_of::<DeviceAttr>());
-
-/// `KVM_S390_VM_MEM_CTRL`: the VM attribute group of memory controls.
-const KVM_S390_VM_MEM_CTRL: u32 = 0;
-/// `KVM_S390_VM_MEM_LIMIT_SIZE`: the guest memory limit, in that group.
-const KVM_S390_VM_MEM_LIMIT_SIZE: u64 = 2;
-/// `KVM_S390_NO_MEM_LIMIT`: what a ucontrol VM's memory limit reads.
-const KVM_S390_NO_MEM_LIMIT: u64 = u64::MAX;
-
-/// `struct kvm_device_attr`, as the supervisor reads it from the tracee.
-#[doc(alias = "kvm_device_attr")]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[repr(C)]
-pub struct DeviceAttr {
-    /// No flags are defined.
-    pub flags: u32,
-    /// The attribute group.
-    pub group: u32,
-    /// The attribute within the group.
-    pub attr: u64,
-    /// The tracee address of the attribute's data.
-    pub addr: u64,
-}
-
-const _: () = {
-    assert!(size_of::<DeviceAttr>() == 24);
-    assert!(core::mem::offset_of!(DeviceAttr, attr) == 8);
-    assert!(core::mem::offset_of!(DeviceAttr, addr) == 16);
-};
-
-/// A KVM request the model knows by name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Call {
-    /// `KVM_GET_API_VERSION`.
-    GetApiVersion,
-    /// `KVM_CREATE_VM`.
-    CreateVm,
-    /// `KVM_CHECK_EXTENSION`.
-    CheckExtension,
-    /// `KVM_GET_VCPU_MMAP_SIZE`.
-    GetVcpuMmapSize,
-    /// `KVM_CREATE_VCPU`.
-    CreateVcpu,
-    /// `KVM_GET_DIRTY_LOG`.
-    GetDirtyLog,
-    /// `KVM_CLEAR_DIRTY_LOG`.
-    ClearDirtyLog,
-    /// `KVM_SET_USER_MEMORY_REGION`.
-    SetUserMemoryRegion,
-    /// `KVM_SET_USER_MEMORY_REGION2`.
-    SetUserMemoryRegion2,
-    /// `KVM_S390_UCAS_MAP`.
-    UcasMap,
-    /// `KVM_S390_UCAS_UNMAP`.
-    UcasUnmap,
-    /// `KVM_S390_VCPU_FAULT`.
-    VcpuFault,
-    /// `KVM_RUN`.
-    Run,
-    /// `KVM_SET_DEVICE_ATTR`.
-    SetDeviceAttr,
-    /// `KVM_GET_DEVICE_ATTR`.
-    GetDeviceAttr,
-    /// `KVM_HAS_DEVICE_ATTR`.
-    HasDeviceAttr,
-    /// Anything else with type byte 0xAE.
-    Other,
-}
-
-impl Call {
-    /// Decodes an ioctl request (the low 32 bits the kernel looks at).
-    #[must_use]
-    pub fn decode(request: u32) -> Self {
-        match request {
-            KVM_GET_API_VERSION => Self::GetApiVersion,
-            KVM_CREATE_VM => Self::CreateVm,
-            KVM_CHECK_EXTENSION => Self::CheckExtension,
-            KVM_GET_VCPU_MMAP_SIZE => Self::GetVcpuMmapSize,
-            KVM_CREATE_VCPU => Self::CreateVcpu,
-            KVM_GET_DIRTY_LOG => Self::GetDirtyLog,
-            KVM_CLEAR_DIRTY_LOG => Self::ClearDirtyLog,
-            KVM_SET_USER_MEMORY_REGION => Self::SetUserMemoryRegion,
-            KVM_SET_USER_MEMORY_REGION2 => Self::SetUserMemoryRegion2,
-            KVM_S390_UCAS_MAP => Self::UcasMap,
-            KVM_S390_UCAS_UNMAP => Self::UcasUnmap,
-            KVM_S390_VCPU_FAULT => Self::VcpuFault,
-            KVM_RUN => Self::Run,
-            KVM_SET_DEVICE_ATTR => Self::SetDeviceAttr,
-            KVM_GET_DEVICE_ATTR => Self::GetDeviceAttr,
-            KVM_HAS_DEVICE_ATTR => Self::HasDeviceAttr,
-            _ => Self::Other,
-        }
-    }
-
-    /// The C name, for traces.
-    #[must_use]
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::GetApiVersion => "KVM_GET_API_VERSION",
-            Self::CreateVm => "KVM_CREATE_VM",
-            Self::CheckExtension => "KVM_CHECK_EXTENSION",
-            Self::GetVcpuMmapSize => "KVM_GET_VCPU_MMAP_SIZE",
-            Self::CreateVcpu => "KVM_CREATE_VCPU",
-            Self::GetDirtyLog => "KVM_GET_DIRTY_LOG",
-            Self::ClearDirtyLog => "KVM_CLEAR_DIRTY_LOG",
-            Self::SetUserMemoryRegion => "KVM_SET_USER_MEMORY_REGION",
-            Self::SetUserMemoryRegion2 => "KVM_SET_USER_MEMORY_REGION2",
-            Self::UcasMap => "KVM_S390_UCAS_MAP",
-            Self::UcasUnmap => "KVM_S390_UCAS_UNMAP",
-            Self::VcpuFault => "KVM_S390_VCPU_FAULT",
-            Self::Run => "KVM_RUN",
-            Self::SetDeviceAttr => "KVM_SET_DEVICE_ATTR",
-            Self::GetDeviceAttr => "KVM_GET_DEVICE_ATTR",
-            Self::HasDeviceAttr => "KVM_HAS_DEVICE_ATTR",
-            Self::Other => "KVM_?",
-        }
-    }
-}
 
 /// Which emulated object an fd refers to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -381,13 +254,15 @@ impl<const N: usize> Model<N> {
 
     /// An ioctl on a `/dev/kvm` fd. `caller_is_admin` tells whether the
     /// caller has `CAP_SYS_ADMIN` (only looked at by `KVM_CREATE_VM`).
-    pub fn dev_ioctl(&mut self, call: Call, arg: u64, caller_is_admin: bool) -> Answer {
+    pub fn dev_ioctl(&mut self, call: Option<Ioctl>, arg: u64, caller_is_admin: bool) -> Answer {
         match call {
-            Call::GetApiVersion | Call::GetVcpuMmapSize if arg != 0 => Answer::Error(Errno::INVAL),
-            Call::GetApiVersion => Answer::Value(i64::from(KVM_API_VERSION)),
-            Call::GetVcpuMmapSize => Answer::Value(VCPU_PAGE_SIZE as i64),
-            Call::CheckExtension => Answer::Value(Self::check_extension(arg)),
-            Call::CreateVm => self.create_vm(arg, caller_is_admin),
+            Some(Ioctl::GetApiVersion) | Some(Ioctl::GetVcpuMmapSize) if arg != 0 => {
+                Answer::Error(Errno::INVAL)
+            }
+            Some(Ioctl::GetApiVersion) => Answer::Value(i64::from(KVM_API_VERSION)),
+            Some(Ioctl::GetVcpuMmapSize) => Answer::Value(VCPU_PAGE_SIZE as i64),
+            Some(Ioctl::CheckExtension) => Answer::Value(Self::check_extension(arg)),
+            Some(Ioctl::CreateVm) => self.create_vm(arg, caller_is_admin),
             _ => Answer::Error(Errno::INVAL),
         }
     }
@@ -412,26 +287,32 @@ impl<const N: usize> Model<N> {
 
     /// An ioctl on a VM fd. `attr` is the argument struct of the
     /// device-attribute calls as read from the tracee, `None` if unreadable.
-    pub fn vm_ioctl(&mut self, vm: u32, call: Call, arg: u64, attr: Option<DeviceAttr>) -> Answer {
+    pub fn vm_ioctl(
+        &mut self,
+        vm: u32,
+        call: Option<Ioctl>,
+        arg: u64,
+        attr: Option<DeviceAttr>,
+    ) -> Answer {
         let ucontrol = self.is_ucontrol(vm);
         match call {
-            Call::SetDeviceAttr | Call::GetDeviceAttr | Call::HasDeviceAttr => {
-                Self::vm_attr(ucontrol, call, attr)
-            }
-            Call::CheckExtension => Answer::Value(Self::check_extension(arg)),
-            Call::CreateVcpu => self.create_vcpu(vm, arg),
-            Call::SetUserMemoryRegion
-            | Call::SetUserMemoryRegion2
-            | Call::GetDirtyLog
-            | Call::ClearDirtyLog
+            Some(Ioctl::SetDeviceAttr)
+            | Some(Ioctl::GetDeviceAttr)
+            | Some(Ioctl::HasDeviceAttr) => Self::vm_attr(ucontrol, call, attr),
+            Some(Ioctl::CheckExtension) => Answer::Value(Self::check_extension(arg)),
+            Some(Ioctl::CreateVcpu) => self.create_vcpu(vm, arg),
+            Some(Ioctl::SetUserMemoryRegion)
+            | Some(Ioctl::SetUserMemoryRegion2)
+            | Some(Ioctl::GetDirtyLog)
+            | Some(Ioctl::ClearDirtyLog)
                 if ucontrol =>
             {
                 Answer::Error(Errno::INVAL)
             }
-            Call::SetUserMemoryRegion
-            | Call::SetUserMemoryRegion2
-            | Call::GetDirtyLog
-            | Call::ClearDirtyLog => Answer::Unsupported(
+            Some(Ioctl::SetUserMemoryRegion)
+            | Some(Ioctl::SetUserMemoryRegion2)
+            | Some(Ioctl::GetDirtyLog)
+            | Some(Ioctl::ClearDirtyLog) => Answer::Unsupported(
                 Errno::NOTTY,
                 "the model has no memory slots for regular VMs",
             ),
@@ -442,7 +323,7 @@ impl<const N: usize> Model<N> {
     /// The VM attributes the model knows: the memory limit, which a
     /// ucontrol VM has none of (it reads as `KVM_S390_NO_MEM_LIMIT`, and
     /// setting it fails with EINVAL).
-    fn vm_attr(ucontrol: bool, call: Call, attr: Option<DeviceAttr>) -> Answer {
+    fn vm_attr(ucontrol: bool, call: Option<Ioctl>, attr: Option<DeviceAttr>) -> Answer {
         let Some(a) = attr else {
             return Answer::Error(Errno::FAULT);
         };
@@ -459,8 +340,8 @@ impl<const N: usize> Model<N> {
             );
         }
         match call {
-            Call::HasDeviceAttr => Answer::Value(0),
-            Call::GetDeviceAttr => Answer::StoreU64 {
+            Some(Ioctl::HasDeviceAttr) => Answer::Value(0),
+            Some(Ioctl::GetDeviceAttr) => Answer::StoreU64 {
                 addr: a.addr,
                 value: KVM_S390_NO_MEM_LIMIT,
             },
@@ -512,19 +393,19 @@ impl<const N: usize> Model<N> {
     pub fn vcpu_ioctl(
         &mut self,
         vcpu: VcpuRef,
-        call: Call,
+        call: Option<Ioctl>,
         arg: u64,
         mapping: Option<UcasMapping>,
     ) -> Answer {
         match call {
-            Call::UcasMap | Call::UcasUnmap => {
+            Some(Ioctl::UcasMap) | Some(Ioctl::UcasUnmap) => {
                 let Some(m) = mapping else {
                     return Answer::Error(Errno::FAULT);
                 };
                 if !self.is_ucontrol(vcpu.vm) {
                     return Answer::Error(Errno::INVAL);
                 }
-                let r = if call == Call::UcasMap {
+                let r = if call == Some(Ioctl::UcasMap) {
                     self.map(vcpu, &m)
                 } else {
                     self.unmap(vcpu, &m)
@@ -534,9 +415,9 @@ impl<const N: usize> Model<N> {
                     Err(e) => Answer::Error(e),
                 }
             }
-            Call::VcpuFault => self.fault(vcpu, arg),
-            Call::Run if self.is_ucontrol(vcpu.vm) => Answer::Run(vcpu),
-            Call::Run => Answer::Unsupported(
+            Some(Ioctl::VcpuFault) => self.fault(vcpu, arg),
+            Some(Ioctl::Run) if self.is_ucontrol(vcpu.vm) => Answer::Run(vcpu),
+            Some(Ioctl::Run) => Answer::Unsupported(
                 Errno::NOSYS,
                 "KVM_RUN of a regular VM's vcpu is not emulated: the model has no memory slots",
             ),
@@ -656,10 +537,10 @@ mod tests {
 
     fn vm_with_vcpu(g: Generation, enomem: Option<u64>) -> (M, VcpuRef) {
         let mut m = M::new(g, enomem);
-        let Answer::NewVm(vm) = m.dev_ioctl(Call::CreateVm, 1, true) else {
+        let Answer::NewVm(vm) = m.dev_ioctl(Some(Ioctl::CreateVm), 1, true) else {
             panic!("no vm")
         };
-        let Answer::NewVcpu(v) = m.vm_ioctl(vm, Call::CreateVcpu, 0, None) else {
+        let Answer::NewVcpu(v) = m.vm_ioctl(vm, Some(Ioctl::CreateVcpu), 0, None) else {
             panic!("no vcpu")
         };
         (m, v)
@@ -668,7 +549,7 @@ mod tests {
     fn map(m: &mut M, v: VcpuRef, user: u64, vcpu: u64, len: u64) -> Answer {
         m.vcpu_ioctl(
             v,
-            Call::UcasMap,
+            Some(Ioctl::UcasMap),
             0,
             Some(UcasMapping {
                 user_addr: user,
@@ -680,46 +561,64 @@ mod tests {
 
     #[test]
     fn decodes_requests() {
-        assert_eq!(Call::decode(0xAE00), Call::GetApiVersion);
-        assert_eq!(Call::decode(0x4018_AE50), Call::UcasMap);
-        assert_eq!(Call::decode(0x4020_AE46), Call::SetUserMemoryRegion);
-        assert_eq!(Call::decode(0x4010_AE42), Call::GetDirtyLog);
-        assert_eq!(Call::decode(0xC018_AEC0), Call::ClearDirtyLog);
-        assert_eq!(Call::decode(0x40A0_AE49), Call::SetUserMemoryRegion2);
-        assert_eq!(Call::decode(0xAE99), Call::Other);
+        assert_eq!(Ioctl::from_number(0xAE00), Some(Ioctl::GetApiVersion));
+        assert_eq!(Ioctl::from_number(0x4018_AE50), Some(Ioctl::UcasMap));
+        assert_eq!(
+            Ioctl::from_number(0x4020_AE46),
+            Some(Ioctl::SetUserMemoryRegion)
+        );
+        assert_eq!(Ioctl::from_number(0x4010_AE42), Some(Ioctl::GetDirtyLog));
+        assert_eq!(Ioctl::from_number(0xC018_AEC0), Some(Ioctl::ClearDirtyLog));
+        assert_eq!(
+            Ioctl::from_number(0x40A0_AE49),
+            Some(Ioctl::SetUserMemoryRegion2)
+        );
+        assert_eq!(Ioctl::from_number(0xAE99), None);
     }
 
     #[test]
     fn dev_rules() {
         let mut m = M::new(Generation::C, None);
-        assert_eq!(m.dev_ioctl(Call::GetApiVersion, 0, true), Answer::Value(12));
         assert_eq!(
-            m.dev_ioctl(Call::GetApiVersion, 1, true),
+            m.dev_ioctl(Some(Ioctl::GetApiVersion), 0, true),
+            Answer::Value(12)
+        );
+        assert_eq!(
+            m.dev_ioctl(Some(Ioctl::GetApiVersion), 1, true),
             Answer::Error(Errno::INVAL)
         );
         assert_eq!(
-            m.dev_ioctl(Call::CheckExtension, 73, true),
+            m.dev_ioctl(Some(Ioctl::CheckExtension), 73, true),
             Answer::Value(1)
         );
         assert_eq!(
-            m.dev_ioctl(Call::CheckExtension, 72, true),
+            m.dev_ioctl(Some(Ioctl::CheckExtension), 72, true),
             Answer::Value(0)
         );
         assert_eq!(
-            m.dev_ioctl(Call::GetVcpuMmapSize, 0, true),
+            m.dev_ioctl(Some(Ioctl::GetVcpuMmapSize), 0, true),
             Answer::Value(4096)
         );
         assert_eq!(
-            m.dev_ioctl(Call::CreateVm, 2, true),
+            m.dev_ioctl(Some(Ioctl::CreateVm), 2, true),
             Answer::Error(Errno::INVAL)
         );
         assert_eq!(
-            m.dev_ioctl(Call::CreateVm, 1, false),
+            m.dev_ioctl(Some(Ioctl::CreateVm), 1, false),
             Answer::Error(Errno::INVAL)
         );
-        assert_eq!(m.dev_ioctl(Call::CreateVm, 1, true), Answer::NewVm(0));
-        assert_eq!(m.dev_ioctl(Call::CreateVm, 0, false), Answer::NewVm(1));
-        assert_eq!(m.dev_ioctl(Call::Run, 0, true), Answer::Error(Errno::INVAL));
+        assert_eq!(
+            m.dev_ioctl(Some(Ioctl::CreateVm), 1, true),
+            Answer::NewVm(0)
+        );
+        assert_eq!(
+            m.dev_ioctl(Some(Ioctl::CreateVm), 0, false),
+            Answer::NewVm(1)
+        );
+        assert_eq!(
+            m.dev_ioctl(Some(Ioctl::Run), 0, true),
+            Answer::Error(Errno::INVAL)
+        );
         assert!(m.vms()[0].is_ucontrol());
         assert!(!m.vms()[1].is_ucontrol());
     }
@@ -728,39 +627,44 @@ mod tests {
     fn vm_rules() {
         let (mut m, v) = vm_with_vcpu(Generation::B, None);
         assert_eq!(
-            m.vm_ioctl(0, Call::CreateVcpu, 0, None),
+            m.vm_ioctl(0, Some(Ioctl::CreateVcpu), 0, None),
             Answer::Error(Errno::EXIST)
         );
         assert_eq!(
-            m.vm_ioctl(0, Call::CreateVcpu, 256, None),
+            m.vm_ioctl(0, Some(Ioctl::CreateVcpu), 256, None),
             Answer::Error(Errno::INVAL)
         );
         assert_eq!(
-            m.vm_ioctl(0, Call::CreateVcpu, 1 << 32, None),
+            m.vm_ioctl(0, Some(Ioctl::CreateVcpu), 1 << 32, None),
             Answer::Error(Errno::INVAL)
         );
         assert_eq!(
-            m.vm_ioctl(0, Call::CreateVcpu, 255, None),
+            m.vm_ioctl(0, Some(Ioctl::CreateVcpu), 255, None),
             Answer::NewVcpu(VcpuRef { vm: 0, index: 1 })
         );
         assert_eq!(
-            m.vm_ioctl(0, Call::SetUserMemoryRegion, 0, None),
+            m.vm_ioctl(0, Some(Ioctl::SetUserMemoryRegion), 0, None),
             Answer::Error(Errno::INVAL)
         );
         assert_eq!(
-            m.vm_ioctl(0, Call::GetDirtyLog, 0, None),
+            m.vm_ioctl(0, Some(Ioctl::GetDirtyLog), 0, None),
             Answer::Error(Errno::INVAL)
         );
-        for c in [Call::UcasMap, Call::UcasUnmap, Call::VcpuFault, Call::Run] {
+        for c in [
+            Some(Ioctl::UcasMap),
+            Some(Ioctl::UcasUnmap),
+            Some(Ioctl::VcpuFault),
+            Some(Ioctl::Run),
+        ] {
             assert_eq!(m.vm_ioctl(0, c, 0, None), Answer::Error(Errno::NOTTY));
         }
         assert_eq!(
-            m.vcpu_ioctl(v, Call::CreateVcpu, 1, None),
+            m.vcpu_ioctl(v, Some(Ioctl::CreateVcpu), 1, None),
             Answer::Error(Errno::NOTTY)
         );
-        assert_eq!(m.vcpu_ioctl(v, Call::Run, 0, None), Answer::Run(v));
+        assert_eq!(m.vcpu_ioctl(v, Some(Ioctl::Run), 0, None), Answer::Run(v));
         assert_eq!(
-            m.vcpu_ioctl(v, Call::UcasMap, 0, None),
+            m.vcpu_ioctl(v, Some(Ioctl::UcasMap), 0, None),
             Answer::Error(Errno::FAULT)
         );
     }
@@ -776,50 +680,53 @@ mod tests {
         };
         let ask = |m: &mut M, call, attr| m.vm_ioctl(0, call, 0, attr);
         assert_eq!(
-            ask(&mut m, Call::HasDeviceAttr, Some(limit)),
+            ask(&mut m, Some(Ioctl::HasDeviceAttr), Some(limit)),
             Answer::Value(0)
         );
         assert_eq!(
-            ask(&mut m, Call::GetDeviceAttr, Some(limit)),
+            ask(&mut m, Some(Ioctl::GetDeviceAttr), Some(limit)),
             Answer::StoreU64 {
                 addr: 0x1000,
                 value: u64::MAX
             }
         );
         assert_eq!(
-            ask(&mut m, Call::SetDeviceAttr, Some(limit)),
+            ask(&mut m, Some(Ioctl::SetDeviceAttr), Some(limit)),
             Answer::Error(Errno::INVAL)
         );
         assert_eq!(
-            ask(&mut m, Call::GetDeviceAttr, None),
+            ask(&mut m, Some(Ioctl::GetDeviceAttr), None),
             Answer::Error(Errno::FAULT)
         );
         let other = DeviceAttr { attr: 0, ..limit };
         assert!(matches!(
-            ask(&mut m, Call::HasDeviceAttr, Some(other)),
+            ask(&mut m, Some(Ioctl::HasDeviceAttr), Some(other)),
             Answer::Unsupported(Errno::NXIO, _)
         ));
-        assert_eq!(Call::decode(0x4018_AEE2), Call::GetDeviceAttr);
+        assert_eq!(Ioctl::from_number(0x4018_AEE2), Some(Ioctl::GetDeviceAttr));
     }
 
     #[test]
     fn regular_vm_vcpus_refuse_ucas() {
         let mut m = M::new(Generation::C, None);
-        assert_eq!(m.dev_ioctl(Call::CreateVm, 0, true), Answer::NewVm(0));
-        let Answer::NewVcpu(v) = m.vm_ioctl(0, Call::CreateVcpu, 3, None) else {
+        assert_eq!(
+            m.dev_ioctl(Some(Ioctl::CreateVm), 0, true),
+            Answer::NewVm(0)
+        );
+        let Answer::NewVcpu(v) = m.vm_ioctl(0, Some(Ioctl::CreateVcpu), 3, None) else {
             panic!()
         };
         assert_eq!(map(&mut m, v, 0, 0, MIB), Answer::Error(Errno::INVAL));
         assert_eq!(
-            m.vcpu_ioctl(v, Call::UcasMap, 0, None),
+            m.vcpu_ioctl(v, Some(Ioctl::UcasMap), 0, None),
             Answer::Error(Errno::FAULT)
         );
         assert_eq!(
-            m.vcpu_ioctl(v, Call::VcpuFault, 0, None),
+            m.vcpu_ioctl(v, Some(Ioctl::VcpuFault), 0, None),
             Answer::Error(Errno::FAULT)
         );
         assert!(matches!(
-            m.vcpu_ioctl(v, Call::Run, 0, None),
+            m.vcpu_ioctl(v, Some(Ioctl::Run), 0, None),
             Answer::Unsupported(Errno::NOSYS, _)
         ));
     }
@@ -828,7 +735,7 @@ mod tests {
     fn fault_by_generation() {
         for g in [Generation::A, Generation::B, Generation::C] {
             let (mut m, v) = vm_with_vcpu(g, None);
-            let miss = m.vcpu_ioctl(v, Call::VcpuFault, 5 * MIB + 0x1234, None);
+            let miss = m.vcpu_ioctl(v, Some(Ioctl::VcpuFault), 5 * MIB + 0x1234, None);
             if g == Generation::A {
                 assert_eq!(miss, Answer::Error(Errno::FAULT));
             } else {
@@ -843,7 +750,7 @@ mod tests {
             }
             assert_eq!(map(&mut m, v, 64 * MIB, 0, 2 * MIB), Answer::Value(0));
             assert_eq!(
-                m.vcpu_ioctl(v, Call::VcpuFault, MIB + 7, None),
+                m.vcpu_ioctl(v, Some(Ioctl::VcpuFault), MIB + 7, None),
                 Answer::FaultIn {
                     vcpu: v,
                     vcpu_addr: MIB + 7,
@@ -873,7 +780,7 @@ mod tests {
                     length: MIB,
                 };
                 assert_eq!(
-                    m.vcpu_ioctl(v, Call::UcasUnmap, 0, Some(um)),
+                    m.vcpu_ioctl(v, Some(Ioctl::UcasUnmap), 0, Some(um)),
                     Answer::Value(0)
                 );
                 assert_eq!(m.fault_link(v, 8 * MIB, 64 * MIB), Ok(()));
@@ -917,10 +824,10 @@ mod tests {
     fn a_full_table_answers_enomem_without_consuming_the_injection() {
         for g in Generation::ALL {
             let mut m = Model::<2>::new(g, Some(100));
-            let Answer::NewVm(vm) = m.dev_ioctl(Call::CreateVm, 1, true) else {
+            let Answer::NewVm(vm) = m.dev_ioctl(Some(Ioctl::CreateVm), 1, true) else {
                 panic!()
             };
-            let Answer::NewVcpu(v) = m.vm_ioctl(vm, Call::CreateVcpu, 0, None) else {
+            let Answer::NewVcpu(v) = m.vm_ioctl(vm, Some(Ioctl::CreateVcpu), 0, None) else {
                 panic!()
             };
             let mut map = |user: u64, vcpu: u64, len: u64| {
@@ -929,7 +836,7 @@ mod tests {
                     vcpu_addr: vcpu,
                     length: len,
                 };
-                m.vcpu_ioctl(v, Call::UcasMap, 0, Some(arg))
+                m.vcpu_ioctl(v, Some(Ioctl::UcasMap), 0, Some(arg))
             };
             assert_eq!(map(0, 0, MIB), Answer::Value(0));
             assert_eq!(map(0, 4 * MIB, MIB), Answer::Value(0));

@@ -51,7 +51,7 @@ pub(crate) fn to_json<const N: usize>(model: &Model<N>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Answer, Call};
+    use crate::model::{Answer, Ioctl};
     use ucas_core::Generation;
     use ucas_core::abi::UcasMapping;
 
@@ -60,19 +60,25 @@ mod tests {
         // C: the last segment of the address space can be mapped (A and B
         // reject a range ending at 2^64 as wrapping).
         let mut m = Model::<8>::new(Generation::C, None);
-        assert_eq!(m.dev_ioctl(Call::CreateVm, 1, true), Answer::NewVm(0));
-        assert_eq!(m.dev_ioctl(Call::CreateVm, 0, true), Answer::NewVm(1));
-        let Answer::NewVcpu(v) = m.vm_ioctl(0, Call::CreateVcpu, 2, None) else {
+        assert_eq!(
+            m.dev_ioctl(Some(Ioctl::CreateVm), 1, true),
+            Answer::NewVm(0)
+        );
+        assert_eq!(
+            m.dev_ioctl(Some(Ioctl::CreateVm), 0, true),
+            Answer::NewVm(1)
+        );
+        let Answer::NewVcpu(v) = m.vm_ioctl(0, Some(Ioctl::CreateVcpu), 2, None) else {
             panic!()
         };
-        let _ = m.vm_ioctl(0, Call::CreateVcpu, 0, None);
+        let _ = m.vm_ioctl(0, Some(Ioctl::CreateVcpu), 0, None);
         let map = UcasMapping {
             user_addr: 1 << 30,
             vcpu_addr: u64::MAX - (1 << 20) + 1,
             length: 1 << 20,
         };
         assert_eq!(
-            m.vcpu_ioctl(v, Call::UcasMap, 0, Some(map)),
+            m.vcpu_ioctl(v, Some(Ioctl::UcasMap), 0, Some(map)),
             Answer::Value(0)
         );
         assert_eq!(

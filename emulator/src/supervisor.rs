@@ -32,7 +32,7 @@ use ucas_core::abi::{
 use super::cpu::Cpu;
 use super::filter::SYS_OPEN;
 use super::guest::{self, PageCache, RunContext, RunExit};
-use super::model::{Answer, Call, DeviceAttr, Model, Object, VCPU_PAGE_SIZE, VcpuRef};
+use super::model::{Answer, DeviceAttr, Ioctl, Model, Object, VCPU_PAGE_SIZE, VcpuRef};
 use super::paths;
 use super::sys::{self, Listener, Notification, SharedPages};
 use super::trace::{self, Tracer};
@@ -388,9 +388,9 @@ impl Supervisor {
         let Some(object) = self.identify(n.pid, fd) else {
             return ignore_gone(self.listener.reply_continue(n.id));
         };
-        let call = Call::decode(request);
+        let call = Ioctl::from_number(request);
         let mapping = (matches!(object, Object::Vcpu(_))
-            && matches!(call, Call::UcasMap | Call::UcasUnmap))
+            && matches!(call, Some(Ioctl::UcasMap) | Some(Ioctl::UcasUnmap)))
         .then(|| read_arg::<{ size_of::<UcasMapping>() }>(n.pid, arg))
         .flatten()
         .map(|raw| UcasMapping {
@@ -401,7 +401,9 @@ impl Supervisor {
         let attr = (matches!(object, Object::Vm(_))
             && matches!(
                 call,
-                Call::SetDeviceAttr | Call::GetDeviceAttr | Call::HasDeviceAttr
+                Some(Ioctl::SetDeviceAttr)
+                    | Some(Ioctl::GetDeviceAttr)
+                    | Some(Ioctl::HasDeviceAttr)
             ))
         .then(|| read_arg::<{ size_of::<DeviceAttr>() }>(n.pid, arg))
         .flatten()
@@ -412,14 +414,17 @@ impl Supervisor {
             addr: ne_u64(&raw[16..24]),
         });
         let admin = object == Object::Kvm
-            && call == Call::CreateVm
+            && call == Some(Ioctl::CreateVm)
             && arg & ucas_core::abi::KVM_VM_S390_UCONTROL != 0
             && Self::caller_is_admin(n.pid);
         // Pure queries change nothing, so an answer to a vanished caller is
         // harmless; everything else acts on what was read and must not.
         let queries = matches!(
             call,
-            Call::GetApiVersion | Call::CheckExtension | Call::GetVcpuMmapSize | Call::Other
+            Some(Ioctl::GetApiVersion)
+                | Some(Ioctl::CheckExtension)
+                | Some(Ioctl::GetVcpuMmapSize)
+                | None
         );
         if !queries && !self.listener.is_valid(n.id) {
             return Ok(());
@@ -430,8 +435,8 @@ impl Supervisor {
             Object::Vcpu(r) => self.model.vcpu_ioctl(r, call, arg, mapping),
         };
         let args = match call {
-            Call::UcasMap | Call::UcasUnmap => Args::Mapping(arg, mapping),
-            Call::Other => Args::Raw(request, arg),
+            Some(Ioctl::UcasMap) | Some(Ioctl::UcasUnmap) => Args::Mapping(arg, mapping),
+            None => Args::Raw(request, arg),
             _ => Args::Value(arg),
         };
         let fired = self.model.enomem_fired();
@@ -445,12 +450,16 @@ impl Supervisor {
                 Some(n.pid),
                 format_args!(
                     "{label} {}({args}) {}{note}",
-                    call.name(),
+                    call.map_or("ioctl", Ioctl::name),
                     trace::Result(result)
                 ),
             );
         }
-        if call == Call::CreateVm && answer == Answer::Error(Errno::INVAL) && arg == 1 && !admin {
+        if call == Some(Ioctl::CreateVm)
+            && answer == Answer::Error(Errno::INVAL)
+            && arg == 1
+            && !admin
+        {
             self.note_admin();
         }
         Ok(())

@@ -15,9 +15,9 @@
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use ucas_core::KernelSpace;
-use ucas_core::abi::UcasMapping;
+use ucas_core::abi::{Ioctl, UcasMapping};
 use ucas_core::request::{
-    FaultVerdict, Field, Generation, Op, Rule, Rules, VersionError, check_map, check_unmap,
+    FaultVerdict, Field, Generation, Rule, Rules, VersionError, check_map, check_unmap,
 };
 use ucas_fuzz::{
     Errno, Judge, MIB, SEGMENTS, Verdict, fault_result, generation_of, map_verdict, segments_wrap,
@@ -80,7 +80,7 @@ fuzz_target!(|input: Input| {
     );
     let want = map_verdict(input.judge, user, vcpu, length);
     compare(
-        Op::Map,
+        Ioctl::UcasMap,
         map,
         want,
         &[(Field::UserAddr, user), (Field::VcpuAddr, vcpu)],
@@ -90,7 +90,7 @@ fuzz_target!(|input: Input| {
     let unmap = check_unmap(rules, vcpu, length);
     let want_unmap = unmap_verdict(input.judge, vcpu, length);
     compare(
-        Op::Unmap,
+        Ioctl::UcasUnmap,
         unmap,
         want_unmap,
         &[(Field::VcpuAddr, vcpu)],
@@ -137,7 +137,7 @@ fuzz_target!(|input: Input| {
 });
 
 fn compare(
-    op: Op,
+    op: Ioctl,
     got: Result<Option<ucas_core::request::SegmentRequest>, ucas_core::request::RequestError>,
     want: Verdict,
     addresses: &[(Field, u64)],
@@ -215,7 +215,10 @@ fn kernel_entry_points(
             assert_eq!(s.space().mapped_segments(), count);
             let last = (vcpu + count - 1) % (SEGMENTS as u64);
             let last_user = (user + count - 1) % (SEGMENTS as u64);
-            assert_eq!(s.space().translate((vcpu << 20) | 7), Some((user << 20) | 7));
+            assert_eq!(
+                s.space().translate((vcpu << 20) | 7),
+                Some((user << 20) | 7)
+            );
             assert_eq!(s.space().translate(last << 20), Some(last_user << 20));
             // Unmapping the same range (user_addr ignored) empties it again.
             assert_eq!(s.unmap(m.vcpu_addr, m.length), Ok(()));

@@ -6,36 +6,20 @@ use std::io;
 
 use ucas_core::Errno;
 use ucas_core::SpaceError;
-use ucas_core::abi::UcasMapping;
+use ucas_core::abi::{Ioctl, UcasMapping};
 
-/// The operation that failed.
+/// The operation that failed: a KVM ioctl, or one of the steps around them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Operation {
     /// Opening `/dev/kvm` (or another path).
     OpenKvm,
-    /// `KVM_GET_API_VERSION`.
-    ApiVersion,
-    /// `KVM_CHECK_EXTENSION`.
-    CheckExtension,
-    /// `KVM_GET_VCPU_MMAP_SIZE`.
-    VcpuMmapSize,
-    /// `KVM_CREATE_VM`.
-    CreateVm,
-    /// `KVM_CREATE_VCPU`.
-    CreateVcpu,
+    /// A KVM ioctl.
+    Ioctl(Ioctl),
     /// Mapping the vcpu's `kvm_run` page.
     MapRun,
     /// Mapping the vcpu's SIE page.
     MapSiePage,
-    /// `KVM_S390_UCAS_MAP`.
-    UcasMap,
-    /// `KVM_S390_UCAS_UNMAP`.
-    UcasUnmap,
-    /// `KVM_S390_VCPU_FAULT`.
-    VcpuFault,
-    /// `KVM_RUN`.
-    Run,
     /// Allocating guest memory.
     AllocateMemory,
     /// Accessing guest memory.
@@ -48,17 +32,9 @@ impl Operation {
     pub const fn name(self) -> &'static str {
         match self {
             Self::OpenKvm => "open KVM device",
-            Self::ApiVersion => "KVM_GET_API_VERSION",
-            Self::CheckExtension => "KVM_CHECK_EXTENSION",
-            Self::VcpuMmapSize => "KVM_GET_VCPU_MMAP_SIZE",
-            Self::CreateVm => "KVM_CREATE_VM",
-            Self::CreateVcpu => "KVM_CREATE_VCPU",
+            Self::Ioctl(ioctl) => ioctl.name(),
             Self::MapRun => "mmap kvm_run",
             Self::MapSiePage => "mmap SIE page",
-            Self::UcasMap => "KVM_S390_UCAS_MAP",
-            Self::UcasUnmap => "KVM_S390_UCAS_UNMAP",
-            Self::VcpuFault => "KVM_S390_VCPU_FAULT",
-            Self::Run => "KVM_RUN",
             Self::AllocateMemory => "allocate guest memory",
             Self::AccessMemory => "access guest memory",
         }
@@ -252,17 +228,17 @@ fn hint(op: Operation, errno: Errno) -> &'static str {
             "the fd is not a KVM fd of the right kind, or the kernel lacks ucontrol support"
         }
         (_, Errno::BADF) => "the fd is closed or not open for this",
-        (Operation::UcasMap | Operation::UcasUnmap, Errno::INVAL) => {
+        (Operation::Ioctl(Ioctl::UcasMap) | Operation::Ioctl(Ioctl::UcasUnmap), Errno::INVAL) => {
             "the kernel rejected the request, or the vcpu does not belong to a ucontrol VM"
         }
-        (Operation::UcasMap | Operation::UcasUnmap, Errno::FAULT) => {
+        (Operation::Ioctl(Ioctl::UcasMap) | Operation::Ioctl(Ioctl::UcasUnmap), Errno::FAULT) => {
             "the argument was not readable"
         }
-        (Operation::CreateVcpu, Errno::EXIST) => {
+        (Operation::Ioctl(Ioctl::CreateVcpu), Errno::EXIST) => {
             "a vcpu with this id exists already: pick another id"
         }
-        (Operation::CreateVcpu, Errno::INVAL) => "vcpu ids go from 0 to 255",
-        (Operation::Run, Errno::FAULT) => {
+        (Operation::Ioctl(Ioctl::CreateVcpu), Errno::INVAL) => "vcpu ids go from 0 to 255",
+        (Operation::Ioctl(Ioctl::Run), Errno::FAULT) => {
             "the guest touched a mapped segment whose user memory is missing, or the prefix segment is unmapped: map the user memory, or map vcpu segment 0"
         }
         (_, Errno::NOMEM) => "the kernel is out of memory: free some or map less",

@@ -7,7 +7,8 @@ use ucas_core::Errno;
 use ucas_core::abi;
 
 use crate::error::{Error, ErrorKind, Operation, Result, Unavailable};
-use crate::sys::{self, ValueRequest};
+use crate::sys;
+use ucas_core::abi::Ioctl;
 
 /// The default path of the KVM device.
 pub const KVM_PATH: &str = "/dev/kvm";
@@ -52,12 +53,15 @@ impl Kvm {
     /// [`ErrorKind::ApiVersion`] for any version but 12.
     #[doc(alias = "KVM_GET_API_VERSION")]
     pub fn api_version(&self) -> Result<i32> {
-        let v = sys::value_ioctl(self.fd.as_fd(), ValueRequest::GetApiVersion)
-            .map_err(|e| Error::from_errno(Operation::ApiVersion, e))?;
+        let v = sys::value_ioctl(self.fd.as_fd(), Ioctl::GetApiVersion, 0)
+            .map_err(|e| Error::from_errno(Operation::Ioctl(Ioctl::GetApiVersion), e))?;
         if v == abi::KVM_API_VERSION {
             Ok(v)
         } else {
-            Err(Error::new(Operation::ApiVersion, ErrorKind::ApiVersion(v)))
+            Err(Error::new(
+                Operation::Ioctl(Ioctl::GetApiVersion),
+                ErrorKind::ApiVersion(v),
+            ))
         }
     }
 
@@ -67,8 +71,8 @@ impl Kvm {
     /// The errno (ENOTTY, EBADF, ENOSYS).
     #[doc(alias = "KVM_CHECK_EXTENSION")]
     pub fn check_extension(&self, cap: u32) -> Result<i32> {
-        sys::value_ioctl(self.fd.as_fd(), ValueRequest::CheckExtension(cap))
-            .map_err(|e| Error::from_errno(Operation::CheckExtension, e))
+        sys::value_ioctl(self.fd.as_fd(), Ioctl::CheckExtension, u64::from(cap))
+            .map_err(|e| Error::from_errno(Operation::Ioctl(Ioctl::CheckExtension), e))
     }
 
     /// Whether `KVM_CAP_S390_UCONTROL` is present (the kernel option is set;
@@ -86,9 +90,10 @@ impl Kvm {
     /// The errno.
     #[doc(alias = "KVM_GET_VCPU_MMAP_SIZE")]
     pub fn vcpu_mmap_size(&self) -> Result<usize> {
-        let n = sys::value_ioctl(self.fd.as_fd(), ValueRequest::GetVcpuMmapSize)
-            .map_err(|e| Error::from_errno(Operation::VcpuMmapSize, e))?;
-        usize::try_from(n).map_err(|_| Error::from_errno(Operation::VcpuMmapSize, Errno::INVAL))
+        let n = sys::value_ioctl(self.fd.as_fd(), Ioctl::GetVcpuMmapSize, 0)
+            .map_err(|e| Error::from_errno(Operation::Ioctl(Ioctl::GetVcpuMmapSize), e))?;
+        usize::try_from(n)
+            .map_err(|_| Error::from_errno(Operation::Ioctl(Ioctl::GetVcpuMmapSize), Errno::INVAL))
     }
 
     /// Works out why `KVM_CREATE_VM(KVM_VM_S390_UCONTROL)` failed with
@@ -148,21 +153,21 @@ impl UcontrolVm {
     /// As [`UcontrolVm::create`].
     pub fn create_with_type(kvm: &Kvm, machine_type: u64) -> Result<Self> {
         let ucontrol = machine_type & abi::KVM_VM_S390_UCONTROL != 0;
-        match sys::fd_ioctl(kvm.as_fd(), ValueRequest::CreateVm(machine_type)) {
+        match sys::fd_ioctl(kvm.as_fd(), Ioctl::CreateVm, machine_type) {
             Ok(fd) => Ok(Self {
                 fd,
                 vcpu_mmap_size: kvm.vcpu_mmap_size()?,
                 ucontrol,
             }),
             Err(Errno::INVAL) if ucontrol => Err(Error::new(
-                Operation::CreateVm,
+                Operation::Ioctl(Ioctl::CreateVm),
                 ErrorKind::Unavailable(kvm.diagnose_ucontrol()),
             )),
             Err(Errno::NOSYS) => Err(Error::new(
-                Operation::CreateVm,
+                Operation::Ioctl(Ioctl::CreateVm),
                 ErrorKind::Unavailable(Unavailable::NoKvmSyscalls),
             )),
-            Err(e) => Err(Error::from_errno(Operation::CreateVm, e)),
+            Err(e) => Err(Error::from_errno(Operation::Ioctl(Ioctl::CreateVm), e)),
         }
     }
 

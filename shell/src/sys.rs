@@ -8,35 +8,10 @@ use std::ffi::c_void;
 use std::os::fd::{BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::ptr::NonNull;
 
-use rustix::ioctl::{Ioctl, IoctlOutput, Opcode};
+use rustix::ioctl::{IoctlOutput, Opcode};
 use rustix::mm::{MapFlags, ProtFlags};
 use ucas_core::Errno;
-use ucas_core::abi::{self, KvmRun, SieBlock, UcasMapping};
-
-/// A KVM ioctl whose argument is passed by value (never a pointer), as the
-/// KVM ABI defines each of these requests.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum ValueRequest {
-    GetApiVersion,
-    CheckExtension(u32),
-    GetVcpuMmapSize,
-    CreateVm(u64),
-    CreateVcpu(u32),
-    VcpuFault(u64),
-}
-
-impl ValueRequest {
-    fn opcode_and_arg(self) -> (u32, u64) {
-        match self {
-            Self::GetApiVersion => (abi::KVM_GET_API_VERSION, 0),
-            Self::CheckExtension(cap) => (abi::KVM_CHECK_EXTENSION, u64::from(cap)),
-            Self::GetVcpuMmapSize => (abi::KVM_GET_VCPU_MMAP_SIZE, 0),
-            Self::CreateVm(ty) => (abi::KVM_CREATE_VM, ty),
-            Self::CreateVcpu(id) => (abi::KVM_CREATE_VCPU, u64::from(id)),
-            Self::VcpuFault(addr) => (abi::KVM_S390_VCPU_FAULT, addr),
-        }
-    }
-}
+use ucas_core::abi::{Ioctl, KvmRun, SieBlock, UcasMapping};
 
 /// A raw ioctl: opcode plus the third argument, by value or as a pointer.
 /// `MUTATING` tells rustix whether the call may change what the fd refers to.
@@ -48,7 +23,7 @@ struct Raw<const MUTATING: bool> {
 // SAFETY: `as_ptr` hands the kernel exactly the argument the caller built
 // (a value or a pointer to a live, correctly typed struct: see each caller),
 // and the output is the raw return value, which needs no pointer access.
-unsafe impl<const MUTATING: bool> Ioctl for Raw<MUTATING> {
+unsafe impl<const MUTATING: bool> rustix::ioctl::Ioctl for Raw<MUTATING> {
     type Output = IoctlOutput;
     const IS_MUTATING: bool = MUTATING;
 
@@ -81,23 +56,30 @@ fn opcode(op: u32) -> Opcode {
     op as Opcode
 }
 
-/// Issues a by-value KVM request and returns the kernel's non-negative result.
-pub(crate) fn value_ioctl(fd: BorrowedFd<'_>, req: ValueRequest) -> Result<i32, Errno> {
-    let (op, arg) = req.opcode_and_arg();
+/// Issues a KVM request whose argument is a value and returns the kernel's
+/// non-negative result; EINVAL, without a system call, for a request whose
+/// argument is a pointer.
+pub(crate) fn value_ioctl(fd: BorrowedFd<'_>, request: Ioctl, arg: u64) -> Result<i32, Errno> {
+    if !request.takes_value() {
+        return Err(Errno::INVAL);
+    }
     let call = Raw::<false> {
-        opcode: opcode(op),
+        opcode: opcode(request.number()),
         arg: std::ptr::without_provenance_mut(arg as usize),
     };
-    // SAFETY: every `ValueRequest` is a KVM request that takes its argument
-    // by value, so the kernel dereferences nothing we pass. On an fd that is
+    // SAFETY: `request` takes its argument by value (checked above), so the
+    // kernel dereferences nothing we pass. On an fd that is
     // not KVM's, the 0xAE-typed opcode is answered with ENOTTY.
     unsafe { rustix::ioctl::ioctl(fd, call) }.map_err(sys)
 }
 
 /// Issues a by-value request that returns a new fd (`KVM_CREATE_VM`,
 /// `KVM_CREATE_VCPU`) and takes ownership of it.
-pub(crate) fn fd_ioctl(fd: BorrowedFd<'_>, req: ValueRequest) -> Result<OwnedFd, Errno> {
-    let raw: RawFd = value_ioctl(fd, req)?;
+pub(crate) fn fd_ioctl(fd: BorrowedFd<'_>, request: Ioctl, arg: u64) -> Result<OwnedFd, Errno> {
+    if !matches!(request, Ioctl::CreateVm | Ioctl::CreateVcpu) {
+        return Err(Errno::INVAL);
+    }
+    let raw: RawFd = value_ioctl(fd, request, arg)?;
     if raw < 0 {
         return Err(Errno::BADF);
     }
@@ -109,9 +91,9 @@ pub(crate) fn fd_ioctl(fd: BorrowedFd<'_>, req: ValueRequest) -> Result<OwnedFd,
 /// `KVM_S390_UCAS_MAP` or `KVM_S390_UCAS_UNMAP` with a pointer to `m`.
 pub(crate) fn ucas_ioctl(fd: BorrowedFd<'_>, map: bool, m: &UcasMapping) -> Result<(), Errno> {
     let op = if map {
-        abi::KVM_S390_UCAS_MAP
+        Ioctl::UcasMap.number()
     } else {
-        abi::KVM_S390_UCAS_UNMAP
+        Ioctl::UcasUnmap.number()
     };
     let call = Raw::<false> {
         opcode: opcode(op),
@@ -128,7 +110,7 @@ pub(crate) fn ucas_ioctl(fd: BorrowedFd<'_>, map: bool, m: &UcasMapping) -> Resu
 /// `KVM_RUN`: the kernel updates the vcpu's mapped `kvm_run` page.
 pub(crate) fn run_ioctl(fd: BorrowedFd<'_>) -> Result<(), Errno> {
     let call = Raw::<true> {
-        opcode: opcode(abi::KVM_RUN),
+        opcode: opcode(Ioctl::Run.number()),
         arg: std::ptr::null_mut(),
     };
     // SAFETY: KVM_RUN takes no argument; what it writes goes to the shared

@@ -12,7 +12,8 @@ use ucas_core::{AddressSpace, SpaceError};
 use crate::error::{Error, ErrorKind, Operation, Result};
 use crate::kvm::UcontrolVm;
 use crate::run::{DemandRun, Exit};
-use crate::sys::{self, FdMapping, ValueRequest};
+use crate::sys::{self, FdMapping};
+use ucas_core::abi::Ioctl;
 
 /// The mirror capacity of a [`Vcpu`] unless chosen otherwise: 256 extents
 /// (6 KiB), far more distinct mappings than ucontrol programs use.
@@ -52,8 +53,8 @@ impl<const N: usize> Vcpu<N> {
     /// [`ErrorKind::ShortMapping`] if `kvm_run` is smaller than its layout.
     #[doc(alias = "KVM_CREATE_VCPU")]
     pub fn create(vm: &UcontrolVm, id: u32) -> Result<Self> {
-        let fd = sys::fd_ioctl(vm.as_fd(), ValueRequest::CreateVcpu(id))
-            .map_err(|e| Error::from_errno(Operation::CreateVcpu, e))?;
+        let fd = sys::fd_ioctl(vm.as_fd(), Ioctl::CreateVcpu, u64::from(id))
+            .map_err(|e| Error::from_errno(Operation::Ioctl(Ioctl::CreateVcpu), e))?;
         let run = FdMapping::new(fd.as_fd(), 0, vm.vcpu_mmap_size())
             .map_err(|e| Error::from_errno(Operation::MapRun, e))?;
         if run.run().is_none() {
@@ -123,7 +124,7 @@ impl<const N: usize> Vcpu<N> {
     /// mirror needs that) is then unmapped in both kernel and mirror.
     #[doc(alias = "KVM_S390_UCAS_MAP")]
     pub fn map(&mut self, m: UcasMapping) -> Result<()> {
-        let op = Operation::UcasMap;
+        let op = Operation::Ioctl(Ioctl::UcasMap);
         self.space
             .check_map(self.rules, &m)
             .map_err(|e| Error::new(op, ErrorKind::Refused(e)))?;
@@ -146,7 +147,7 @@ impl<const N: usize> Vcpu<N> {
     /// or when the hole would not fit the mirror; the kernel's errno.
     #[doc(alias = "KVM_S390_UCAS_UNMAP")]
     pub fn unmap(&mut self, vcpu_addr: u64, length: u64) -> Result<()> {
-        let op = Operation::UcasUnmap;
+        let op = Operation::Ioctl(Ioctl::UcasUnmap);
         self.space
             .check_unmap(self.rules, vcpu_addr, length)
             .map_err(|e| Error::new(op, ErrorKind::Refused(e)))?;
@@ -237,8 +238,8 @@ impl<const N: usize> Vcpu<N> {
     /// mapped but the user memory is missing (EFAULT); other errnos as is.
     #[doc(alias = "KVM_S390_VCPU_FAULT")]
     pub fn fault(&mut self, vcpu_addr: u64) -> Result<()> {
-        let op = Operation::VcpuFault;
-        match sys::value_ioctl(self.fd.as_fd(), ValueRequest::VcpuFault(vcpu_addr)) {
+        let op = Operation::Ioctl(Ioctl::VcpuFault);
+        match sys::value_ioctl(self.fd.as_fd(), Ioctl::VcpuFault, vcpu_addr) {
             Ok(_) => Ok(()),
             Err(errno @ Errno::REMOTE) => Err(Error::new(
                 op,
@@ -266,7 +267,7 @@ impl<const N: usize> Vcpu<N> {
         match sys::run_ioctl(self.fd.as_fd()) {
             Ok(()) => Ok(Exit::from_run(self.kvm_run())),
             Err(Errno::INTR) => Ok(Exit::Interrupted),
-            Err(e) => Err(Error::from_errno(Operation::Run, e)),
+            Err(e) => Err(Error::from_errno(Operation::Ioctl(Ioctl::Run), e)),
         }
     }
 
@@ -300,7 +301,7 @@ impl<const N: usize> Vcpu<N> {
             };
             if segments_mapped >= max_segments {
                 return Err(Error::new(
-                    Operation::Run,
+                    Operation::Ioctl(Ioctl::Run),
                     ErrorKind::DemandLimit {
                         limit: max_segments,
                         vcpu_addr: trans_exc_code,
@@ -330,17 +331,20 @@ impl<const N: usize> Vcpu<N> {
         match sys::ucas_ioctl(self.fd.as_fd(), true, &zero) {
             Ok(()) => return Ok(Generation::C),
             Err(Errno::INVAL) => {}
-            Err(e) => return Err(Error::from_errno(Operation::UcasMap, e)),
+            Err(e) => return Err(Error::from_errno(Operation::Ioctl(Ioctl::UcasMap), e)),
         }
         let probe = self.unmapped_segment();
         let saved = *self.kvm_run();
-        let answer = sys::value_ioctl(self.fd.as_fd(), ValueRequest::VcpuFault(probe));
+        let answer = sys::value_ioctl(self.fd.as_fd(), Ioctl::VcpuFault, probe);
         *self.kvm_run_mut() = saved;
         match answer {
             Err(Errno::FAULT) => Ok(Generation::A),
             Err(Errno::REMOTE) => Ok(Generation::B),
-            Ok(_) => Err(Error::from_errno(Operation::VcpuFault, Errno::EXIST)),
-            Err(e) => Err(Error::from_errno(Operation::VcpuFault, e)),
+            Ok(_) => Err(Error::from_errno(
+                Operation::Ioctl(Ioctl::VcpuFault),
+                Errno::EXIST,
+            )),
+            Err(e) => Err(Error::from_errno(Operation::Ioctl(Ioctl::VcpuFault), e)),
         }
     }
 

@@ -20,8 +20,9 @@ use std::fs::File;
 use std::io::{self, Write as _};
 
 use rustix::fs::{Mode, OFlags};
+use ucas::core::abi::Ioctl;
 use ucas::core::abi::{self, UcasMapping};
-use ucas::core::request::{Field, Op, RequestError, Rule};
+use ucas::core::request::{Field, RequestError, Rule};
 use ucas::core::{Generation, Rules, SpaceError};
 use ucas::{Error, ErrorKind, GuestMemory, Kvm, Operation, UcontrolVm, Unavailable, Vcpu};
 use ucas_core::Errno;
@@ -125,7 +126,7 @@ fn x86_refuses_a_ucontrol_vm_and_names_the_architecture() {
         .expect_err("no ucontrol on x86_64");
     assert_eq!(by_create, by_type);
     let e = by_create;
-    assert_eq!(e.operation(), Operation::CreateVm);
+    assert_eq!(e.operation(), Operation::Ioctl(Ioctl::CreateVm));
     assert_eq!(
         e.kind(),
         &ErrorKind::Unavailable(Unavailable::Architecture("x86_64".into()))
@@ -186,7 +187,7 @@ mod regular_vm {
         let e = vcpu
             .map(valid_request(&mem))
             .expect_err("x86 has no UCAS_MAP");
-        assert_eq!(e.operation(), Operation::UcasMap);
+        assert_eq!(e.operation(), Operation::Ioctl(Ioctl::UcasMap));
         assert_eq!(e.kind(), &ErrorKind::Errno(Errno::INVAL));
         assert!(e.to_string().contains("ucontrol VM"), "{e}");
         assert!(vcpu.mappings().is_empty());
@@ -200,7 +201,11 @@ mod regular_vm {
         let Some(vm) = regular_vm() else { return };
         let mut vcpu = Vcpu::<16>::create(&vm, 0).expect("vcpu");
         let run_before = *vcpu.kvm_run();
-        assert_errno(vcpu.unmap(0, 4 * MIB), Operation::UcasUnmap, Errno::INVAL);
+        assert_errno(
+            vcpu.unmap(0, 4 * MIB),
+            Operation::Ioctl(Ioctl::UcasUnmap),
+            Errno::INVAL,
+        );
         assert!(vcpu.mappings().is_empty());
         assert_eq!(*vcpu.kvm_run(), run_before);
     }
@@ -213,7 +218,11 @@ mod regular_vm {
         // Not SegmentNotMapped: only EFAULT/EREMOTE mean that, and x86_64
         // does not know the request at all.
         for addr in [0, 4 * MIB + 1] {
-            assert_errno(vcpu.fault(addr), Operation::VcpuFault, Errno::INVAL);
+            assert_errno(
+                vcpu.fault(addr),
+                Operation::Ioctl(Ioctl::VcpuFault),
+                Errno::INVAL,
+            );
         }
         assert!(vcpu.mappings().is_empty());
         assert_eq!(*vcpu.kvm_run(), run_before);
@@ -226,7 +235,11 @@ mod regular_vm {
         let run_before = *vcpu.kvm_run();
         // The zero-length MAP says EINVAL as generations A and B do; the
         // VCPU_FAULT probe then gets EINVAL, which no generation answers.
-        assert_errno(vcpu.detect_generation(), Operation::VcpuFault, Errno::INVAL);
+        assert_errno(
+            vcpu.detect_generation(),
+            Operation::Ioctl(Ioctl::VcpuFault),
+            Errno::INVAL,
+        );
         assert!(vcpu.mappings().is_empty());
         assert_eq!(*vcpu.kvm_run(), run_before);
     }
@@ -244,11 +257,11 @@ mod regular_vm {
             length: 2 * MIB,
         };
         let e = vcpu.map(misaligned).expect_err("misaligned vcpu_addr");
-        assert_eq!(e.operation(), Operation::UcasMap);
+        assert_eq!(e.operation(), Operation::Ioctl(Ioctl::UcasMap));
         assert_eq!(
             e.kind(),
             &ErrorKind::Refused(SpaceError::Request(RequestError {
-                op: Op::Map,
+                op: Ioctl::UcasMap,
                 field: Field::VcpuAddr,
                 value: 4 * MIB + 1,
                 length: 2 * MIB,
@@ -261,12 +274,12 @@ mod regular_vm {
         assert_io(e, io::ErrorKind::InvalidInput);
 
         let e = vcpu.unmap(0, 0).expect_err("zero length");
-        assert_eq!(e.operation(), Operation::UcasUnmap);
+        assert_eq!(e.operation(), Operation::Ioctl(Ioctl::UcasUnmap));
         assert!(
             matches!(
                 e.kind(),
                 ErrorKind::Refused(SpaceError::Request(RequestError {
-                    op: Op::Unmap,
+                    op: Ioctl::UcasUnmap,
                     rule: Rule::ZeroLength,
                     ..
                 }))
@@ -288,7 +301,11 @@ mod regular_vm {
         // Generation C accepts length 0 as a no-op, so ucas asks the kernel,
         // and this kernel says EINVAL.
         vcpu.set_rules(Rules::Kernel(Generation::C));
-        assert_errno(vcpu.map(zero), Operation::UcasMap, Errno::INVAL);
+        assert_errno(
+            vcpu.map(zero),
+            Operation::Ioctl(Ioctl::UcasMap),
+            Errno::INVAL,
+        );
         assert!(vcpu.mappings().is_empty());
     }
 
@@ -298,7 +315,7 @@ mod regular_vm {
         let mut vcpu = Vcpu::<0>::create(&vm, 0).expect("vcpu");
         let mem = GuestMemory::new(2 * MIB).expect("memory");
         let e = vcpu.map(valid_request(&mem)).expect_err("no room");
-        assert_eq!(e.operation(), Operation::UcasMap);
+        assert_eq!(e.operation(), Operation::Ioctl(Ioctl::UcasMap));
         assert_eq!(
             e.kind(),
             &ErrorKind::Refused(SpaceError::Full {
@@ -315,17 +332,21 @@ mod regular_vm {
         let Some(vm) = regular_vm() else { return };
         let mut first = Vcpu::<16>::create(&vm, 0).expect("vcpu 0");
         let e = Vcpu::<16>::create(&vm, 0).expect_err("vcpu 0 exists");
-        assert_eq!(e.operation(), Operation::CreateVcpu);
+        assert_eq!(e.operation(), Operation::Ioctl(Ioctl::CreateVcpu));
         assert_eq!(e.kind(), &ErrorKind::Errno(Errno::EXIST));
         assert!(e.to_string().contains("pick another id"), "{e}");
         assert_io(e, io::ErrorKind::AlreadyExists);
         assert_errno(
             Vcpu::<16>::create(&vm, u32::MAX),
-            Operation::CreateVcpu,
+            Operation::Ioctl(Ioctl::CreateVcpu),
             Errno::INVAL,
         );
         // The first vcpu is still alive and answering.
-        assert_errno(first.fault(0), Operation::VcpuFault, Errno::INVAL);
+        assert_errno(
+            first.fault(0),
+            Operation::Ioctl(Ioctl::VcpuFault),
+            Errno::INVAL,
+        );
         let second = Vcpu::<16>::create(&vm, 1).expect("vcpu 1");
         assert_eq!(second.id(), 1);
     }
@@ -338,17 +359,29 @@ mod regular_vm {
 #[test]
 fn a_non_kvm_fd_answers_enotty() {
     let kvm = Kvm::from_fd(File::open("/dev/null").expect("/dev/null").into());
-    assert_errno(kvm.api_version(), Operation::ApiVersion, Errno::NOTTY);
     assert_errno(
-        kvm.check_extension(abi::KVM_CAP_S390_UCONTROL),
-        Operation::CheckExtension,
+        kvm.api_version(),
+        Operation::Ioctl(Ioctl::GetApiVersion),
         Errno::NOTTY,
     );
-    assert_errno(kvm.has_ucontrol(), Operation::CheckExtension, Errno::NOTTY);
-    assert_errno(kvm.vcpu_mmap_size(), Operation::VcpuMmapSize, Errno::NOTTY);
+    assert_errno(
+        kvm.check_extension(abi::KVM_CAP_S390_UCONTROL),
+        Operation::Ioctl(Ioctl::CheckExtension),
+        Errno::NOTTY,
+    );
+    assert_errno(
+        kvm.has_ucontrol(),
+        Operation::Ioctl(Ioctl::CheckExtension),
+        Errno::NOTTY,
+    );
+    assert_errno(
+        kvm.vcpu_mmap_size(),
+        Operation::Ioctl(Ioctl::GetVcpuMmapSize),
+        Errno::NOTTY,
+    );
     assert_errno(
         UcontrolVm::create_with_type(&kvm, 0),
-        Operation::CreateVm,
+        Operation::Ioctl(Ioctl::CreateVm),
         Errno::NOTTY,
     );
     let e = kvm.api_version().expect_err("ENOTTY");
@@ -364,13 +397,21 @@ fn an_fd_without_io_answers_ebadf() {
     let path_only = rustix::fs::open("/dev/null", OFlags::PATH | OFlags::CLOEXEC, Mode::empty())
         .expect("O_PATH open");
     let kvm = Kvm::from_fd(path_only);
-    assert_errno(kvm.api_version(), Operation::ApiVersion, Errno::BADF);
     assert_errno(
-        kvm.check_extension(abi::KVM_CAP_S390_UCONTROL),
-        Operation::CheckExtension,
+        kvm.api_version(),
+        Operation::Ioctl(Ioctl::GetApiVersion),
         Errno::BADF,
     );
-    assert_errno(UcontrolVm::create(&kvm), Operation::CreateVm, Errno::BADF);
+    assert_errno(
+        kvm.check_extension(abi::KVM_CAP_S390_UCONTROL),
+        Operation::Ioctl(Ioctl::CheckExtension),
+        Errno::BADF,
+    );
+    assert_errno(
+        UcontrolVm::create(&kvm),
+        Operation::Ioctl(Ioctl::CreateVm),
+        Errno::BADF,
+    );
     let e = kvm.api_version().expect_err("EBADF");
     assert!(e.to_string().contains("the fd is closed"), "{e}");
     // std leaves EBADF uncategorized; ucas calls it Other.
@@ -476,7 +517,7 @@ fn ucontrol_unmapping_a_hole_leaves_two_extents() {
     f.vcpu.fault(2 * MIB + 0x1000).expect("still mapped");
     for addr in [MIB, MIB + 0x1234, 5 * MIB] {
         let e = f.vcpu.fault(addr).expect_err("unmapped segment");
-        assert_eq!(e.operation(), Operation::VcpuFault);
+        assert_eq!(e.operation(), Operation::Ioctl(Ioctl::VcpuFault));
         assert!(
             matches!(e.kind(), &ErrorKind::SegmentNotMapped { vcpu_addr, .. } if vcpu_addr == addr),
             "{e}"

@@ -87,7 +87,7 @@ fn the_last_segment_is_out_of_reach_of_strict_rules() {
     assert_eq!(
         s.map(top),
         Err(SpaceError::Request(RequestError {
-            op: crate::request::Op::Map,
+            op: crate::abi::Ioctl::UcasMap,
             field: Field::VcpuAddr,
             value: top.vcpu_addr,
             length: MIB,
