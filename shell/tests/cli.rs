@@ -329,3 +329,141 @@ fn emulate_exit_codes() {
     std::fs::set_permissions(&plain, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
     assert_eq!(code(&["emulate", "--", plain.to_str().unwrap()]), Some(126));
 }
+
+/// Runs `ucas args`, killing it after `secs` seconds: a test of something
+/// that used to hang must fail, not hang.
+fn ucas_within(secs: u64, args: &[&std::ffi::OsStr]) -> Output {
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ucas"))
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run ucas");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    while child.try_wait().expect("wait").is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let out = child.wait_with_output().expect("wait");
+            panic!(
+                "ucas {args:?} still running after {secs} s; stderr: {}",
+                text(&out.stderr)
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.wait_with_output().expect("wait")
+}
+
+/// A plan that is not a regular file is refused before it is read (a FIFO
+/// would block, /dev/zero never ends), and a regular one is read only up to
+/// the 1 MiB cap.
+#[test]
+fn plans_that_are_not_regular_files_or_too_big_are_refused() {
+    use std::ffi::OsStr;
+    let fifo = plan_file("fifo.plan", b"").with_file_name("fifo.plan.fifo");
+    let _ = std::fs::remove_file(&fifo);
+    let made = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo");
+    assert!(made.success());
+    let dir = fifo.parent().unwrap().to_path_buf();
+    let cases: [(&OsStr, &str); 4] = [
+        (
+            fifo.as_os_str(),
+            ":1:1: cannot read it: a FIFO, not a regular file",
+        ),
+        (
+            OsStr::new("/dev/zero"),
+            ":1:1: cannot read it: a character device, not a regular file",
+        ),
+        (
+            dir.as_os_str(),
+            ":1:1: cannot read it: a directory, not a regular file",
+        ),
+        (
+            OsStr::new("/dev/null"),
+            ":1:1: cannot read it: a character device, not a regular file",
+        ),
+    ];
+    for (file, want) in cases {
+        let out = ucas_within(10, &[OsStr::new("plan"), OsStr::new("check"), file]);
+        assert_eq!(out.status.code(), Some(2), "{file:?}");
+        let err = text(&out.stderr);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(
+            err.starts_with(&format!("{}{want}", file.to_string_lossy())),
+            "{err}"
+        );
+    }
+    // Comment lines, one byte past the cap; at the cap it is read.
+    let mut big = b"memory 8M\nvcpu 0\nmap vcpu=0 user=0 len=1M\n".to_vec();
+    big.resize(1 << 20, b'\n');
+    let at_cap = plan_file("at-cap.plan", &big);
+    big.push(b'\n');
+    let over = plan_file("over-cap.plan", &big);
+    let out = ucas_within(
+        10,
+        &[OsStr::new("plan"), OsStr::new("check"), at_cap.as_os_str()],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let out = ucas_within(
+        10,
+        &[OsStr::new("plan"), OsStr::new("check"), over.as_os_str()],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(err.contains(":1:1: larger than 1 MiB"), "{err}");
+}
+
+/// `--state-out` naming a FIFO or a device is bad usage, refused before the
+/// program runs; a state file that cannot be written after the program ran
+/// is exit status 124, with the program's own status in the message.
+#[test]
+fn state_out_is_a_regular_file_written_or_reported() {
+    use std::ffi::OsStr;
+    let marker = plan_file("ran.marker", b"");
+    let fifo = marker.with_file_name("state.fifo");
+    let _ = std::fs::remove_file(&fifo);
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    for target in [fifo.as_os_str(), OsStr::new("/dev/full")] {
+        std::fs::remove_file(&marker).unwrap_or(());
+        let out = ucas_within(
+            10,
+            &[
+                OsStr::new("emulate"),
+                OsStr::new("--state-out"),
+                target,
+                OsStr::new("--"),
+                OsStr::new("touch"),
+                marker.as_os_str(),
+            ],
+        );
+        assert_eq!(out.status.code(), Some(2), "{target:?}");
+        let err = text(&out.stderr);
+        assert!(err.contains("not a regular file"), "{err}");
+        assert!(
+            !marker.exists(),
+            "the program ran despite --state-out {target:?}"
+        );
+    }
+    // A file size limit of 0 (with SIGXFSZ ignored) makes the write fail
+    // with EFBIG once the program has ended.
+    let state = marker.with_file_name("limited.json");
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg("trap '' XFSZ; ulimit -f 0; exec \"$0\" emulate --state-out \"$1\" -- sh -c 'exit 3'")
+        .arg(env!("CARGO_BIN_EXE_ucas"))
+        .arg(&state)
+        .output()
+        .unwrap();
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(124), "{err}");
+    assert!(err.contains("cannot write the state file"), "{err}");
+    assert!(err.contains("exit status: 3"), "{err}");
+}
