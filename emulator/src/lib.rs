@@ -34,7 +34,8 @@
 //!   racing its own memory can open something else. That is harmless here
 //!   (the program could open it anyway) but rules out any security use.
 //! - Emulated fds are memfds: `read`, `write` and `fstat` on them behave as
-//!   on a memfd, not as on KVM's anonymous inodes.
+//!   on a memfd, not as on KVM's anonymous inodes; their size is sealed, so
+//!   `ftruncate` fails with `EPERM` (KVM's fds answer `EINVAL`).
 //! - KVM refuses VM and vcpu ioctls (EIO) from a process other than the VM's
 //!   creator; the model does not check that, so a forked child may use its
 //!   parent's vcpu fds.
