@@ -77,7 +77,10 @@ pub(crate) fn install_filter_before_exec(
     filter: Vec<libc::sock_filter>,
     report_to: OwnedFd,
 ) {
+    // The process that forks: the child checks it still has this parent.
+    let parent = rustix::process::getpid();
     let hook = move || -> io::Result<()> {
+        die_with_parent(parent)?;
         let sock = report_to.as_fd();
         match install_filter(&filter) {
             Ok((listener, killable)) => {
@@ -99,13 +102,26 @@ pub(crate) fn install_filter_before_exec(
         }
     };
     // SAFETY: the hook runs in the forked child before exec. It only makes
-    // async-signal-safe system calls (seccomp, prctl, sendmsg, close) on data
-    // prepared before the fork, and allocates nothing: the filter vector is
-    // only read, and `io::Error::last_os_error`/`from_raw_os_error` build the
+    // async-signal-safe system calls (prctl, getppid, seccomp, sendmsg,
+    // close) on data prepared before the fork, and allocates nothing: the
+    // filter vector is only read, and `io::Error::last_os_error`/`from_raw_os_error` build the
     // non-allocating OS variant.
     unsafe {
         cmd.pre_exec(hook);
     }
+}
+
+/// Asks for SIGKILL when the parent dies, so that a killed supervisor does
+/// not leave the program running without one. The signal comes when the
+/// forking thread ends, which waits for the program. If the parent died
+/// before the request, nothing would come: the child is then an orphan
+/// already, so it gives up.
+fn die_with_parent(parent: rustix::process::Pid) -> io::Result<()> {
+    rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::KILL))?;
+    if rustix::process::getppid() != Some(parent) {
+        return Err(io::Error::from_raw_os_error(libc::ESRCH));
+    }
+    Ok(())
 }
 
 /// Installs the filter on the calling (single-threaded, forked) process.

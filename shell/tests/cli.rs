@@ -467,3 +467,50 @@ fn state_out_is_a_regular_file_written_or_reported() {
     assert!(err.contains("cannot write the state file"), "{err}");
     assert!(err.contains("exit status: 3"), "{err}");
 }
+
+/// Killing `ucas emulate` (even by SIGKILL, which it cannot catch) takes the
+/// program with it instead of leaving it running unsupervised.
+#[test]
+fn killing_the_emulator_kills_the_program() {
+    let pid_file = plan_file("orphan.pid", b"");
+    std::fs::remove_file(&pid_file).unwrap();
+    let mut emu = Command::new(env!("CARGO_BIN_EXE_ucas"))
+        .args([
+            "emulate",
+            "--",
+            "sh",
+            "-c",
+            "echo $$ > \"$0.tmp\"; mv \"$0.tmp\" \"$0\"; exec sleep 100",
+        ])
+        .arg(&pid_file)
+        .spawn()
+        .expect("run ucas");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let pid: u32 = loop {
+        if let Ok(t) = std::fs::read_to_string(&pid_file) {
+            break t.trim().parse().expect("a pid");
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the program did not start"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    emu.kill().unwrap();
+    emu.wait().unwrap();
+    // Gone, or a zombie waiting for whoever reaps orphans here.
+    let alive = || {
+        std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
+            s.rsplit_once(") ")
+                .is_some_and(|(_, rest)| !rest.starts_with('Z'))
+        })
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while alive() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    if alive() {
+        let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+        panic!("the program (pid {pid}) outlived ucas emulate by 5 s");
+    }
+}
