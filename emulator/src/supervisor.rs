@@ -13,7 +13,7 @@
 use std::collections::HashMap;
 use std::ffi::CStr;
 use std::fmt;
-use std::io;
+use std::io::{self, Write as _};
 use std::mem::offset_of;
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
@@ -464,7 +464,9 @@ impl Supervisor {
         if self.tracer.enabled() {
             self.tracer.line(None, format_args!("{msg}"));
         } else {
-            eprintln!("ucas emulate: {msg}");
+            // Not eprintln!: that panics when stderr is unwritable (a closed
+            // pipe), and a note is not worth the emulator.
+            let _ = writeln!(io::stderr(), "ucas emulate: {msg}");
         }
     }
 

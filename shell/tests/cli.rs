@@ -514,3 +514,43 @@ fn killing_the_emulator_kills_the_program() {
         panic!("the program (pid {pid}) outlived ucas emulate by 5 s");
     }
 }
+
+/// The emulator's own messages on a stderr nobody reads (a pipe whose
+/// reader is gone) are dropped, not a panic that kills the emulator: here
+/// the note that a ucontrol VM needs CAP_SYS_ADMIN, for a program run
+/// without it.
+#[test]
+fn emulator_serves_on_with_a_broken_stderr() {
+    let plan = plan_file(
+        "noadmin.plan",
+        b"memory 4M\nvcpu 0\nmap vcpu=0 user=0 len=4M\n",
+    );
+    let inner = plan.with_file_name("noadmin.status");
+    for trace in [None, Some("--trace")] {
+        let _ = std::fs::remove_file(&inner);
+        let (reader, writer) = std::io::pipe().expect("pipe");
+        drop(reader);
+        let out = Command::new(env!("CARGO_BIN_EXE_ucas"))
+            .arg("emulate")
+            .args(trace)
+            .args(["--", "setpriv", "--bounding-set=-sys_admin", "--"])
+            .args([
+                "sh",
+                "-c",
+                "\"$0\" plan apply \"$1\" 2>/dev/null; echo $? > \"$2\"; exit 3",
+            ])
+            .arg(env!("CARGO_BIN_EXE_ucas"))
+            .arg(&plan)
+            .arg(&inner)
+            .stderr(writer)
+            .output()
+            .expect("run ucas");
+        assert_eq!(out.status.code(), Some(3), "{trace:?}");
+        // The program was answered: `plan apply` found no ucontrol VM (exit 1).
+        assert_eq!(
+            std::fs::read_to_string(&inner).unwrap().trim(),
+            "1",
+            "{trace:?}"
+        );
+    }
+}

@@ -1,6 +1,7 @@
 //! `ucas emulate`: the command line over [`ucas_emulator::Emulator`].
 
 use std::ffi::OsString;
+use std::io::Write as _;
 use std::os::unix::process::ExitStatusExt;
 use std::process::{Command, ExitCode};
 
@@ -138,7 +139,8 @@ pub fn run(args: lexopt::Parser) -> Result<ExitCode, Usage> {
     let code = match emu.run(cmd) {
         Ok(status) => status_code(status),
         Err(e) => {
-            eprintln!("ucas emulate: {e}");
+            // Dropped if stderr is unwritable: the exit status still tells.
+            let _ = writeln!(std::io::stderr(), "ucas emulate: {e}");
             error_code(&e)
         }
     };
