@@ -176,6 +176,7 @@ pub struct Emulator {
     trace: Option<Box<dyn Write + Send>>,
     enomem_after: Option<u64>,
     state_out: Option<PathBuf>,
+    forward_signals: bool,
 }
 
 impl fmt::Debug for Emulator {
@@ -185,6 +186,7 @@ impl fmt::Debug for Emulator {
             .field("trace", &self.trace.is_some())
             .field("enomem_after", &self.enomem_after)
             .field("state_out", &self.state_out)
+            .field("forward_signals", &self.forward_signals)
             .finish()
     }
 }
@@ -199,6 +201,7 @@ impl Emulator {
             trace: None,
             enomem_after: None,
             state_out: None,
+            forward_signals: false,
         }
     }
 
@@ -235,6 +238,18 @@ impl Emulator {
     #[must_use]
     pub fn state_out(mut self, path: impl Into<PathBuf>) -> Self {
         self.state_out = Some(path.into());
+        self
+    }
+
+    /// While `cmd` runs, passes SIGTERM, SIGINT and SIGHUP sent to this
+    /// process (by `kill`, not by the terminal, which signals `cmd` itself)
+    /// on to `cmd`, which decides whether to end, instead of letting them
+    /// end this process. The handlers are process-wide, so this is for a
+    /// command-line front end (`ucas emulate`) running one program at a time;
+    /// the previous dispositions are restored when the run ends.
+    #[must_use]
+    pub fn forward_signals(mut self, on: bool) -> Self {
+        self.forward_signals = on;
         self
     }
 
@@ -282,6 +297,18 @@ impl Emulator {
             let _ = child.kill();
             let _ = child.wait();
             return Err(Error::NoListener);
+        };
+        let _forwarding = if self.forward_signals {
+            match sys::forward_signals_to(child.id()) {
+                Ok(guard) => Some(guard),
+                Err(e) => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    return Err(Error::Setup(e));
+                }
+            }
+        } else {
+            None
         };
         let listener = Listener::new(fd);
         let sync = listener.set_sync_wake_up();

@@ -554,3 +554,52 @@ fn emulator_serves_on_with_a_broken_stderr() {
         );
     }
 }
+
+/// SIGTERM, SIGINT and SIGHUP sent to `ucas emulate` are passed on to the
+/// program, which decides what to do with them (here: exit 5), instead of
+/// ending the emulator.
+#[test]
+fn signals_to_the_emulator_reach_the_program() {
+    for sig in ["TERM", "INT", "HUP"] {
+        let pid_file = plan_file(&format!("forward-{sig}.pid"), b"");
+        std::fs::remove_file(&pid_file).unwrap();
+        let got = pid_file.with_extension("got");
+        let _ = std::fs::remove_file(&got);
+        let script = format!(
+            "trap 'echo {sig} > \"$1\"; exit 5' {sig}; echo $$ > \"$0.tmp\"; mv \"$0.tmp\" \"$0\"; \
+             while :; do sleep 0.05; done"
+        );
+        let mut emu = Command::new(env!("CARGO_BIN_EXE_ucas"))
+            .args(["emulate", "--", "sh", "-c", &script])
+            .arg(&pid_file)
+            .arg(&got)
+            .spawn()
+            .expect("run ucas");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !pid_file.exists() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the program did not start"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let sent = Command::new("kill")
+            .args([&format!("-{sig}"), &emu.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let status = loop {
+            if let Some(s) = emu.try_wait().unwrap() {
+                break s;
+            }
+            if std::time::Instant::now() > deadline {
+                let _ = emu.kill();
+                panic!("SIG{sig}: ucas emulate still running after 10 s");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        assert_eq!(status.code(), Some(5), "SIG{sig}: {status}");
+        assert_eq!(std::fs::read_to_string(&got).unwrap().trim(), sig);
+    }
+}

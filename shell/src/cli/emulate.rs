@@ -25,7 +25,8 @@ Options:
                       (a regular file: a FIFO or a device is refused)
   -h, --help          print this help
 
-CMD runs unmodified; its other system calls run natively. The exit status is
+CMD runs unmodified; its other system calls run natively. SIGTERM, SIGINT
+and SIGHUP sent to ucas emulate are passed on to CMD. The exit status is
 CMD's (128+N if a signal N killed it); 2 means bad usage (CMD did not run),
 124 that CMD ran but the state file could not be written (the message gives
 CMD's status), 125 that ucas emulate itself failed, 126 that CMD could not be
@@ -132,7 +133,8 @@ pub fn run(args: lexopt::Parser) -> Result<ExitCode, Usage> {
     cmd.args(&o.command[1..]);
     let mut emu = Emulator::new(o.generation)
         .trace(o.trace)
-        .enomem_after(o.enomem_after);
+        .enomem_after(o.enomem_after)
+        .forward_signals(true);
     if let Some(p) = o.state_out {
         emu = emu.state_out(p);
     }
