@@ -21,8 +21,10 @@ fn result(root: &Path, id: &str, median_ns: f64) {
     fs::write(dir.join("estimates.json"), est).unwrap();
 }
 
-fn scratch() -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report-test");
+/// A fresh directory of the test's own: the tests run in parallel threads, and
+/// a shared one would be deleted by one test while the other writes into it.
+fn scratch(test: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("report-test-{test}"));
     let _ = fs::remove_dir_all(&dir);
     fs::create_dir_all(&dir).unwrap();
     dir
@@ -30,7 +32,7 @@ fn scratch() -> PathBuf {
 
 #[test]
 fn report_judges_targets_from_criterion_results_and_notes() {
-    let dir = scratch();
+    let dir = scratch("judges");
     let (crit, notes, out) = (dir.join("criterion"), dir.join("notes"), dir.join("out"));
     fs::create_dir_all(&notes).unwrap();
     fs::create_dir_all(&out).unwrap();
@@ -99,7 +101,7 @@ fn report_judges_targets_from_criterion_results_and_notes() {
 
 #[test]
 fn report_refuses_an_empty_run() {
-    let dir = scratch().join("empty");
+    let dir = scratch("empty").join("empty");
     fs::create_dir_all(&dir).unwrap();
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("report.py");
     let Ok(run) = Command::new("python3")

@@ -34,7 +34,8 @@
 //!   racing its own memory can open something else. That is harmless here
 //!   (the program could open it anyway) but rules out any security use.
 //! - Emulated fds are memfds: `read`, `write` and `fstat` on them behave as
-//!   on a memfd, not as on KVM's anonymous inodes.
+//!   on a memfd, not as on KVM's anonymous inodes; their size is sealed, so
+//!   `ftruncate` fails with `EPERM` (KVM's fds answer `EINVAL`).
 //! - KVM refuses VM and vcpu ioctls (EIO) from a process other than the VM's
 //!   creator; the model does not check that, so a forked child may use its
 //!   parent's vcpu fds.
@@ -175,6 +176,7 @@ pub struct Emulator {
     trace: Option<Box<dyn Write + Send>>,
     enomem_after: Option<u64>,
     state_out: Option<PathBuf>,
+    forward_signals: bool,
 }
 
 impl fmt::Debug for Emulator {
@@ -184,6 +186,7 @@ impl fmt::Debug for Emulator {
             .field("trace", &self.trace.is_some())
             .field("enomem_after", &self.enomem_after)
             .field("state_out", &self.state_out)
+            .field("forward_signals", &self.forward_signals)
             .finish()
     }
 }
@@ -198,6 +201,7 @@ impl Emulator {
             trace: None,
             enomem_after: None,
             state_out: None,
+            forward_signals: false,
         }
     }
 
@@ -234,6 +238,18 @@ impl Emulator {
     #[must_use]
     pub fn state_out(mut self, path: impl Into<PathBuf>) -> Self {
         self.state_out = Some(path.into());
+        self
+    }
+
+    /// While `cmd` runs, passes SIGTERM, SIGINT and SIGHUP sent to this
+    /// process (by `kill`, not by the terminal, which signals `cmd` itself)
+    /// on to `cmd`, which decides whether to end, instead of letting them
+    /// end this process. The handlers are process-wide, so this is for a
+    /// command-line front end (`ucas emulate`) running one program at a time;
+    /// the previous dispositions are restored when the run ends.
+    #[must_use]
+    pub fn forward_signals(mut self, on: bool) -> Self {
+        self.forward_signals = on;
         self
     }
 
@@ -281,6 +297,18 @@ impl Emulator {
             let _ = child.kill();
             let _ = child.wait();
             return Err(Error::NoListener);
+        };
+        let _forwarding = if self.forward_signals {
+            match sys::forward_signals_to(child.id()) {
+                Ok(guard) => Some(guard),
+                Err(e) => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    return Err(Error::Setup(e));
+                }
+            }
+        } else {
+            None
         };
         let listener = Listener::new(fd);
         let sync = listener.set_sync_wake_up();

@@ -13,14 +13,14 @@
 use std::collections::HashMap;
 use std::ffi::CStr;
 use std::fmt;
-use std::io;
+use std::io::{self, Write as _};
 use std::mem::offset_of;
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::process::{Child, ExitStatus};
 use std::time::Duration;
 
-use rustix::fs::MemfdFlags;
+use rustix::fs::{MemfdFlags, SealFlags};
 use ucas_core::Errno;
 use ucas_core::abi::{
     CPUSTAT_STOPPED, KVM_EXIT_INTR, KVM_EXIT_S390_SIEIC, KVM_EXIT_S390_UCONTROL, KVM_SYNC_GPRS,
@@ -350,10 +350,13 @@ impl Supervisor {
     }
 
     fn new_memfd(&mut self, name: &CStr, size: u64, object: Object) -> io::Result<OwnedFd> {
-        let fd = rustix::fs::memfd_create(name, MemfdFlags::CLOEXEC)?;
+        let fd = rustix::fs::memfd_create(name, MemfdFlags::CLOEXEC | MemfdFlags::ALLOW_SEALING)?;
         if size > 0 {
             rustix::fs::ftruncate(&fd, size)?;
         }
+        // The size is fixed, as a KVM fd's: the supervisor maps a vcpu's
+        // pages, and a tracee that shrank the file would kill it with SIGBUS.
+        rustix::fs::fcntl_add_seals(&fd, SealFlags::SHRINK | SealFlags::GROW | SealFlags::SEAL)?;
         let st = rustix::fs::fstat(&fd)?;
         self.objects.insert((st.st_dev, st.st_ino), object);
         Ok(fd)
@@ -475,7 +478,9 @@ impl Supervisor {
         if self.tracer.enabled() {
             self.tracer.line(None, format_args!("{msg}"));
         } else {
-            eprintln!("ucas emulate: {msg}");
+            // Not eprintln!: that panics when stderr is unwritable (a closed
+            // pipe), and a note is not worth the emulator.
+            let _ = writeln!(io::stderr(), "ucas emulate: {msg}");
         }
     }
 

@@ -79,7 +79,10 @@ pub(crate) fn install_filter_before_exec(
     filter: Vec<libc::sock_filter>,
     report_to: OwnedFd,
 ) {
+    // The process that forks: the child checks it still has this parent.
+    let parent = rustix::process::getpid();
     let hook = move || -> io::Result<()> {
+        die_with_parent(parent)?;
         let sock = report_to.as_fd();
         match install_filter(&filter) {
             Ok((listener, killable)) => {
@@ -101,13 +104,26 @@ pub(crate) fn install_filter_before_exec(
         }
     };
     // SAFETY: the hook runs in the forked child before exec. It only makes
-    // async-signal-safe system calls (seccomp, prctl, sendmsg, close) on data
-    // prepared before the fork, and allocates nothing: the filter vector is
-    // only read, and `io::Error::last_os_error`/`from_raw_os_error` build the
+    // async-signal-safe system calls (prctl, getppid, seccomp, sendmsg,
+    // close) on data prepared before the fork, and allocates nothing: the
+    // filter vector is only read, and `io::Error::last_os_error`/`from_raw_os_error` build the
     // non-allocating OS variant.
     unsafe {
         cmd.pre_exec(hook);
     }
+}
+
+/// Asks for SIGKILL when the parent dies, so that a killed supervisor does
+/// not leave the program running without one. The signal comes when the
+/// forking thread ends, which waits for the program. If the parent died
+/// before the request, nothing would come: the child is then an orphan
+/// already, so it gives up.
+fn die_with_parent(parent: rustix::process::Pid) -> io::Result<()> {
+    rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::KILL))?;
+    if rustix::process::getppid() != Some(parent) {
+        return Err(io::Error::from_raw_os_error(libc::ESRCH));
+    }
+    Ok(())
 }
 
 /// Installs the filter on the calling (single-threaded, forked) process.
@@ -646,5 +662,126 @@ impl Drop for SharedPages {
         // SAFETY: `ptr`/`len` are exactly the mapping made in `map`, and no
         // pointer into it outlives `self`.
         let _ = unsafe { rustix::mm::munmap(self.ptr.as_ptr().cast(), self.len) };
+    }
+}
+
+/// The program the forwarding handler passes signals on to; 0 for none.
+static FORWARD_TO: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
+/// Its pidfd, -1 when the kernel has none (before Linux 5.3): with one, a
+/// signal arriving after the program was reaped cannot reach another
+/// process that got its pid.
+static FORWARD_PIDFD: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(-1);
+
+/// The signals [`forward_signals_to`] passes on: the ones that ask a
+/// program to end.
+const FORWARDED: [libc::c_int; 3] = [libc::SIGTERM, libc::SIGINT, libc::SIGHUP];
+
+extern "C" fn forward_signal(
+    sig: libc::c_int,
+    info: *mut libc::siginfo_t,
+    _context: *mut libc::c_void,
+) {
+    // SAFETY: the kernel passes an SA_SIGINFO handler a valid siginfo.
+    let code = unsafe { (*info).si_code };
+    // A signal from the kernel (code > 0: Ctrl-C, a hang-up on the
+    // terminal) went to the whole foreground process group, the program
+    // included; only those sent by a process (kill, sigqueue) are passed on,
+    // or the program would get them twice.
+    if code > 0 {
+        return;
+    }
+    let sig = match sig {
+        libc::SIGINT => rustix::process::Signal::INT,
+        libc::SIGHUP => rustix::process::Signal::HUP,
+        _ => rustix::process::Signal::TERM,
+    };
+    // Raw syscalls: async-signal-safe, and errno is left alone.
+    let pidfd = FORWARD_PIDFD.load(std::sync::atomic::Ordering::Acquire);
+    if pidfd >= 0 {
+        // SAFETY: the guard that stored the fd keeps it open until it has
+        // restored the old handlers and cleared FORWARD_PIDFD. A handler
+        // still running on another thread as it closes it can only make
+        // pidfd_send_signal fail (EBADF, or ESRCH for the supervisor's own
+        // pidfd of the same, ended, program); the fd is only borrowed for
+        // that one call, nothing is read through it.
+        let pidfd = unsafe { BorrowedFd::borrow_raw(pidfd) };
+        let _ = rustix::process::pidfd_send_signal(pidfd, sig);
+    } else if let Some(pid) =
+        rustix::process::Pid::from_raw(FORWARD_TO.load(std::sync::atomic::Ordering::Acquire))
+    {
+        let _ = rustix::process::kill_process(pid, sig);
+    }
+}
+
+/// While alive, SIGTERM, SIGINT and SIGHUP sent to this process are passed
+/// on to the program; dropping it restores the previous dispositions.
+pub(crate) struct ForwardSignals {
+    old: [Option<libc::sigaction>; 3],
+    pidfd: Option<OwnedFd>,
+}
+
+impl std::fmt::Debug for ForwardSignals {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ForwardSignals")
+    }
+}
+
+/// Passes SIGTERM, SIGINT and SIGHUP sent to this process on to `pid`
+/// until the returned guard is dropped. Process-wide, so one run at a time;
+/// a signal this process ignored stays ignored.
+pub(crate) fn forward_signals_to(pid: u32) -> io::Result<ForwardSignals> {
+    let pid = i32::try_from(pid).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
+    let pidfd = rustix::process::Pid::from_raw(pid).and_then(|pid| {
+        rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()).ok()
+    });
+    FORWARD_TO.store(pid, std::sync::atomic::Ordering::Release);
+    FORWARD_PIDFD.store(
+        pidfd.as_ref().map_or(-1, AsRawFd::as_raw_fd),
+        std::sync::atomic::Ordering::Release,
+    );
+    // SAFETY: sigaction is plain data: all zeroes is a valid value (SIG_DFL,
+    // no flags, an empty mask on Linux), filled in below.
+    let mut new: libc::sigaction = unsafe { std::mem::zeroed() };
+    let handler: extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut libc::c_void) =
+        forward_signal;
+    new.sa_sigaction = handler as libc::sighandler_t;
+    // Restarted: the waiting threads need not see EINTR.
+    new.sa_flags = libc::SA_SIGINFO | libc::SA_RESTART;
+    let mut guard = ForwardSignals {
+        old: [None; 3],
+        pidfd,
+    };
+    for (slot, sig) in guard.old.iter_mut().zip(FORWARDED) {
+        let old = sigaction(sig, &new)?;
+        if old.sa_sigaction == libc::SIG_IGN {
+            sigaction(sig, &old)?;
+        } else {
+            *slot = Some(old);
+        }
+    }
+    Ok(guard)
+}
+
+/// Sets the action for `sig`; returns the previous one.
+fn sigaction(sig: libc::c_int, action: &libc::sigaction) -> io::Result<libc::sigaction> {
+    let mut old = MaybeUninit::<libc::sigaction>::uninit();
+    // SAFETY: `action` is a valid sigaction whose handler, if any, is
+    // `forward_signal` (async-signal-safe) or one the process had before;
+    // `old` is writable and filled on success.
+    check(unsafe { libc::sigaction(sig, action, old.as_mut_ptr()) })?;
+    // SAFETY: sigaction succeeded, so it wrote the previous action.
+    Ok(unsafe { old.assume_init() })
+}
+
+impl Drop for ForwardSignals {
+    fn drop(&mut self) {
+        for (old, sig) in self.old.iter().zip(FORWARDED) {
+            if let Some(old) = old {
+                let _ = sigaction(sig, old);
+            }
+        }
+        FORWARD_PIDFD.store(-1, std::sync::atomic::Ordering::Release);
+        FORWARD_TO.store(0, std::sync::atomic::Ordering::Release);
+        drop(self.pidfd.take());
     }
 }

@@ -329,3 +329,277 @@ fn emulate_exit_codes() {
     std::fs::set_permissions(&plain, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
     assert_eq!(code(&["emulate", "--", plain.to_str().unwrap()]), Some(126));
 }
+
+/// Runs `ucas args`, killing it after `secs` seconds: a test of something
+/// that used to hang must fail, not hang.
+fn ucas_within(secs: u64, args: &[&std::ffi::OsStr]) -> Output {
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ucas"))
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run ucas");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    while child.try_wait().expect("wait").is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let out = child.wait_with_output().expect("wait");
+            panic!(
+                "ucas {args:?} still running after {secs} s; stderr: {}",
+                text(&out.stderr)
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.wait_with_output().expect("wait")
+}
+
+/// A plan that is not a regular file is refused before it is read (a FIFO
+/// would block, /dev/zero never ends), and a regular one is read only up to
+/// the 1 MiB cap.
+#[test]
+fn plans_that_are_not_regular_files_or_too_big_are_refused() {
+    use std::ffi::OsStr;
+    let fifo = plan_file("fifo.plan", b"").with_file_name("fifo.plan.fifo");
+    let _ = std::fs::remove_file(&fifo);
+    let made = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo");
+    assert!(made.success());
+    let dir = fifo.parent().unwrap().to_path_buf();
+    let cases: [(&OsStr, &str); 4] = [
+        (
+            fifo.as_os_str(),
+            ":1:1: cannot read it: a FIFO, not a regular file",
+        ),
+        (
+            OsStr::new("/dev/zero"),
+            ":1:1: cannot read it: a character device, not a regular file",
+        ),
+        (
+            dir.as_os_str(),
+            ":1:1: cannot read it: a directory, not a regular file",
+        ),
+        (
+            OsStr::new("/dev/null"),
+            ":1:1: cannot read it: a character device, not a regular file",
+        ),
+    ];
+    for (file, want) in cases {
+        let out = ucas_within(10, &[OsStr::new("plan"), OsStr::new("check"), file]);
+        assert_eq!(out.status.code(), Some(2), "{file:?}");
+        let err = text(&out.stderr);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(
+            err.starts_with(&format!("{}{want}", file.to_string_lossy())),
+            "{err}"
+        );
+    }
+    // Comment lines, one byte past the cap; at the cap it is read.
+    let mut big = b"memory 8M\nvcpu 0\nmap vcpu=0 user=0 len=1M\n".to_vec();
+    big.resize(1 << 20, b'\n');
+    let at_cap = plan_file("at-cap.plan", &big);
+    big.push(b'\n');
+    let over = plan_file("over-cap.plan", &big);
+    let out = ucas_within(
+        10,
+        &[OsStr::new("plan"), OsStr::new("check"), at_cap.as_os_str()],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let out = ucas_within(
+        10,
+        &[OsStr::new("plan"), OsStr::new("check"), over.as_os_str()],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(err.contains(":1:1: larger than 1 MiB"), "{err}");
+}
+
+/// `--state-out` naming a FIFO or a device is bad usage, refused before the
+/// program runs; a state file that cannot be written after the program ran
+/// is exit status 124, with the program's own status in the message.
+#[test]
+fn state_out_is_a_regular_file_written_or_reported() {
+    use std::ffi::OsStr;
+    let marker = plan_file("ran.marker", b"");
+    let fifo = marker.with_file_name("state.fifo");
+    let _ = std::fs::remove_file(&fifo);
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    for target in [fifo.as_os_str(), OsStr::new("/dev/full")] {
+        std::fs::remove_file(&marker).unwrap_or(());
+        let out = ucas_within(
+            10,
+            &[
+                OsStr::new("emulate"),
+                OsStr::new("--state-out"),
+                target,
+                OsStr::new("--"),
+                OsStr::new("touch"),
+                marker.as_os_str(),
+            ],
+        );
+        assert_eq!(out.status.code(), Some(2), "{target:?}");
+        let err = text(&out.stderr);
+        assert!(err.contains("not a regular file"), "{err}");
+        assert!(
+            !marker.exists(),
+            "the program ran despite --state-out {target:?}"
+        );
+    }
+    // A file size limit of 0 (with SIGXFSZ ignored) makes the write fail
+    // with EFBIG once the program has ended.
+    let state = marker.with_file_name("limited.json");
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg("trap '' XFSZ; ulimit -f 0; exec \"$0\" emulate --state-out \"$1\" -- sh -c 'exit 3'")
+        .arg(env!("CARGO_BIN_EXE_ucas"))
+        .arg(&state)
+        .output()
+        .unwrap();
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(124), "{err}");
+    assert!(err.contains("cannot write the state file"), "{err}");
+    assert!(err.contains("exit status: 3"), "{err}");
+}
+
+/// Killing `ucas emulate` (even by SIGKILL, which it cannot catch) takes the
+/// program with it instead of leaving it running unsupervised.
+#[test]
+fn killing_the_emulator_kills_the_program() {
+    let pid_file = plan_file("orphan.pid", b"");
+    std::fs::remove_file(&pid_file).unwrap();
+    let mut emu = Command::new(env!("CARGO_BIN_EXE_ucas"))
+        .args([
+            "emulate",
+            "--",
+            "sh",
+            "-c",
+            "echo $$ > \"$0.tmp\"; mv \"$0.tmp\" \"$0\"; exec sleep 100",
+        ])
+        .arg(&pid_file)
+        .spawn()
+        .expect("run ucas");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let pid: u32 = loop {
+        if let Ok(t) = std::fs::read_to_string(&pid_file) {
+            break t.trim().parse().expect("a pid");
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the program did not start"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    emu.kill().unwrap();
+    emu.wait().unwrap();
+    // Gone, or a zombie waiting for whoever reaps orphans here.
+    let alive = || {
+        std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
+            s.rsplit_once(") ")
+                .is_some_and(|(_, rest)| !rest.starts_with('Z'))
+        })
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while alive() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    if alive() {
+        let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+        panic!("the program (pid {pid}) outlived ucas emulate by 5 s");
+    }
+}
+
+/// The emulator's own messages on a stderr nobody reads (a pipe whose
+/// reader is gone) are dropped, not a panic that kills the emulator: here
+/// the note that a ucontrol VM needs CAP_SYS_ADMIN, for a program run
+/// without it.
+#[test]
+fn emulator_serves_on_with_a_broken_stderr() {
+    let plan = plan_file(
+        "noadmin.plan",
+        b"memory 4M\nvcpu 0\nmap vcpu=0 user=0 len=4M\n",
+    );
+    let inner = plan.with_file_name("noadmin.status");
+    for trace in [None, Some("--trace")] {
+        let _ = std::fs::remove_file(&inner);
+        let (reader, writer) = std::io::pipe().expect("pipe");
+        drop(reader);
+        let out = Command::new(env!("CARGO_BIN_EXE_ucas"))
+            .arg("emulate")
+            .args(trace)
+            .args(["--", "setpriv", "--bounding-set=-sys_admin", "--"])
+            .args([
+                "sh",
+                "-c",
+                "\"$0\" plan apply \"$1\" 2>/dev/null; echo $? > \"$2\"; exit 3",
+            ])
+            .arg(env!("CARGO_BIN_EXE_ucas"))
+            .arg(&plan)
+            .arg(&inner)
+            .stderr(writer)
+            .output()
+            .expect("run ucas");
+        assert_eq!(out.status.code(), Some(3), "{trace:?}");
+        // The program was answered: `plan apply` found no ucontrol VM (exit 1).
+        assert_eq!(
+            std::fs::read_to_string(&inner).unwrap().trim(),
+            "1",
+            "{trace:?}"
+        );
+    }
+}
+
+/// SIGTERM, SIGINT and SIGHUP sent to `ucas emulate` are passed on to the
+/// program, which decides what to do with them (here: exit 5), instead of
+/// ending the emulator.
+#[test]
+fn signals_to_the_emulator_reach_the_program() {
+    for sig in ["TERM", "INT", "HUP"] {
+        let pid_file = plan_file(&format!("forward-{sig}.pid"), b"");
+        std::fs::remove_file(&pid_file).unwrap();
+        let got = pid_file.with_extension("got");
+        let _ = std::fs::remove_file(&got);
+        let script = format!(
+            "trap 'echo {sig} > \"$1\"; exit 5' {sig}; echo $$ > \"$0.tmp\"; mv \"$0.tmp\" \"$0\"; \
+             while :; do sleep 0.05; done"
+        );
+        let mut emu = Command::new(env!("CARGO_BIN_EXE_ucas"))
+            .args(["emulate", "--", "sh", "-c", &script])
+            .arg(&pid_file)
+            .arg(&got)
+            .spawn()
+            .expect("run ucas");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !pid_file.exists() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the program did not start"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let sent = Command::new("kill")
+            .args([&format!("-{sig}"), &emu.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let status = loop {
+            if let Some(s) = emu.try_wait().unwrap() {
+                break s;
+            }
+            if std::time::Instant::now() > deadline {
+                let _ = emu.kill();
+                panic!("SIG{sig}: ucas emulate still running after 10 s");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        assert_eq!(status.code(), Some(5), "SIG{sig}: {status}");
+        assert_eq!(std::fs::read_to_string(&got).unwrap().trim(), sig);
+    }
+}

@@ -21,6 +21,8 @@
  *   ucas_probe fdrace                   the vcpu fd closed, reused and
  *                                       replaced while a thread uses it
  *   ucas_probe vmclosed                 vcpu ioctls after the VM fd is closed
+ *   ucas_probe truncate                 ftruncate the vcpu fd (its pages are
+ *                                       the supervisor's too), then KVM_RUN
  *   ucas_probe bench-ext N              N x KVM_CHECK_EXTENSION
  *   ucas_probe bench-map N              N x (UCAS_MAP + UCAS_UNMAP)
  */
@@ -40,6 +42,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -492,6 +495,22 @@ static int vmclosed(void)
 	return 0;
 }
 
+/* The supervisor maps each vcpu fd's pages: shrinking the file would make
+ * its next access SIGBUS and kill the emulator, so the sizes are sealed. */
+static int truncate_vcpu(void)
+{
+	int kvm = open_kvm();
+	int vcpu = new_vcpu(kvm, NULL);
+	struct stat st;
+	show("shrink", ftruncate(vcpu, 0));
+	show("size", fstat(vcpu, &st) ? -1 : st.st_size);
+	show("run", ioctl(vcpu, KVM_RUN, 0));
+	show("grow", ftruncate(vcpu, 64 * 4096));
+	show("unseal", fcntl(vcpu, F_ADD_SEALS, F_SEAL_WRITE));
+	show("fault", ioctl(vcpu, KVM_S390_VCPU_FAULT, 0UL));
+	return 0;
+}
+
 static double now(void)
 {
 	struct timespec ts;
@@ -559,6 +578,8 @@ int main(int argc, char **argv)
 		return fdrace();
 	if (!strcmp(cmd, "vmclosed"))
 		return vmclosed();
+	if (!strcmp(cmd, "truncate"))
+		return truncate_vcpu();
 	if (!strncmp(cmd, "bench-", 6) && argc > 2)
 		return bench(cmd, atol(argv[2]));
 	fprintf(stderr, "usage: see the comment at the top of ucas_probe.c\n");

@@ -208,6 +208,24 @@ fn dev_kvm_by_any_spelling() {
     assert_eq!(got["bad_path_pointer"], "-1/EFAULT");
 }
 
+/// A vcpu fd's size is sealed: the supervisor maps its pages, and a program
+/// that shrank it (or grew it) used to kill the emulator with SIGBUS at the
+/// next `KVM_RUN`.
+#[test]
+fn vcpu_fds_cannot_be_resized() {
+    // Before the seals the supervisor died at the KVM_RUN, and with it this
+    // test binary (SIGBUS).
+    let (status, got) = run(emu(), &["truncate"], "truncate");
+    assert!(status.success(), "{got:?}");
+    assert_eq!(got["shrink"], "-1/EPERM");
+    assert_eq!(got["grow"], "-1/EPERM");
+    assert_eq!(got["size"], "8192");
+    assert_eq!(got["unseal"], "-1/EPERM");
+    assert_eq!(got["run"], "0");
+    // Unmapped segment (generation C): the emulator still serves.
+    assert_eq!(got["fault"], "-1/EREMOTE");
+}
+
 #[test]
 fn ucontrol_vms_need_cap_sys_admin() {
     let (status, got) = run(emu(), &["noadmin"], "noadmin");

@@ -1,6 +1,7 @@
 //! `ucas emulate`: the command line over [`ucas_emulator::Emulator`].
 
 use std::ffi::OsString;
+use std::io::Write as _;
 use std::os::unix::process::ExitStatusExt;
 use std::process::{Command, ExitCode};
 
@@ -21,11 +22,18 @@ Options:
   --enomem-after N    fail the segment store after N successful ones with
                       ENOMEM, once
   --state-out FILE    at exit, write every vcpu's address space as JSON
+                      (a regular file: a FIFO or a device is refused)
   -h, --help          print this help
 
-CMD runs unmodified; its other system calls run natively. The exit status is
-CMD's (128+N if a signal N killed it); 125 means ucas emulate itself failed,
-126 that CMD could not be executed, 127 that it was not found.";
+CMD runs unmodified; its other system calls run natively. SIGTERM, SIGINT
+and SIGHUP sent to ucas emulate are passed on to CMD. The exit status is
+CMD's (128+N if a signal N killed it); 2 means bad usage (CMD did not run),
+124 that CMD ran but the state file could not be written (the message gives
+CMD's status), 125 that ucas emulate itself failed, 126 that CMD could not be
+executed, 127 that it was not found.";
+
+/// Exit status when CMD ran but its `--state-out` file could not be written.
+pub const EXIT_STATE_WRITE: u8 = 124;
 
 /// Exit status when the emulator itself fails.
 pub const EXIT_INTERNAL: u8 = 125;
@@ -65,7 +73,7 @@ fn parse(mut p: lexopt::Parser) -> Result<Option<Options>, Usage> {
                     format!("--enomem-after: '{s}' is not a number of segment stores")
                 })?);
             }
-            Long("state-out") => o.state_out = Some(p.value()?),
+            Long("state-out") => o.state_out = Some(state_out(p.value()?)?),
             Value(cmd) => {
                 o.command.push(cmd);
                 o.command.extend(p.raw_args()?);
@@ -75,6 +83,34 @@ fn parse(mut p: lexopt::Parser) -> Result<Option<Options>, Usage> {
         }
     }
     Err("no command given: ucas emulate [OPTIONS] -- CMD [ARGS...]".into())
+}
+
+/// A `--state-out` path, refused when it exists and is not a regular file:
+/// opening a FIFO waits for a reader and a device swallows or refuses the
+/// state, either only noticed after the program ran.
+fn state_out(path: OsString) -> Result<OsString, Usage> {
+    match std::fs::metadata(&path) {
+        Ok(m) => match super::not_regular(m.file_type()) {
+            Some(what) => Err(format!(
+                "--state-out {}: {what}, not a regular file; give the path of a file to create",
+                path.to_string_lossy()
+            )
+            .into()),
+            None => Ok(path),
+        },
+        // A missing file is created; other failures are the emulator's to report.
+        Err(_) => Ok(path),
+    }
+}
+
+/// The exit status `ucas emulate` gives when the emulator fails with `e`.
+fn error_code(e: &ucas_emulator::Error) -> u8 {
+    match e {
+        ucas_emulator::Error::StateWrite { .. } => EXIT_STATE_WRITE,
+        _ if e.is_spawn() && e.kind() == std::io::ErrorKind::NotFound => EXIT_NOT_FOUND,
+        _ if e.is_spawn() => EXIT_CANNOT_EXECUTE,
+        _ => EXIT_INTERNAL,
+    }
 }
 
 /// The exit status `ucas emulate` gives for a program that ended with
@@ -97,19 +133,17 @@ pub fn run(args: lexopt::Parser) -> Result<ExitCode, Usage> {
     cmd.args(&o.command[1..]);
     let mut emu = Emulator::new(o.generation)
         .trace(o.trace)
-        .enomem_after(o.enomem_after);
+        .enomem_after(o.enomem_after)
+        .forward_signals(true);
     if let Some(p) = o.state_out {
         emu = emu.state_out(p);
     }
     let code = match emu.run(cmd) {
         Ok(status) => status_code(status),
         Err(e) => {
-            eprintln!("ucas emulate: {e}");
-            match e.kind() {
-                std::io::ErrorKind::NotFound if e.is_spawn() => EXIT_NOT_FOUND,
-                _ if e.is_spawn() => EXIT_CANNOT_EXECUTE,
-                _ => EXIT_INTERNAL,
-            }
+            // Dropped if stderr is unwritable: the exit status still tells.
+            let _ = writeln!(std::io::stderr(), "ucas emulate: {e}");
+            error_code(&e)
         }
     };
     Ok(ExitCode::from(code))
@@ -167,6 +201,25 @@ mod tests {
         assert!(parse(parser(&["--bogus", "--", "x"])).is_err());
         assert!(parse(parser(&["--kernel"])).is_err());
         assert!(matches!(parse(parser(&["--help"])), Ok(None)));
+    }
+
+    #[test]
+    fn state_write_failure_has_its_own_exit_status() {
+        let e = ucas_emulator::Error::StateWrite {
+            path: "/dev/full".into(),
+            source: std::io::Error::from_raw_os_error(28),
+            status: std::process::ExitStatus::from_raw(3 << 8),
+        };
+        assert_eq!(error_code(&e), EXIT_STATE_WRITE);
+        assert!(e.to_string().contains("exit status: 3"), "{e}");
+        assert_eq!(error_code(&ucas_emulator::Error::NoListener), EXIT_INTERNAL);
+    }
+
+    #[test]
+    fn state_out_must_be_a_regular_file() {
+        assert!(parse(parser(&["--state-out", "/dev/null", "--", "x"])).is_err());
+        assert!(parse(parser(&["--state-out", "/", "--", "x"])).is_err());
+        assert!(parse(parser(&["--state-out", "/nonexistent/s.json", "--", "x"])).is_ok());
     }
 
     #[test]

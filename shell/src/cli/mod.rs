@@ -109,6 +109,28 @@ fn kernel_rules(text: &str) -> Result<Rules, Usage> {
         .map_err(|u| format!("{u}, or `strict`").into())
 }
 
+/// What a file that is not a regular file is, for the message refusing it:
+/// a FIFO or a device would block or never end, a directory has no text
+/// and a socket cannot be opened.
+fn not_regular(file_type: std::fs::FileType) -> Option<&'static str> {
+    use std::os::unix::fs::FileTypeExt;
+    if file_type.is_file() {
+        None
+    } else if file_type.is_dir() {
+        Some("a directory")
+    } else if file_type.is_fifo() {
+        Some("a FIFO")
+    } else if file_type.is_char_device() {
+        Some("a character device")
+    } else if file_type.is_block_device() {
+        Some("a block device")
+    } else if file_type.is_socket() {
+        Some("a socket")
+    } else {
+        Some("an unknown kind of file")
+    }
+}
+
 /// The `Usage:` lines of a help text: from `Usage:` to the first blank line.
 fn synopsis(help: &str) -> String {
     help.lines()

@@ -147,10 +147,17 @@ fn parse_capacity(text: &str) -> Result<usize, Usage> {
     }
 }
 
+/// The largest plan read: a plan is a few lines per vcpu, and without a cap
+/// `/proc/kcore` or a runaway generator's output would be read until memory
+/// runs out.
+const MAX_PLAN_BYTES: u64 = 1 << 20;
+
 /// The plan's text, or the one `FILE:LINE:COL:`-style message saying why it
 /// cannot be read as one.
 fn read_plan(file: &str) -> Result<String, String> {
-    let bytes = std::fs::read(file).map_err(|e| {
+    use std::io::Read as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let cannot = |e: std::io::Error| {
         let what = match e.kind() {
             std::io::ErrorKind::NotFound => "no such file; check the path".to_string(),
             std::io::ErrorKind::PermissionDenied => {
@@ -159,7 +166,37 @@ fn read_plan(file: &str) -> Result<String, String> {
             _ => format!("cannot read it: {e}"),
         };
         format!("{file}:1:1: {what}")
-    })?;
+    };
+    let refuse = |what: &str| {
+        format!(
+            "{file}:1:1: cannot read it: {what}, not a regular file; save the plan to a file and give its path"
+        )
+    };
+    // Looked at before opening: opening a FIFO waits for a writer, and a
+    // socket cannot be opened at all.
+    if let Some(what) = super::not_regular(std::fs::metadata(file).map_err(cannot)?.file_type()) {
+        return Err(refuse(what));
+    }
+    // Non-blocking and checked again on the open file, in case the path was
+    // replaced by a FIFO in between; reads of a regular file never block.
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32)
+        .open(file)
+        .map_err(cannot)?;
+    if let Some(what) = super::not_regular(f.metadata().map_err(cannot)?.file_type()) {
+        return Err(refuse(what));
+    }
+    let mut bytes = Vec::new();
+    f.take(MAX_PLAN_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(cannot)?;
+    if bytes.len() as u64 > MAX_PLAN_BYTES {
+        return Err(format!(
+            "{file}:1:1: larger than {} MiB, the most a plan may be; split it into several plans",
+            MAX_PLAN_BYTES >> 20
+        ));
+    }
     let text = String::from_utf8(bytes).map_err(|e| {
         let at = e.utf8_error().valid_up_to();
         let before = &e.as_bytes()[..at];
