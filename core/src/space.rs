@@ -2,10 +2,10 @@
 //! coalesced table of at most `N` extents.
 //!
 //! The kernel keeps no queryable record of what a ucontrol vcpu has mapped;
-//! this table is that record. The shell uses it as a mirror of the kernel and
-//! the emulator uses the very same type as the kernel's state, through the
-//! generation-faithful entry points [`AddressSpace::kernel_map`] and
-//! [`AddressSpace::kernel_unmap`].
+//! this table is that record. The shell uses it as a mirror of the kernel;
+//! the emulator's kernel model keeps the very same type inside a
+//! [`KernelSpace`], which maps and unmaps as a given kernel generation does,
+//! failures included.
 
 use core::fmt;
 

@@ -141,7 +141,7 @@ mod guest;
 mod model;
 mod paths;
 pub mod programs;
-mod state;
+pub mod state;
 mod supervisor;
 mod sys;
 mod trace;
@@ -158,6 +158,7 @@ use ucas_core::Errno;
 
 pub use error::{Error, Result};
 pub use guest::BUDGET as RUN_BUDGET;
+pub use state::State;
 pub use ucas_core::Generation;
 
 use model::Model;
@@ -348,7 +349,7 @@ impl Emulator {
                     let _ = child.kill();
                     let _ = child.wait();
                 }
-                (served, state::to_json(sup.model()))
+                (served, state::State::of(sup.model()).to_json())
             })
             .map_err(Error::Setup)?;
         let (served, json) = worker.join().map_err(|_| Error::SupervisorPanicked)?;

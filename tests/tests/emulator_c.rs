@@ -5,6 +5,8 @@
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
+use ucas_core::abi::UcasMapping;
+use ucas_emulator::state::{State, VcpuState, VmState};
 use ucas_emulator::{Emulator, Generation};
 
 fn compiled(name: &str) -> PathBuf {
@@ -47,17 +49,42 @@ fn run_client(kernel: &str, letter: &str) {
         .unwrap();
     let json = std::fs::read_to_string(&state).unwrap();
     let mib = 1u64 << 20;
-    let want = format!(
-        "{{\"generation\":\"{letter}\",\"vms\":[\
-         {{\"vm\":0,\"ucontrol\":true,\"vcpus\":[\
-         {{\"id\":0,\"extents\":[{{\"vcpu_addr\":0,\"user_addr\":{base},\"length\":{}}}]}},\
-         {{\"id\":255,\"extents\":[{{\"vcpu_addr\":{},\"user_addr\":{},\"length\":{mib}}}]}}]}},\
-         {{\"vm\":1,\"ucontrol\":false,\"vcpus\":[{{\"id\":0,\"extents\":[]}}]}}]}}\n",
-        4 * mib,
-        0x7ff0_0000u64,
-        base + 5 * mib,
+    let extent = |vcpu_addr, user_addr, length| UcasMapping {
+        user_addr,
+        vcpu_addr,
+        length,
+    };
+    let want = State {
+        generation,
+        vms: vec![
+            VmState {
+                ucontrol: true,
+                vcpus: vec![
+                    VcpuState {
+                        id: 0,
+                        extents: vec![extent(0, base, 4 * mib)],
+                    },
+                    VcpuState {
+                        id: 255,
+                        extents: vec![extent(0x7ff0_0000, base + 5 * mib, mib)],
+                    },
+                ],
+            },
+            VmState {
+                ucontrol: false,
+                vcpus: vec![VcpuState {
+                    id: 0,
+                    extents: vec![],
+                }],
+            },
+        ],
+    };
+    assert_eq!(
+        State::parse(&json).unwrap_or_else(|e| panic!("{e}: {json}")),
+        want,
+        "kernel {kernel}"
     );
-    assert_eq!(json, want, "kernel {kernel}");
+    assert_eq!(want.generation.letter().to_string(), letter);
 }
 
 #[test]

@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use ucas_emulator::{Emulator, Generation};
+use ucas_emulator::{Emulator, Generation, State};
 
 fn tmp(name: &str) -> PathBuf {
     Path::new(env!("CARGO_TARGET_TMPDIR")).join(name)
@@ -35,8 +35,8 @@ fn run_client(emu: Emulator, args: [&str; 2], tag: &str) {
         .unwrap_or_else(|| panic!("{tag}: no state= line in {stdout}"));
     let kernel = std::fs::read_to_string(&state).unwrap();
     assert_eq!(
-        mirrors,
-        kernel.trim_end(),
+        State::parse(mirrors).expect("the client writes a state report"),
+        State::parse(&kernel).expect("the emulator writes a state report"),
         "{tag}: the library's mirrors differ from the emulator's state"
     );
 }

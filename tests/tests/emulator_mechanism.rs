@@ -14,6 +14,8 @@ use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
 
+use ucas_core::abi::UcasMapping;
+use ucas_emulator::state::{State, VcpuState, VmState};
 use ucas_emulator::{Emulator, Generation};
 use ucas_tests::TraceBuffer;
 
@@ -278,7 +280,7 @@ const SEQUENCE: [(u64, u64, u64); 4] = [
 
 /// An obviously correct reference: a map from vcpu segment to user
 /// segment, and the spec's ENOMEM consequences.
-fn reference(g: Generation, n: u64, base: u64) -> (Vec<&'static str>, String) {
+fn reference(g: Generation, n: u64, base: u64) -> (Vec<&'static str>, State) {
     let mut segs: BTreeMap<u64, u64> = BTreeMap::new();
     let mut stored = 0u64;
     let mut fired = false;
@@ -311,23 +313,22 @@ fn reference(g: Generation, n: u64, base: u64) -> (Vec<&'static str>, String) {
             _ => ext.push((v, u, 1)),
         }
     }
-    let extents: Vec<String> = ext
+    let extents = ext
         .iter()
-        .map(|&(v, u, c)| {
-            format!(
-                "{{\"vcpu_addr\":{},\"user_addr\":{},\"length\":{}}}",
-                v * MIB,
-                u * MIB,
-                c * MIB
-            )
+        .map(|&(v, u, c)| UcasMapping {
+            user_addr: u * MIB,
+            vcpu_addr: v * MIB,
+            length: c * MIB,
         })
         .collect();
-    let json = format!(
-        "{{\"generation\":\"{}\",\"vms\":[{{\"vm\":0,\"ucontrol\":true,\"vcpus\":[{{\"id\":0,\"extents\":[{}]}}]}}]}}\n",
-        g.letter(),
-        extents.join(",")
-    );
-    (results, json)
+    let state = State {
+        generation: g,
+        vms: vec![VmState {
+            ucontrol: true,
+            vcpus: vec![VcpuState { id: 0, extents }],
+        }],
+    };
+    (results, state)
 }
 
 #[test]
@@ -340,11 +341,11 @@ fn enomem_after_n_for_each_generation() {
             let (status, got) = run(emu, &["enomem"], &tag);
             assert!(status.success(), "{tag}: {got:?}");
             let base: u64 = got["base"].parse().unwrap();
-            let (results, json) = reference(g, n, base);
+            let (results, want) = reference(g, n, base);
             for (i, want) in results.iter().enumerate() {
                 assert_eq!(got[&format!("map{i}")], *want, "{tag}: map{i}: {got:?}");
             }
-            assert_eq!(std::fs::read_to_string(&state).unwrap(), json, "{tag}");
+            assert_eq!(read_state(&state), want, "{tag}");
         }
     }
 }
@@ -367,36 +368,24 @@ fn measure_emulated_call_cost() {
 
 // ---- fault injection -------------------------------------------------------
 
+/// A state file, read by the emulator's own reader.
+fn read_state(path: &Path) -> State {
+    let text = std::fs::read_to_string(path).unwrap();
+    State::parse(&text).unwrap_or_else(|e| panic!("{}: {e}\n{text}", path.display()))
+}
+
 /// The extents (vcpu, user, length) of vcpu `vcpu` of VM `vm` in a state
-/// file, in file order.
+/// report, in report order.
 fn state_extents(json: &str, vm: usize, vcpu: usize) -> Vec<(u64, u64, u64)> {
-    let vm_part = json
-        .split(r#"{"vm":"#)
-        .nth(vm + 1)
-        .unwrap_or_else(|| panic!("no vm {vm} in {json}"));
-    let vcpu_part = vm_part
-        .split(r#"{"id":"#)
-        .nth(vcpu + 1)
+    let state = State::parse(json).unwrap_or_else(|e| panic!("{e}: {json}"));
+    let vcpu = state
+        .vms
+        .get(vm)
+        .and_then(|v| v.vcpus.get(vcpu))
         .unwrap_or_else(|| panic!("no vcpu {vcpu} of vm {vm} in {json}"));
-    let field = |e: &str, key: &str| -> u64 {
-        let at = e.find(key).unwrap_or_else(|| panic!("{key} in {e}")) + key.len();
-        e[at..]
-            .split(|c: char| !c.is_ascii_digit())
-            .next()
-            .and_then(|n| n.parse().ok())
-            .unwrap_or_else(|| panic!("{key} in {e}"))
-    };
-    vcpu_part
-        .split(r#"{"vcpu_addr":"#)
-        .skip(1)
-        .map(|e| {
-            let e = format!(r#""vcpu_addr":{e}"#);
-            (
-                field(&e, r#""vcpu_addr":"#),
-                field(&e, r#""user_addr":"#),
-                field(&e, r#""length":"#),
-            )
-        })
+    vcpu.extents
+        .iter()
+        .map(|e| (e.vcpu_addr, e.user_addr, e.length))
         .collect()
 }
 
@@ -561,7 +550,18 @@ fn unreadable_arguments_are_efault_on_every_generation() {
             [(0, base, MIB), (4 * MIB, base + MIB, MIB)],
             "{tag}: only the two readable maps took effect"
         );
-        assert!(json.contains(r#"{"vm":1,"ucontrol":false,"vcpus":[{"id":0,"extents":[]}]}"#));
+        let parsed = State::parse(&json).unwrap();
+        assert_eq!(
+            parsed.vms[1],
+            VmState {
+                ucontrol: false,
+                vcpus: vec![VcpuState {
+                    id: 0,
+                    extents: vec![]
+                }]
+            },
+            "{json}"
+        );
     }
 }
 

@@ -15,6 +15,7 @@ use ucas::core::abi::{KVM_CAP_S390_UCONTROL, KVM_EXIT_S390_UCONTROL, UcasMapping
 use ucas::core::segment::SEGMENT_SIZE;
 use ucas::core::{Errno, Generation, Rules};
 use ucas::{Error, ErrorKind, GuestMemory, Kvm, UcontrolVm, Vcpu};
+use ucas_emulator::state::{State, VcpuState, VmState};
 
 const MIB: u64 = SEGMENT_SIZE;
 /// A 1 MiB-aligned user address far from anything this process maps.
@@ -39,31 +40,23 @@ fn refused(r: &Result<(), Error>) -> bool {
     matches!(r.as_ref().map_err(Error::kind), Err(ErrorKind::Refused(_)))
 }
 
-/// The `--state-out` JSON for one ucontrol VM whose vcpus are `vcpus`.
+/// The state report of one ucontrol VM whose vcpus are `vcpus`, written by
+/// the emulator's own writer.
 fn state_json(g: Generation, vcpus: &[&Vcpu]) -> String {
-    let vcpus: Vec<String> = vcpus
-        .iter()
-        .map(|v| {
-            let extents: Vec<String> = v
-                .mappings()
+    let state = State {
+        generation: g,
+        vms: vec![VmState {
+            ucontrol: true,
+            vcpus: vcpus
                 .iter()
-                .map(|e| {
-                    format!(
-                        "{{\"vcpu_addr\":{},\"user_addr\":{},\"length\":{}}}",
-                        e.vcpu_addr(),
-                        e.user_addr(),
-                        e.length()
-                    )
+                .map(|v| VcpuState {
+                    id: v.id(),
+                    extents: v.mappings().iter().map(|e| e.as_mapping()).collect(),
                 })
-                .collect();
-            format!("{{\"id\":{},\"extents\":[{}]}}", v.id(), extents.join(","))
-        })
-        .collect();
-    format!(
-        "{{\"generation\":\"{}\",\"vms\":[{{\"vm\":0,\"ucontrol\":true,\"vcpus\":[{}]}}]}}",
-        g.letter(),
-        vcpus.join(",")
-    )
+                .collect(),
+        }],
+    };
+    state.to_json().trim_end().to_owned()
 }
 
 fn map(v: &mut Vcpu, user_addr: u64, vcpu_addr: u64, length: u64) -> Result<(), Error> {
