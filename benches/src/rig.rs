@@ -19,7 +19,7 @@ use std::os::fd::AsFd;
 
 use ucas::core::UcasMapping;
 use ucas::core::abi;
-use ucas::{GuestMemory, Kvm, UcontrolVm, Vcpu};
+use ucas::{GuestMemory, Kvm, Vcpu, Vm};
 use ucas_emulator::programs::{CODE_ADDR, FIXTURE_MAPPED, FIXTURE_MEMORY, GPRS, PSW_MASK_64};
 
 use crate::fixtures::MIB;
@@ -119,7 +119,7 @@ pub struct Rig {
     // Dropped in this order: the vcpu and VM fds close before the memory
     // they may use is unmapped.
     vcpu: Vcpu,
-    _vm: UcontrolVm,
+    _vm: Vm,
     _kvm: Kvm,
     mem: GuestMemory,
 }
@@ -175,7 +175,7 @@ impl Rig {
 
     fn with_type(machine_type: u64, memory: u64) -> ucas::Result<Self> {
         let kvm = Kvm::open()?;
-        let vm = UcontrolVm::create_with_type(&kvm, machine_type)?;
+        let vm = Vm::create_with_type(&kvm, machine_type)?;
         let vcpu = Vcpu::create(&vm, 0)?;
         let mem = GuestMemory::new(memory)?;
         Ok(Self {

@@ -16,6 +16,7 @@
 
 pub mod abi;
 pub mod errno;
+pub mod host;
 pub mod plan;
 pub mod request;
 pub mod segment;

@@ -37,9 +37,6 @@ use super::paths;
 use super::sys::{self, Listener, Notification, SharedPages};
 use super::trace::{self, Tracer};
 
-/// `CAP_SYS_ADMIN`'s bit in the capability sets.
-const CAP_SYS_ADMIN: u32 = 21;
-
 /// How often to look at the child when the kernel offers no pidfd.
 const REAP_POLL: Duration = Duration::from_millis(50);
 
@@ -375,15 +372,17 @@ impl Supervisor {
         self.objects.get(&(st.st_dev, st.st_ino)).copied()
     }
 
+    /// Whether the caller has CAP_SYS_ADMIN as `capable()` asks: effective
+    /// and in the initial user namespace.
     fn caller_is_admin(pid: u32) -> bool {
-        let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) else {
-            return false;
-        };
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("CapEff:"))
-            .and_then(|v| u64::from_str_radix(v.trim(), 16).ok())
-            .is_some_and(|caps| caps & (1 << CAP_SYS_ADMIN) != 0)
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status"));
+        let ns = std::fs::read_link(format!("/proc/{pid}/ns/user"));
+        match (status, ns) {
+            (Ok(status), Ok(ns)) => ns.to_str().is_some_and(|ns| {
+                ucas_core::host::capable(&status, ns, ucas_core::host::CAP_SYS_ADMIN) == Some(true)
+            }),
+            _ => false,
+        }
     }
 
     fn on_ioctl(&mut self, n: &Notification) -> io::Result<()> {

@@ -2,10 +2,10 @@
 //! emulator): open `/dev/kvm`, try a ucontrol VM and say what happened. CI
 //! builds it statically to report what embedding the library costs.
 
-use ucas::{Kvm, UcontrolVm};
+use ucas::{Kvm, Vm};
 
 fn main() -> std::process::ExitCode {
-    let result = Kvm::open().and_then(|kvm| UcontrolVm::create(&kvm).map(drop));
+    let result = Kvm::open().and_then(|kvm| Vm::create_ucontrol(&kvm).map(drop));
     match result {
         Ok(()) => {
             println!("ucontrol VMs work on this host");

@@ -20,36 +20,19 @@ pub fn kernel_release() -> String {
         .into_owned()
 }
 
-/// CAP_SYS_ADMIN's bit in the capability sets.
-const CAP_SYS_ADMIN: u32 = 21;
-
-/// Whether this process has CAP_SYS_ADMIN in its effective set, read from
-/// `/proc/self/status`; `None` when that cannot be read.
+/// Whether this process has CAP_SYS_ADMIN as the kernel's `capable()`
+/// asks when it creates a ucontrol VM: effective, and in the initial user
+/// namespace. `None` when `/proc/self` cannot be read.
 #[must_use]
 pub fn has_cap_sys_admin() -> Option<bool> {
     let status = fs::read_to_string("/proc/self/status").ok()?;
-    effective_caps(&status).map(|caps| caps >> CAP_SYS_ADMIN & 1 == 1)
-}
-
-fn effective_caps(status: &str) -> Option<u64> {
-    let hex = status
-        .lines()
-        .find_map(|l| l.strip_prefix("CapEff:"))?
-        .trim();
-    u64::from_str_radix(hex, 16).ok()
+    let ns = fs::read_link("/proc/self/ns/user").ok()?;
+    ucas_core::host::capable(&status, ns.to_str()?, ucas_core::host::CAP_SYS_ADMIN)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn reads_the_effective_set() {
-        let status = "Name:\tx\nCapInh:\t0000000000000000\nCapEff:\t0000000000200000\n";
-        assert_eq!(effective_caps(status), Some(1 << 21));
-        assert_eq!(effective_caps("CapEff:\tzz\n"), None);
-        assert_eq!(effective_caps("Name: x\n"), None);
-    }
 
     #[test]
     #[cfg_attr(

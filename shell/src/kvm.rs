@@ -1,4 +1,4 @@
-//! `Kvm` (the /dev/kvm fd) and `UcontrolVm`.
+//! `Kvm` (the /dev/kvm fd) and `Vm`.
 
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::Path;
@@ -97,17 +97,24 @@ impl Kvm {
     }
 
     /// Works out why `KVM_CREATE_VM(KVM_VM_S390_UCONTROL)` failed with
-    /// EINVAL: the architecture, then the kernel option, then the caller's
-    /// privilege.
+    /// EINVAL: where the KVM offers ucontrol (an s390x host, or under
+    /// `ucas emulate`), the caller's privilege (CAP_SYS_ADMIN in the initial
+    /// user namespace); elsewhere the architecture, then the kernel option,
+    /// then the privilege.
     #[must_use]
     pub fn diagnose_ucontrol(&self) -> Unavailable {
-        let arch = crate::host::architecture();
-        if arch != "s390x" {
-            return Unavailable::Architecture(arch);
+        let offered = self.has_ucontrol();
+        // A KVM that offers ucontrol (an s390x host, or `ucas emulate`
+        // anywhere) refuses only for want of the capability.
+        if !matches!(offered, Ok(true)) {
+            let arch = crate::host::architecture();
+            if arch != "s390x" {
+                return Unavailable::Architecture(arch);
+            }
         }
-        match self.has_ucontrol() {
+        match offered {
             Ok(false) => return Unavailable::KernelOption,
-            Err(e) if e.raw_errno() == Some(Errno::NOSYS.raw_os_error()) => {
+            Err(e) if e.errno() == Some(Errno::NOSYS) => {
                 return Unavailable::NoKvmSyscalls;
             }
             _ => {}
@@ -125,16 +132,19 @@ impl AsFd for Kvm {
     }
 }
 
-/// A user-controlled VM: no memory slots; each vcpu has its own address
-/// space built with [`crate::Vcpu::map`].
+/// A KVM VM: a user-controlled one ([`Vm::create_ucontrol`]: no memory
+/// slots, each vcpu has its own address space built with
+/// [`crate::Vcpu::map`]) or, for error paths and comparisons, a VM of
+/// another machine type ([`Vm::create_with_type`]); [`Vm::is_ucontrol`]
+/// tells which.
 #[derive(Debug)]
-pub struct UcontrolVm {
+pub struct Vm {
     fd: OwnedFd,
     vcpu_mmap_size: usize,
     ucontrol: bool,
 }
 
-impl UcontrolVm {
+impl Vm {
     /// `KVM_CREATE_VM(KVM_VM_S390_UCONTROL)`.
     ///
     /// # Errors
@@ -142,7 +152,7 @@ impl UcontrolVm {
     /// cause worked out (architecture, kernel option, CAP_SYS_ADMIN); ENOSYS
     /// under qemu-user likewise; other errnos as they come.
     #[doc(alias = "KVM_CREATE_VM")]
-    pub fn create(kvm: &Kvm) -> Result<Self> {
+    pub fn create_ucontrol(kvm: &Kvm) -> Result<Self> {
         Self::create_with_type(kvm, abi::KVM_VM_S390_UCONTROL)
     }
 
@@ -150,7 +160,7 @@ impl UcontrolVm {
     /// answer UCAS requests with EINVAL: useful to test error paths.
     ///
     /// # Errors
-    /// As [`UcontrolVm::create`].
+    /// As [`Vm::create_ucontrol`].
     pub fn create_with_type(kvm: &Kvm, machine_type: u64) -> Result<Self> {
         let ucontrol = machine_type & abi::KVM_VM_S390_UCONTROL != 0;
         match sys::fd_ioctl(kvm.as_fd(), Ioctl::CreateVm, machine_type) {
@@ -182,7 +192,7 @@ impl UcontrolVm {
     }
 }
 
-impl AsFd for UcontrolVm {
+impl AsFd for Vm {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.fd.as_fd()
     }

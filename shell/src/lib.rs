@@ -3,11 +3,11 @@
 //! space that never claims a mapping the kernel does not have.
 //!
 //! ```no_run
-//! use ucas::{GuestMemory, Kvm, UcontrolVm, Vcpu};
+//! use ucas::{GuestMemory, Kvm, Vm, Vcpu};
 //! use ucas::core::abi::UcasMapping;
 //!
 //! let kvm = Kvm::open()?;
-//! let vm = UcontrolVm::create(&kvm)?; // explains EINVAL: arch, kernel option or privilege
+//! let vm = Vm::create_ucontrol(&kvm)?; // explains EINVAL: arch, kernel option or privilege
 //! let mut vcpu: Vcpu = Vcpu::create(&vm, 0)?;
 //! let mem = GuestMemory::new(4 << 20)?;
 //! vcpu.map(UcasMapping { user_addr: mem.addr(), vcpu_addr: 0, length: 4 << 20 })?;
@@ -34,7 +34,7 @@ mod sys;
 mod vcpu;
 
 pub use error::{Error, ErrorKind, Operation, Result, Unavailable};
-pub use kvm::{KVM_PATH, Kvm, UcontrolVm};
+pub use kvm::{KVM_PATH, Kvm, Vm};
 pub use memory::GuestMemory;
 pub use run::{DemandRun, Exit};
 pub use vcpu::{DEFAULT_CAPACITY, Vcpu};

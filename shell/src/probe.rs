@@ -5,7 +5,7 @@ use std::path::Path;
 use ucas_core::request::Generation;
 
 use crate::error::{ErrorKind, Unavailable};
-use crate::{Kvm, UcontrolVm, Vcpu, host};
+use crate::{Kvm, Vcpu, Vm, host};
 
 /// The findings of [`Probe::run`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,7 +73,7 @@ impl Probe {
         p.api_version = kvm.api_version().ok();
         p.ucontrol_capability = kvm.has_ucontrol().ok();
         p.vcpu_mmap_size = kvm.vcpu_mmap_size().ok();
-        match UcontrolVm::create(&kvm) {
+        match Vm::create_ucontrol(&kvm) {
             Ok(vm) => {
                 p.ucontrol_vm = true;
                 p.generation_detected = Vcpu::<4>::create(&vm, 0)

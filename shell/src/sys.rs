@@ -160,41 +160,40 @@ impl FdMapping {
         self.len
     }
 
-    /// The mapping viewed as the s390 `kvm_run`, if it is large enough.
-    pub(crate) fn run(&self) -> Option<&KvmRun> {
-        (self.len >= size_of::<KvmRun>()).then(|| {
-            // SAFETY: the mapping is page-aligned (more than KvmRun's 8-byte
-            // alignment), at least size_of::<KvmRun>() long, lives as long as
-            // `self`, and KvmRun is plain integers for which any bytes are valid.
-            unsafe { self.ptr.cast::<KvmRun>().as_ref() }
-        })
+    /// The start of the mapping as a `T`, if the mapping holds one. The
+    /// one proof for both views below: the mapping is page-aligned (more
+    /// than any [`Plain`] type's alignment, asserted there), at least
+    /// `size_of::<T>()` long (checked here), lives and stays mapped as long
+    /// as `self`, and `T` is plain integers, valid for any bytes.
+    fn view_ptr<T: Plain>(&self) -> Option<NonNull<T>> {
+        (self.len >= size_of::<T>()).then(|| self.ptr.cast::<T>())
     }
 
-    /// The mapping viewed mutably as the s390 `kvm_run`.
-    pub(crate) fn run_mut(&mut self) -> Option<&mut KvmRun> {
-        (self.len >= size_of::<KvmRun>()).then(|| {
-            // SAFETY: as in `run`; `&mut self` makes this the only reference.
-            unsafe { self.ptr.cast::<KvmRun>().as_mut() }
-        })
+    /// The mapping viewed as `T` (`kvm_run` or the SIE block).
+    pub(crate) fn view<T: Plain>(&self) -> Option<&T> {
+        // SAFETY: `view_ptr`'s proof; `&self` allows only shared access.
+        self.view_ptr::<T>().map(|p| unsafe { p.as_ref() })
     }
 
-    /// The mapping viewed as the SIE control block, if it is large enough.
-    pub(crate) fn sie(&self) -> Option<&SieBlock> {
-        (self.len >= size_of::<SieBlock>()).then(|| {
-            // SAFETY: page-aligned, long enough, owned by `self`; SieBlock is
-            // plain integers and byte arrays, valid for any bytes.
-            unsafe { self.ptr.cast::<SieBlock>().as_ref() }
-        })
-    }
-
-    /// The mapping viewed mutably as the SIE control block.
-    pub(crate) fn sie_mut(&mut self) -> Option<&mut SieBlock> {
-        (self.len >= size_of::<SieBlock>()).then(|| {
-            // SAFETY: as in `sie`; `&mut self` makes this the only reference.
-            unsafe { self.ptr.cast::<SieBlock>().as_mut() }
-        })
+    /// The mapping viewed mutably as `T`.
+    pub(crate) fn view_mut<T: Plain>(&mut self) -> Option<&mut T> {
+        // SAFETY: `view_ptr`'s proof; `&mut self` makes this the only
+        // reference into the mapping.
+        self.view_ptr::<T>().map(|mut p| unsafe { p.as_mut() })
     }
 }
+
+/// The ABI structs a vcpu mapping is viewed as: plain integers and byte
+/// arrays, for which any bytes are a valid value, aligned to at most a page.
+pub(crate) trait Plain: Sized {}
+
+impl Plain for KvmRun {}
+impl Plain for SieBlock {}
+
+const _: () = {
+    assert!(align_of::<KvmRun>() <= 4096);
+    assert!(align_of::<SieBlock>() <= 4096);
+};
 
 impl Drop for FdMapping {
     fn drop(&mut self) {

@@ -10,7 +10,7 @@ use ucas_core::segment::{SEGMENT_SIZE, segment_round_down, segment_start};
 use ucas_core::{AddressSpace, SpaceError};
 
 use crate::error::{Error, ErrorKind, Operation, Result};
-use crate::kvm::UcontrolVm;
+use crate::kvm::Vm;
 use crate::run::{DemandRun, Exit};
 use crate::sys::{self, FdMapping};
 use ucas_core::abi::Ioctl;
@@ -28,7 +28,7 @@ fn changed_nothing(e: Errno) -> bool {
     )
 }
 
-/// A vcpu of a [`UcontrolVm`], with the mirror of its address space.
+/// A vcpu of a [`Vm`], with the mirror of its address space.
 ///
 /// Invariant: the mirror never claims a mapping the kernel does not have.
 /// Every change is validated (strict rules unless chosen otherwise) and
@@ -52,12 +52,12 @@ impl<const N: usize> Vcpu<N> {
     /// EEXIST for a taken id, EINVAL for an id past 255, mmap errors, and
     /// [`ErrorKind::ShortMapping`] if `kvm_run` is smaller than its layout.
     #[doc(alias = "KVM_CREATE_VCPU")]
-    pub fn create(vm: &UcontrolVm, id: u32) -> Result<Self> {
+    pub fn create(vm: &Vm, id: u32) -> Result<Self> {
         let fd = sys::fd_ioctl(vm.as_fd(), Ioctl::CreateVcpu, u64::from(id))
             .map_err(|e| Error::from_errno(Operation::Ioctl(Ioctl::CreateVcpu), e))?;
         let run = FdMapping::new(fd.as_fd(), 0, vm.vcpu_mmap_size())
             .map_err(|e| Error::from_errno(Operation::MapRun, e))?;
-        if run.run().is_none() {
+        if run.view::<KvmRun>().is_none() {
             return Err(Error::new(
                 Operation::MapRun,
                 ErrorKind::ShortMapping { len: run.len() },
@@ -366,26 +366,26 @@ impl<const N: usize> Vcpu<N> {
     pub fn kvm_run(&self) -> &KvmRun {
         // `create` refused mappings too small for the layout.
         self.run
-            .run()
+            .view()
             .unwrap_or_else(|| unreachable!("kvm_run checked at creation"))
     }
 
     /// The mapped `kvm_run`, to set the PSW, registers or flags before a run.
     pub fn kvm_run_mut(&mut self) -> &mut KvmRun {
         self.run
-            .run_mut()
+            .view_mut()
             .unwrap_or_else(|| unreachable!("kvm_run checked at creation"))
     }
 
     /// The SIE control block (ucontrol VMs only).
     #[must_use]
     pub fn sie_block(&self) -> Option<&SieBlock> {
-        self.sie.as_ref().and_then(FdMapping::sie)
+        self.sie.as_ref().and_then(FdMapping::view)
     }
 
     /// The SIE control block, writable (ucontrol VMs only).
     pub fn sie_block_mut(&mut self) -> Option<&mut SieBlock> {
-        self.sie.as_mut().and_then(FdMapping::sie_mut)
+        self.sie.as_mut().and_then(FdMapping::view_mut)
     }
 
     /// The guest PSW (mask, address) as `kvm_run` holds it.

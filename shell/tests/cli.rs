@@ -604,3 +604,72 @@ fn signals_to_the_emulator_reach_the_program() {
         assert_eq!(std::fs::read_to_string(&got).unwrap().trim(), sig);
     }
 }
+
+/// `ucas probe` without CAP_SYS_ADMIN under the emulator (which offers
+/// ucontrol) blames the missing capability, not the host's architecture.
+#[test]
+fn probe_without_cap_sys_admin_under_the_emulator_names_the_capability() {
+    let out = Command::new(env!("CARGO_BIN_EXE_ucas"))
+        .args([
+            "emulate",
+            "--",
+            "setpriv",
+            "--bounding-set=-sys_admin",
+            "--",
+        ])
+        .args([env!("CARGO_BIN_EXE_ucas"), "probe"])
+        .output()
+        .expect("run ucas");
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{}", text(&out.stderr));
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("ucontrol VM"))
+        .unwrap_or_else(|| panic!("no ucontrol VM line: {stdout}"));
+    assert!(line.contains("CAP_SYS_ADMIN"), "{line}");
+    assert!(!line.contains("x86_64"), "{line}");
+}
+
+/// CAP_SYS_ADMIN held only inside a user namespace is not the kernel's
+/// CAP_SYS_ADMIN (`capable()` asks the initial namespace): the emulator
+/// answers EINVAL, whether the program or `ucas emulate` is in it.
+#[test]
+fn cap_sys_admin_of_a_user_namespace_does_not_count() {
+    // The program in a new user namespace, as its root.
+    let out = Command::new(env!("CARGO_BIN_EXE_ucas"))
+        .args([
+            "emulate",
+            "--",
+            "unshare",
+            "--user",
+            "--map-root-user",
+            "--",
+        ])
+        .args([env!("CARGO_BIN_EXE_ucas"), "probe"])
+        .output()
+        .expect("run ucas");
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{}", text(&out.stderr));
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.starts_with("ucontrol VM") && l.contains("CAP_SYS_ADMIN")),
+        "{stdout}"
+    );
+    // ucas emulate itself in the namespace.
+    let out = Command::new("unshare")
+        .args(["--user", "--map-root-user", "--"])
+        .arg(env!("CARGO_BIN_EXE_ucas"))
+        .args(["emulate", "--"])
+        .args([env!("CARGO_BIN_EXE_ucas"), "probe"])
+        .output()
+        .expect("run unshare");
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{}", text(&out.stderr));
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.starts_with("ucontrol VM") && l.contains("CAP_SYS_ADMIN")),
+        "{stdout}"
+    );
+}

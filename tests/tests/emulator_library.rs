@@ -1,5 +1,5 @@
 //! The `ucas` library under the emulator, for every kernel generation:
-//! `src/bin/lib_client.rs` drives `Kvm`, `UcontrolVm` and `Vcpu` through the
+//! `src/bin/lib_client.rs` drives `Kvm`, `Vm` and `Vcpu` through the
 //! rows of spec §4 that need no guest execution and through an ENOMEM
 //! injected at several points, and the mirrors it ends with must equal the
 //! emulator's own state (`--state-out`).

@@ -8,7 +8,7 @@
 //! and runs the scenario body against the emulated `/dev/kvm`.
 
 use ucas::core::abi::{self, UcasMapping};
-use ucas::{ErrorKind, Exit, GuestMemory, Kvm, UcontrolVm, Vcpu};
+use ucas::{ErrorKind, Exit, GuestMemory, Kvm, Vcpu, Vm};
 use ucas_core::Errno;
 use ucas_emulator::programs::{
     CODE_ADDR, FIXTURE_MAPPED, FIXTURE_MEMORY, GPRS, MAP_UNMAP, MAP_UNMAP_AFTER_DIAG,
@@ -40,7 +40,7 @@ fn scenario(test: &str, body: fn(Generation)) {
 /// of address 0, CPUSTAT_STOPPED cleared.
 struct Fixture {
     _kvm: Kvm,
-    vm: UcontrolVm,
+    vm: Vm,
     vcpu: Vcpu,
     mem: GuestMemory,
 }
@@ -49,7 +49,7 @@ impl Fixture {
     fn new() -> Self {
         let kvm = Kvm::open().unwrap();
         assert!(kvm.has_ucontrol().unwrap());
-        let vm = UcontrolVm::create(&kvm).unwrap();
+        let vm = Vm::create_ucontrol(&kvm).unwrap();
         let mut vcpu: Vcpu = Vcpu::create(&vm, 0).unwrap();
         let mem = GuestMemory::new(FIXTURE_MEMORY).unwrap();
         vcpu.map(UcasMapping {

@@ -24,7 +24,7 @@ use ucas::core::abi::Ioctl;
 use ucas::core::abi::{self, UcasMapping};
 use ucas::core::request::{Field, RequestError, Rule};
 use ucas::core::{Generation, Rules, SpaceError};
-use ucas::{Error, ErrorKind, GuestMemory, Kvm, Operation, UcontrolVm, Unavailable, Vcpu};
+use ucas::{Error, ErrorKind, GuestMemory, Kvm, Operation, Unavailable, Vcpu, Vm};
 use ucas_core::Errno;
 
 const MIB: u64 = 1 << 20;
@@ -121,9 +121,9 @@ fn missing_device_is_enoent_and_says_what_to_do() {
 #[cfg(target_arch = "x86_64")]
 fn x86_refuses_a_ucontrol_vm_and_names_the_architecture() {
     let Some(kvm) = host_kvm() else { return };
-    let by_create = UcontrolVm::create(&kvm).expect_err("no ucontrol on x86_64");
-    let by_type = UcontrolVm::create_with_type(&kvm, abi::KVM_VM_S390_UCONTROL)
-        .expect_err("no ucontrol on x86_64");
+    let by_create = Vm::create_ucontrol(&kvm).expect_err("no ucontrol on x86_64");
+    let by_type =
+        Vm::create_with_type(&kvm, abi::KVM_VM_S390_UCONTROL).expect_err("no ucontrol on x86_64");
     assert_eq!(by_create, by_type);
     let e = by_create;
     assert_eq!(e.operation(), Operation::Ioctl(Ioctl::CreateVm));
@@ -150,9 +150,9 @@ mod regular_vm {
     use super::*;
 
     /// A regular (type 0) VM, which x86_64 creates.
-    fn regular_vm() -> Option<UcontrolVm> {
+    fn regular_vm() -> Option<Vm> {
         let kvm = host_kvm()?;
-        Some(UcontrolVm::create_with_type(&kvm, 0).expect("KVM_CREATE_VM(0) on x86_64"))
+        Some(Vm::create_with_type(&kvm, 0).expect("KVM_CREATE_VM(0) on x86_64"))
     }
 
     /// A valid, 1 MiB-aligned request the strict rules accept, backed by
@@ -380,7 +380,7 @@ fn a_non_kvm_fd_answers_enotty() {
         Errno::NOTTY,
     );
     assert_errno(
-        UcontrolVm::create_with_type(&kvm, 0),
+        Vm::create_with_type(&kvm, 0),
         Operation::Ioctl(Ioctl::CreateVm),
         Errno::NOTTY,
     );
@@ -408,7 +408,7 @@ fn an_fd_without_io_answers_ebadf() {
         Errno::BADF,
     );
     assert_errno(
-        UcontrolVm::create(&kvm),
+        Vm::create_ucontrol(&kvm),
         Operation::Ioctl(Ioctl::CreateVm),
         Errno::BADF,
     );
@@ -427,14 +427,14 @@ fn an_fd_without_io_answers_ebadf() {
 struct Fixture {
     // Field order is drop order: the vcpu before its VM.
     vcpu: Vcpu<16>,
-    _vm: UcontrolVm,
+    _vm: Vm,
     mem: GuestMemory,
 }
 
 fn ucontrol_fixture() -> Fixture {
     let kvm = Kvm::open().expect("/dev/kvm");
     assert_eq!(kvm.has_ucontrol(), Ok(true));
-    let vm = UcontrolVm::create(&kvm).expect("ucontrol VM (needs CAP_SYS_ADMIN)");
+    let vm = Vm::create_ucontrol(&kvm).expect("ucontrol VM (needs CAP_SYS_ADMIN)");
     assert!(vm.is_ucontrol());
     let mut vcpu = Vcpu::<16>::create(&vm, 0).expect("vcpu 0");
     assert!(vcpu.sie_block().is_some());

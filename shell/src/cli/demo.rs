@@ -6,7 +6,7 @@ use std::io::Write as _;
 use std::process::{Command, ExitCode};
 
 use ucas::core::abi::UcasMapping;
-use ucas::{Exit, GuestMemory, Kvm, UcontrolVm, Vcpu};
+use ucas::{Exit, GuestMemory, Kvm, Vcpu, Vm};
 use ucas_emulator::programs::{
     CODE_ADDR, FIXTURE_MAPPED, FIXTURE_MEMORY, MAP_UNMAP, MAP_UNMAP_AFTER_DIAG, MAP_UNMAP_STORE,
     PSW_MASK_64,
@@ -85,7 +85,7 @@ pub fn run(mut args: lexopt::Parser) -> Result<ExitCode, Usage> {
 /// Whether a ucontrol VM can be created here, and if not, why.
 fn hardware() -> Result<(), String> {
     let kvm = Kvm::open().map_err(|e| e.to_string())?;
-    UcontrolVm::create(&kvm)
+    Vm::create_ucontrol(&kvm)
         .map(drop)
         .map_err(|e| e.to_string())
 }
@@ -203,7 +203,7 @@ fn map(
 /// The selftest's map/unmap scenario, printed step by step.
 fn scenario() -> Result<(), String> {
     let kvm = Kvm::open().map_err(|e| e.to_string())?;
-    let vm = UcontrolVm::create(&kvm).map_err(|e| e.to_string())?;
+    let vm = Vm::create_ucontrol(&kvm).map_err(|e| e.to_string())?;
     let mut vcpu: Vcpu = Vcpu::create(&vm, 0).map_err(|e| e.to_string())?;
     let mut mem = GuestMemory::new(FIXTURE_MEMORY).map_err(|e| e.to_string())?;
     println!(

@@ -8,7 +8,7 @@ use ucas::core::abi::UcasMapping;
 use ucas::core::plan::{self, Directive, Statement};
 use ucas::core::request::Rules;
 use ucas::core::{AddressSpace, Extent, SpaceError};
-use ucas::{DEFAULT_CAPACITY, GuestMemory, Kvm, UcontrolVm, Vcpu};
+use ucas::{DEFAULT_CAPACITY, GuestMemory, Kvm, Vcpu, Vm};
 
 use super::json::{self, Object};
 use super::{Usage, exit};
@@ -445,7 +445,7 @@ fn apply_plan(c: &Checked, opts: &Options) -> ExitCode {
 
 fn try_apply(c: &Checked, opts: &Options) -> Result<String, String> {
     let kvm = Kvm::open().map_err(|e| e.to_string())?;
-    let vm = UcontrolVm::create(&kvm).map_err(|e| e.to_string())?;
+    let vm = Vm::create_ucontrol(&kvm).map_err(|e| e.to_string())?;
     let memory = GuestMemory::new(c.memory.unwrap_or(ucas::core::segment::SEGMENT_SIZE))
         .map_err(|e| e.to_string())?;
     let mut vcpus: BTreeMap<u32, Vcpu> = BTreeMap::new();

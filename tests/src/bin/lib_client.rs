@@ -2,7 +2,7 @@
 //! emulator by `tests/tests/emulator_library.rs`.
 //!
 //! `lib_client rows A|B|C` walks the rows of spec §4 that need no guest
-//! execution through `Kvm`, `UcontrolVm` and `Vcpu` (with the kernel rules
+//! execution through `Kvm`, `Vm` and `Vcpu` (with the kernel rules
 //! of the named generation) and checks each outcome against what that
 //! generation does. `lib_client enomem A|B|C` maps 8 segments while the
 //! emulator fails one segment store. Both print `state=` followed by the
@@ -14,7 +14,7 @@ use std::process::ExitCode;
 use ucas::core::abi::{KVM_CAP_S390_UCONTROL, KVM_EXIT_S390_UCONTROL, UcasMapping};
 use ucas::core::segment::SEGMENT_SIZE;
 use ucas::core::{Errno, Generation, Rules};
-use ucas::{Error, ErrorKind, GuestMemory, Kvm, UcontrolVm, Vcpu};
+use ucas::{Error, ErrorKind, GuestMemory, Kvm, Vcpu, Vm};
 use ucas_emulator::state::{State, VcpuState, VmState};
 
 const MIB: u64 = SEGMENT_SIZE;
@@ -72,7 +72,7 @@ fn rows(g: Generation, c: &mut Checks) -> Result<String, Error> {
     c.check(kvm.api_version()? == 12, || "API version is not 12".into());
     let cap = kvm.check_extension(KVM_CAP_S390_UCONTROL)?;
     c.check(cap == 1, || format!("KVM_CAP_S390_UCONTROL = {cap}"));
-    let vm = UcontrolVm::create(&kvm)?;
+    let vm = Vm::create_ucontrol(&kvm)?;
     c.check(vm.is_ucontrol(), || "VM is not ucontrol".into());
 
     let mut v0: Vcpu = Vcpu::create(&vm, 0)?;

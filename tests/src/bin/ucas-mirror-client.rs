@@ -14,7 +14,7 @@
 use std::process::ExitCode;
 
 use ucas::core::abi::UcasMapping;
-use ucas::{GuestMemory, Kvm, UcontrolVm, Vcpu};
+use ucas::{GuestMemory, Kvm, Vcpu, Vm};
 
 const MIB: u64 = 1 << 20;
 
@@ -37,9 +37,9 @@ fn main() -> ExitCode {
     }
 }
 
-fn setup() -> ucas::Result<(UcontrolVm, Vcpu, GuestMemory)> {
+fn setup() -> ucas::Result<(Vm, Vcpu, GuestMemory)> {
     let kvm = Kvm::open()?;
-    let vm = UcontrolVm::create(&kvm)?;
+    let vm = Vm::create_ucontrol(&kvm)?;
     let vcpu = Vcpu::create(&vm, 0)?;
     let mem = GuestMemory::new(16 * MIB)?;
     Ok((vm, vcpu, mem))

@@ -1,0 +1,73 @@
+//! Facts of the Linux host interface beyond KVM that ucas decides on: the
+//! capability the kernel asks of a ucontrol VM's creator, and how to read
+//! whether a process has it, from `/proc/PID/status` and
+//! `/proc/PID/ns/user`. Pure functions over the text; the callers read the
+//! files.
+
+/// `CAP_SYS_ADMIN`'s bit in the capability sets: `KVM_CREATE_VM` of a
+/// ucontrol VM needs it.
+pub const CAP_SYS_ADMIN: u32 = 21;
+
+/// The inode number of the initial user namespace (the kernel's
+/// `PROC_USER_INIT_INO`), as `/proc/PID/ns/user` names it
+/// (`user:[4026531837]`).
+pub const PROC_USER_INIT_INO: u64 = 0xEFFF_FFFD;
+
+/// The effective capability set in a `/proc/PID/status` text (its
+/// `CapEff:` line), or `None` when the text has no such line.
+#[must_use]
+pub fn effective_caps(status: &str) -> Option<u64> {
+    let hex = status
+        .lines()
+        .find_map(|l| l.strip_prefix("CapEff:"))?
+        .trim();
+    u64::from_str_radix(hex, 16).ok()
+}
+
+/// The inode of a user namespace from the target of a `/proc/PID/ns/user`
+/// link (`user:[4026531837]`).
+#[must_use]
+pub fn user_ns_inode(link: &str) -> Option<u64> {
+    link.strip_prefix("user:[")?.strip_suffix(']')?.parse().ok()
+}
+
+/// Whether a process has `cap` as the kernel's `capable()` asks: in its
+/// effective set *and* in the initial user namespace. A capability held in
+/// a child user namespace (as its root) does not count. `None` when either
+/// text cannot be understood.
+#[must_use]
+pub fn capable(status: &str, user_ns_link: &str, cap: u32) -> Option<bool> {
+    let caps = effective_caps(status)?;
+    let ns = user_ns_inode(user_ns_link)?;
+    let held = cap < 64 && (caps >> cap) & 1 == 1;
+    Some(held && ns == PROC_USER_INIT_INO)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ROOT: &str = "Name:\tx\nCapInh:\t0000000000000000\nCapEff:\t000001ffffffffff\n";
+    const NO_ADMIN: &str = "CapEff:\t000001ffffdfffff\n";
+    const INIT: &str = "user:[4026531837]";
+    const CHILD: &str = "user:[4026532178]";
+
+    #[test]
+    fn reads_the_effective_set() {
+        let status = "Name:\tx\nCapInh:\t0000000000000000\nCapEff:\t0000000000200000\n";
+        assert_eq!(effective_caps(status), Some(1 << 21));
+        assert_eq!(effective_caps("CapEff:\tzz\n"), None);
+        assert_eq!(effective_caps("Name: x\n"), None);
+    }
+
+    #[test]
+    fn capable_needs_the_bit_and_the_initial_namespace() {
+        assert_eq!(capable(ROOT, INIT, CAP_SYS_ADMIN), Some(true));
+        assert_eq!(capable(NO_ADMIN, INIT, CAP_SYS_ADMIN), Some(false));
+        assert_eq!(capable(ROOT, CHILD, CAP_SYS_ADMIN), Some(false));
+        assert_eq!(capable(ROOT, "mnt:[4026531841]", CAP_SYS_ADMIN), None);
+        assert_eq!(capable("Name: x\n", INIT, CAP_SYS_ADMIN), None);
+        assert_eq!(capable(ROOT, INIT, 64), Some(false));
+        assert_eq!(user_ns_inode(INIT), Some(PROC_USER_INIT_INO));
+    }
+}
