@@ -61,12 +61,6 @@ impl Extent {
         bounded_range(self.vcpu, self.count)
     }
 
-    /// The user segments the extent resolves to.
-    #[must_use]
-    pub const fn user_range(&self) -> SegmentRange {
-        bounded_range(self.user, self.count)
-    }
-
     /// The mapping request that would create this extent.
     #[must_use]
     pub const fn as_mapping(&self) -> UcasMapping {
