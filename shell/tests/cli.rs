@@ -605,27 +605,34 @@ fn signals_to_the_emulator_reach_the_program() {
     }
 }
 
+/// The `ucontrol VM` line of a `ucas probe` run by `cmd`, which must exit 1
+/// (no ucontrol VM).
+fn probe_verdict(cmd: &mut Command) -> String {
+    let out = cmd.output().expect("run the probe");
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{}", text(&out.stderr));
+    stdout
+        .lines()
+        .find(|l| l.starts_with("ucontrol VM"))
+        .unwrap_or_else(|| panic!("no ucontrol VM line: {stdout}"))
+        .to_owned()
+}
+
 /// `ucas probe` without CAP_SYS_ADMIN under the emulator (which offers
 /// ucontrol) blames the missing capability, not the host's architecture.
 #[test]
 fn probe_without_cap_sys_admin_under_the_emulator_names_the_capability() {
-    let out = Command::new(env!("CARGO_BIN_EXE_ucas"))
-        .args([
-            "emulate",
-            "--",
-            "setpriv",
-            "--bounding-set=-sys_admin",
-            "--",
-        ])
-        .args([env!("CARGO_BIN_EXE_ucas"), "probe"])
-        .output()
-        .expect("run ucas");
-    let stdout = text(&out.stdout);
-    assert_eq!(out.status.code(), Some(1), "{stdout}{}", text(&out.stderr));
-    let line = stdout
-        .lines()
-        .find(|l| l.starts_with("ucontrol VM"))
-        .unwrap_or_else(|| panic!("no ucontrol VM line: {stdout}"));
+    let line = probe_verdict(
+        Command::new(env!("CARGO_BIN_EXE_ucas"))
+            .args([
+                "emulate",
+                "--",
+                "setpriv",
+                "--bounding-set=-sys_admin",
+                "--",
+            ])
+            .args([env!("CARGO_BIN_EXE_ucas"), "probe"]),
+    );
     assert!(line.contains("CAP_SYS_ADMIN"), "{line}");
     assert!(!line.contains("x86_64"), "{line}");
 }
@@ -635,41 +642,21 @@ fn probe_without_cap_sys_admin_under_the_emulator_names_the_capability() {
 /// answers EINVAL, whether the program or `ucas emulate` is in it.
 #[test]
 fn cap_sys_admin_of_a_user_namespace_does_not_count() {
+    let ucas = env!("CARGO_BIN_EXE_ucas");
+    let in_namespace = ["unshare", "--user", "--map-root-user", "--"];
     // The program in a new user namespace, as its root.
-    let out = Command::new(env!("CARGO_BIN_EXE_ucas"))
-        .args([
-            "emulate",
-            "--",
-            "unshare",
-            "--user",
-            "--map-root-user",
-            "--",
-        ])
-        .args([env!("CARGO_BIN_EXE_ucas"), "probe"])
-        .output()
-        .expect("run ucas");
-    let stdout = text(&out.stdout);
-    assert_eq!(out.status.code(), Some(1), "{stdout}{}", text(&out.stderr));
-    assert!(
-        stdout
-            .lines()
-            .any(|l| l.starts_with("ucontrol VM") && l.contains("CAP_SYS_ADMIN")),
-        "{stdout}"
+    let line = probe_verdict(
+        Command::new(ucas)
+            .args(["emulate", "--"])
+            .args(in_namespace)
+            .args([ucas, "probe"]),
     );
+    assert!(line.contains("CAP_SYS_ADMIN"), "{line}");
     // ucas emulate itself in the namespace.
-    let out = Command::new("unshare")
-        .args(["--user", "--map-root-user", "--"])
-        .arg(env!("CARGO_BIN_EXE_ucas"))
-        .args(["emulate", "--"])
-        .args([env!("CARGO_BIN_EXE_ucas"), "probe"])
-        .output()
-        .expect("run unshare");
-    let stdout = text(&out.stdout);
-    assert_eq!(out.status.code(), Some(1), "{stdout}{}", text(&out.stderr));
-    assert!(
-        stdout
-            .lines()
-            .any(|l| l.starts_with("ucontrol VM") && l.contains("CAP_SYS_ADMIN")),
-        "{stdout}"
+    let line = probe_verdict(
+        Command::new(in_namespace[0])
+            .args(&in_namespace[1..])
+            .args([ucas, "emulate", "--", ucas, "probe"]),
     );
+    assert!(line.contains("CAP_SYS_ADMIN"), "{line}");
 }

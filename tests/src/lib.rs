@@ -184,3 +184,25 @@ impl std::io::Write for TraceBuffer {
         Ok(())
     }
 }
+
+/// Checks the TAP output of one of the C test programs: a plan line
+/// `1..N`, no `not ok`, exactly N `ok` lines; returns N.
+///
+/// # Panics
+/// When any of that does not hold (the message shows the output).
+#[must_use]
+pub fn tap_passed(out: &str) -> usize {
+    assert!(!out.contains("not ok"), "{out}");
+    let plan: usize = out
+        .lines()
+        .find_map(|l| l.strip_prefix("1.."))
+        .unwrap_or_else(|| panic!("no plan line in:\n{out}"))
+        .parse()
+        .unwrap_or_else(|e| panic!("a bad plan line ({e}) in:\n{out}"));
+    assert_eq!(
+        out.lines().filter(|l| l.starts_with("ok ")).count(),
+        plan,
+        "{out}"
+    );
+    plan
+}

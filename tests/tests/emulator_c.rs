@@ -31,15 +31,8 @@ fn run_client(kernel: &str, letter: &str) {
         status.success(),
         "kernel {kernel}: client failed: {status}\n{out}"
     );
-    assert!(!out.contains("not ok"), "{out}");
-    let plan: usize = out
-        .lines()
-        .find_map(|l| l.strip_prefix("1.."))
-        .expect("a plan line")
-        .parse()
-        .unwrap();
+    let plan = ucas_tests::tap_passed(&out);
     assert!(plan >= 50, "only {plan} checks ran");
-    assert_eq!(out.lines().filter(|l| l.starts_with("ok ")).count(), plan);
 
     let base: u64 = out
         .lines()
