@@ -71,33 +71,43 @@ impl Error {
         matches!(self, Self::Spawn { .. })
     }
 
-    /// The errno behind the failure, if the system gave one.
-    #[must_use]
-    pub fn raw_os_error(&self) -> Option<i32> {
+    /// The I/O error behind the failure, where there is one.
+    fn io_source(&self) -> Option<&io::Error> {
         match self {
             Self::Spawn { source, .. }
             | Self::Setup(source)
             | Self::StateCreate { source, .. }
             | Self::StateWrite { source, .. }
-            | Self::Serving(source) => source.raw_os_error(),
-            Self::Seccomp(e) | Self::NoNewPrivs(e) => Some(e.raw_os_error()),
-            Self::NoListener | Self::SupervisorPanicked => None,
+            | Self::Serving(source) => Some(source),
+            Self::Seccomp(_)
+            | Self::NoNewPrivs(_)
+            | Self::NoListener
+            | Self::SupervisorPanicked => None,
         }
+    }
+
+    /// The errno behind the failure, if the system gave one.
+    #[must_use]
+    pub fn errno(&self) -> Option<Errno> {
+        match self {
+            Self::Seccomp(e) | Self::NoNewPrivs(e) => Some(*e),
+            _ => self.io_source().and_then(errno_of),
+        }
+    }
+
+    /// [`errno`](Self::errno) as the number.
+    #[must_use]
+    pub fn raw_os_error(&self) -> Option<i32> {
+        self.errno().map(Errno::raw_os_error)
     }
 
     /// The kind of the underlying I/O error, for callers that sort by it.
     #[must_use]
     pub fn kind(&self) -> io::ErrorKind {
-        match self {
-            Self::Spawn { source, .. }
-            | Self::Setup(source)
-            | Self::StateCreate { source, .. }
-            | Self::StateWrite { source, .. }
-            | Self::Serving(source) => source.kind(),
-            Self::Seccomp(e) | Self::NoNewPrivs(e) => {
-                io::Error::from_raw_os_error(e.raw_os_error()).kind()
-            }
-            Self::NoListener | Self::SupervisorPanicked => io::ErrorKind::Other,
+        match (self.io_source(), self.errno()) {
+            (Some(source), _) => source.kind(),
+            (None, Some(e)) => io::Error::from_raw_os_error(e.raw_os_error()).kind(),
+            (None, None) => io::ErrorKind::Other,
         }
     }
 }
@@ -175,13 +185,8 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Self::Spawn { source, .. }
-            | Self::Setup(source)
-            | Self::StateCreate { source, .. }
-            | Self::StateWrite { source, .. }
-            | Self::Serving(source) => Some(source),
             Self::Seccomp(e) | Self::NoNewPrivs(e) => Some(e),
-            Self::NoListener | Self::SupervisorPanicked => None,
+            _ => self.io_source().map(|e| e as _),
         }
     }
 }
