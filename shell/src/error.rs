@@ -237,7 +237,7 @@ fn hint(op: Operation, errno: Errno) -> &'static str {
         (Operation::Ioctl(Ioctl::CreateVcpu), Errno::EXIST) => {
             "a vcpu with this id exists already: pick another id"
         }
-        (Operation::Ioctl(Ioctl::CreateVcpu), Errno::INVAL) => "vcpu ids go from 0 to 255",
+        (Operation::Ioctl(Ioctl::CreateVcpu), Errno::INVAL) => "vcpu ids go from 0 to 254",
         (Operation::Ioctl(Ioctl::Run), Errno::FAULT) => {
             "the guest touched a mapped segment whose user memory is missing, or the prefix segment is unmapped: map the user memory, or map vcpu segment 0"
         }

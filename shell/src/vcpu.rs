@@ -49,7 +49,7 @@ impl<const N: usize> Vcpu<N> {
     /// `KVM_GET_VCPU_MMAP_SIZE`) and, on a ucontrol VM, the SIE page.
     ///
     /// # Errors
-    /// EEXIST for a taken id, EINVAL for an id past 255, mmap errors, and
+    /// EEXIST for a taken id, EINVAL for an id past 254, mmap errors, and
     /// [`ErrorKind::ShortMapping`] if `kvm_run` is smaller than its layout.
     #[doc(alias = "KVM_CREATE_VCPU")]
     pub fn create(vm: &Vm, id: u32) -> Result<Self> {

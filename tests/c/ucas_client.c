@@ -137,8 +137,10 @@ int main(int argc, char **argv)
 		return 1;
 	IOCTL(vm, KVM_CREATE_VCPU, 0UL, -EEXIST, "KVM_CREATE_VCPU(0) again: EEXIST");
 	IOCTL(vm, KVM_CREATE_VCPU, 256UL, -EINVAL, "KVM_CREATE_VCPU(256): EINVAL");
-	int vcpu255 = ioctl(vm, KVM_CREATE_VCPU, 255UL);
-	check(vcpu255 >= 0, "KVM_CREATE_VCPU(255)", vcpu255, errno);
+	/* ids stop below KVM_MAX_VCPU_IDS, which is s390's KVM_MAX_VCPUS (255) */
+	IOCTL(vm, KVM_CREATE_VCPU, 255UL, -EINVAL, "KVM_CREATE_VCPU(255): EINVAL");
+	int vcpu254 = ioctl(vm, KVM_CREATE_VCPU, 254UL);
+	check(vcpu254 >= 0, "KVM_CREATE_VCPU(254)", vcpu254, errno);
 	MAP(vm, 0, 0, MIB, -ENOTTY, "UCAS_MAP on the VM fd: ENOTTY");
 	IOCTL(vm, KVM_S390_VCPU_FAULT, 0UL, -ENOTTY, "VCPU_FAULT on the VM fd: ENOTTY");
 	IOCTL(vcpu, KVM_CREATE_VCPU, 1UL, -ENOTTY, "VM ioctl on a vcpu fd: ENOTTY");
@@ -191,12 +193,12 @@ int main(int argc, char **argv)
 	FAULT(vcpu, 5 * MIB + 0x1234, unmapped_fault(),
 	      gen == 'A' ? "VCPU_FAULT on an unmapped segment: EFAULT (A)" : "VCPU_FAULT on an unmapped segment: EREMOTE (B, C)");
 	check_exit(run, 5 * MIB + 0x1234, "  ... with exit_reason 20, trans_exc_code rounded to 4 KiB, pgm_code 0x10");
-	struct kvm_run *run255 = mmap(NULL, mmap_size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu255, 0);
-	check(run255 != MAP_FAILED, "mmap vcpu 255's kvm_run", 0, errno);
-	if (run255 == MAP_FAILED)
+	struct kvm_run *run254 = mmap(NULL, mmap_size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu254, 0);
+	check(run254 != MAP_FAILED, "mmap vcpu 254's kvm_run", 0, errno);
+	if (run254 == MAP_FAILED)
 		return 1;
-	FAULT(vcpu255, 0, unmapped_fault(), "another vcpu's address space is separate");
-	check_exit(run255, 0, "  ... and the exit went to that vcpu's kvm_run");
+	FAULT(vcpu254, 0, unmapped_fault(), "another vcpu's address space is separate");
+	check_exit(run254, 0, "  ... and the exit went to that vcpu's kvm_run");
 	check(run->exit_reason == 0, "  ... not to this one's", (long)run->exit_reason, 0);
 
 	UNMAP(vcpu, base + 1, 4 * MIB + 1, MIB, -EINVAL, "UNMAP: misaligned vcpu_addr: EINVAL");
@@ -241,7 +243,7 @@ int main(int argc, char **argv)
 
 	/* Leave a known state for --state-out. */
 	MAP(vcpu, base, 0, 4 * MIB, 0, "final: vcpu 0 maps 4 MiB at 0");
-	MAP(vcpu255, base + 5 * MIB, 0x7ff00000ULL, MIB, 0, "final: vcpu 255 maps 1 MiB at 0x7ff00000");
+	MAP(vcpu254, base + 5 * MIB, 0x7ff00000ULL, MIB, 0, "final: vcpu 254 maps 1 MiB at 0x7ff00000");
 	printf("state base=%llu\n", (unsigned long long)base);
 	printf("1..%d\n", checks);
 	return failures ? 1 : 0;

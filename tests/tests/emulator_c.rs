@@ -58,7 +58,7 @@ fn run_client(kernel: &str, letter: &str) {
                         extents: vec![extent(0, base, 4 * mib)],
                     },
                     VcpuState {
-                        id: 255,
+                        id: 254,
                         extents: vec![extent(0x7ff0_0000, base + 5 * mib, mib)],
                     },
                 ],
