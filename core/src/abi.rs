@@ -97,8 +97,6 @@ pub const KVM_RUN: u32 = io(KVMIO, 0x80);
 
 /// The API version every KVM since 2.6.22 reports.
 pub const KVM_API_VERSION: i32 = 12;
-/// Capability number: the kernel supports ucontrol VMs.
-pub const KVM_CAP_S390_UCONTROL: u32 = 73;
 /// `KVM_CREATE_VM` machine type flag for a user-controlled VM.
 pub const KVM_VM_S390_UCONTROL: u64 = 1;
 /// Exit reason: an SIE intercept for userspace (`s390_sieic` is valid).
@@ -148,6 +146,84 @@ pub const KVM_S390_VM_MEM_CTRL: u32 = 0;
 pub const KVM_S390_VM_MEM_LIMIT_SIZE: u64 = 2;
 /// What the memory limit of a VM without one (a ucontrol VM) reads.
 pub const KVM_S390_NO_MEM_LIMIT: u64 = u64::MAX;
+
+/// Defines each capability number as a `KVM_CAP_*` constant and lists them
+/// all in [`CAPABILITIES`] (checked against `<linux/kvm.h>` by the tests).
+macro_rules! capabilities {
+    ($($name:ident = $value:literal,)*) => {
+        $(
+            #[doc = concat!("Capability number `", stringify!($name), "`.")]
+            pub const $name: u32 = $value;
+        )*
+        /// Every capability an s390 kernel answers non-zero for (in some
+        /// generation), by C name and number.
+        pub const CAPABILITIES: [(&str, u32); [$($value),*].len()] = [$((stringify!($name), $name)),*];
+    };
+}
+
+capabilities! {
+    KVM_CAP_USER_MEMORY = 3,
+    KVM_CAP_NR_VCPUS = 9,
+    KVM_CAP_NR_MEMSLOTS = 10,
+    KVM_CAP_MP_STATE = 14,
+    KVM_CAP_SYNC_MMU = 16,
+    KVM_CAP_DESTROY_MEMORY_REGION_WORKS = 21,
+    KVM_CAP_SET_GUEST_DEBUG = 23,
+    KVM_CAP_IRQ_ROUTING = 25,
+    KVM_CAP_JOIN_MEMORY_REGIONS_WORKS = 30,
+    KVM_CAP_IRQFD = 32,
+    KVM_CAP_IOEVENTFD = 36,
+    KVM_CAP_INTERNAL_ERROR_DATA = 40,
+    KVM_CAP_S390_PSW = 42,
+    KVM_CAP_ENABLE_CAP = 54,
+    KVM_CAP_ASYNC_PF = 59,
+    KVM_CAP_MAX_VCPUS = 66,
+    KVM_CAP_ONE_REG = 70,
+    KVM_CAP_S390_GMAP = 71,
+    KVM_CAP_S390_UCONTROL = 73,
+    KVM_CAP_SYNC_REGS = 74,
+    KVM_CAP_S390_COW = 79,
+    KVM_CAP_IRQFD_RESAMPLE = 82,
+    KVM_CAP_S390_CSS_SUPPORT = 85,
+    KVM_CAP_DEVICE_CTRL = 89,
+    KVM_CAP_ENABLE_CAP_VM = 98,
+    KVM_CAP_S390_IRQCHIP = 99,
+    KVM_CAP_VM_ATTRIBUTES = 101,
+    KVM_CAP_CHECK_EXTENSION_VM = 105,
+    KVM_CAP_S390_USER_SIGP = 106,
+    KVM_CAP_S390_VECTOR_REGISTERS = 107,
+    KVM_CAP_S390_MEM_OP = 108,
+    KVM_CAP_S390_USER_STSI = 109,
+    KVM_CAP_S390_SKEYS = 110,
+    KVM_CAP_S390_INJECT_IRQ = 113,
+    KVM_CAP_S390_IRQ_STATE = 114,
+    KVM_CAP_IOEVENTFD_ANY_LENGTH = 122,
+    KVM_CAP_S390_RI = 124,
+    KVM_CAP_MAX_VCPU_ID = 128,
+    KVM_CAP_S390_USER_INSTR0 = 130,
+    KVM_CAP_IMMEDIATE_EXIT = 136,
+    KVM_CAP_S390_GS = 140,
+    KVM_CAP_S390_AIS = 141,
+    KVM_CAP_S390_CMMA_MIGRATION = 145,
+    KVM_CAP_S390_AIS_MIGRATION = 150,
+    KVM_CAP_S390_BPB = 152,
+    KVM_CAP_S390_HPAGE_1M = 156,
+    KVM_CAP_S390_VCPU_RESETS = 179,
+    KVM_CAP_S390_PROTECTED = 180,
+    KVM_CAP_HALT_POLL = 182,
+    KVM_CAP_S390_DIAG318 = 186,
+    KVM_CAP_SET_GUEST_DEBUG2 = 195,
+    KVM_CAP_BINARY_STATS_FD = 203,
+    KVM_CAP_S390_MEM_OP_EXTENSION = 211,
+    KVM_CAP_SYSTEM_EVENT_DATA = 215,
+    KVM_CAP_S390_PROTECTED_DUMP = 217,
+    KVM_CAP_S390_ZPCI_OP = 221,
+    KVM_CAP_S390_CPU_TOPOLOGY = 222,
+    KVM_CAP_S390_PROTECTED_ASYNC_DISABLE = 224,
+    KVM_CAP_USER_MEMORY2 = 231,
+    KVM_CAP_S390_USER_OPEREXEC = 246,
+    KVM_CAP_S390_KEYOP = 247,
+}
 
 /// Every KVM ioctl ucas issues, decodes or models, by its C name: the one
 /// list the handles, the emulator and the traces share.

@@ -10,12 +10,16 @@
 
 pub use ucas_core::abi::{DeviceAttr, Ioctl};
 use ucas_core::abi::{
-    KVM_API_VERSION, KVM_CAP_S390_UCONTROL, KVM_S390_NO_MEM_LIMIT, KVM_S390_VM_MEM_CTRL,
-    KVM_S390_VM_MEM_LIMIT_SIZE, KVM_VM_S390_UCONTROL, UcasMapping,
+    KVM_API_VERSION, KVM_S390_NO_MEM_LIMIT, KVM_S390_VM_MEM_CTRL, KVM_S390_VM_MEM_LIMIT_SIZE,
+    KVM_VM_S390_UCONTROL, UcasMapping,
 };
 use ucas_core::segment::{PAGE_SIZE, SEGMENT_SHIFT, page_round_down};
 
 use ucas_core::{AddressSpace, Errno, Generation, KernelSpace};
+
+mod caps;
+
+use caps::Asked;
 
 /// Extents per vcpu address space. Large, so that the model runs out only
 /// where a real kernel would plausibly run out too (the kernel's limit is
@@ -192,6 +196,8 @@ impl EnomemInjector {
 #[derive(Debug)]
 pub struct Model<const N: usize = SPACE_CAPACITY> {
     generation: Generation,
+    /// The host's online CPUs, which `KVM_CAP_NR_VCPUS` reports.
+    online_cpus: u32,
     vms: Vec<Vm<N>>,
     enomem: EnomemInjector,
 }
@@ -204,6 +210,8 @@ impl<const N: usize> Model<N> {
     pub fn new(generation: Generation, enomem_after: Option<u64>) -> Self {
         Self {
             generation,
+            online_cpus: std::thread::available_parallelism()
+                .map_or(1, |n| u32::try_from(n.get()).unwrap_or(u32::MAX)),
             vms: Vec::new(),
             enomem: EnomemInjector {
                 after: enomem_after,
@@ -248,10 +256,9 @@ impl<const N: usize> Model<N> {
         self.vms.get(vm as usize).is_some_and(|v| v.ucontrol)
     }
 
-    /// `KVM_CHECK_EXTENSION`: 1 for the ucontrol capability, 0 for others.
-    #[must_use]
-    pub fn check_extension(cap: u64) -> i64 {
-        i64::from(cap == u64::from(KVM_CAP_S390_UCONTROL))
+    /// `KVM_CHECK_EXTENSION(cap)` asked as `asked` says.
+    fn check_extension(&self, cap: u64, asked: Asked) -> i64 {
+        caps::check_extension(self.generation, cap, asked, self.online_cpus)
     }
 
     /// An ioctl on a `/dev/kvm` fd. `caller_is_admin` tells whether the
@@ -263,7 +270,7 @@ impl<const N: usize> Model<N> {
             }
             Some(Ioctl::GetApiVersion) => Answer::Value(i64::from(KVM_API_VERSION)),
             Some(Ioctl::GetVcpuMmapSize) => Answer::Value(VCPU_PAGE_SIZE as i64),
-            Some(Ioctl::CheckExtension) => Answer::Value(Self::check_extension(arg)),
+            Some(Ioctl::CheckExtension) => Answer::Value(self.check_extension(arg, Asked::System)),
             Some(Ioctl::CreateVm) => self.create_vm(arg, caller_is_admin),
             _ => Answer::Error(Errno::INVAL),
         }
@@ -301,7 +308,9 @@ impl<const N: usize> Model<N> {
             Some(Ioctl::SetDeviceAttr)
             | Some(Ioctl::GetDeviceAttr)
             | Some(Ioctl::HasDeviceAttr) => Self::vm_attr(ucontrol, call, attr),
-            Some(Ioctl::CheckExtension) => Answer::Value(Self::check_extension(arg)),
+            Some(Ioctl::CheckExtension) => {
+                Answer::Value(self.check_extension(arg, Asked::Vm { ucontrol }))
+            }
             Some(Ioctl::CreateVcpu) => self.create_vcpu(vm, arg),
             Some(Ioctl::SetUserMemoryRegion)
             | Some(Ioctl::SetUserMemoryRegion2)

@@ -132,6 +132,21 @@ fn common_items() -> Vec<Item> {
             _ => it,
         });
     }
+    // Every capability of the list. Those newer than some supported headers
+    // (Debian 12's are 6.1) are compared where the header has them.
+    const NEWER_THAN_6_1: [&str; 4] = [
+        "KVM_CAP_S390_PROTECTED_ASYNC_DISABLE",
+        "KVM_CAP_USER_MEMORY2",
+        "KVM_CAP_S390_USER_OPEREXEC",
+        "KVM_CAP_S390_KEYOP",
+    ];
+    for (name, cap) in abi::CAPABILITIES {
+        let it = constant(name, cap);
+        items.push(match NEWER_THAN_6_1.iter().find(|n| **n == name) {
+            Some(guard) => guarded(guard, it),
+            None => it,
+        });
+    }
     items
 }
 
@@ -170,7 +185,6 @@ fn core_items() -> Vec<Item> {
         constant("KVM_GET_DEVICE_ATTR", abi::KVM_GET_DEVICE_ATTR),
         constant("KVM_HAS_DEVICE_ATTR", abi::KVM_HAS_DEVICE_ATTR),
         constant("KVM_MEM_READONLY", abi::KVM_MEM_READONLY),
-        constant("KVM_CAP_S390_UCONTROL", abi::KVM_CAP_S390_UCONTROL),
         constant("KVM_VM_S390_UCONTROL", abi::KVM_VM_S390_UCONTROL),
         constant("KVM_EXIT_S390_SIEIC", abi::KVM_EXIT_S390_SIEIC),
         constant("KVM_EXIT_INTR", abi::KVM_EXIT_INTR),

@@ -94,3 +94,56 @@ fn client_passes_under_kernel_6_14_generation_b() {
 fn client_passes_under_kernel_7_0_generation_c() {
     run_client("7.0", "C");
 }
+
+/// `KVM_CHECK_EXTENSION` from C (numbers from `<linux/kvm.h>`) under each
+/// generation, against the kernel's answers (emulator/KERNEL-INTERFACE.md,
+/// table S2) on /dev/kvm, a ucontrol VM fd and a regular VM fd.
+#[test]
+fn capabilities_as_an_s390_host_answers_them() {
+    for g in Generation::ALL {
+        let out = ucas_tests::scratch().join(format!("caps-{g:?}.txt"));
+        let mut cmd = Command::new(ucas_tests::c_program("caps"));
+        cmd.stdin(Stdio::null())
+            .stdout(std::fs::File::create(&out).unwrap());
+        let status = Emulator::new(g).run(cmd).expect("the emulator runs");
+        let text = std::fs::read_to_string(&out).unwrap();
+        assert!(status.success(), "{g:?}: {status}\n{text}");
+        let got = |name: &str| -> String {
+            text.lines()
+                .find_map(|l| l.strip_prefix(name)?.strip_prefix('='))
+                .unwrap_or_else(|| panic!("{name} in {text}"))
+                .to_owned()
+        };
+        let c_only = if g == Generation::C { "1/1/1" } else { "0/0/0" };
+        let memslots = if g == Generation::A { "32767" } else { "32766" };
+        for (name, want) in [
+            ("KVM_CAP_USER_MEMORY", "1/1/1".to_owned()),
+            (
+                "KVM_CAP_NR_MEMSLOTS",
+                format!("{memslots}/{memslots}/{memslots}"),
+            ),
+            ("KVM_CAP_S390_UCONTROL", "1/1/1".to_owned()),
+            ("KVM_CAP_SYNC_REGS", "1/1/1".to_owned()),
+            ("KVM_CAP_MAX_VCPUS", "248/248/248".to_owned()),
+            ("KVM_CAP_MAX_VCPU_ID", "248/248/248".to_owned()),
+            ("KVM_CAP_IMMEDIATE_EXIT", "1/1/1".to_owned()),
+            // The modelled host keeps the kvm module's default hpage=0.
+            ("KVM_CAP_S390_HPAGE_1M", "0/0/0".to_owned()),
+            ("KVM_CAP_S390_MEM_OP", "65536/65536/65536".to_owned()),
+            (
+                "KVM_CAP_SET_GUEST_DEBUG2",
+                "268500995/268500995/268500995".to_owned(),
+            ),
+            ("KVM_CAP_S390_PROTECTED", "0/0/0".to_owned()),
+            ("KVM_CAP_COALESCED_MMIO", "0/0/0".to_owned()),
+            ("KVM_CAP_DIRTY_LOG_RING", "0/0/0".to_owned()),
+            ("USER_MEMORY2", "1/1/1".to_owned()),
+            ("S390_USER_OPEREXEC", c_only.to_owned()),
+            ("S390_KEYOP", c_only.to_owned()),
+            ("unknown_250", "0/0/0".to_owned()),
+            ("vcpu_check", "-1/ENOTTY".to_owned()),
+        ] {
+            assert_eq!(got(name), want, "{g:?} {name}");
+        }
+    }
+}
