@@ -210,6 +210,111 @@ fn dev_kvm_by_any_spelling() {
     assert_eq!(got["bad_path_pointer"], "-1/EFAULT");
 }
 
+/// Opens that name `/dev/kvm` but that the kernel refuses (or resolves
+/// elsewhere): `RESOLVE_*` scopes, mounts and links, `O_CREAT|O_EXCL`,
+/// `O_DIRECTORY`, dirfds that are files or closed, bad `struct open_how`
+/// sizes and unknown bits. The emulated host has a `/dev/kvm` character
+/// device on its `/dev`; the expected answers are the kernel's (Linux 6.18,
+/// `fs/open.c` `build_open_flags`, `fs/namei.c` `path_init`/`follow_dotdot`/
+/// `handle_mounts`), and where this host has a `/dev/kvm` they are also
+/// compared with the native run of the same probe.
+#[test]
+fn dev_kvm_opens_the_kernel_refuses() {
+    let have_kvm = Path::new("/dev/kvm").exists();
+    // RESOLVE_NO_XDEV refuses a walk from / into /dev only when /dev is a
+    // mount of its own (devtmpfs, as on most hosts).
+    let dev_is_mount = {
+        use std::os::unix::fs::MetadataExt as _;
+        std::fs::metadata("/dev").unwrap().dev() != std::fs::metadata("/").unwrap().dev()
+    };
+    let xdev = if dev_is_mount { "-1/EXDEV" } else { "ok" };
+    let expected: &[(&str, &str)] = &[
+        ("plain", "ok"),
+        ("beneath_escape", "-1/EXDEV"),
+        ("beneath_abs", "-1/EXDEV"),
+        ("beneath_abs_closed_dirfd", "-1/EXDEV"),
+        ("beneath_inside", "ok"),
+        ("beneath_out_and_back", "-1/EXDEV"),
+        ("beneath_root", "ok"),
+        ("beneath_root_dotdot", "-1/EXDEV"),
+        ("beneath_down_up", "ok"),
+        ("in_root_abs", "-1/ENOENT"),
+        ("in_root_dotdot", "-1/ENOENT"),
+        ("in_root_slash", "ok"),
+        ("in_root_dev", "ok"),
+        ("in_root_closed_dirfd", "-1/EBADF"),
+        ("both_scopes", "-1/EINVAL"),
+        ("no_xdev_abs", xdev),
+        ("no_xdev_root", xdev),
+        ("no_xdev_inside", "ok"),
+        ("no_xdev_pts", "-1/EXDEV"),
+        ("no_symlinks", "ok"),
+        ("no_magiclinks", "ok"),
+        ("cached", "ok"),
+        ("cached_trunc", "-1/EAGAIN"),
+        ("through_symlink_nosym", "-1/ELOOP"),
+        ("dotdot_after_symlink", "-1/ENOENT"),
+        ("dotdot_after_missing", "-1/ENOENT"),
+        ("dotdot_after_file", "-1/ENOTDIR"),
+        ("creat", "ok"),
+        ("creat_excl", "-1/EEXIST"),
+        ("creat_excl_openat2", "-1/EEXIST"),
+        ("directory", "-1/ENOTDIR"),
+        ("tmpfile", "-1/ENOTDIR"),
+        ("trailing_slash", "-1/ENOTDIR"),
+        ("file_dirfd", "-1/ENOTDIR"),
+        ("closed_dirfd", "-1/EBADF"),
+        ("closed_dirfd_abs", "ok"),
+        ("how_small", "-1/EINVAL"),
+        ("how_ver0", "ok"),
+        ("how_big_zero", "ok"),
+        ("how_big_nonzero", "-1/E2BIG"),
+        ("how_huge", "-1/E2BIG"),
+        ("how_unreadable", "-1/EFAULT"),
+        ("unknown_flag", "-1/EINVAL"),
+        ("unknown_flag_high", "-1/EINVAL"),
+        ("unknown_flag_open", "ok"),
+        ("unknown_resolve", "-1/EINVAL"),
+        ("mode_without_creat", "-1/EINVAL"),
+        ("mode_bad", "-1/EINVAL"),
+        ("path_flags", "-1/EINVAL"),
+        ("creat_directory", "-1/EINVAL"),
+    ];
+    let fresh = |tag: &str| {
+        let dir = tmp(tag);
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    };
+    let want = if have_kvm {
+        let dir = fresh("pathrules-native");
+        Some(native(&["pathrules", dir.to_str().unwrap()]))
+    } else {
+        None
+    };
+    for g in Generation::ALL {
+        let dir = fresh(&format!("pathrules-{g:?}"));
+        let (status, got) = run(
+            Emulator::new(g),
+            &["pathrules", dir.to_str().unwrap()],
+            &format!("pathrules-{g:?}"),
+        );
+        assert!(status.success(), "{g:?}: {got:?}");
+        let wrong: Vec<String> = expected
+            .iter()
+            .filter(|(k, v)| got.get(*k).map(String::as_str) != Some(*v))
+            .map(|(k, v)| format!("{k}: emulated {:?}, expected {v}", got.get(*k)))
+            .collect();
+        assert!(wrong.is_empty(), "{g:?}:\n{}", wrong.join("\n"));
+        if let Some(want) = &want {
+            assert_eq!(want.len(), got.len(), "{g:?}: native {want:?}");
+            for (k, v) in want {
+                assert_eq!(got.get(k), Some(v), "{g:?} {k}: emulated vs native");
+            }
+        }
+    }
+}
+
 /// A vcpu fd's size is sealed: the supervisor maps its pages, and a program
 /// that shrank it (or grew it) used to kill the emulator with SIGBUS at the
 /// next `KVM_RUN`.
