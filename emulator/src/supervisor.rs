@@ -570,7 +570,15 @@ impl Supervisor {
                 Ok((Err(e), Note::Unsupported(why)))
             }
             Answer::NewVm(vm) => {
-                let fd = self.new_memfd(c"ucas-emulated-vm", 0, Object::Vm(vm))?;
+                // The model has the VM already: it keeps it only if its fd
+                // reaches the caller.
+                let fd = match self.new_memfd(c"ucas-emulated-vm", 0, Object::Vm(vm)) {
+                    Ok(fd) => fd,
+                    Err(e) => {
+                        self.model.discard_vm(vm);
+                        return Err(e);
+                    }
+                };
                 let r = self.install(n, &fd, || Object::Vm(vm));
                 if r.is_err() {
                     self.model.discard_vm(vm);
@@ -592,8 +600,19 @@ impl Supervisor {
                 // regular VM's vcpu raises SIGBUS, as past a memfd's end.
                 let pages = if ucontrol { 2 } else { 1 };
                 let size = pages * VCPU_PAGE_SIZE;
-                let fd = self.new_memfd(c"ucas-emulated-vcpu", size, Object::Vcpu(r))?;
-                let shared = SharedPages::map(fd.as_fd(), size as usize)?;
+                // The model has the vcpu already: it keeps it only if its fd
+                // and pages exist and the fd reaches the caller.
+                let made = self
+                    .new_memfd(c"ucas-emulated-vcpu", size, Object::Vcpu(r))
+                    .and_then(|fd| Ok((SharedPages::map(fd.as_fd(), size as usize)?, fd)));
+                let (shared, fd) = match made {
+                    Ok(made) => made,
+                    Err(e) => {
+                        self.objects.retain(|_, v| *v != Object::Vcpu(r));
+                        self.model.discard_vcpu(r);
+                        return Err(e);
+                    }
+                };
                 if ucontrol {
                     shared.write_u32(VCPU_PAGE_SIZE as usize + SIE_CPUFLAGS, CPUSTAT_STOPPED);
                 }

@@ -13,6 +13,10 @@
  *   ucas_probe pathrules DIR            opens of /dev/kvm the kernel refuses
  *                                       (RESOLVE_*, O_EXCL, dirfds, open_how);
  *                                       DIR is an empty scratch directory
+ *   ucas_probe fdlimit                  KVM_CREATE_VM/VCPU with a full fd
+ *                                       table (EMFILE), then retried
+ *   ucas_probe starve-parent            the same with the parent's (the
+ *                                       supervisor's) fd table full
  *   ucas_probe noadmin                  drop CAP_SYS_ADMIN, then create VMs
  *   ucas_probe enomem                   a fixed sequence of maps
  *   ucas_probe efault-more              more unreadable arguments, on every
@@ -45,6 +49,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -612,6 +617,81 @@ static int pathrules(const char *dir)
 	return 0;
 }
 
+/* Sets RLIMIT_NOFILE so that the next new fd is over it (or, with 0, back
+ * to what it was). */
+static void fd_table_full(int full)
+{
+	static struct rlimit saved;
+	if (full) {
+		if (getrlimit(RLIMIT_NOFILE, &saved))
+			die("getrlimit");
+		int next = dup(0);
+		if (next < 0)
+			die("dup");
+		close(next);
+		struct rlimit low = { .rlim_cur = (rlim_t)next, .rlim_max = saved.rlim_max };
+		if (setrlimit(RLIMIT_NOFILE, &low))
+			die("setrlimit");
+	} else if (setrlimit(RLIMIT_NOFILE, &saved)) {
+		die("setrlimit");
+	}
+}
+
+static int fdlimit(void)
+{
+	int kvm = open_kvm();
+	int vm = ioctl(kvm, KVM_CREATE_VM, KVM_VM_S390_UCONTROL);
+	if (vm < 0)
+		die("KVM_CREATE_VM");
+	fd_table_full(1);
+	show("vcpu3_full", ioctl(vm, KVM_CREATE_VCPU, 3UL));
+	show("vm_full", ioctl(kvm, KVM_CREATE_VM, KVM_VM_S390_UCONTROL));
+	fd_table_full(0);
+	long vcpu = ioctl(vm, KVM_CREATE_VCPU, 3UL);
+	show("vcpu3_retry", vcpu >= 0 ? 0 : -1);
+	show("vcpu3_again", ioctl(vm, KVM_CREATE_VCPU, 3UL));
+	long vm2 = ioctl(kvm, KVM_CREATE_VM, KVM_VM_S390_UCONTROL);
+	show("vm_retry", vm2 >= 0 ? 0 : -1);
+	if (vm2 >= 0) {
+		long v = ioctl((int)vm2, KVM_CREATE_VCPU, 5UL);
+		show("vm_retry_vcpu5", v >= 0 ? 0 : -1);
+	}
+	return 0;
+}
+
+/* The parent is the supervisor (the emulator runs in the process that
+ * spawned the probe): with its RLIMIT_NOFILE at 3 it cannot make the memfd
+ * of a new VM or vcpu, its fds 0-2 being open (and its poll of two fds
+ * still works, which a limit of 0 or 1 would refuse). */
+static int starve_parent(void)
+{
+	int kvm = open_kvm();
+	int vm = ioctl(kvm, KVM_CREATE_VM, KVM_VM_S390_UCONTROL);
+	if (vm < 0)
+		die("KVM_CREATE_VM");
+	struct rlimit saved;
+	if (prlimit(getppid(), RLIMIT_NOFILE, NULL, &saved))
+		die("prlimit get");
+	struct rlimit none = { .rlim_cur = 3, .rlim_max = saved.rlim_max };
+	if (prlimit(getppid(), RLIMIT_NOFILE, &none, NULL))
+		die("prlimit set");
+	show("vcpu3_starved", ioctl(vm, KVM_CREATE_VCPU, 3UL));
+	/* A regular VM: for a ucontrol one the supervisor would first need an
+	 * fd to read the caller's capabilities. */
+	show("vm_starved", ioctl(kvm, KVM_CREATE_VM, 0UL));
+	if (prlimit(getppid(), RLIMIT_NOFILE, &saved, NULL))
+		die("prlimit restore");
+	long vcpu = ioctl(vm, KVM_CREATE_VCPU, 3UL);
+	show("vcpu3_retry", vcpu >= 0 ? 0 : -1);
+	long vm2 = ioctl(kvm, KVM_CREATE_VM, KVM_VM_S390_UCONTROL);
+	show("vm_retry", vm2 >= 0 ? 0 : -1);
+	if (vm2 >= 0) {
+		long v = ioctl((int)vm2, KVM_CREATE_VCPU, 5UL);
+		show("vm_retry_vcpu5", v >= 0 ? 0 : -1);
+	}
+	return 0;
+}
+
 static double now(void)
 {
 	struct timespec ts;
@@ -667,6 +747,10 @@ int main(int argc, char **argv)
 		return paths();
 	if (!strcmp(cmd, "pathrules") && argc > 2)
 		return pathrules(argv[2]);
+	if (!strcmp(cmd, "fdlimit"))
+		return fdlimit();
+	if (!strcmp(cmd, "starve-parent"))
+		return starve_parent();
 	if (!strcmp(cmd, "noadmin"))
 		return noadmin();
 	if (!strcmp(cmd, "enomem"))

@@ -700,6 +700,96 @@ fn fds_closed_and_replaced_while_in_use() {
     }
 }
 
+/// A KVM_CREATE_VCPU or KVM_CREATE_VM whose fd cannot be installed because
+/// the caller's fd table is full (RLIMIT_NOFILE) fails with EMFILE and
+/// leaves nothing behind, as in KVM (`kvm_vm_ioctl_create_vcpu` destroys the
+/// vcpu when `create_vcpu_fd` fails; `kvm_dev_ioctl_create_vm` takes the fd
+/// before it creates the VM): the same id can be created again, and the
+/// state report has it once and no VM for the failed call.
+#[test]
+fn creations_that_could_not_install_their_fd_leave_nothing() {
+    for g in Generation::ALL {
+        let tag = format!("fdlimit-{}", g.letter());
+        let state = tmp(&format!("{tag}.json"));
+        let _ = std::fs::remove_file(&state);
+        let (status, got) = run(Emulator::new(g).state_out(&state), &["fdlimit"], &tag);
+        assert!(status.success(), "{tag}: {got:?}");
+        for (key, want) in [
+            ("vcpu3_full", "-1/EMFILE"),
+            ("vm_full", "-1/EMFILE"),
+            ("vcpu3_retry", "0"),
+            ("vcpu3_again", "-1/EEXIST"),
+            ("vm_retry", "0"),
+            ("vm_retry_vcpu5", "0"),
+        ] {
+            assert_eq!(
+                got.get(key).map(String::as_str),
+                Some(want),
+                "{tag} {key}: {got:?}"
+            );
+        }
+        let json = std::fs::read_to_string(&state).unwrap();
+        let parsed = State::parse(&json).unwrap_or_else(|e| panic!("{tag}: {e}: {json}"));
+        let ids = |vm: &VmState| vm.vcpus.iter().map(|v| v.id).collect::<Vec<_>>();
+        assert_eq!(parsed.vms.len(), 2, "{tag}: {json}");
+        assert_eq!(ids(&parsed.vms[0]), [3], "{tag}: {json}");
+        assert_eq!(ids(&parsed.vms[1]), [5], "{tag}: {json}");
+    }
+}
+
+/// The same when it is the supervisor that cannot make the new object's
+/// memfd (its own fd table full: the probe sets its parent's RLIMIT_NOFILE
+/// to 3): the caller sees ENOMEM, as from a kernel that ran out, and the
+/// model keeps neither the VM nor the vcpu. Before, both stayed: the retry
+/// of vcpu 3 was EEXIST and the report listed a VM that nobody had.
+///
+/// The limit is the whole process's, so the scenario runs in a child of
+/// this test binary that runs only this test.
+#[test]
+fn creations_the_supervisor_could_not_finish_leave_nothing() {
+    const CHILD: &str = "UCAS_TESTS_STARVE_CHILD";
+    let name = "creations_the_supervisor_could_not_finish_leave_nothing";
+    if std::env::var_os(CHILD).is_none() {
+        let out = Command::new(std::env::current_exe().unwrap())
+            .args([name, "--exact", "--nocapture", "--test-threads=1"])
+            .env(CHILD, "1")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{text}");
+        assert!(text.contains("1 passed"), "{text}");
+        return;
+    }
+    for g in Generation::ALL {
+        let tag = format!("starve-{}", g.letter());
+        let state = tmp(&format!("{tag}.json"));
+        let _ = std::fs::remove_file(&state);
+        let (status, got) = run(Emulator::new(g).state_out(&state), &["starve-parent"], &tag);
+        assert!(status.success(), "{tag}: {got:?}");
+        for (key, want) in [
+            ("vcpu3_starved", "-1/ENOMEM"),
+            ("vm_starved", "-1/ENOMEM"),
+            ("vcpu3_retry", "0"),
+            ("vm_retry", "0"),
+            ("vm_retry_vcpu5", "0"),
+        ] {
+            assert_eq!(
+                got.get(key).map(String::as_str),
+                Some(want),
+                "{tag} {key}: {got:?}"
+            );
+        }
+        let json = std::fs::read_to_string(&state).unwrap();
+        let parsed = State::parse(&json).unwrap_or_else(|e| panic!("{tag}: {e}: {json}"));
+        let ids = |vm: &VmState| vm.vcpus.iter().map(|v| v.id).collect::<Vec<_>>();
+        assert_eq!(parsed.vms.len(), 2, "{tag}: {json}");
+        assert_eq!(ids(&parsed.vms[0]), [3], "{tag}: {json}");
+        assert_eq!(ids(&parsed.vms[1]), [5], "{tag}: {json}");
+    }
+}
+
 /// A vcpu holds its VM, as in KVM: after the VM and /dev/kvm fds are
 /// closed its ioctls and mmap work, the closed VM fd is EBADF, and a new VM
 /// that gets the old numbers is a different VM. Seen from C and through the
