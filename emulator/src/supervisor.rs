@@ -221,22 +221,17 @@ impl Supervisor {
         if nr == libc::SYS_ioctl {
             self.on_ioctl(n)
         } else if nr == libc::SYS_openat {
-            self.on_open(n, "openat", n.args[0] as i32, n.args[1], n.args[2])
+            let how = paths::OpenHow::legacy(n.args[2], n.args[3]);
+            self.on_open(n, "openat", n.args[0] as i32, n.args[1], how)
         } else if Some(nr) == SYS_OPEN {
-            self.on_open(n, "open", AT_FDCWD, n.args[0], n.args[1])
+            let how = paths::OpenHow::legacy(n.args[1], n.args[2]);
+            self.on_open(n, "open", AT_FDCWD, n.args[0], how)
         } else if nr == libc::SYS_openat2 {
-            // struct open_how { u64 flags; u64 mode; u64 resolve; }
-            let mut how = [0u8; 8];
-            match sys::read_tracee(n.pid, n.args[2], &mut how) {
-                Ok(8) => self.on_open(
-                    n,
-                    "openat2",
-                    n.args[0] as i32,
-                    n.args[1],
-                    u64::from_ne_bytes(how),
-                ),
-                // Let the kernel report the bad argument itself.
-                _ => ignore_gone(self.listener.reply_continue(n.id)),
+            match read_open_how(n.pid, n.args[2], n.args[3]) {
+                Some(how) => self.on_open(n, "openat2", n.args[0] as i32, n.args[1], how),
+                // A size or struct the kernel refuses (EINVAL, E2BIG,
+                // EFAULT) before it looks at the path: it answers itself.
+                None => ignore_gone(self.listener.reply_continue(n.id)),
             }
         } else {
             ignore_gone(self.listener.reply_continue(n.id))
@@ -271,79 +266,150 @@ impl Supervisor {
         syscall: &str,
         dirfd: i32,
         path_addr: u64,
-        flags: u64,
+        how: paths::OpenHow,
     ) -> io::Result<()> {
         let Some(len) = self.read_path(n.pid, path_addr) else {
             return ignore_gone(self.listener.reply_continue(n.id));
         };
-        let path = &self.path_buf[..len];
-        if !paths::may_be_kvm(path) || !self.names_dev_kvm(n.pid, dirfd, len) {
+        let stripped = paths::strip_trailing_slashes(&self.path_buf[..len]).len();
+        let trailing_slash = stripped < len;
+        let path = &self.path_buf[..stripped];
+        if !paths::may_be_kvm(path) {
             return ignore_gone(self.listener.reply_continue(n.id));
         }
-        // O_PATH and O_DIRECTORY opens do not reach the device's open.
-        let flags = flags as i32;
-        if flags & (libc::O_PATH | libc::O_DIRECTORY) != 0 {
+        // Refused before the lookup (flags, scopes, an absolute path under
+        // RESOLVE_BENEATH): the kernel answers the same for any path.
+        let beneath = how.resolve & paths::RESOLVE_BENEATH != 0;
+        if how.check().is_err() || (beneath && path.starts_with(b"/")) {
             return ignore_gone(self.listener.reply_continue(n.id));
         }
+        // Lexically /dev/kvm, and the directories on the way (which exist
+        // on every host) really lead to the host's /dev.
+        if !self.names_dev_kvm(n.pid, dirfd, stripped, how.resolve)
+            || !self.walks_to_dev(n.pid, dirfd, stripped, how.resolve)
+        {
+            return ignore_gone(self.listener.reply_continue(n.id));
+        }
+        // The last component is the modelled character device.
+        let flags = how.flags;
+        let refused = if trailing_slash && flags & paths::O_CREAT != 0 {
+            Some(Errno::ISDIR)
+        } else if trailing_slash || flags & paths::O_DIRECTORY != 0 {
+            Some(Errno::NOTDIR)
+        } else if flags & paths::O_PATH != 0 {
+            // An O_PATH open does not reach the device's open.
+            return ignore_gone(self.listener.reply_continue(n.id));
+        } else if flags & (paths::O_CREAT | paths::O_EXCL) == paths::O_CREAT | paths::O_EXCL {
+            Some(Errno::EXIST)
+        } else {
+            None
+        };
         if !self.listener.is_valid(n.id) {
             return Ok(());
         }
-        let kvm = match &self.kvm_file {
-            Some(f) => f,
+        let result = match refused {
+            Some(e) => Err(e),
             None => {
-                let f = self.new_memfd(c"ucas-emulated-kvm", 0, Object::Kvm)?;
-                self.kvm_file.insert(f)
+                let kvm = match &self.kvm_file {
+                    Some(f) => f,
+                    None => {
+                        let f = self.new_memfd(c"ucas-emulated-kvm", 0, Object::Kvm)?;
+                        self.kvm_file.insert(f)
+                    }
+                };
+                self.listener
+                    .reply_new_fd(n.id, kvm.as_fd(), flags & paths::O_CLOEXEC != 0)
+                    .map(i64::from)
+                    .map_err(|e| crate::error::errno_of(&e).unwrap_or(Errno::IO))
             }
         };
-        let result = self
-            .listener
-            .reply_new_fd(n.id, kvm.as_fd(), flags & libc::O_CLOEXEC != 0);
         if self.tracer.enabled() {
             let path = self.path_buf[..len].escape_ascii();
-            let r = match &result {
-                Ok(fd) => Ok(i64::from(*fd)),
-                Err(e) => Err(crate::error::errno_of(e).unwrap_or(Errno::IO)),
-            };
             self.tracer.line(
                 Some(n.pid),
                 format_args!(
                     "{syscall}(\"{path}\", {flags:#x}) {} (emulated /dev/kvm)",
-                    trace::Result(r)
+                    trace::Result(result)
                 ),
             );
         }
         match result {
             Ok(_) => Ok(()),
-            Err(e) if crate::error::errno_of(&e) == Some(Errno::NOENT) => Ok(()),
-            Err(e) => {
-                let errno = crate::error::errno_of(&e).unwrap_or(Errno::IO);
-                ignore_gone(self.listener.reply_error(n.id, errno))
-            }
+            Err(Errno::NOENT) if refused.is_none() => Ok(()),
+            Err(errno) => ignore_gone(self.listener.reply_error(n.id, errno)),
         }
     }
 
     /// Whether the first `len` bytes of `path_buf`, opened relative to
-    /// `dirfd` by `pid`, name `/dev/kvm`.
-    fn names_dev_kvm(&self, pid: u32, dirfd: i32, len: usize) -> bool {
+    /// `dirfd` by `pid` with the `RESOLVE_*` flags `resolve`, name
+    /// `/dev/kvm` lexically.
+    fn names_dev_kvm(&self, pid: u32, dirfd: i32, len: usize, resolve: u64) -> bool {
         let path = &self.path_buf[..len];
-        if path.starts_with(b"/") {
+        let in_root = resolve & paths::RESOLVE_IN_ROOT != 0;
+        if path.starts_with(b"/") && !in_root {
             return paths::is_dev_kvm(b"/", path);
         }
         let mut buf = [0u8; 64];
-        let link = if dirfd == AT_FDCWD {
-            proc_path(&mut buf, pid, "cwd", None)
-        } else {
-            u64::try_from(dirfd)
-                .ok()
-                .and_then(|fd| proc_path(&mut buf, pid, "fd", Some(fd)))
-        };
-        let Some(link) = link else {
+        let Some(link) = start_dir(&mut buf, pid, dirfd) else {
             return false;
         };
         let Ok(base) = std::fs::read_link(std::ffi::OsStr::from_bytes(link.to_bytes())) else {
             return false;
         };
-        paths::is_dev_kvm(base.as_os_str().as_bytes(), path)
+        let base = base.as_os_str().as_bytes();
+        if !base.starts_with(b"/") {
+            // Not a directory of the file system (a pipe, a socket…).
+            return false;
+        }
+        if in_root {
+            paths::is_dev_kvm_in_root(base, path)
+        } else {
+            paths::is_dev_kvm(base, path)
+        }
+    }
+
+    /// Whether the directory part of the first `len` bytes of `path_buf`,
+    /// walked by the kernel from where the tracee's walk starts and under
+    /// its `RESOLVE_*` flags, is the host's `/dev`. A walk the kernel
+    /// refuses (a closed or non-directory dirfd, a missing directory, a
+    /// symlink or mount the flags forbid, `..` out of a scope) is refused
+    /// the same for the tracee, whatever the last component: the kernel
+    /// answers it.
+    fn walks_to_dev(&self, pid: u32, dirfd: i32, len: usize, resolve: u64) -> bool {
+        use rustix::fs::{Mode, OFlags, ResolveFlags};
+        let path = &self.path_buf[..len];
+        let absolute = path.starts_with(b"/") && resolve & paths::RESOLVE_IN_ROOT == 0;
+        let mut buf = [0u8; 64];
+        let (start, resolve) = if absolute {
+            // From the tracee's root, which ".." does not leave.
+            (
+                proc_path(&mut buf, pid, "root", None),
+                resolve | paths::RESOLVE_IN_ROOT,
+            )
+        } else {
+            (start_dir(&mut buf, pid, dirfd), resolve)
+        };
+        let Some(start) = start else {
+            return false;
+        };
+        let dir_flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
+        let Ok(start) = rustix::fs::open(start, dir_flags, Mode::empty()) else {
+            return false;
+        };
+        // The emulated open is served from the cache, so RESOLVE_CACHED
+        // need not hold for this walk.
+        let resolve = ResolveFlags::from_bits_retain((resolve & !paths::RESOLVE_CACHED) as _);
+        let parent = paths::parent(path);
+        let Ok(dir) = rustix::fs::openat2(&start, parent, dir_flags, Mode::empty(), resolve) else {
+            return false;
+        };
+        let (Ok(dir), Ok(dev)) = (
+            rustix::fs::fstat(&dir),
+            rustix::fs::stat(format!("/proc/{pid}/root/dev")),
+        ) else {
+            return false;
+        };
+        (dir.st_dev, dir.st_ino) == (dev.st_dev, dev.st_ino)
     }
 
     fn new_memfd(&mut self, name: &CStr, size: u64, object: Object) -> io::Result<OwnedFd> {
@@ -504,7 +570,15 @@ impl Supervisor {
                 Ok((Err(e), Note::Unsupported(why)))
             }
             Answer::NewVm(vm) => {
-                let fd = self.new_memfd(c"ucas-emulated-vm", 0, Object::Vm(vm))?;
+                // The model has the VM already: it keeps it only if its fd
+                // reaches the caller.
+                let fd = match self.new_memfd(c"ucas-emulated-vm", 0, Object::Vm(vm)) {
+                    Ok(fd) => fd,
+                    Err(e) => {
+                        self.model.discard_vm(vm);
+                        return Err(e);
+                    }
+                };
                 let r = self.install(n, &fd, || Object::Vm(vm));
                 if r.is_err() {
                     self.model.discard_vm(vm);
@@ -526,8 +600,19 @@ impl Supervisor {
                 // regular VM's vcpu raises SIGBUS, as past a memfd's end.
                 let pages = if ucontrol { 2 } else { 1 };
                 let size = pages * VCPU_PAGE_SIZE;
-                let fd = self.new_memfd(c"ucas-emulated-vcpu", size, Object::Vcpu(r))?;
-                let shared = SharedPages::map(fd.as_fd(), size as usize)?;
+                // The model has the vcpu already: it keeps it only if its fd
+                // and pages exist and the fd reaches the caller.
+                let made = self
+                    .new_memfd(c"ucas-emulated-vcpu", size, Object::Vcpu(r))
+                    .and_then(|fd| Ok((SharedPages::map(fd.as_fd(), size as usize)?, fd)));
+                let (shared, fd) = match made {
+                    Ok(made) => made,
+                    Err(e) => {
+                        self.objects.retain(|_, v| *v != Object::Vcpu(r));
+                        self.model.discard_vcpu(r);
+                        return Err(e);
+                    }
+                };
                 if ucontrol {
                     shared.write_u32(VCPU_PAGE_SIZE as usize + SIE_CPUFLAGS, CPUSTAT_STOPPED);
                 }
@@ -716,6 +801,41 @@ impl Supervisor {
             }
         }
     }
+}
+
+/// Where a relative walk of `pid` starts: `/proc/PID/cwd` for `AT_FDCWD`,
+/// `/proc/PID/fd/N` otherwise (`None` for a negative fd).
+fn start_dir(buf: &mut [u8; 64], pid: u32, dirfd: i32) -> Option<&CStr> {
+    if dirfd == AT_FDCWD {
+        proc_path(buf, pid, "cwd", None)
+    } else {
+        u64::try_from(dirfd)
+            .ok()
+            .and_then(|fd| proc_path(buf, pid, "fd", Some(fd)))
+    }
+}
+
+/// `openat2`'s `struct open_how` of `size` bytes at `addr`, as the kernel
+/// takes it (`copy_struct_from_user`): `None` where the kernel refuses it
+/// (smaller than version 0 or larger than a page: EINVAL, E2BIG; unknown
+/// trailing bytes not zero: E2BIG; unreadable: EFAULT).
+fn read_open_how(pid: u32, addr: u64, size: u64) -> Option<paths::OpenHow> {
+    if !(paths::OPEN_HOW_SIZE_VER0..=paths::OPEN_HOW_SIZE_MAX).contains(&size) {
+        return None;
+    }
+    let raw = read_arg::<24>(pid, addr)?;
+    if size > paths::OPEN_HOW_SIZE_VER0 {
+        let mut rest = vec![0u8; (size - paths::OPEN_HOW_SIZE_VER0) as usize];
+        let got = sys::read_tracee(pid, addr.checked_add(24)?, &mut rest).ok()?;
+        if got != rest.len() || rest.iter().any(|&b| b != 0) {
+            return None;
+        }
+    }
+    Some(paths::OpenHow {
+        flags: ne_u64(&raw[0..8]),
+        mode: ne_u64(&raw[8..16]),
+        resolve: ne_u64(&raw[16..24]),
+    })
 }
 
 /// An ioctl's argument struct of `L` bytes at `addr` in the tracee, if it

@@ -19,12 +19,38 @@ use ucas_core::abi::Ioctl;
 /// (6 KiB), far more distinct mappings than ucontrol programs use.
 pub const DEFAULT_CAPACITY: usize = 256;
 
-/// Errnos after which the kernel is known to have changed nothing: the
-/// request was refused before any segment was touched.
+/// Errnos of `KVM_S390_UCAS_MAP` after which the kernel is known to have
+/// changed nothing: the request was refused before any segment was touched.
+/// From the kernel's path, the same on every generation unless said:
+///
+/// - EBADF: no such fd (`fdget`); ENOTTY: not a KVM vcpu fd, or a kernel
+///   without `CONFIG_KVM_S390_UCONTROL` (the `default:` of
+///   `kvm_arch_vcpu_ioctl`); EPERM, ENOSYS: refused by a seccomp filter or
+///   LSM, or an emulator (qemu-user) without the call.
+/// - EIO: `kvm_vcpu_ioctl` refuses a caller whose mm is not the VM's (a
+///   forked child) or a dead VM, before anything else.
+/// - EFAULT: `copy_from_user` of the argument; EINVAL: a VM that is not
+///   ucontrol, then the checks of `gmap_map_segment` (A, B: alignment, zero
+///   length, wrap-around) or `gmap_ucas_map` (C: alignment), all before the
+///   first segment is stored.
+///
+/// Not in the list, so treated as a partial change (the range is cleared in
+/// both, which never makes the mirror claim what the kernel lacks):
+/// ENOMEM, the one errno of a store that failed partway (A, B unmap the
+/// whole range, C keeps the segments stored before); EINTR, which on A and
+/// B comes only from `mutex_lock_killable` (a fatal signal, before
+/// anything: the process is dying anyway) but on C may come while segments
+/// are faulted in (7.2-rc, not read yet); and any errno not known here.
 fn changed_nothing(e: Errno) -> bool {
     matches!(
         e,
-        Errno::INVAL | Errno::FAULT | Errno::NOTTY | Errno::BADF | Errno::NOSYS | Errno::PERM
+        Errno::INVAL
+            | Errno::FAULT
+            | Errno::NOTTY
+            | Errno::BADF
+            | Errno::IO
+            | Errno::NOSYS
+            | Errno::PERM
     )
 }
 
@@ -119,9 +145,12 @@ impl<const N: usize> Vcpu<N> {
     /// # Errors
     /// [`ErrorKind::Refused`] before any system call when the rules reject
     /// the request or the mirror would not hold the result; the kernel's
-    /// errno otherwise. [`ErrorKind::PartialMap`] when the kernel ran out of
-    /// memory partway: the requested range (widened to whole extents if the
-    /// mirror needs that) is then unmapped in both kernel and mirror.
+    /// errno otherwise, with kernel and mirror unchanged when that errno
+    /// means the kernel changed nothing (EINVAL, EFAULT, EBADF, ENOTTY, EIO,
+    /// EPERM, ENOSYS). [`ErrorKind::PartialMap`] when the kernel may have
+    /// changed part of the range (ENOMEM partway, EINTR, an unknown errno):
+    /// the requested range (widened to whole extents if the mirror needs
+    /// that) is then unmapped in both kernel and mirror.
     #[doc(alias = "KVM_S390_UCAS_MAP")]
     pub fn map(&mut self, m: UcasMapping) -> Result<()> {
         let op = Operation::Ioctl(Ioctl::UcasMap);
@@ -432,5 +461,32 @@ impl<const N: usize> Vcpu<N> {
 impl<const N: usize> AsFd for Vcpu<N> {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.fd.as_fd()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Which MAP errnos leave kernel and mirror as they were, from the
+    /// kernel's code (see `changed_nothing`).
+    #[test]
+    fn map_errnos_that_change_nothing() {
+        for e in [
+            Errno::INVAL,
+            Errno::FAULT,
+            Errno::NOTTY,
+            Errno::BADF,
+            Errno::IO,
+            Errno::NOSYS,
+            Errno::PERM,
+        ] {
+            assert!(changed_nothing(e), "{e:?}");
+        }
+        // ENOMEM is the partial store; EINTR may come partway on C (7.2);
+        // anything unknown is treated as partial, the side that cannot lie.
+        for e in [Errno::NOMEM, Errno::INTR, Errno::AGAIN, Errno::EXIST] {
+            assert!(!changed_nothing(e), "{e:?}");
+        }
     }
 }

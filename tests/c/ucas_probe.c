@@ -10,6 +10,13 @@
  *   ucas_probe fds                      dup, dup2, F_DUPFD, fd number reuse
  *   ucas_probe family                   a forked child and a thread use KVM
  *   ucas_probe paths                    spellings of /dev/kvm, openat2
+ *   ucas_probe pathrules DIR            opens of /dev/kvm the kernel refuses
+ *                                       (RESOLVE_*, O_EXCL, dirfds, open_how);
+ *                                       DIR is an empty scratch directory
+ *   ucas_probe fdlimit                  KVM_CREATE_VM/VCPU with a full fd
+ *                                       table (EMFILE), then retried
+ *   ucas_probe starve-parent            the same with the parent's (the
+ *                                       supervisor's) fd table full
  *   ucas_probe noadmin                  drop CAP_SYS_ADMIN, then create VMs
  *   ucas_probe enomem                   a fixed sequence of maps
  *   ucas_probe efault-more              more unreadable arguments, on every
@@ -42,6 +49,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -511,6 +519,179 @@ static int truncate_vcpu(void)
 	return 0;
 }
 
+/* "ok" for a new fd (closed again), "-1/ERRNO" otherwise. */
+static void opened(const char *key, long fd)
+{
+	if (fd >= 0) {
+		printf("%s=ok\n", key);
+		close((int)fd);
+	} else {
+		printf("%s=-1/%s\n", key, strerrorname_np(errno));
+	}
+}
+
+static long open2(int dirfd, const char *path, uint64_t flags, uint64_t mode, uint64_t resolve)
+{
+	struct open_how how = { .flags = flags, .mode = mode, .resolve = resolve };
+	return syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+}
+
+static int pathrules(const char *dir)
+{
+	int tmp = open(dir, O_RDONLY | O_DIRECTORY);
+	int dev = open("/dev", O_RDONLY | O_DIRECTORY);
+	int root = open("/", O_RDONLY | O_DIRECTORY);
+	int file = open("/dev/null", O_RDONLY);
+	int closed = open("/dev/null", O_RDONLY);
+	if (tmp < 0 || dev < 0 || root < 0 || file < 0 || closed < 0)
+		die("open a directory");
+	close(closed);
+	/* The reference: an open the kernel allows. */
+	opened("plain", open2(AT_FDCWD, "/dev/kvm", O_RDWR, 0, 0));
+	/* RESOLVE_BENEATH: no absolute paths, no ".." above the dirfd. */
+	opened("beneath_escape", open2(tmp, "../../dev/kvm", O_RDWR, 0, RESOLVE_BENEATH));
+	opened("beneath_abs", open2(AT_FDCWD, "/dev/kvm", O_RDWR, 0, RESOLVE_BENEATH));
+	opened("beneath_abs_closed_dirfd", open2(closed, "/dev/kvm", O_RDWR, 0, RESOLVE_BENEATH));
+	opened("beneath_inside", open2(dev, "kvm", O_RDWR, 0, RESOLVE_BENEATH));
+	opened("beneath_out_and_back", open2(dev, "../dev/kvm", O_RDWR, 0, RESOLVE_BENEATH));
+	opened("beneath_root", open2(root, "dev/kvm", O_RDWR, 0, RESOLVE_BENEATH));
+	opened("beneath_root_dotdot", open2(root, "../dev/kvm", O_RDWR, 0, RESOLVE_BENEATH));
+	opened("beneath_down_up", open2(root, "dev/../dev/./kvm", O_RDWR, 0, RESOLVE_BENEATH));
+	/* RESOLVE_IN_ROOT: "/" and ".." stop at the dirfd. */
+	opened("in_root_abs", open2(tmp, "/dev/kvm", O_RDWR, 0, RESOLVE_IN_ROOT));
+	opened("in_root_dotdot", open2(tmp, "../../dev/kvm", O_RDWR, 0, RESOLVE_IN_ROOT));
+	opened("in_root_slash", open2(root, "/dev/kvm", O_RDWR, 0, RESOLVE_IN_ROOT));
+	opened("in_root_dev", open2(dev, "/kvm", O_RDWR, 0, RESOLVE_IN_ROOT));
+	opened("in_root_closed_dirfd", open2(closed, "/dev/kvm", O_RDWR, 0, RESOLVE_IN_ROOT));
+	opened("both_scopes", open2(dev, "kvm", O_RDWR, 0, RESOLVE_BENEATH | RESOLVE_IN_ROOT));
+	/* RESOLVE_NO_XDEV: /dev is its own mount on most hosts. */
+	opened("no_xdev_abs", open2(AT_FDCWD, "/dev/kvm", O_RDWR, 0, RESOLVE_NO_XDEV));
+	opened("no_xdev_root", open2(root, "dev/kvm", O_RDWR, 0, RESOLVE_NO_XDEV));
+	opened("no_xdev_inside", open2(dev, "kvm", O_RDWR, 0, RESOLVE_NO_XDEV));
+	opened("no_xdev_pts", open2(dev, "pts/../kvm", O_RDWR, 0, RESOLVE_NO_XDEV));
+	/* Symlinks: /dev/kvm is none, but the path may pass through one. */
+	opened("no_symlinks", open2(AT_FDCWD, "/dev/kvm", O_RDWR, 0, RESOLVE_NO_SYMLINKS));
+	opened("no_magiclinks", open2(AT_FDCWD, "/dev/kvm", O_RDWR, 0, RESOLVE_NO_MAGICLINKS));
+	opened("cached", open2(AT_FDCWD, "/dev/kvm", O_RDWR, 0, RESOLVE_CACHED));
+	opened("cached_trunc", open2(AT_FDCWD, "/dev/kvm", O_RDWR | O_TRUNC, 0, RESOLVE_CACHED));
+	char link[4096];
+	snprintf(link, sizeof(link), "%s/fd", dir);
+	if (symlink("/proc/self/fd", link))
+		die("symlink");
+	snprintf(link, sizeof(link), "%s/fd/../../../dev/kvm", dir);
+	/* Through the link: /proc/self/fd/../../../dev/kvm is /dev/kvm. */
+	opened("through_symlink", open(link, O_RDWR));
+	opened("through_symlink_nosym", open2(AT_FDCWD, link, O_RDWR, 0, RESOLVE_NO_SYMLINKS));
+	/* Lexically /dev/kvm, but ".." follows the link. */
+	opened("dotdot_after_symlink", open("/dev/fd/../kvm", O_RDWR));
+	opened("dotdot_after_missing", open("/nonexistent-ucas/../dev/kvm", O_RDWR));
+	opened("dotdot_after_file", open("/dev/null/../kvm", O_RDWR));
+	/* The node exists, and is not a directory. */
+	opened("creat", open("/dev/kvm", O_RDWR | O_CREAT, 0600));
+	opened("creat_excl", open("/dev/kvm", O_RDWR | O_CREAT | O_EXCL, 0600));
+	opened("creat_excl_openat2", open2(AT_FDCWD, "/dev/kvm", O_RDWR | O_CREAT | O_EXCL, 0600, 0));
+	opened("directory", open("/dev/kvm", O_RDONLY | O_DIRECTORY));
+	opened("tmpfile", open("/dev/kvm", O_RDWR | O_TMPFILE, 0600));
+	opened("trailing_slash", open("/dev/kvm/", O_RDWR));
+	/* Dirfds. */
+	opened("file_dirfd", openat(file, "../kvm", O_RDWR));
+	opened("closed_dirfd", openat(closed, "kvm", O_RDWR));
+	opened("closed_dirfd_abs", openat(closed, "/dev/kvm", O_RDWR));
+	/* struct open_how itself. */
+	struct { struct open_how how; uint64_t extra; } big = { { .flags = O_RDWR }, 0 };
+	opened("how_small", syscall(SYS_openat2, AT_FDCWD, "/dev/kvm", &big, 16));
+	opened("how_ver0", syscall(SYS_openat2, AT_FDCWD, "/dev/kvm", &big, 24));
+	opened("how_big_zero", syscall(SYS_openat2, AT_FDCWD, "/dev/kvm", &big, sizeof(big)));
+	big.extra = 1;
+	opened("how_big_nonzero", syscall(SYS_openat2, AT_FDCWD, "/dev/kvm", &big, sizeof(big)));
+	opened("how_huge", syscall(SYS_openat2, AT_FDCWD, "/dev/kvm", &big, 8192));
+	opened("how_unreadable", syscall(SYS_openat2, AT_FDCWD, "/dev/kvm", (void *)8, 24));
+	opened("unknown_flag", open2(AT_FDCWD, "/dev/kvm", O_RDWR | (1ULL << 23), 0, 0));
+	opened("unknown_flag_high", open2(AT_FDCWD, "/dev/kvm", O_RDWR | (1ULL << 40), 0, 0));
+	opened("unknown_flag_open", open("/dev/kvm", O_RDWR | (1 << 23)));
+	opened("unknown_resolve", open2(AT_FDCWD, "/dev/kvm", O_RDWR, 0, 1ULL << 10));
+	opened("mode_without_creat", open2(AT_FDCWD, "/dev/kvm", O_RDWR, 0600, 0));
+	opened("mode_bad", open2(AT_FDCWD, "/dev/kvm", O_RDWR | O_CREAT, 010000000, 0));
+	opened("path_flags", open2(AT_FDCWD, "/dev/kvm", O_PATH | O_RDWR, 0, 0));
+	opened("creat_directory", open2(AT_FDCWD, "/dev/kvm", O_RDWR | O_CREAT | O_DIRECTORY, 0600, 0));
+	return 0;
+}
+
+/* Sets RLIMIT_NOFILE so that the next new fd is over it (or, with 0, back
+ * to what it was). */
+static void fd_table_full(int full)
+{
+	static struct rlimit saved;
+	if (full) {
+		if (getrlimit(RLIMIT_NOFILE, &saved))
+			die("getrlimit");
+		int next = dup(0);
+		if (next < 0)
+			die("dup");
+		close(next);
+		struct rlimit low = { .rlim_cur = (rlim_t)next, .rlim_max = saved.rlim_max };
+		if (setrlimit(RLIMIT_NOFILE, &low))
+			die("setrlimit");
+	} else if (setrlimit(RLIMIT_NOFILE, &saved)) {
+		die("setrlimit");
+	}
+}
+
+static int fdlimit(void)
+{
+	int kvm = open_kvm();
+	int vm = ioctl(kvm, KVM_CREATE_VM, KVM_VM_S390_UCONTROL);
+	if (vm < 0)
+		die("KVM_CREATE_VM");
+	fd_table_full(1);
+	show("vcpu3_full", ioctl(vm, KVM_CREATE_VCPU, 3UL));
+	show("vm_full", ioctl(kvm, KVM_CREATE_VM, KVM_VM_S390_UCONTROL));
+	fd_table_full(0);
+	long vcpu = ioctl(vm, KVM_CREATE_VCPU, 3UL);
+	show("vcpu3_retry", vcpu >= 0 ? 0 : -1);
+	show("vcpu3_again", ioctl(vm, KVM_CREATE_VCPU, 3UL));
+	long vm2 = ioctl(kvm, KVM_CREATE_VM, KVM_VM_S390_UCONTROL);
+	show("vm_retry", vm2 >= 0 ? 0 : -1);
+	if (vm2 >= 0) {
+		long v = ioctl((int)vm2, KVM_CREATE_VCPU, 5UL);
+		show("vm_retry_vcpu5", v >= 0 ? 0 : -1);
+	}
+	return 0;
+}
+
+/* The parent is the supervisor (the emulator runs in the process that
+ * spawned the probe): with its RLIMIT_NOFILE at 3 it cannot make the memfd
+ * of a new VM or vcpu, its fds 0-2 being open (and its poll of two fds
+ * still works, which a limit of 0 or 1 would refuse). */
+static int starve_parent(void)
+{
+	int kvm = open_kvm();
+	int vm = ioctl(kvm, KVM_CREATE_VM, KVM_VM_S390_UCONTROL);
+	if (vm < 0)
+		die("KVM_CREATE_VM");
+	struct rlimit saved;
+	if (prlimit(getppid(), RLIMIT_NOFILE, NULL, &saved))
+		die("prlimit get");
+	struct rlimit none = { .rlim_cur = 3, .rlim_max = saved.rlim_max };
+	if (prlimit(getppid(), RLIMIT_NOFILE, &none, NULL))
+		die("prlimit set");
+	show("vcpu3_starved", ioctl(vm, KVM_CREATE_VCPU, 3UL));
+	/* A regular VM: for a ucontrol one the supervisor would first need an
+	 * fd to read the caller's capabilities. */
+	show("vm_starved", ioctl(kvm, KVM_CREATE_VM, 0UL));
+	if (prlimit(getppid(), RLIMIT_NOFILE, &saved, NULL))
+		die("prlimit restore");
+	long vcpu = ioctl(vm, KVM_CREATE_VCPU, 3UL);
+	show("vcpu3_retry", vcpu >= 0 ? 0 : -1);
+	long vm2 = ioctl(kvm, KVM_CREATE_VM, KVM_VM_S390_UCONTROL);
+	show("vm_retry", vm2 >= 0 ? 0 : -1);
+	if (vm2 >= 0) {
+		long v = ioctl((int)vm2, KVM_CREATE_VCPU, 5UL);
+		show("vm_retry_vcpu5", v >= 0 ? 0 : -1);
+	}
+	return 0;
+}
+
 static double now(void)
 {
 	struct timespec ts;
@@ -564,6 +745,12 @@ int main(int argc, char **argv)
 		return family();
 	if (!strcmp(cmd, "paths"))
 		return paths();
+	if (!strcmp(cmd, "pathrules") && argc > 2)
+		return pathrules(argv[2]);
+	if (!strcmp(cmd, "fdlimit"))
+		return fdlimit();
+	if (!strcmp(cmd, "starve-parent"))
+		return starve_parent();
 	if (!strcmp(cmd, "noadmin"))
 		return noadmin();
 	if (!strcmp(cmd, "enomem"))

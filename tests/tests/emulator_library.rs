@@ -53,6 +53,22 @@ fn spec_rows_through_the_library_for_each_generation() {
     }
 }
 
+/// A MAP inside an existing mapping that the kernel refuses (EINVAL: zero
+/// length on A and B) but the mirror's rules (C's) let
+/// through changes nothing: the mapping survives in the mirror and in the
+/// emulator's state, on every generation (on C the refusal cannot happen).
+#[test]
+fn a_map_the_kernel_refuses_keeps_existing_mappings() {
+    for g in Generation::ALL {
+        let letter = g.letter().to_string();
+        run_client(
+            Emulator::new(g),
+            ["kept", &letter],
+            &format!("kept-{letter}"),
+        );
+    }
+}
+
 #[test]
 fn the_client_notices_a_generation_it_does_not_expect() {
     // Its checks are live: told to expect C while the emulator models A,

@@ -210,6 +210,111 @@ fn dev_kvm_by_any_spelling() {
     assert_eq!(got["bad_path_pointer"], "-1/EFAULT");
 }
 
+/// Opens that name `/dev/kvm` but that the kernel refuses (or resolves
+/// elsewhere): `RESOLVE_*` scopes, mounts and links, `O_CREAT|O_EXCL`,
+/// `O_DIRECTORY`, dirfds that are files or closed, bad `struct open_how`
+/// sizes and unknown bits. The emulated host has a `/dev/kvm` character
+/// device on its `/dev`; the expected answers are the kernel's (Linux 6.18,
+/// `fs/open.c` `build_open_flags`, `fs/namei.c` `path_init`/`follow_dotdot`/
+/// `handle_mounts`), and where this host has a `/dev/kvm` they are also
+/// compared with the native run of the same probe.
+#[test]
+fn dev_kvm_opens_the_kernel_refuses() {
+    let have_kvm = Path::new("/dev/kvm").exists();
+    // RESOLVE_NO_XDEV refuses a walk from / into /dev only when /dev is a
+    // mount of its own (devtmpfs, as on most hosts).
+    let dev_is_mount = {
+        use std::os::unix::fs::MetadataExt as _;
+        std::fs::metadata("/dev").unwrap().dev() != std::fs::metadata("/").unwrap().dev()
+    };
+    let xdev = if dev_is_mount { "-1/EXDEV" } else { "ok" };
+    let expected: &[(&str, &str)] = &[
+        ("plain", "ok"),
+        ("beneath_escape", "-1/EXDEV"),
+        ("beneath_abs", "-1/EXDEV"),
+        ("beneath_abs_closed_dirfd", "-1/EXDEV"),
+        ("beneath_inside", "ok"),
+        ("beneath_out_and_back", "-1/EXDEV"),
+        ("beneath_root", "ok"),
+        ("beneath_root_dotdot", "-1/EXDEV"),
+        ("beneath_down_up", "ok"),
+        ("in_root_abs", "-1/ENOENT"),
+        ("in_root_dotdot", "-1/ENOENT"),
+        ("in_root_slash", "ok"),
+        ("in_root_dev", "ok"),
+        ("in_root_closed_dirfd", "-1/EBADF"),
+        ("both_scopes", "-1/EINVAL"),
+        ("no_xdev_abs", xdev),
+        ("no_xdev_root", xdev),
+        ("no_xdev_inside", "ok"),
+        ("no_xdev_pts", "-1/EXDEV"),
+        ("no_symlinks", "ok"),
+        ("no_magiclinks", "ok"),
+        ("cached", "ok"),
+        ("cached_trunc", "-1/EAGAIN"),
+        ("through_symlink_nosym", "-1/ELOOP"),
+        ("dotdot_after_symlink", "-1/ENOENT"),
+        ("dotdot_after_missing", "-1/ENOENT"),
+        ("dotdot_after_file", "-1/ENOTDIR"),
+        ("creat", "ok"),
+        ("creat_excl", "-1/EEXIST"),
+        ("creat_excl_openat2", "-1/EEXIST"),
+        ("directory", "-1/ENOTDIR"),
+        ("tmpfile", "-1/ENOTDIR"),
+        ("trailing_slash", "-1/ENOTDIR"),
+        ("file_dirfd", "-1/ENOTDIR"),
+        ("closed_dirfd", "-1/EBADF"),
+        ("closed_dirfd_abs", "ok"),
+        ("how_small", "-1/EINVAL"),
+        ("how_ver0", "ok"),
+        ("how_big_zero", "ok"),
+        ("how_big_nonzero", "-1/E2BIG"),
+        ("how_huge", "-1/E2BIG"),
+        ("how_unreadable", "-1/EFAULT"),
+        ("unknown_flag", "-1/EINVAL"),
+        ("unknown_flag_high", "-1/EINVAL"),
+        ("unknown_flag_open", "ok"),
+        ("unknown_resolve", "-1/EINVAL"),
+        ("mode_without_creat", "-1/EINVAL"),
+        ("mode_bad", "-1/EINVAL"),
+        ("path_flags", "-1/EINVAL"),
+        ("creat_directory", "-1/EINVAL"),
+    ];
+    let fresh = |tag: &str| {
+        let dir = tmp(tag);
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    };
+    let want = if have_kvm {
+        let dir = fresh("pathrules-native");
+        Some(native(&["pathrules", dir.to_str().unwrap()]))
+    } else {
+        None
+    };
+    for g in Generation::ALL {
+        let dir = fresh(&format!("pathrules-{g:?}"));
+        let (status, got) = run(
+            Emulator::new(g),
+            &["pathrules", dir.to_str().unwrap()],
+            &format!("pathrules-{g:?}"),
+        );
+        assert!(status.success(), "{g:?}: {got:?}");
+        let wrong: Vec<String> = expected
+            .iter()
+            .filter(|(k, v)| got.get(*k).map(String::as_str) != Some(*v))
+            .map(|(k, v)| format!("{k}: emulated {:?}, expected {v}", got.get(*k)))
+            .collect();
+        assert!(wrong.is_empty(), "{g:?}:\n{}", wrong.join("\n"));
+        if let Some(want) = &want {
+            assert_eq!(want.len(), got.len(), "{g:?}: native {want:?}");
+            for (k, v) in want {
+                assert_eq!(got.get(k), Some(v), "{g:?} {k}: emulated vs native");
+            }
+        }
+    }
+}
+
 /// A vcpu fd's size is sealed: the supervisor maps its pages, and a program
 /// that shrank it (or grew it) used to kill the emulator with SIGBUS at the
 /// next `KVM_RUN`.
@@ -592,6 +697,96 @@ fn fds_closed_and_replaced_while_in_use() {
             !state_extents(&json, 1, 0).is_empty(),
             "{tag}: nothing reached the replacement vcpu"
         );
+    }
+}
+
+/// A KVM_CREATE_VCPU or KVM_CREATE_VM whose fd cannot be installed because
+/// the caller's fd table is full (RLIMIT_NOFILE) fails with EMFILE and
+/// leaves nothing behind, as in KVM (`kvm_vm_ioctl_create_vcpu` destroys the
+/// vcpu when `create_vcpu_fd` fails; `kvm_dev_ioctl_create_vm` takes the fd
+/// before it creates the VM): the same id can be created again, and the
+/// state report has it once and no VM for the failed call.
+#[test]
+fn creations_that_could_not_install_their_fd_leave_nothing() {
+    for g in Generation::ALL {
+        let tag = format!("fdlimit-{}", g.letter());
+        let state = tmp(&format!("{tag}.json"));
+        let _ = std::fs::remove_file(&state);
+        let (status, got) = run(Emulator::new(g).state_out(&state), &["fdlimit"], &tag);
+        assert!(status.success(), "{tag}: {got:?}");
+        for (key, want) in [
+            ("vcpu3_full", "-1/EMFILE"),
+            ("vm_full", "-1/EMFILE"),
+            ("vcpu3_retry", "0"),
+            ("vcpu3_again", "-1/EEXIST"),
+            ("vm_retry", "0"),
+            ("vm_retry_vcpu5", "0"),
+        ] {
+            assert_eq!(
+                got.get(key).map(String::as_str),
+                Some(want),
+                "{tag} {key}: {got:?}"
+            );
+        }
+        let json = std::fs::read_to_string(&state).unwrap();
+        let parsed = State::parse(&json).unwrap_or_else(|e| panic!("{tag}: {e}: {json}"));
+        let ids = |vm: &VmState| vm.vcpus.iter().map(|v| v.id).collect::<Vec<_>>();
+        assert_eq!(parsed.vms.len(), 2, "{tag}: {json}");
+        assert_eq!(ids(&parsed.vms[0]), [3], "{tag}: {json}");
+        assert_eq!(ids(&parsed.vms[1]), [5], "{tag}: {json}");
+    }
+}
+
+/// The same when it is the supervisor that cannot make the new object's
+/// memfd (its own fd table full: the probe sets its parent's RLIMIT_NOFILE
+/// to 3): the caller sees ENOMEM, as from a kernel that ran out, and the
+/// model keeps neither the VM nor the vcpu. Before, both stayed: the retry
+/// of vcpu 3 was EEXIST and the report listed a VM that nobody had.
+///
+/// The limit is the whole process's, so the scenario runs in a child of
+/// this test binary that runs only this test.
+#[test]
+fn creations_the_supervisor_could_not_finish_leave_nothing() {
+    const CHILD: &str = "UCAS_TESTS_STARVE_CHILD";
+    let name = "creations_the_supervisor_could_not_finish_leave_nothing";
+    if std::env::var_os(CHILD).is_none() {
+        let out = Command::new(std::env::current_exe().unwrap())
+            .args([name, "--exact", "--nocapture", "--test-threads=1"])
+            .env(CHILD, "1")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{text}");
+        assert!(text.contains("1 passed"), "{text}");
+        return;
+    }
+    for g in Generation::ALL {
+        let tag = format!("starve-{}", g.letter());
+        let state = tmp(&format!("{tag}.json"));
+        let _ = std::fs::remove_file(&state);
+        let (status, got) = run(Emulator::new(g).state_out(&state), &["starve-parent"], &tag);
+        assert!(status.success(), "{tag}: {got:?}");
+        for (key, want) in [
+            ("vcpu3_starved", "-1/ENOMEM"),
+            ("vm_starved", "-1/ENOMEM"),
+            ("vcpu3_retry", "0"),
+            ("vm_retry", "0"),
+            ("vm_retry_vcpu5", "0"),
+        ] {
+            assert_eq!(
+                got.get(key).map(String::as_str),
+                Some(want),
+                "{tag} {key}: {got:?}"
+            );
+        }
+        let json = std::fs::read_to_string(&state).unwrap();
+        let parsed = State::parse(&json).unwrap_or_else(|e| panic!("{tag}: {e}: {json}"));
+        let ids = |vm: &VmState| vm.vcpus.iter().map(|v| v.id).collect::<Vec<_>>();
+        assert_eq!(parsed.vms.len(), 2, "{tag}: {json}");
+        assert_eq!(ids(&parsed.vms[0]), [3], "{tag}: {json}");
+        assert_eq!(ids(&parsed.vms[1]), [5], "{tag}: {json}");
     }
 }
 

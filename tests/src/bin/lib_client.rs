@@ -5,7 +5,9 @@
 //! execution through `Kvm`, `Vm` and `Vcpu` (with the kernel rules
 //! of the named generation) and checks each outcome against what that
 //! generation does. `lib_client enomem A|B|C` maps 8 segments while the
-//! emulator fails one segment store. Both print `state=` followed by the
+//! emulator fails one segment store. `lib_client kept A|B|C` has the kernel
+//! refuse a MAP over an existing mapping that the mirror's (more lenient)
+//! rules let through, and checks the mapping survives. All print `state=` followed by the
 //! JSON the emulator's `--state-out` must hold if the library's mirrors tell
 //! the truth, and exit 1 after listing every failed check on stderr.
 
@@ -192,10 +194,44 @@ fn rows(g: Generation, c: &mut Checks) -> Result<String, Error> {
     Ok(state_json(g, &[&v0, &v1, &v254]))
 }
 
+/// A MAP the kernel refuses after the mirror's check let it through (the
+/// rules of a more lenient generation: C takes a zero length as a no-op, A
+/// and B refuse it with EINVAL), inside a mapping that exists: the kernel
+/// changed nothing, so neither may the mirror or the kernel: a plain EINVAL
+/// (no clean-up UNMAP, which A and B would refuse too), and the mapping
+/// stays. On C, where nothing is more lenient, only the mapping is made.
+fn kept(g: Generation, c: &mut Checks) -> Result<String, Error> {
+    let kvm = Kvm::open()?;
+    let vm = Vm::create_ucontrol(&kvm)?;
+    let mut v0: Vcpu = Vcpu::create(&vm, 0)?;
+    let mem = GuestMemory::new(4 * MIB)?;
+    let base = mem.addr();
+    v0.set_rules(Rules::Kernel(g));
+    map(&mut v0, base, 0, 4 * MIB)?;
+    if !g.zero_length_is_noop() {
+        v0.set_rules(Rules::Kernel(Generation::C));
+        let r = map(&mut v0, base, MIB, 0);
+        let plain = matches!(
+            r.as_ref().map_err(Error::kind),
+            Err(ErrorKind::Errno(Errno::INVAL))
+        );
+        c.check(plain, || {
+            format!("zero length on {g:?} with C's rules: {r:?}")
+        });
+        c.check(v0.translate(MIB + 5) == Some(base + MIB + 5), || {
+            format!("the mapping did not survive: {:?}", v0.mappings())
+        });
+        c.check(v0.mappings().len() == 1, || {
+            format!("mirror changed: {:?}", v0.mappings())
+        });
+    }
+    Ok(state_json(g, &[&v0]))
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [what, letter] = args.as_slice() else {
-        eprintln!("usage: lib_client rows A|B|C");
+        eprintln!("usage: lib_client rows|kept A|B|C");
         return ExitCode::from(2);
     };
     let Some(g) = Generation::ALL
@@ -208,8 +244,9 @@ fn main() -> ExitCode {
     let mut checks = Checks(Vec::new());
     let state = match what.as_str() {
         "rows" => rows(g, &mut checks),
+        "kept" => kept(g, &mut checks),
         other => {
-            eprintln!("lib_client: unknown scenario {other:?}; use rows");
+            eprintln!("lib_client: unknown scenario {other:?}; use rows or kept");
             return ExitCode::from(2);
         }
     };
