@@ -494,7 +494,7 @@ def write_markdown(run, out_dir):
                   "not yet explained.\n")
 
     md.append("## Emulator vs. native\n")
-    md.append("**emulated**: the request from a program running under `ucas::emulator::"
+    md.append("**emulated**: the request from a program running under `ucas_emulator::"
               f"Emulator` modelling kernel generation {emu.get('generation', '?')} "
               "(the benchmark binary re-executes itself under it and times the loop "
               "inside), answered by the supervisor's kernel model. **native**: the same "

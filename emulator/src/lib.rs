@@ -19,9 +19,9 @@
 //! - Emulated fds are recognised per call by open-file identity, so `dup`,
 //!   fd reuse and fds inherited by children work. KVM ioctls on any other
 //!   fd go to the real kernel.
-//! - Each vcpu's kernel state is core's `AddressSpace`, the same type the
-//!   shell's mirror uses, driven with the rules of the selected kernel
-//!   generation.
+//! - Each vcpu's kernel state is core's `KernelSpace`: the `AddressSpace`
+//!   table the library's mirror uses, driven with the rules (and the
+//!   failure consequences) of the selected kernel generation.
 //! - Children and threads of the program are served too. The emulator
 //!   returns (and `ucas emulate` exits) once the program *and every
 //!   descendant still under the filter* are gone, with the program's exit

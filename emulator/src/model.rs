@@ -3,10 +3,10 @@
 //!
 //! The model is pure: it never touches the tracee. The supervisor reads the
 //! arguments, asks the model, and carries out what the answer says
-//! (installing an fd, writing `kvm_run`). Each vcpu's address space is core's
-//! [`AddressSpace`], the same type the shell's own mirror uses; the rules for
-//! validation, replacement, holes and out-of-memory come from its
-//! [`KernelSpace`].
+//! (installing an fd, writing `kvm_run`). Each vcpu's address space is a
+//! core [`KernelSpace`]: the [`AddressSpace`] table the library's own mirror
+//! uses, with the generation's rules for validation, replacement, holes and
+//! out-of-memory.
 
 pub use ucas_core::abi::{DeviceAttr, Ioctl};
 use ucas_core::abi::{

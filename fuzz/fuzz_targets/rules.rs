@@ -6,7 +6,7 @@
 //!   before wrap-around, fields in struct order), accept with the right
 //!   segment numbers, and `wraps()` exactly when the spec's range passes 2^64;
 //! - strict accepts only what every generation accepts, with the same result;
-//! - `kernel_map`/`kernel_unmap` on an empty table give the spec's errno and
+//! - `KernelSpace::map`/`unmap` on an empty table give the spec's errno and
 //!   map exactly the requested segments (wrapping on C);
 //! - `VCPU_FAULT` verdicts and `Generation::from_kernel_version` match the
 //!   spec's tables and version ranges.
