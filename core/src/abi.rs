@@ -12,6 +12,9 @@ use core::mem::{align_of, offset_of, size_of};
 use linux_raw_sys::general as uapi;
 use static_assertions::{const_assert, const_assert_eq};
 
+mod args;
+pub use args::*;
+
 /// `_IOC_NONE`: the ioctl moves no data through its argument.
 pub const IOC_NONE: u32 = 0;
 /// `_IOC_WRITE`: userspace writes the argument, the kernel reads it.
@@ -225,89 +228,188 @@ capabilities! {
     KVM_CAP_S390_KEYOP = 247,
 }
 
-/// Every KVM ioctl ucas issues, decodes or models, by its C name: the one
-/// list the handles, the emulator and the traces share.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Ioctl {
-    /// `KVM_GET_API_VERSION`.
-    GetApiVersion,
-    /// `KVM_CREATE_VM`.
-    CreateVm,
-    /// `KVM_CHECK_EXTENSION`.
-    CheckExtension,
-    /// `KVM_GET_VCPU_MMAP_SIZE`.
-    GetVcpuMmapSize,
-    /// `KVM_CREATE_VCPU`.
-    CreateVcpu,
-    /// `KVM_GET_DIRTY_LOG`.
-    GetDirtyLog,
-    /// `KVM_CLEAR_DIRTY_LOG`.
-    ClearDirtyLog,
-    /// `KVM_SET_USER_MEMORY_REGION`.
-    SetUserMemoryRegion,
-    /// `KVM_SET_USER_MEMORY_REGION2`.
-    SetUserMemoryRegion2,
-    /// `KVM_S390_UCAS_MAP`.
-    UcasMap,
-    /// `KVM_S390_UCAS_UNMAP`.
-    UcasUnmap,
-    /// `KVM_S390_VCPU_FAULT`.
-    VcpuFault,
-    /// `KVM_RUN`.
-    Run,
-    /// `KVM_SET_DEVICE_ATTR`.
-    SetDeviceAttr,
-    /// `KVM_GET_DEVICE_ATTR`.
-    GetDeviceAttr,
-    /// `KVM_HAS_DEVICE_ATTR`.
-    HasDeviceAttr,
+/// `_IOR(ty, nr, T)` with `size` = `size_of::<T>()`.
+#[must_use]
+pub const fn ior(ty: u32, nr: u32, size: usize) -> u32 {
+    ioc(IOC_READ, ty, nr, size)
+}
+
+/// `_IOWR(ty, nr, T)` with `size` = `size_of::<T>()`.
+#[must_use]
+pub const fn iowr(ty: u32, nr: u32, size: usize) -> u32 {
+    ioc(IOC_READ | IOC_WRITE, ty, nr, size)
+}
+
+/// Enables SIE for the calling process (s390 `/dev/kvm`).
+pub const KVM_S390_ENABLE_SIE: u32 = io(KVMIO, 0x06);
+/// Returns a file descriptor for the binary statistics of a VM or vcpu.
+pub const KVM_GET_STATS_FD: u32 = io(KVMIO, 0xce);
+/// Enables a capability on a VM or vcpu; argument: [`EnableCap`].
+pub const KVM_ENABLE_CAP: u32 = iow(KVMIO, 0xa3, size_of::<EnableCap>());
+/// Creates a device (the FLIC on s390); argument: [`CreateDevice`].
+pub const KVM_CREATE_DEVICE: u32 = iowr(KVMIO, 0xe0, size_of::<CreateDevice>());
+/// Sets the interrupt routing table; argument: [`IrqRouting`] and entries.
+pub const KVM_SET_GSI_ROUTING: u32 = iow(KVMIO, 0x6a, size_of::<IrqRouting>());
+/// Attaches an eventfd to an interrupt; argument: [`Irqfd`].
+pub const KVM_IRQFD: u32 = iow(KVMIO, 0x76, size_of::<Irqfd>());
+/// Attaches an eventfd to an I/O address; argument: [`Ioeventfd`].
+pub const KVM_IOEVENTFD: u32 = iow(KVMIO, 0x79, size_of::<Ioeventfd>());
+/// Injects a floating (VM fd) or local (vcpu fd) interrupt; argument:
+/// [`S390Interrupt`].
+pub const KVM_S390_INTERRUPT: u32 = iow(KVMIO, 0x94, size_of::<S390Interrupt>());
+/// Reads guest storage keys; argument: [`S390Skeys`].
+pub const KVM_S390_GET_SKEYS: u32 = iow(KVMIO, 0xb2, size_of::<S390Skeys>());
+/// Sets guest storage keys; argument: [`S390Skeys`].
+pub const KVM_S390_SET_SKEYS: u32 = iow(KVMIO, 0xb3, size_of::<S390Skeys>());
+/// Reads CMMA values; argument: [`S390CmmaLog`].
+pub const KVM_S390_GET_CMMA_BITS: u32 = iowr(KVMIO, 0xb8, size_of::<S390CmmaLog>());
+/// Sets CMMA values; argument: [`S390CmmaLog`].
+pub const KVM_S390_SET_CMMA_BITS: u32 = iow(KVMIO, 0xb9, size_of::<S390CmmaLog>());
+/// Reads or writes guest memory (VM or vcpu fd); argument: [`S390MemOp`].
+pub const KVM_S390_MEM_OP: u32 = iow(KVMIO, 0xb1, size_of::<S390MemOp>());
+/// Operates on storage keys of a guest address (Linux 7.0+); argument:
+/// [`S390Keyop`].
+pub const KVM_S390_KEYOP: u32 = iowr(KVMIO, 0x53, size_of::<S390Keyop>());
+/// A protected-virtualization command on a VM; argument: [`PvCmd`].
+pub const KVM_S390_PV_COMMAND: u32 = iowr(KVMIO, 0xc5, size_of::<PvCmd>());
+/// A protected-virtualization command on a vcpu; argument: [`PvCmd`].
+pub const KVM_S390_PV_CPU_COMMAND: u32 = iowr(KVMIO, 0xd0, size_of::<PvCmd>());
+/// A zPCI operation; argument: [`S390ZpciOp`].
+pub const KVM_S390_ZPCI_OP: u32 = iow(KVMIO, 0xd1, size_of::<S390ZpciOp>());
+/// Reads the general registers; argument: [`Regs`].
+pub const KVM_GET_REGS: u32 = ior(KVMIO, 0x81, size_of::<Regs>());
+/// Sets the general registers; argument: [`Regs`].
+pub const KVM_SET_REGS: u32 = iow(KVMIO, 0x82, size_of::<Regs>());
+/// Reads the access and control registers; argument: [`Sregs`].
+pub const KVM_GET_SREGS: u32 = ior(KVMIO, 0x83, size_of::<Sregs>());
+/// Sets the access and control registers; argument: [`Sregs`].
+pub const KVM_SET_SREGS: u32 = iow(KVMIO, 0x84, size_of::<Sregs>());
+/// Reads the floating-point registers; argument: [`Fpu`].
+pub const KVM_GET_FPU: u32 = ior(KVMIO, 0x8c, size_of::<Fpu>());
+/// Sets the floating-point registers; argument: [`Fpu`].
+pub const KVM_SET_FPU: u32 = iow(KVMIO, 0x8d, size_of::<Fpu>());
+/// Reads one register by id; argument: [`OneReg`].
+pub const KVM_GET_ONE_REG: u32 = iow(KVMIO, 0xab, size_of::<OneReg>());
+/// Sets one register by id; argument: [`OneReg`].
+pub const KVM_SET_ONE_REG: u32 = iow(KVMIO, 0xac, size_of::<OneReg>());
+/// Reads the vcpu's run state; argument: [`MpState`].
+pub const KVM_GET_MP_STATE: u32 = ior(KVMIO, 0x98, size_of::<MpState>());
+/// Sets the vcpu's run state; argument: [`MpState`].
+pub const KVM_SET_MP_STATE: u32 = iow(KVMIO, 0x99, size_of::<MpState>());
+/// The initial CPU reset.
+pub const KVM_S390_INITIAL_RESET: u32 = io(KVMIO, 0x97);
+/// The normal CPU reset.
+pub const KVM_S390_NORMAL_RESET: u32 = io(KVMIO, 0xc3);
+/// The clear CPU reset.
+pub const KVM_S390_CLEAR_RESET: u32 = io(KVMIO, 0xc4);
+/// Stores the vcpu's status at a guest address, passed **by value** (the
+/// size field is that of C `unsigned long`).
+pub const KVM_S390_STORE_STATUS: u32 = iow(KVMIO, 0x95, size_of::<u64>());
+/// Sets the PSW of a stopped vcpu; argument: [`S390Psw`].
+pub const KVM_S390_SET_INITIAL_PSW: u32 = iow(KVMIO, 0x96, size_of::<S390Psw>());
+/// Injects an interrupt into a vcpu; argument: [`S390Irq`].
+pub const KVM_S390_IRQ: u32 = iow(KVMIO, 0xb4, size_of::<S390Irq>());
+/// Saves the vcpu's pending interrupts; argument: [`S390IrqState`].
+pub const KVM_S390_GET_IRQ_STATE: u32 = iow(KVMIO, 0xb6, size_of::<S390IrqState>());
+/// Restores the vcpu's pending interrupts; argument: [`S390IrqState`].
+pub const KVM_S390_SET_IRQ_STATE: u32 = iow(KVMIO, 0xb5, size_of::<S390IrqState>());
+/// Sets up guest debugging; argument: [`GuestDebug`].
+pub const KVM_SET_GUEST_DEBUG: u32 = iow(KVMIO, 0x9b, size_of::<GuestDebug>());
+
+/// Defines [`Ioctl`]: one variant per request with its C constant, and the
+/// list, number and name lookups from that one table.
+macro_rules! ioctls {
+    ($($variant:ident = $number:ident,)*) => {
+        /// Every KVM ioctl ucas issues, decodes or models, by its C name: the
+        /// one list the handles, the emulator and the traces share.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum Ioctl {
+            $(
+                #[doc = concat!("`", stringify!($number), "`.")]
+                $variant,
+            )*
+        }
+
+        impl Ioctl {
+            /// Every ioctl in the list.
+            pub const ALL: [Self; [$(Self::$variant),*].len()] = [$(Self::$variant),*];
+
+            /// The request number (the `_IO*` encoding).
+            #[must_use]
+            pub const fn number(self) -> u32 {
+                match self {
+                    $(Self::$variant => $number,)*
+                }
+            }
+
+            /// The C name.
+            #[must_use]
+            pub const fn name(self) -> &'static str {
+                match self {
+                    $(Self::$variant => stringify!($number),)*
+                }
+            }
+        }
+    };
+}
+
+ioctls! {
+    GetApiVersion = KVM_GET_API_VERSION,
+    CreateVm = KVM_CREATE_VM,
+    CheckExtension = KVM_CHECK_EXTENSION,
+    GetVcpuMmapSize = KVM_GET_VCPU_MMAP_SIZE,
+    S390EnableSie = KVM_S390_ENABLE_SIE,
+    GetStatsFd = KVM_GET_STATS_FD,
+    CreateVcpu = KVM_CREATE_VCPU,
+    GetDirtyLog = KVM_GET_DIRTY_LOG,
+    ClearDirtyLog = KVM_CLEAR_DIRTY_LOG,
+    SetUserMemoryRegion = KVM_SET_USER_MEMORY_REGION,
+    SetUserMemoryRegion2 = KVM_SET_USER_MEMORY_REGION2,
+    EnableCap = KVM_ENABLE_CAP,
+    CreateDevice = KVM_CREATE_DEVICE,
+    SetGsiRouting = KVM_SET_GSI_ROUTING,
+    Irqfd = KVM_IRQFD,
+    Ioeventfd = KVM_IOEVENTFD,
+    S390Interrupt = KVM_S390_INTERRUPT,
+    S390GetSkeys = KVM_S390_GET_SKEYS,
+    S390SetSkeys = KVM_S390_SET_SKEYS,
+    S390GetCmmaBits = KVM_S390_GET_CMMA_BITS,
+    S390SetCmmaBits = KVM_S390_SET_CMMA_BITS,
+    S390MemOp = KVM_S390_MEM_OP,
+    S390Keyop = KVM_S390_KEYOP,
+    S390PvCommand = KVM_S390_PV_COMMAND,
+    S390ZpciOp = KVM_S390_ZPCI_OP,
+    SetDeviceAttr = KVM_SET_DEVICE_ATTR,
+    GetDeviceAttr = KVM_GET_DEVICE_ATTR,
+    HasDeviceAttr = KVM_HAS_DEVICE_ATTR,
+    UcasMap = KVM_S390_UCAS_MAP,
+    UcasUnmap = KVM_S390_UCAS_UNMAP,
+    VcpuFault = KVM_S390_VCPU_FAULT,
+    Run = KVM_RUN,
+    GetRegs = KVM_GET_REGS,
+    SetRegs = KVM_SET_REGS,
+    GetSregs = KVM_GET_SREGS,
+    SetSregs = KVM_SET_SREGS,
+    GetFpu = KVM_GET_FPU,
+    SetFpu = KVM_SET_FPU,
+    GetOneReg = KVM_GET_ONE_REG,
+    SetOneReg = KVM_SET_ONE_REG,
+    GetMpState = KVM_GET_MP_STATE,
+    SetMpState = KVM_SET_MP_STATE,
+    S390InitialReset = KVM_S390_INITIAL_RESET,
+    S390NormalReset = KVM_S390_NORMAL_RESET,
+    S390ClearReset = KVM_S390_CLEAR_RESET,
+    S390StoreStatus = KVM_S390_STORE_STATUS,
+    S390SetInitialPsw = KVM_S390_SET_INITIAL_PSW,
+    S390Irq = KVM_S390_IRQ,
+    S390GetIrqState = KVM_S390_GET_IRQ_STATE,
+    S390SetIrqState = KVM_S390_SET_IRQ_STATE,
+    SetGuestDebug = KVM_SET_GUEST_DEBUG,
+    S390PvCpuCommand = KVM_S390_PV_CPU_COMMAND,
 }
 
 impl Ioctl {
-    /// Every ioctl in the list.
-    pub const ALL: [Self; 16] = [
-        Self::GetApiVersion,
-        Self::CreateVm,
-        Self::CheckExtension,
-        Self::GetVcpuMmapSize,
-        Self::CreateVcpu,
-        Self::GetDirtyLog,
-        Self::ClearDirtyLog,
-        Self::SetUserMemoryRegion,
-        Self::SetUserMemoryRegion2,
-        Self::UcasMap,
-        Self::UcasUnmap,
-        Self::VcpuFault,
-        Self::Run,
-        Self::SetDeviceAttr,
-        Self::GetDeviceAttr,
-        Self::HasDeviceAttr,
-    ];
-
-    /// The request number (the `_IO*` encoding).
-    #[must_use]
-    pub const fn number(self) -> u32 {
-        match self {
-            Self::GetApiVersion => KVM_GET_API_VERSION,
-            Self::CreateVm => KVM_CREATE_VM,
-            Self::CheckExtension => KVM_CHECK_EXTENSION,
-            Self::GetVcpuMmapSize => KVM_GET_VCPU_MMAP_SIZE,
-            Self::CreateVcpu => KVM_CREATE_VCPU,
-            Self::GetDirtyLog => KVM_GET_DIRTY_LOG,
-            Self::ClearDirtyLog => KVM_CLEAR_DIRTY_LOG,
-            Self::SetUserMemoryRegion => KVM_SET_USER_MEMORY_REGION,
-            Self::SetUserMemoryRegion2 => KVM_SET_USER_MEMORY_REGION2,
-            Self::UcasMap => KVM_S390_UCAS_MAP,
-            Self::UcasUnmap => KVM_S390_UCAS_UNMAP,
-            Self::VcpuFault => KVM_S390_VCPU_FAULT,
-            Self::Run => KVM_RUN,
-            Self::SetDeviceAttr => KVM_SET_DEVICE_ATTR,
-            Self::GetDeviceAttr => KVM_GET_DEVICE_ATTR,
-            Self::HasDeviceAttr => KVM_HAS_DEVICE_ATTR,
-        }
-    }
-
     /// The ioctl with request number `number` (the low 32 bits the kernel
     /// looks at), if it is in the list.
     #[must_use]
@@ -326,33 +428,16 @@ impl Ioctl {
                 | Self::CreateVm
                 | Self::CheckExtension
                 | Self::GetVcpuMmapSize
+                | Self::S390EnableSie
+                | Self::GetStatsFd
                 | Self::CreateVcpu
                 | Self::VcpuFault
                 | Self::Run
+                | Self::S390InitialReset
+                | Self::S390NormalReset
+                | Self::S390ClearReset
+                | Self::S390StoreStatus
         )
-    }
-
-    /// The C name.
-    #[must_use]
-    pub const fn name(self) -> &'static str {
-        match self {
-            Self::GetApiVersion => "KVM_GET_API_VERSION",
-            Self::CreateVm => "KVM_CREATE_VM",
-            Self::CheckExtension => "KVM_CHECK_EXTENSION",
-            Self::GetVcpuMmapSize => "KVM_GET_VCPU_MMAP_SIZE",
-            Self::CreateVcpu => "KVM_CREATE_VCPU",
-            Self::GetDirtyLog => "KVM_GET_DIRTY_LOG",
-            Self::ClearDirtyLog => "KVM_CLEAR_DIRTY_LOG",
-            Self::SetUserMemoryRegion => "KVM_SET_USER_MEMORY_REGION",
-            Self::SetUserMemoryRegion2 => "KVM_SET_USER_MEMORY_REGION2",
-            Self::UcasMap => "KVM_S390_UCAS_MAP",
-            Self::UcasUnmap => "KVM_S390_UCAS_UNMAP",
-            Self::VcpuFault => "KVM_S390_VCPU_FAULT",
-            Self::Run => "KVM_RUN",
-            Self::SetDeviceAttr => "KVM_SET_DEVICE_ATTR",
-            Self::GetDeviceAttr => "KVM_GET_DEVICE_ATTR",
-            Self::HasDeviceAttr => "KVM_HAS_DEVICE_ATTR",
-        }
     }
 }
 

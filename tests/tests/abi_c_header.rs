@@ -125,13 +125,74 @@ fn common_items() -> Vec<Item> {
     let mut items = core_items();
     // Every ioctl of the shared list, by its C name: a new member without
     // a matching header number fails here.
-    for ioctl in Ioctl::ALL {
+    for ioctl in Ioctl::ALL.into_iter().filter(|i| !ARCH_IOCTLS.contains(i)) {
         let it = item(format!("Ioctl::{ioctl:?}"), ioctl.name(), ioctl.number());
         items.push(match ioctl {
-            Ioctl::SetUserMemoryRegion2 => guarded("KVM_SET_USER_MEMORY_REGION2", it),
+            // Newer than Debian 12's 6.1 headers.
+            Ioctl::SetUserMemoryRegion2 | Ioctl::S390Keyop => guarded(ioctl.name(), it),
             _ => it,
         });
     }
+    items.extend([
+        struct_size("kvm_one_reg", size_of::<abi::OneReg>()),
+        struct_size("kvm_mp_state", size_of::<abi::MpState>()),
+        struct_size("kvm_s390_psw", size_of::<abi::S390Psw>()),
+        struct_size("kvm_s390_interrupt", size_of::<abi::S390Interrupt>()),
+        offset(
+            "kvm_s390_interrupt",
+            "parm64",
+            offset_of!(abi::S390Interrupt, parm64),
+        ),
+        struct_size("kvm_s390_irq", size_of::<abi::S390Irq>()),
+        offset("kvm_s390_irq", "u", offset_of!(abi::S390Irq, u)),
+        struct_size("kvm_s390_irq_state", size_of::<abi::S390IrqState>()),
+        offset(
+            "kvm_s390_irq_state",
+            "len",
+            offset_of!(abi::S390IrqState, len),
+        ),
+        struct_size("kvm_s390_mem_op", size_of::<abi::S390MemOp>()),
+        offset(
+            "kvm_s390_mem_op",
+            "flags",
+            offset_of!(abi::S390MemOp, flags),
+        ),
+        offset("kvm_s390_mem_op", "size", offset_of!(abi::S390MemOp, size)),
+        offset("kvm_s390_mem_op", "op", offset_of!(abi::S390MemOp, op)),
+        offset("kvm_s390_mem_op", "buf", offset_of!(abi::S390MemOp, buf)),
+        offset("kvm_s390_mem_op", "ar", offset_of!(abi::S390MemOp, u)),
+        struct_size("kvm_enable_cap", size_of::<abi::EnableCap>()),
+        offset("kvm_enable_cap", "args", offset_of!(abi::EnableCap, args)),
+        struct_size("kvm_create_device", size_of::<abi::CreateDevice>()),
+        offset(
+            "kvm_create_device",
+            "flags",
+            offset_of!(abi::CreateDevice, flags),
+        ),
+        struct_size("kvm_irq_routing", size_of::<abi::IrqRouting>()),
+        struct_size("kvm_irqfd", size_of::<abi::Irqfd>()),
+        offset(
+            "kvm_irqfd",
+            "resamplefd",
+            offset_of!(abi::Irqfd, resamplefd),
+        ),
+        struct_size("kvm_ioeventfd", size_of::<abi::Ioeventfd>()),
+        offset("kvm_ioeventfd", "fd", offset_of!(abi::Ioeventfd, fd)),
+        offset("kvm_ioeventfd", "flags", offset_of!(abi::Ioeventfd, flags)),
+        struct_size("kvm_s390_skeys", size_of::<abi::S390Skeys>()),
+        offset("kvm_s390_skeys", "flags", offset_of!(abi::S390Skeys, flags)),
+        struct_size("kvm_s390_cmma_log", size_of::<abi::S390CmmaLog>()),
+        offset(
+            "kvm_s390_cmma_log",
+            "values",
+            offset_of!(abi::S390CmmaLog, values),
+        ),
+        struct_size("kvm_pv_cmd", size_of::<abi::PvCmd>()),
+        offset("kvm_pv_cmd", "data", offset_of!(abi::PvCmd, data)),
+        offset("kvm_pv_cmd", "flags", offset_of!(abi::PvCmd, flags)),
+        struct_size("kvm_s390_zpci_op", size_of::<abi::S390ZpciOp>()),
+        offset("kvm_s390_zpci_op", "u", offset_of!(abi::S390ZpciOp, u)),
+    ]);
     // Every capability of the list. Those newer than some supported headers
     // (Debian 12's are 6.1) are compared where the header has them.
     const NEWER_THAN_6_1: [&str; 4] = [
@@ -371,12 +432,41 @@ fn core_items() -> Vec<Item> {
     ]
 }
 
-/// Items only the real s390 header can answer: the whole `kvm_run` and the
-/// s390 `struct kvm_sync_regs` inside it.
+/// The ioctls whose argument is an architecture's own struct (the register
+/// sets, guest debugging): only the s390 header has their s390 numbers.
+const ARCH_IOCTLS: [Ioctl; 7] = [
+    Ioctl::GetRegs,
+    Ioctl::SetRegs,
+    Ioctl::GetSregs,
+    Ioctl::SetSregs,
+    Ioctl::GetFpu,
+    Ioctl::SetFpu,
+    Ioctl::SetGuestDebug,
+];
+
+/// Items only the real s390 header can answer: the whole `kvm_run`, the
+/// s390 `struct kvm_sync_regs` inside it, the register sets.
 fn s390_only_items() -> Vec<Item> {
     let sync = offset_of!(KvmRun, sync);
     let regs = SyncRegs::default();
-    vec![
+    let mut items: Vec<Item> = ARCH_IOCTLS
+        .iter()
+        .map(|i| item(format!("Ioctl::{i:?}"), i.name(), i.number()))
+        .collect();
+    items.extend([
+        struct_size("kvm_regs", size_of::<abi::Regs>()),
+        struct_size("kvm_sregs", size_of::<abi::Sregs>()),
+        offset("kvm_sregs", "crs", offset_of!(abi::Sregs, crs)),
+        struct_size("kvm_fpu", size_of::<abi::Fpu>()),
+        offset("kvm_fpu", "fprs", offset_of!(abi::Fpu, fprs)),
+        struct_size("kvm_guest_debug", size_of::<abi::GuestDebug>()),
+        offset(
+            "kvm_guest_debug",
+            "arch.hw_bp",
+            offset_of!(abi::GuestDebug, hw_bp),
+        ),
+    ]);
+    items.extend(vec![
         struct_size("kvm_run", size_of::<KvmRun>()),
         struct_align("kvm_run", align_of::<KvmRun>()),
         offset(
@@ -403,7 +493,8 @@ fn s390_only_items() -> Vec<Item> {
         ),
         constant("KVM_SYNC_PREFIX", abi::KVM_SYNC_PREFIX),
         constant("KVM_SYNC_GPRS", abi::KVM_SYNC_GPRS),
-    ]
+    ]);
+    items
 }
 
 // ---------------------------------------------------------------------------

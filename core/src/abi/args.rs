@@ -1,0 +1,347 @@
+//! The argument structs of the KVM ioctls ucas names beyond the address
+//! space ones: s390 layouts (`arch/s390/include/uapi/asm/kvm.h` for the
+//! register sets, `<linux/kvm.h>` for the rest), native byte order, each
+//! size and offset asserted here and compared with the C headers by gcc in
+//! the tests.
+
+use core::mem::{offset_of, size_of};
+
+/// Declares a `#[repr(C)]` ABI struct with the derives every one has.
+macro_rules! abi_struct {
+    ($(#[$meta:meta])* $name:ident { $($(#[$fmeta:meta])* $field:ident: $ty:ty,)* }) => {
+        $(#[$meta])*
+        #[repr(C)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub struct $name {
+            $($(#[$fmeta])* pub $field: $ty,)*
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                Self { $($field: <$ty>::default(),)* }
+            }
+        }
+    };
+}
+
+abi_struct! {
+    /// `struct kvm_regs` (s390): the general registers.
+    #[doc(alias = "kvm_regs")]
+    Regs {
+        /// r0–r15.
+        gprs: [u64; 16],
+    }
+}
+
+abi_struct! {
+    /// `struct kvm_sregs` (s390): access and control registers.
+    #[doc(alias = "kvm_sregs")]
+    Sregs {
+        /// a0–a15.
+        acrs: [u32; 16],
+        /// c0–c15.
+        crs: [u64; 16],
+    }
+}
+
+abi_struct! {
+    /// `struct kvm_fpu` (s390): the floating-point control and registers.
+    #[doc(alias = "kvm_fpu")]
+    Fpu {
+        /// The floating-point control register.
+        fpc: u32,
+        /// Padding.
+        pad: u32,
+        /// f0–f15.
+        fprs: [u64; 16],
+    }
+}
+
+abi_struct! {
+    /// `struct kvm_one_reg`: one register by id.
+    #[doc(alias = "kvm_one_reg")]
+    OneReg {
+        /// The register id (`KVM_REG_S390_*`).
+        id: u64,
+        /// Where its value is in the caller's memory.
+        addr: u64,
+    }
+}
+
+abi_struct! {
+    /// `struct kvm_mp_state`.
+    #[doc(alias = "kvm_mp_state")]
+    MpState {
+        /// `KVM_MP_STATE_*`.
+        mp_state: u32,
+    }
+}
+
+abi_struct! {
+    /// `struct kvm_s390_psw`.
+    #[doc(alias = "kvm_s390_psw")]
+    S390Psw {
+        /// The PSW mask.
+        mask: u64,
+        /// The instruction address.
+        addr: u64,
+    }
+}
+
+abi_struct! {
+    /// `struct kvm_s390_interrupt`.
+    #[doc(alias = "kvm_s390_interrupt")]
+    S390Interrupt {
+        /// `KVM_S390_*` interrupt type.
+        type_: u32,
+        /// 32-bit parameter.
+        parm: u32,
+        /// 64-bit parameter.
+        parm64: u64,
+    }
+}
+
+abi_struct! {
+    /// `struct kvm_s390_irq`: an interrupt with its type-specific payload.
+    #[doc(alias = "kvm_s390_irq")]
+    S390Irq {
+        /// `KVM_S390_*` interrupt type.
+        type_: u64,
+        /// The payload union (64 bytes).
+        u: [u64; 8],
+    }
+}
+
+abi_struct! {
+    /// `struct kvm_s390_irq_state`.
+    #[doc(alias = "kvm_s390_irq_state")]
+    S390IrqState {
+        /// Where the `kvm_s390_irq` array is.
+        buf: u64,
+        /// No flags are defined.
+        flags: u32,
+        /// The array's length in bytes.
+        len: u32,
+        /// Reserved, zero.
+        reserved: [u32; 4],
+    }
+}
+
+abi_struct! {
+    /// `struct kvm_s390_mem_op`.
+    #[doc(alias = "kvm_s390_mem_op")]
+    S390MemOp {
+        /// Guest address.
+        gaddr: u64,
+        /// `KVM_S390_MEMOP_F_*`.
+        flags: u64,
+        /// Bytes to transfer.
+        size: u32,
+        /// `KVM_S390_MEMOP_*`.
+        op: u32,
+        /// The caller's buffer.
+        buf: u64,
+        /// The union of access register, key and old value address, the SIDA
+        /// offset, or reserved bytes (32 bytes).
+        u: [u64; 4],
+    }
+}
+
+abi_struct! {
+    /// `struct kvm_s390_keyop` (Linux 7.0+).
+    #[doc(alias = "kvm_s390_keyop")]
+    S390Keyop {
+        /// The guest address whose key is operated on.
+        addr: u64,
+        /// The key (in for SSKE, out for ISKE and RRBE).
+        key: u8,
+        /// `KVM_S390_KEYOP_*`.
+        operation: u8,
+        /// Padding to the struct's alignment.
+        pad: [u8; 6],
+    }
+}
+
+abi_struct! {
+    /// `struct kvm_enable_cap`.
+    #[doc(alias = "kvm_enable_cap")]
+    EnableCap {
+        /// The capability.
+        cap: u32,
+        /// Flags, zero.
+        flags: u32,
+        /// Its arguments.
+        args: [u64; 4],
+        /// Padding.
+        pad: [u64; 8],
+    }
+}
+
+abi_struct! {
+    /// `struct kvm_guest_debug` (s390).
+    #[doc(alias = "kvm_guest_debug")]
+    GuestDebug {
+        /// `KVM_GUESTDBG_*`.
+        control: u32,
+        /// Padding.
+        pad: u32,
+        /// `kvm_guest_debug_arch`: `nr_hw_bp`, padding.
+        nr_hw_bp: u32,
+        /// Padding.
+        arch_pad: u32,
+        /// `kvm_guest_debug_arch.hw_bp`: the breakpoint array.
+        hw_bp: u64,
+    }
+}
+
+abi_struct! {
+    /// `struct kvm_create_device`.
+    #[doc(alias = "kvm_create_device")]
+    CreateDevice {
+        /// `KVM_DEV_TYPE_*` (the FLIC on s390).
+        type_: u32,
+        /// Out: the device fd.
+        fd: u32,
+        /// `KVM_CREATE_DEVICE_TEST` or 0.
+        flags: u32,
+    }
+}
+
+abi_struct! {
+    /// `struct kvm_irq_routing`: the header before the routing entries.
+    #[doc(alias = "kvm_irq_routing")]
+    IrqRouting {
+        /// Number of entries.
+        nr: u32,
+        /// Flags, zero.
+        flags: u32,
+    }
+}
+
+abi_struct! {
+    /// `struct kvm_irqfd`.
+    #[doc(alias = "kvm_irqfd")]
+    Irqfd {
+        /// The eventfd.
+        fd: u32,
+        /// The routing entry.
+        gsi: u32,
+        /// `KVM_IRQFD_FLAG_*`.
+        flags: u32,
+        /// The resample eventfd.
+        resamplefd: u32,
+        /// Padding.
+        pad: [u64; 2],
+    }
+}
+
+abi_struct! {
+    /// `struct kvm_ioeventfd`.
+    #[doc(alias = "kvm_ioeventfd")]
+    Ioeventfd {
+        /// The value to match.
+        datamatch: u64,
+        /// The I/O address.
+        addr: u64,
+        /// Access length.
+        len: u32,
+        /// The eventfd.
+        fd: i32,
+        /// `KVM_IOEVENTFD_FLAG_*`.
+        flags: u32,
+        /// Padding (36 bytes).
+        pad: [u32; 9],
+    }
+}
+
+abi_struct! {
+    /// `struct kvm_s390_skeys`.
+    #[doc(alias = "kvm_s390_skeys")]
+    S390Skeys {
+        /// The first guest frame.
+        start_gfn: u64,
+        /// Frames.
+        count: u64,
+        /// The caller's key buffer.
+        skeydata_addr: u64,
+        /// Flags, zero.
+        flags: u32,
+        /// Reserved.
+        reserved: [u32; 9],
+    }
+}
+
+abi_struct! {
+    /// `struct kvm_s390_cmma_log`.
+    #[doc(alias = "kvm_s390_cmma_log")]
+    S390CmmaLog {
+        /// The first guest frame.
+        start_gfn: u64,
+        /// Values.
+        count: u32,
+        /// `KVM_S390_CMMA_PEEK` or 0.
+        flags: u32,
+        /// `remaining` (get) or `mask` (set).
+        remaining_or_mask: u64,
+        /// The caller's value buffer.
+        values: u64,
+    }
+}
+
+abi_struct! {
+    /// `struct kvm_pv_cmd`.
+    #[doc(alias = "kvm_pv_cmd")]
+    PvCmd {
+        /// `KVM_PV_*`.
+        cmd: u32,
+        /// Ultravisor return code.
+        rc: u16,
+        /// Ultravisor return reason code.
+        rrc: u16,
+        /// The command's data.
+        data: u64,
+        /// Flags, zero.
+        flags: u32,
+        /// Reserved.
+        reserved: [u32; 3],
+    }
+}
+
+abi_struct! {
+    /// `struct kvm_s390_zpci_op`.
+    #[doc(alias = "kvm_s390_zpci_op")]
+    S390ZpciOp {
+        /// The function handle.
+        fh: u32,
+        /// `KVM_S390_ZPCIOP_*`.
+        op: u8,
+        /// Padding.
+        pad: [u8; 3],
+        /// The operation's union (64 bytes).
+        u: [u64; 8],
+    }
+}
+
+const _: () = {
+    assert!(size_of::<Regs>() == 128);
+    assert!(size_of::<Sregs>() == 192 && offset_of!(Sregs, crs) == 64);
+    assert!(size_of::<Fpu>() == 136 && offset_of!(Fpu, fprs) == 8);
+    assert!(size_of::<OneReg>() == 16 && offset_of!(OneReg, addr) == 8);
+    assert!(size_of::<MpState>() == 4);
+    assert!(size_of::<S390Psw>() == 16);
+    assert!(size_of::<S390Interrupt>() == 16 && offset_of!(S390Interrupt, parm64) == 8);
+    assert!(size_of::<S390Irq>() == 72 && offset_of!(S390Irq, u) == 8);
+    assert!(size_of::<S390IrqState>() == 32 && offset_of!(S390IrqState, len) == 12);
+    assert!(size_of::<S390MemOp>() == 64 && offset_of!(S390MemOp, buf) == 24);
+    assert!(size_of::<S390Keyop>() == 16 && offset_of!(S390Keyop, operation) == 9);
+    assert!(size_of::<EnableCap>() == 104 && offset_of!(EnableCap, args) == 8);
+    assert!(size_of::<GuestDebug>() == 24 && offset_of!(GuestDebug, hw_bp) == 16);
+    assert!(size_of::<CreateDevice>() == 12 && offset_of!(CreateDevice, flags) == 8);
+    assert!(size_of::<IrqRouting>() == 8);
+    assert!(size_of::<Irqfd>() == 32 && offset_of!(Irqfd, resamplefd) == 12);
+    assert!(size_of::<Ioeventfd>() == 64 && offset_of!(Ioeventfd, flags) == 24);
+    assert!(size_of::<S390Skeys>() == 64 && offset_of!(S390Skeys, flags) == 24);
+    assert!(size_of::<S390CmmaLog>() == 32 && offset_of!(S390CmmaLog, values) == 24);
+    assert!(size_of::<PvCmd>() == 32 && offset_of!(PvCmd, data) == 8);
+    assert!(size_of::<S390ZpciOp>() == 72 && offset_of!(S390ZpciOp, u) == 8);
+};
