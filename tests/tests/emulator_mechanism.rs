@@ -652,3 +652,62 @@ fn vcpus_outlive_their_vm_fd() {
         assert_eq!(state_extents(&json, 0, 0), want, "{tag}");
     }
 }
+
+/// A thread execs while the main thread's guest stores in a loop inside
+/// `KVM_RUN`: the exec kills the main thread, and the new image (a static
+/// program with its own page at the address the guest stores to) must not
+/// see a single guest store.
+#[test]
+fn a_guest_cannot_write_into_the_image_an_exec_loads() {
+    let victim = ucas_tests::static_c_program("exec_victim");
+    let out = Command::new(&victim).arg("where").output().unwrap();
+    let page = parse(&String::from_utf8(out.stdout).unwrap())["page"].clone();
+    let victim = victim.to_str().unwrap();
+    for g in Generation::ALL {
+        let tag = format!("execrace-{}", g.letter());
+        let (status, got) = run(Emulator::new(g), &["execrace", victim, &page], &tag);
+        assert_eq!(
+            got.get("victim_intact").map(String::as_str),
+            Some("1"),
+            "{g:?}: {got:?}"
+        );
+        assert!(status.success(), "{g:?}: {status} {got:?}");
+    }
+}
+
+/// `ucas_probe guestmem WHAT` on generation `g`: one guest program's run.
+fn guestmem(g: Generation, what: &str) -> BTreeMap<String, String> {
+    let tag = format!("guestmem-{what}-{}", g.letter());
+    let (status, got) = run(Emulator::new(g), &["guestmem", what], &tag);
+    assert!(status.success(), "{g:?} {what}: {status} {got:?}");
+    got
+}
+
+/// The exit of a guest store the caller's memory cannot take at vcpu page
+/// `page`, the same as for a segment without user memory: a ucontrol exit
+/// on generation A, `EFAULT` on B and C; the store nullified.
+fn assert_store_failed(g: Generation, got: &BTreeMap<String, String>, page: &str) {
+    if g.missing_user_memory_exits() {
+        assert_eq!(got["run"], "0", "{g:?}: {got:?}");
+        assert_eq!(
+            got["exit_reason"],
+            ucas_core::abi::KVM_EXIT_S390_UCONTROL.to_string(),
+            "{g:?}: {got:?}"
+        );
+        assert_eq!(got["trans_exc_code"], page, "{g:?}: {got:?}");
+    } else {
+        assert_eq!(got["run"], "-1/EFAULT", "{g:?}: {got:?}");
+    }
+    assert_eq!(got["psw_addr"], "0x10000", "{g:?}: {got:?}");
+}
+
+/// A guest store into a page the caller mapped read-only changes nothing
+/// and fails as a store into missing memory does.
+#[test]
+fn guest_stores_into_read_only_pages_change_nothing() {
+    for g in Generation::ALL {
+        let got = guestmem(g, "rostore");
+        assert_store_failed(g, &got, "0x101000");
+        assert_eq!(got["data_0x1000"], "22222222", "{g:?}: {got:?}");
+    }
+}
