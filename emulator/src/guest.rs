@@ -370,6 +370,18 @@ impl<const N: usize> Bus for TraceeBus<'_, N> {
         }
         Ok(())
     }
+
+    /// Writability as the MMU sees it, without reading: a readable page the
+    /// caller cannot write (which the default, a read, would accept) fails
+    /// here, before any part of the store is written.
+    fn check_write(&mut self, addr: u64, len: usize) -> Result<(), Access> {
+        let (user, vcpu) = self.resolve(addr)?;
+        if self.protections.allows(Perm::Write, user, len) {
+            Ok(())
+        } else {
+            Err(self.failed(vcpu))
+        }
+    }
 }
 
 /// Everything one `KVM_RUN` needs besides the registers.

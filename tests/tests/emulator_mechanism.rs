@@ -711,3 +711,15 @@ fn guest_stores_into_read_only_pages_change_nothing() {
         assert_eq!(got["data_0x1000"], "22222222", "{g:?}: {got:?}");
     }
 }
+
+/// An `STG` whose second half lies in a read-only page stores nothing, not
+/// even its first half, as on the machine.
+#[test]
+fn guest_stores_across_into_a_read_only_page_store_nothing() {
+    for g in Generation::ALL {
+        let got = guestmem(g, "straddle");
+        assert_store_failed(g, &got, "0x101000");
+        assert_eq!(got["data_0xffc"], "11111111", "{g:?}: {got:?}");
+        assert_eq!(got["data_0x1000"], "22222222", "{g:?}: {got:?}");
+    }
+}
