@@ -104,7 +104,10 @@ const PAGE: usize = 1 << cpu::PAGE_SIZE.trailing_zeros();
 const _: () = assert!(cpu::PAGE_SIZE.is_power_of_two());
 
 /// Copies of tracee pages read during one run, by user page address. Kept
-/// coherent with the guest's own stores; other threads of the tracee
+/// coherent with the guest's own stores: a store writes through to the
+/// tracee and into the copy of its user page, which is also the copy every
+/// alias (another vcpu address of the same user page) reads and fetches
+/// from. Other threads of the tracee
 /// changing memory during a run are not seen (as with a real CPU's cache
 /// of prefetched instructions, a race the program must not rely on).
 pub(crate) struct PageCache {

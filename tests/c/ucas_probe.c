@@ -28,7 +28,8 @@
  *                                       thread's guest stores to ADDR
  *   ucas_probe guestmem WHAT            a guest store into a read-only page
  *                                       (rostore), across into one
- *                                       (straddle), through an alias (alias)
+ *                                       (straddle), through an alias (alias,
+ *                                       aliascode)
  *   ucas_probe bench-ext N              N x KVM_CHECK_EXTENSION
  *   ucas_probe bench-map N              N x (UCAS_MAP + UCAS_UNMAP)
  */
@@ -596,6 +597,8 @@ static int execrace(const char *victim, uint64_t target)
  *   straddle  stg r1 at the last 4 bytes of the first page
  *   alias     l r2 through the alias, st r1 through segment 1 MiB, l r3
  *             through the alias again
+ *   aliascode l r2 through the alias, st r1 (a diag 0x44) through segment
+ *             1 MiB, then branch to it through the alias
  * Then diag 0x44. Prints the run's result, exit, PSW address, r2, r3 and
  * the data bytes around the page boundary. */
 static int guestmem(const char *what)
@@ -607,13 +610,17 @@ static int guestmem(const char *what)
 					 0x58, 0x30, 0x70, 0x00, 0x83, 0x00, 0x00, 0x44 };
 	const uint8_t *code;
 	size_t len;
-	uint64_t r6, r7 = 2 * MIB + 0x800;
+	static const uint8_t aliascode[] = { 0x58, 0x20, 0x70, 0x00, 0x50, 0x10, 0x60, 0x00,
+					     0x07, 0xf7 };
+	uint64_t r1 = 0x3333333333333333ULL, r6, r7 = 2 * MIB + 0x800;
 	if (!strcmp(what, "rostore")) {
 		code = rostore, len = sizeof(rostore), r6 = MIB + 4096;
 	} else if (!strcmp(what, "straddle")) {
 		code = straddle, len = sizeof(straddle), r6 = MIB + 4096 - 4;
 	} else if (!strcmp(what, "alias")) {
 		code = alias, len = sizeof(alias), r6 = MIB + 0x800;
+	} else if (!strcmp(what, "aliascode")) {
+		code = aliascode, len = sizeof(aliascode), r6 = MIB + 0x800, r1 = 0x83000044;
 	} else {
 		return 2;
 	}
@@ -639,7 +646,7 @@ static int guestmem(const char *what)
 	run->psw_mask = 0x0000000180000000ULL;
 	run->psw_addr = 0x10000;
 	uint64_t *gprs = (uint64_t *)(run->s.padding + 8);
-	gprs[1] = 0x3333333333333333ULL;
+	gprs[1] = r1;
 	gprs[6] = r6;
 	gprs[7] = r7;
 	run->kvm_dirty_regs |= 1ULL << 1;
@@ -647,6 +654,8 @@ static int guestmem(const char *what)
 	printf("exit_reason=%u\n", run->exit_reason);
 	if (run->exit_reason == KVM_EXIT_S390_UCONTROL)
 		printf("trans_exc_code=%#llx\n", (unsigned long long)run->s390_ucontrol.trans_exc_code);
+	if (run->exit_reason == KVM_EXIT_S390_SIEIC)
+		printf("ipa=%#x\n", run->s390_sieic.ipa);
 	printf("psw_addr=%#llx\n", (unsigned long long)run->psw_addr);
 	printf("r2=%#llx\nr3=%#llx\n", (unsigned long long)gprs[2], (unsigned long long)gprs[3]);
 	printf("data_0x800=%02x%02x%02x%02x\n", data[0x800], data[0x801], data[0x802], data[0x803]);
