@@ -8,10 +8,12 @@
 //!   reached through the caller's `/proc/PID/mem`, bound to its address
 //!   space (an exec or the caller's death cuts the guest off; the run then
 //!   ends at its next access, or within [`PENDING_CHECK`] instructions);
-//!   an access first checks that its pages are readable (writable, for a
-//!   store) in the caller's `/proc/PID/maps`, as the MMU would. A small page cache, emptied at the
-//!   start of each run, spares the system call for repeated reads
-//!   (instruction fetch above all).
+//!   as the handle ignores page protections, a load first checks that its
+//!   page is readable (by pid, with `process_vm_readv`: harmless should the
+//!   pid name another process by then) and a store that its pages are
+//!   writable in the caller's `/proc/PID/maps`, as the MMU would. A small
+//!   page cache, emptied at the start of each run, spares the system call
+//!   for repeated reads (instruction fetch above all).
 //! - An access to an unmapped vcpu segment is a ucontrol exit at the address
 //!   rounded down to 4 KiB; one to a mapped segment without user memory is a
 //!   ucontrol exit on generation A and `EFAULT` on B and C. The prefix
@@ -144,28 +146,17 @@ impl PageCache {
     }
 }
 
-/// An access a mapping's permissions allow.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Perm {
-    Read,
-    Write,
-}
-
-/// The ranges `[start, end)` of a `/proc/PID/maps` text that allow `perm`,
-/// in its order (ascending). Lines it cannot read are left out: what is not
-/// known accessible is not accessed.
-pub(crate) fn permitted_ranges(maps: &[u8], perm: Perm, out: &mut Vec<(u64, u64)>) {
+/// The writable ranges `[start, end)` of a `/proc/PID/maps` text, in its
+/// order (ascending). Lines it cannot read are left out: what is not known
+/// writable is not written.
+pub(crate) fn writable_ranges(maps: &[u8], out: &mut Vec<(u64, u64)>) {
     out.clear();
-    let (at, flag) = match perm {
-        Perm::Read => (0, b'r'),
-        Perm::Write => (1, b'w'),
-    };
     for line in maps.split(|&b| b == b'\n') {
         let mut fields = line.split(|&b| b == b' ');
         let (Some(range), Some(perms)) = (fields.next(), fields.next()) else {
             continue;
         };
-        if perms.get(at) != Some(&flag) {
+        if perms.get(1) != Some(&b'w') {
             continue;
         }
         let Some(dash) = range.iter().position(|&b| b == b'-') else {
@@ -182,7 +173,7 @@ pub(crate) fn permitted_ranges(maps: &[u8], perm: Perm, out: &mut Vec<(u64, u64)
     }
 }
 
-/// Whether `ranges` (ascending, as [`permitted_ranges`] gives them) cover
+/// Whether `ranges` (ascending, as [`writable_ranges`] gives them) cover
 /// all `len` bytes at `addr`.
 pub(crate) fn covered(ranges: &[(u64, u64)], addr: u64, len: u64) -> bool {
     let Some(end) = addr.checked_add(len) else {
@@ -200,8 +191,8 @@ pub(crate) fn covered(ranges: &[(u64, u64)], addr: u64, len: u64) -> bool {
     at >= end
 }
 
-/// The caller's page protections during one run, read from its
-/// `/proc/PID/maps` (opened at the first access, bound to the same address
+/// The caller's writable pages during one run, read from its
+/// `/proc/PID/maps` (opened at the first store, bound to the same address
 /// space as the memory handle) and read again when an access seems not
 /// allowed after one failed.
 struct Protections<'a> {
@@ -209,7 +200,6 @@ struct Protections<'a> {
     pending: &'a mut dyn FnMut() -> bool,
     maps: Option<sys::TraceeMaps>,
     text: Vec<u8>,
-    readable: Vec<(u64, u64)>,
     writable: Vec<(u64, u64)>,
     /// The ranges reflect the map as last read, and no access failed since.
     fresh: bool,
@@ -223,7 +213,6 @@ impl Protections<'_> {
             pending,
             maps: None,
             text: Vec::new(),
-            readable: Vec::new(),
             writable: Vec::new(),
             fresh: false,
             loaded: false,
@@ -231,7 +220,6 @@ impl Protections<'_> {
     }
 
     fn reload(&mut self) -> bool {
-        self.readable.clear();
         self.writable.clear();
         if self.maps.is_none() {
             let Ok(maps) = sys::TraceeMaps::open(self.pid) else {
@@ -250,34 +238,29 @@ impl Protections<'_> {
         if maps.read_all(&mut self.text).is_err() {
             return false;
         }
-        permitted_ranges(&self.text, Perm::Read, &mut self.readable);
-        permitted_ranges(&self.text, Perm::Write, &mut self.writable);
+        writable_ranges(&self.text, &mut self.writable);
         self.loaded = true;
         self.fresh = true;
         true
     }
 
-    fn covers(&self, perm: Perm, user: u64, len: u64) -> bool {
-        let ranges = match perm {
-            Perm::Read => &self.readable,
-            Perm::Write => &self.writable,
-        };
-        covered(ranges, user, len)
+    fn covers(&self, user: u64, len: u64) -> bool {
+        covered(&self.writable, user, len)
     }
 
-    /// Whether `len` bytes at user address `user` allow `perm` as the MMU
+    /// Whether `len` bytes at user address `user` are writable as the MMU
     /// sees them. A range the cached map refuses is looked up again in a
     /// fresh one if an access failed since it was read.
-    fn allows(&mut self, perm: Perm, user: u64, len: usize) -> bool {
+    fn writable(&mut self, user: u64, len: usize) -> bool {
         let len = cpu::widen(len);
         if !self.loaded && !self.reload() {
             return false;
         }
-        if self.covers(perm, user, len) {
+        if self.covers(user, len) {
             return true;
         }
         if !self.fresh && self.reload() {
-            return self.covers(perm, user, len);
+            return self.covers(user, len);
         }
         false
     }
@@ -309,6 +292,16 @@ impl<const N: usize> TraceeBus<'_, N> {
         }
     }
 
+    /// Whether the page of user address `user` is readable as the MMU sees
+    /// it: one byte read by pid with `process_vm_readv`, which honours the
+    /// protections (a page has one). Cheaper than the map, and safe: should
+    /// the pid name another process by now, the caller is gone and the
+    /// memory handle refuses the read anyway.
+    fn readable(&self, user: u64) -> bool {
+        let mut byte = [0u8; 1];
+        sys::read_tracee(self.protections.pid, user, &mut byte).ok() == Some(1)
+    }
+
     fn failed(&mut self, vcpu: u64) -> Access {
         self.protections.invalidate();
         Access::NoUserMemory { addr: vcpu }
@@ -328,7 +321,7 @@ impl<const N: usize> Bus for TraceeBus<'_, N> {
         if self.cache.tags[slot] != Some(page) {
             self.cache.tags[slot] = None;
             // The memory handle reads PROT_NONE pages too; the MMU would not.
-            if !self.protections.allows(Perm::Read, page, PAGE) {
+            if !self.readable(page) {
                 return Err(self.failed(vcpu));
             }
             let got = self.memory.read(page, &mut self.cache.pages[slot]).ok();
@@ -341,9 +334,7 @@ impl<const N: usize> Bus for TraceeBus<'_, N> {
             Some(bytes) => buf.copy_from_slice(bytes),
             // Outside the bus contract (a range crossing a page): no cache.
             None => {
-                if !self.protections.allows(Perm::Read, user, buf.len())
-                    || self.memory.read(user, buf).ok() != Some(buf.len())
-                {
+                if !self.readable(user) || self.memory.read(user, buf).ok() != Some(buf.len()) {
                     return Err(self.failed(vcpu));
                 }
             }
@@ -354,7 +345,7 @@ impl<const N: usize> Bus for TraceeBus<'_, N> {
     fn write(&mut self, addr: u64, data: &[u8]) -> Result<(), Access> {
         let (user, vcpu) = self.resolve(addr)?;
         // The memory handle writes read-only pages too; the MMU would not.
-        if !self.protections.allows(Perm::Write, user, data.len()) {
+        if !self.protections.writable(user, data.len()) {
             return Err(self.failed(vcpu));
         }
         if self.memory.write(user, data).ok() != Some(data.len()) {
@@ -379,7 +370,7 @@ impl<const N: usize> Bus for TraceeBus<'_, N> {
     /// here, before any part of the store is written.
     fn check_write(&mut self, addr: u64, len: usize) -> Result<(), Access> {
         let (user, vcpu) = self.resolve(addr)?;
-        if self.protections.allows(Perm::Write, user, len) {
+        if self.protections.writable(user, len) {
             Ok(())
         } else {
             Err(self.failed(vcpu))
@@ -538,24 +529,14 @@ mod tests {
     }
 
     #[test]
-    fn permitted_ranges_come_from_the_maps_permissions() {
+    fn writable_ranges_come_from_the_maps_permissions() {
         let maps = b"00400000-00401000 r--p 00000000 08:01 42 /bin/x\n\
 00401000-00403000 rw-p 00000000 00:00 0 \n\
 00403000-00404000 rw-s 00000000 00:01 7 /memfd:y (deleted)\n\
 7ffd0000-7ffd1000 -w-p 00000000 00:00 0\n\
 garbage\n";
-        let mut readable = Vec::new();
-        permitted_ranges(maps, Perm::Read, &mut readable);
-        assert_eq!(
-            readable,
-            [
-                (0x40_0000, 0x40_1000),
-                (0x40_1000, 0x40_3000),
-                (0x40_3000, 0x40_4000)
-            ]
-        );
         let mut ranges = Vec::new();
-        permitted_ranges(maps, Perm::Write, &mut ranges);
+        writable_ranges(maps, &mut ranges);
         assert_eq!(
             ranges,
             [

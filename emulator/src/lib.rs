@@ -56,11 +56,15 @@
 //!   once `ID_VALID` holds after them (a pending caller cannot exec, and
 //!   another thread's exec or its death ends the call first).
 //! - Guest accesses respect the program's page protections as the MMU
-//!   would: every page a load reads must be readable, and every page a
-//!   store writes writable, in `/proc/PID/maps` (the memory handle itself
-//!   would read `PROT_NONE` and write read-only pages); else the access
-//!   fails as one to missing memory does. Other threads of the program changing
-//!   their mappings during a run race with it, as with a real CPU.
+//!   would: every page a load reads must be readable (checked by reading a
+//!   byte with `process_vm_readv`), and every page a store writes writable
+//!   in `/proc/PID/maps` (the memory handle itself would read `PROT_NONE`
+//!   and write read-only pages); else the access
+//!   fails as one to missing memory does. A store is all or nothing: every
+//!   page it touches is checked before the first byte is written. The map
+//!   is read once per run, at its first store (again after a refusal), so
+//!   another thread of the program changing its mappings during a run
+//!   races with it.
 //! - One supervisor serves every call in turn: while a guest runs (up to
 //!   the instruction budget), other threads' emulated calls wait, so vcpus
 //!   of a multi-threaded program do not run in parallel. A signal sent to

@@ -130,7 +130,7 @@ fn store_to_caller(listener: &Listener, n: &Notification, addr: u64, data: &[u8]
         return false;
     }
     let mut writable = Vec::new();
-    guest::permitted_ranges(&text, guest::Perm::Write, &mut writable);
+    guest::writable_ranges(&text, &mut writable);
     guest::covered(&writable, addr, data.len() as u64)
         && memory.write(addr, data).ok() == Some(data.len())
 }

@@ -29,7 +29,8 @@
  *   ucas_probe guestmem WHAT            a guest store into a read-only page
  *                                       (rostore), across into one
  *                                       (straddle), through an alias (alias,
- *                                       aliascode)
+ *                                       aliascode); a load from PROT_NONE
+ *                                       (noneload)
  *   ucas_probe bench-ext N              N x KVM_CHECK_EXTENSION
  *   ucas_probe bench-map N              N x (UCAS_MAP + UCAS_UNMAP)
  */
@@ -597,6 +598,7 @@ static int execrace(const char *victim, uint64_t target)
  *   straddle  stg r1 at the last 4 bytes of the first page
  *   alias     l r2 through the alias, st r1 through segment 1 MiB, l r3
  *             through the alias again
+ *   noneload  l r2 from the second page, made PROT_NONE instead
  *   aliascode l r2 through the alias, st r1 (a diag 0x44) through segment
  *             1 MiB, then branch to it through the alias
  * Then diag 0x44. Prints the run's result, exit, PSW address, r2, r3 and
@@ -619,6 +621,8 @@ static int guestmem(const char *what)
 		code = straddle, len = sizeof(straddle), r6 = MIB + 4096 - 4;
 	} else if (!strcmp(what, "alias")) {
 		code = alias, len = sizeof(alias), r6 = MIB + 0x800;
+	} else if (!strcmp(what, "noneload")) {
+		code = alias, len = 4, r6 = 0, r7 = MIB + 4096;
 	} else if (!strcmp(what, "aliascode")) {
 		code = aliascode, len = sizeof(aliascode), r6 = MIB + 0x800, r1 = 0x83000044;
 	} else {
@@ -641,7 +645,8 @@ static int guestmem(const char *what)
 	memcpy(mem + 0x10000, code, len);
 	memset(data, 0x11, 4096);
 	memset(data + 4096, 0x22, 4096);
-	if (mprotect(data + 4096, 4096, PROT_READ))
+	int none = !strcmp(what, "noneload");
+	if (mprotect(data + 4096, 4096, none ? PROT_NONE : PROT_READ))
 		die("mprotect");
 	run->psw_mask = 0x0000000180000000ULL;
 	run->psw_addr = 0x10000;
@@ -651,6 +656,8 @@ static int guestmem(const char *what)
 	gprs[7] = r7;
 	run->kvm_dirty_regs |= 1ULL << 1;
 	show("run", ioctl(vcpu, KVM_RUN, 0));
+	if (none && mprotect(data + 4096, 4096, PROT_READ))
+		die("mprotect");
 	printf("exit_reason=%u\n", run->exit_reason);
 	if (run->exit_reason == KVM_EXIT_S390_UCONTROL)
 		printf("trans_exc_code=%#llx\n", (unsigned long long)run->s390_ucontrol.trans_exc_code);

@@ -754,3 +754,14 @@ fn aliases_of_one_user_page_execute_each_others_stores() {
         assert_eq!(got["psw_addr"], "0x200804", "{g:?}: {got:?}");
     }
 }
+
+/// A guest load from a page the caller mapped `PROT_NONE` fails as one
+/// from missing memory does, and loads nothing.
+#[test]
+fn guest_loads_from_inaccessible_pages_fail() {
+    for g in Generation::ALL {
+        let got = guestmem(g, "noneload");
+        assert_store_failed(g, &got, "0x101000");
+        assert_eq!(got["r2"], "0", "{g:?}: {got:?}");
+    }
+}
