@@ -31,6 +31,8 @@
  *                                       (straddle), through an alias (alias,
  *                                       aliascode); a load from PROT_NONE
  *                                       (noneload)
+ *   ucas_probe attrstore                KVM_GET_DEVICE_ATTR into writable,
+ *                                       read-only and straddling memory
  *   ucas_probe bench-ext N              N x KVM_CHECK_EXTENSION
  *   ucas_probe bench-map N              N x (UCAS_MAP + UCAS_UNMAP)
  */
@@ -671,6 +673,33 @@ static int guestmem(const char *what)
 	return 0;
 }
 
+/* `attrstore`: KVM_GET_DEVICE_ATTR stores the memory limit where the
+ * caller says: into a writable page, into a read-only one (nothing may
+ * change: put_user fails), and across from the first into the second. */
+static int attrstore(void)
+{
+	int kvm = open_kvm();
+	int vm;
+	new_vcpu(kvm, &vm);
+	uint8_t *two = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (two == MAP_FAILED)
+		die("mmap");
+	memset(two, 0x11, 8192);
+	if (mprotect(two + 4096, 4096, PROT_READ))
+		die("mprotect");
+	struct kvm_device_attr attr = { .group = 0, .attr = 2 };
+	attr.addr = (uintptr_t)two;
+	show("get_writable", ioctl(vm, KVM_GET_DEVICE_ATTR, &attr));
+	attr.addr = (uintptr_t)(two + 4096);
+	show("get_readonly", ioctl(vm, KVM_GET_DEVICE_ATTR, &attr));
+	attr.addr = (uintptr_t)(two + 4096 - 4);
+	show("get_straddling", ioctl(vm, KVM_GET_DEVICE_ATTR, &attr));
+	printf("at_0=%02x%02x%02x%02x\n", two[0], two[1], two[2], two[3]);
+	printf("at_0xffc=%02x%02x%02x%02x\n", two[4092], two[4093], two[4094], two[4095]);
+	printf("at_0x1000=%02x%02x%02x%02x\n", two[4096], two[4097], two[4098], two[4099]);
+	return 0;
+}
+
 static double now(void)
 {
 	struct timespec ts;
@@ -740,6 +769,8 @@ int main(int argc, char **argv)
 		return vmclosed();
 	if (!strcmp(cmd, "truncate"))
 		return truncate_vcpu();
+	if (!strcmp(cmd, "attrstore"))
+		return attrstore();
 	if (!strcmp(cmd, "guestmem") && argc > 2)
 		return guestmem(argv[2]);
 	if (!strcmp(cmd, "execrace") && argc > 3)

@@ -765,3 +765,21 @@ fn guest_loads_from_inaccessible_pages_fail() {
         assert_eq!(got["r2"], "0", "{g:?}: {got:?}");
     }
 }
+
+/// `KVM_GET_DEVICE_ATTR` stores its value as `put_user` does: into
+/// writable memory, and not at all (`EFAULT`, nothing changed) into a
+/// read-only page or across into one.
+#[test]
+fn device_attr_stores_respect_read_only_pages() {
+    for g in Generation::ALL {
+        let tag = format!("attrstore-{}", g.letter());
+        let (status, got) = run(Emulator::new(g), &["attrstore"], &tag);
+        assert!(status.success(), "{g:?}: {got:?}");
+        assert_eq!(got["get_writable"], "0", "{g:?}: {got:?}");
+        assert_eq!(got["at_0"], "ffffffff", "{g:?}: {got:?}");
+        assert_eq!(got["get_readonly"], "-1/EFAULT", "{g:?}: {got:?}");
+        assert_eq!(got["get_straddling"], "-1/EFAULT", "{g:?}: {got:?}");
+        assert_eq!(got["at_0xffc"], "11111111", "{g:?}: {got:?}");
+        assert_eq!(got["at_0x1000"], "11111111", "{g:?}: {got:?}");
+    }
+}
