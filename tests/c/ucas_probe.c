@@ -31,6 +31,8 @@
  *                                       (straddle), through an alias (alias,
  *                                       aliascode); a load from PROT_NONE
  *                                       (noneload)
+ *   ucas_probe killrun                  SIGKILL while a guest counts in
+ *                                       KVM_RUN
  *   ucas_probe attrstore                KVM_GET_DEVICE_ATTR into writable,
  *                                       read-only and straddling memory
  *   ucas_probe bench-ext N              N x KVM_CHECK_EXTENSION
@@ -700,6 +702,59 @@ static int attrstore(void)
 	return 0;
 }
 
+/* `killrun`: the main thread runs a guest that only counts (brct on
+ * itself, no memory access after the first fetch) in KVM_RUN after
+ * KVM_RUN; another thread kills the process with SIGKILL during the second
+ * run. The trace then tells how long that run went on. */
+static atomic_int kill_rounds;
+static double kill_first_run;
+static double now(void);
+
+static void *kill_later(void *arg)
+{
+	(void)arg;
+	while (atomic_load(&kill_rounds) < 1)
+		usleep(100);
+	/* A third into the second run, which lasts as long as the first: far
+	 * from its end, whatever the interpreter's speed. */
+	usleep((useconds_t)(kill_first_run / 3 * 1e6));
+	kill(getpid(), SIGKILL);
+	return NULL;
+}
+
+static int killrun(void)
+{
+	int kvm = open_kvm();
+	int vcpu = new_vcpu(kvm, NULL);
+	long size = ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
+	struct kvm_run *run = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, 0);
+	if (run == MAP_FAILED)
+		die("mmap kvm_run");
+	uint64_t base = user_memory(MIB);
+	uint8_t *mem = (uint8_t *)(uintptr_t)base;
+	if (map(vcpu, KVM_S390_UCAS_MAP, base, 0, MIB))
+		die("KVM_S390_UCAS_MAP");
+	ioctl(vcpu, KVM_S390_VCPU_FAULT, 0UL);
+	/* brct %r2,. with r2 = 0: four billion rounds. */
+	static const uint8_t loop[] = { 0xa7, 0x26, 0x00, 0x00 };
+	memcpy(mem + 0x10000, loop, sizeof(loop));
+	run->psw_mask = 0x0000000180000000ULL;
+	run->psw_addr = 0x10000;
+	pthread_t t;
+	if (pthread_create(&t, NULL, kill_later, NULL))
+		die("pthread_create");
+	for (;;) {
+		double t0 = now();
+		long r = ioctl(vcpu, KVM_RUN, 0);
+		if (r == 0 || errno != EINTR)
+			die("KVM_RUN did not run out of budget");
+		if (!atomic_load(&kill_rounds))
+			kill_first_run = now() - t0;
+		atomic_fetch_add(&kill_rounds, 1);
+	}
+	return 0;
+}
+
 static double now(void)
 {
 	struct timespec ts;
@@ -769,6 +824,8 @@ int main(int argc, char **argv)
 		return vmclosed();
 	if (!strcmp(cmd, "truncate"))
 		return truncate_vcpu();
+	if (!strcmp(cmd, "killrun"))
+		return killrun();
 	if (!strcmp(cmd, "attrstore"))
 		return attrstore();
 	if (!strcmp(cmd, "guestmem") && argc > 2)

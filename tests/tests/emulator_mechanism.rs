@@ -783,3 +783,33 @@ fn device_attr_stores_respect_read_only_pages() {
         assert_eq!(got["at_0x1000"], "11111111", "{g:?}: {got:?}");
     }
 }
+
+/// A `KVM_RUN` whose caller is killed ends within 65536 instructions,
+/// well before its budget, even when its guest touches no memory: the run
+/// asks whether the call is still pending every 65536 instructions.
+#[test]
+fn a_run_whose_caller_is_gone_ends_at_once() {
+    for g in Generation::ALL {
+        let sink = TraceBuffer::default();
+        let tag = format!("killrun-{}", g.letter());
+        let (status, got) = run(Emulator::new(g).trace_to(sink.clone()), &["killrun"], &tag);
+        assert_eq!(status.signal(), Some(9), "{g:?}: {status} {got:?}");
+        let text = sink.text();
+        let runs: Vec<u64> = text
+            .lines()
+            .filter(|l| l.contains("KVM_RUN("))
+            .map(|l| {
+                let n = l.rsplit(", ").next().unwrap();
+                n.trim_end_matches(" instructions)").parse().unwrap()
+            })
+            .collect();
+        assert!(runs.len() >= 2, "{g:?}: {text}");
+        assert_eq!(runs[0], ucas_emulator::RUN_BUDGET, "{g:?}: {text}");
+        // Killed a third into its budget, it stopped at the next check.
+        let last = *runs.last().unwrap();
+        assert!(
+            last < ucas_emulator::RUN_BUDGET && last.is_multiple_of(65_536),
+            "{g:?}: the last run went on: {text}"
+        );
+    }
+}
