@@ -543,7 +543,7 @@ const fn low8(x: u64) -> u8 {
 const _: () = assert!(usize::BITS <= u64::BITS);
 
 /// A byte count as an address offset.
-fn widen(n: usize) -> u64 {
+pub(crate) fn widen(n: usize) -> u64 {
     u64::try_from(n).expect("usize::BITS <= u64::BITS, asserted at compile time")
 }
 

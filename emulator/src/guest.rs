@@ -5,9 +5,15 @@
 //! - Every guest address is a real address; prefixing turns it into an
 //!   absolute address, which is the vcpu address the model's
 //!   [`AddressSpace`] translates into a user address of the tracee. Memory is
-//!   read with `process_vm_readv` and written with `process_vm_writev`; a
-//!   small page cache, emptied at the start of each run, spares the system
-//!   call for repeated reads (instruction fetch above all).
+//!   reached through the caller's `/proc/PID/mem`, bound to its address
+//!   space (an exec or the caller's death cuts the guest off; the run then
+//!   ends at its next access, or within [`PENDING_CHECK`] instructions);
+//!   as the handle ignores page protections, a load first checks that its
+//!   page is readable (by pid, with `process_vm_readv`: harmless should the
+//!   pid name another process by then) and a store that its pages are
+//!   writable in the caller's `/proc/PID/maps`, as the MMU would. A small
+//!   page cache, emptied at the start of each run, spares the system call
+//!   for repeated reads (instruction fetch above all).
 //! - An access to an unmapped vcpu segment is a ucontrol exit at the address
 //!   rounded down to 4 KiB; one to a mapped segment without user memory is a
 //!   ucontrol exit on generation A and `EFAULT` on B and C. The prefix
@@ -100,7 +106,10 @@ const PAGE: usize = 1 << cpu::PAGE_SIZE.trailing_zeros();
 const _: () = assert!(cpu::PAGE_SIZE.is_power_of_two());
 
 /// Copies of tracee pages read during one run, by user page address. Kept
-/// coherent with the guest's own stores; other threads of the tracee
+/// coherent with the guest's own stores: a store writes through to the
+/// tracee and into the copy of its user page, which is also the copy every
+/// alias (another vcpu address of the same user page) reads and fetches
+/// from. Other threads of the tracee
 /// changing memory during a run are not seen (as with a real CPU's cache
 /// of prefetched instructions, a race the program must not rely on).
 pub(crate) struct PageCache {
@@ -137,10 +146,136 @@ impl PageCache {
     }
 }
 
-/// The guest's view of memory: vcpu addresses through the model's address
-/// space into the tracee `pid`.
-struct TraceeBus<'a, const N: usize> {
+/// The writable ranges `[start, end)` of a `/proc/PID/maps` text, in its
+/// order (ascending). Lines it cannot read are left out: what is not known
+/// writable is not written.
+pub(crate) fn writable_ranges(maps: &[u8], out: &mut Vec<(u64, u64)>) {
+    out.clear();
+    for line in maps.split(|&b| b == b'\n') {
+        let mut fields = line.split(|&b| b == b' ');
+        let (Some(range), Some(perms)) = (fields.next(), fields.next()) else {
+            continue;
+        };
+        if perms.get(1) != Some(&b'w') {
+            continue;
+        }
+        let Some(dash) = range.iter().position(|&b| b == b'-') else {
+            continue;
+        };
+        let hex = |b: &[u8]| {
+            std::str::from_utf8(b)
+                .ok()
+                .and_then(|t| u64::from_str_radix(t, 16).ok())
+        };
+        if let (Some(start), Some(end)) = (hex(&range[..dash]), hex(&range[dash + 1..])) {
+            out.push((start, end));
+        }
+    }
+}
+
+/// Whether `ranges` (ascending, as [`writable_ranges`] gives them) cover
+/// all `len` bytes at `addr`.
+pub(crate) fn covered(ranges: &[(u64, u64)], addr: u64, len: u64) -> bool {
+    let Some(end) = addr.checked_add(len) else {
+        return false;
+    };
+    let mut at = addr;
+    for &(start, stop) in ranges {
+        if at >= end {
+            break;
+        }
+        if start <= at && at < stop {
+            at = stop;
+        }
+    }
+    at >= end
+}
+
+/// The caller's writable pages during one run, read from its
+/// `/proc/PID/maps` (opened at the first store, bound to the same address
+/// space as the memory handle) and read again when an access seems not
+/// allowed after one failed.
+struct Protections<'a> {
     pid: u32,
+    pending: &'a mut dyn FnMut() -> bool,
+    maps: Option<sys::TraceeMaps>,
+    text: Vec<u8>,
+    writable: Vec<(u64, u64)>,
+    /// The ranges reflect the map as last read, and no access failed since.
+    fresh: bool,
+    loaded: bool,
+}
+
+impl Protections<'_> {
+    fn new(pid: u32, pending: &mut dyn FnMut() -> bool) -> Protections<'_> {
+        Protections {
+            pid,
+            pending,
+            maps: None,
+            text: Vec::new(),
+            writable: Vec::new(),
+            fresh: false,
+            loaded: false,
+        }
+    }
+
+    fn reload(&mut self) -> bool {
+        self.writable.clear();
+        if self.maps.is_none() {
+            let Ok(maps) = sys::TraceeMaps::open(self.pid) else {
+                return false;
+            };
+            // Opened while the caller waits in this call, so its address
+            // space is the memory handle's: its pid still names it.
+            if !(self.pending)() {
+                return false;
+            }
+            self.maps = Some(maps);
+        }
+        let Some(maps) = &self.maps else {
+            return false;
+        };
+        if maps.read_all(&mut self.text).is_err() {
+            return false;
+        }
+        writable_ranges(&self.text, &mut self.writable);
+        self.loaded = true;
+        self.fresh = true;
+        true
+    }
+
+    fn covers(&self, user: u64, len: u64) -> bool {
+        covered(&self.writable, user, len)
+    }
+
+    /// Whether `len` bytes at user address `user` are writable as the MMU
+    /// sees them. A range the cached map refuses is looked up again in a
+    /// fresh one if an access failed since it was read.
+    fn writable(&mut self, user: u64, len: usize) -> bool {
+        let len = cpu::widen(len);
+        if !self.loaded && !self.reload() {
+            return false;
+        }
+        if self.covers(user, len) {
+            return true;
+        }
+        if !self.fresh && self.reload() {
+            return self.covers(user, len);
+        }
+        false
+    }
+
+    /// An access failed: the map may have changed.
+    fn invalidate(&mut self) {
+        self.fresh = false;
+    }
+}
+
+/// The guest's view of memory: vcpu addresses through the model's address
+/// space into the caller's memory.
+struct TraceeBus<'a, const N: usize> {
+    memory: &'a sys::TraceeMemory,
+    protections: Protections<'a>,
     space: &'a AddressSpace<N>,
     prefix: u64,
     cache: &'a mut PageCache,
@@ -156,6 +291,21 @@ impl<const N: usize> TraceeBus<'_, N> {
             None => Err(Access::SegmentNotMapped { addr: vcpu }),
         }
     }
+
+    /// Whether the page of user address `user` is readable as the MMU sees
+    /// it: one byte read by pid with `process_vm_readv`, which honours the
+    /// protections (a page has one). Cheaper than the map, and safe: should
+    /// the pid name another process by now, the caller is gone and the
+    /// memory handle refuses the read anyway.
+    fn readable(&self, user: u64) -> bool {
+        let mut byte = [0u8; 1];
+        sys::read_tracee(self.protections.pid, user, &mut byte).ok() == Some(1)
+    }
+
+    fn failed(&mut self, vcpu: u64) -> Access {
+        self.protections.invalidate();
+        Access::NoUserMemory { addr: vcpu }
+    }
 }
 
 impl<const N: usize> Bus for TraceeBus<'_, N> {
@@ -170,9 +320,13 @@ impl<const N: usize> Bus for TraceeBus<'_, N> {
         let slot = PageCache::slot(page);
         if self.cache.tags[slot] != Some(page) {
             self.cache.tags[slot] = None;
-            let got = sys::read_tracee(self.pid, page, &mut self.cache.pages[slot]).ok();
+            // The memory handle reads PROT_NONE pages too; the MMU would not.
+            if !self.readable(page) {
+                return Err(self.failed(vcpu));
+            }
+            let got = self.memory.read(page, &mut self.cache.pages[slot]).ok();
             if got != Some(PAGE) {
-                return Err(Access::NoUserMemory { addr: vcpu });
+                return Err(self.failed(vcpu));
             }
             self.cache.tags[slot] = Some(page);
         }
@@ -180,8 +334,8 @@ impl<const N: usize> Bus for TraceeBus<'_, N> {
             Some(bytes) => buf.copy_from_slice(bytes),
             // Outside the bus contract (a range crossing a page): no cache.
             None => {
-                if sys::read_tracee(self.pid, user, buf).ok() != Some(buf.len()) {
-                    return Err(Access::NoUserMemory { addr: vcpu });
+                if !self.readable(user) || self.memory.read(user, buf).ok() != Some(buf.len()) {
+                    return Err(self.failed(vcpu));
                 }
             }
         }
@@ -190,8 +344,12 @@ impl<const N: usize> Bus for TraceeBus<'_, N> {
 
     fn write(&mut self, addr: u64, data: &[u8]) -> Result<(), Access> {
         let (user, vcpu) = self.resolve(addr)?;
-        if sys::write_tracee(self.pid, user, data).ok() != Some(data.len()) {
-            return Err(Access::NoUserMemory { addr: vcpu });
+        // The memory handle writes read-only pages too; the MMU would not.
+        if !self.protections.writable(user, data.len()) {
+            return Err(self.failed(vcpu));
+        }
+        if self.memory.write(user, data).ok() != Some(data.len()) {
+            return Err(self.failed(vcpu));
         }
         let page = page_round_down(user);
         let slot = PageCache::slot(page);
@@ -206,6 +364,18 @@ impl<const N: usize> Bus for TraceeBus<'_, N> {
         }
         Ok(())
     }
+
+    /// Writability as the MMU sees it, without reading: a readable page the
+    /// caller cannot write (which the default, a read, would accept) fails
+    /// here, before any part of the store is written.
+    fn check_write(&mut self, addr: u64, len: usize) -> Result<(), Access> {
+        let (user, vcpu) = self.resolve(addr)?;
+        if self.protections.writable(user, len) {
+            Ok(())
+        } else {
+            Err(self.failed(vcpu))
+        }
+    }
 }
 
 /// Everything one `KVM_RUN` needs besides the registers.
@@ -218,11 +388,20 @@ pub(crate) struct RunContext<'a, const N: usize> {
     pub prefix: u64,
     /// The calling thread, whose memory the guest uses.
     pub pid: u32,
+    /// The caller's memory, known to be bound to its address space.
+    pub memory: &'a sys::TraceeMemory,
+    /// Whether the caller still waits in this `KVM_RUN`
+    /// (`SECCOMP_IOCTL_NOTIF_ID_VALID`); asked now and then during the run,
+    /// which ends as soon as the answer is no.
+    pub pending: &'a mut dyn FnMut() -> bool,
     /// Scratch pages, reused across runs.
     pub cache: &'a mut PageCache,
     /// Instructions allowed before the run ends with `EINTR`.
     pub budget: u64,
 }
+
+/// Instructions between two checks that the caller still waits.
+const PENDING_CHECK: u64 = 65_536;
 
 /// Runs `cpu` until an exit; `cpu` holds the registers and PSW to write back
 /// into `kvm_run` whatever the exit.
@@ -232,6 +411,8 @@ pub(crate) fn run<const N: usize>(ctx: RunContext<'_, N>, cpu: &mut Cpu) -> RunE
         space,
         prefix,
         pid,
+        memory,
+        pending,
         cache,
         budget,
     } = ctx;
@@ -250,7 +431,8 @@ pub(crate) fn run<const N: usize>(ctx: RunContext<'_, N>, cpu: &mut Cpu) -> RunE
     }
     cache.clear();
     let mut bus = TraceeBus {
-        pid,
+        memory,
+        protections: Protections::new(pid, pending),
         space,
         prefix,
         cache,
@@ -261,7 +443,8 @@ pub(crate) fn run<const N: usize>(ctx: RunContext<'_, N>, cpu: &mut Cpu) -> RunE
     let mut delivered = 0u64;
     loop {
         let spent = cpu.executed.wrapping_sub(start).saturating_add(delivered);
-        let stop = match cpu::run(cpu, &mut bus, budget.saturating_sub(spent)) {
+        let left = budget.saturating_sub(spent);
+        let stop = match cpu::run(cpu, &mut bus, left.min(PENDING_CHECK)) {
             Stop::Program { code, ilen } => match deliver_program(cpu, &mut bus, code, ilen) {
                 // The guest continues at its program new PSW; a lowcore it
                 // cannot reach stops it like any other access.
@@ -271,6 +454,14 @@ pub(crate) fn run<const N: usize>(ctx: RunContext<'_, N>, cpu: &mut Cpu) -> RunE
                 }
                 Err(e) => Stop::Fault(e),
             },
+            // A slice of the budget spent: on, unless the caller is gone
+            // (its answer no longer matters, and nothing more is written).
+            Stop::Budget if left > PENDING_CHECK => {
+                if (bus.protections.pending)() {
+                    continue;
+                }
+                return RunExit::Interrupted;
+            }
             other => other,
         };
         return exit_for(generation, stop);
@@ -335,6 +526,32 @@ mod tests {
         assert_eq!(absolute(0x40_1fff, 0x40_0000), 0x1fff);
         assert_eq!(absolute(0x40_2000, 0x40_0000), 0x40_2000);
         assert_eq!(absolute(0x2000, 0x40_0000), 0x2000);
+    }
+
+    #[test]
+    fn writable_ranges_come_from_the_maps_permissions() {
+        let maps = b"00400000-00401000 r--p 00000000 08:01 42 /bin/x\n\
+00401000-00403000 rw-p 00000000 00:00 0 \n\
+00403000-00404000 rw-s 00000000 00:01 7 /memfd:y (deleted)\n\
+7ffd0000-7ffd1000 -w-p 00000000 00:00 0\n\
+garbage\n";
+        let mut ranges = Vec::new();
+        writable_ranges(maps, &mut ranges);
+        assert_eq!(
+            ranges,
+            [
+                (0x40_1000, 0x40_3000),
+                (0x40_3000, 0x40_4000),
+                (0x7ffd_0000, 0x7ffd_1000)
+            ]
+        );
+        assert!(covered(&ranges, 0x40_1000, 0x1000));
+        // Across two adjacent writable mappings.
+        assert!(covered(&ranges, 0x40_2ffc, 8));
+        assert!(!covered(&ranges, 0x40_0ffc, 8));
+        assert!(!covered(&ranges, 0x40_3ffc, 8));
+        assert!(!covered(&ranges, u64::MAX, 2));
+        assert!(!covered(&[], 0x1000, 1));
     }
 
     #[test]

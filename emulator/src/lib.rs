@@ -43,6 +43,28 @@
 //!   are not emulated: their calls reach the real kernel.
 //! - A descendant that never exits keeps the emulator waiting, as with
 //!   `strace -f`.
+//! - The program cannot turn the emulator against another program image.
+//!   Everything the guest of a `KVM_RUN` reads or writes, and every store
+//!   into the program's memory (`KVM_GET_DEVICE_ATTR`), goes through the
+//!   caller's `/proc/PID/mem`, opened for that call and confirmed with
+//!   `SECCOMP_IOCTL_NOTIF_ID_VALID` after the open: it is bound to the
+//!   caller's address space, so a thread that execs, or a caller that dies
+//!   and whose pid is reused, leaves it pointing at an address space that
+//!   refuses every access, and the run ends at its next access (or within
+//!   65536 instructions, when the caller is found gone). One-shot reads of
+//!   ioctl arguments and paths use `process_vm_readv` and are trusted only
+//!   once `ID_VALID` holds after them (a pending caller cannot exec, and
+//!   another thread's exec or its death ends the call first).
+//! - Guest accesses respect the program's page protections as the MMU
+//!   would: every page a load reads must be readable (checked by reading a
+//!   byte with `process_vm_readv`), and every page a store writes writable
+//!   in `/proc/PID/maps` (the memory handle itself would read `PROT_NONE`
+//!   and write read-only pages); else the access
+//!   fails as one to missing memory does. A store is all or nothing: every
+//!   page it touches is checked before the first byte is written. The map
+//!   is read once per run, at its first store (again after a refusal), so
+//!   another thread of the program changing its mappings during a run
+//!   races with it.
 //! - One supervisor serves every call in turn: while a guest runs (up to
 //!   the instruction budget), other threads' emulated calls wait, so vcpus
 //!   of a multi-threaded program do not run in parallel. A signal sent to

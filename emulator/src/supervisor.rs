@@ -99,6 +99,42 @@ fn proc_path<'a>(buf: &'a mut [u8; 64], pid: u32, what: &str, n: Option<u64>) ->
     CStr::from_bytes_with_nul(&buf[..len]).ok()
 }
 
+/// The caller's memory, bound to its address space: its `/proc/PID/mem`,
+/// confirmed with `SECCOMP_IOCTL_NOTIF_ID_VALID` after the open, so that it
+/// is the caller's whatever becomes of the pid later (an exec, a death and a
+/// reused pid all leave it pointing at the old address space, which then
+/// refuses every access). `None` if the caller is gone or its memory cannot
+/// be opened.
+fn caller_memory(listener: &Listener, n: &Notification) -> Option<sys::TraceeMemory> {
+    let memory = sys::TraceeMemory::open(n.pid).ok()?;
+    listener.is_valid(n.id).then_some(memory)
+}
+
+/// Stores `data` at `addr` in the caller's memory as the kernel's
+/// `put_user` would: all of it if every byte is writable to the caller,
+/// else nothing.
+fn store_to_caller(listener: &Listener, n: &Notification, addr: u64, data: &[u8]) -> bool {
+    let Some(memory) = caller_memory(listener, n) else {
+        return false;
+    };
+    // Bound to the same address space as `memory`: opened while the caller
+    // still waits in this call.
+    let Ok(maps) = sys::TraceeMaps::open(n.pid) else {
+        return false;
+    };
+    if !listener.is_valid(n.id) {
+        return false;
+    }
+    let mut text = Vec::new();
+    if maps.read_all(&mut text).is_err() {
+        return false;
+    }
+    let mut writable = Vec::new();
+    guest::writable_ranges(&text, &mut writable);
+    guest::covered(&writable, addr, data.len() as u64)
+        && memory.write(addr, data).ok() == Some(data.len())
+}
+
 /// The call's arguments, for the trace.
 enum Args {
     Value(u64),
@@ -643,7 +679,7 @@ impl Supervisor {
                 Ok((Err(errno), Note::Exit(trans_exc_code)))
             }
             Answer::StoreU64 { addr, value } => {
-                let stored = sys::write_tracee(n.pid, addr, &value.to_ne_bytes()).ok() == Some(8);
+                let stored = store_to_caller(&self.listener, n, addr, &value.to_ne_bytes());
                 let r = if stored { Ok(0) } else { Err(Errno::FAULT) };
                 match r {
                     Ok(v) => ignore_gone(self.listener.reply_value(n.id, v))?,
@@ -718,20 +754,27 @@ impl Supervisor {
             pages.read_u64(offset_of!(KvmRun, psw_addr)),
         );
         cpu.gprs = regs.gprs;
+        let listener = &self.listener;
         let exit = if pages.read_u8(offset_of!(KvmRun, immediate_exit)) != 0 {
             RunExit::Interrupted
-        } else {
+        } else if let Some(memory) = caller_memory(listener, n) {
             guest::run(
                 RunContext {
                     generation,
                     space,
                     prefix: regs.prefix,
                     pid: n.pid,
+                    memory: &memory,
+                    pending: &mut || listener.is_valid(n.id),
                     cache: &mut self.page_cache,
                     budget: guest::BUDGET,
                 },
                 &mut cpu,
             )
+        } else {
+            // The caller is gone (or its memory cannot be opened): nothing
+            // runs, and the answer reaches nobody.
+            RunExit::Interrupted
         };
         regs.gprs = cpu.gprs;
         for (i, g) in cpu.gprs.iter().enumerate() {
@@ -839,7 +882,8 @@ fn read_open_how(pid: u32, addr: u64, size: u64) -> Option<paths::OpenHow> {
 }
 
 /// An ioctl's argument struct of `L` bytes at `addr` in the tracee, if it
-/// is readable in full.
+/// is readable in full: trusted once `ID_VALID` holds after the read
+/// (checked before the model acts on it).
 fn read_arg<const L: usize>(pid: u32, addr: u64) -> Option<[u8; L]> {
     let mut raw = [0u8; L];
     (sys::read_tracee(pid, addr, &mut raw).ok() == Some(L)).then_some(raw)

@@ -470,52 +470,34 @@ impl AsFd for Listener {
     }
 }
 
-/// Which way [`tracee_io`] copies.
-#[derive(Clone, Copy)]
-enum Direction {
-    FromTracee,
-    ToTracee,
-}
-
-/// Copies `len` bytes between local memory at `local` and tracee memory at
-/// `addr` with `process_vm_readv` or `process_vm_writev`.
+/// Reads tracee memory at `addr` into `buf` with `process_vm_readv`, which
+/// honours the page protections as `copy_from_user` does. Returns how many
+/// bytes were read: fewer than asked when the range runs into unreadable
+/// memory; an error (EFAULT) when the first byte is unreadable.
 ///
-/// # Safety
-/// `local` must be valid for `len` bytes: writable for
-/// [`Direction::FromTracee`], readable for [`Direction::ToTracee`].
-unsafe fn tracee_io(
-    pid: u32,
-    addr: u64,
-    local: *mut libc::c_void,
-    len: usize,
-    direction: Direction,
-) -> io::Result<usize> {
-    if len == 0 {
+/// The pid names the caller only while its call is pending: a read is the
+/// caller's memory if `SECCOMP_IOCTL_NOTIF_ID_VALID` holds *afterwards*
+/// (a pending caller cannot exec, and another thread's exec or its own
+/// death ends the call first). Anything that writes, or reads over a long
+/// time, uses [`TraceeMemory`] instead.
+pub(crate) fn read_tracee(pid: u32, addr: u64, buf: &mut [u8]) -> io::Result<usize> {
+    if buf.is_empty() {
         return Ok(0);
     }
     let pid = libc::pid_t::try_from(pid).map_err(|_| io::Error::from_raw_os_error(libc::ESRCH))?;
     let local = libc::iovec {
-        iov_base: local,
-        iov_len: len,
+        iov_base: buf.as_mut_ptr().cast(),
+        iov_len: buf.len(),
     };
     let remote = libc::iovec {
         // The address is only interpreted in the tracee.
         iov_base: addr as usize as *mut libc::c_void,
-        iov_len: len,
+        iov_len: buf.len(),
     };
-    let n = match direction {
-        // SAFETY: the caller guarantees `local` is writable for `len`; the
-        // remote iovec is only dereferenced in the other process, checked
-        // by the kernel.
-        Direction::FromTracee => unsafe {
-            libc::process_vm_readv(pid, &raw const local, 1, &raw const remote, 1, 0)
-        },
-        // SAFETY: the caller guarantees `local` is readable for `len`, and
-        // the kernel only reads it; the remote side as above.
-        Direction::ToTracee => unsafe {
-            libc::process_vm_writev(pid, &raw const local, 1, &raw const remote, 1, 0)
-        },
-    };
+    // SAFETY: `local` describes `buf`, writable for its whole length; the
+    // remote iovec is only dereferenced in the other process, checked by
+    // the kernel.
+    let n = unsafe { libc::process_vm_readv(pid, &raw const local, 1, &raw const remote, 1, 0) };
     if n < 0 {
         Err(io::Error::last_os_error())
     } else {
@@ -523,37 +505,98 @@ unsafe fn tracee_io(
     }
 }
 
-/// Reads tracee memory at `addr` into `buf` with `process_vm_readv`. Returns
-/// how many bytes were read: fewer than asked when the range runs into
-/// unmapped memory; an error (EFAULT) when the first byte is unreadable.
-pub(crate) fn read_tracee(pid: u32, addr: u64, buf: &mut [u8]) -> io::Result<usize> {
-    // SAFETY: `buf` is writable for its whole length.
-    unsafe {
-        tracee_io(
-            pid,
-            addr,
-            buf.as_mut_ptr().cast(),
-            buf.len(),
-            Direction::FromTracee,
-        )
+/// Formats `/proc/PID/<what>` into `buf` as a C string, without allocating.
+fn proc_file<'a>(buf: &'a mut [u8; 48], pid: u32, what: &str) -> io::Result<&'a std::ffi::CStr> {
+    use std::io::Write as _;
+    let mut cur = io::Cursor::new(&mut buf[..]);
+    write!(cur, "/proc/{pid}/{what}\0")?;
+    let len =
+        usize::try_from(cur.position()).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
+    std::ffi::CStr::from_bytes_with_nul(&buf[..len])
+        .map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))
+}
+
+fn open_proc(pid: u32, what: &str, mode: rustix::fs::OFlags) -> io::Result<OwnedFd> {
+    let mut buf = [0u8; 48];
+    let path = proc_file(&mut buf, pid, what)?;
+    Ok(rustix::fs::open(
+        path,
+        mode | rustix::fs::OFlags::CLOEXEC,
+        rustix::fs::Mode::empty(),
+    )?)
+}
+
+/// A tracee's memory through `/proc/PID/mem`. The kernel binds the open
+/// file to the address space the process had when it was opened: once that
+/// process execs or dies, every access fails (the address space is gone),
+/// even if the pid comes to name another program. Whoever opens one checks
+/// `SECCOMP_IOCTL_NOTIF_ID_VALID` afterwards, so that it is known to be the
+/// caller's.
+///
+/// Accesses do not honour the page protections (the kernel's `FOLL_FORCE`
+/// reads `PROT_NONE` pages and writes read-only ones): every access must be
+/// checked against [`TraceeMaps`] first.
+#[derive(Debug)]
+pub(crate) struct TraceeMemory {
+    fd: OwnedFd,
+}
+
+impl TraceeMemory {
+    /// Opens the memory of `pid` for reading and writing.
+    pub(crate) fn open(pid: u32) -> io::Result<Self> {
+        let fd = open_proc(pid, "mem", rustix::fs::OFlags::RDWR)?;
+        Ok(Self { fd })
+    }
+
+    /// Reads tracee memory at `addr` into `buf`. Returns how many bytes were
+    /// read: fewer than asked when the range runs into unmapped memory; an
+    /// error (EIO) when the first byte is unreadable; 0 once the address
+    /// space is gone.
+    pub(crate) fn read(&self, addr: u64, buf: &mut [u8]) -> io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        Ok(rustix::io::pread(&self.fd, buf, addr)?)
+    }
+
+    /// Writes `data` into tracee memory at `addr`, whatever the protection
+    /// of the pages. Returns how many bytes were written, as [`Self::read`].
+    pub(crate) fn write(&self, addr: u64, data: &[u8]) -> io::Result<usize> {
+        if data.is_empty() {
+            return Ok(0);
+        }
+        Ok(rustix::io::pwrite(&self.fd, data, addr)?)
     }
 }
 
-/// Writes `data` into tracee memory at `addr` with `process_vm_writev`.
-/// Returns how many bytes were written: fewer than asked when the range runs
-/// into memory that is unmapped or not writable; an error (EFAULT) when the
-/// first byte cannot be written.
-pub(crate) fn write_tracee(pid: u32, addr: u64, data: &[u8]) -> io::Result<usize> {
-    // SAFETY: `data` is readable for its whole length and the kernel only
-    // reads it (the pointer is mutable only because iovec's field is).
-    unsafe {
-        tracee_io(
-            pid,
-            addr,
-            data.as_ptr().cast_mut().cast(),
-            data.len(),
-            Direction::ToTracee,
-        )
+/// A tracee's `/proc/PID/maps`, bound to the address space at open time
+/// like [`TraceeMemory`]: empty once that address space is gone.
+#[derive(Debug)]
+pub(crate) struct TraceeMaps {
+    fd: OwnedFd,
+}
+
+impl TraceeMaps {
+    /// Opens the memory map of `pid`.
+    pub(crate) fn open(pid: u32) -> io::Result<Self> {
+        let fd = open_proc(pid, "maps", rustix::fs::OFlags::RDONLY)?;
+        Ok(Self { fd })
+    }
+
+    /// The whole current text of the map into `out` (replacing what it
+    /// held).
+    pub(crate) fn read_all(&self, out: &mut Vec<u8>) -> io::Result<()> {
+        out.clear();
+        let mut chunk = [0u8; 4096];
+        loop {
+            let at =
+                u64::try_from(out.len()).map_err(|_| io::Error::from_raw_os_error(libc::EFBIG))?;
+            let n = rustix::io::pread(&self.fd, &mut chunk, at)?;
+            if n == 0 {
+                return Ok(());
+            }
+            out.extend_from_slice(chunk.get(..n).unwrap_or_default());
+        }
     }
 }
 
@@ -783,5 +826,68 @@ impl Drop for ForwardSignals {
         FORWARD_PIDFD.store(-1, std::sync::atomic::Ordering::Release);
         FORWARD_TO.store(0, std::sync::atomic::Ordering::Release);
         drop(self.pidfd.take());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write as _;
+    use std::process::Stdio;
+
+    /// The start of the first readable mapping in `maps`.
+    fn readable(maps: &TraceeMaps) -> u64 {
+        let mut text = Vec::new();
+        maps.read_all(&mut text).unwrap();
+        let text = String::from_utf8(text).unwrap();
+        let line = text
+            .lines()
+            .find(|l| l.split(' ').nth(1).is_some_and(|p| p.starts_with('r')))
+            .expect("a readable mapping");
+        u64::from_str_radix(line.split('-').next().unwrap(), 16).unwrap()
+    }
+
+    fn wait_for_exec(pid: u32, comm: &str) {
+        for _ in 0..500 {
+            let now = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+            if now.trim() == comm {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        panic!("{pid} did not exec {comm}");
+    }
+
+    #[test]
+    fn handles_of_a_process_that_execs_or_dies_are_refused() {
+        // A shell that execs `sleep` once told to.
+        let mut child = Command::new("sh")
+            .args(["-c", "read line; exec sleep 30"])
+            .stdin(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let pid = child.id();
+        let mem = TraceeMemory::open(pid).unwrap();
+        let maps = TraceeMaps::open(pid).unwrap();
+        let addr = readable(&maps);
+        let mut buf = [0u8; 16];
+        assert_eq!(mem.read(addr, &mut buf).unwrap(), 16);
+        child.stdin.take().unwrap().write_all(b"go\n").unwrap();
+        wait_for_exec(pid, "sleep");
+        // The pid now names `sleep`; the handles still mean the shell's
+        // address space, which is gone.
+        assert!(!matches!(mem.read(addr, &mut buf), Ok(n) if n > 0));
+        assert!(!matches!(mem.write(addr, &buf), Ok(n) if n > 0));
+        let mut text = Vec::new();
+        maps.read_all(&mut text).unwrap();
+        assert!(text.is_empty(), "{}", String::from_utf8_lossy(&text));
+        // A fresh handle is the new image's; once it dies, that too fails.
+        let mem = TraceeMemory::open(pid).unwrap();
+        let addr = readable(&TraceeMaps::open(pid).unwrap());
+        assert_eq!(mem.read(addr, &mut buf).unwrap(), 16);
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert!(!matches!(mem.read(addr, &mut buf), Ok(n) if n > 0));
+        assert!(TraceeMemory::open(pid).is_err());
     }
 }

@@ -30,6 +30,18 @@
  *   ucas_probe vmclosed                 vcpu ioctls after the VM fd is closed
  *   ucas_probe truncate                 ftruncate the vcpu fd (its pages are
  *                                       the supervisor's too), then KVM_RUN
+ *   ucas_probe execrace VICTIM ADDR     a thread execs VICTIM (exec_victim.c,
+ *                                       its page at ADDR) while the main
+ *                                       thread's guest stores to ADDR
+ *   ucas_probe guestmem WHAT            a guest store into a read-only page
+ *                                       (rostore), across into one
+ *                                       (straddle), through an alias (alias,
+ *                                       aliascode); a load from PROT_NONE
+ *                                       (noneload)
+ *   ucas_probe killrun                  SIGKILL while a guest counts in
+ *                                       KVM_RUN
+ *   ucas_probe attrstore                KVM_GET_DEVICE_ATTR into writable,
+ *                                       read-only and straddling memory
  *   ucas_probe bench-ext N              N x KVM_CHECK_EXTENSION
  *   ucas_probe bench-map N              N x (UCAS_MAP + UCAS_UNMAP)
  */
@@ -692,6 +704,238 @@ static int starve_parent(void)
 	return 0;
 }
 
+/* `execrace`: the guest's code and lowcore live at a fixed address. */
+#define RACE_BASE 0x200000000000ULL
+
+static atomic_int race_rounds;
+static const char *race_victim;
+
+static void *race_exec(void *arg)
+{
+	(void)arg;
+	while (atomic_load(&race_rounds) < 1)
+		usleep(1000);
+	/* Well inside the next run (a run lasts far longer). */
+	usleep(20 * 1000);
+	execl(race_victim, "exec_victim", "check", (char *)NULL);
+	die("execl");
+	return NULL;
+}
+
+/* The main thread runs a guest that stores into the page at `target`
+ * forever; another thread execs `victim` (tests/c/exec_victim.c), a static
+ * program whose own page is at that address. The exec kills the main
+ * thread inside KVM_RUN: the guest must not write into the new image. */
+static int execrace(const char *victim, uint64_t target)
+{
+	race_victim = victim;
+	uint8_t *mem = mmap((void *)RACE_BASE, MIB, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	if (mem == MAP_FAILED || (uint64_t)(uintptr_t)mem != RACE_BASE)
+		die("mmap fixed");
+	/* This image's page at the victim's address, for the stores before
+	 * the exec. */
+	void *page = mmap((void *)(uintptr_t)target, 4096, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	if (page == MAP_FAILED || (uint64_t)(uintptr_t)page != target)
+		die("mmap target");
+	uint64_t segment = target & ~(MIB - 1);
+	int kvm = open_kvm();
+	int vcpu = new_vcpu(kvm, NULL);
+	long size = ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
+	struct kvm_run *run = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, 0);
+	if (run == MAP_FAILED)
+		die("mmap kvm_run");
+	if (map(vcpu, KVM_S390_UCAS_MAP, RACE_BASE, 0, MIB) ||
+	    map(vcpu, KVM_S390_UCAS_MAP, segment, MIB, MIB))
+		die("KVM_S390_UCAS_MAP");
+	ioctl(vcpu, KVM_S390_VCPU_FAULT, 0UL);
+	/* Stores r1, then counts r2 down from 100000 (no memory access), and
+	 * again: the exec, during which a store finds no memory and ends the
+	 * run, most likely falls in the count, and the guest then stores on.
+	 *   st %r1,0(%r6); lgfi %r2,100000; brct %r2,.; j .-14 */
+	static const uint8_t loop[] = { 0x50, 0x10, 0x60, 0x00, 0xc0, 0x21, 0x00, 0x01, 0x86, 0xa0,
+					0xa7, 0x26, 0x00, 0x00, 0xa7, 0xf4, 0xff, 0xf9 };
+	memcpy(mem + 0x10000, loop, sizeof(loop));
+	run->psw_mask = 0x0000000180000000ULL;
+	run->psw_addr = 0x10000;
+	uint64_t *gprs = (uint64_t *)(run->s.padding + 8);
+	gprs[1] = 0x5a5a5a5a;
+	gprs[6] = MIB + (target - segment);
+	run->kvm_dirty_regs |= 1ULL << 1;
+	pthread_t t;
+	if (pthread_create(&t, NULL, race_exec, NULL))
+		die("pthread_create");
+	for (;;) {
+		long r = ioctl(vcpu, KVM_RUN, 0);
+		if (r == 0 || errno != EINTR)
+			die("KVM_RUN did not run out of budget");
+		atomic_fetch_add(&race_rounds, 1);
+	}
+	return 0;
+}
+
+/* `guestmem`: one guest program run once on a fresh vcpu. User memory U
+ * (2 MiB) holds the lowcore and code (vcpu segment 0) and the data pages
+ * D = U + 1 MiB (vcpu segment 1 MiB, and its alias at vcpu 2 MiB); D's
+ * first page is filled with 0x11, its second (0x22) made read-only.
+ *   rostore   st  r1 into the read-only page
+ *   straddle  stg r1 at the last 4 bytes of the first page
+ *   alias     l r2 through the alias, st r1 through segment 1 MiB, l r3
+ *             through the alias again
+ *   noneload  l r2 from the second page, made PROT_NONE instead
+ *   aliascode l r2 through the alias, st r1 (a diag 0x44) through segment
+ *             1 MiB, then branch to it through the alias
+ * Then diag 0x44. Prints the run's result, exit, PSW address, r2, r3 and
+ * the data bytes around the page boundary. */
+static int guestmem(const char *what)
+{
+	static const uint8_t rostore[] = { 0x50, 0x10, 0x60, 0x00, 0x83, 0x00, 0x00, 0x44 };
+	static const uint8_t straddle[] = { 0xe3, 0x10, 0x60, 0x00, 0x00, 0x24,
+					    0x83, 0x00, 0x00, 0x44 };
+	static const uint8_t alias[] = { 0x58, 0x20, 0x70, 0x00, 0x50, 0x10, 0x60, 0x00,
+					 0x58, 0x30, 0x70, 0x00, 0x83, 0x00, 0x00, 0x44 };
+	const uint8_t *code;
+	size_t len;
+	static const uint8_t aliascode[] = { 0x58, 0x20, 0x70, 0x00, 0x50, 0x10, 0x60, 0x00,
+					     0x07, 0xf7 };
+	uint64_t r1 = 0x3333333333333333ULL, r6, r7 = 2 * MIB + 0x800;
+	if (!strcmp(what, "rostore")) {
+		code = rostore, len = sizeof(rostore), r6 = MIB + 4096;
+	} else if (!strcmp(what, "straddle")) {
+		code = straddle, len = sizeof(straddle), r6 = MIB + 4096 - 4;
+	} else if (!strcmp(what, "alias")) {
+		code = alias, len = sizeof(alias), r6 = MIB + 0x800;
+	} else if (!strcmp(what, "noneload")) {
+		code = alias, len = 4, r6 = 0, r7 = MIB + 4096;
+	} else if (!strcmp(what, "aliascode")) {
+		code = aliascode, len = sizeof(aliascode), r6 = MIB + 0x800, r1 = 0x83000044;
+	} else {
+		return 2;
+	}
+	int kvm = open_kvm();
+	int vcpu = new_vcpu(kvm, NULL);
+	long size = ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
+	struct kvm_run *run = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, 0);
+	if (run == MAP_FAILED)
+		die("mmap kvm_run");
+	uint64_t base = user_memory(2 * MIB);
+	uint8_t *mem = (uint8_t *)(uintptr_t)base;
+	uint8_t *data = mem + MIB;
+	if (map(vcpu, KVM_S390_UCAS_MAP, base, 0, MIB) ||
+	    map(vcpu, KVM_S390_UCAS_MAP, base + MIB, MIB, MIB) ||
+	    map(vcpu, KVM_S390_UCAS_MAP, base + MIB, 2 * MIB, MIB))
+		die("KVM_S390_UCAS_MAP");
+	ioctl(vcpu, KVM_S390_VCPU_FAULT, 0UL);
+	memcpy(mem + 0x10000, code, len);
+	memset(data, 0x11, 4096);
+	memset(data + 4096, 0x22, 4096);
+	int none = !strcmp(what, "noneload");
+	if (mprotect(data + 4096, 4096, none ? PROT_NONE : PROT_READ))
+		die("mprotect");
+	run->psw_mask = 0x0000000180000000ULL;
+	run->psw_addr = 0x10000;
+	uint64_t *gprs = (uint64_t *)(run->s.padding + 8);
+	gprs[1] = r1;
+	gprs[6] = r6;
+	gprs[7] = r7;
+	run->kvm_dirty_regs |= 1ULL << 1;
+	show("run", ioctl(vcpu, KVM_RUN, 0));
+	if (none && mprotect(data + 4096, 4096, PROT_READ))
+		die("mprotect");
+	printf("exit_reason=%u\n", run->exit_reason);
+	if (run->exit_reason == KVM_EXIT_S390_UCONTROL)
+		printf("trans_exc_code=%#llx\n", (unsigned long long)run->s390_ucontrol.trans_exc_code);
+	if (run->exit_reason == KVM_EXIT_S390_SIEIC)
+		printf("ipa=%#x\n", run->s390_sieic.ipa);
+	printf("psw_addr=%#llx\n", (unsigned long long)run->psw_addr);
+	printf("r2=%#llx\nr3=%#llx\n", (unsigned long long)gprs[2], (unsigned long long)gprs[3]);
+	printf("data_0x800=%02x%02x%02x%02x\n", data[0x800], data[0x801], data[0x802], data[0x803]);
+	printf("data_0xffc=%02x%02x%02x%02x\n", data[4092], data[4093], data[4094], data[4095]);
+	printf("data_0x1000=%02x%02x%02x%02x\n", data[4096], data[4097], data[4098], data[4099]);
+	return 0;
+}
+
+/* `attrstore`: KVM_GET_DEVICE_ATTR stores the memory limit where the
+ * caller says: into a writable page, into a read-only one (nothing may
+ * change: put_user fails), and across from the first into the second. */
+static int attrstore(void)
+{
+	int kvm = open_kvm();
+	int vm;
+	new_vcpu(kvm, &vm);
+	uint8_t *two = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (two == MAP_FAILED)
+		die("mmap");
+	memset(two, 0x11, 8192);
+	if (mprotect(two + 4096, 4096, PROT_READ))
+		die("mprotect");
+	struct kvm_device_attr attr = { .group = 0, .attr = 2 };
+	attr.addr = (uintptr_t)two;
+	show("get_writable", ioctl(vm, KVM_GET_DEVICE_ATTR, &attr));
+	attr.addr = (uintptr_t)(two + 4096);
+	show("get_readonly", ioctl(vm, KVM_GET_DEVICE_ATTR, &attr));
+	attr.addr = (uintptr_t)(two + 4096 - 4);
+	show("get_straddling", ioctl(vm, KVM_GET_DEVICE_ATTR, &attr));
+	printf("at_0=%02x%02x%02x%02x\n", two[0], two[1], two[2], two[3]);
+	printf("at_0xffc=%02x%02x%02x%02x\n", two[4092], two[4093], two[4094], two[4095]);
+	printf("at_0x1000=%02x%02x%02x%02x\n", two[4096], two[4097], two[4098], two[4099]);
+	return 0;
+}
+
+/* `killrun`: the main thread runs a guest that only counts (brct on
+ * itself, no memory access after the first fetch) in KVM_RUN after
+ * KVM_RUN; another thread kills the process with SIGKILL during the second
+ * run. The trace then tells how long that run went on. */
+static atomic_int kill_rounds;
+static double kill_first_run;
+static double now(void);
+
+static void *kill_later(void *arg)
+{
+	(void)arg;
+	while (atomic_load(&kill_rounds) < 1)
+		usleep(100);
+	/* A third into the second run, which lasts as long as the first: far
+	 * from its end, whatever the interpreter's speed. */
+	usleep((useconds_t)(kill_first_run / 3 * 1e6));
+	kill(getpid(), SIGKILL);
+	return NULL;
+}
+
+static int killrun(void)
+{
+	int kvm = open_kvm();
+	int vcpu = new_vcpu(kvm, NULL);
+	long size = ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
+	struct kvm_run *run = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, 0);
+	if (run == MAP_FAILED)
+		die("mmap kvm_run");
+	uint64_t base = user_memory(MIB);
+	uint8_t *mem = (uint8_t *)(uintptr_t)base;
+	if (map(vcpu, KVM_S390_UCAS_MAP, base, 0, MIB))
+		die("KVM_S390_UCAS_MAP");
+	ioctl(vcpu, KVM_S390_VCPU_FAULT, 0UL);
+	/* brct %r2,. with r2 = 0: four billion rounds. */
+	static const uint8_t loop[] = { 0xa7, 0x26, 0x00, 0x00 };
+	memcpy(mem + 0x10000, loop, sizeof(loop));
+	run->psw_mask = 0x0000000180000000ULL;
+	run->psw_addr = 0x10000;
+	pthread_t t;
+	if (pthread_create(&t, NULL, kill_later, NULL))
+		die("pthread_create");
+	for (;;) {
+		double t0 = now();
+		long r = ioctl(vcpu, KVM_RUN, 0);
+		if (r == 0 || errno != EINTR)
+			die("KVM_RUN did not run out of budget");
+		if (!atomic_load(&kill_rounds))
+			kill_first_run = now() - t0;
+		atomic_fetch_add(&kill_rounds, 1);
+	}
+	return 0;
+}
+
 static double now(void)
 {
 	struct timespec ts;
@@ -767,6 +1011,14 @@ int main(int argc, char **argv)
 		return vmclosed();
 	if (!strcmp(cmd, "truncate"))
 		return truncate_vcpu();
+	if (!strcmp(cmd, "killrun"))
+		return killrun();
+	if (!strcmp(cmd, "attrstore"))
+		return attrstore();
+	if (!strcmp(cmd, "guestmem") && argc > 2)
+		return guestmem(argv[2]);
+	if (!strcmp(cmd, "execrace") && argc > 3)
+		return execrace(argv[2], strtoull(argv[3], NULL, 0));
 	if (!strncmp(cmd, "bench-", 6) && argc > 2)
 		return bench(cmd, atol(argv[2]));
 	fprintf(stderr, "usage: see the comment at the top of ucas_probe.c\n");

@@ -97,24 +97,49 @@ pub fn scratch() -> PathBuf {
 /// When gcc is missing or rejects the program.
 #[must_use]
 pub fn c_program(name: &str) -> PathBuf {
-    static BUILT: Mutex<Option<HashMap<String, PathBuf>>> = Mutex::new(None);
+    build_c(name, false)
+}
+
+/// [`c_program`] linked with `-static`: no dynamic loader (whose opens
+/// an emulator's busy supervisor would hold up), and, not being a PIE, its
+/// data at the same address in every run.
+///
+/// # Panics
+/// When gcc is missing, rejects the program, or has no static libc.
+#[must_use]
+pub fn static_c_program(name: &str) -> PathBuf {
+    build_c(name, true)
+}
+
+fn build_c(name: &str, linked_static: bool) -> PathBuf {
+    static BUILT: Mutex<Option<HashMap<(String, bool), PathBuf>>> = Mutex::new(None);
     let mut built = BUILT
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     let built = built.get_or_insert_with(HashMap::new);
-    if let Some(p) = built.get(name) {
+    let key = (name.to_owned(), linked_static);
+    if let Some(p) = built.get(&key) {
         return p.clone();
     }
     let src = c_source(name);
-    let out = scratch().join(name);
-    let st = Command::new("gcc")
-        .args(["-Wall", "-Wextra", "-Werror", "-O2", "-pthread", "-o"])
+    let out = scratch().join(if linked_static {
+        format!("{name}-static")
+    } else {
+        name.to_owned()
+    });
+    let mut gcc = Command::new("gcc");
+    gcc.args(["-Wall", "-Wextra", "-Werror", "-O2", "-pthread"]);
+    if linked_static {
+        gcc.arg("-static");
+    }
+    let st = gcc
+        .arg("-o")
         .arg(&out)
         .arg(&src)
         .status()
         .expect("gcc is needed to build the C programs (apt-get install gcc)");
     assert!(st.success(), "gcc failed on {}", src.display());
-    built.insert(name.to_owned(), out.clone());
+    built.insert(key, out.clone());
     out
 }
 

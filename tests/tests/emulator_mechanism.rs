@@ -847,3 +847,164 @@ fn vcpus_outlive_their_vm_fd() {
         assert_eq!(state_extents(&json, 0, 0), want, "{tag}");
     }
 }
+
+/// A thread execs while the main thread's guest stores in a loop inside
+/// `KVM_RUN`: the exec kills the main thread, and the new image (a static
+/// program with its own page at the address the guest stores to) must not
+/// see a single guest store.
+#[test]
+fn a_guest_cannot_write_into_the_image_an_exec_loads() {
+    let victim = ucas_tests::static_c_program("exec_victim");
+    let out = Command::new(&victim).arg("where").output().unwrap();
+    let page = parse(&String::from_utf8(out.stdout).unwrap())["page"].clone();
+    let victim = victim.to_str().unwrap();
+    for g in Generation::ALL {
+        let tag = format!("execrace-{}", g.letter());
+        let (status, got) = run(Emulator::new(g), &["execrace", victim, &page], &tag);
+        assert_eq!(
+            got.get("victim_intact").map(String::as_str),
+            Some("1"),
+            "{g:?}: {got:?}"
+        );
+        assert!(status.success(), "{g:?}: {status} {got:?}");
+    }
+}
+
+/// `ucas_probe guestmem WHAT` on generation `g`: one guest program's run.
+fn guestmem(g: Generation, what: &str) -> BTreeMap<String, String> {
+    let tag = format!("guestmem-{what}-{}", g.letter());
+    let (status, got) = run(Emulator::new(g), &["guestmem", what], &tag);
+    assert!(status.success(), "{g:?} {what}: {status} {got:?}");
+    got
+}
+
+/// The exit of a guest store the caller's memory cannot take at vcpu page
+/// `page`, the same as for a segment without user memory: a ucontrol exit
+/// on generation A, `EFAULT` on B and C; the store nullified.
+fn assert_store_failed(g: Generation, got: &BTreeMap<String, String>, page: &str) {
+    if g.missing_user_memory_exits() {
+        assert_eq!(got["run"], "0", "{g:?}: {got:?}");
+        assert_eq!(
+            got["exit_reason"],
+            ucas_core::abi::KVM_EXIT_S390_UCONTROL.to_string(),
+            "{g:?}: {got:?}"
+        );
+        assert_eq!(got["trans_exc_code"], page, "{g:?}: {got:?}");
+    } else {
+        assert_eq!(got["run"], "-1/EFAULT", "{g:?}: {got:?}");
+    }
+    assert_eq!(got["psw_addr"], "0x10000", "{g:?}: {got:?}");
+}
+
+/// A guest store into a page the caller mapped read-only changes nothing
+/// and fails as a store into missing memory does.
+#[test]
+fn guest_stores_into_read_only_pages_change_nothing() {
+    for g in Generation::ALL {
+        let got = guestmem(g, "rostore");
+        assert_store_failed(g, &got, "0x101000");
+        assert_eq!(got["data_0x1000"], "22222222", "{g:?}: {got:?}");
+    }
+}
+
+/// An `STG` whose second half lies in a read-only page stores nothing, not
+/// even its first half, as on the machine.
+#[test]
+fn guest_stores_across_into_a_read_only_page_store_nothing() {
+    for g in Generation::ALL {
+        let got = guestmem(g, "straddle");
+        assert_store_failed(g, &got, "0x101000");
+        assert_eq!(got["data_0xffc"], "11111111", "{g:?}: {got:?}");
+        assert_eq!(got["data_0x1000"], "22222222", "{g:?}: {got:?}");
+    }
+}
+
+/// One user page mapped at two vcpu segments: a load through one alias
+/// sees the store just made through the other, within the same run.
+#[test]
+fn aliases_of_one_user_page_see_each_others_stores() {
+    for g in Generation::ALL {
+        let got = guestmem(g, "alias");
+        assert_eq!(got["run"], "0", "{g:?}: {got:?}");
+        assert_eq!(got["psw_addr"], "0x10010", "{g:?}: {got:?}");
+        assert_eq!(got["r2"], "0x11111111", "{g:?}: {got:?}");
+        assert_eq!(got["r3"], "0x33333333", "{g:?}: {got:?}");
+        assert_eq!(got["data_0x800"], "33333333", "{g:?}: {got:?}");
+    }
+}
+
+/// The same with code: an instruction stored through one alias is what a
+/// branch through the other executes.
+#[test]
+fn aliases_of_one_user_page_execute_each_others_stores() {
+    for g in Generation::ALL {
+        let got = guestmem(g, "aliascode");
+        assert_eq!(got["run"], "0", "{g:?}: {got:?}");
+        assert_eq!(
+            got["exit_reason"],
+            ucas_core::abi::KVM_EXIT_S390_SIEIC.to_string(),
+            "{g:?}: {got:?}"
+        );
+        assert_eq!(got["ipa"], "0x8300", "{g:?}: {got:?}");
+        assert_eq!(got["psw_addr"], "0x200804", "{g:?}: {got:?}");
+    }
+}
+
+/// A guest load from a page the caller mapped `PROT_NONE` fails as one
+/// from missing memory does, and loads nothing.
+#[test]
+fn guest_loads_from_inaccessible_pages_fail() {
+    for g in Generation::ALL {
+        let got = guestmem(g, "noneload");
+        assert_store_failed(g, &got, "0x101000");
+        assert_eq!(got["r2"], "0", "{g:?}: {got:?}");
+    }
+}
+
+/// `KVM_GET_DEVICE_ATTR` stores its value as `put_user` does: into
+/// writable memory, and not at all (`EFAULT`, nothing changed) into a
+/// read-only page or across into one.
+#[test]
+fn device_attr_stores_respect_read_only_pages() {
+    for g in Generation::ALL {
+        let tag = format!("attrstore-{}", g.letter());
+        let (status, got) = run(Emulator::new(g), &["attrstore"], &tag);
+        assert!(status.success(), "{g:?}: {got:?}");
+        assert_eq!(got["get_writable"], "0", "{g:?}: {got:?}");
+        assert_eq!(got["at_0"], "ffffffff", "{g:?}: {got:?}");
+        assert_eq!(got["get_readonly"], "-1/EFAULT", "{g:?}: {got:?}");
+        assert_eq!(got["get_straddling"], "-1/EFAULT", "{g:?}: {got:?}");
+        assert_eq!(got["at_0xffc"], "11111111", "{g:?}: {got:?}");
+        assert_eq!(got["at_0x1000"], "11111111", "{g:?}: {got:?}");
+    }
+}
+
+/// A `KVM_RUN` whose caller is killed ends within 65536 instructions,
+/// well before its budget, even when its guest touches no memory: the run
+/// asks whether the call is still pending every 65536 instructions.
+#[test]
+fn a_run_whose_caller_is_gone_ends_at_once() {
+    for g in Generation::ALL {
+        let sink = TraceBuffer::default();
+        let tag = format!("killrun-{}", g.letter());
+        let (status, got) = run(Emulator::new(g).trace_to(sink.clone()), &["killrun"], &tag);
+        assert_eq!(status.signal(), Some(9), "{g:?}: {status} {got:?}");
+        let text = sink.text();
+        let runs: Vec<u64> = text
+            .lines()
+            .filter(|l| l.contains("KVM_RUN("))
+            .map(|l| {
+                let n = l.rsplit(", ").next().unwrap();
+                n.trim_end_matches(" instructions)").parse().unwrap()
+            })
+            .collect();
+        assert!(runs.len() >= 2, "{g:?}: {text}");
+        assert_eq!(runs[0], ucas_emulator::RUN_BUDGET, "{g:?}: {text}");
+        // Killed a third into its budget, it stopped at the next check.
+        let last = *runs.last().unwrap();
+        assert!(
+            last < ucas_emulator::RUN_BUDGET && last.is_multiple_of(65_536),
+            "{g:?}: the last run went on: {text}"
+        );
+    }
+}
