@@ -57,6 +57,8 @@ pub(crate) struct Supervisor {
     /// Guest pages read during a `KVM_RUN`.
     page_cache: PageCache,
     admin_note_shown: bool,
+    /// The unmodelled ioctls already reported on stderr.
+    not_modelled_shown: Vec<Ioctl>,
 }
 
 impl fmt::Debug for Supervisor {
@@ -186,6 +188,7 @@ impl Supervisor {
             path_buf: Box::new([0; PATH_MAX]),
             page_cache: PageCache::new(),
             admin_note_shown: false,
+            not_modelled_shown: Vec::new(),
         }
     }
 
@@ -569,6 +572,30 @@ impl Supervisor {
         Ok(())
     }
 
+    /// Says once per ioctl, trace or not, that the emulator (not the
+    /// kernel) refused it.
+    fn note_not_modelled(&mut self, ioctl: Ioctl, errno: Errno) {
+        if self.not_modelled_shown.contains(&ioctl) {
+            return;
+        }
+        self.not_modelled_shown.push(ioctl);
+        let name = ioctl.name();
+        if self.tracer.enabled() {
+            self.tracer.line(
+                None,
+                format_args!(
+                    "{name} is not modelled; answered {errno} as a kernel without it would"
+                ),
+            );
+        } else {
+            // Not eprintln!: see note_admin.
+            let _ = writeln!(
+                io::stderr(),
+                "ucas emulate: {name} is not modelled; answered {errno} as a kernel without it would"
+            );
+        }
+    }
+
     fn note_admin(&mut self) {
         if self.admin_note_shown {
             return;
@@ -604,6 +631,11 @@ impl Supervisor {
             Answer::Unsupported(e, why) => {
                 ignore_gone(self.listener.reply_error(n.id, e))?;
                 Ok((Err(e), Note::Unsupported(why)))
+            }
+            Answer::NotModelled(ioctl, e) => {
+                ignore_gone(self.listener.reply_error(n.id, e))?;
+                self.note_not_modelled(ioctl, e);
+                Ok((Err(e), Note::NotModelled))
             }
             Answer::NewVm(vm) => {
                 // The model has the VM already: it keeps it only if its fd
@@ -910,6 +942,8 @@ fn ne_u32(b: &[u8]) -> u32 {
 enum Note {
     None,
     Unsupported(&'static str),
+    /// The request is one the model does not cover yet.
+    NotModelled,
     Injected,
     NewVm(u32, bool),
     NewVcpu(u32, u32),
@@ -931,6 +965,7 @@ impl fmt::Display for Note {
         match *self {
             Self::None => Ok(()),
             Self::Unsupported(why) => write!(f, " ({why})"),
+            Self::NotModelled => f.write_str(" (not modelled)"),
             Self::Injected => f.write_str(" (injected by --enomem-after)"),
             Self::NewVm(vm, true) => write!(f, " (vm{vm}, ucontrol)"),
             Self::NewVm(vm, false) => write!(f, " (vm{vm}, regular)"),

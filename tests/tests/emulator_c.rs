@@ -147,3 +147,60 @@ fn capabilities_as_an_s390_host_answers_them() {
         }
     }
 }
+
+/// Set in the child copy of this test binary that runs `unmodelled.c`
+/// under the emulator without a trace.
+const UNMODELLED_CHILD: &str = "UCAS_TEST_UNMODELLED_CHILD";
+
+/// A request the kernel knows but the model does not answer gets the
+/// fd's answer to an unknown ioctl (ENOTTY on VM and vcpu fds), and
+/// `ucas emulate` says so once per ioctl on stderr, trace or not.
+#[test]
+fn unmodelled_ioctls_are_refused_as_unknown_and_said_once() {
+    let program = ucas_tests::c_program("unmodelled");
+    if std::env::var_os(UNMODELLED_CHILD).is_some() {
+        // The child: no trace, so the note goes to stderr.
+        let status = Emulator::new(Generation::C)
+            .run(Command::new(&program))
+            .expect("the emulator runs");
+        assert!(status.success());
+        return;
+    }
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "unmodelled_ioctls_are_refused_as_unknown_and_said_once",
+            "--exact",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(UNMODELLED_CHILD, "1")
+        .output()
+        .expect("run the child");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}{stderr}");
+    for (key, want) in [
+        ("get_regs", "-1/ENOTTY"),
+        ("get_regs_again", "-1/ENOTTY"),
+        ("enable_cap", "-1/ENOTTY"),
+        ("enable_sie", "0"),
+        ("regs_on_vm", "-1/ENOTTY"),
+    ] {
+        assert!(
+            stdout.contains(&format!("{key}={want}\n")),
+            "{key}: {stdout}"
+        );
+    }
+    let notes: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains("is not modelled"))
+        .collect();
+    assert_eq!(
+        notes,
+        [
+            "ucas emulate: KVM_GET_REGS is not modelled; answered ENOTTY as a kernel without it would",
+            "ucas emulate: KVM_ENABLE_CAP is not modelled; answered ENOTTY as a kernel without it would",
+        ],
+        "{stderr}"
+    );
+}

@@ -1,0 +1,52 @@
+/*
+ * Requests an s390 kernel knows but `ucas emulate` does not model yet, on a
+ * ucontrol VM and its vcpu: each must fail as an unknown ioctl fails there
+ * (ENOTTY), and the emulator must say so once per ioctl. Prints
+ * "NAME=-1/ERRNO" lines.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+static void show(const char *name, long r)
+{
+	if (r < 0)
+		printf("%s=-1/%s\n", name, strerrorname_np(errno));
+	else
+		printf("%s=%ld\n", name, r);
+}
+
+/*
+ * struct kvm_regs as s390's <asm/kvm.h> has it: this file is built for the
+ * x86_64 host, whose own kvm_regs (and so KVM_GET_REGS) differ; a program
+ * built for s390x sends this number.
+ */
+struct s390_kvm_regs {
+	__u64 gprs[16];
+};
+#define S390_KVM_GET_REGS _IOR(KVMIO, 0x81, struct s390_kvm_regs)
+
+int main(void)
+{
+	int kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	int vm = ioctl(kvm, KVM_CREATE_VM, KVM_VM_S390_UCONTROL);
+	int vcpu = ioctl(vm, KVM_CREATE_VCPU, 0UL);
+	if (kvm < 0 || vm < 0 || vcpu < 0) {
+		printf("fatal=setup/%s\n", strerrorname_np(errno));
+		return 1;
+	}
+	struct s390_kvm_regs regs;
+	show("get_regs", ioctl(vcpu, S390_KVM_GET_REGS, &regs));
+	show("get_regs_again", ioctl(vcpu, S390_KVM_GET_REGS, &regs));
+	struct kvm_enable_cap cap = { .cap = KVM_CAP_S390_HPAGE_1M };
+	show("enable_cap", ioctl(vm, KVM_ENABLE_CAP, &cap));
+	show("enable_sie", ioctl(kvm, KVM_S390_ENABLE_SIE, 0));
+	/* A vcpu request on the VM fd: unknown there, as in the kernel. */
+	show("regs_on_vm", ioctl(vm, S390_KVM_GET_REGS, &regs));
+	return 0;
+}
