@@ -37,8 +37,7 @@ pub const VCPU_PAGE_SIZE: u64 = PAGE_SIZE;
 /// The VM ioctls of an s390 kernel the model does not answer yet
 /// (`emulator/KERNEL-INTERFACE.md`, table V1); any other request on a VM fd
 /// is one the kernel does not know there either (ENOTTY).
-const VM_IOCTLS: [Ioctl; 15] = [
-    Ioctl::GetStatsFd,
+const VM_IOCTLS: [Ioctl; 14] = [
     Ioctl::EnableCap,
     Ioctl::CreateDevice,
     Ioctl::SetGsiRouting,
@@ -56,8 +55,7 @@ const VM_IOCTLS: [Ioctl; 15] = [
 ];
 
 /// The vcpu ioctls the model does not answer yet (table P1).
-const VCPU_IOCTLS: [Ioctl; 23] = [
-    Ioctl::GetStatsFd,
+const VCPU_IOCTLS: [Ioctl; 22] = [
     Ioctl::EnableCap,
     Ioctl::GetRegs,
     Ioctl::SetRegs,
@@ -81,6 +79,15 @@ const VCPU_IOCTLS: [Ioctl; 23] = [
     Ioctl::SetGuestDebug,
     Ioctl::S390PvCpuCommand,
 ];
+
+/// Whose statistics a stats fd has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatsId {
+    /// A VM's: the kernel names them `kvm-` and the creator's pid.
+    Vm,
+    /// A vcpu's: `kvm-vcpu-` and its id.
+    Vcpu(u32),
+}
 
 /// Which emulated object an fd refers to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -153,6 +160,12 @@ pub enum Answer {
     /// model yet: fail with the errno the kernel gives for an ioctl it does
     /// not know there (the supervisor says so once on stderr).
     NotModelled(Ioctl, Errno),
+    /// `KVM_GET_STATS_FD`: install a read-only binary-statistics fd whose
+    /// header names `id` and which lists no statistics.
+    StatsFd {
+        /// Whose statistics.
+        id: StatsId,
+    },
 }
 
 /// The state of one vcpu; `N` is the capacity of its address space.
@@ -383,6 +396,7 @@ impl<const N: usize> Model<N> {
                 Errno::NOTTY,
                 "the model has no memory slots for regular VMs",
             ),
+            Some(Ioctl::GetStatsFd) => Answer::StatsFd { id: StatsId::Vm },
             Some(ioctl) if VM_IOCTLS.contains(&ioctl) => Answer::NotModelled(ioctl, Errno::NOTTY),
             _ => Answer::Error(Errno::NOTTY),
         }
@@ -489,6 +503,12 @@ impl<const N: usize> Model<N> {
                 Errno::NOSYS,
                 "KVM_RUN of a regular VM's vcpu is not emulated: the model has no memory slots",
             ),
+            Some(Ioctl::GetStatsFd) => match self.vcpu(vcpu) {
+                Some(v) => Answer::StatsFd {
+                    id: StatsId::Vcpu(v.id()),
+                },
+                None => Answer::Error(Errno::BADF),
+            },
             Some(ioctl) if VCPU_IOCTLS.contains(&ioctl) => Answer::NotModelled(ioctl, Errno::NOTTY),
             _ => Answer::Error(Errno::NOTTY),
         }

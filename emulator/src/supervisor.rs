@@ -32,7 +32,7 @@ use ucas_core::abi::{
 use super::cpu::Cpu;
 use super::filter::SYS_OPEN;
 use super::guest::{self, PageCache, RunContext, RunExit};
-use super::model::{Answer, DeviceAttr, Ioctl, Model, Object, VCPU_PAGE_SIZE, VcpuRef};
+use super::model::{Answer, DeviceAttr, Ioctl, Model, Object, StatsId, VCPU_PAGE_SIZE, VcpuRef};
 use super::paths;
 use super::sys::{self, Listener, Notification, SharedPages};
 use super::trace::{self, Tracer};
@@ -464,6 +464,51 @@ impl Supervisor {
         Ok(fd)
     }
 
+    /// A binary statistics fd as `KVM_GET_STATS_FD` gives it: the kernel's
+    /// header and id, no statistics; sealed, so it reads as the kernel's
+    /// read-only fd does. Not an emulated object: ioctls on it reach the
+    /// real kernel, which refuses them as on any memfd.
+    fn stats_fd(&self, n: &Notification, id: StatsId) -> io::Result<OwnedFd> {
+        use ucas_core::abi::{KVM_STATS_NAME_SIZE, StatsHeader};
+        let header_len = u32::try_from(size_of::<StatsHeader>()).unwrap_or(u32::MAX);
+        let header = StatsHeader {
+            flags: 0,
+            name_size: KVM_STATS_NAME_SIZE,
+            num_desc: 0,
+            id_offset: header_len,
+            desc_offset: header_len.saturating_add(KVM_STATS_NAME_SIZE),
+            data_offset: header_len.saturating_add(KVM_STATS_NAME_SIZE),
+        };
+        let mut content = Vec::with_capacity(size_of::<StatsHeader>() + 48);
+        for field in [
+            header.flags,
+            header.name_size,
+            header.num_desc,
+            header.id_offset,
+            header.desc_offset,
+            header.data_offset,
+        ] {
+            content.extend_from_slice(&field.to_ne_bytes());
+        }
+        let mut name = match id {
+            StatsId::Vm => format!("kvm-{}", n.pid).into_bytes(),
+            StatsId::Vcpu(vcpu) => format!("kvm-vcpu-{vcpu}").into_bytes(),
+        };
+        name.resize(48, 0);
+        content.extend_from_slice(&name);
+        let fd = rustix::fs::memfd_create(
+            c"ucas-emulated-stats",
+            MemfdFlags::CLOEXEC | MemfdFlags::ALLOW_SEALING,
+        )?;
+        rustix::io::write(&fd, &content)?;
+        rustix::fs::fcntl_add_seals(
+            &fd,
+            SealFlags::SHRINK | SealFlags::GROW | SealFlags::WRITE | SealFlags::SEAL,
+        )?;
+        rustix::fs::seek(&fd, rustix::fs::SeekFrom::Start(0))?;
+        Ok(fd)
+    }
+
     /// Which emulated object the tracee's `fd` is, if any.
     fn identify(&self, pid: u32, fd: u64) -> Option<Object> {
         if self.objects.is_empty() {
@@ -631,6 +676,17 @@ impl Supervisor {
             Answer::Unsupported(e, why) => {
                 ignore_gone(self.listener.reply_error(n.id, e))?;
                 Ok((Err(e), Note::Unsupported(why)))
+            }
+            Answer::StatsFd { id } => {
+                let result = match self.stats_fd(n, id) {
+                    Ok(fd) => self.install_fd(n, &fd),
+                    Err(e) => {
+                        let errno = crate::error::errno_of(&e).unwrap_or(Errno::NOMEM);
+                        ignore_gone(self.listener.reply_error(n.id, errno))?;
+                        Err(errno)
+                    }
+                };
+                Ok((result, Note::None))
             }
             Answer::NotModelled(ioctl, e) => {
                 ignore_gone(self.listener.reply_error(n.id, e))?;
@@ -861,11 +917,19 @@ impl Supervisor {
         fd: &OwnedFd,
         object: impl Fn() -> Object,
     ) -> Result<i64, Errno> {
+        let installed = self.install_fd(n, fd);
+        if installed.is_err() {
+            let o = object();
+            self.objects.retain(|_, v| *v != o);
+        }
+        installed
+    }
+
+    /// Installs `fd` in the caller (close-on-exec) as the call's answer.
+    fn install_fd(&self, n: &Notification, fd: &OwnedFd) -> Result<i64, Errno> {
         match self.listener.reply_new_fd(n.id, fd.as_fd(), true) {
             Ok(new) => Ok(i64::from(new)),
             Err(e) => {
-                let o = object();
-                self.objects.retain(|_, v| *v != o);
                 let errno = crate::error::errno_of(&e).unwrap_or(Errno::IO);
                 // A full fd table (EMFILE) leaves the call pending: fail it
                 // the way the kernel would. ENOENT means the caller is gone.

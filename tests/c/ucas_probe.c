@@ -433,7 +433,7 @@ static int killself(void)
 }
 
 /* Results of the maps the race thread made. */
-static atomic_long race_ok, race_badf, race_notty, race_other, race_other_errno;
+static atomic_long race_ok, race_badf, race_notty, race_other, race_other_errno, race_calls;
 static atomic_int race_stop;
 
 static void *race_thread(void *arg)
@@ -452,8 +452,19 @@ static void *race_thread(void *arg)
 			atomic_fetch_add(&race_other, 1);
 			atomic_store(&race_other_errno, errno);
 		}
+		atomic_fetch_add(&race_calls, 1);
 	}
 	return NULL;
+}
+
+/* Waits until the race thread has made two more calls, so at least one
+ * started after the fd changed (bounded: 10 s, then the test fails on the
+ * missing outcome instead of hanging). */
+static void race_settle(void)
+{
+	long start = atomic_load(&race_calls);
+	for (int i = 0; i < 100000 && atomic_load(&race_calls) < start + 2; i++)
+		usleep(100);
 }
 
 /* While a thread maps through one fd number, that number is closed (EBADF),
@@ -468,16 +479,16 @@ static int fdrace(void)
 	int number = vcpu;
 	pthread_t t;
 	pthread_create(&t, NULL, race_thread, &number);
-	usleep(5000);
+	race_settle();
 	close(vcpu);
-	usleep(5000);
+	race_settle();
 	int file = open("/etc/hostname", O_RDONLY);
 	printf("file_took_number=%d\n", file == number);
-	usleep(5000);
+	race_settle();
 	dup2(other, number);
-	usleep(5000);
+	race_settle();
 	dup2(spare, number);
-	usleep(5000);
+	race_settle();
 	atomic_store(&race_stop, 1);
 	pthread_join(t, NULL);
 	printf("ok=%d\n", atomic_load(&race_ok) > 0);

@@ -135,6 +135,12 @@ fn common_items() -> Vec<Item> {
     }
     items.extend([
         struct_size("kvm_one_reg", size_of::<abi::OneReg>()),
+        struct_size("kvm_stats_header", size_of::<abi::StatsHeader>()),
+        offset(
+            "kvm_stats_header",
+            "data_offset",
+            offset_of!(abi::StatsHeader, data_offset),
+        ),
         struct_size("kvm_mp_state", size_of::<abi::MpState>()),
         struct_size("kvm_s390_psw", size_of::<abi::S390Psw>()),
         struct_size("kvm_s390_interrupt", size_of::<abi::S390Interrupt>()),

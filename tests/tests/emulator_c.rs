@@ -135,6 +135,7 @@ fn capabilities_as_an_s390_host_answers_them() {
                 "268500995/268500995/268500995".to_owned(),
             ),
             ("KVM_CAP_S390_PROTECTED", "0/0/0".to_owned()),
+            ("KVM_CAP_BINARY_STATS_FD", "1/1/1".to_owned()),
             ("KVM_CAP_COALESCED_MMIO", "0/0/0".to_owned()),
             ("KVM_CAP_DIRTY_LOG_RING", "0/0/0".to_owned()),
             ("USER_MEMORY2", "1/1/1".to_owned()),
@@ -203,4 +204,36 @@ fn unmodelled_ioctls_are_refused_as_unknown_and_said_once() {
         ],
         "{stderr}"
     );
+}
+
+/// `KVM_GET_STATS_FD` on a VM and a vcpu: a statistics fd with the kernel's
+/// header format and id (`kvm-PID`, `kvm-vcpu-ID`), no statistics listed,
+/// read-only; `/dev/kvm` refuses it (EINVAL) and the capability says 1.
+#[test]
+fn statistics_fds_have_the_kernels_header() {
+    let out = ucas_tests::scratch().join("stats.txt");
+    let mut cmd = Command::new(ucas_tests::c_program("stats"));
+    cmd.stdin(Stdio::null())
+        .stdout(std::fs::File::create(&out).unwrap());
+    let status = Emulator::new(Generation::C)
+        .run(cmd)
+        .expect("the emulator runs");
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(status.success(), "{status}\n{text}");
+    let got = |key: &str| -> &str {
+        text.lines()
+            .find_map(|l| l.strip_prefix(key)?.strip_prefix('='))
+            .unwrap_or_else(|| panic!("{key} in {text}"))
+    };
+    assert_eq!(got("cap"), "1");
+    assert_eq!(got("system"), "-1/EINVAL");
+    for who in ["vm", "vcpu"] {
+        assert_eq!(got(&format!("{who}_read")), "24", "{text}");
+        // flags, name_size 48, no descriptors, id right after the header,
+        // descriptors and data after the id.
+        assert_eq!(got(&format!("{who}_header")), "0/48/0/24/72/72", "{text}");
+        assert_eq!(got(&format!("{who}_write")), "refused", "{text}");
+    }
+    assert!(got("vm_id").starts_with("kvm-"), "{text}");
+    assert_eq!(got("vcpu_id"), "kvm-vcpu-7");
 }

@@ -322,7 +322,32 @@ abi_struct! {
     }
 }
 
+abi_struct! {
+    /// `struct kvm_stats_header`: the start of a binary statistics fd.
+    #[doc(alias = "kvm_stats_header")]
+    StatsHeader {
+        /// No flags are defined.
+        flags: u32,
+        /// The length of the id and of each statistic's name.
+        name_size: u32,
+        /// Statistics described.
+        num_desc: u32,
+        /// Where the id string is.
+        id_offset: u32,
+        /// Where the descriptors are.
+        desc_offset: u32,
+        /// Where the values are.
+        data_offset: u32,
+    }
+}
+
+/// `KVM_STATS_NAME_SIZE`: the length of a statistics id and of each name
+/// (a kernel-internal constant, `include/linux/kvm_host.h`; the header's
+/// `name_size` field carries it to userspace).
+pub const KVM_STATS_NAME_SIZE: u32 = 48;
+
 const _: () = {
+    assert!(size_of::<StatsHeader>() == 24 && offset_of!(StatsHeader, data_offset) == 20);
     assert!(size_of::<Regs>() == 128);
     assert!(size_of::<Sregs>() == 192 && offset_of!(Sregs, crs) == 64);
     assert!(size_of::<Fpu>() == 136 && offset_of!(Fpu, fprs) == 8);
