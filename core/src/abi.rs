@@ -700,6 +700,22 @@ pub const RUN_SIEIC_IPA: usize = 50;
 pub const RUN_SIEIC_IPB: usize = 52;
 /// Byte offset of the sync-regs general registers in `kvm_run`.
 pub const RUN_SYNC_GPRS: usize = 328;
+/// Offset of the sync-regs prefix in the s390 `kvm_run`.
+pub const RUN_SYNC_PREFIX: usize = offset_of!(KvmRun, sync) + offset_of!(SyncRegs, prefix);
+/// Offset of the sync-regs access registers in the s390 `kvm_run`.
+pub const RUN_SYNC_ACRS: usize = offset_of!(KvmRun, sync) + offset_of!(SyncRegs, acrs);
+/// Offset of the sync-regs control registers in the s390 `kvm_run`.
+pub const RUN_SYNC_CRS: usize = offset_of!(KvmRun, sync) + offset_of!(SyncRegs, crs);
+/// Offset of `psw_mask` in the s390 `kvm_run`.
+pub const RUN_PSW_MASK: usize = offset_of!(KvmRun, psw_mask);
+/// Offset of `psw_addr` in the s390 `kvm_run`.
+pub const RUN_PSW_ADDR: usize = offset_of!(KvmRun, psw_addr);
+/// `KVM_MP_STATE_STOPPED`.
+pub const KVM_MP_STATE_STOPPED: u32 = 5;
+/// `KVM_MP_STATE_OPERATING`.
+pub const KVM_MP_STATE_OPERATING: u32 = 7;
+/// `KVM_MP_STATE_LOAD`: only for protected guests.
+pub const KVM_MP_STATE_LOAD: u32 = 8;
 
 const _: () = {
     assert!(size_of::<KvmRun>() == 2368);

@@ -8,10 +8,13 @@
 //! uses, with the generation's rules for validation, replacement, holes and
 //! out-of-memory.
 
-pub use ucas_core::abi::{DeviceAttr, Ioctl};
+pub use ucas_core::abi::{DeviceAttr, EnableCap, Ioctl};
 use ucas_core::abi::{
-    KVM_API_VERSION, KVM_S390_NO_MEM_LIMIT, KVM_S390_VM_MEM_CTRL, KVM_S390_VM_MEM_LIMIT_SIZE,
-    KVM_VM_S390_UCONTROL, UcasMapping,
+    KVM_API_VERSION, KVM_CAP_HALT_POLL, KVM_CAP_S390_AIS, KVM_CAP_S390_CPU_TOPOLOGY,
+    KVM_CAP_S390_GS, KVM_CAP_S390_HPAGE_1M, KVM_CAP_S390_IRQCHIP, KVM_CAP_S390_RI,
+    KVM_CAP_S390_USER_INSTR0, KVM_CAP_S390_USER_OPEREXEC, KVM_CAP_S390_USER_SIGP,
+    KVM_CAP_S390_USER_STSI, KVM_CAP_S390_VECTOR_REGISTERS, KVM_S390_NO_MEM_LIMIT,
+    KVM_S390_VM_MEM_CTRL, KVM_S390_VM_MEM_LIMIT_SIZE, KVM_VM_S390_UCONTROL, UcasMapping,
 };
 use ucas_core::segment::{PAGE_SIZE, SEGMENT_SHIFT, page_round_down};
 
@@ -37,8 +40,7 @@ pub const VCPU_PAGE_SIZE: u64 = PAGE_SIZE;
 /// The VM ioctls of an s390 kernel the model does not answer yet
 /// (`emulator/KERNEL-INTERFACE.md`, table V1); any other request on a VM fd
 /// is one the kernel does not know there either (ENOTTY).
-const VM_IOCTLS: [Ioctl; 14] = [
-    Ioctl::EnableCap,
+const VM_IOCTLS: [Ioctl; 13] = [
     Ioctl::CreateDevice,
     Ioctl::SetGsiRouting,
     Ioctl::Irqfd,
@@ -160,6 +162,10 @@ pub enum Answer {
     /// model yet: fail with the errno the kernel gives for an ioctl it does
     /// not know there (the supervisor says so once on stderr).
     NotModelled(Ioctl, Errno),
+    /// A request on the state a ucontrol vcpu keeps in its `kvm_run` and SIE
+    /// pages (registers, run state, PSW, resets): the supervisor, which
+    /// holds the pages, carries it out (see `Model::user_cpu_state`).
+    VcpuState(VcpuRef, Ioctl),
     /// `KVM_GET_STATS_FD`: install a read-only binary-statistics fd whose
     /// header names `id` and which lists no statistics.
     StatsFd {
@@ -220,6 +226,9 @@ const SEGMENT_NUMBER_MASK: u64 = (1 << (64 - SEGMENT_SHIFT)) - 1;
 pub struct Vm<const N: usize> {
     ucontrol: bool,
     vcpus: Vec<Vcpu<N>>,
+    /// Set by the first `KVM_SET_MP_STATE`: userspace, not KVM, decides
+    /// when vcpus stop (the resets then leave the run state alone).
+    user_cpu_state: bool,
 }
 
 impl<const N: usize> Vm<N> {
@@ -358,6 +367,7 @@ impl<const N: usize> Model<N> {
         };
         self.vms.push(Vm {
             ucontrol,
+            user_cpu_state: false,
             vcpus: Vec::new(),
         });
         Answer::NewVm(index)
@@ -453,6 +463,71 @@ impl<const N: usize> Model<N> {
         Answer::NewVcpu(VcpuRef { vm, index })
     }
 
+    /// Whether the VM of `r` controls its vcpus' run state itself (after a
+    /// `KVM_SET_MP_STATE`); `set` makes it so, for good.
+    pub fn user_cpu_state(&mut self, r: VcpuRef, set: bool) -> bool {
+        let Some(vm) = self.vms.get_mut(r.vm as usize) else {
+            return false;
+        };
+        vm.user_cpu_state |= set;
+        vm.user_cpu_state
+    }
+
+    /// `KVM_ENABLE_CAP` on VM fd `vm`, with the argument as read from the
+    /// caller (`None`: unreadable). Table V2 of `KERNEL-INTERFACE.md`, for
+    /// the modelled host (`caps.rs`).
+    pub fn vm_enable_cap(&mut self, vm: u32, cap: Option<EnableCap>) -> Answer {
+        let Some(v) = self.vms.get(vm as usize) else {
+            return Answer::Error(Errno::BADF);
+        };
+        let Some(cap) = cap else {
+            return Answer::Error(Errno::FAULT);
+        };
+        let has_vcpus = !v.vcpus.is_empty();
+        let (ucontrol, generation) = (v.ucontrol, self.generation);
+        // The generic capabilities come first, then the arch ones; an arch
+        // capability refuses flags.
+        if cap.cap == KVM_CAP_HALT_POLL {
+            let fits = u32::try_from(cap.args[0]).is_ok();
+            return if cap.flags == 0 && fits {
+                Answer::Value(0)
+            } else {
+                Answer::Error(Errno::INVAL)
+            };
+        }
+        if cap.flags != 0 {
+            return Answer::Error(Errno::INVAL);
+        }
+        match cap.cap {
+            KVM_CAP_S390_IRQCHIP
+            | KVM_CAP_S390_USER_SIGP
+            | KVM_CAP_S390_USER_STSI
+            | KVM_CAP_S390_USER_INSTR0 => Answer::Value(0),
+            KVM_CAP_S390_USER_OPEREXEC if generation == Generation::C => Answer::Value(0),
+            // Facilities the modelled host has: refused once a vcpu exists.
+            KVM_CAP_S390_VECTOR_REGISTERS
+            | KVM_CAP_S390_RI
+            | KVM_CAP_S390_GS
+            | KVM_CAP_S390_AIS
+            | KVM_CAP_S390_CPU_TOPOLOGY
+                if has_vcpus =>
+            {
+                Answer::Error(Errno::BUSY)
+            }
+            KVM_CAP_S390_VECTOR_REGISTERS
+            | KVM_CAP_S390_RI
+            | KVM_CAP_S390_GS
+            | KVM_CAP_S390_AIS
+            | KVM_CAP_S390_CPU_TOPOLOGY => Answer::Value(0),
+            // The vcpu check comes first; then huge pages are refused to a
+            // ucontrol VM, and to every VM on a host without `hpage`.
+            KVM_CAP_S390_HPAGE_1M if has_vcpus => Answer::Error(Errno::BUSY),
+            KVM_CAP_S390_HPAGE_1M if ucontrol || !caps::HPAGE => Answer::Error(Errno::INVAL),
+            KVM_CAP_S390_HPAGE_1M => Answer::Value(0),
+            _ => Answer::Error(Errno::INVAL),
+        }
+    }
+
     /// Forgets the VM just created, because its fd could not be installed
     /// (the caller died): the kernel would have destroyed it.
     pub fn discard_vm(&mut self, vm: u32) {
@@ -503,6 +578,18 @@ impl<const N: usize> Model<N> {
                 Errno::NOSYS,
                 "KVM_RUN of a regular VM's vcpu is not emulated: the model has no memory slots",
             ),
+            Some(
+                ioctl @ (Ioctl::GetRegs
+                | Ioctl::SetRegs
+                | Ioctl::GetSregs
+                | Ioctl::SetSregs
+                | Ioctl::GetMpState
+                | Ioctl::SetMpState
+                | Ioctl::S390SetInitialPsw
+                | Ioctl::S390InitialReset
+                | Ioctl::S390NormalReset
+                | Ioctl::S390ClearReset),
+            ) if self.is_ucontrol(vcpu.vm) => Answer::VcpuState(vcpu, ioctl),
             Some(Ioctl::GetStatsFd) => match self.vcpu(vcpu) {
                 Some(v) => Answer::StatsFd {
                     id: StatsId::Vcpu(v.id()),

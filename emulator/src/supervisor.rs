@@ -32,7 +32,9 @@ use ucas_core::abi::{
 use super::cpu::Cpu;
 use super::filter::SYS_OPEN;
 use super::guest::{self, PageCache, RunContext, RunExit};
-use super::model::{Answer, DeviceAttr, Ioctl, Model, Object, StatsId, VCPU_PAGE_SIZE, VcpuRef};
+use super::model::{
+    Answer, DeviceAttr, EnableCap, Ioctl, Model, Object, StatsId, VCPU_PAGE_SIZE, VcpuRef,
+};
 use super::paths;
 use super::sys::{self, Listener, Notification, SharedPages};
 use super::trace::{self, Tracer};
@@ -583,6 +585,21 @@ impl Supervisor {
         }
         let answer = match object {
             Object::Kvm => self.model.dev_ioctl(call, arg, admin),
+            Object::Vm(vm) if call == Some(Ioctl::EnableCap) => {
+                let cap = read_arg::<{ size_of::<EnableCap>() }>(n.pid, arg).map(|raw| {
+                    let mut args = [0u64; 4];
+                    for (i, a) in args.iter_mut().enumerate() {
+                        *a = ne_u64(&raw[8 + 8 * i..16 + 8 * i]);
+                    }
+                    EnableCap {
+                        cap: ne_u32(&raw[0..4]),
+                        flags: ne_u32(&raw[4..8]),
+                        args,
+                        pad: [0; 8],
+                    }
+                });
+                self.model.vm_enable_cap(vm, cap)
+            }
             Object::Vm(vm) => self.model.vm_ioctl(vm, call, arg, attr),
             Object::Vcpu(r) => self.model.vcpu_ioctl(r, call, arg, mapping),
         };
@@ -676,6 +693,14 @@ impl Supervisor {
             Answer::Unsupported(e, why) => {
                 ignore_gone(self.listener.reply_error(n.id, e))?;
                 Ok((Err(e), Note::Unsupported(why)))
+            }
+            Answer::VcpuState(r, ioctl) => {
+                let result = self.vcpu_state(n, r, ioctl);
+                match result {
+                    Ok(v) => ignore_gone(self.listener.reply_value(n.id, v))?,
+                    Err(e) => ignore_gone(self.listener.reply_error(n.id, e))?,
+                }
+                Ok((result, Note::None))
             }
             Answer::StatsFd { id } => {
                 let result = match self.stats_fd(n, id) {
@@ -903,6 +928,143 @@ impl Supervisor {
             }
         };
         (result, Note::Run(exit, cpu.psw_addr, cpu.executed))
+    }
+
+    /// The registers, run state, initial PSW and resets of ucontrol vcpu
+    /// `r`, which live in its `kvm_run` and SIE pages (table P1 of
+    /// `KERNEL-INTERFACE.md`).
+    fn vcpu_state(&mut self, n: &Notification, r: VcpuRef, ioctl: Ioctl) -> Result<i64, Errno> {
+        use ucas_core::abi::{
+            KVM_MP_STATE_OPERATING, KVM_MP_STATE_STOPPED, RUN_PSW_ADDR, RUN_PSW_MASK,
+            RUN_SYNC_ACRS, RUN_SYNC_CRS, RUN_SYNC_PREFIX, SIE_GCR,
+        };
+        const SIE: usize = VCPU_PAGE_SIZE as usize;
+        let arg = n.args[2];
+        // KVM_SET_MP_STATE reads its argument before anything else; once
+        // read, it hands the run state to userspace for the whole VM.
+        let mp_state = match ioctl {
+            Ioctl::SetMpState => Some(read_arg::<4>(n.pid, arg).ok_or(Errno::FAULT)?),
+            _ => None,
+        };
+        let user_cpu_state = self.model.user_cpu_state(r, mp_state.is_some());
+        let Some(pages) = self.pages(r) else {
+            return Err(Errno::BADF);
+        };
+        let stopped = pages.read_u32(SIE + SIE_CPUFLAGS) & CPUSTAT_STOPPED != 0;
+        let set_stopped = |on: bool| {
+            let flags = pages.read_u32(SIE + SIE_CPUFLAGS);
+            let flags = if on {
+                flags | CPUSTAT_STOPPED
+            } else {
+                flags & !CPUSTAT_STOPPED
+            };
+            pages.write_u32(SIE + SIE_CPUFLAGS, flags);
+        };
+        let stored = |data: &[u8]| {
+            if store_to_caller(&self.listener, n, arg, data) {
+                Ok(0)
+            } else {
+                Err(Errno::FAULT)
+            }
+        };
+        match ioctl {
+            Ioctl::GetRegs => {
+                let mut out = Vec::with_capacity(128);
+                for i in 0..16 {
+                    out.extend_from_slice(&pages.read_u64(RUN_SYNC_GPRS + 8 * i).to_ne_bytes());
+                }
+                stored(&out)
+            }
+            Ioctl::SetRegs => {
+                let raw = read_arg::<128>(n.pid, arg).ok_or(Errno::FAULT)?;
+                for i in 0..16 {
+                    pages.write_u64(RUN_SYNC_GPRS + 8 * i, ne_u64(&raw[8 * i..8 * i + 8]));
+                }
+                Ok(0)
+            }
+            Ioctl::GetSregs => {
+                let mut out = Vec::with_capacity(192);
+                for i in 0..16 {
+                    out.extend_from_slice(&pages.read_u32(RUN_SYNC_ACRS + 4 * i).to_ne_bytes());
+                }
+                for i in 0..16 {
+                    out.extend_from_slice(&pages.read_u64(SIE + SIE_GCR + 8 * i).to_ne_bytes());
+                }
+                stored(&out)
+            }
+            Ioctl::SetSregs => {
+                let raw = read_arg::<192>(n.pid, arg).ok_or(Errno::FAULT)?;
+                for i in 0..16 {
+                    pages.write_u32(RUN_SYNC_ACRS + 4 * i, ne_u32(&raw[4 * i..4 * i + 4]));
+                }
+                for i in 0..16 {
+                    pages.write_u64(SIE + SIE_GCR + 8 * i, ne_u64(&raw[64 + 8 * i..72 + 8 * i]));
+                }
+                Ok(0)
+            }
+            // The state is the ioctl's return value; the struct is not
+            // written (the generic code skips the copy for a non-zero one).
+            Ioctl::GetMpState => Ok(i64::from(if stopped {
+                KVM_MP_STATE_STOPPED
+            } else {
+                KVM_MP_STATE_OPERATING
+            })),
+            Ioctl::SetMpState => {
+                match mp_state.map_or(0, |raw| ne_u32(&raw)) {
+                    KVM_MP_STATE_STOPPED => set_stopped(true),
+                    KVM_MP_STATE_OPERATING => set_stopped(false),
+                    // LOAD is for protected guests; CHECK_STOP and the rest
+                    // are not supported.
+                    _ => return Err(Errno::NXIO),
+                }
+                Ok(0)
+            }
+            Ioctl::S390SetInitialPsw => {
+                let raw = read_arg::<16>(n.pid, arg).ok_or(Errno::FAULT)?;
+                if !stopped {
+                    return Err(Errno::BUSY);
+                }
+                pages.write_u64(RUN_PSW_MASK, ne_u64(&raw[0..8]));
+                pages.write_u64(RUN_PSW_ADDR, ne_u64(&raw[8..16]));
+                Ok(0)
+            }
+            Ioctl::S390InitialReset | Ioctl::S390NormalReset | Ioctl::S390ClearReset => {
+                // The normal reset clears the PSW's runtime-instrumentation
+                // bit; the initial one also the PSW, prefix and control
+                // registers (CR0 and CR14 to their architected values); the
+                // clear one also the general and access registers.
+                const PSW_MASK_RI: u64 = 0x0000_0080_0000_0000;
+                let mask = pages.read_u64(RUN_PSW_MASK);
+                pages.write_u64(RUN_PSW_MASK, mask & !PSW_MASK_RI);
+                if ioctl != Ioctl::S390NormalReset {
+                    pages.write_u64(RUN_PSW_MASK, 0);
+                    pages.write_u64(RUN_PSW_ADDR, 0);
+                    pages.write_u64(SIE + SIE_PSW_MASK, 0);
+                    pages.write_u64(SIE + SIE_PSW_ADDR, 0);
+                    pages.write_u64(RUN_SYNC_PREFIX, 0);
+                    for i in 0..16 {
+                        let cr = match i {
+                            0 => 0xE0,
+                            14 => 0xC200_0000,
+                            _ => 0,
+                        };
+                        pages.write_u64(SIE + SIE_GCR + 8 * i, cr);
+                        pages.write_u64(RUN_SYNC_CRS + 8 * i, cr);
+                    }
+                }
+                if ioctl == Ioctl::S390ClearReset {
+                    for i in 0..16 {
+                        pages.write_u64(RUN_SYNC_GPRS + 8 * i, 0);
+                        pages.write_u32(RUN_SYNC_ACRS + 4 * i, 0);
+                    }
+                }
+                if !user_cpu_state {
+                    set_stopped(true);
+                }
+                Ok(0)
+            }
+            _ => Err(Errno::NOTTY),
+        }
     }
 
     fn pages(&self, r: VcpuRef) -> Option<&SharedPages> {

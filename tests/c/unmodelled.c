@@ -41,10 +41,11 @@ int main(void)
 		return 1;
 	}
 	struct s390_kvm_regs regs;
-	show("get_regs", ioctl(vcpu, S390_KVM_GET_REGS, &regs));
-	show("get_regs_again", ioctl(vcpu, S390_KVM_GET_REGS, &regs));
-	struct kvm_enable_cap cap = { .cap = KVM_CAP_S390_HPAGE_1M };
-	show("enable_cap", ioctl(vm, KVM_ENABLE_CAP, &cap));
+	struct kvm_s390_irq irq = { .type = KVM_S390_INT_EMERGENCY };
+	show("irq", ioctl(vcpu, KVM_S390_IRQ, &irq));
+	show("irq_again", ioctl(vcpu, KVM_S390_IRQ, &irq));
+	struct kvm_s390_skeys skeys = { .count = 1 };
+	show("get_skeys", ioctl(vm, KVM_S390_GET_SKEYS, &skeys));
 	show("enable_sie", ioctl(kvm, KVM_S390_ENABLE_SIE, 0));
 	/* A vcpu request on the VM fd: unknown there, as in the kernel. */
 	show("regs_on_vm", ioctl(vm, S390_KVM_GET_REGS, &regs));

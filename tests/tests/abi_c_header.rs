@@ -252,6 +252,9 @@ fn core_items() -> Vec<Item> {
         constant("KVM_GET_DEVICE_ATTR", abi::KVM_GET_DEVICE_ATTR),
         constant("KVM_HAS_DEVICE_ATTR", abi::KVM_HAS_DEVICE_ATTR),
         constant("KVM_MEM_READONLY", abi::KVM_MEM_READONLY),
+        constant("KVM_MP_STATE_STOPPED", abi::KVM_MP_STATE_STOPPED),
+        constant("KVM_MP_STATE_OPERATING", abi::KVM_MP_STATE_OPERATING),
+        constant("KVM_MP_STATE_LOAD", abi::KVM_MP_STATE_LOAD),
         constant("KVM_VM_S390_UCONTROL", abi::KVM_VM_S390_UCONTROL),
         constant("KVM_EXIT_S390_SIEIC", abi::KVM_EXIT_S390_SIEIC),
         constant("KVM_EXIT_INTR", abi::KVM_EXIT_INTR),
@@ -460,6 +463,21 @@ fn s390_only_items() -> Vec<Item> {
         .map(|i| item(format!("Ioctl::{i:?}"), i.name(), i.number()))
         .collect();
     items.extend([
+        item(
+            "RUN_SYNC_PREFIX",
+            "offsetof(struct kvm_run, s.regs.prefix)",
+            abi::RUN_SYNC_PREFIX,
+        ),
+        item(
+            "RUN_SYNC_ACRS",
+            "offsetof(struct kvm_run, s.regs.acrs)",
+            abi::RUN_SYNC_ACRS,
+        ),
+        item(
+            "RUN_SYNC_CRS",
+            "offsetof(struct kvm_run, s.regs.crs)",
+            abi::RUN_SYNC_CRS,
+        ),
         struct_size("kvm_regs", size_of::<abi::Regs>()),
         struct_size("kvm_sregs", size_of::<abi::Sregs>()),
         offset("kvm_sregs", "crs", offset_of!(abi::Sregs, crs)),

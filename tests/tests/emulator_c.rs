@@ -181,9 +181,9 @@ fn unmodelled_ioctls_are_refused_as_unknown_and_said_once() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stdout}{stderr}");
     for (key, want) in [
-        ("get_regs", "-1/ENOTTY"),
-        ("get_regs_again", "-1/ENOTTY"),
-        ("enable_cap", "-1/ENOTTY"),
+        ("irq", "-1/ENOTTY"),
+        ("irq_again", "-1/ENOTTY"),
+        ("get_skeys", "-1/ENOTTY"),
         ("enable_sie", "0"),
         ("regs_on_vm", "-1/ENOTTY"),
     ] {
@@ -199,8 +199,8 @@ fn unmodelled_ioctls_are_refused_as_unknown_and_said_once() {
     assert_eq!(
         notes,
         [
-            "ucas emulate: KVM_GET_REGS is not modelled; answered ENOTTY as a kernel without it would",
-            "ucas emulate: KVM_ENABLE_CAP is not modelled; answered ENOTTY as a kernel without it would",
+            "ucas emulate: KVM_S390_IRQ is not modelled; answered ENOTTY as a kernel without it would",
+            "ucas emulate: KVM_S390_GET_SKEYS is not modelled; answered ENOTTY as a kernel without it would",
         ],
         "{stderr}"
     );
@@ -236,4 +236,65 @@ fn statistics_fds_have_the_kernels_header() {
     }
     assert!(got("vm_id").starts_with("kvm-"), "{text}");
     assert_eq!(got("vcpu_id"), "kvm-vcpu-7");
+}
+
+/// Registers, run state, initial PSW and resets of a ucontrol vcpu, and
+/// `KVM_ENABLE_CAP` on its VM, from C with s390's structs, on every
+/// generation: the kernel's answers (tables P1 and V2 of
+/// emulator/KERNEL-INTERFACE.md).
+#[test]
+fn vcpu_state_and_vm_capabilities_as_the_kernel_answers() {
+    let want = [
+        ("hpage_before_vcpu", "-1/EINVAL"),
+        ("irqchip", "0"),
+        ("flags", "-1/EINVAL"),
+        ("unknown_cap", "-1/EINVAL"),
+        ("halt_poll", "0"),
+        ("halt_poll_big", "-1/EINVAL"),
+        ("vector_before_vcpu", "0"),
+        ("hpage_after_vcpu", "-1/EBUSY"),
+        ("vector_after_vcpu", "-1/EBUSY"),
+        ("set_regs", "0"),
+        ("run_r5", "0x6666"),
+        ("get_regs", "0"),
+        ("get_r15", "0x11110"),
+        ("get_regs_null", "-1/EFAULT"),
+        // The state is the return value; the struct stays as it was.
+        ("mp_state_new", "5"),
+        ("mp_struct_untouched", "1"),
+        ("initial_psw_stopped", "0"),
+        ("run_psw_addr", "0x4000"),
+        ("set_operating", "0"),
+        ("mp_state_operating", "7"),
+        ("initial_psw_running", "-1/EBUSY"),
+        ("set_load", "-1/ENXIO"),
+        ("set_check_stop", "-1/ENXIO"),
+        ("initial_reset", "0"),
+        ("mp_state_after_reset", "7"),
+        ("psw_addr_after_reset", "0"),
+        ("get_sregs", "0"),
+        ("cr0", "0xe0 cr14=0xc2000000 cr1=0"),
+        ("r15_after_initial", "0x11110"),
+        ("clear_reset", "0"),
+        ("r15_after_clear", "0"),
+        ("vector_fresh_vm", "0"),
+        ("fresh_running", "7"),
+        ("fresh_reset", "0"),
+        ("fresh_after_reset", "5"),
+    ];
+    for g in Generation::ALL {
+        let out = ucas_tests::scratch().join(format!("vcpu-state-{g:?}.txt"));
+        let mut cmd = Command::new(ucas_tests::c_program("vcpu_state"));
+        cmd.stdin(Stdio::null())
+            .stdout(std::fs::File::create(&out).unwrap());
+        let status = Emulator::new(g).run(cmd).expect("the emulator runs");
+        let text = std::fs::read_to_string(&out).unwrap();
+        assert!(status.success(), "{g:?}: {status}\n{text}");
+        for (key, value) in want {
+            assert!(
+                text.lines().any(|l| l == format!("{key}={value}")),
+                "{g:?}: want {key}={value} in\n{text}"
+            );
+        }
+    }
 }
