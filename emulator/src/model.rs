@@ -14,13 +14,18 @@ use ucas_core::abi::{
     KVM_CAP_S390_GS, KVM_CAP_S390_HPAGE_1M, KVM_CAP_S390_IRQCHIP, KVM_CAP_S390_RI,
     KVM_CAP_S390_USER_INSTR0, KVM_CAP_S390_USER_OPEREXEC, KVM_CAP_S390_USER_SIGP,
     KVM_CAP_S390_USER_STSI, KVM_CAP_S390_VECTOR_REGISTERS, KVM_S390_NO_MEM_LIMIT,
-    KVM_S390_VM_MEM_CTRL, KVM_S390_VM_MEM_LIMIT_SIZE, KVM_VM_S390_UCONTROL, UcasMapping,
+    KVM_S390_VM_CPU_MODEL, KVM_S390_VM_MEM_CTRL, KVM_S390_VM_MEM_LIMIT_SIZE, KVM_VM_S390_UCONTROL,
+    UcasMapping,
 };
 use ucas_core::segment::{PAGE_SIZE, SEGMENT_SHIFT, page_round_down};
 
 use ucas_core::{AddressSpace, Errno, Generation, KernelSpace};
 
 mod caps;
+mod cpu_model;
+
+pub use cpu_model::CpuAttr;
+use cpu_model::CpuModel;
 
 use caps::Asked;
 
@@ -166,6 +171,28 @@ pub enum Answer {
     /// pages (registers, run state, PSW, resets): the supervisor, which
     /// holds the pages, carries it out (see `Model::user_cpu_state`).
     VcpuState(VcpuRef, Ioctl),
+    /// `KVM_GET_DEVICE_ATTR` of a CPU-model attribute: store
+    /// [`Model::cpu_model_get`] at `addr` in the caller and return 0
+    /// (EFAULT if it cannot be written).
+    CpuModelGet {
+        /// The VM.
+        vm: u32,
+        /// Which attribute.
+        attr: CpuAttr,
+        /// Where in the caller.
+        addr: u64,
+    },
+    /// `KVM_SET_DEVICE_ATTR` of a settable CPU-model attribute: read
+    /// `attr.len()` bytes at `addr` (EFAULT if unreadable) and pass them to
+    /// [`Model::cpu_model_set`].
+    CpuModelSet {
+        /// The VM.
+        vm: u32,
+        /// Which attribute.
+        attr: CpuAttr,
+        /// Where in the caller.
+        addr: u64,
+    },
     /// `KVM_GET_STATS_FD`: install a read-only binary-statistics fd whose
     /// header names `id` and which lists no statistics.
     StatsFd {
@@ -229,6 +256,8 @@ pub struct Vm<const N: usize> {
     /// Set by the first `KVM_SET_MP_STATE`: userspace, not KVM, decides
     /// when vcpus stop (the resets then leave the run state alone).
     user_cpu_state: bool,
+    /// The CPU model its vcpus get.
+    cpu_model: CpuModel,
 }
 
 impl<const N: usize> Vm<N> {
@@ -368,6 +397,7 @@ impl<const N: usize> Model<N> {
         self.vms.push(Vm {
             ucontrol,
             user_cpu_state: false,
+            cpu_model: CpuModel::default(),
             vcpus: Vec::new(),
         });
         Answer::NewVm(index)
@@ -386,7 +416,7 @@ impl<const N: usize> Model<N> {
         match call {
             Some(Ioctl::SetDeviceAttr)
             | Some(Ioctl::GetDeviceAttr)
-            | Some(Ioctl::HasDeviceAttr) => Self::vm_attr(ucontrol, call, attr),
+            | Some(Ioctl::HasDeviceAttr) => self.vm_attr(vm, ucontrol, call, attr),
             Some(Ioctl::CheckExtension) => {
                 Answer::Value(self.check_extension(arg, Asked::Vm { ucontrol }))
             }
@@ -415,10 +445,39 @@ impl<const N: usize> Model<N> {
     /// The VM attributes the model knows: the memory limit, which a
     /// ucontrol VM has none of (it reads as `KVM_S390_NO_MEM_LIMIT`, and
     /// setting it fails with EINVAL).
-    fn vm_attr(ucontrol: bool, call: Option<Ioctl>, attr: Option<DeviceAttr>) -> Answer {
+    fn vm_attr(
+        &self,
+        vm: u32,
+        ucontrol: bool,
+        call: Option<Ioctl>,
+        attr: Option<DeviceAttr>,
+    ) -> Answer {
         let Some(a) = attr else {
             return Answer::Error(Errno::FAULT);
         };
+        if a.group == KVM_S390_VM_CPU_MODEL {
+            let has_vcpus = self
+                .vms
+                .get(vm as usize)
+                .is_some_and(|v| !v.vcpus.is_empty());
+            return match (CpuAttr::of(a.attr), call) {
+                (None, _) => Answer::Error(Errno::NXIO),
+                (Some(_), Some(Ioctl::HasDeviceAttr)) => Answer::Value(0),
+                (Some(attr), Some(Ioctl::GetDeviceAttr)) => Answer::CpuModelGet {
+                    vm,
+                    attr,
+                    addr: a.addr,
+                },
+                (Some(attr), _) if !attr.settable() => Answer::Error(Errno::NXIO),
+                // A vcpu has taken its model: no change after that.
+                (Some(_), _) if has_vcpus => Answer::Error(Errno::BUSY),
+                (Some(attr), _) => Answer::CpuModelSet {
+                    vm,
+                    attr,
+                    addr: a.addr,
+                },
+            };
+        }
         if (a.group, a.attr) != (KVM_S390_VM_MEM_CTRL, KVM_S390_VM_MEM_LIMIT_SIZE) {
             return Answer::Unsupported(
                 Errno::NXIO,
@@ -461,6 +520,23 @@ impl<const N: usize> Model<N> {
             regs: GuestRegs::default(),
         });
         Answer::NewVcpu(VcpuRef { vm, index })
+    }
+
+    /// The bytes of CPU-model attribute `attr` of VM `vm`.
+    #[must_use]
+    pub fn cpu_model_get(&self, vm: u32, attr: CpuAttr) -> Vec<u8> {
+        self.vms
+            .get(vm as usize)
+            .map_or_else(Vec::new, |v| v.cpu_model.get(attr))
+    }
+
+    /// Sets CPU-model attribute `attr` of VM `vm` from `raw`.
+    ///
+    /// # Errors
+    /// As [`CpuModel::set`]; EBADF for an unknown VM.
+    pub fn cpu_model_set(&mut self, vm: u32, attr: CpuAttr, raw: &[u8]) -> Result<(), Errno> {
+        let v = self.vms.get_mut(vm as usize).ok_or(Errno::BADF)?;
+        v.cpu_model.set(attr, raw)
     }
 
     /// Whether the VM of `r` controls its vcpus' run state itself (after a

@@ -694,6 +694,33 @@ impl Supervisor {
                 ignore_gone(self.listener.reply_error(n.id, e))?;
                 Ok((Err(e), Note::Unsupported(why)))
             }
+            Answer::CpuModelGet { vm, attr, addr } => {
+                let data = self.model.cpu_model_get(vm, attr);
+                let r = if store_to_caller(&self.listener, n, addr, &data) {
+                    Ok(0)
+                } else {
+                    Err(Errno::FAULT)
+                };
+                match r {
+                    Ok(v) => ignore_gone(self.listener.reply_value(n.id, v))?,
+                    Err(e) => ignore_gone(self.listener.reply_error(n.id, e))?,
+                }
+                Ok((r, Note::None))
+            }
+            Answer::CpuModelSet { vm, attr, addr } => {
+                let mut raw = vec![0u8; attr.len()];
+                let read = sys::read_tracee(n.pid, addr, &mut raw).ok() == Some(raw.len());
+                let r = if read && self.listener.is_valid(n.id) {
+                    self.model.cpu_model_set(vm, attr, &raw).map(|()| 0)
+                } else {
+                    Err(Errno::FAULT)
+                };
+                match r {
+                    Ok(v) => ignore_gone(self.listener.reply_value(n.id, v))?,
+                    Err(e) => ignore_gone(self.listener.reply_error(n.id, e))?,
+                }
+                Ok((r, Note::None))
+            }
             Answer::VcpuState(r, ioctl) => {
                 let result = self.vcpu_state(n, r, ioctl);
                 match result {

@@ -298,3 +298,51 @@ fn vcpu_state_and_vm_capabilities_as_the_kernel_answers() {
         }
     }
 }
+
+/// The CPU-model attributes of a ucontrol VM from C (the selftest
+/// fixture's first step is `KVM_GET_DEVICE_ATTR(CPU_MODEL, PROCESSOR)`), on
+/// every generation, against table V3 of emulator/KERNEL-INTERFACE.md.
+#[test]
+fn cpu_model_attributes_as_the_kernel_answers() {
+    let want = [
+        ("has_processor", "0"),
+        ("get_processor", "0"),
+        // KVM marks the guest's CPU id with version 0xff.
+        ("cpuid_version", "0xff"),
+        ("cpuid_machine", "0x3931"),
+        ("facility_129", "1"),
+        ("get_machine", "0"),
+        ("machine_version", "0"),
+        ("machine_mask_is_list", "1"),
+        ("set_machine", "-1/ENXIO"),
+        ("set_subfunc_machine", "-1/ENXIO"),
+        ("unknown_attr", "-1/ENXIO"),
+        ("has_unknown_attr", "-1/ENXIO"),
+        ("get_processor_null", "-1/EFAULT"),
+        ("set_feat_unoffered", "-1/EINVAL"),
+        ("set_feat_none", "0"),
+        ("set_processor", "0"),
+        ("cpuid_after_set", "0xff00000012340000"),
+        ("set_processor_null", "-1/EFAULT"),
+        ("vcpu", "0"),
+        // Once a vcpu exists the busy check comes before the copy.
+        ("set_processor_after_vcpu", "-1/EBUSY"),
+        ("set_processor_null_after_vcpu", "-1/EBUSY"),
+        ("get_processor_after_vcpu", "0"),
+    ];
+    for g in Generation::ALL {
+        let out = ucas_tests::scratch().join(format!("cpu-model-{g:?}.txt"));
+        let mut cmd = Command::new(ucas_tests::c_program("cpu_model"));
+        cmd.stdin(Stdio::null())
+            .stdout(std::fs::File::create(&out).unwrap());
+        let status = Emulator::new(g).run(cmd).expect("the emulator runs");
+        let text = std::fs::read_to_string(&out).unwrap();
+        assert!(status.success(), "{g:?}: {status}\n{text}");
+        for (key, value) in want {
+            assert!(
+                text.lines().any(|l| l == format!("{key}={value}")),
+                "{g:?}: want {key}={value} in\n{text}"
+            );
+        }
+    }
+}

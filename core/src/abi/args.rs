@@ -370,3 +370,90 @@ const _: () = {
     assert!(size_of::<PvCmd>() == 32 && offset_of!(PvCmd, data) == 8);
     assert!(size_of::<S390ZpciOp>() == 72 && offset_of!(S390ZpciOp, u) == 8);
 };
+
+/// `KVM_S390_VM_CPU_MODEL`: the VM attribute group of the CPU model.
+pub const KVM_S390_VM_CPU_MODEL: u32 = 3;
+/// In [`KVM_S390_VM_CPU_MODEL`]: the guest CPU ([`CpuProcessor`]).
+pub const KVM_S390_VM_CPU_PROCESSOR: u64 = 0;
+/// The host machine ([`CpuMachine`], read-only).
+pub const KVM_S390_VM_CPU_MACHINE: u64 = 1;
+/// The guest's CPU features ([`CpuFeat`]).
+pub const KVM_S390_VM_CPU_PROCESSOR_FEAT: u64 = 2;
+/// The host's CPU features ([`CpuFeat`], read-only).
+pub const KVM_S390_VM_CPU_MACHINE_FEAT: u64 = 3;
+/// The guest's instruction subfunctions ([`CpuSubfunc`]).
+pub const KVM_S390_VM_CPU_PROCESSOR_SUBFUNC: u64 = 4;
+/// The host's instruction subfunctions ([`CpuSubfunc`], read-only).
+pub const KVM_S390_VM_CPU_MACHINE_SUBFUNC: u64 = 5;
+/// The guest's Ultravisor features (a u64).
+pub const KVM_S390_VM_CPU_PROCESSOR_UV_FEAT_GUEST: u64 = 6;
+/// The host's Ultravisor features (a u64, read-only).
+pub const KVM_S390_VM_CPU_MACHINE_UV_FEAT_GUEST: u64 = 7;
+/// `KVM_S390_VM_TOD`: the VM attribute group of the TOD clock.
+pub const KVM_S390_VM_TOD: u32 = 1;
+/// `KVM_S390_VM_CRYPTO`: the VM attribute group of crypto controls.
+pub const KVM_S390_VM_CRYPTO: u32 = 2;
+/// `KVM_S390_VM_MIGRATION`: the VM attribute group of migration mode.
+pub const KVM_S390_VM_MIGRATION: u32 = 4;
+/// `KVM_S390_VM_CPU_TOPOLOGY`: the VM attribute of the topology bit.
+pub const KVM_S390_VM_CPU_TOPOLOGY: u32 = 5;
+
+/// `struct kvm_s390_vm_cpu_processor`: the guest CPU of a VM.
+#[doc(alias = "kvm_s390_vm_cpu_processor")]
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CpuProcessor {
+    /// The CPU id the guest sees (STIDP).
+    pub cpuid: u64,
+    /// The instruction blocking control.
+    pub ibc: u16,
+    /// Padding.
+    pub pad: [u8; 6],
+    /// The facility list the guest sees (STFLE), 2 KiB.
+    pub fac_list: [u64; 256],
+}
+
+/// `struct kvm_s390_vm_cpu_machine`: the host machine.
+#[doc(alias = "kvm_s390_vm_cpu_machine")]
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CpuMachine {
+    /// The host CPU id.
+    pub cpuid: u64,
+    /// The host's IBC range.
+    pub ibc: u32,
+    /// Padding.
+    pub pad: [u8; 4],
+    /// The facilities KVM can offer a guest.
+    pub fac_mask: [u64; 256],
+    /// The host's facility list.
+    pub fac_list: [u64; 256],
+}
+
+/// `struct kvm_s390_vm_cpu_feat`: a CPU feature bitmap (1024 bits).
+#[doc(alias = "kvm_s390_vm_cpu_feat")]
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CpuFeat {
+    /// The bits, most significant first in each word.
+    pub feat: [u64; 16],
+}
+
+/// `struct kvm_s390_vm_cpu_subfunc`: the instruction subfunction masks
+/// (PLO, PTFF, the MSA functions, SORTL, DFLTCC), 2 KiB.
+#[doc(alias = "kvm_s390_vm_cpu_subfunc")]
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CpuSubfunc {
+    /// The masks, as the struct lays them out.
+    pub bytes: [u8; 2048],
+}
+
+const _: () = {
+    assert!(size_of::<CpuProcessor>() == 2064);
+    assert!(offset_of!(CpuProcessor, ibc) == 8 && offset_of!(CpuProcessor, fac_list) == 16);
+    assert!(size_of::<CpuMachine>() == 4112);
+    assert!(offset_of!(CpuMachine, fac_mask) == 16 && offset_of!(CpuMachine, fac_list) == 2064);
+    assert!(size_of::<CpuFeat>() == 128);
+    assert!(size_of::<CpuSubfunc>() == 2048);
+};
