@@ -904,6 +904,57 @@ pub const SIE_PSW_MASK: usize = 0x90;
 pub const SIE_PSW_ADDR: usize = 0x98;
 /// Offset of the guest control registers in the SIE block.
 pub const SIE_GCR: usize = 0x100;
+/// Offset of `icpua` (the vcpu's CPU address, an s16) in the SIE block.
+pub const SIE_ICPUA: usize = 0x46;
+/// Offset of `eca` (execution controls A, u32) in the SIE block.
+pub const SIE_ECA: usize = 0x4c;
+/// Offset of `ecb2` (u8) in the SIE block.
+pub const SIE_ECB2: usize = 0x62;
+/// Offset of `ecb3` (u8) in the SIE block.
+pub const SIE_ECB3: usize = 0x63;
+/// Offset of `ecd` (execution controls D, u32) in the SIE block.
+pub const SIE_ECD: usize = 0x1c8;
+
+// The SIE control bits a new vcpu's block holds (the kernel's private
+// `asm/kvm_host.h`: no uapi header has them).
+/// `cpuflags`: z/Architecture mode.
+pub const CPUSTAT_ZARCH: u32 = 0x0000_0800;
+/// `cpuflags`: keyless-subset (storage-key instructions trap to KVM).
+pub const CPUSTAT_KSS: u32 = 0x0000_0200;
+/// `cpuflags`: SIE interpretation mode bit SM.
+pub const CPUSTAT_SM: u32 = 0x0000_0080;
+/// `cpuflags`: guest-enhanced DAT (facility 8).
+pub const CPUSTAT_GED: u32 = 0x0000_0004;
+/// `ictl`: intercept operation exceptions.
+pub const ICTL_OPEREXC: u32 = 0x8000_0000;
+/// `ictl`: intercept ISKE.
+pub const ICTL_ISKE: u32 = 0x0000_4000;
+/// `ictl`: intercept SSKE.
+pub const ICTL_SSKE: u32 = 0x0000_2000;
+/// `ictl`: intercept RRBE.
+pub const ICTL_RRBE: u32 = 0x0000_1000;
+/// `ecb`: specification exceptions interpreted by SIE (never on ucontrol).
+pub const ECB_SPECI: u8 = 0x08;
+/// `ecb`: the SRSI control, set with facility 9.
+pub const ECB_SRSI: u8 = 0x04;
+/// `ecb`: host protection interruption (ESOP).
+pub const ECB_HOSTPROTINT: u8 = 0x02;
+/// `ecb`: PTF interpretation (facility 11).
+pub const ECB_PTF: u8 = 0x01;
+/// `ecb2`: PFMF interpretation.
+pub const ECB2_PFMFI: u8 = 0x08;
+/// `ecb3`: DEA key wrapping.
+pub const ECB3_DEA: u8 = 0x08;
+/// `ecb3`: AES key wrapping.
+pub const ECB3_AES: u8 = 0x04;
+/// `eca`: MVPG interpretation.
+pub const ECA_MVPGI: u32 = 0x0100_0000;
+/// `eca`: vector facility (129).
+pub const ECA_VX: u32 = 0x0002_0000;
+/// `eca`: protection-exception interpretation.
+pub const ECA_PROTEXCI: u32 = 0x0000_2000;
+/// `ecd`: host register management (with vectors).
+pub const ECD_HOSTREGMGMT: u32 = 0x2000_0000;
 
 const _: () = {
     assert!(size_of::<SieBlock>() == SIE_BLOCK_SIZE);

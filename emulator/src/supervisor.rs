@@ -790,7 +790,7 @@ impl Supervisor {
                     }
                 };
                 if ucontrol {
-                    shared.write_u32(VCPU_PAGE_SIZE as usize + SIE_CPUFLAGS, CPUSTAT_STOPPED);
+                    Self::set_up_sie(&shared, self.model.vcpu(r).map_or(0, |v| v.id()));
                 }
                 let id = self.model.vcpu(r).map_or(u32::MAX, |v| v.id());
                 let res = self.install(n, &fd, || Object::Vcpu(r));
@@ -1092,6 +1092,37 @@ impl Supervisor {
             }
             _ => Err(Errno::NOTTY),
         }
+    }
+
+    /// The SIE block of a new ucontrol vcpu as the kernel's vcpu setup leaves
+    /// it on the modelled host (`emulator/KERNEL-INTERFACE.md`, section 5;
+    /// facilities as in `model/caps.rs`): stopped, z/Architecture, no KSS,
+    /// so ISKE, SSKE and RRBE are intercepted, operation exceptions too;
+    /// no specification-exception interpretation (ucontrol); the vcpu id as
+    /// CPU address.
+    fn set_up_sie(pages: &SharedPages, id: u32) {
+        use ucas_core::abi::{
+            CPUSTAT_GED, CPUSTAT_SM, CPUSTAT_ZARCH, ECA_MVPGI, ECA_PROTEXCI, ECA_VX,
+            ECB_HOSTPROTINT, ECB_PTF, ECB_SRSI, ECB2_PFMFI, ECB3_AES, ECB3_DEA, ECD_HOSTREGMGMT,
+            ICTL_ISKE, ICTL_OPEREXC, ICTL_RRBE, ICTL_SSKE, SIE_ECA, SIE_ECB, SIE_ECB2, SIE_ECB3,
+            SIE_ECD, SIE_ICPUA, SIE_ICTL,
+        };
+        const SIE: usize = VCPU_PAGE_SIZE as usize;
+        pages.write_u32(
+            SIE + SIE_CPUFLAGS,
+            CPUSTAT_ZARCH | CPUSTAT_SM | CPUSTAT_STOPPED | CPUSTAT_GED,
+        );
+        pages.write_u32(
+            SIE + SIE_ICTL,
+            ICTL_ISKE | ICTL_SSKE | ICTL_RRBE | ICTL_OPEREXC,
+        );
+        pages.write_u32(SIE + SIE_ECA, ECA_MVPGI | ECA_PROTEXCI | ECA_VX);
+        pages.write_u8(SIE + SIE_ECB, ECB_HOSTPROTINT | ECB_SRSI | ECB_PTF);
+        pages.write_u8(SIE + SIE_ECB2, ECB2_PFMFI);
+        pages.write_u8(SIE + SIE_ECB3, ECB3_AES | ECB3_DEA);
+        pages.write_u32(SIE + SIE_ECD, ECD_HOSTREGMGMT);
+        // Ids stop at 254, so the CPU address fits icpua's 16 bits.
+        pages.write_u16(SIE + SIE_ICPUA, u16::try_from(id).unwrap_or(u16::MAX));
     }
 
     fn pages(&self, r: VcpuRef) -> Option<&SharedPages> {

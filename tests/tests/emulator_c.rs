@@ -346,3 +346,35 @@ fn cpu_model_attributes_as_the_kernel_answers() {
         }
     }
 }
+
+/// The SIE block of a new ucontrol vcpu as the kernel's setup leaves it on
+/// the modelled host (no KSS): stopped, z/Architecture, storage-key
+/// instructions and operation exceptions intercepted, no specification
+/// exception interpretation (the selftest's uc_sie_assertions), the vcpu
+/// id as CPU address. Every generation.
+#[test]
+fn a_new_vcpus_sie_block_is_set_up_as_the_kernel_does() {
+    for g in Generation::ALL {
+        let out = ucas_tests::scratch().join(format!("sie-setup-{g:?}.txt"));
+        let mut cmd = Command::new(ucas_tests::c_program("sie_setup"));
+        cmd.stdin(Stdio::null())
+            .stdout(std::fs::File::create(&out).unwrap());
+        let status = Emulator::new(g).run(cmd).expect("the emulator runs");
+        let text = std::fs::read_to_string(&out).unwrap();
+        assert!(status.success(), "{g:?}: {status}\n{text}");
+        for line in [
+            "stopped=1",
+            "zarch=1",
+            "kss=0",
+            "ictl_keys=1",
+            "ictl_operexc=1",
+            "ecb_speci=0",
+            "icpua=3",
+        ] {
+            assert!(
+                text.lines().any(|l| l == line),
+                "{g:?}: want {line} in\n{text}"
+            );
+        }
+    }
+}
