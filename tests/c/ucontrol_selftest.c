@@ -49,6 +49,21 @@ struct s390_sync {
 
 /* The SIE control block fields a controller uses, by offset. */
 #define SIE_CPUFLAGS 0x00
+#define SIE_ECB 0x61
+#define ECB_SPECI 0x08
+/* s390's <asm/kvm.h>: this file is built for the x86_64 host. */
+#define S390_VM_CPU_MODEL 3
+#define S390_VM_CPU_PROCESSOR 0
+struct s390_cpu_processor {
+	uint64_t cpuid;
+	uint16_t ibc;
+	uint8_t pad[6];
+	uint64_t fac_list[256];
+};
+struct s390_regs {
+	uint64_t gprs[16];
+};
+#define S390_GET_REGS _IOR(KVMIO, 0x81, struct s390_regs)
 #define SIE_ICPTCODE 0x50
 #define SIE_IPA 0x56
 #define SIE_IPB 0x58
@@ -140,6 +155,15 @@ static void setup(struct fixture *f)
 	need(f->kvm_fd >= 0, "open /dev/kvm", f->kvm_fd);
 	f->vm_fd = ioctl(f->kvm_fd, KVM_CREATE_VM, KVM_VM_S390_UCONTROL);
 	need(f->vm_fd >= 0, "KVM_CREATE_VM(KVM_VM_S390_UCONTROL)", f->vm_fd);
+	/* The kernel selftest's fixture reads the CPU model first. */
+	static struct s390_cpu_processor proc;
+	struct kvm_device_attr cpu_attr = {
+		.group = S390_VM_CPU_MODEL,
+		.attr = S390_VM_CPU_PROCESSOR,
+		.addr = (uintptr_t)&proc,
+	};
+	long got = ioctl(f->vm_fd, KVM_GET_DEVICE_ATTR, &cpu_attr);
+	need(got == 0, "KVM_GET_DEVICE_ATTR(CPU_MODEL, PROCESSOR)", got);
 	f->vcpu_fd = ioctl(f->vm_fd, KVM_CREATE_VCPU, 0);
 	need(f->vcpu_fd >= 0, "KVM_CREATE_VCPU(0)", f->vcpu_fd);
 	long size = ioctl(f->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
@@ -269,10 +293,51 @@ static void test_gprs(void)
 		all &= s->gprs[i] == (uint64_t)i;
 	check(all, "gprs: gprs[i] == i for i = 0..7", (long)s->gprs[0]);
 
+	struct s390_regs regs;
+	r = ioctl(f.vcpu_fd, S390_GET_REGS, &regs);
+	check(r == 0, "gprs: KVM_GET_REGS returns 0", r);
+	all = 1;
+	for (int i = 0; i < 8; i++)
+		all &= regs.gprs[i] == (uint64_t)i;
+	check(all, "gprs: KVM_GET_REGS has gprs[i] == i", (long)regs.gprs[0]);
+
 	r = ioctl(f.vcpu_fd, KVM_RUN, 0);
 	check(r == 0 && is_diag44(&f), "gprs: 2nd run is the DIAG 0x44 intercept", r);
 	check(s->gprs[0] == 1, "gprs: r0 == 1", (long)s->gprs[0]);
+	r = ioctl(f.vcpu_fd, S390_GET_REGS, &regs);
+	check(r == 0 && regs.gprs[0] == 1, "gprs: KVM_GET_REGS has r0 == 1", (long)regs.gprs[0]);
 	teardown(&f);
+}
+
+/* A ucontrol vcpu's program interruptions go to userspace: SIE must not
+ * interpret specification exceptions. */
+static void test_sie_assertions(void)
+{
+	struct fixture f;
+	setup(&f);
+	check(!(f.sie[SIE_ECB] & ECB_SPECI), "sie: ECB_SPECI is off", f.sie[SIE_ECB]);
+	teardown(&f);
+}
+
+/* Huge pages are refused to a ucontrol VM: EINVAL before a vcpu exists,
+ * EBUSY after (the vcpu check comes first). */
+static void test_cap_hpage(void)
+{
+	int kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	int vm = ioctl(kvm, KVM_CREATE_VM, KVM_VM_S390_UCONTROL);
+	need(vm >= 0, "hpage: KVM_CREATE_VM", vm);
+	long r = ioctl(vm, KVM_CHECK_EXTENSION, KVM_CAP_S390_HPAGE_1M);
+	check(r == 0, "hpage: KVM_CAP_S390_HPAGE_1M is 0 on the VM", r);
+	struct kvm_enable_cap cap = { .cap = KVM_CAP_S390_HPAGE_1M };
+	r = ioctl(vm, KVM_ENABLE_CAP, &cap);
+	check(r == -1 && errno == EINVAL, "hpage: enabling it fails with EINVAL", r);
+	int vcpu = ioctl(vm, KVM_CREATE_VCPU, 0);
+	need(vcpu >= 0, "hpage: KVM_CREATE_VCPU", vcpu);
+	r = ioctl(vm, KVM_ENABLE_CAP, &cap);
+	check(r == -1 && errno == EBUSY, "hpage: with a vcpu, EBUSY", r);
+	close(vcpu);
+	close(vm);
+	close(kvm);
 }
 
 /* The VM-level restrictions of a ucontrol VM. */
@@ -319,6 +384,8 @@ int main(void)
 	test_map_unmap();
 	test_gprs();
 	test_restrictions();
+	test_sie_assertions();
+	test_cap_hpage();
 	printf("1..%d\n", checks);
 	return failures ? 1 : 0;
 }
