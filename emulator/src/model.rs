@@ -8,12 +8,13 @@
 //! uses, with the generation's rules for validation, replacement, holes and
 //! out-of-memory.
 
-pub use ucas_core::abi::{DeviceAttr, EnableCap, Ioctl};
+pub use ucas_core::abi::{CreateDevice, DeviceAttr, EnableCap, Ioctl};
 use ucas_core::abi::{
     KVM_API_VERSION, KVM_CAP_HALT_POLL, KVM_CAP_S390_AIS, KVM_CAP_S390_CPU_TOPOLOGY,
     KVM_CAP_S390_GS, KVM_CAP_S390_HPAGE_1M, KVM_CAP_S390_IRQCHIP, KVM_CAP_S390_RI,
     KVM_CAP_S390_USER_INSTR0, KVM_CAP_S390_USER_OPEREXEC, KVM_CAP_S390_USER_SIGP,
-    KVM_CAP_S390_USER_STSI, KVM_CAP_S390_VECTOR_REGISTERS, KVM_S390_NO_MEM_LIMIT,
+    KVM_CAP_S390_USER_STSI, KVM_CAP_S390_VECTOR_REGISTERS, KVM_CREATE_DEVICE_TEST,
+    KVM_DEV_TYPE_FLIC, KVM_IRQ_ROUTING_S390_ADAPTER, KVM_MAX_IRQ_ROUTES, KVM_S390_NO_MEM_LIMIT,
     KVM_S390_VM_CPU_MODEL, KVM_S390_VM_MEM_CTRL, KVM_S390_VM_MEM_LIMIT_SIZE, KVM_VM_S390_UCONTROL,
     UcasMapping,
 };
@@ -23,9 +24,11 @@ use ucas_core::{AddressSpace, Errno, Generation, KernelSpace};
 
 mod caps;
 mod cpu_model;
+mod flic;
 
 pub use cpu_model::CpuAttr;
 use cpu_model::CpuModel;
+use flic::Flic;
 
 use caps::Asked;
 
@@ -45,9 +48,7 @@ pub const VCPU_PAGE_SIZE: u64 = PAGE_SIZE;
 /// The VM ioctls of an s390 kernel the model does not answer yet
 /// (`emulator/KERNEL-INTERFACE.md`, table V1); any other request on a VM fd
 /// is one the kernel does not know there either (ENOTTY).
-const VM_IOCTLS: [Ioctl; 13] = [
-    Ioctl::CreateDevice,
-    Ioctl::SetGsiRouting,
+const VM_IOCTLS: [Ioctl; 11] = [
     Ioctl::Irqfd,
     Ioctl::Ioeventfd,
     Ioctl::S390Interrupt,
@@ -87,6 +88,12 @@ const VCPU_IOCTLS: [Ioctl; 22] = [
     Ioctl::S390PvCpuCommand,
 ];
 
+/// How many bytes at `attr.addr` a FLIC `KVM_SET_DEVICE_ATTR` reads.
+#[must_use]
+pub fn flic_payload_len(attr: &DeviceAttr) -> usize {
+    flic::set_payload_len(attr.group, attr.attr)
+}
+
 /// Whose statistics a stats fd has.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StatsId {
@@ -105,6 +112,8 @@ pub enum Object {
     Vm(u32),
     /// A vcpu.
     Vcpu(VcpuRef),
+    /// The FLIC device of a VM.
+    Flic(u32),
 }
 
 /// A vcpu: its VM's index and its own index in that VM's creation order.
@@ -193,6 +202,30 @@ pub enum Answer {
         /// Where in the caller.
         addr: u64,
     },
+    /// `KVM_CREATE_DEVICE` made VM `vm`'s FLIC: install its fd and store
+    /// the number in the caller's `kvm_create_device.fd` at `addr + 4`.
+    NewFlic {
+        /// The VM.
+        vm: u32,
+        /// The caller's `kvm_create_device`.
+        addr: u64,
+    },
+    /// `KVM_GET_DEVICE_ATTR` on a FLIC: [`Model::flic_get`], then store its
+    /// bytes (if any) at `addr`.
+    FlicGet {
+        /// The VM.
+        vm: u32,
+        /// The attribute.
+        attr: DeviceAttr,
+    },
+    /// `KVM_SET_DEVICE_ATTR` on a FLIC: read the group's payload at
+    /// `attr.addr`, then [`Model::flic_set`].
+    FlicSet {
+        /// The VM.
+        vm: u32,
+        /// The attribute.
+        attr: DeviceAttr,
+    },
     /// `KVM_GET_STATS_FD`: install a read-only binary-statistics fd whose
     /// header names `id` and which lists no statistics.
     StatsFd {
@@ -258,6 +291,10 @@ pub struct Vm<const N: usize> {
     user_cpu_state: bool,
     /// The CPU model its vcpus get.
     cpu_model: CpuModel,
+    /// Its FLIC, once created.
+    flic: Option<Flic>,
+    /// Whether `KVM_CAP_S390_AIS` was enabled.
+    ais: bool,
 }
 
 impl<const N: usize> Vm<N> {
@@ -398,6 +435,8 @@ impl<const N: usize> Model<N> {
             ucontrol,
             user_cpu_state: false,
             cpu_model: CpuModel::default(),
+            flic: None,
+            ais: false,
             vcpus: Vec::new(),
         });
         Answer::NewVm(index)
@@ -522,6 +561,114 @@ impl<const N: usize> Model<N> {
         Answer::NewVcpu(VcpuRef { vm, index })
     }
 
+    /// `KVM_CREATE_DEVICE` on VM `vm` with the caller's struct (`None`:
+    /// unreadable) at `addr`: only the FLIC exists on s390 in the model.
+    pub fn vm_create_device(&mut self, vm: u32, dev: Option<CreateDevice>, addr: u64) -> Answer {
+        let Some(dev) = dev else {
+            return Answer::Error(Errno::FAULT);
+        };
+        let Some(v) = self.vms.get_mut(vm as usize) else {
+            return Answer::Error(Errno::BADF);
+        };
+        if dev.type_ != KVM_DEV_TYPE_FLIC {
+            return Answer::Unsupported(Errno::NODEV, "the model knows only the FLIC device");
+        }
+        if dev.flags & KVM_CREATE_DEVICE_TEST != 0 {
+            return Answer::Value(0);
+        }
+        // One FLIC per VM.
+        if v.flic.is_some() {
+            return Answer::Error(Errno::INVAL);
+        }
+        v.flic = Some(Flic::default());
+        Answer::NewFlic { vm, addr }
+    }
+
+    /// Forgets the FLIC just created, because its fd could not be installed.
+    pub fn discard_flic(&mut self, vm: u32) {
+        if let Some(v) = self.vms.get_mut(vm as usize) {
+            v.flic = None;
+        }
+    }
+
+    /// An ioctl on VM `vm`'s FLIC fd; `attr` is the device-attribute
+    /// argument as read (`None`: unreadable or not an attribute call).
+    pub fn flic_ioctl(&self, vm: u32, call: Option<Ioctl>, attr: Option<DeviceAttr>) -> Answer {
+        match call {
+            Some(Ioctl::SetDeviceAttr | Ioctl::GetDeviceAttr | Ioctl::HasDeviceAttr) => {
+                let Some(a) = attr else {
+                    return Answer::Error(Errno::FAULT);
+                };
+                match call {
+                    Some(Ioctl::HasDeviceAttr) => match flic::has(a.group) {
+                        Ok(v) => Answer::Value(v),
+                        Err(e) => Answer::Error(e),
+                    },
+                    Some(Ioctl::GetDeviceAttr) => Answer::FlicGet { vm, attr: a },
+                    _ => Answer::FlicSet { vm, attr: a },
+                }
+            }
+            // A device fd has no other ioctls.
+            _ => Answer::Error(Errno::NOTTY),
+        }
+    }
+
+    /// `KVM_GET_DEVICE_ATTR` on VM `vm`'s FLIC.
+    ///
+    /// # Errors
+    /// As the kernel's FLIC (table V4); EBADF without a FLIC.
+    pub fn flic_get(&self, vm: u32, attr: &DeviceAttr) -> Result<(Vec<u8>, i64), Errno> {
+        let v = self.vms.get(vm as usize).ok_or(Errno::BADF)?;
+        v.flic
+            .as_ref()
+            .ok_or(Errno::BADF)?
+            .get(attr.group, attr.attr, v.ais)
+    }
+
+    /// `KVM_SET_DEVICE_ATTR` on VM `vm`'s FLIC with its payload.
+    ///
+    /// # Errors
+    /// As the kernel's FLIC (table V4); EBADF without a FLIC.
+    pub fn flic_set(&mut self, vm: u32, attr: &DeviceAttr, payload: &[u8]) -> Result<i64, Errno> {
+        let v = self.vms.get_mut(vm as usize).ok_or(Errno::BADF)?;
+        let (ucontrol, ais) = (v.ucontrol, v.ais);
+        v.flic
+            .as_mut()
+            .ok_or(Errno::BADF)?
+            .set(attr.group, attr.attr, attr.flags, payload, ucontrol, ais)
+    }
+
+    /// `KVM_SET_GSI_ROUTING` on VM `vm`: `header` is `(nr, flags)` as
+    /// read (`None`: unreadable), `entries` the `nr` entries' types (`None`:
+    /// unreadable). On a ucontrol VM every entry is refused (an s390
+    /// adapter route needs the VM's address space).
+    pub fn vm_gsi_routing(
+        &self,
+        vm: u32,
+        header: Option<(u32, u32)>,
+        entries: Option<&[u32]>,
+    ) -> Answer {
+        let Some((nr, flags)) = header else {
+            return Answer::Error(Errno::FAULT);
+        };
+        if nr > KVM_MAX_IRQ_ROUTES || flags != 0 {
+            return Answer::Error(Errno::INVAL);
+        }
+        if nr == 0 {
+            return Answer::Value(0);
+        }
+        let Some(types) = entries else {
+            return Answer::Error(Errno::FAULT);
+        };
+        if self.is_ucontrol(vm) {
+            return Answer::Error(Errno::INVAL);
+        }
+        if types.iter().any(|&t| t != KVM_IRQ_ROUTING_S390_ADAPTER) {
+            return Answer::Error(Errno::INVAL);
+        }
+        Answer::NotModelled(Ioctl::SetGsiRouting, Errno::NOTTY)
+    }
+
     /// The bytes of CPU-model attribute `attr` of VM `vm`.
     #[must_use]
     pub fn cpu_model_get(&self, vm: u32, attr: CpuAttr) -> Vec<u8> {
@@ -590,10 +737,15 @@ impl<const N: usize> Model<N> {
             {
                 Answer::Error(Errno::BUSY)
             }
+            KVM_CAP_S390_AIS => {
+                if let Some(v) = self.vms.get_mut(vm as usize) {
+                    v.ais = true;
+                }
+                Answer::Value(0)
+            }
             KVM_CAP_S390_VECTOR_REGISTERS
             | KVM_CAP_S390_RI
             | KVM_CAP_S390_GS
-            | KVM_CAP_S390_AIS
             | KVM_CAP_S390_CPU_TOPOLOGY => Answer::Value(0),
             // The vcpu check comes first; then huge pages are refused to a
             // ucontrol VM, and to every VM on a host without `hpage`.

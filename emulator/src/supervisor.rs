@@ -33,7 +33,8 @@ use super::cpu::Cpu;
 use super::filter::SYS_OPEN;
 use super::guest::{self, PageCache, RunContext, RunExit};
 use super::model::{
-    Answer, DeviceAttr, EnableCap, Ioctl, Model, Object, StatsId, VCPU_PAGE_SIZE, VcpuRef,
+    Answer, CreateDevice, DeviceAttr, EnableCap, Ioctl, Model, Object, StatsId, VCPU_PAGE_SIZE,
+    VcpuRef,
 };
 use super::paths;
 use super::sys::{self, Listener, Notification, SharedPages};
@@ -174,6 +175,7 @@ impl fmt::Display for Label<'_> {
                 Some(v) => write!(f, "vm{}/vcpu{}", r.vm, v.id()),
                 None => write!(f, "vm{}/vcpu?", r.vm),
             },
+            Object::Flic(vm) => write!(f, "vm{vm}/flic"),
         }
     }
 }
@@ -552,7 +554,7 @@ impl Supervisor {
             vcpu_addr: ne_u64(&raw[8..16]),
             length: ne_u64(&raw[16..24]),
         });
-        let attr = (matches!(object, Object::Vm(_))
+        let attr = (matches!(object, Object::Vm(_) | Object::Flic(_))
             && matches!(
                 call,
                 Some(Ioctl::SetDeviceAttr)
@@ -600,7 +602,31 @@ impl Supervisor {
                 });
                 self.model.vm_enable_cap(vm, cap)
             }
+            Object::Vm(vm) if call == Some(Ioctl::CreateDevice) => {
+                let dev =
+                    read_arg::<{ size_of::<CreateDevice>() }>(n.pid, arg).map(|raw| CreateDevice {
+                        type_: ne_u32(&raw[0..4]),
+                        fd: ne_u32(&raw[4..8]),
+                        flags: ne_u32(&raw[8..12]),
+                    });
+                self.model.vm_create_device(vm, dev, arg)
+            }
+            Object::Vm(vm) if call == Some(Ioctl::SetGsiRouting) => {
+                let header =
+                    read_arg::<8>(n.pid, arg).map(|raw| (ne_u32(&raw[0..4]), ne_u32(&raw[4..8])));
+                // The entries follow the 8-byte header, 48 bytes each; only
+                // their types decide on s390 (bounded by KVM_MAX_IRQ_ROUTES).
+                let entries = header.and_then(|(nr, _)| {
+                    let nr = usize::try_from(nr).ok().filter(|&nr| nr <= 4096)?;
+                    let mut raw = vec![0u8; nr * 48];
+                    let at = arg.checked_add(8)?;
+                    (sys::read_tracee(n.pid, at, &mut raw).ok() == Some(raw.len()))
+                        .then(|| raw.chunks(48).map(|e| ne_u32(&e[4..8])).collect::<Vec<_>>())
+                });
+                self.model.vm_gsi_routing(vm, header, entries.as_deref())
+            }
             Object::Vm(vm) => self.model.vm_ioctl(vm, call, arg, attr),
+            Object::Flic(vm) => self.model.flic_ioctl(vm, call, attr),
             Object::Vcpu(r) => self.model.vcpu_ioctl(r, call, arg, mapping),
         };
         let args = match call {
@@ -693,6 +719,71 @@ impl Supervisor {
             Answer::Unsupported(e, why) => {
                 ignore_gone(self.listener.reply_error(n.id, e))?;
                 Ok((Err(e), Note::Unsupported(why)))
+            }
+            Answer::NewFlic { vm, addr } => {
+                let fd = match self.new_memfd(c"ucas-emulated-flic", 0, Object::Flic(vm)) {
+                    Ok(fd) => fd,
+                    Err(e) => {
+                        self.model.discard_flic(vm);
+                        return Err(e);
+                    }
+                };
+                // The fd number goes into the caller's struct; the call
+                // returns 0 (EFAULT if the struct cannot be written).
+                let r = match self.listener.install_fd(n.id, fd.as_fd(), true) {
+                    Ok(number) => {
+                        let number = u32::try_from(number).unwrap_or(u32::MAX);
+                        let at = addr.wrapping_add(4);
+                        if store_to_caller(&self.listener, n, at, &number.to_ne_bytes()) {
+                            Ok(0)
+                        } else {
+                            Err(Errno::FAULT)
+                        }
+                    }
+                    Err(e) => {
+                        self.objects.retain(|_, v| *v != Object::Flic(vm));
+                        self.model.discard_flic(vm);
+                        Err(crate::error::errno_of(&e).unwrap_or(Errno::NOMEM))
+                    }
+                };
+                match r {
+                    Ok(v) => ignore_gone(self.listener.reply_value(n.id, v))?,
+                    Err(e) => ignore_gone(self.listener.reply_error(n.id, e))?,
+                }
+                Ok((r, Note::None))
+            }
+            Answer::FlicGet { vm, attr } => {
+                let r = match self.model.flic_get(vm, &attr) {
+                    Ok((data, value)) if data.is_empty() => Ok(value),
+                    Ok((data, value)) => {
+                        if store_to_caller(&self.listener, n, attr.addr, &data) {
+                            Ok(value)
+                        } else {
+                            Err(Errno::FAULT)
+                        }
+                    }
+                    Err(e) => Err(e),
+                };
+                match r {
+                    Ok(v) => ignore_gone(self.listener.reply_value(n.id, v))?,
+                    Err(e) => ignore_gone(self.listener.reply_error(n.id, e))?,
+                }
+                Ok((r, Note::None))
+            }
+            Answer::FlicSet { vm, attr } => {
+                let mut payload = vec![0u8; super::model::flic_payload_len(&attr)];
+                let read = payload.is_empty()
+                    || sys::read_tracee(n.pid, attr.addr, &mut payload).ok() == Some(payload.len());
+                let r = if read && self.listener.is_valid(n.id) {
+                    self.model.flic_set(vm, &attr, &payload)
+                } else {
+                    Err(Errno::FAULT)
+                };
+                match r {
+                    Ok(v) => ignore_gone(self.listener.reply_value(n.id, v))?,
+                    Err(e) => ignore_gone(self.listener.reply_error(n.id, e))?,
+                }
+                Ok((r, Note::None))
             }
             Answer::CpuModelGet { vm, attr, addr } => {
                 let data = self.model.cpu_model_get(vm, attr);

@@ -444,9 +444,24 @@ impl Listener {
         fd: BorrowedFd<'_>,
         cloexec: bool,
     ) -> io::Result<i32> {
+        self.add_fd(id, fd, cloexec, true)
+    }
+
+    /// Installs a duplicate of `fd` in the tracee and returns its number,
+    /// leaving the syscall pending (for calls that report the fd in their
+    /// argument struct and return something else).
+    pub(crate) fn install_fd(&self, id: u64, fd: BorrowedFd<'_>, cloexec: bool) -> io::Result<i32> {
+        self.add_fd(id, fd, cloexec, false)
+    }
+
+    fn add_fd(&self, id: u64, fd: BorrowedFd<'_>, cloexec: bool, send: bool) -> io::Result<i32> {
         let addfd = libc::seccomp_notif_addfd {
             id,
-            flags: libc::SECCOMP_ADDFD_FLAG_SEND as u32,
+            flags: if send {
+                libc::SECCOMP_ADDFD_FLAG_SEND as u32
+            } else {
+                0
+            },
             srcfd: u32::try_from(fd.as_raw_fd())
                 .map_err(|_| io::Error::from_raw_os_error(libc::EBADF))?,
             newfd: 0,

@@ -134,6 +134,18 @@ fn common_items() -> Vec<Item> {
         });
     }
     items.extend([
+        constant("KVM_DEV_TYPE_FLIC", abi::KVM_DEV_TYPE_FLIC),
+        constant("KVM_CREATE_DEVICE_TEST", abi::KVM_CREATE_DEVICE_TEST),
+        constant(
+            "KVM_IRQ_ROUTING_S390_ADAPTER",
+            abi::KVM_IRQ_ROUTING_S390_ADAPTER,
+        ),
+        struct_size("kvm_irq_routing_entry", size_of::<abi::IrqRoutingEntry>()),
+        offset(
+            "kvm_irq_routing_entry",
+            "u",
+            offset_of!(abi::IrqRoutingEntry, u),
+        ),
         struct_size("kvm_one_reg", size_of::<abi::OneReg>()),
         struct_size("kvm_stats_header", size_of::<abi::StatsHeader>()),
         offset(
@@ -515,6 +527,32 @@ fn s390_only_items() -> Vec<Item> {
         ),
         struct_size("kvm_s390_vm_cpu_feat", size_of::<abi::CpuFeat>()),
         struct_size("kvm_s390_vm_cpu_subfunc", size_of::<abi::CpuSubfunc>()),
+        constant("KVM_DEV_FLIC_GET_ALL_IRQS", abi::KVM_DEV_FLIC_GET_ALL_IRQS),
+        constant("KVM_DEV_FLIC_ENQUEUE", abi::KVM_DEV_FLIC_ENQUEUE),
+        constant("KVM_DEV_FLIC_CLEAR_IRQS", abi::KVM_DEV_FLIC_CLEAR_IRQS),
+        constant("KVM_DEV_FLIC_APF_ENABLE", abi::KVM_DEV_FLIC_APF_ENABLE),
+        constant(
+            "KVM_DEV_FLIC_APF_DISABLE_WAIT",
+            abi::KVM_DEV_FLIC_APF_DISABLE_WAIT,
+        ),
+        constant(
+            "KVM_DEV_FLIC_ADAPTER_REGISTER",
+            abi::KVM_DEV_FLIC_ADAPTER_REGISTER,
+        ),
+        constant(
+            "KVM_DEV_FLIC_ADAPTER_MODIFY",
+            abi::KVM_DEV_FLIC_ADAPTER_MODIFY,
+        ),
+        constant("KVM_DEV_FLIC_CLEAR_IO_IRQ", abi::KVM_DEV_FLIC_CLEAR_IO_IRQ),
+        constant("KVM_DEV_FLIC_AISM", abi::KVM_DEV_FLIC_AISM),
+        constant("KVM_DEV_FLIC_AIRQ_INJECT", abi::KVM_DEV_FLIC_AIRQ_INJECT),
+        constant("KVM_DEV_FLIC_AISM_ALL", abi::KVM_DEV_FLIC_AISM_ALL),
+        constant("KVM_S390_IO_ADAPTER_MASK", abi::KVM_S390_IO_ADAPTER_MASK),
+        constant("KVM_S390_IO_ADAPTER_MAP", abi::KVM_S390_IO_ADAPTER_MAP),
+        constant("KVM_S390_IO_ADAPTER_UNMAP", abi::KVM_S390_IO_ADAPTER_UNMAP),
+        constant("KVM_S390_FLIC_MAX_BUFFER", abi::KVM_S390_FLIC_MAX_BUFFER),
+        struct_size("kvm_s390_io_adapter", size_of::<abi::IoAdapter>()),
+        struct_size("kvm_s390_io_adapter_req", size_of::<abi::IoAdapterReq>()),
         struct_size("kvm_regs", size_of::<abi::Regs>()),
         struct_size("kvm_sregs", size_of::<abi::Sregs>()),
         offset("kvm_sregs", "crs", offset_of!(abi::Sregs, crs)),

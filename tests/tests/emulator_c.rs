@@ -378,3 +378,70 @@ fn a_new_vcpus_sie_block_is_set_up_as_the_kernel_does() {
         }
     }
 }
+
+/// The FLIC of a ucontrol VM and `KVM_SET_GSI_ROUTING`, with the kernel
+/// selftest's arguments (uc_flic_attrs, uc_set_gsi_routing), on every
+/// generation: table V4 of emulator/KERNEL-INTERFACE.md.
+#[test]
+fn the_flic_and_gsi_routing_as_the_kernel_answers() {
+    let want = [
+        ("create_test", "0"),
+        ("create", "0"),
+        ("fd_written", "1"),
+        ("create_second", "-1/EINVAL"),
+        ("get_all_irqs_has", "0"),
+        ("get_all_irqs_get", "0"),
+        ("get_all_irqs_set", "-1/EINVAL"),
+        ("enqueue_has", "0"),
+        ("enqueue_get", "-1/EINVAL"),
+        ("enqueue_set", "0"),
+        ("clear_irqs_has", "0"),
+        ("clear_irqs_get", "-1/EINVAL"),
+        ("clear_irqs_set", "0"),
+        ("apf_enable_has", "0"),
+        ("apf_enable_get", "-1/EINVAL"),
+        ("apf_enable_set", "-1/EINVAL"),
+        ("apf_disable_wait_has", "0"),
+        ("apf_disable_wait_get", "-1/EINVAL"),
+        ("apf_disable_wait_set", "-1/EINVAL"),
+        ("adapter_register_has", "0"),
+        ("adapter_register_get", "-1/EINVAL"),
+        ("adapter_register_set", "0"),
+        ("adapter_modify_has", "0"),
+        ("adapter_modify_get", "-1/EINVAL"),
+        ("adapter_modify_set", "-1/EINVAL"),
+        ("clear_io_irq_has", "0"),
+        ("clear_io_irq_get", "-1/EINVAL"),
+        ("clear_io_irq_set", "-1/EINVAL"),
+        ("aism_has", "0"),
+        ("aism_get", "-1/EINVAL"),
+        ("aism_set", "-1/EOPNOTSUPP"),
+        ("airq_inject_has", "0"),
+        ("airq_inject_get", "-1/EINVAL"),
+        ("airq_inject_set", "0"),
+        ("aism_all_has", "0"),
+        ("aism_all_get", "-1/EOPNOTSUPP"),
+        ("aism_all_set", "-1/EOPNOTSUPP"),
+        ("unknown_has", "-1/ENXIO"),
+        ("unknown_get", "-1/EINVAL"),
+        ("flic_other_ioctl", "-1/ENOTTY"),
+        ("gsi_routing_adapter", "-1/EINVAL"),
+        ("gsi_routing_empty", "0"),
+        ("gsi_routing_too_many", "-1/EINVAL"),
+    ];
+    for g in Generation::ALL {
+        let out = ucas_tests::scratch().join(format!("flic-{g:?}.txt"));
+        let mut cmd = Command::new(ucas_tests::c_program("flic"));
+        cmd.stdin(Stdio::null())
+            .stdout(std::fs::File::create(&out).unwrap());
+        let status = Emulator::new(g).run(cmd).expect("the emulator runs");
+        let text = std::fs::read_to_string(&out).unwrap();
+        assert!(status.success(), "{g:?}: {status}\n{text}");
+        for (key, value) in want {
+            assert!(
+                text.lines().any(|l| l == format!("{key}={value}")),
+                "{g:?}: want {key}={value} in\n{text}"
+            );
+        }
+    }
+}

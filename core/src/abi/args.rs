@@ -457,3 +457,103 @@ const _: () = {
     assert!(size_of::<CpuFeat>() == 128);
     assert!(size_of::<CpuSubfunc>() == 2048);
 };
+
+/// `KVM_DEV_TYPE_FLIC`: the s390 floating interrupt controller device.
+pub const KVM_DEV_TYPE_FLIC: u32 = 6;
+/// `KVM_CREATE_DEVICE_TEST`: only ask whether the device could be made.
+pub const KVM_CREATE_DEVICE_TEST: u32 = 1;
+/// FLIC attribute group: read all pending floating interrupts.
+pub const KVM_DEV_FLIC_GET_ALL_IRQS: u32 = 1;
+/// FLIC attribute group: enqueue floating interrupts.
+pub const KVM_DEV_FLIC_ENQUEUE: u32 = 2;
+/// FLIC attribute group: clear all floating interrupts.
+pub const KVM_DEV_FLIC_CLEAR_IRQS: u32 = 3;
+/// FLIC attribute group: enable async page faults.
+pub const KVM_DEV_FLIC_APF_ENABLE: u32 = 4;
+/// FLIC attribute group: disable async page faults and wait.
+pub const KVM_DEV_FLIC_APF_DISABLE_WAIT: u32 = 5;
+/// FLIC attribute group: register an I/O adapter ([`IoAdapter`]).
+pub const KVM_DEV_FLIC_ADAPTER_REGISTER: u32 = 6;
+/// FLIC attribute group: modify an I/O adapter ([`IoAdapterReq`]).
+pub const KVM_DEV_FLIC_ADAPTER_MODIFY: u32 = 7;
+/// FLIC attribute group: clear the I/O interrupts of a subchannel.
+pub const KVM_DEV_FLIC_CLEAR_IO_IRQ: u32 = 8;
+/// FLIC attribute group: the adapter-interruption suppression mode of an ISC.
+pub const KVM_DEV_FLIC_AISM: u32 = 9;
+/// FLIC attribute group: inject an adapter interrupt.
+pub const KVM_DEV_FLIC_AIRQ_INJECT: u32 = 10;
+/// FLIC attribute group: all AIS modes.
+pub const KVM_DEV_FLIC_AISM_ALL: u32 = 11;
+/// [`IoAdapterReq::type_`]: set the adapter's mask.
+pub const KVM_S390_IO_ADAPTER_MASK: u8 = 1;
+/// [`IoAdapterReq::type_`]: map an indicator page (a no-op).
+pub const KVM_S390_IO_ADAPTER_MAP: u8 = 2;
+/// [`IoAdapterReq::type_`]: unmap it (a no-op).
+pub const KVM_S390_IO_ADAPTER_UNMAP: u8 = 3;
+/// The largest `KVM_DEV_FLIC_GET_ALL_IRQS` buffer.
+pub const KVM_S390_FLIC_MAX_BUFFER: u64 = 0x0200_0000;
+/// A routing entry of type s390 adapter.
+pub const KVM_IRQ_ROUTING_S390_ADAPTER: u32 = 3;
+/// `KVM_MAX_IRQ_ROUTES`: the most entries `KVM_SET_GSI_ROUTING` takes
+/// (kernel-internal, `include/linux/kvm_host.h`).
+pub const KVM_MAX_IRQ_ROUTES: u32 = 4096;
+/// The most I/O adapters a FLIC registers: 8 per ISC (kernel-internal,
+/// `MAX_S390_IO_ADAPTERS` in `arch/s390/include/asm/kvm_host.h`).
+pub const MAX_S390_IO_ADAPTERS: u32 = 64;
+
+abi_struct! {
+    /// `struct kvm_s390_io_adapter`.
+    #[doc(alias = "kvm_s390_io_adapter")]
+    IoAdapter {
+        /// The adapter id.
+        id: u32,
+        /// Its interruption subclass.
+        isc: u8,
+        /// Whether it can be masked.
+        maskable: u8,
+        /// Whether its indicators are byte-swapped.
+        swap: u8,
+        /// `KVM_S390_ADAPTER_SUPPRESSIBLE` or 0.
+        flags: u8,
+    }
+}
+
+abi_struct! {
+    /// `struct kvm_s390_io_adapter_req`.
+    #[doc(alias = "kvm_s390_io_adapter_req")]
+    IoAdapterReq {
+        /// The adapter id.
+        id: u32,
+        /// `KVM_S390_IO_ADAPTER_*`.
+        type_: u8,
+        /// The new mask (for MASK).
+        mask: u8,
+        /// Padding.
+        pad: u16,
+        /// The indicator address (for MAP/UNMAP).
+        addr: u64,
+    }
+}
+
+abi_struct! {
+    /// `struct kvm_irq_routing_entry`: one entry of `KVM_SET_GSI_ROUTING`.
+    #[doc(alias = "kvm_irq_routing_entry")]
+    IrqRoutingEntry {
+        /// The routed interrupt.
+        gsi: u32,
+        /// `KVM_IRQ_ROUTING_*`.
+        type_: u32,
+        /// Flags.
+        flags: u32,
+        /// Padding.
+        pad: u32,
+        /// The type's union (32 bytes).
+        u: [u64; 4],
+    }
+}
+
+const _: () = {
+    assert!(size_of::<IoAdapter>() == 8 && offset_of!(IoAdapter, flags) == 7);
+    assert!(size_of::<IoAdapterReq>() == 16 && offset_of!(IoAdapterReq, addr) == 8);
+    assert!(size_of::<IrqRoutingEntry>() == 48 && offset_of!(IrqRoutingEntry, u) == 16);
+};
