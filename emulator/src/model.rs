@@ -48,7 +48,7 @@ pub const VCPU_PAGE_SIZE: u64 = PAGE_SIZE;
 /// The VM ioctls of an s390 kernel the model does not answer yet
 /// (`emulator/KERNEL-INTERFACE.md`, table V1); any other request on a VM fd
 /// is one the kernel does not know there either (ENOTTY).
-const VM_IOCTLS: [Ioctl; 11] = [
+const VM_IOCTLS: [Ioctl; 9] = [
     Ioctl::Irqfd,
     Ioctl::Ioeventfd,
     Ioctl::S390Interrupt,
@@ -58,12 +58,10 @@ const VM_IOCTLS: [Ioctl; 11] = [
     Ioctl::S390SetCmmaBits,
     Ioctl::S390MemOp,
     Ioctl::S390Keyop,
-    Ioctl::S390PvCommand,
-    Ioctl::S390ZpciOp,
 ];
 
 /// The vcpu ioctls the model does not answer yet (table P1).
-const VCPU_IOCTLS: [Ioctl; 22] = [
+const VCPU_IOCTLS: [Ioctl; 21] = [
     Ioctl::EnableCap,
     Ioctl::GetRegs,
     Ioctl::SetRegs,
@@ -85,7 +83,6 @@ const VCPU_IOCTLS: [Ioctl; 22] = [
     Ioctl::S390GetIrqState,
     Ioctl::S390SetIrqState,
     Ioctl::SetGuestDebug,
-    Ioctl::S390PvCpuCommand,
 ];
 
 /// How many bytes at `attr.addr` a FLIC `KVM_SET_DEVICE_ATTR` reads.
@@ -460,18 +457,35 @@ impl<const N: usize> Model<N> {
                 Answer::Value(self.check_extension(arg, Asked::Vm { ucontrol }))
             }
             Some(Ioctl::CreateVcpu) => self.create_vcpu(vm, arg),
+            // s390 does not build the generic clear-dirty-log code: the
+            // request is unknown on every VM.
+            Some(Ioctl::ClearDirtyLog) => Answer::Error(Errno::NOTTY),
             Some(Ioctl::SetUserMemoryRegion)
             | Some(Ioctl::SetUserMemoryRegion2)
             | Some(Ioctl::GetDirtyLog)
-            | Some(Ioctl::ClearDirtyLog)
                 if ucontrol =>
             {
                 Answer::Error(Errno::INVAL)
             }
+            // Protected virtualization: first the VM's run state becomes
+            // userspace's, even though the call then fails on a host that
+            // is not a PV host (the modelled one is not).
+            Some(Ioctl::S390PvCommand) => {
+                if let Some(v) = self.vms.get_mut(vm as usize) {
+                    v.user_cpu_state = true;
+                }
+                Answer::Error(Errno::INVAL)
+            }
+            // The modelled kernel has no zPCI interpretation
+            // (VFIO_PCI_ZDEV_KVM).
+            Some(Ioctl::S390ZpciOp) => Answer::Error(Errno::INVAL),
+            // The key operation is new in generation C; before, unknown.
+            Some(Ioctl::S390Keyop) if self.generation != Generation::C => {
+                Answer::Error(Errno::NOTTY)
+            }
             Some(Ioctl::SetUserMemoryRegion)
             | Some(Ioctl::SetUserMemoryRegion2)
-            | Some(Ioctl::GetDirtyLog)
-            | Some(Ioctl::ClearDirtyLog) => Answer::Unsupported(
+            | Some(Ioctl::GetDirtyLog) => Answer::Unsupported(
                 Errno::NOTTY,
                 "the model has no memory slots for regular VMs",
             ),
@@ -818,6 +832,8 @@ impl<const N: usize> Model<N> {
                 | Ioctl::S390NormalReset
                 | Ioctl::S390ClearReset),
             ) if self.is_ucontrol(vcpu.vm) => Answer::VcpuState(vcpu, ioctl),
+            // Not a PV host: no protected vcpu commands.
+            Some(Ioctl::S390PvCpuCommand) => Answer::Error(Errno::INVAL),
             Some(Ioctl::GetStatsFd) => match self.vcpu(vcpu) {
                 Some(v) => Answer::StatsFd {
                     id: StatsId::Vcpu(v.id()),

@@ -445,3 +445,32 @@ fn the_flic_and_gsi_routing_as_the_kernel_answers() {
         }
     }
 }
+
+/// What the kernel refuses on a host without PV or zPCI interpretation,
+/// and the side effect a refused `KVM_S390_PV_COMMAND` keeps (the VM's run
+/// state becomes userspace's: a reset leaves the vcpu operating), on every
+/// generation (tables V1 and P1).
+#[test]
+fn refusals_and_the_pv_side_effect() {
+    for g in Generation::ALL {
+        let out = ucas_tests::scratch().join(format!("refusals-{g:?}.txt"));
+        let mut cmd = Command::new(ucas_tests::c_program("refusals"));
+        cmd.stdin(Stdio::null())
+            .stdout(std::fs::File::create(&out).unwrap());
+        let status = Emulator::new(g).run(cmd).expect("the emulator runs");
+        let text = std::fs::read_to_string(&out).unwrap();
+        assert!(status.success(), "{g:?}: {status}\n{text}");
+        for line in [
+            "clear_dirty_log=-1/ENOTTY",
+            "zpci_op=-1/EINVAL",
+            "pv_cpu_command=-1/EINVAL",
+            "pv_command=-1/EINVAL",
+            "state_after_reset=7",
+        ] {
+            assert!(
+                text.lines().any(|l| l == line),
+                "{g:?}: want {line} in\n{text}"
+            );
+        }
+    }
+}
