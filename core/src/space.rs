@@ -183,13 +183,27 @@ struct Splice {
     with: heapless::Vec<Extent, 3>,
 }
 
+/// The extents of one search block: the search goes by binary search over
+/// the first extent of each block, then counts within one block.
+const BLOCK: usize = 16;
+
+/// What fills the slots past the last extent: its start lies above every
+/// segment (segments are below 2^44), so no search ever counts it.
+const VACANT: Extent = Extent {
+    vcpu: u64::MAX,
+    user: 0,
+    count: 0,
+};
+
 /// One vcpu's address space: at most `N` extents, sorted by vcpu address,
 /// non-overlapping and maximally coalesced (no extent continues its
 /// successor in both vcpu and user space), so the number of extents in use depends only on the mapping
 /// and not on the order of the calls that built it.
 ///
 /// Every operation is all-or-nothing: an error leaves the table exactly as it
-/// was. Lookups are O(log n); changes move at most the tail of the table.
+/// was. Lookups are O(log n): a branch-free binary search over the first
+/// extent of every block of 16, then one count over that block; changes
+/// move at most the tail of the table.
 ///
 /// ```
 /// use ucas_core::{AddressSpace, abi::UcasMapping};
@@ -202,9 +216,28 @@ struct Splice {
 /// assert_eq!(space.translate(MIB), None);
 /// # Ok::<(), ucas_core::SpaceError>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct AddressSpace<const N: usize> {
-    extents: heapless::Vec<Extent, N>,
+    /// `slots[..len]` are the extents in vcpu order; the rest are [`VACANT`].
+    slots: [Extent; N],
+    /// How many slots hold extents (at most `N`).
+    len: usize,
+}
+
+impl<const N: usize> PartialEq for AddressSpace<N> {
+    fn eq(&self, other: &Self) -> bool {
+        self.extents() == other.extents()
+    }
+}
+
+impl<const N: usize> Eq for AddressSpace<N> {}
+
+impl<const N: usize> fmt::Debug for AddressSpace<N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AddressSpace")
+            .field("extents", &self.extents())
+            .finish()
+    }
 }
 
 impl<const N: usize> Default for AddressSpace<N> {
@@ -218,20 +251,21 @@ impl<const N: usize> AddressSpace<N> {
     #[must_use]
     pub const fn new() -> Self {
         Self {
-            extents: heapless::Vec::new(),
+            slots: [VACANT; N],
+            len: 0,
         }
     }
 
     /// How many extents are in use.
     #[must_use]
     pub fn len(&self) -> usize {
-        self.extents.len()
+        self.len
     }
 
     /// Whether nothing is mapped.
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.extents.is_empty()
+        self.len == 0
     }
 
     /// The most extents the table holds (`N`).
@@ -243,19 +277,20 @@ impl<const N: usize> AddressSpace<N> {
     /// The extents in vcpu-address order.
     #[must_use]
     pub fn extents(&self) -> &[Extent] {
-        &self.extents
+        // len <= N always.
+        self.slots.get(..self.len).unwrap_or(&[])
     }
 
     /// Iterates over the extents in vcpu-address order.
     pub fn iter(&self) -> core::slice::Iter<'_, Extent> {
-        self.extents.iter()
+        self.extents().iter()
     }
 
     /// The number of mapped segments.
     #[must_use]
     pub fn mapped_segments(&self) -> u64 {
         // At most 2^44 segments in all: the sum cannot overflow.
-        self.extents
+        self.extents()
             .iter()
             .fold(0u64, |n, e| n.wrapping_add(e.count))
     }
@@ -270,8 +305,60 @@ impl<const N: usize> AddressSpace<N> {
     #[must_use]
     pub fn extent_at(&self, vcpu_addr: u64) -> Option<&Extent> {
         let seg = segment_of(vcpu_addr);
-        let i = self.extents.partition_point(|e| e.vcpu_end() <= seg);
-        self.extents.get(i).filter(|e| e.vcpu <= seg)
+        let e = self.slots.get(self.starts_at_most(seg).checked_sub(1)?)?;
+        (seg < e.vcpu_end()).then_some(e)
+    }
+
+    /// How many extents start at or below segment `seg` (`seg` < 2^44): the
+    /// index of the first extent that starts above it.
+    ///
+    /// A branch-free binary search over the first extent of each block of
+    /// [`BLOCK`] finds the last block starting at or below `seg` (one load
+    /// and a conditional move per step, no branch to mispredict), then a
+    /// count over that block's slots, loads the CPU issues together (the
+    /// [`VACANT`] slots past the end count as starting above everything).
+    fn starts_at_most(&self, seg: u64) -> usize {
+        let slots = &self.slots;
+        let head = |block: usize| {
+            slots
+                .get(block.wrapping_mul(BLOCK))
+                .map_or(u64::MAX, |e| e.vcpu)
+        };
+        // Both at most N / BLOCK + 1: no arithmetic below can wrap.
+        let mut base = 0usize;
+        let mut size = self.len.div_ceil(BLOCK);
+        if size == 0 {
+            return 0;
+        }
+        while size > 1 {
+            let half = size.wrapping_shr(1);
+            let mid = base.wrapping_add(half);
+            base = core::hint::select_unpredictable(head(mid) <= seg, mid, base);
+            size = size.wrapping_sub(half);
+        }
+        if head(base) > seg {
+            return 0;
+        }
+        let first = base.wrapping_mul(BLOCK);
+        let rest = slots.get(first..).unwrap_or(&[]);
+        let counted = match rest.first_chunk::<BLOCK>() {
+            Some(block) => block
+                .iter()
+                .map(|e| usize::from(e.vcpu <= seg))
+                .sum::<usize>(),
+            None => rest.iter().map(|e| usize::from(e.vcpu <= seg)).sum(),
+        };
+        first.wrapping_add(counted)
+    }
+
+    /// The index of the first extent that ends after segment `seg`, as
+    /// `partition_point(|e| e.vcpu_end() <= seg)` finds it.
+    fn first_ending_after(&self, seg: u64) -> usize {
+        let i = self.starts_at_most(seg);
+        match i.checked_sub(1).and_then(|j| self.slots.get(j)) {
+            Some(e) if e.vcpu_end() > seg => i.wrapping_sub(1),
+            _ => i,
+        }
     }
 
     /// The user address `vcpu_addr` resolves to, or `None` where unmapped.
@@ -299,7 +386,7 @@ impl<const N: usize> AddressSpace<N> {
         // Work in bytes as u128 so ranges that end at 2^64 need no care.
         let lo = u128::from(user_addr);
         let hi = lo.saturating_add(u128::from(length)).min(1u128 << 64);
-        self.extents.iter().filter_map(move |e| {
+        self.extents().iter().filter_map(move |e| {
             let u0 = u128::from(e.user) << SEGMENT_SHIFT;
             let u1 = u128::from(e.user_end()) << SEGMENT_SHIFT;
             let (a, b) = (u0.max(lo), u1.min(hi));
@@ -438,13 +525,13 @@ impl<const N: usize> AddressSpace<N> {
         }
         let first = segment_of(vcpu_addr);
         let last = segment_of(vcpu_addr.saturating_add(length.wrapping_sub(1)));
-        let lo = self.extents.partition_point(|e| e.vcpu_end() <= first);
-        let hi = self.extents.partition_point(|e| e.vcpu <= last);
+        let lo = self.first_ending_after(first);
+        let hi = self.starts_at_most(last);
         if lo >= hi {
             return None;
         }
-        let start = self.extents.get(lo)?.vcpu;
-        let end = self.extents.get(hi.wrapping_sub(1))?.vcpu_end();
+        let start = self.slots.get(lo)?.vcpu;
+        let end = self.slots.get(hi.wrapping_sub(1))?.vcpu_end();
         let dropped = Extent {
             vcpu: start,
             user: 0,
@@ -495,8 +582,7 @@ impl<const N: usize> AddressSpace<N> {
 
     fn len_after(&self, s: &Splice) -> usize {
         // lo <= hi <= len, and at most three extents come in.
-        self.extents
-            .len()
+        self.len
             .wrapping_sub(s.hi.wrapping_sub(s.lo))
             .wrapping_add(s.with.len())
     }
@@ -509,9 +595,12 @@ impl<const N: usize> AddressSpace<N> {
     /// unmapped, for `None`), keeping the table sorted and coalesced.
     fn plan_replace(&self, range: SegmentRange, user: Option<u64>) -> Splice {
         let (v, end) = (range.first(), range.end());
-        let ext = &self.extents;
-        let mut lo = ext.partition_point(|e| e.vcpu_end() <= v);
-        let mut hi = ext.partition_point(|e| e.vcpu < end);
+        let ext = self.extents();
+        let mut lo = self.first_ending_after(v);
+        // Extents starting below `end` (none for an empty range at 0).
+        let mut hi = end
+            .checked_sub(1)
+            .map_or(0, |last| self.starts_at_most(last));
         let overlapped = ext.get(lo..hi).unwrap_or(&[]);
         // What survives of the first and last overlapped extents.
         let mut left = overlapped.first().filter(|e| e.vcpu < v).map(|e| Extent {
@@ -567,26 +656,23 @@ impl<const N: usize> AddressSpace<N> {
 
     /// Carries out a splice that [`Self::fits`].
     fn apply(&mut self, s: Splice) {
-        let old_len = self.extents.len();
-        let removed = s.hi.wrapping_sub(s.lo);
+        let old_len = self.len;
         let added = s.with.len();
-        if added > removed {
-            let grow = added.wrapping_sub(removed);
-            // Fits was checked, so the resize cannot fail.
-            let _ = self
-                .extents
-                .resize(old_len.wrapping_add(grow), Extent::default());
-            self.extents
-                .copy_within(s.hi..old_len, s.hi.wrapping_add(grow));
-        } else if removed > added {
-            let shrink = removed.wrapping_sub(added);
-            self.extents
-                .copy_within(s.hi..old_len, s.hi.wrapping_sub(shrink));
-            self.extents.truncate(old_len.wrapping_sub(shrink));
+        // lo <= hi <= len and fits was checked: new_len <= N, no wrap.
+        let new_len = old_len
+            .wrapping_sub(s.hi.wrapping_sub(s.lo))
+            .wrapping_add(added);
+        let to = s.lo.wrapping_add(added);
+        if to != s.hi {
+            self.slots.copy_within(s.hi..old_len, to);
         }
-        for (slot, e) in self.extents.iter_mut().skip(s.lo).zip(s.with) {
+        if let Some(vacated) = self.slots.get_mut(new_len..old_len) {
+            vacated.fill(VACANT);
+        }
+        for (slot, e) in self.slots.iter_mut().skip(s.lo).zip(s.with) {
             *slot = e;
         }
+        self.len = new_len;
     }
 }
 
@@ -595,7 +681,7 @@ impl<'a, const N: usize> IntoIterator for &'a AddressSpace<N> {
     type IntoIter = core::slice::Iter<'a, Extent>;
 
     fn into_iter(self) -> Self::IntoIter {
-        self.extents.iter()
+        self.extents().iter()
     }
 }
 
