@@ -183,12 +183,8 @@ struct Splice {
     with: heapless::Vec<Extent, 3>,
 }
 
-/// The extents of one search block: the search goes by binary search over
-/// the first extent of each block, then counts within one block.
-const BLOCK: usize = 16;
-
-/// What fills the slots past the last extent: its start lies above every
-/// segment (segments are below 2^44), so no search ever counts it.
+/// What fills the slots past the last extent, so that a table's slots depend
+/// only on its extents.
 const VACANT: Extent = Extent {
     vcpu: u64::MAX,
     user: 0,
@@ -201,9 +197,8 @@ const VACANT: Extent = Extent {
 /// and not on the order of the calls that built it.
 ///
 /// Every operation is all-or-nothing: an error leaves the table exactly as it
-/// was. Lookups are O(log n): a branch-free binary search over the first
-/// extent of every block of 16, then one count over that block; changes
-/// move at most the tail of the table.
+/// was. Lookups are O(log n), a branch-free binary search; changes move at
+/// most the tail of the table.
 ///
 /// ```
 /// use ucas_core::{AddressSpace, abi::UcasMapping};
@@ -309,55 +304,48 @@ impl<const N: usize> AddressSpace<N> {
         (seg < e.vcpu_end()).then_some(e)
     }
 
-    /// How many extents start at or below segment `seg` (`seg` < 2^44): the
-    /// index of the first extent that starts above it.
+    /// How many extents start at or below segment `seg`: the index of the
+    /// first extent that starts above it.
     ///
-    /// A branch-free binary search over the first extent of each block of
-    /// [`BLOCK`] finds the last block starting at or below `seg` (one load
-    /// and a conditional move per step, no branch to mispredict), then a
-    /// count over that block's slots, loads the CPU issues together (the
-    /// [`VACANT`] slots past the end count as starting above everything).
+    /// A branch-free binary search: a fixed number of halvings for a given
+    /// length, each one load and a conditional move, so no step waits on a
+    /// mispredicted branch and independent lookups overlap in the CPU. The
+    /// probed index always lies below `len` (`mid < base + size <= len`);
+    /// clamping it to the last slot only tells the compiler so.
     fn starts_at_most(&self, seg: u64) -> usize {
-        let slots = &self.slots;
-        let head = |block: usize| {
-            slots
-                .get(block.wrapping_mul(BLOCK))
-                .map_or(u64::MAX, |e| e.vcpu)
+        let Some(last) = N.checked_sub(1) else {
+            return 0;
         };
-        // Both at most N / BLOCK + 1: no arithmetic below can wrap.
+        let slots = &self.slots;
+        let start = |i: usize| slots[i.min(last)].vcpu;
+        // Invariant: extents below `base` start at or below `seg` (or base
+        // is 0), those from `base + size` on above it; base + size <= len.
         let mut base = 0usize;
-        let mut size = self.len.div_ceil(BLOCK);
+        let mut size = self.len;
         if size == 0 {
             return 0;
         }
         while size > 1 {
             let half = size.wrapping_shr(1);
             let mid = base.wrapping_add(half);
-            base = core::hint::select_unpredictable(head(mid) <= seg, mid, base);
+            base = core::hint::select_unpredictable(start(mid) <= seg, mid, base);
             size = size.wrapping_sub(half);
         }
-        if head(base) > seg {
-            return 0;
-        }
-        let first = base.wrapping_mul(BLOCK);
-        let rest = slots.get(first..).unwrap_or(&[]);
-        let counted = match rest.first_chunk::<BLOCK>() {
-            Some(block) => block
-                .iter()
-                .map(|e| usize::from(e.vcpu <= seg))
-                .sum::<usize>(),
-            None => rest.iter().map(|e| usize::from(e.vcpu <= seg)).sum(),
-        };
-        first.wrapping_add(counted)
+        base.wrapping_add(usize::from(start(base) <= seg))
     }
 
     /// The index of the first extent that ends after segment `seg`, as
     /// `partition_point(|e| e.vcpu_end() <= seg)` finds it.
     fn first_ending_after(&self, seg: u64) -> usize {
-        let i = self.starts_at_most(seg);
-        match i.checked_sub(1).and_then(|j| self.slots.get(j)) {
-            Some(e) if e.vcpu_end() > seg => i.wrapping_sub(1),
-            _ => i,
+        self.ending_after(seg, self.starts_at_most(seg))
+    }
+
+    /// [`Self::first_ending_after`] given `starts = starts_at_most(seg)`:
+    /// the extent before that index is the only one that can hold `seg`.
+    fn ending_after(&self, seg: u64, starts: usize) -> usize {
+        match starts.checked_sub(1).and_then(|j| self.slots.get(j)) {
+            Some(e) if e.vcpu_end() > seg => starts.wrapping_sub(1),
+            _ => starts,
         }
     }
 
@@ -596,11 +584,15 @@ impl<const N: usize> AddressSpace<N> {
     fn plan_replace(&self, range: SegmentRange, user: Option<u64>) -> Splice {
         let (v, end) = (range.first(), range.end());
         let ext = self.extents();
-        let mut lo = self.first_ending_after(v);
-        // Extents starting below `end` (none for an empty range at 0).
-        let mut hi = end
-            .checked_sub(1)
-            .map_or(0, |last| self.starts_at_most(last));
+        let at_v = self.starts_at_most(v);
+        let mut lo = self.ending_after(v, at_v);
+        // Extents starting below `end` (none for an empty range at 0); for
+        // one segment, the search just made.
+        let mut hi = match end.checked_sub(1) {
+            Some(last) if last == v => at_v,
+            Some(last) => self.starts_at_most(last),
+            None => 0,
+        };
         let overlapped = ext.get(lo..hi).unwrap_or(&[]);
         // What survives of the first and last overlapped extents.
         let mut left = overlapped.first().filter(|e| e.vcpu < v).map(|e| Extent {
