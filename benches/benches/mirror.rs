@@ -18,7 +18,9 @@
 //!   it ends: the latency a guest access sees. `rangemap` is the
 //!   `rangemap` crate's `RangeMap<u64, u64>` from vcpu segment ranges to
 //!   the user-minus-vcpu segment delta (equal deltas of adjacent ranges
-//!   coalesce, as extents do).
+//!   coalesce, as extents do). `pool_only` runs either loop with an
+//!   identity "lookup": the floor the pool loads and index arithmetic put
+//!   under every other line.
 //! - `map_unmap/{…}/K`: map one segment into the middle of a K-extent table
 //!   and unmap it again (the table ends as it began, so every iteration
 //!   does the same work on a warm table).
@@ -143,6 +145,10 @@ fn translate_patterns(c: &mut Criterion) {
             pattern(&mut g, "ucas", *k, pool, chain, |a| space.translate(a));
             pattern(&mut g, "btreemap", *k, pool, chain, |a| per.translate(a));
             pattern(&mut g, "rangemap", *k, pool, chain, |a| ranges.translate(a));
+            // What the loop itself costs (the pool load and, for the chain,
+            // the index arithmetic): subtract it to compare the lookups
+            // alone.
+            pattern(&mut g, "pool_only", *k, pool, chain, Some);
         }
         g.finish();
     }
