@@ -296,7 +296,7 @@ impl<const N: usize> AddressSpace<N> {
         u128::from(self.mapped_segments()) << SEGMENT_SHIFT
     }
 
-    /// The extent holding `vcpu_addr`, found by binary search.
+    /// The extent holding `vcpu_addr`, found by a four-way search (see `starts_at_most`).
     #[must_use]
     pub fn extent_at(&self, vcpu_addr: u64) -> Option<&Extent> {
         let seg = segment_of(vcpu_addr);
