@@ -22,6 +22,17 @@ pub const CAPACITY: usize = 1024 + 8;
 /// The benchmarked table type.
 pub type Space = AddressSpace<CAPACITY>;
 
+/// The extent counts of the lookup-pattern benchmarks (random and
+/// dependent-chain translates).
+pub const PATTERN_COUNTS: [usize; 3] = [256, 1024, 4096];
+
+/// Capacity of the table the lookup-pattern benchmarks use: the largest of
+/// [`PATTERN_COUNTS`] plus the same headroom as [`CAPACITY`].
+pub const BIG_CAPACITY: usize = 4096 + 8;
+
+/// The table type of the lookup-pattern benchmarks.
+pub type BigSpace = AddressSpace<BIG_CAPACITY>;
+
 /// The user segment the table's extents start at.
 const USER_BASE_SEG: u64 = 0x10_0000;
 
@@ -71,6 +82,33 @@ pub fn tables(k: usize, span: u64) -> (Space, PerSegment, LinearExtents) {
     (space, per, lin)
 }
 
+/// A table of capacity `N` holding the `k` mappings of [`tables`], boxed
+/// so that large capacities stay off the stack.
+///
+/// # Panics
+/// If `k` exceeds `N`.
+#[must_use]
+pub fn space<const N: usize>(k: usize, span: u64) -> Box<AddressSpace<N>> {
+    let mut space = Box::new(AddressSpace::<N>::new());
+    for i in 0..k {
+        space
+            .map(extent(i, span))
+            .expect("the fixture fits the table");
+    }
+    assert_eq!(space.len(), k);
+    space
+}
+
+/// The per-segment baseline holding the `k` mappings of [`tables`].
+#[must_use]
+pub fn per_segment(k: usize, span: u64) -> PerSegment {
+    let mut per = PerSegment::new();
+    for i in 0..k {
+        per.map(&extent(i, span));
+    }
+    per
+}
+
 /// `n` addresses inside the `k` extents of `span` segments, scattered over
 /// them in a fixed pseudo-random order so the lookups do not follow one
 /// predictable path.
@@ -104,6 +142,20 @@ mod tests {
                 assert!(got.is_some(), "{a:#x} is mapped");
                 assert_eq!(per.translate(a), got);
                 assert_eq!(lin.translate(a), got);
+            }
+        }
+    }
+
+    #[test]
+    fn the_big_tables_agree_with_the_per_segment_baseline() {
+        for k in PATTERN_COUNTS {
+            let space = space::<BIG_CAPACITY>(k, 1);
+            let per = per_segment(k, 1);
+            assert_eq!(per.len(), k);
+            for a in lookups(k, 1, 1 << 12) {
+                let got = space.translate(a);
+                assert!(got.is_some(), "{a:#x} is mapped");
+                assert_eq!(per.translate(a), got);
             }
         }
     }

@@ -450,3 +450,140 @@ fn extents_after_and_forget() {
     );
     assert!(s.is_empty());
 }
+
+/// A table of `k` one-segment extents at vcpu segments 0, 2, 4, …, each to
+/// its own user segment (so none coalesce), with the gaps between them.
+fn spaced<const N: usize>(k: u64) -> AddressSpace<N> {
+    let mut s = AddressSpace::<N>::new();
+    for i in 0..k {
+        s.map(m((1000 + 3 * i) * MIB, 2 * i * MIB, MIB)).unwrap();
+    }
+    assert_eq!(s.len() as u64, k);
+    s
+}
+
+/// Every extent's first and last byte, every gap, and past the end.
+fn check_spaced<const N: usize>(s: &AddressSpace<N>, k: u64) {
+    for i in 0..k {
+        let (v, u) = (2 * i * MIB, (1000 + 3 * i) * MIB);
+        assert_eq!(s.translate(v), Some(u), "k={k} i={i}");
+        assert_eq!(s.translate(v + MIB - 1), Some(u + MIB - 1), "k={k} i={i}");
+        assert_eq!(s.translate(v + MIB), None, "k={k} gap {i}");
+        assert_eq!(s.extent_at(v).map(Extent::vcpu_addr), Some(v));
+    }
+    assert_eq!(s.translate(2 * k * MIB), None);
+}
+
+#[test]
+fn translate_at_search_block_boundaries() {
+    for k in [
+        0, 1, 15, 16, 17, 31, 32, 33, 47, 48, 49, 255, 256, 257, 511, 512, 513,
+    ] {
+        let s = spaced::<600>(k);
+        check_spaced(&s, k);
+        assert_eq!(s.translate(u64::MAX), None);
+    }
+}
+
+#[test]
+fn translate_in_full_tables_of_odd_and_block_sized_capacity() {
+    // Capacities that are, and are not, a whole number of search blocks, so
+    // the last block is cut short by the end of the table.
+    check_spaced(&spaced::<1>(1), 1);
+    check_spaced(&spaced::<16>(16), 16);
+    check_spaced(&spaced::<17>(17), 17);
+    check_spaced(&spaced::<33>(33), 33);
+    let mut s = spaced::<33>(33);
+    let before = s.clone();
+    assert!(matches!(
+        s.map(m(0, 200 * MIB, MIB)),
+        Err(SpaceError::Full {
+            needed: 34,
+            capacity: 33
+        })
+    ));
+    assert_eq!(s, before);
+    check_spaced(&s, 33);
+}
+
+#[test]
+fn empty_table_translates_nothing() {
+    let s = AddressSpace::<64>::new();
+    for a in [0, 1, MIB, u64::MAX >> 1, u64::MAX - MIB + 1, u64::MAX] {
+        assert_eq!(s.translate(a), None);
+        assert!(!s.is_mapped(a));
+    }
+    // Emptied again after use, too.
+    let mut s = spaced::<64>(40);
+    s.unmap(0, 80 * MIB).unwrap();
+    assert!(s.is_empty());
+    assert_eq!(s.translate(0), None);
+    assert_eq!(s, AddressSpace::<64>::new());
+}
+
+#[test]
+fn the_last_segment_in_a_large_table() {
+    // The top segment (u64::MAX >> 20) as the last extent of a table of
+    // several blocks, found by the search like any other.
+    let top_seg = u64::MAX >> 20;
+    for k in [15, 16, 17, 40] {
+        let mut s = spaced::<64>(k);
+        s.map_with(Rules::Kernel(Generation::C), m(7 * MIB, top_seg << 20, MIB))
+            .unwrap();
+        assert_eq!(s.len() as u64, k + 1);
+        assert_eq!(s.translate(u64::MAX), Some(8 * MIB - 1));
+        assert_eq!(s.translate(top_seg << 20), Some(7 * MIB));
+        assert_eq!(s.translate((top_seg << 20) - 1), None);
+        check_spaced(&s, k);
+        s.unmap_with(Rules::Kernel(Generation::C), top_seg << 20, MIB)
+            .unwrap();
+        assert_eq!(s.translate(u64::MAX), None);
+        check_spaced(&s, k);
+    }
+}
+
+/// Operations spread over 8192 segments with scattered user segments: a
+/// few thousand of them build a table of thousands of extents.
+fn wide_op() -> impl Strategy<Value = (bool, u64, u64, u64)> {
+    (
+        prop::bool::weighted(0.8),
+        0u64..8192,
+        0u64..(1 << 30),
+        prop_oneof![4 => Just(1u64), 1 => 1u64..6, 1 => 6u64..64],
+    )
+}
+
+proptest! {
+    #![proptest_config(crate::proptest_config(8))]
+
+    /// At a capacity of 4096, translate, extent_at and the extents agree
+    /// with the per-segment reference after thousands of operations.
+    #[test]
+    fn translate_matches_reference_at_4096(
+        ops in prop::collection::vec(wide_op(), 2000..4000)
+    ) {
+        let mut s = Box::new(AddressSpace::<4096>::new());
+        let mut r = Reference::default();
+        for (n, &(map, vcpu, user, count)) in ops.iter().enumerate() {
+            let res = if map {
+                s.map(m(user << 20, vcpu << 20, count << 20))
+            } else {
+                s.unmap(vcpu << 20, count << 20)
+            };
+            match res {
+                Ok(()) => r.set(vcpu, map.then_some(user), count),
+                Err(SpaceError::Full { .. }) => {}
+                Err(e) => panic!("{e}"),
+            }
+            if n % 512 == 0 || n + 1 == ops.len() {
+                prop_assert_eq!(runs_of(&s), r.runs());
+                for seg in 0..8192 + 64 {
+                    let want = r.0.get(&seg).map(|u| (u << 20) | 0x5a5);
+                    prop_assert_eq!(s.translate((seg << 20) | 0x5a5), want, "segment {}", seg);
+                    prop_assert_eq!(s.is_mapped(seg << 20), want.is_some());
+                }
+            }
+        }
+        prop_assert!(s.len() > 256, "only {} extents", s.len());
+    }
+}
