@@ -1,0 +1,782 @@
+//! The differential oracle: random instruction sequences run both under
+//! QEMU (`tests/oracle/harness.c`, a static s390x program under
+//! `qemu-s390x-static`) and in the interpreter (`ucas_emulator::cpu`), and
+//! the registers r0–r13, the condition code and a 256-byte scratch area
+//! compared afterwards.
+//!
+//! # Conventions
+//!
+//! - The code sits at [`CODE_ADDR`] and the scratch area at
+//!   [`SCRATCH_ADDR`] on both sides (the harness maps them `MAP_FIXED`), so
+//!   absolute values such as LARL results and BRAS links compare as they
+//!   are.
+//! - The sequence may read r0–r13 and write r0–r11 and r13; r12 points at
+//!   the scratch area and is the base of every memory operand; r14 and r15
+//!   belong to the harness (return address, stack) and are never named.
+//! - Memory operands stay inside the scratch area; relative branches go
+//!   forward only and land inside the sequence or just past it, so every
+//!   sequence ends.
+//! - The program mask is 0 on both sides (the harness sets it with SPM), so
+//!   fixed-point overflow sets CC 3 and never interrupts; overflowing
+//!   operands are generated freely.
+//! - The interpreter runs the copy in the supervisor state with a
+//!   DIAGNOSE after the sequence, where QEMU's copy has `br %r14`: the
+//!   sequence ends when `run` stops at that intercept.
+
+use std::fmt::Write as _;
+use std::io::{BufRead, BufReader, Write as _};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+
+use ucas_emulator::cpu::{self, Access, Bus, Cpu, Stop};
+
+/// Where the code runs, on both sides.
+pub const CODE_ADDR: u64 = 0x0000_0012_3400_0000;
+/// Where the scratch area is, on both sides.
+pub const SCRATCH_ADDR: u64 = CODE_ADDR + 0x1000;
+/// Bytes of scratch memory.
+pub const SCRATCH_LEN: usize = 256;
+/// The scratch base register.
+pub const BASE: u8 = 12;
+
+/// Registers the sequence may write.
+const WRITABLE: [u8; 13] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13];
+
+/// One unit of a sequence: one instruction, or a few that belong together
+/// (LARL + BCR). `rel` names a relative field to fix up at layout.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unit {
+    /// The instruction bytes (relative fields zero until laid out).
+    pub bytes: Vec<u8>,
+    /// A relative field: its byte offset in the unit, its width (2 or 4)
+    /// and how many following units the branch skips. The field counts
+    /// halfwords from the start of the unit.
+    pub rel: Option<Rel>,
+}
+
+/// A forward relative field (see [`Unit::rel`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rel {
+    /// Byte offset of the field in the unit.
+    pub at: usize,
+    /// 2 or 4 bytes.
+    pub width: usize,
+    /// Units skipped: the target is the start of unit `i + 1 + skip`, or
+    /// the end of the sequence.
+    pub skip: usize,
+}
+
+/// One test case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Case {
+    /// Initial r0–r15 (r12 is [`SCRATCH_ADDR`]; r14 and r15 are ignored).
+    pub regs: [u64; 16],
+    /// Initial condition code.
+    pub cc: u8,
+    /// Initial scratch contents.
+    pub scratch: Vec<u8>,
+    /// The sequence.
+    pub units: Vec<Unit>,
+}
+
+impl Case {
+    /// The laid-out machine code (without the terminator).
+    #[must_use]
+    pub fn code(&self) -> Vec<u8> {
+        let starts: Vec<usize> = self
+            .units
+            .iter()
+            .scan(0, |at, u| {
+                let s = *at;
+                *at += u.bytes.len();
+                Some(s)
+            })
+            .collect();
+        let total: usize = self.units.iter().map(|u| u.bytes.len()).sum();
+        let mut code = Vec::with_capacity(total);
+        for (i, u) in self.units.iter().enumerate() {
+            let mut b = u.bytes.clone();
+            if let Some(r) = u.rel {
+                let target = starts.get(i + 1 + r.skip).copied().unwrap_or(total);
+                let half = i64::try_from((target - starts[i]) / 2).expect("small");
+                match r.width {
+                    2 => b[r.at..r.at + 2]
+                        .copy_from_slice(&i16::try_from(half).expect("small").to_be_bytes()),
+                    _ => b[r.at..r.at + 4]
+                        .copy_from_slice(&i32::try_from(half).expect("small").to_be_bytes()),
+                }
+            }
+            code.extend_from_slice(&b);
+        }
+        code
+    }
+
+    /// The harness's input line.
+    fn line(&self) -> String {
+        let mut s = String::new();
+        for r in self.regs {
+            let _ = write!(s, "{r:x} ");
+        }
+        let _ = write!(s, "{} ", self.cc);
+        for b in &self.scratch {
+            let _ = write!(s, "{b:02x}");
+        }
+        s.push(' ');
+        for b in self.code() {
+            let _ = write!(s, "{b:02x}");
+        }
+        s.push('\n');
+        s
+    }
+}
+
+/// What a case leaves behind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    /// r0–r13.
+    pub regs: [u64; 14],
+    /// The condition code.
+    pub cc: u8,
+    /// The scratch area.
+    pub scratch: Vec<u8>,
+}
+
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, r) in self.regs.iter().enumerate() {
+            write!(f, "r{i}={r:016x}")?;
+            f.write_str(if i % 4 == 3 { "\n" } else { " " })?;
+        }
+        writeln!(f, " cc={}", self.cc)?;
+        for (i, chunk) in self.scratch.chunks(32).enumerate() {
+            write!(f, "  +{:03x}:", i * 32)?;
+            for b in chunk {
+                write!(f, " {b:02x}")?;
+            }
+            writeln!(f)?;
+        }
+        Ok(())
+    }
+}
+
+fn parse_outcome(line: &str) -> Option<Outcome> {
+    let mut it = line.split_whitespace();
+    let mut regs = [0u64; 14];
+    for r in &mut regs {
+        *r = u64::from_str_radix(it.next()?, 16).ok()?;
+    }
+    let cc = it.next()?.parse().ok()?;
+    let hex = it.next()?;
+    let scratch = (0..hex.len() / 2)
+        .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16))
+        .collect::<Result<Vec<u8>, _>>()
+        .ok()?;
+    (scratch.len() == SCRATCH_LEN).then_some(Outcome { regs, cc, scratch })
+}
+
+// ---------------------------------------------------------------------------
+// QEMU
+
+/// Whether a tool is missing: `None` (skip loudly) when `CI` is unset; with
+/// `CI` set, a panic.
+fn missing(tool: &str, why: &str) -> Option<PathBuf> {
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "{tool} cannot run ({why}); install gcc-s390x-linux-gnu, \
+         libc6-dev-s390x-cross and qemu-user-static"
+    );
+    eprintln!(
+        "!! SKIPPED: {tool} cannot run ({why}); install gcc-s390x-linux-gnu, \
+         libc6-dev-s390x-cross and qemu-user-static to run the oracle"
+    );
+    None
+}
+
+/// The harness, built once per process; `None` when the cross compiler
+/// or QEMU is missing and `CI` is unset.
+///
+/// # Panics
+/// When a tool is missing while `CI` is set, or the build fails.
+#[must_use]
+pub fn harness() -> Option<PathBuf> {
+    static BUILT: OnceLock<Option<PathBuf>> = OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            if let Err(e) = Command::new("qemu-s390x-static").arg("--version").output() {
+                return missing("qemu-s390x-static", &e.to_string());
+            }
+            let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("oracle/harness.c");
+            let out = crate::scratch().join("oracle-harness");
+            let st = Command::new("s390x-linux-gnu-gcc")
+                .args(["-static", "-O2", "-Wall", "-Wextra", "-Werror", "-o"])
+                .arg(&out)
+                .arg(&src)
+                .status();
+            match st {
+                Err(e) => missing("s390x-linux-gnu-gcc", &e.to_string()),
+                Ok(st) => {
+                    assert!(
+                        st.success(),
+                        "s390x-linux-gnu-gcc failed on {}",
+                        src.display()
+                    );
+                    Some(out)
+                }
+            }
+        })
+        .clone()
+}
+
+/// Runs `cases` in one QEMU process. The result has one entry per case in
+/// order; if QEMU died, the outcomes stop at the case that killed it and
+/// the error says how it died.
+///
+/// # Panics
+/// When QEMU cannot be started.
+#[must_use]
+pub fn run_qemu(harness: &Path, cases: &[Case]) -> (Vec<Outcome>, Option<String>) {
+    let mut child = Command::new("qemu-s390x-static")
+        .arg(harness)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("qemu-s390x-static starts");
+    let mut stdin = child.stdin.take().expect("piped stdin");
+    let input: String = cases.iter().map(Case::line).collect();
+    let writer = std::thread::spawn(move || {
+        // QEMU may die early: a broken pipe is reported through its status.
+        let _ = stdin.write_all(input.as_bytes());
+    });
+    let stdout = child.stdout.take().expect("piped stdout");
+    let mut outcomes = Vec::with_capacity(cases.len());
+    let mut bad = None;
+    for line in BufReader::new(stdout).lines() {
+        let line = line.expect("QEMU's output");
+        match parse_outcome(&line) {
+            Some(o) => outcomes.push(o),
+            None => {
+                bad = Some(format!("unparsable harness output: {line}"));
+                break;
+            }
+        }
+    }
+    let _ = writer.join();
+    let out = child.wait_with_output().expect("QEMU ends");
+    if !out.status.success() || outcomes.len() != cases.len() {
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        bad = Some(format!(
+            "{}QEMU: {} after {} of {} cases: {err}",
+            bad.map(|b| b + "; ").unwrap_or_default(),
+            out.status,
+            outcomes.len(),
+            cases.len()
+        ));
+    }
+    (outcomes, bad)
+}
+
+// ---------------------------------------------------------------------------
+// The interpreter
+
+/// Two pages at [`CODE_ADDR`]: code, then scratch.
+struct Ram(Vec<u8>);
+
+impl Ram {
+    fn range(&self, addr: u64, len: usize) -> Result<std::ops::Range<usize>, Access> {
+        let off = addr
+            .checked_sub(CODE_ADDR)
+            .and_then(|o| usize::try_from(o).ok())
+            .filter(|&o| o < self.0.len())
+            .ok_or(Access::SegmentNotMapped { addr })?;
+        // Calls never cross a page, and the RAM is whole pages.
+        Ok(off..off + len)
+    }
+}
+
+impl Bus for Ram {
+    fn read(&mut self, addr: u64, buf: &mut [u8]) -> Result<(), Access> {
+        let r = self.range(addr, buf.len())?;
+        buf.copy_from_slice(&self.0[r]);
+        Ok(())
+    }
+    fn write(&mut self, addr: u64, data: &[u8]) -> Result<(), Access> {
+        let r = self.range(addr, data.len())?;
+        self.0[r].copy_from_slice(data);
+        Ok(())
+    }
+}
+
+/// Runs the case in the interpreter: 64-bit supervisor state, program
+/// mask 0, a DIAGNOSE after the sequence.
+///
+/// # Errors
+/// The stop, when the interpreter did not reach the DIAGNOSE.
+pub fn run_interpreter(case: &Case) -> Result<Outcome, String> {
+    let mut ram = Ram(vec![0; 0x2000]);
+    let mut code = case.code();
+    let end = CODE_ADDR + u64::try_from(code.len()).expect("small");
+    code.extend_from_slice(&[0x83, 0x00, 0x00, 0x44]);
+    ram.0[..code.len()].copy_from_slice(&code);
+    ram.0[0x1000..0x1000 + SCRATCH_LEN].copy_from_slice(&case.scratch);
+    let mut vcpu = Cpu::new(cpu::PSW_MASK_64, CODE_ADDR);
+    vcpu.gprs = case.regs;
+    vcpu.set_cc(case.cc);
+    let stop = cpu::run(&mut vcpu, &mut ram, 100_000);
+    let diag = Stop::Intercept {
+        icptcode: cpu::ICPT_INST,
+        ipa: 0x8300,
+        ipb: 0x0044_0000,
+    };
+    if stop != diag || vcpu.psw_addr != end + 4 {
+        return Err(format!(
+            "interpreter stopped with {stop:?} at {:#x} (offset {:#x})",
+            vcpu.psw_addr,
+            vcpu.psw_addr.wrapping_sub(CODE_ADDR)
+        ));
+    }
+    let mut regs = [0u64; 14];
+    regs.copy_from_slice(&vcpu.gprs[..14]);
+    Ok(Outcome {
+        regs,
+        cc: vcpu.cc(),
+        scratch: ram.0[0x1000..0x1000 + SCRATCH_LEN].to_vec(),
+    })
+}
+
+// ---------------------------------------------------------------------------
+// The generator
+
+/// A tiny reproducible PRNG (xorshift64*).
+#[derive(Debug, Clone)]
+pub struct Rng(u64);
+
+impl Rng {
+    /// A generator from a seed (any value, 0 included).
+    #[must_use]
+    pub fn new(seed: u64) -> Self {
+        Self(seed ^ 0x9E37_79B9_7F4A_7C15 | 1)
+    }
+    /// The next 64 random bits.
+    pub fn bits(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.0 = x;
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    /// A number below `n` (n > 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        usize::try_from(self.bits() % u64::try_from(n).expect("usize fits")).expect("below n")
+    }
+    fn pick<T: Copy>(&mut self, xs: &[T]) -> T {
+        xs[self.below(xs.len())]
+    }
+    /// A register value, edge values often.
+    pub fn value(&mut self) -> u64 {
+        const EDGES: [u64; 14] = [
+            0,
+            1,
+            2,
+            u64::MAX,
+            0x7fff_ffff,
+            0x8000_0000,
+            0xffff_ffff,
+            0xffff_ffff_8000_0000,
+            0x1_0000_0000,
+            0x7fff_ffff_ffff_ffff,
+            0x8000_0000_0000_0000,
+            0xffff_ffff_ffff_fffe,
+            0x8000_0001,
+            0x7fff,
+        ];
+        match self.below(8) {
+            0..=2 => self.pick(&EDGES),
+            3 => self.bits() & 0xff,
+            4 => (self.bits() & 0xffff_ffff) | (self.pick(&EDGES) & 0xffff_ffff_0000_0000),
+            5 => self.bits() >> self.below(64),
+            _ => self.bits(),
+        }
+    }
+    fn imm16(&mut self) -> u16 {
+        match self.below(4) {
+            0 => self.pick(&[0, 1, 0xffff, 0x7fff, 0x8000, 0xfffe, 2]),
+            1 => u16::try_from(self.bits() & 0xff).expect("masked"),
+            _ => u16::try_from(self.bits() >> 48).expect("shifted"),
+        }
+    }
+    fn imm32(&mut self) -> u32 {
+        match self.below(4) {
+            0 => self.pick(&[
+                0,
+                1,
+                u32::MAX,
+                0x7fff_ffff,
+                0x8000_0000,
+                0xffff_fffe,
+                0xffff,
+            ]),
+            1 => u32::try_from(self.bits() & 0xffff).expect("masked"),
+            _ => u32::try_from(self.bits() >> 32).expect("shifted"),
+        }
+    }
+    fn wreg(&mut self) -> u8 {
+        self.pick(&WRITABLE)
+    }
+    fn rreg(&mut self) -> u8 {
+        u8::try_from(self.below(14)).expect("below 14")
+    }
+    /// A displacement for an operand of `len` bytes inside the scratch.
+    fn disp(&mut self, len: usize) -> u16 {
+        u16::try_from(self.below(SCRATCH_LEN + 1 - len)).expect("small")
+    }
+}
+
+/// Instruction formats of the generator table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fmt {
+    /// RR `op r1,r2`.
+    Rr,
+    /// RRE `b9xx r1,r2` (the two opcode bytes in `op`).
+    Rre,
+    /// RI `op r1,i16` (`op` = first byte, `sub` = bits 12–15).
+    Ri,
+    /// RIL `op r1,i32`.
+    Ril,
+    /// RX `op r1,d(0,r12)` with an operand of `len` bytes.
+    Rx(usize),
+    /// RXY `e3 r1,d(0,r12) op` with an operand of `len` bytes.
+    Rxy(usize),
+    /// RS shift `op r1,d(b2)`.
+    Rs,
+    /// RSY shift `eb r1,r3,d(b2) op`.
+    Rsy,
+    /// SI `op d(r12),i`.
+    Si,
+    /// SS `op d1(l,r12),d2(r12)`, lengths 1–16.
+    Ss,
+    /// BRC/BRCL-like: `m` in r1, relative target (`Ri` or `Ril` width in
+    /// `len`).
+    BranchMask(usize),
+    /// BRAS/BRCT-like: a written register in r1, relative target.
+    BranchReg(usize),
+    /// RIE compare and branch `ec r1,r2,m3,ri4 op`.
+    CmpBranch,
+    /// RIE compare immediate and branch `ec r1,i2,m3,ri4 op`.
+    CmpImmBranch,
+    /// LARL r,target; then `op m,r` (BCR) or `op m,0(r)` (BC) or BASR.
+    ViaRegister,
+    /// LARL r1,target alone.
+    Larl,
+}
+
+/// One instruction in the generator table.
+#[derive(Debug, Clone, Copy)]
+pub struct Op {
+    /// The mnemonic.
+    pub name: &'static str,
+    /// The format.
+    pub fmt: Fmt,
+    /// The opcode: the first byte, and the second byte or sub-opcode
+    /// nibble or last byte, as the format needs.
+    pub op: [u8; 2],
+    /// Whether operand 1 (a register) is written: if not, it may be r12.
+    pub writes: bool,
+}
+
+const fn op(name: &'static str, fmt: Fmt, op0: u8, op1: u8, writes: bool) -> Op {
+    Op {
+        name,
+        fmt,
+        op: [op0, op1],
+        writes,
+    }
+}
+
+/// The instructions the oracle checks.
+pub const TABLE: &[Op] = &[
+    op("lr", Fmt::Rr, 0x18, 0, true),
+    op("lgr", Fmt::Rre, 0xb9, 0x04, true),
+    op("xgr", Fmt::Rre, 0xb9, 0x82, true),
+    op("lhi", Fmt::Ri, 0xa7, 0x8, true),
+    op("lghi", Fmt::Ri, 0xa7, 0x9, true),
+    op("ahi", Fmt::Ri, 0xa7, 0xa, true),
+    op("aghi", Fmt::Ri, 0xa7, 0xb, true),
+    op("lgfi", Fmt::Ril, 0xc0, 0x1, true),
+    op("la", Fmt::Rx(0), 0x41, 0, true),
+    op("l", Fmt::Rx(4), 0x58, 0, true),
+    op("st", Fmt::Rx(4), 0x50, 0, false),
+    op("lg", Fmt::Rxy(8), 0xe3, 0x04, true),
+    op("stg", Fmt::Rxy(8), 0xe3, 0x24, false),
+    op("mvi", Fmt::Si, 0x92, 0, false),
+    op("cli", Fmt::Si, 0x95, 0, false),
+    op("brc", Fmt::BranchMask(4), 0xa7, 0x4, false),
+    op("brcl", Fmt::BranchMask(6), 0xc0, 0x4, false),
+    op("brct", Fmt::BranchReg(4), 0xa7, 0x6, true),
+    op("brctg", Fmt::BranchReg(4), 0xa7, 0x7, true),
+];
+
+/// One random unit from `table`.
+#[must_use]
+pub fn unit(rng: &mut Rng, o: &Op) -> Unit {
+    let r1 = if o.writes { rng.wreg() } else { rng.rreg() };
+    let [op0, op1] = o.op;
+    let none = |bytes: Vec<u8>| Unit { bytes, rel: None };
+    let rel = |bytes: Vec<u8>, at: usize, width: usize, rng: &mut Rng| Unit {
+        bytes,
+        rel: Some(Rel {
+            at,
+            width,
+            skip: rng.below(4),
+        }),
+    };
+    let b = |x: u16| x.to_be_bytes();
+    match o.fmt {
+        Fmt::Rr => none(vec![op0, r1 << 4 | rng.rreg()]),
+        Fmt::Rre => none(vec![op0, op1, 0, r1 << 4 | rng.rreg()]),
+        Fmt::Ri => {
+            let [i0, i1] = b(rng.imm16());
+            none(vec![op0, r1 << 4 | op1, i0, i1])
+        }
+        Fmt::Ril => {
+            let mut v = vec![op0, r1 << 4 | op1];
+            v.extend_from_slice(&rng.imm32().to_be_bytes());
+            none(v)
+        }
+        Fmt::Rx(len) => {
+            // LA (len 0) may also take any base and index.
+            let (x, base, d) = if len == 0 && rng.below(2) == 0 {
+                (
+                    rng.rreg(),
+                    rng.rreg(),
+                    u16::try_from(rng.bits() & 0xfff).expect("masked"),
+                )
+            } else {
+                (0, BASE, rng.disp(len.max(1)))
+            };
+            let [d0, d1] = b(d);
+            none(vec![op0, r1 << 4 | x, base << 4 | d0, d1])
+        }
+        Fmt::Rxy(len) => {
+            let [d0, d1] = b(rng.disp(len.max(1)));
+            none(vec![0xe3, r1 << 4, BASE << 4 | d0, d1, 0, op1])
+        }
+        Fmt::Rs => {
+            let [d0, d1] = b(u16::try_from(rng.bits() & 0xfff).expect("masked"));
+            none(vec![op0, r1 << 4, rng.rreg() << 4 | d0, d1])
+        }
+        Fmt::Rsy => {
+            let [d0, d1] = b(u16::try_from(rng.bits() & 0xfff).expect("masked"));
+            none(vec![
+                0xeb,
+                r1 << 4 | rng.rreg(),
+                rng.rreg() << 4 | d0,
+                d1,
+                0,
+                op1,
+            ])
+        }
+        Fmt::Si => {
+            let [d0, d1] = b(rng.disp(1));
+            let i = u8::try_from(rng.imm16() & 0xff).expect("masked");
+            none(vec![op0, i, BASE << 4 | d0, d1])
+        }
+        Fmt::Ss => {
+            let len = 1 + rng.below(16);
+            let [a0, a1] = b(rng.disp(len));
+            let [c0, c1] = b(rng.disp(len));
+            let l = u8::try_from(len - 1).expect("small");
+            none(vec![op0, l, BASE << 4 | a0, a1, BASE << 4 | c0, c1])
+        }
+        Fmt::BranchMask(len) | Fmt::BranchReg(len) => {
+            let f = if matches!(o.fmt, Fmt::BranchMask(_)) {
+                u8::try_from(rng.below(16)).expect("small")
+            } else {
+                r1
+            };
+            rel(
+                vec![op0, f << 4 | op1, 0, 0, 0, 0][..len].to_vec(),
+                2,
+                len - 2,
+                rng,
+            )
+        }
+        Fmt::CmpBranch => {
+            let m = u8::try_from(rng.below(16)).expect("small");
+            rel(
+                vec![0xec, r1 << 4 | rng.rreg(), 0, 0, m << 4, op1],
+                2,
+                2,
+                rng,
+            )
+        }
+        Fmt::CmpImmBranch => {
+            let m = u8::try_from(rng.below(16)).expect("small");
+            let i = u8::try_from(rng.imm16() & 0xff).expect("masked");
+            rel(vec![0xec, r1 << 4 | m, 0, 0, i, op1], 2, 2, rng)
+        }
+        Fmt::ViaRegister => {
+            let r = rng.pick(&WRITABLE[1..]);
+            let m = u8::try_from(rng.below(16)).expect("small");
+            let mut v = vec![0xc0, r << 4, 0, 0, 0, 0];
+            match op0 {
+                0x47 => v.extend_from_slice(&[0x47, m << 4, r << 4, 0]),
+                // BASR r1,r
+                0x0d => v.extend_from_slice(&[0x0d, rng.wreg() << 4 | r]),
+                _ => v.extend_from_slice(&[op0, m << 4 | r]),
+            }
+            rel(v, 2, 4, rng)
+        }
+        Fmt::Larl => rel(vec![0xc0, r1 << 4, 0, 0, 0, 0], 2, 4, rng),
+    }
+}
+
+/// A random case of up to `max_units` units from `table`.
+#[must_use]
+pub fn case(rng: &mut Rng, table: &[Op], max_units: usize) -> Case {
+    let mut regs: [u64; 16] = core::array::from_fn(|_| rng.value());
+    // Some registers equal to others, for compares.
+    for _ in 0..rng.below(3) {
+        let (a, b) = (rng.below(14), rng.below(14));
+        regs[a] = regs[b];
+    }
+    regs[usize::from(BASE)] = SCRATCH_ADDR;
+    regs[14] = 0;
+    regs[15] = 0;
+    let scratch = (0..SCRATCH_LEN)
+        .map(|_| match rng.below(4) {
+            0 => 0,
+            1 => 0xff,
+            _ => u8::try_from(rng.bits() >> 56).expect("shifted"),
+        })
+        .collect();
+    let n = 1 + rng.below(max_units);
+    let units = (0..n)
+        .map(|_| {
+            let o = table[rng.below(table.len())];
+            unit(rng, &o)
+        })
+        .collect();
+    Case {
+        regs,
+        cc: u8::try_from(rng.below(4)).expect("small"),
+        scratch,
+        units,
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Comparison and shrinking
+
+/// Whether the two sides disagree on `case`, run alone; the report if so.
+fn diverges(harness: &Path, case: &Case) -> Option<String> {
+    let (q, err) = run_qemu(harness, std::slice::from_ref(case));
+    let i = run_interpreter(case);
+    match (q.first(), &i) {
+        (Some(q), Ok(i)) if q == i => None,
+        (q, i) => Some(format!(
+            "QEMU:\n{}\ninterpreter:\n{}",
+            q.map_or_else(|| err.unwrap_or_default(), ToString::to_string),
+            match i {
+                Ok(o) => o.to_string(),
+                Err(e) => e.clone(),
+            }
+        )),
+    }
+}
+
+/// Drops units one at a time while the case still diverges; then a full
+/// report: bytes, disassembly, registers and both results.
+#[must_use]
+pub fn shrink_and_report(harness: &Path, case: &Case) -> String {
+    let mut c = case.clone();
+    let mut i = 0;
+    while i < c.units.len() && c.units.len() > 1 {
+        let mut t = c.clone();
+        t.units.remove(i);
+        if diverges(harness, &t).is_some() {
+            c = t;
+        } else {
+            i += 1;
+        }
+    }
+    let code = c.code();
+    let mut s = String::new();
+    let _ = writeln!(s, "minimal divergent sequence ({} units):", c.units.len());
+    let _ = write!(s, "  bytes:");
+    for b in &code {
+        let _ = write!(s, " {b:02x}");
+    }
+    let _ = writeln!(s);
+    if let Some(lines) = crate::disassemble("oracle", &code) {
+        for l in lines {
+            let _ = writeln!(s, "  {l}");
+        }
+    }
+    let _ = writeln!(s, "initial cc={} registers:", c.cc);
+    for (i, r) in c.regs.iter().enumerate().take(14) {
+        let _ = write!(s, "r{i}={r:016x}{}", if i % 4 == 3 { "\n" } else { " " });
+    }
+    let _ = writeln!(s);
+    let _ = writeln!(s, "initial scratch:");
+    for (i, chunk) in c.scratch.chunks(32).enumerate() {
+        let _ = write!(s, "  +{:03x}:", i * 32);
+        for b in chunk {
+            let _ = write!(s, " {b:02x}");
+        }
+        let _ = writeln!(s);
+    }
+    s + &diverges(harness, &c).unwrap_or_else(|| "(no longer diverges alone)".into())
+}
+
+/// Runs `count` random cases from `seed` in batches of `batch`; returns the
+/// reports of the divergences (at most `max_reports`, shrunk).
+///
+/// # Panics
+/// When QEMU cannot be started.
+#[must_use]
+pub fn check(
+    harness: &Path,
+    seed: u64,
+    count: usize,
+    batch: usize,
+    max_reports: usize,
+) -> Vec<String> {
+    let mut rng = Rng::new(seed);
+    let mut reports = Vec::new();
+    let mut done = 0;
+    while done < count && reports.len() < max_reports {
+        let n = batch.min(count - done);
+        let cases: Vec<Case> = (0..n).map(|_| case(&mut rng, TABLE, 8)).collect();
+        let (q, err) = run_qemu(harness, &cases);
+        for (k, c) in cases.iter().enumerate() {
+            let agree = match (q.get(k), run_interpreter(c)) {
+                (Some(q), Ok(i)) => *q == i,
+                _ => false,
+            };
+            if !agree {
+                let why = if q.get(k).is_none() {
+                    err.clone().unwrap_or_default()
+                } else {
+                    String::new()
+                };
+                reports.push(format!(
+                    "case {} of seed {seed:#x}: {why}\n{}",
+                    done + k,
+                    shrink_and_report(harness, c)
+                ));
+                if reports.len() >= max_reports || q.get(k).is_none() {
+                    break;
+                }
+            }
+        }
+        if q.len() < n {
+            // QEMU died: the rest of the batch did not run.
+            break;
+        }
+        done += n;
+    }
+    reports
+}
