@@ -227,9 +227,11 @@ pub enum Stop {
     ///   or one beyond the addressing mode): PSW unchanged, `ilen` 0.
     /// - [`PGM_PRIVILEGED_OPERATION`] for DIAGNOSE or a storage-key
     ///   instruction in problem state: suppressed, PSW past the instruction.
-    /// - [`PGM_FIXED_POINT_OVERFLOW`] for an overflowing AHI or AGHI while
-    ///   the PSW's fixed-point-overflow mask (bit 20) is one: completed
-    ///   (result and CC 3 set), PSW past the instruction.
+    /// - [`PGM_FIXED_POINT_OVERFLOW`] for an overflowing signed add or
+    ///   subtract (AR, AHI, AFI, A, AG, …), load complement or positive
+    ///   (LCR, LPR, …) or arithmetic left shift (SLA, SLAG) while the
+    ///   PSW's fixed-point-overflow mask (bit 20) is one: completed (result
+    ///   and CC 3 set), PSW past the instruction, `ilen` 2, 4 or 6.
     Program {
         /// The program-interruption code (`PGM_*`).
         code: u16,
@@ -325,8 +327,26 @@ pub fn run(cpu: &mut Cpu, bus: &mut impl Bus, budget: u64) -> Stop {
 /// | BRCL (JG) | C0x4 | LG | E3xx..04 |
 /// | STG | E3xx..24 | | |
 ///
-/// 32-bit instructions (LR, LHI, AHI, L, ST, BRCT) change only bits 32–63
-/// of their register. Anything else is an operation exception
+/// Added with the differential oracle (`tests/src/oracle.rs`, which checks
+/// every one of them against QEMU), all problem-state:
+///
+/// | group | instructions |
+/// |---|---|
+/// | add, subtract (CC) | AR AGR AGFR ALR ALGR ALGFR SR SGR SGFR SLR SLGR SLGFR (1A 1E 1B 1F, B908–0B, B918–1B); A AH AL S SH SL (5A 4A 5E 5B 4B 5F); AY AHY ALY SY SHY SLY AG AGF ALG ALGF SG SGF SLG SLGF (E3); AFI AGFI ALFI ALGFI SLFI SLGFI (C2x) |
+/// | multiply (no CC) | MSR MSGR MSGFR (B252, B90C, B91C); MS MH MSY MSG MSGF (71, 4C, E3); MHI MGHI (A7xC/D); MSFI MSGFI (C2x) |
+/// | logic (CC) | NR OR XR NGR OGR (14 16 17, B980/81); N O X NY OY XY NG OG XG (54 56 57, E3); NI OI XI TM (94 96 97 91); NC OC XC (D4 D6 D7) |
+/// | compare (CC) | CR CLR CGR CLGR CGFR CLGFR (19 15, B920/21/30/31); C CH CL CY CHY CLY CG CGF CLG CLGF (59 49 55, E3); CHI CGHI (A7xE/F); CFI CGFI CLFI CLGFI (C2x); CLC (D5) |
+/// | immediates | NIHH NIHL NILH NILL OIHH…OILL IIHH…IILL LLIHH…LLILL (A5x); NIHF NILF OIHF OILF XIHF XILF IIHF IILF LLIHF LLILF (C0x); TMHH TMHL TMLH TMLL (A7x0–3) |
+/// | load (no CC) | LGFR LLGFR LGBR LGHR LLGCR LLGHR LBR LHR LLCR LLHR (B9); LH LY LB LGB LHY LGF LGH LLGF LLGC LLGH LLC LLH (48, E3); IC ICY (43, E373); LAY (E371), LARL (C0x0) |
+/// | load and test, complement, positive, negative (CC) | LTR LCR LPR LNR (12 13 10 11); LTGR LCGR LPGR LNGR LTGFR LCGFR LPGFR LNGFR (B9); LT LTG (E312, E302) |
+/// | store | STH STC (40 42); STY STHY STCY (E3); MVC (D2) |
+/// | shift, rotate | SRL SLL SRA SLA (88–8B); SRAG SLAG SRLG SLLG RLLG RLL (EB) |
+/// | branch | BASR (0D); BRAS (A7x5), BRASL (C0x5); CRJ CGRJ CLRJ CLGRJ CIJ CGIJ CLIJ CLGIJ (EC) |
+///
+/// 32-bit instructions (LR, LHI, AHI, L, ST, BRCT and every 32-bit form
+/// above) change only bits 32–63 of their register. Fixed-point overflow
+/// sets CC 3 (and stops with [`PGM_FIXED_POINT_OVERFLOW`] when the PSW's
+/// mask enables it). Anything else is an operation exception
 /// ([`ICPT_OPEREXC`]).
 pub fn step(cpu: &mut Cpu, bus: &mut impl Bus) -> Option<Stop> {
     let Some(amask) = address_mask(cpu) else {
@@ -606,6 +626,9 @@ fn execute(cpu: &mut Cpu, bus: &mut impl Bus, insn: &Insn) -> Outcome {
             Outcome::StopPast(insn.intercept(ICPT_INST))
         }
     };
+    if let Some(outcome) = execute_more(cpu, bus, insn) {
+        return outcome;
+    }
     match t[0] {
         // BCR M1,R2: R2 = 0 means no branch (the serializing forms).
         0x07 => {
@@ -821,6 +844,888 @@ fn execute_a7(cpu: &mut Cpu, insn: &Insn) -> Outcome {
         }
         _ => Outcome::StopAt(insn.intercept(ICPT_OPEREXC)),
     }
+}
+
+// ---------------------------------------------------------------------------
+// The problem-state instructions found with the differential oracle
+// (`tests/src/oracle.rs`): integer arithmetic, logic, compares, loads and
+// stores, shifts, relative branches and short storage-to-storage moves.
+
+/// What a general ALU instruction does with operand 1 (a register) and
+/// operand 2 (already extended to the instruction's width).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Alu {
+    /// Signed add: CC 0/1/2 by result, 3 overflow.
+    Add,
+    /// Logical add: CC by result zero and carry.
+    AddLogical,
+    /// Signed subtract: as Add.
+    Sub,
+    /// Logical subtract: CC by result zero and no borrow.
+    SubLogical,
+    /// AND, OR, XOR: CC 0 zero, 1 not zero.
+    And,
+    /// See And.
+    Or,
+    /// See And.
+    Xor,
+    /// Signed compare: CC 0 equal, 1 low, 2 high; no register change.
+    Cmp,
+    /// Logical compare.
+    CmpLogical,
+    /// Load: no CC.
+    Load,
+    /// Load and test: CC 0/1/2 by result.
+    LoadTest,
+    /// Multiply single: low half of the product, no CC.
+    Mul,
+    /// Load complement: CC as Add, 3 for the most negative number.
+    LoadComplement,
+    /// Load positive: as LoadComplement.
+    LoadPositive,
+    /// Load negative: CC 0 or 1, never overflow.
+    LoadNegative,
+}
+
+/// How operand 2 is widened to the instruction's width.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Ext {
+    /// Sign-extend from 8, 16 or 32 bits.
+    S8,
+    S16,
+    S32,
+    /// Zero-extend from 8, 16 or 32 bits.
+    Z8,
+    Z16,
+    Z32,
+    /// All 64 bits.
+    Full,
+}
+
+/// `v` widened as `e` says, from its low bits.
+fn extend(v: u64, e: Ext) -> u64 {
+    let [.., b6, b7] = v.to_be_bytes();
+    match e {
+        Ext::S8 => i64::from(i8::from_be_bytes([b7])).cast_unsigned(),
+        Ext::S16 => i64::from(i16::from_be_bytes([b6, b7])).cast_unsigned(),
+        Ext::S32 => i64::from(low32(v).cast_signed()).cast_unsigned(),
+        Ext::Z8 => u64::from(b7),
+        Ext::Z16 => u64::from(u16::from_be_bytes([b6, b7])),
+        Ext::Z32 => u64::from(low32(v)),
+        Ext::Full => v,
+    }
+}
+
+/// CC of a logical add or subtract: bit 1 carry (no borrow), bit 0 not zero.
+fn logical_cc(nonzero: bool, carry: bool) -> u8 {
+    match (carry, nonzero) {
+        (false, false) => 0,
+        (false, true) => 1,
+        (true, false) => 2,
+        (true, true) => 3,
+    }
+}
+
+/// CC of a compare: 0 equal, 1 operand 1 low, 2 operand 1 high.
+fn cmp_cc(o: core::cmp::Ordering) -> u8 {
+    match o {
+        core::cmp::Ordering::Equal => 0,
+        core::cmp::Ordering::Less => 1,
+        core::cmp::Ordering::Greater => 2,
+    }
+}
+
+/// The 64-bit form of an ALU instruction on register `r1`.
+fn alu64(cpu: &mut Cpu, r1: usize, op2: u64, alu: Alu, ilen: u8) -> Outcome {
+    let a = cpu.gprs[r1];
+    let (sa, sb) = (a.cast_signed(), op2.cast_signed());
+    let signed = |cpu: &mut Cpu, (v, o): (i64, bool)| {
+        cpu.gprs[r1] = v.cast_unsigned();
+        finish_add(cpu, v, o, ilen)
+    };
+    let logic = |cpu: &mut Cpu, v: u64| {
+        cpu.gprs[r1] = v;
+        cpu.set_cc(u8::from(v != 0));
+        Outcome::Next
+    };
+    match alu {
+        Alu::Add => signed(cpu, sa.overflowing_add(sb)),
+        Alu::Sub => signed(cpu, sa.overflowing_sub(sb)),
+        Alu::LoadComplement => signed(cpu, 0i64.overflowing_sub(sb)),
+        Alu::LoadPositive => signed(
+            cpu,
+            if sb < 0 {
+                sb.overflowing_neg()
+            } else {
+                (sb, false)
+            },
+        ),
+        Alu::LoadNegative => signed(cpu, (if sb > 0 { sb.wrapping_neg() } else { sb }, false)),
+        Alu::AddLogical => {
+            let (v, c) = a.overflowing_add(op2);
+            cpu.gprs[r1] = v;
+            cpu.set_cc(logical_cc(v != 0, c));
+            Outcome::Next
+        }
+        Alu::SubLogical => {
+            let (v, b) = a.overflowing_sub(op2);
+            cpu.gprs[r1] = v;
+            cpu.set_cc(logical_cc(v != 0, !b));
+            Outcome::Next
+        }
+        Alu::And => logic(cpu, a & op2),
+        Alu::Or => logic(cpu, a | op2),
+        Alu::Xor => logic(cpu, a ^ op2),
+        Alu::Cmp => {
+            cpu.set_cc(cmp_cc(sa.cmp(&sb)));
+            Outcome::Next
+        }
+        Alu::CmpLogical => {
+            cpu.set_cc(cmp_cc(a.cmp(&op2)));
+            Outcome::Next
+        }
+        Alu::Load => {
+            cpu.gprs[r1] = op2;
+            Outcome::Next
+        }
+        Alu::LoadTest => {
+            cpu.gprs[r1] = op2;
+            cpu.set_cc(add_cc(sb, false));
+            Outcome::Next
+        }
+        Alu::Mul => {
+            cpu.gprs[r1] = a.wrapping_mul(op2);
+            Outcome::Next
+        }
+    }
+}
+
+/// The 32-bit form: bits 32–63 of `r1` and of `op2`; bits 0–31 of `r1`
+/// never change.
+fn alu32(cpu: &mut Cpu, r1: usize, op2: u64, alu: Alu, ilen: u8) -> Outcome {
+    let a = low32(cpu.gprs[r1]);
+    let b = low32(op2);
+    let (sa, sb) = (a.cast_signed(), b.cast_signed());
+    let signed = |cpu: &mut Cpu, (v, o): (i32, bool)| {
+        set_low32(&mut cpu.gprs[r1], v.cast_unsigned());
+        finish_add(cpu, v, o, ilen)
+    };
+    let logic = |cpu: &mut Cpu, v: u32| {
+        set_low32(&mut cpu.gprs[r1], v);
+        cpu.set_cc(u8::from(v != 0));
+        Outcome::Next
+    };
+    match alu {
+        Alu::Add => signed(cpu, sa.overflowing_add(sb)),
+        Alu::Sub => signed(cpu, sa.overflowing_sub(sb)),
+        Alu::LoadComplement => signed(cpu, 0i32.overflowing_sub(sb)),
+        Alu::LoadPositive => signed(
+            cpu,
+            if sb < 0 {
+                sb.overflowing_neg()
+            } else {
+                (sb, false)
+            },
+        ),
+        Alu::LoadNegative => signed(cpu, (if sb > 0 { sb.wrapping_neg() } else { sb }, false)),
+        Alu::AddLogical => {
+            let (v, c) = a.overflowing_add(b);
+            set_low32(&mut cpu.gprs[r1], v);
+            cpu.set_cc(logical_cc(v != 0, c));
+            Outcome::Next
+        }
+        Alu::SubLogical => {
+            let (v, br) = a.overflowing_sub(b);
+            set_low32(&mut cpu.gprs[r1], v);
+            cpu.set_cc(logical_cc(v != 0, !br));
+            Outcome::Next
+        }
+        Alu::And => logic(cpu, a & b),
+        Alu::Or => logic(cpu, a | b),
+        Alu::Xor => logic(cpu, a ^ b),
+        Alu::Cmp => {
+            cpu.set_cc(cmp_cc(sa.cmp(&sb)));
+            Outcome::Next
+        }
+        Alu::CmpLogical => {
+            cpu.set_cc(cmp_cc(a.cmp(&b)));
+            Outcome::Next
+        }
+        Alu::Load => {
+            set_low32(&mut cpu.gprs[r1], b);
+            Outcome::Next
+        }
+        Alu::LoadTest => {
+            set_low32(&mut cpu.gprs[r1], b);
+            cpu.set_cc(add_cc(sb, false));
+            Outcome::Next
+        }
+        Alu::Mul => {
+            set_low32(&mut cpu.gprs[r1], a.wrapping_mul(b));
+            Outcome::Next
+        }
+    }
+}
+
+/// An ALU instruction of width `wide` (64) or not (32).
+fn alu(cpu: &mut Cpu, r1: usize, op2: u64, alu: Alu, wide: bool, ilen: u8) -> Outcome {
+    if wide {
+        alu64(cpu, r1, op2, alu, ilen)
+    } else {
+        alu32(cpu, r1, op2, alu, ilen)
+    }
+}
+
+/// Reads a big-endian operand of `len` (1, 2, 4 or 8) bytes.
+fn read_operand(bus: &mut impl Bus, amask: u64, addr: u64, len: usize) -> Result<u64, Access> {
+    let mut v = [0u8; 8];
+    let start = 8usize.saturating_sub(len);
+    read_split(bus, amask, addr, &mut v[start..])?;
+    Ok(u64::from_be_bytes(v))
+}
+
+/// An ALU instruction with a storage operand of `len` bytes.
+#[expect(clippy::too_many_arguments, reason = "one call per instruction group")]
+fn alu_storage(
+    cpu: &mut Cpu,
+    bus: &mut impl Bus,
+    insn: &Insn,
+    addr: u64,
+    len: usize,
+    e: Ext,
+    op: Alu,
+    wide: bool,
+) -> Outcome {
+    match read_operand(bus, insn.amask, addr, len) {
+        Ok(v) => alu(cpu, insn.r1(), extend(v, e), op, wide, insn.ilen),
+        Err(e) => Outcome::StopAt(Stop::Fault(e)),
+    }
+}
+
+/// Stores the low `len` bytes of register `r1`.
+fn store_low(cpu: &Cpu, bus: &mut impl Bus, insn: &Insn, addr: u64, len: usize) -> Outcome {
+    let v = cpu.gprs[insn.r1()].to_be_bytes();
+    match write_split(bus, insn.amask, addr, &v[8usize.saturating_sub(len)..]) {
+        Ok(()) => Outcome::Next,
+        Err(e) => Outcome::StopAt(Stop::Fault(e)),
+    }
+}
+
+/// IC/ICY: the byte at `addr` into bits 56–63 of R1, no CC.
+fn insert_char(cpu: &mut Cpu, bus: &mut impl Bus, insn: &Insn, addr: u64) -> Outcome {
+    match read_operand(bus, insn.amask, addr, 1) {
+        Ok(v) => {
+            let r = &mut cpu.gprs[insn.r1()];
+            *r = (*r & !0xFF) | v;
+            Outcome::Next
+        }
+        Err(e) => Outcome::StopAt(Stop::Fault(e)),
+    }
+}
+
+/// An address in register form for the addressing mode: LA, LAY, LARL.
+fn load_address(cpu: &mut Cpu, r1: usize, a: u64, amask: u64) {
+    let r = &mut cpu.gprs[r1];
+    *r = if amask == u64::MAX {
+        a & amask
+    } else {
+        (*r & 0xFFFF_FFFF_0000_0000) | (a & amask)
+    };
+}
+
+/// The link of BRAS, BRASL and BASR: the next instruction's address, with
+/// bit 32 one in 31-bit mode; bits 0–31 stay outside 64-bit mode.
+fn link(cpu: &mut Cpu, r1: usize, next: u64, amask: u64) {
+    let r = &mut cpu.gprs[r1];
+    *r = match amask {
+        u64::MAX => next,
+        0x7FFF_FFFF => (*r & 0xFFFF_FFFF_0000_0000) | 0x8000_0000 | next,
+        _ => (*r & 0xFFFF_FFFF_0000_0000) | next,
+    };
+}
+
+/// TEST UNDER MASK's CC: 0 selected bits zero (or mask zero), 3 all one,
+/// else 1 or 2 as the leftmost selected bit is zero or one.
+fn tm_cc(value: u64, mask: u64) -> u8 {
+    let sel = value & mask;
+    if sel == 0 {
+        0
+    } else if sel == mask {
+        3
+    } else {
+        let top = mask.checked_ilog2().map_or(0, |b| 1u64.wrapping_shl(b));
+        if value & top != 0 { 2 } else { 1 }
+    }
+}
+
+/// What an immediate does to a 16- or 32-bit field of a register.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum FieldOp {
+    /// Replace the field, no CC (IIxx).
+    Insert,
+    /// AND, OR, XOR into the field: CC 0 field zero, 1 not (NIxx, OIxx, XIxx).
+    And,
+    /// See And.
+    Or,
+    /// See And.
+    Xor,
+    /// The register becomes the immediate in the field, zero elsewhere
+    /// (LLIxx).
+    LoadLogical,
+}
+
+/// The field at bit `shift` (from the right) of `width_mask` of R1.
+fn field_op(
+    cpu: &mut Cpu,
+    r1: usize,
+    shift: u32,
+    width_mask: u64,
+    imm: u64,
+    op: FieldOp,
+) -> Outcome {
+    let r = cpu.gprs[r1];
+    let place = width_mask.wrapping_shl(shift);
+    let field = r.wrapping_shr(shift) & width_mask;
+    let new = match op {
+        FieldOp::Insert | FieldOp::LoadLogical => imm,
+        FieldOp::And => field & imm,
+        FieldOp::Or => field | imm,
+        FieldOp::Xor => field ^ imm,
+    } & width_mask;
+    let keep = if op == FieldOp::LoadLogical {
+        0
+    } else {
+        r & !place
+    };
+    cpu.gprs[r1] = keep | new.wrapping_shl(shift);
+    if matches!(op, FieldOp::And | FieldOp::Or | FieldOp::Xor) {
+        cpu.set_cc(u8::from(new != 0));
+    }
+    Outcome::Next
+}
+
+/// The shift amount of RS and RSY shifts: the low 6 bits of the address.
+fn shift_amount(cpu: &Cpu, b: usize, d: i64) -> u32 {
+    u32::from(low8(raw_address(cpu, 0, b, d) & 63))
+}
+
+/// What a shift does.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Shift {
+    /// Logical left, no CC.
+    LeftLogical,
+    /// Logical right, no CC.
+    RightLogical,
+    /// Arithmetic left: the sign stays, CC by result, 3 overflow.
+    LeftArith,
+    /// Arithmetic right: CC by result.
+    RightArith,
+    /// Rotate left, no CC.
+    Rotate,
+}
+
+/// A 64-bit shift of the third operand into R1.
+fn shift64(cpu: &mut Cpu, r1: usize, v: u64, n: u32, s: Shift, ilen: u8) -> Outcome {
+    match s {
+        Shift::LeftLogical => cpu.gprs[r1] = v.checked_shl(n).unwrap_or(0),
+        Shift::RightLogical => cpu.gprs[r1] = v.checked_shr(n).unwrap_or(0),
+        Shift::Rotate => cpu.gprs[r1] = v.rotate_left(n),
+        Shift::RightArith => {
+            let r = v
+                .cast_signed()
+                .checked_shr(n)
+                .unwrap_or(v.cast_signed() >> 63);
+            cpu.gprs[r1] = r.cast_unsigned();
+            cpu.set_cc(add_cc(r, false));
+        }
+        Shift::LeftArith => {
+            let wide = i128::from(v.cast_signed()).checked_shl(n).unwrap_or(0);
+            let overflow = i64::try_from(wide).is_err();
+            let sign = v & (1 << 63);
+            let r = sign | (v.checked_shl(n).unwrap_or(0) & !(1 << 63));
+            cpu.gprs[r1] = r;
+            return finish_add(cpu, r.cast_signed(), overflow, ilen);
+        }
+    }
+    Outcome::Next
+}
+
+/// A 32-bit shift of the third operand into bits 32–63 of R1.
+fn shift32(cpu: &mut Cpu, r1: usize, v: u32, n: u32, s: Shift, ilen: u8) -> Outcome {
+    let sv = v.cast_signed();
+    let r = match s {
+        Shift::LeftLogical => v.checked_shl(n).unwrap_or(0),
+        Shift::RightLogical => v.checked_shr(n).unwrap_or(0),
+        Shift::Rotate => v.rotate_left(n),
+        Shift::RightArith => {
+            let r = sv.checked_shr(n).unwrap_or(sv >> 31);
+            cpu.set_cc(add_cc(r, false));
+            r.cast_unsigned()
+        }
+        Shift::LeftArith => {
+            let wide = i128::from(sv).checked_shl(n).unwrap_or(0);
+            let overflow = i32::try_from(wide).is_err();
+            let r = (v & (1 << 31)) | (v.checked_shl(n).unwrap_or(0) & !(1 << 31));
+            set_low32(&mut cpu.gprs[r1], r);
+            return finish_add(cpu, r.cast_signed(), overflow, ilen);
+        }
+    };
+    set_low32(&mut cpu.gprs[r1], r);
+    Outcome::Next
+}
+
+/// The storage-to-storage logical instructions MVC, NC, CLC, OC and XC
+/// (opcode `op`): `len` bytes from `a2` onto `a1`, byte by byte from the
+/// left, so an overlap behaves as the architecture says (MVC one byte to
+/// the right propagates the byte).
+fn storage_to_storage(bus: &mut impl Bus, cpu: &mut Cpu, insn: &Insn, op: u8) -> Outcome {
+    let t = insn.text;
+    let amask = insn.amask;
+    let len = usize::from(t[1]).wrapping_add(1);
+    let (b1, d1) = (
+        usize::from(t[2] >> 4),
+        i64::from(u16::from_be_bytes([t[2] & 0xF, t[3]])),
+    );
+    let (b2, d2) = (
+        usize::from(t[4] >> 4),
+        i64::from(u16::from_be_bytes([t[4] & 0xF, t[5]])),
+    );
+    let a1 = raw_address(cpu, 0, b1, d1) & amask;
+    let a2 = raw_address(cpu, 0, b2, d2) & amask;
+    let mut src = [0u8; 256];
+    let mut dst = [0u8; 256];
+    let (src, dst) = (&mut src[..len], &mut dst[..len]);
+    if let Err(e) = read_split(bus, amask, a2, src) {
+        return Outcome::StopAt(Stop::Fault(e));
+    }
+    if op != 0xD2
+        && let Err(e) = read_split(bus, amask, a1, dst)
+    {
+        return Outcome::StopAt(Stop::Fault(e));
+    }
+    if op == 0xD5 {
+        cpu.set_cc(cmp_cc(dst.cmp(&src)));
+        return Outcome::Next;
+    }
+    // Source byte i is destination byte i - k when the destination starts
+    // k bytes after the source: by then already stored.
+    let k = a1.wrapping_sub(a2) & amask;
+    let mut nonzero = false;
+    for i in 0..len {
+        let s = match usize::try_from(k) {
+            Ok(k) if k > 0 && k <= i => dst[i.wrapping_sub(k)],
+            _ => src[i],
+        };
+        let v = match op {
+            0xD4 => dst[i] & s,
+            0xD6 => dst[i] | s,
+            0xD7 => dst[i] ^ s,
+            _ => s,
+        };
+        nonzero |= v != 0;
+        dst[i] = v;
+    }
+    match write_split(bus, amask, a1, dst) {
+        Ok(()) => {
+            if op != 0xD2 {
+                cpu.set_cc(u8::from(nonzero));
+            }
+            Outcome::Next
+        }
+        Err(e) => Outcome::StopAt(Stop::Fault(e)),
+    }
+}
+
+/// The RR and RRE ALU instructions: (width, operand-2 extension, operation).
+fn rr_kind(op: u8) -> Option<(bool, Ext, Alu)> {
+    Some(match op {
+        0x10 => (false, Ext::Full, Alu::LoadPositive),
+        0x11 => (false, Ext::Full, Alu::LoadNegative),
+        0x12 => (false, Ext::Full, Alu::LoadTest),
+        0x13 => (false, Ext::Full, Alu::LoadComplement),
+        0x14 => (false, Ext::Full, Alu::And),
+        0x15 => (false, Ext::Full, Alu::CmpLogical),
+        0x16 => (false, Ext::Full, Alu::Or),
+        0x17 => (false, Ext::Full, Alu::Xor),
+        0x19 => (false, Ext::Full, Alu::Cmp),
+        0x1A => (false, Ext::Full, Alu::Add),
+        0x1B => (false, Ext::Full, Alu::Sub),
+        0x1E => (false, Ext::Full, Alu::AddLogical),
+        0x1F => (false, Ext::Full, Alu::SubLogical),
+        _ => return None,
+    })
+}
+
+/// The B9xx RRE ALU instructions.
+fn rre_kind(op: u8) -> Option<(bool, Ext, Alu)> {
+    Some(match op {
+        0x00 => (true, Ext::Full, Alu::LoadPositive),
+        0x01 => (true, Ext::Full, Alu::LoadNegative),
+        0x02 => (true, Ext::Full, Alu::LoadTest),
+        0x03 => (true, Ext::Full, Alu::LoadComplement),
+        0x06 => (true, Ext::S8, Alu::Load),
+        0x07 => (true, Ext::S16, Alu::Load),
+        0x08 => (true, Ext::Full, Alu::Add),
+        0x09 => (true, Ext::Full, Alu::Sub),
+        0x0A => (true, Ext::Full, Alu::AddLogical),
+        0x0B => (true, Ext::Full, Alu::SubLogical),
+        0x0C => (true, Ext::Full, Alu::Mul),
+        0x10 => (true, Ext::S32, Alu::LoadPositive),
+        0x11 => (true, Ext::S32, Alu::LoadNegative),
+        0x12 => (true, Ext::S32, Alu::LoadTest),
+        0x13 => (true, Ext::S32, Alu::LoadComplement),
+        0x14 => (true, Ext::S32, Alu::Load),
+        0x16 => (true, Ext::Z32, Alu::Load),
+        0x18 => (true, Ext::S32, Alu::Add),
+        0x19 => (true, Ext::S32, Alu::Sub),
+        0x1A => (true, Ext::Z32, Alu::AddLogical),
+        0x1B => (true, Ext::Z32, Alu::SubLogical),
+        0x1C => (true, Ext::S32, Alu::Mul),
+        0x20 => (true, Ext::Full, Alu::Cmp),
+        0x21 => (true, Ext::Full, Alu::CmpLogical),
+        0x26 => (false, Ext::S8, Alu::Load),
+        0x27 => (false, Ext::S16, Alu::Load),
+        0x30 => (true, Ext::S32, Alu::Cmp),
+        0x31 => (true, Ext::Z32, Alu::CmpLogical),
+        0x80 => (true, Ext::Full, Alu::And),
+        0x81 => (true, Ext::Full, Alu::Or),
+        0x84 => (true, Ext::Z8, Alu::Load),
+        0x85 => (true, Ext::Z16, Alu::Load),
+        0x94 => (false, Ext::Z8, Alu::Load),
+        0x95 => (false, Ext::Z16, Alu::Load),
+        _ => return None,
+    })
+}
+
+/// The RX ALU instructions: (operand length, extension, operation); all
+/// 32-bit.
+fn rx_kind(op: u8) -> Option<(usize, Ext, Alu)> {
+    Some(match op {
+        0x48 => (2, Ext::S16, Alu::Load),
+        0x49 => (2, Ext::S16, Alu::Cmp),
+        0x4A => (2, Ext::S16, Alu::Add),
+        0x4B => (2, Ext::S16, Alu::Sub),
+        0x4C => (2, Ext::S16, Alu::Mul),
+        0x54 => (4, Ext::Full, Alu::And),
+        0x55 => (4, Ext::Full, Alu::CmpLogical),
+        0x56 => (4, Ext::Full, Alu::Or),
+        0x57 => (4, Ext::Full, Alu::Xor),
+        0x59 => (4, Ext::Full, Alu::Cmp),
+        0x5A => (4, Ext::Full, Alu::Add),
+        0x5B => (4, Ext::Full, Alu::Sub),
+        0x5E => (4, Ext::Full, Alu::AddLogical),
+        0x5F => (4, Ext::Full, Alu::SubLogical),
+        0x71 => (4, Ext::Full, Alu::Mul),
+        _ => return None,
+    })
+}
+
+/// The E3xx RXY ALU instructions: (operand length, extension, operation,
+/// width).
+fn rxy_kind(op: u8) -> Option<(usize, Ext, Alu, bool)> {
+    Some(match op {
+        0x02 => (8, Ext::Full, Alu::LoadTest, true),
+        0x08 => (8, Ext::Full, Alu::Add, true),
+        0x09 => (8, Ext::Full, Alu::Sub, true),
+        0x0A => (8, Ext::Full, Alu::AddLogical, true),
+        0x0B => (8, Ext::Full, Alu::SubLogical, true),
+        0x0C => (8, Ext::Full, Alu::Mul, true),
+        0x12 => (4, Ext::Full, Alu::LoadTest, false),
+        0x14 => (4, Ext::S32, Alu::Load, true),
+        0x15 => (2, Ext::S16, Alu::Load, true),
+        0x16 => (4, Ext::Z32, Alu::Load, true),
+        0x18 => (4, Ext::S32, Alu::Add, true),
+        0x19 => (4, Ext::S32, Alu::Sub, true),
+        0x1A => (4, Ext::Z32, Alu::AddLogical, true),
+        0x1B => (4, Ext::Z32, Alu::SubLogical, true),
+        0x1C => (4, Ext::S32, Alu::Mul, true),
+        0x20 => (8, Ext::Full, Alu::Cmp, true),
+        0x21 => (8, Ext::Full, Alu::CmpLogical, true),
+        0x30 => (4, Ext::S32, Alu::Cmp, true),
+        0x31 => (4, Ext::Z32, Alu::CmpLogical, true),
+        0x51 => (4, Ext::Full, Alu::Mul, false),
+        0x54 => (4, Ext::Full, Alu::And, false),
+        0x55 => (4, Ext::Full, Alu::CmpLogical, false),
+        0x56 => (4, Ext::Full, Alu::Or, false),
+        0x57 => (4, Ext::Full, Alu::Xor, false),
+        0x58 => (4, Ext::Full, Alu::Load, false),
+        0x59 => (4, Ext::Full, Alu::Cmp, false),
+        0x5A => (4, Ext::Full, Alu::Add, false),
+        0x5B => (4, Ext::Full, Alu::Sub, false),
+        0x5E => (4, Ext::Full, Alu::AddLogical, false),
+        0x5F => (4, Ext::Full, Alu::SubLogical, false),
+        0x76 => (1, Ext::S8, Alu::Load, false),
+        0x77 => (1, Ext::S8, Alu::Load, true),
+        0x78 => (2, Ext::S16, Alu::Load, false),
+        0x79 => (2, Ext::S16, Alu::Cmp, false),
+        0x7A => (2, Ext::S16, Alu::Add, false),
+        0x7B => (2, Ext::S16, Alu::Sub, false),
+        0x80 => (8, Ext::Full, Alu::And, true),
+        0x81 => (8, Ext::Full, Alu::Or, true),
+        0x82 => (8, Ext::Full, Alu::Xor, true),
+        0x90 => (1, Ext::Z8, Alu::Load, true),
+        0x91 => (2, Ext::Z16, Alu::Load, true),
+        0x94 => (1, Ext::Z8, Alu::Load, false),
+        0x95 => (2, Ext::Z16, Alu::Load, false),
+        _ => return None,
+    })
+}
+
+/// The C2x RIL instructions: (width, extension of the immediate, operation).
+fn c2_kind(sub: usize) -> Option<(bool, Ext, Alu)> {
+    Some(match sub {
+        0x0 => (true, Ext::S32, Alu::Mul),
+        0x1 => (false, Ext::Full, Alu::Mul),
+        0x4 => (true, Ext::Z32, Alu::SubLogical),
+        0x5 => (false, Ext::Full, Alu::SubLogical),
+        0x8 => (true, Ext::S32, Alu::Add),
+        0x9 => (false, Ext::Full, Alu::Add),
+        0xA => (true, Ext::Z32, Alu::AddLogical),
+        0xB => (false, Ext::Full, Alu::AddLogical),
+        0xC => (true, Ext::S32, Alu::Cmp),
+        0xD => (false, Ext::Full, Alu::Cmp),
+        0xE => (true, Ext::Z32, Alu::CmpLogical),
+        0xF => (false, Ext::Full, Alu::CmpLogical),
+        _ => return None,
+    })
+}
+
+/// The instructions added with the oracle; `None` for any other opcode
+/// (the original decoder in `execute` then handles it).
+fn execute_more(cpu: &mut Cpu, bus: &mut impl Bus, insn: &Insn) -> Option<Outcome> {
+    let t = insn.text;
+    let amask = insn.amask;
+    let ilen = insn.ilen;
+    let r1 = insn.r1();
+    let next = insn.ia.wrapping_add(u64::from(ilen)) & amask;
+    let rel16 = || insn.relative(i64::from(insn.i16()));
+    let rx_addr = |cpu: &Cpu| {
+        let (b, d) = insn.base_disp12();
+        raw_address(cpu, insn.r2(), b, d)
+    };
+    let rxy_addr = |cpu: &Cpu| {
+        let (b, d) = insn.base_disp20();
+        raw_address(cpu, insn.r2(), b, d)
+    };
+    let imm16 = u64::from(u16::from_be_bytes([t[2], t[3]]));
+    let imm32 = u64::from(insn.i32().cast_unsigned());
+    Some(match t[0] {
+        // BASR R1,R2: R2 is read before R1 is written.
+        0x0D => {
+            let target = cpu.gprs[insn.r2()] & amask;
+            link(cpu, r1, next, amask);
+            if insn.r2() != 0 {
+                Outcome::Jump(target)
+            } else {
+                Outcome::Next
+            }
+        }
+        0x10..=0x17 | 0x19..=0x1B | 0x1E | 0x1F => {
+            let (wide, e, op) = rr_kind(t[0])?;
+            let v = extend(cpu.gprs[insn.r2()], e);
+            alu(cpu, r1, v, op, wide, ilen)
+        }
+        // STH, STC
+        0x40 => store_low(cpu, bus, insn, rx_addr(cpu), 2),
+        0x42 => store_low(cpu, bus, insn, rx_addr(cpu), 1),
+        // IC
+        0x43 => insert_char(cpu, bus, insn, rx_addr(cpu)),
+        0x48..=0x4C | 0x54..=0x57 | 0x59..=0x5B | 0x5E | 0x5F | 0x71 => {
+            let (len, e, op) = rx_kind(t[0])?;
+            alu_storage(cpu, bus, insn, rx_addr(cpu), len, e, op, false)
+        }
+        // SRL, SLL, SRA, SLA R1,D2(B2)
+        0x88..=0x8B => {
+            let (b, d) = insn.base_disp12();
+            let n = shift_amount(cpu, b, d);
+            let s = [
+                Shift::RightLogical,
+                Shift::LeftLogical,
+                Shift::RightArith,
+                Shift::LeftArith,
+            ][usize::from(t[0] & 3)];
+            shift32(cpu, r1, low32(cpu.gprs[r1]), n, s, ilen)
+        }
+        // TM, NI, OI, XI D1(B1),I2
+        0x91 | 0x94 | 0x96 | 0x97 => {
+            let (b, d) = insn.base_disp12();
+            let a = raw_address(cpu, 0, b, d);
+            let v = match read_operand(bus, amask, a, 1) {
+                Ok(v) => low8(v),
+                Err(e) => return Some(Outcome::StopAt(Stop::Fault(e))),
+            };
+            let r = match t[0] {
+                // TM: mixed is always CC 1 (only TMxx tells 1 from 2).
+                0x91 => {
+                    let sel = v & t[1];
+                    cpu.set_cc(if sel == 0 {
+                        0
+                    } else if sel == t[1] {
+                        3
+                    } else {
+                        1
+                    });
+                    return Some(Outcome::Next);
+                }
+                0x94 => v & t[1],
+                0x96 => v | t[1],
+                _ => v ^ t[1],
+            };
+            match write_split(bus, amask, a, &[r]) {
+                Ok(()) => {
+                    cpu.set_cc(u8::from(r != 0));
+                    Outcome::Next
+                }
+                Err(e) => Outcome::StopAt(Stop::Fault(e)),
+            }
+        }
+        0xA5 => {
+            let sub = insn.r2();
+            let shift = 48u32.wrapping_sub(16u32.wrapping_mul(u32::from(low8(widen(sub & 3)))));
+            let op = [
+                FieldOp::Insert,
+                FieldOp::And,
+                FieldOp::Or,
+                FieldOp::LoadLogical,
+            ][sub >> 2];
+            field_op(cpu, r1, shift, 0xFFFF, imm16, op)
+        }
+        0xA7 => match insn.r2() {
+            // TMLH, TMLL, TMHH, TMHL
+            sub @ 0x0..=0x3 => {
+                let shift = [16u32, 0, 48, 32][sub];
+                cpu.set_cc(tm_cc(cpu.gprs[r1].wrapping_shr(shift) & 0xFFFF, imm16));
+                Outcome::Next
+            }
+            // BRAS
+            0x5 => {
+                link(cpu, r1, next, amask);
+                Outcome::Jump(rel16())
+            }
+            // MHI, MGHI, CHI, CGHI
+            0xC => alu(cpu, r1, extend(imm16, Ext::S16), Alu::Mul, false, ilen),
+            0xD => alu(cpu, r1, extend(imm16, Ext::S16), Alu::Mul, true, ilen),
+            0xE => alu(cpu, r1, extend(imm16, Ext::S16), Alu::Cmp, false, ilen),
+            0xF => alu(cpu, r1, extend(imm16, Ext::S16), Alu::Cmp, true, ilen),
+            _ => return None,
+        },
+        // MSR
+        0xB2 if t[1] == 0x52 => {
+            let (r1, r2) = insn.rre();
+            alu(cpu, r1, cpu.gprs[r2], Alu::Mul, false, ilen)
+        }
+        0xB9 => {
+            let (wide, e, op) = rre_kind(t[1])?;
+            let (r1, r2) = insn.rre();
+            let v = extend(cpu.gprs[r2], e);
+            alu(cpu, r1, v, op, wide, ilen)
+        }
+        0xC0 => match insn.r2() {
+            // LARL
+            0x0 => {
+                load_address(cpu, r1, insn.relative(i64::from(insn.i32())), amask);
+                Outcome::Next
+            }
+            // BRASL
+            0x5 => {
+                link(cpu, r1, next, amask);
+                Outcome::Jump(insn.relative(i64::from(insn.i32())))
+            }
+            // XIHF, XILF, IIHF, IILF, NIHF, NILF, OIHF, OILF, LLIHF, LLILF
+            sub @ 0x6..=0xF => {
+                let shift = if sub & 1 == 0 { 32 } else { 0 };
+                let op = [
+                    FieldOp::Xor,
+                    FieldOp::Insert,
+                    FieldOp::And,
+                    FieldOp::Or,
+                    FieldOp::LoadLogical,
+                ][(sub >> 1).wrapping_sub(3)];
+                field_op(cpu, r1, shift, 0xFFFF_FFFF, imm32, op)
+            }
+            _ => return None,
+        },
+        0xC2 => {
+            let (wide, e, op) = c2_kind(insn.r2())?;
+            alu(cpu, r1, extend(imm32, e), op, wide, ilen)
+        }
+        0xD2 | 0xD4..=0xD7 => storage_to_storage(bus, cpu, insn, t[0]),
+        0xE3 => match t[5] {
+            // STY, STHY, STCY
+            0x50 => store_low(cpu, bus, insn, rxy_addr(cpu), 4),
+            0x70 => store_low(cpu, bus, insn, rxy_addr(cpu), 2),
+            0x72 => store_low(cpu, bus, insn, rxy_addr(cpu), 1),
+            // ICY
+            0x73 => insert_char(cpu, bus, insn, rxy_addr(cpu)),
+            // LAY
+            0x71 => {
+                let a = rxy_addr(cpu);
+                load_address(cpu, r1, a, amask);
+                Outcome::Next
+            }
+            op => {
+                let (len, e, op, wide) = rxy_kind(op)?;
+                alu_storage(cpu, bus, insn, rxy_addr(cpu), len, e, op, wide)
+            }
+        },
+        0xEB => {
+            let s = match t[5] {
+                0x0A => Shift::RightArith,
+                0x0B => Shift::LeftArith,
+                0x0C => Shift::RightLogical,
+                0x0D => Shift::LeftLogical,
+                0x1C | 0x1D => Shift::Rotate,
+                _ => return None,
+            };
+            let (b, d) = insn.base_disp20();
+            let n = shift_amount(cpu, b, d);
+            let v = cpu.gprs[insn.r2()];
+            if t[5] == 0x1D {
+                shift32(cpu, r1, low32(v), n, s, ilen)
+            } else {
+                shift64(cpu, r1, v, n, s, ilen)
+            }
+        }
+        // Compare and branch relative: CRJ, CGRJ, CLRJ, CLGRJ (R2 in bits
+        // 12–15, M3 in bits 32–35), CIJ, CGIJ, CLIJ, CLGIJ (M3 in bits
+        // 12–15, I2 in bits 32–39). Mask bits: 8 equal, 4 low, 2 high.
+        0xEC => {
+            let a = cpu.gprs[r1];
+            let b = cpu.gprs[insn.r2()];
+            let i = u64::from(t[4]);
+            let (m, ord) = match t[5] {
+                0x76 => (
+                    t[4] >> 4,
+                    low32(a).cast_signed().cmp(&low32(b).cast_signed()),
+                ),
+                0x64 => (t[4] >> 4, a.cast_signed().cmp(&b.cast_signed())),
+                0x77 => (t[4] >> 4, low32(a).cmp(&low32(b))),
+                0x65 => (t[4] >> 4, a.cmp(&b)),
+                0x7E => (
+                    t[1] & 0xF,
+                    i64::from(low32(a).cast_signed()).cmp(&extend(i, Ext::S8).cast_signed()),
+                ),
+                0x7C => (
+                    t[1] & 0xF,
+                    a.cast_signed().cmp(&extend(i, Ext::S8).cast_signed()),
+                ),
+                0x7F => (t[1] & 0xF, u64::from(low32(a)).cmp(&i)),
+                0x7D => (t[1] & 0xF, a.cmp(&i)),
+                _ => return None,
+            };
+            let bit = match ord {
+                core::cmp::Ordering::Equal => 8,
+                core::cmp::Ordering::Less => 4,
+                core::cmp::Ordering::Greater => 2,
+            };
+            if m & bit != 0 {
+                Outcome::Jump(rel16())
+            } else {
+                Outcome::Next
+            }
+        }
+        _ => return None,
+    })
 }
 
 #[cfg(test)]
