@@ -342,6 +342,9 @@ pub fn run(cpu: &mut Cpu, bus: &mut impl Bus, budget: u64) -> Stop {
 /// | store | STH STC (40 42); STY STHY STCY (E3); MVC (D2) |
 /// | shift, rotate | SRL SLL SRA SLA (88–8B); SRAG SLAG SRLG SLLG RLLG RLL (EB) |
 /// | branch | BASR (0D); BRAS (A7x5), BRASL (C0x5); CRJ CGRJ CLRJ CLGRJ CIJ CGIJ CLIJ CLGIJ (EC) |
+/// | distinct operands (z196) | ARK AGRK SRK SGRK ALRK ALGRK SLRK SLGRK NRK NGRK ORK OGRK XRK XGRK (B9Ex/B9Fx); AHIK AGHIK (ECD8/D9); SLLK SRLK SRAK SLAK (EBDC–DF) |
+/// | load/store on condition (z196) | LOCR LOCGR (B9F2/E2); LOC LOCG STOC STOCG (EBF2/E2/F3/E3) |
+/// | rotate then … selected bits | RNSBG RISBG ROSBG RXSBG RISBGN (EC54–57, EC59) |
 ///
 /// 32-bit instructions (LR, LHI, AHI, L, ST, BRCT and every 32-bit form
 /// above) change only bits 32–63 of their register. Fixed-point overflow
@@ -1490,6 +1493,72 @@ fn c2_kind(sub: usize) -> Option<(bool, Ext, Alu)> {
     })
 }
 
+/// The distinct-operands form of an ALU instruction: R1 = R2 op `op3`
+/// (R2 and `op3` read before R1 is written).
+fn three_operand(
+    cpu: &mut Cpu,
+    r1: usize,
+    r2: usize,
+    op3: u64,
+    op: Alu,
+    wide: bool,
+    ilen: u8,
+) -> Outcome {
+    let v2 = cpu.gprs[r2];
+    if wide {
+        cpu.gprs[r1] = v2;
+    } else {
+        set_low32(&mut cpu.gprs[r1], low32(v2));
+    }
+    alu(cpu, r1, op3, op, wide, ilen)
+}
+
+/// The RSY address D2(B2) (no index).
+fn rxy_addr_nox(cpu: &Cpu, insn: &Insn) -> u64 {
+    let (b, d) = insn.base_disp20();
+    raw_address(cpu, 0, b, d)
+}
+
+/// ROTATE THEN {AND, INSERT, OR, EXCLUSIVE OR} SELECTED BITS: R2 rotated
+/// left by I5, bits I3–I4 (numbered from the left, wrapping) selected.
+/// RISBG(N) inserts them (zeroing the rest if I4 bit 0 says so; RISBG
+/// sets the CC by the signed result), the others combine them with R1 and
+/// set CC 0 when the selected result bits are zero, 1 if not (I3 bit 0:
+/// test only, R1 unchanged).
+fn rotate_then_bits(cpu: &mut Cpu, insn: &Insn) -> Outcome {
+    let t = insn.text;
+    let (r1, r2) = (insn.r1(), insn.r2());
+    let start = u32::from(t[2] & 63);
+    let end = u32::from(t[3] & 63);
+    let rot = cpu.gprs[r2].rotate_left(u32::from(t[4] & 63));
+    let from = u64::MAX >> start;
+    let to = !u64::MAX.checked_shr(end.wrapping_add(1)).unwrap_or(0);
+    let mask = if start <= end { from & to } else { from | to };
+    let old = cpu.gprs[r1];
+    match t[5] {
+        0x55 | 0x59 => {
+            let rest = if t[3] & 0x80 != 0 { 0 } else { old & !mask };
+            let v = rest | (rot & mask);
+            cpu.gprs[r1] = v;
+            if t[5] == 0x55 {
+                cpu.set_cc(add_cc(v.cast_signed(), false));
+            }
+        }
+        op => {
+            let sel = match op {
+                0x54 => old & rot,
+                0x56 => old | rot,
+                _ => old ^ rot,
+            } & mask;
+            cpu.set_cc(u8::from(sel != 0));
+            if t[2] & 0x80 == 0 {
+                cpu.gprs[r1] = (old & !mask) | sel;
+            }
+        }
+    }
+    Outcome::Next
+}
+
 /// The instructions added with the oracle; `None` for any other opcode
 /// (the original decoder in `execute` then handles it).
 fn execute_more(cpu: &mut Cpu, bus: &mut impl Bus, insn: &Insn) -> Option<Outcome> {
@@ -1614,6 +1683,39 @@ fn execute_more(cpu: &mut Cpu, bus: &mut impl Bus, insn: &Insn) -> Option<Outcom
             let (r1, r2) = insn.rre();
             alu(cpu, r1, cpu.gprs[r2], Alu::Mul, false, ilen)
         }
+        // LOCR, LOCGR R1,R2,M3
+        0xB9 if matches!(t[1], 0xE2 | 0xF2) => {
+            let (r1, r2) = insn.rre();
+            if cc_matches(cpu, usize::from(t[2] >> 4)) {
+                let v = cpu.gprs[r2];
+                alu(cpu, r1, v, Alu::Load, t[1] == 0xE2, ilen)
+            } else {
+                Outcome::Next
+            }
+        }
+        // The distinct-operands forms: R1 = R2 op R3.
+        0xB9 if matches!(t[1], 0xE4 | 0xE6..=0xEB | 0xF4 | 0xF6..=0xFB) => {
+            let (r1, r2) = insn.rre();
+            let wide = t[1] < 0xF0;
+            let op = match t[1] & 0xF {
+                0x4 => Alu::And,
+                0x6 => Alu::Or,
+                0x7 => Alu::Xor,
+                0x8 => Alu::Add,
+                0x9 => Alu::Sub,
+                0xA => Alu::AddLogical,
+                _ => Alu::SubLogical,
+            };
+            three_operand(
+                cpu,
+                r1,
+                r2,
+                cpu.gprs[usize::from(t[2] >> 4)],
+                op,
+                wide,
+                ilen,
+            )
+        }
         0xB9 => {
             let (wide, e, op) = rre_kind(t[1])?;
             let (r1, r2) = insn.rre();
@@ -1668,8 +1770,26 @@ fn execute_more(cpu: &mut Cpu, bus: &mut impl Bus, insn: &Insn) -> Option<Outcom
                 alu_storage(cpu, bus, insn, rxy_addr(cpu), len, e, op, wide)
             }
         },
+        // LOC, LOCG, STOC, STOCG R1,D2(B2),M3: no access unless the
+        // condition holds.
+        0xEB if matches!(t[5], 0xE2 | 0xE3 | 0xF2 | 0xF3) => {
+            if !cc_matches(cpu, insn.r2()) {
+                return Some(Outcome::Next);
+            }
+            let a = rxy_addr_nox(cpu, insn);
+            match t[5] {
+                0xE2 => alu_storage(cpu, bus, insn, a, 8, Ext::Full, Alu::Load, true),
+                0xF2 => alu_storage(cpu, bus, insn, a, 4, Ext::Full, Alu::Load, false),
+                0xE3 => store_low(cpu, bus, insn, a, 8),
+                _ => store_low(cpu, bus, insn, a, 4),
+            }
+        }
         0xEB => {
             let s = match t[5] {
+                0xDC => Shift::RightArith,
+                0xDD => Shift::LeftArith,
+                0xDE => Shift::RightLogical,
+                0xDF => Shift::LeftLogical,
                 0x0A => Shift::RightArith,
                 0x0B => Shift::LeftArith,
                 0x0C => Shift::RightLogical,
@@ -1680,7 +1800,7 @@ fn execute_more(cpu: &mut Cpu, bus: &mut impl Bus, insn: &Insn) -> Option<Outcom
             let (b, d) = insn.base_disp20();
             let n = shift_amount(cpu, b, d);
             let v = cpu.gprs[insn.r2()];
-            if t[5] == 0x1D {
+            if matches!(t[5], 0x1D | 0xDC..=0xDF) {
                 shift32(cpu, r1, low32(v), n, s, ilen)
             } else {
                 shift64(cpu, r1, v, n, s, ilen)
@@ -1689,6 +1809,13 @@ fn execute_more(cpu: &mut Cpu, bus: &mut impl Bus, insn: &Insn) -> Option<Outcom
         // Compare and branch relative: CRJ, CGRJ, CLRJ, CLGRJ (R2 in bits
         // 12–15, M3 in bits 32–35), CIJ, CGIJ, CLIJ, CLGIJ (M3 in bits
         // 12–15, I2 in bits 32–39). Mask bits: 8 equal, 4 low, 2 high.
+        // AHIK, AGHIK R1,R3,I2
+        0xEC if matches!(t[5], 0xD8 | 0xD9) => {
+            let i = extend(u64::from(u16::from_be_bytes([t[2], t[3]])), Ext::S16);
+            three_operand(cpu, r1, insn.r2(), i, Alu::Add, t[5] == 0xD9, ilen)
+        }
+        // RNSBG, RISBG, ROSBG, RXSBG, RISBGN
+        0xEC if matches!(t[5], 0x54..=0x57 | 0x59) => rotate_then_bits(cpu, insn),
         0xEC => {
             let a = cpu.gprs[r1];
             let b = cpu.gprs[insn.r2()];

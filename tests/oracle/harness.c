@@ -112,6 +112,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	uint8_t *scratch = (uint8_t *)SCRATCH_ADDR;
+	/* Line-buffered: if a case kills QEMU, every earlier result is out. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	static char line[16 * 17 + 8 + 2 * SCRATCH_LEN + 2 * CODE_MAX + 64];
 	unsigned long n = 0;
 	while (fgets(line, sizeof line, in)) {

@@ -1985,3 +1985,183 @@ fn new_overflows_interrupt_when_the_mask_is_on() {
         assert_eq!(cpu.psw_addr, CODE + u64::from(ilen), "{code}");
     }
 }
+
+#[test]
+fn distinct_operands_and_load_on_condition() {
+    for c in [
+        // ARK r1,r2,r3 (b9f8 r3 0 r1 r2): 32-bit, high half of r1 kept.
+        case(
+            "b9f83012",
+            &[(1, HI), (2, 0x7fff_ffff), (3, 1)],
+            0,
+            &[(1, HI | M32)],
+            3,
+        ),
+        case("b9e83012", &[(2, 1), (3, u64::MAX)], 0, &[(1, 0)], 0),
+        case(
+            "b9f93012",
+            &[(1, HI), (2, 1), (3, 2)],
+            0,
+            &[(1, HI | 0xffff_ffff)],
+            1,
+        ),
+        case("b9e93012", &[(2, 0), (3, 1)], 0, &[(1, u64::MAX)], 1),
+        case(
+            "b9fa3012",
+            &[(1, 0), (2, 0xffff_ffff), (3, 1)],
+            0,
+            &[(1, 0)],
+            2,
+        ),
+        case("b9ea3012", &[(2, u64::MAX), (3, 2)], 0, &[(1, 1)], 3),
+        case("b9fb3012", &[(1, 0), (2, 1), (3, 1)], 0, &[(1, 0)], 2),
+        case("b9eb3012", &[(2, 1), (3, 2)], 0, &[(1, u64::MAX)], 1),
+        case("b9f43012", &[(1, 0), (2, 0xf0), (3, 0x0f)], 3, &[(1, 0)], 0),
+        case("b9e43012", &[(2, u64::MAX), (3, HI)], 0, &[(1, HI)], 1),
+        case(
+            "b9f63012",
+            &[(1, 0), (2, 0xf0), (3, 0x0f)],
+            0,
+            &[(1, 0xff)],
+            1,
+        ),
+        case("b9e63012", &[(2, 0), (3, 0)], 1, &[(1, 0)], 0),
+        case("b9f73012", &[(1, HI), (2, 5), (3, 5)], 1, &[(1, HI)], 0),
+        case("b9e73012", &[(2, 5), (3, 6)], 0, &[(1, 3)], 1),
+        // r1 = r3: operand 3 is read first.
+        case("b9e81011", &[(1, 5)], 0, &[(1, 10)], 2),
+        // AHIK, AGHIK
+        case(
+            "ec120001 00d8",
+            &[(1, HI), (2, 0x7fff_ffff)],
+            0,
+            &[(1, HI | M32)],
+            3,
+        ),
+        case("ec12ffff 00d9", &[(2, 0)], 0, &[(1, u64::MAX)], 1),
+        // SLLK, SRLK, SRAK, SLAK: 32-bit shifts of r3 into r1.
+        case(
+            "eb120004 00df",
+            &[(1, HI), (2, 0xf000_0001)],
+            0,
+            &[(1, HI | 0x10)],
+            0,
+        ),
+        case(
+            "eb120004 00de",
+            &[(1, HI), (2, 0xf000_0001)],
+            0,
+            &[(1, HI | 0x0f00_0000)],
+            0,
+        ),
+        case(
+            "eb120004 00dc",
+            &[(1, HI), (2, 0xf000_0001)],
+            0,
+            &[(1, HI | 0xff00_0000)],
+            1,
+        ),
+        case(
+            "eb120001 00dd",
+            &[(1, HI), (2, 0x4000_0000)],
+            0,
+            &[(1, HI)],
+            3,
+        ),
+        // LOCR, LOCGR: M3 against the CC like BRC; no CC change.
+        case("b9f28012", &[(1, HI), (2, 5)], 0, &[(1, HI | 5)], 0),
+        case("b9f24012", &[(1, HI), (2, 5)], 0, &[], 0),
+        case("b9e21012", &[(2, u64::MAX)], 3, &[(1, u64::MAX)], 3),
+        case("b9e2e012", &[(2, u64::MAX)], 3, &[], 3),
+    ] {
+        check_case(&c);
+    }
+    // LOC, LOCG, STOC, STOCG
+    let m = "0102030405060708";
+    let (cpu, _) = with_data("eb18c00000f2", &[(1, HI)], 0, m);
+    assert_eq!(cpu.gprs[1], HI | 0x0102_0304);
+    let (cpu, _) = with_data("eb14c00000e2", &[(1, 7)], 0, m);
+    assert_eq!(cpu.gprs[1], 7, "condition false: no load");
+    let (cpu, _) = with_data("eb1fc00000e2", &[(1, 7)], 2, m);
+    assert_eq!(cpu.gprs[1], 0x0102_0304_0506_0708);
+    let (_, mem) = with_data("eb18c00100f3", &[(1, 0xaabb_ccdd)], 0, m);
+    assert_eq!(mem[..8], hex("01aabbccdd060708")[..]);
+    let (_, mem) = with_data("eb17c00000e3", &[(1, u64::MAX)], 0, m);
+    assert_eq!(mem[..8], hex(m)[..], "condition false: no store");
+    let (_, mem) = with_data("eb11c00000e3", &[(1, u64::MAX)], 3, m);
+    assert_eq!(mem[..8], [0xff; 8]);
+    // A false condition makes no access at all: no fault either.
+    let (mut cpu, mut bus) = fixture(&hex("eb170000 00e3"));
+    cpu.gprs[1] = 1;
+    assert_eq!(step(&mut cpu, &mut bus), None);
+}
+
+#[test]
+fn rotate_then_selected_bits() {
+    const V: u64 = 0x0123_4567_89ab_cdef;
+    for c in [
+        // risbg r1,r2,48,63,0 (zero the rest: I4 bit 0): the low halfword.
+        case(
+            "ec12 30bf 0055",
+            &[(1, u64::MAX), (2, V)],
+            0,
+            &[(1, 0xcdef)],
+            2,
+        ),
+        // Without Z the rest of r1 stays; CC by the whole result.
+        case(
+            "ec12 303f 0055",
+            &[(1, u64::MAX), (2, V)],
+            0,
+            &[(1, 0xffff_ffff_ffff_cdef)],
+            1,
+        ),
+        // Rotate by 8, select bits 0-7 with zeroing: the byte that was at 8-15.
+        case(
+            "ec12 0087 0855",
+            &[(1, 0), (2, V)],
+            3,
+            &[(1, 0x2300_0000_0000_0000)],
+            2,
+        ),
+        // A wrapping range 60..3 (bits 60-63 and 0-3).
+        case(
+            "ec12 3c83 0055",
+            &[(1, 0), (2, u64::MAX)],
+            3,
+            &[(1, 0xf000_0000_0000_000f)],
+            1,
+        ),
+        // RISBGN: no CC change.
+        case(
+            "ec12 30bf 0059",
+            &[(1, u64::MAX), (2, V)],
+            3,
+            &[(1, 0xcdef)],
+            3,
+        ),
+        // rnsbg r1,r2,56,63,0: AND into the low byte, CC by selected bits.
+        case(
+            "ec12 383f 0054",
+            &[(1, u64::MAX), (2, 0xf0)],
+            3,
+            &[(1, 0xffff_ffff_ffff_fff0)],
+            1,
+        ),
+        case("ec12 383f 0054", &[(1, 0x0f), (2, 0xf0)], 3, &[(1, 0)], 0),
+        // rosbg, rxsbg
+        case(
+            "ec12 383f 0056",
+            &[(1, HI), (2, 0x1ff)],
+            0,
+            &[(1, HI | 0xff)],
+            1,
+        ),
+        case("ec12 383f 0057", &[(1, 0xff), (2, 0x1ff)], 1, &[(1, 0)], 0),
+        // The test-only form (I3 bit 0): CC only, r1 unchanged.
+        case("ec12 b83f 0057", &[(1, 0xff), (2, 0x1fe)], 0, &[], 1),
+        case("ec12 b83f 0054", &[(1, 0xff), (2, 0x100)], 1, &[], 0),
+    ] {
+        check_case(&c);
+    }
+}
