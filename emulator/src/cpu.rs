@@ -90,6 +90,9 @@ pub const PGM_SPECIFICATION: u16 = 0x0006;
 /// Program-interruption code: fixed-point-overflow exception.
 pub const PGM_FIXED_POINT_OVERFLOW: u16 = 0x0008;
 
+/// Program-interruption code: fixed-point-divide exception.
+pub const PGM_FIXED_POINT_DIVIDE: u16 = 0x0009;
+
 // PSW mask bits, numbered from the left as the architecture does.
 /// Bit 15: problem state (privileged instructions are refused).
 const PSW_PROBLEM_STATE: u64 = 1 << (63 - 15);
@@ -225,6 +228,10 @@ pub enum Stop {
     /// - [`PGM_SPECIFICATION`] for an invalid PSW (mask bits that must be
     ///   zero, extended without basic addressing, an odd instruction address
     ///   or one beyond the addressing mode): PSW unchanged, `ilen` 0.
+    /// - [`PGM_SPECIFICATION`] for a divide (DR, DSGR, …) naming an odd
+    ///   register pair, and [`PGM_FIXED_POINT_DIVIDE`] for a zero divisor
+    ///   or a quotient too big for its register: suppressed (no register
+    ///   changes), PSW past the instruction, `ilen` its length.
     /// - [`PGM_PRIVILEGED_OPERATION`] for DIAGNOSE or a storage-key
     ///   instruction in problem state: suppressed, PSW past the instruction.
     /// - [`PGM_FIXED_POINT_OVERFLOW`] for an overflowing signed add or
@@ -345,6 +352,7 @@ pub fn run(cpu: &mut Cpu, bus: &mut impl Bus, budget: u64) -> Stop {
 /// | distinct operands (z196) | ARK AGRK SRK SGRK ALRK ALGRK SLRK SLGRK NRK NGRK ORK OGRK XRK XGRK (B9Ex/B9Fx); AHIK AGHIK (ECD8/D9); SLLK SRLK SRAK SLAK (EBDC–DF) |
 /// | load/store on condition (z196) | LOCR LOCGR (B9F2/E2); LOC LOCG STOC STOCG (EBF2/E2/F3/E3) |
 /// | rotate then … selected bits | RNSBG RISBG ROSBG RXSBG RISBGN (EC54–57, EC59) |
+/// | divide (even-odd pair R1, R1+1) | DR D DLR DL DSGR DSG DSGFR DSGF DLGR DLG (1D 5D B997 E397 B90D E30D B91D E31D B987 E387) |
 ///
 /// 32-bit instructions (LR, LHI, AHI, L, ST, BRCT and every 32-bit form
 /// above) change only bits 32–63 of their register. Fixed-point overflow
@@ -1493,6 +1501,82 @@ fn c2_kind(sub: usize) -> Option<(bool, Ext, Alu)> {
     })
 }
 
+/// The divide instructions' operand widths.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Div {
+    /// DR, D: bits 32–63 of R1 and R1+1 as a signed 64-bit dividend, a
+    /// 32-bit divisor; remainder and quotient into bits 32–63.
+    Signed32,
+    /// DLR, DL: the same, unsigned.
+    Logical32,
+    /// DSGR, DSG, DSGFR, DSGF: R1+1 is the dividend, R1 gets the
+    /// remainder, R1+1 the quotient.
+    Signed64,
+    /// DLGR, DLG: R1 and R1+1 as an unsigned 128-bit dividend.
+    Logical64,
+}
+
+/// A divide into the even-odd pair R1, R1+1 (an odd R1 is a
+/// specification exception; a zero divisor or a quotient that does not fit
+/// is a fixed-point-divide exception; both suppress the instruction).
+fn divide(cpu: &mut Cpu, insn: &Insn, r1: usize, divisor: u64, kind: Div) -> Outcome {
+    let pgm = |code| {
+        Outcome::StopPast(Stop::Program {
+            code,
+            ilen: insn.ilen,
+        })
+    };
+    if r1 & 1 != 0 {
+        return pgm(PGM_SPECIFICATION);
+    }
+    let r1b = r1 | 1;
+    let (hi, lo) = (cpu.gprs[r1], cpu.gprs[r1b]);
+    let pair32 = (u64::from(low32(hi)) << 32) | u64::from(low32(lo));
+    match kind {
+        Div::Signed32 => {
+            let n = pair32.cast_signed();
+            let d = i64::from(low32(divisor).cast_signed());
+            let q = n.checked_div(d).and_then(|q| i32::try_from(q).ok());
+            let r = n.checked_rem(d).and_then(|r| i32::try_from(r).ok());
+            let (Some(q), Some(r)) = (q, r) else {
+                return pgm(PGM_FIXED_POINT_DIVIDE);
+            };
+            set_low32(&mut cpu.gprs[r1], r.cast_unsigned());
+            set_low32(&mut cpu.gprs[r1b], q.cast_unsigned());
+        }
+        Div::Logical32 => {
+            let d = u64::from(low32(divisor));
+            let q = pair32.checked_div(d).and_then(|q| u32::try_from(q).ok());
+            let r = pair32.checked_rem(d).and_then(|r| u32::try_from(r).ok());
+            let (Some(q), Some(r)) = (q, r) else {
+                return pgm(PGM_FIXED_POINT_DIVIDE);
+            };
+            set_low32(&mut cpu.gprs[r1], r);
+            set_low32(&mut cpu.gprs[r1b], q);
+        }
+        Div::Signed64 => {
+            let (n, d) = (lo.cast_signed(), divisor.cast_signed());
+            let (Some(q), Some(r)) = (n.checked_div(d), n.checked_rem(d)) else {
+                return pgm(PGM_FIXED_POINT_DIVIDE);
+            };
+            cpu.gprs[r1] = r.cast_unsigned();
+            cpu.gprs[r1b] = q.cast_unsigned();
+        }
+        Div::Logical64 => {
+            let n = (u128::from(hi) << 64) | u128::from(lo);
+            let d = u128::from(divisor);
+            let q = n.checked_div(d).and_then(|q| u64::try_from(q).ok());
+            let r = n.checked_rem(d).and_then(|r| u64::try_from(r).ok());
+            let (Some(q), Some(r)) = (q, r) else {
+                return pgm(PGM_FIXED_POINT_DIVIDE);
+            };
+            cpu.gprs[r1] = r;
+            cpu.gprs[r1b] = q;
+        }
+    }
+    Outcome::Next
+}
+
 /// The distinct-operands form of an ALU instruction: R1 = R2 op `op3`
 /// (R2 and `op3` read before R1 is written).
 fn three_operand(
@@ -1603,6 +1687,12 @@ fn execute_more(cpu: &mut Cpu, bus: &mut impl Bus, insn: &Insn) -> Option<Outcom
             let (len, e, op) = rx_kind(t[0])?;
             alu_storage(cpu, bus, insn, rx_addr(cpu), len, e, op, false)
         }
+        // DR, D
+        0x1D => divide(cpu, insn, r1, cpu.gprs[insn.r2()], Div::Signed32),
+        0x5D => match read_operand(bus, amask, rx_addr(cpu), 4) {
+            Ok(v) => divide(cpu, insn, r1, v, Div::Signed32),
+            Err(e) => Outcome::StopAt(Stop::Fault(e)),
+        },
         // SRL, SLL, SRA, SLA R1,D2(B2)
         0x88..=0x8B => {
             let (b, d) = insn.base_disp12();
@@ -1683,6 +1773,17 @@ fn execute_more(cpu: &mut Cpu, bus: &mut impl Bus, insn: &Insn) -> Option<Outcom
             let (r1, r2) = insn.rre();
             alu(cpu, r1, cpu.gprs[r2], Alu::Mul, false, ilen)
         }
+        // DSGR, DSGFR, DLGR, DLR
+        0xB9 if matches!(t[1], 0x0D | 0x1D | 0x87 | 0x97) => {
+            let (r1, r2) = insn.rre();
+            let (v, kind) = match t[1] {
+                0x0D => (cpu.gprs[r2], Div::Signed64),
+                0x1D => (extend(cpu.gprs[r2], Ext::S32), Div::Signed64),
+                0x87 => (cpu.gprs[r2], Div::Logical64),
+                _ => (cpu.gprs[r2], Div::Logical32),
+            };
+            divide(cpu, insn, r1, v, kind)
+        }
         // LOCR, LOCGR R1,R2,M3
         0xB9 if matches!(t[1], 0xE2 | 0xF2) => {
             let (r1, r2) = insn.rre();
@@ -1759,6 +1860,19 @@ fn execute_more(cpu: &mut Cpu, bus: &mut impl Bus, insn: &Insn) -> Option<Outcom
             0x72 => store_low(cpu, bus, insn, rxy_addr(cpu), 1),
             // ICY
             0x73 => insert_char(cpu, bus, insn, rxy_addr(cpu)),
+            // DSG, DSGF, DLG, DL
+            0x0D | 0x1D | 0x87 | 0x97 => {
+                let (len, e, kind) = match t[5] {
+                    0x0D => (8, Ext::Full, Div::Signed64),
+                    0x1D => (4, Ext::S32, Div::Signed64),
+                    0x87 => (8, Ext::Full, Div::Logical64),
+                    _ => (4, Ext::Full, Div::Logical32),
+                };
+                match read_operand(bus, amask, rxy_addr(cpu), len) {
+                    Ok(v) => divide(cpu, insn, r1, extend(v, e), kind),
+                    Err(e) => Outcome::StopAt(Stop::Fault(e)),
+                }
+            }
             // LAY
             0x71 => {
                 let a = rxy_addr(cpu);

@@ -480,6 +480,60 @@ pub enum Fmt {
     Loc(usize),
     /// RIE-f rotate then … selected bits `ec r1,r2,i3,i4,i5 op`.
     Rotate,
+    /// A divide (RR, RRE, RX or RXY by `op`) with its operands set up in
+    /// the same unit (LLIHF + IILF per register, and ST/STG of the
+    /// divisor for the storage forms) to values the generator checked:
+    /// divisor non-zero, quotient in range, so QEMU never raises SIGFPE.
+    Divide(DivKind),
+}
+
+/// What a divide divides (see [`Fmt::Divide`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DivKind {
+    /// DR, D: 64-bit signed dividend from the low halves, 32-bit divisor.
+    Signed32,
+    /// DLR, DL.
+    Logical32,
+    /// DSGR, DSG: 64 by 64 bits.
+    Signed64,
+    /// DSGFR, DSGF: 64 by 32 bits.
+    Signed64By32,
+    /// DLGR, DLG: 128 by 64 bits.
+    Logical64,
+}
+
+impl DivKind {
+    /// Whether the interpreter and QEMU can divide these without an
+    /// exception: `hi`, `lo` the pair, `d` the divisor register value.
+    fn valid(self, hi: u64, lo: u64, d: u64) -> bool {
+        let low = |v: u64| v & 0xffff_ffff;
+        let pair32 = low(hi) << 32 | low(lo);
+        match self {
+            Self::Signed32 => {
+                let d = i64::from(low(d) as u32 as i32);
+                (pair32 as i64)
+                    .checked_div(d)
+                    .is_some_and(|q| i32::try_from(q).is_ok())
+            }
+            Self::Logical32 => pair32
+                .checked_div(low(d))
+                .is_some_and(|q| u32::try_from(q).is_ok()),
+            Self::Signed64 => (lo as i64).checked_div(d as i64).is_some(),
+            Self::Signed64By32 => (lo as i64)
+                .checked_div(i64::from(low(d) as u32 as i32))
+                .is_some(),
+            Self::Logical64 => d != 0 && hi < d,
+        }
+    }
+}
+
+/// LLIHF r,hi; IILF r,lo: `v` into register `r`.
+fn load_constant(v: u64, r: u8) -> Vec<u8> {
+    let mut b = vec![0xc0, r << 4 | 0xe];
+    b.extend_from_slice(&((v >> 32) as u32).to_be_bytes());
+    b.extend_from_slice(&[0xc0, r << 4 | 0x9]);
+    b.extend_from_slice(&(v as u32).to_be_bytes());
+    b
 }
 
 /// One instruction in the generator table.
@@ -747,6 +801,22 @@ pub const TABLE: &[Op] = &[
     op("rosbg", Fmt::Rotate, 0xec, 0x56, true),
     op("rxsbg", Fmt::Rotate, 0xec, 0x57, true),
     op("risbgn", Fmt::Rotate, 0xec, 0x59, true),
+    op("dr", Fmt::Divide(DivKind::Signed32), 0x1d, 0x00, true),
+    op("d", Fmt::Divide(DivKind::Signed32), 0x5d, 0x00, true),
+    op("dlr", Fmt::Divide(DivKind::Logical32), 0xb9, 0x97, true),
+    op("dl", Fmt::Divide(DivKind::Logical32), 0xe3, 0x97, true),
+    op("dsgr", Fmt::Divide(DivKind::Signed64), 0xb9, 0x0d, true),
+    op("dsg", Fmt::Divide(DivKind::Signed64), 0xe3, 0x0d, true),
+    op(
+        "dsgfr",
+        Fmt::Divide(DivKind::Signed64By32),
+        0xb9,
+        0x1d,
+        true,
+    ),
+    op("dsgf", Fmt::Divide(DivKind::Signed64By32), 0xe3, 0x1d, true),
+    op("dlgr", Fmt::Divide(DivKind::Logical64), 0xb9, 0x87, true),
+    op("dlg", Fmt::Divide(DivKind::Logical64), 0xe3, 0x87, true),
     op("bcr", Fmt::ViaRegister, 0x07, 0x00, false),
     op("bc", Fmt::ViaRegister, 0x47, 0x00, false),
     op("basr", Fmt::ViaRegister, 0x0d, 0x00, false),
@@ -864,6 +934,59 @@ pub fn unit(rng: &mut Rng, o: &Op) -> Unit {
             rel(v, 2, 4, rng)
         }
         Fmt::Larl => rel(vec![0xc0, r1 << 4, 0, 0, 0, 0], 2, 4, rng),
+        Fmt::Divide(kind) => {
+            let r1 = rng.pick(&[0u8, 2, 4, 6, 8, 10]);
+            let r2 = loop {
+                let r = rng.wreg();
+                if r != r1 && r != r1 + 1 {
+                    break r;
+                }
+            };
+            let (mut hi, mut lo, mut d) = (0, 7, 2);
+            for _ in 0..64 {
+                let (h, l, dv) = (rng.value(), rng.value(), rng.value());
+                // Dividends that fit more often: the high word a sign
+                // extension of the low one, or below the divisor.
+                let h = match rng.below(3) {
+                    0 => h,
+                    1 if kind == DivKind::Logical64 => h % dv.max(1),
+                    _ => {
+                        let ext = if l & 0x8000_0000 != 0 { u64::MAX } else { 0 };
+                        (h & !0xffff_ffff) | (ext & 0xffff_ffff)
+                    }
+                };
+                if kind.valid(h, l, dv) {
+                    (hi, lo, d) = (h, l, dv);
+                    break;
+                }
+            }
+            let mut v = load_constant(hi, r1);
+            v.extend(load_constant(lo, r1 + 1));
+            v.extend(load_constant(d, r2));
+            match o.fmt {
+                _ if op0 == 0xb9 => v.extend_from_slice(&[0xb9, op1, 0, r1 << 4 | r2]),
+                _ if op0 == 0x1d => v.extend_from_slice(&[0x1d, r1 << 4 | r2]),
+                _ => {
+                    let len = if matches!(kind, DivKind::Signed64 | DivKind::Logical64) {
+                        8
+                    } else {
+                        4
+                    };
+                    let [d0, d1] = b(rng.disp(len));
+                    if len == 8 {
+                        v.extend_from_slice(&[0xe3, r2 << 4, BASE << 4 | d0, d1, 0, 0x24]);
+                    } else {
+                        v.extend_from_slice(&[0x50, r2 << 4, BASE << 4 | d0, d1]);
+                    }
+                    if op0 == 0x5d {
+                        v.extend_from_slice(&[0x5d, r1 << 4, BASE << 4 | d0, d1]);
+                    } else {
+                        v.extend_from_slice(&[0xe3, r1 << 4, BASE << 4 | d0, d1, 0, op1]);
+                    }
+                }
+            }
+            none(v)
+        }
         Fmt::Rrf => none(vec![op0, op1, rng.rreg() << 4, r1 << 4 | rng.rreg()]),
         Fmt::Locr => {
             let m = u8::try_from(rng.below(16)).expect("small");

@@ -1306,13 +1306,21 @@ proptest! {
                 None => prop_assert_eq!(cpu.executed, cpu0.executed + 1),
                 Some(Stop::Fault(_)
                     | Stop::Intercept { icptcode: ICPT_OPEREXC, .. }
-                    | Stop::Program { code: PGM_SPECIFICATION, .. }) => {
+                    | Stop::Program { code: PGM_SPECIFICATION, ilen: 0 }) => {
                     prop_assert_eq!(cpu, cpu0);
                     prop_assert_eq!(&bus, &bus0);
                     break;
                 }
                 Some(Stop::Intercept { icptcode, .. }) => {
                     prop_assert_eq!(icptcode, ICPT_INST);
+                    prop_assert_eq!(cpu.gprs, cpu0.gprs);
+                    prop_assert_eq!(&bus, &bus0);
+                    break;
+                }
+                // Since the divides: a suppressed instruction (odd pair,
+                // divide exception) changes no register and no memory.
+                Some(Stop::Program { code: PGM_SPECIFICATION | PGM_FIXED_POINT_DIVIDE, ilen }) => {
+                    prop_assert!(matches!(ilen, 2 | 4 | 6));
                     prop_assert_eq!(cpu.gprs, cpu0.gprs);
                     prop_assert_eq!(&bus, &bus0);
                     break;
@@ -2163,5 +2171,84 @@ fn rotate_then_selected_bits() {
         case("ec12 b83f 0054", &[(1, 0xff), (2, 0x100)], 1, &[], 0),
     ] {
         check_case(&c);
+    }
+}
+
+#[test]
+fn divides() {
+    let min = i64::MIN as u64;
+    // (code, r2 = r1, r3 = r1+1, r4 = divisor) -> (r2, r3) or a program code.
+    for (code, a, b, d, want) in [
+        // DR r2,r4: 64-bit signed dividend from the low halves.
+        ("1d24", HI, HI | 7, 2, Ok((HI | 1, HI | 3))),
+        (
+            "1d24",
+            0xffff_ffff,
+            (-7i32) as u32 as u64,
+            2,
+            Ok((0xffff_ffff, 0xffff_fffd)),
+        ),
+        ("1d24", 0, 7, 0, Err(PGM_FIXED_POINT_DIVIDE)),
+        ("1d24", 1, 0, 1, Err(PGM_FIXED_POINT_DIVIDE)),
+        ("1d34", 0, 7, 2, Err(PGM_SPECIFICATION)),
+        // DLR: unsigned.
+        ("b9970024", 1, 0, 2, Ok((0, M32))),
+        ("b9970024", 1, 0, 1, Err(PGM_FIXED_POINT_DIVIDE)),
+        // DSGR, DSGFR: r1+1 / divisor.
+        (
+            "b90d0024",
+            5,
+            (-7i64) as u64,
+            2,
+            Ok(((-1i64) as u64, (-3i64) as u64)),
+        ),
+        ("b90d0024", 5, min, u64::MAX, Err(PGM_FIXED_POINT_DIVIDE)),
+        (
+            "b91d0024",
+            5,
+            100,
+            HI | 0xffff_fff6,
+            Ok((0, (-10i64) as u64)),
+        ),
+        // DLGR: 128-bit unsigned.
+        ("b9870024", 1, 0, 2, Ok((0, 1 << 63))),
+        ("b9870024", 2, 5, 2, Err(PGM_FIXED_POINT_DIVIDE)),
+        ("b9870024", 0, 0, 0, Err(PGM_FIXED_POINT_DIVIDE)),
+    ] {
+        let (mut cpu, mut bus) = fixture(&hex(code));
+        cpu.gprs[2] = a;
+        cpu.gprs[3] = b;
+        cpu.gprs[4] = d;
+        let before = cpu;
+        let stop = step(&mut cpu, &mut bus);
+        match want {
+            Ok(pair) => {
+                assert_eq!(stop, None, "{code}");
+                assert_eq!((cpu.gprs[2], cpu.gprs[3]), pair, "{code}");
+            }
+            Err(pgm) => {
+                let ilen = instruction_length(hex(code)[0]);
+                assert_eq!(stop, Some(Stop::Program { code: pgm, ilen }), "{code}");
+                assert_eq!(cpu.gprs, before.gprs, "{code}: suppressed");
+                assert_eq!(cpu.psw_addr, CODE + u64::from(ilen), "{code}");
+            }
+        }
+    }
+    // The storage forms: D, DL, DSG, DSGF, DLG with the divisor at DATA.
+    for (code, mem, a, b, want) in [
+        ("5d20c000", "fffffffe", 0, 9, (1, 0xffff_fffc)),
+        ("e320c0000097", "00000002", 1, 1, (1, M32)),
+        (
+            "e320c000000d",
+            "fffffffffffffffd",
+            0,
+            9,
+            (0, (-3i64) as u64),
+        ),
+        ("e320c000001d", "fffffffd", 0, 10, (1, (-3i64) as u64)),
+        ("e320c0000087", "0000000000000003", 0, 10, (1, 3)),
+    ] {
+        let (cpu, _) = with_data(code, &[(2, a), (3, b)], 0, mem);
+        assert_eq!((cpu.gprs[2], cpu.gprs[3]), want, "{code}");
     }
 }
