@@ -228,8 +228,8 @@ pub enum Stop {
     /// - [`PGM_SPECIFICATION`] for an invalid PSW (mask bits that must be
     ///   zero, extended without basic addressing, an odd instruction address
     ///   or one beyond the addressing mode): PSW unchanged, `ilen` 0.
-    /// - [`PGM_SPECIFICATION`] for a divide (DR, DSGR, …) naming an odd
-    ///   register pair, and [`PGM_FIXED_POINT_DIVIDE`] for a zero divisor
+    /// - [`PGM_SPECIFICATION`] for a divide, multiply or FLOGR naming an
+    ///   odd register pair or a compare and swap on an unaligned word, and [`PGM_FIXED_POINT_DIVIDE`] for a zero divisor
     ///   or a quotient too big for its register: suppressed (no register
     ///   changes), PSW past the instruction, `ilen` its length.
     /// - [`PGM_PRIVILEGED_OPERATION`] for DIAGNOSE or a storage-key
@@ -352,6 +352,12 @@ pub fn run(cpu: &mut Cpu, bus: &mut impl Bus, budget: u64) -> Stop {
 /// | distinct operands (z196) | ARK AGRK SRK SGRK ALRK ALGRK SLRK SLGRK NRK NGRK ORK OGRK XRK XGRK (B9Ex/B9Fx); AHIK AGHIK (ECD8/D9); SLLK SRLK SRAK SLAK (EBDC–DF) |
 /// | load/store on condition (z196) | LOCR LOCGR (B9F2/E2); LOC LOCG STOC STOCG (EBF2/E2/F3/E3) |
 /// | rotate then … selected bits | RNSBG RISBG ROSBG RXSBG RISBGN (EC54–57, EC59) |
+/// | carry, borrow (CC in and out) | ALCR ALCGR SLBR SLBGR (B998 B988 B999 B989); ALC ALCG SLB SLBG (E398 E388 E399 E389) |
+/// | multiply into a pair, FLOGR | MR M MLR ML MLGR MLG (1C 5C B996 E396 B986 E386); FLOGR (B983) |
+/// | multiple, under mask | STM LM STMY LMY STMG LMG (90 98 EB90 EB98 EB24 EB04); ICM ICMY ICMH STCM STCMY STCMH (BF EB81 EB80 BE EB2D EB2C) |
+/// | storage immediates | MVHHI MVHI MVGHI CHHSI CHSI CGHSI CLHHSI CLFHSI CLGHSI (E5xx); ASI AGSI ALSI ALGSI (EB6A EB7A EB6E EB7E) |
+/// | compare and swap | CS CSY CSG (BA EB14 EB30) |
+/// | prefetch (no-op) | PFD (E336) |
 /// | divide (even-odd pair R1, R1+1) | DR D DLR DL DSGR DSG DSGFR DSGF DLGR DLG (1D 5D B997 E397 B90D E30D B91D E31D B987 E387) |
 ///
 /// 32-bit instructions (LR, LHI, AHI, L, ST, BRCT and every 32-bit form
@@ -868,6 +874,10 @@ fn execute_a7(cpu: &mut Cpu, insn: &Insn) -> Outcome {
 enum Alu {
     /// Signed add: CC 0/1/2 by result, 3 overflow.
     Add,
+    /// Logical add with the carry of the CC (CC 2 or 3) added in.
+    AddCarry,
+    /// Logical subtract with the borrow of the CC (CC 0 or 1) taken off.
+    SubBorrow,
     /// Logical add: CC by result zero and carry.
     AddLogical,
     /// Signed subtract: as Add.
@@ -1008,6 +1018,22 @@ fn alu64(cpu: &mut Cpu, r1: usize, op2: u64, alu: Alu, ilen: u8) -> Outcome {
             cpu.gprs[r1] = a.wrapping_mul(op2);
             Outcome::Next
         }
+        Alu::AddCarry => {
+            let carry_in = u64::from(cpu.cc() & 2 != 0);
+            let (v, c1) = a.overflowing_add(op2);
+            let (v, c2) = v.overflowing_add(carry_in);
+            cpu.gprs[r1] = v;
+            cpu.set_cc(logical_cc(v != 0, c1 || c2));
+            Outcome::Next
+        }
+        Alu::SubBorrow => {
+            let borrow_in = u64::from(cpu.cc() & 2 == 0);
+            let (v, b1) = a.overflowing_sub(op2);
+            let (v, b2) = v.overflowing_sub(borrow_in);
+            cpu.gprs[r1] = v;
+            cpu.set_cc(logical_cc(v != 0, !(b1 || b2)));
+            Outcome::Next
+        }
     }
 }
 
@@ -1073,6 +1099,22 @@ fn alu32(cpu: &mut Cpu, r1: usize, op2: u64, alu: Alu, ilen: u8) -> Outcome {
         }
         Alu::Mul => {
             set_low32(&mut cpu.gprs[r1], a.wrapping_mul(b));
+            Outcome::Next
+        }
+        Alu::AddCarry => {
+            let carry_in = u32::from(cpu.cc() & 2 != 0);
+            let (v, c1) = a.overflowing_add(b);
+            let (v, c2) = v.overflowing_add(carry_in);
+            set_low32(&mut cpu.gprs[r1], v);
+            cpu.set_cc(logical_cc(v != 0, c1 || c2));
+            Outcome::Next
+        }
+        Alu::SubBorrow => {
+            let borrow_in = u32::from(cpu.cc() & 2 == 0);
+            let (v, b1) = a.overflowing_sub(b);
+            let (v, b2) = v.overflowing_sub(borrow_in);
+            set_low32(&mut cpu.gprs[r1], v);
+            cpu.set_cc(logical_cc(v != 0, !(b1 || b2)));
             Outcome::Next
         }
     }
@@ -1404,6 +1446,10 @@ fn rre_kind(op: u8) -> Option<(bool, Ext, Alu)> {
         0x85 => (true, Ext::Z16, Alu::Load),
         0x94 => (false, Ext::Z8, Alu::Load),
         0x95 => (false, Ext::Z16, Alu::Load),
+        0x88 => (true, Ext::Full, Alu::AddCarry),
+        0x89 => (true, Ext::Full, Alu::SubBorrow),
+        0x98 => (false, Ext::Full, Alu::AddCarry),
+        0x99 => (false, Ext::Full, Alu::SubBorrow),
         _ => return None,
     })
 }
@@ -1478,6 +1524,10 @@ fn rxy_kind(op: u8) -> Option<(usize, Ext, Alu, bool)> {
         0x91 => (2, Ext::Z16, Alu::Load, true),
         0x94 => (1, Ext::Z8, Alu::Load, false),
         0x95 => (2, Ext::Z16, Alu::Load, false),
+        0x88 => (8, Ext::Full, Alu::AddCarry, true),
+        0x89 => (8, Ext::Full, Alu::SubBorrow, true),
+        0x98 => (4, Ext::Full, Alu::AddCarry, false),
+        0x99 => (4, Ext::Full, Alu::SubBorrow, false),
         _ => return None,
     })
 }
@@ -1498,6 +1548,293 @@ fn c2_kind(sub: usize) -> Option<(bool, Ext, Alu)> {
         0xE => (true, Ext::Z32, Alu::CmpLogical),
         0xF => (false, Ext::Full, Alu::CmpLogical),
         _ => return None,
+    })
+}
+
+/// The multiply instructions into an even-odd pair.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mul {
+    /// MR, M: bits 32–63 of R1+1 times the 32-bit operand, signed; the
+    /// 64-bit product into bits 32–63 of R1 (high) and R1+1 (low).
+    Signed32,
+    /// MLR, ML: the same, unsigned.
+    Logical32,
+    /// MLGR, MLG: R1+1 times the operand, unsigned, 128 bits into R1, R1+1.
+    Logical64,
+}
+
+/// A multiply into the even-odd pair R1, R1+1 (odd R1: specification).
+fn multiply(cpu: &mut Cpu, insn: &Insn, r1: usize, op2: u64, kind: Mul) -> Outcome {
+    if r1 & 1 != 0 {
+        return Outcome::StopPast(Stop::Program {
+            code: PGM_SPECIFICATION,
+            ilen: insn.ilen,
+        });
+    }
+    let r1b = r1 | 1;
+    let m = cpu.gprs[r1b];
+    match kind {
+        Mul::Signed32 | Mul::Logical32 => {
+            let p = if kind == Mul::Signed32 {
+                i64::from(low32(m).cast_signed())
+                    .wrapping_mul(i64::from(low32(op2).cast_signed()))
+                    .cast_unsigned()
+            } else {
+                u64::from(low32(m)).wrapping_mul(u64::from(low32(op2)))
+            };
+            set_low32(&mut cpu.gprs[r1], low32(p >> 32));
+            set_low32(&mut cpu.gprs[r1b], low32(p));
+        }
+        Mul::Logical64 => {
+            let p = u128::from(m).wrapping_mul(u128::from(op2));
+            let [h @ .., _, _, _, _, _, _, _, _] = p.to_be_bytes();
+            let [.., l0, l1, l2, l3, l4, l5, l6, l7] = p.to_be_bytes();
+            let mut hi = [0u8; 8];
+            hi.copy_from_slice(&h[..8]);
+            cpu.gprs[r1] = u64::from_be_bytes(hi);
+            cpu.gprs[r1b] = u64::from_be_bytes([l0, l1, l2, l3, l4, l5, l6, l7]);
+        }
+    }
+    Outcome::Next
+}
+
+/// FLOGR: R1 = the number of leading zeros of R2 (64 for zero), R1+1 = R2
+/// with that bit cleared; CC 0 when R2 was zero, 2 otherwise.
+fn find_leftmost_one(cpu: &mut Cpu, insn: &Insn, r1: usize, v: u64) -> Outcome {
+    if r1 & 1 != 0 {
+        return Outcome::StopPast(Stop::Program {
+            code: PGM_SPECIFICATION,
+            ilen: insn.ilen,
+        });
+    }
+    let n = v.leading_zeros();
+    cpu.gprs[r1] = u64::from(n);
+    cpu.gprs[r1 | 1] = v & !(1u64 << 63).checked_shr(n).unwrap_or(0);
+    cpu.set_cc(if v == 0 { 0 } else { 2 });
+    Outcome::Next
+}
+
+/// The registers R1 to R3 (wrapping after 15).
+fn register_range(insn: &Insn) -> impl Iterator<Item = usize> {
+    let (r1, r3) = (insn.r1(), insn.r2());
+    let n = r3.wrapping_sub(r1) & 15;
+    (0..=n).map(move |i| r1.wrapping_add(i) & 15)
+}
+
+/// STM, STMY, STMG (`load` false) and LM, LMY, LMG: R1 to R3 as `size`-byte
+/// words (4: bits 32–63) at `addr`, all or nothing.
+fn multiple(
+    cpu: &mut Cpu,
+    bus: &mut impl Bus,
+    insn: &Insn,
+    addr: u64,
+    size: usize,
+    load: bool,
+) -> Outcome {
+    let mut buf = [0u8; 128];
+    let regs: Vec<usize> = register_range(insn).collect();
+    let len = regs.len().wrapping_mul(size);
+    let buf = &mut buf[..len];
+    if load {
+        if let Err(e) = read_split(bus, insn.amask, addr, buf) {
+            return Outcome::StopAt(Stop::Fault(e));
+        }
+        for (r, chunk) in regs.iter().zip(buf.chunks(size)) {
+            let mut w = [0u8; 8];
+            w[8usize.wrapping_sub(size)..].copy_from_slice(chunk);
+            let v = u64::from_be_bytes(w);
+            if size == 8 {
+                cpu.gprs[*r] = v;
+            } else {
+                set_low32(&mut cpu.gprs[*r], low32(v));
+            }
+        }
+        return Outcome::Next;
+    }
+    for (r, chunk) in regs.iter().zip(buf.chunks_mut(size)) {
+        chunk.copy_from_slice(&cpu.gprs[*r].to_be_bytes()[8usize.wrapping_sub(size)..]);
+    }
+    match write_split(bus, insn.amask, addr, buf) {
+        Ok(()) => Outcome::Next,
+        Err(e) => Outcome::StopAt(Stop::Fault(e)),
+    }
+}
+
+/// ICM, ICMY, ICMH (`insert`) and STCM, STCMY, STCMH: the bytes of the
+/// 32-bit word at bit `shift` of R1 selected by M3, to or from consecutive
+/// bytes at `addr`. ICM's CC: 0 all inserted bits zero (or mask zero), 1
+/// the first inserted bit one, 2 otherwise.
+fn under_mask(
+    cpu: &mut Cpu,
+    bus: &mut impl Bus,
+    insn: &Insn,
+    addr: u64,
+    shift: u32,
+    insert: bool,
+) -> Outcome {
+    let m = insn.r2();
+    let r1 = insn.r1();
+    let word = low32(cpu.gprs[r1].wrapping_shr(shift)).to_be_bytes();
+    let selected: Vec<usize> = (0..4).filter(|i| m & (8 >> i) != 0).collect();
+    let mut buf = [0u8; 4];
+    let buf = &mut buf[..selected.len()];
+    if buf.is_empty() {
+        if insert {
+            cpu.set_cc(0);
+        }
+        return Outcome::Next;
+    }
+    if !insert {
+        for (b, &i) in buf.iter_mut().zip(&selected) {
+            *b = word[i];
+        }
+        return match write_split(bus, insn.amask, addr, buf) {
+            Ok(()) => Outcome::Next,
+            Err(e) => Outcome::StopAt(Stop::Fault(e)),
+        };
+    }
+    if let Err(e) = read_split(bus, insn.amask, addr, buf) {
+        return Outcome::StopAt(Stop::Fault(e));
+    }
+    let mut w = word;
+    for (b, &i) in buf.iter().zip(&selected) {
+        w[i] = *b;
+    }
+    let place = 0xFFFF_FFFFu64.wrapping_shl(shift);
+    let r = &mut cpu.gprs[r1];
+    *r = (*r & !place) | u64::from(u32::from_be_bytes(w)).wrapping_shl(shift);
+    cpu.set_cc(if buf.iter().all(|&b| b == 0) {
+        0
+    } else if buf[0] & 0x80 != 0 {
+        1
+    } else {
+        2
+    });
+    Outcome::Next
+}
+
+/// CS, CSY (`wide` false: bits 32–63) and CSG: compare R1 with the
+/// aligned storage word; equal: store R3 there, CC 0; not: load it into
+/// R1, CC 1. An unaligned operand is a specification exception.
+fn compare_and_swap(
+    cpu: &mut Cpu,
+    bus: &mut impl Bus,
+    insn: &Insn,
+    addr: u64,
+    wide: bool,
+) -> Outcome {
+    let len: usize = if wide { 8 } else { 4 };
+    let a = addr & insn.amask;
+    if a & (widen(len).wrapping_sub(1)) != 0 {
+        return Outcome::StopPast(Stop::Program {
+            code: PGM_SPECIFICATION,
+            ilen: insn.ilen,
+        });
+    }
+    let cur = match read_operand(bus, insn.amask, a, len) {
+        Ok(v) => v,
+        Err(e) => return Outcome::StopAt(Stop::Fault(e)),
+    };
+    let (r1, r3) = (insn.r1(), insn.r2());
+    let mine = if wide {
+        cpu.gprs[r1]
+    } else {
+        u64::from(low32(cpu.gprs[r1]))
+    };
+    if mine == cur {
+        let v = cpu.gprs[r3].to_be_bytes();
+        if let Err(e) = write_split(bus, insn.amask, a, &v[8usize.wrapping_sub(len)..]) {
+            return Outcome::StopAt(Stop::Fault(e));
+        }
+        cpu.set_cc(0);
+    } else {
+        if wide {
+            cpu.gprs[r1] = cur;
+        } else {
+            set_low32(&mut cpu.gprs[r1], low32(cur));
+        }
+        cpu.set_cc(1);
+    }
+    Outcome::Next
+}
+
+/// ASI, AGSI (signed, CC and overflow as AHI) and ALSI, ALGSI (logical):
+/// the signed 8-bit I2 added to the storage word or doubleword at `addr`.
+fn add_immediate_storage(cpu: &mut Cpu, bus: &mut impl Bus, insn: &Insn, addr: u64) -> Outcome {
+    let t = insn.text;
+    let wide = t[5] & 0x10 != 0;
+    let logical = t[5] & 0x04 != 0;
+    let len: usize = if wide { 8 } else { 4 };
+    let cur = match read_operand(bus, insn.amask, addr, len) {
+        Ok(v) => v,
+        Err(e) => return Outcome::StopAt(Stop::Fault(e)),
+    };
+    let i = extend(u64::from(t[1]), Ext::S8);
+    // Compute in a copy of the CPU (its r0 standing for the storage
+    // operand) with overflow interruptions off; they are reported after
+    // the store.
+    let mut quiet = *cpu;
+    quiet.gprs[0] = cur;
+    quiet.psw_mask &= !PSW_FIXED_OVERFLOW_MASK;
+    let op = if logical { Alu::AddLogical } else { Alu::Add };
+    let _ = alu(&mut quiet, 0, i, op, wide, insn.ilen);
+    let v = quiet.gprs[0].to_be_bytes();
+    if let Err(e) = write_split(bus, insn.amask, addr, &v[8usize.wrapping_sub(len)..]) {
+        return Outcome::StopAt(Stop::Fault(e));
+    }
+    let overflow = quiet.cc() == 3 && !logical;
+    cpu.set_cc(quiet.cc());
+    if overflow && cpu.psw_mask & PSW_FIXED_OVERFLOW_MASK != 0 {
+        return Outcome::StopPast(Stop::Program {
+            code: PGM_FIXED_POINT_OVERFLOW,
+            ilen: insn.ilen,
+        });
+    }
+    Outcome::Next
+}
+
+/// The SIL instructions (E5xx): MVHHI, MVHI, MVGHI store the signed 16-bit
+/// I2 as 2, 4 or 8 bytes; CHHSI, CHSI, CGHSI compare the storage operand
+/// with it signed, CLHHSI, CLFHSI, CLGHSI unsigned (I2 zero-extended).
+fn storage_immediate(cpu: &mut Cpu, bus: &mut impl Bus, insn: &Insn) -> Option<Outcome> {
+    let t = insn.text;
+    let (b, d) = insn.base_disp12();
+    let a = raw_address(cpu, 0, b, d);
+    let raw = u64::from(u16::from_be_bytes([t[4], t[5]]));
+    let i = extend(raw, Ext::S16);
+    let (len, kind): (usize, u8) = match t[1] {
+        0x44 => (2, 0),
+        0x4C => (4, 0),
+        0x48 => (8, 0),
+        0x54 => (2, 1),
+        0x5C => (4, 1),
+        0x58 => (8, 1),
+        0x55 => (2, 2),
+        0x5D => (4, 2),
+        0x59 => (8, 2),
+        _ => return None,
+    };
+    Some(if kind == 0 {
+        let v = i.to_be_bytes();
+        match write_split(bus, insn.amask, a, &v[8usize.wrapping_sub(len)..]) {
+            Ok(()) => Outcome::Next,
+            Err(e) => Outcome::StopAt(Stop::Fault(e)),
+        }
+    } else {
+        match read_operand(bus, insn.amask, a, len) {
+            Ok(v) => {
+                let ext = [Ext::S16, Ext::S32, Ext::Full];
+                let which = usize::from(low8(widen(len).trailing_zeros().into())).wrapping_sub(1);
+                let o = if kind == 1 {
+                    extend(v, ext[which]).cast_signed().cmp(&i.cast_signed())
+                } else {
+                    v.cmp(&raw)
+                };
+                cpu.set_cc(cmp_cc(o));
+                Outcome::Next
+            }
+            Err(e) => Outcome::StopAt(Stop::Fault(e)),
+        }
     })
 }
 
@@ -1687,6 +2024,32 @@ fn execute_more(cpu: &mut Cpu, bus: &mut impl Bus, insn: &Insn) -> Option<Outcom
             let (len, e, op) = rx_kind(t[0])?;
             alu_storage(cpu, bus, insn, rx_addr(cpu), len, e, op, false)
         }
+        // MR, M
+        0x1C => multiply(cpu, insn, r1, cpu.gprs[insn.r2()], Mul::Signed32),
+        0x5C => match read_operand(bus, amask, rx_addr(cpu), 4) {
+            Ok(v) => multiply(cpu, insn, r1, v, Mul::Signed32),
+            Err(e) => Outcome::StopAt(Stop::Fault(e)),
+        },
+        // STM, LM R1,R3,D2(B2)
+        0x90 | 0x98 => {
+            let (b, d) = insn.base_disp12();
+            let a = raw_address(cpu, 0, b, d);
+            multiple(cpu, bus, insn, a, 4, t[0] == 0x98)
+        }
+        // STCM, ICM R1,M3,D2(B2)
+        0xBE | 0xBF => {
+            let (b, d) = insn.base_disp12();
+            let a = raw_address(cpu, 0, b, d);
+            under_mask(cpu, bus, insn, a, 0, t[0] == 0xBF)
+        }
+        // CS R1,R3,D2(B2)
+        0xBA => {
+            let (b, d) = insn.base_disp12();
+            let a = raw_address(cpu, 0, b, d);
+            compare_and_swap(cpu, bus, insn, a, false)
+        }
+        // The SIL storage-immediate moves and compares (E5xx).
+        0xE5 => storage_immediate(cpu, bus, insn)?,
         // DR, D
         0x1D => divide(cpu, insn, r1, cpu.gprs[insn.r2()], Div::Signed32),
         0x5D => match read_operand(bus, amask, rx_addr(cpu), 4) {
@@ -1772,6 +2135,16 @@ fn execute_more(cpu: &mut Cpu, bus: &mut impl Bus, insn: &Insn) -> Option<Outcom
         0xB2 if t[1] == 0x52 => {
             let (r1, r2) = insn.rre();
             alu(cpu, r1, cpu.gprs[r2], Alu::Mul, false, ilen)
+        }
+        // MLGR, MLR, FLOGR
+        0xB9 if matches!(t[1], 0x83 | 0x86 | 0x96) => {
+            let (r1, r2) = insn.rre();
+            let v = cpu.gprs[r2];
+            match t[1] {
+                0x83 => find_leftmost_one(cpu, insn, r1, v),
+                0x86 => multiply(cpu, insn, r1, v, Mul::Logical64),
+                _ => multiply(cpu, insn, r1, v, Mul::Logical32),
+            }
         }
         // DSGR, DSGFR, DLGR, DLR
         0xB9 if matches!(t[1], 0x0D | 0x1D | 0x87 | 0x97) => {
@@ -1860,6 +2233,20 @@ fn execute_more(cpu: &mut Cpu, bus: &mut impl Bus, insn: &Insn) -> Option<Outcom
             0x72 => store_low(cpu, bus, insn, rxy_addr(cpu), 1),
             // ICY
             0x73 => insert_char(cpu, bus, insn, rxy_addr(cpu)),
+            // PFD: a prefetch is a no-op (and never an access exception).
+            0x36 => Outcome::Next,
+            // MLG, ML
+            0x86 | 0x96 => {
+                let (len, kind) = if t[5] == 0x86 {
+                    (8, Mul::Logical64)
+                } else {
+                    (4, Mul::Logical32)
+                };
+                match read_operand(bus, amask, rxy_addr(cpu), len) {
+                    Ok(v) => multiply(cpu, insn, r1, v, kind),
+                    Err(e) => Outcome::StopAt(Stop::Fault(e)),
+                }
+            }
             // DSG, DSGF, DLG, DL
             0x0D | 0x1D | 0x87 | 0x97 => {
                 let (len, e, kind) = match t[5] {
@@ -1884,6 +2271,40 @@ fn execute_more(cpu: &mut Cpu, bus: &mut impl Bus, insn: &Insn) -> Option<Outcom
                 alu_storage(cpu, bus, insn, rxy_addr(cpu), len, e, op, wide)
             }
         },
+        // STMG, STMY, LMG, LMY; STCMH, STCMY, ICMH, ICMY; CSY, CSG;
+        // ASI, AGSI, ALSI, ALGSI.
+        0xEB if matches!(
+            t[5],
+            0x04 | 0x24
+                | 0x90
+                | 0x98
+                | 0x2C
+                | 0x2D
+                | 0x80
+                | 0x81
+                | 0x14
+                | 0x30
+                | 0x6A
+                | 0x7A
+                | 0x6E
+                | 0x7E
+        ) =>
+        {
+            let a = rxy_addr_nox(cpu, insn);
+            match t[5] {
+                0x04 => multiple(cpu, bus, insn, a, 8, true),
+                0x24 => multiple(cpu, bus, insn, a, 8, false),
+                0x98 => multiple(cpu, bus, insn, a, 4, true),
+                0x90 => multiple(cpu, bus, insn, a, 4, false),
+                0x2C => under_mask(cpu, bus, insn, a, 32, false),
+                0x2D => under_mask(cpu, bus, insn, a, 0, false),
+                0x80 => under_mask(cpu, bus, insn, a, 32, true),
+                0x81 => under_mask(cpu, bus, insn, a, 0, true),
+                0x14 => compare_and_swap(cpu, bus, insn, a, false),
+                0x30 => compare_and_swap(cpu, bus, insn, a, true),
+                _ => add_immediate_storage(cpu, bus, insn, a),
+            }
+        }
         // LOC, LOCG, STOC, STOCG R1,D2(B2),M3: no access unless the
         // condition holds.
         0xEB if matches!(t[5], 0xE2 | 0xE3 | 0xF2 | 0xF3) => {

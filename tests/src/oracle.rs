@@ -485,6 +485,21 @@ pub enum Fmt {
     /// divisor for the storage forms) to values the generator checked:
     /// divisor non-zero, quotient in range, so QEMU never raises SIGFPE.
     Divide(DivKind),
+    /// STM/LM-like `op r1,r3,d(r12)` of `size`-byte registers (RS for
+    /// opcodes 90/98, else RSY `eb … op`); loads only name writable
+    /// registers below r12 or r13 alone.
+    Multiple(usize),
+    /// A multiply or FLOGR into an even-odd pair: RR (1c), RRE (b9xx), RX
+    /// (5c) or RXY (e3xx) with a storage operand of `len` bytes.
+    Pair(usize),
+    /// ICM/STCM-like `op r1,m3,d(r12)` (RS for be/bf, else RSY), mask 1–15.
+    Mask,
+    /// SIL `e5xx d(r12),i16` on `len` bytes.
+    Sil(usize),
+    /// SIY `eb i8,d(r12) op` on `len` bytes.
+    Siy(usize),
+    /// CS-like `op r1,r3,d(r12)` on an aligned `len`-byte word (RS for ba).
+    Cs(usize),
 }
 
 /// What a divide divides (see [`Fmt::Divide`]).
@@ -817,6 +832,50 @@ pub const TABLE: &[Op] = &[
     op("dsgf", Fmt::Divide(DivKind::Signed64By32), 0xe3, 0x1d, true),
     op("dlgr", Fmt::Divide(DivKind::Logical64), 0xb9, 0x87, true),
     op("dlg", Fmt::Divide(DivKind::Logical64), 0xe3, 0x87, true),
+    op("stm", Fmt::Multiple(4), 0x90, 0x00, false),
+    op("lm", Fmt::Multiple(4), 0x98, 0x00, true),
+    op("stmy", Fmt::Multiple(4), 0xeb, 0x90, false),
+    op("lmy", Fmt::Multiple(4), 0xeb, 0x98, true),
+    op("stmg", Fmt::Multiple(8), 0xeb, 0x24, false),
+    op("lmg", Fmt::Multiple(8), 0xeb, 0x04, true),
+    op("mr", Fmt::Pair(0), 0x1c, 0x00, true),
+    op("m", Fmt::Pair(4), 0x5c, 0x00, true),
+    op("mlr", Fmt::Pair(0), 0xb9, 0x96, true),
+    op("ml", Fmt::Pair(4), 0xe3, 0x96, true),
+    op("mlgr", Fmt::Pair(0), 0xb9, 0x86, true),
+    op("mlg", Fmt::Pair(8), 0xe3, 0x86, true),
+    op("flogr", Fmt::Pair(0), 0xb9, 0x83, true),
+    op("icm", Fmt::Mask, 0xbf, 0x00, true),
+    op("icmy", Fmt::Mask, 0xeb, 0x81, true),
+    op("icmh", Fmt::Mask, 0xeb, 0x80, true),
+    op("stcm", Fmt::Mask, 0xbe, 0x00, false),
+    op("stcmy", Fmt::Mask, 0xeb, 0x2d, false),
+    op("stcmh", Fmt::Mask, 0xeb, 0x2c, false),
+    op("mvhhi", Fmt::Sil(2), 0xe5, 0x44, false),
+    op("mvhi", Fmt::Sil(4), 0xe5, 0x4c, false),
+    op("mvghi", Fmt::Sil(8), 0xe5, 0x48, false),
+    op("chhsi", Fmt::Sil(2), 0xe5, 0x54, false),
+    op("chsi", Fmt::Sil(4), 0xe5, 0x5c, false),
+    op("cghsi", Fmt::Sil(8), 0xe5, 0x58, false),
+    op("clhhsi", Fmt::Sil(2), 0xe5, 0x55, false),
+    op("clfhsi", Fmt::Sil(4), 0xe5, 0x5d, false),
+    op("clghsi", Fmt::Sil(8), 0xe5, 0x59, false),
+    op("asi", Fmt::Siy(4), 0xeb, 0x6a, false),
+    op("agsi", Fmt::Siy(8), 0xeb, 0x7a, false),
+    op("alsi", Fmt::Siy(4), 0xeb, 0x6e, false),
+    op("algsi", Fmt::Siy(8), 0xeb, 0x7e, false),
+    op("cs", Fmt::Cs(4), 0xba, 0x00, true),
+    op("csy", Fmt::Cs(4), 0xeb, 0x14, true),
+    op("csg", Fmt::Cs(8), 0xeb, 0x30, true),
+    op("alcgr", Fmt::Rre, 0xb9, 0x88, true),
+    op("slbgr", Fmt::Rre, 0xb9, 0x89, true),
+    op("alcr", Fmt::Rre, 0xb9, 0x98, true),
+    op("slbr", Fmt::Rre, 0xb9, 0x99, true),
+    op("alcg", Fmt::Rxy(8), 0xe3, 0x88, true),
+    op("slbg", Fmt::Rxy(8), 0xe3, 0x89, true),
+    op("alc", Fmt::Rxy(4), 0xe3, 0x98, true),
+    op("slb", Fmt::Rxy(4), 0xe3, 0x99, true),
+    op("pfd", Fmt::Rxy(0), 0xe3, 0x36, false),
     op("bcr", Fmt::ViaRegister, 0x07, 0x00, false),
     op("bc", Fmt::ViaRegister, 0x47, 0x00, false),
     op("basr", Fmt::ViaRegister, 0x0d, 0x00, false),
@@ -986,6 +1045,70 @@ pub fn unit(rng: &mut Rng, o: &Op) -> Unit {
                 }
             }
             none(v)
+        }
+        Fmt::Multiple(size) => {
+            let load = matches!((op0, op1), (0x98, _) | (0xeb, 0x04 | 0x98));
+            let (a, z) = if load {
+                if rng.below(8) == 0 {
+                    (13, 13)
+                } else {
+                    let a = rng.below(12);
+                    (a, a + rng.below(12 - a))
+                }
+            } else {
+                let a = rng.below(14);
+                (a, a + rng.below(14 - a))
+            };
+            let (a, z) = (
+                u8::try_from(a).expect("small"),
+                u8::try_from(z).expect("small"),
+            );
+            let [d0, d1] = b(rng.disp(size * usize::from(z - a + 1)));
+            if op0 == 0xeb {
+                none(vec![0xeb, a << 4 | z, BASE << 4 | d0, d1, 0, op1])
+            } else {
+                none(vec![op0, a << 4 | z, BASE << 4 | d0, d1])
+            }
+        }
+        Fmt::Pair(len) => {
+            let r1 = rng.pick(&[0u8, 2, 4, 6, 8, 10]);
+            let r2 = rng.rreg();
+            let [d0, d1] = b(rng.disp(len.max(1)));
+            none(match op0 {
+                0x1c => vec![0x1c, r1 << 4 | r2],
+                0xb9 => vec![0xb9, op1, 0, r1 << 4 | r2],
+                0x5c => vec![0x5c, r1 << 4, BASE << 4 | d0, d1],
+                _ => vec![0xe3, r1 << 4, BASE << 4 | d0, d1, 0, op1],
+            })
+        }
+        Fmt::Mask => {
+            let m = u8::try_from(1 + rng.below(15)).expect("small");
+            let [d0, d1] = b(rng.disp(m.count_ones() as usize));
+            if op0 == 0xeb {
+                none(vec![0xeb, r1 << 4 | m, BASE << 4 | d0, d1, 0, op1])
+            } else {
+                none(vec![op0, r1 << 4 | m, BASE << 4 | d0, d1])
+            }
+        }
+        Fmt::Sil(len) => {
+            let [d0, d1] = b(rng.disp(len));
+            let [i0, i1] = b(rng.imm16());
+            none(vec![0xe5, op1, BASE << 4 | d0, d1, i0, i1])
+        }
+        Fmt::Siy(len) => {
+            let [d0, d1] = b(rng.disp(len));
+            let i = u8::try_from(rng.imm16() & 0xff).expect("masked");
+            none(vec![0xeb, i, BASE << 4 | d0, d1, 0, op1])
+        }
+        Fmt::Cs(len) => {
+            let d = rng.disp(len) & !(u16::try_from(len).expect("small") - 1);
+            let [d0, d1] = b(d);
+            let r3 = rng.rreg();
+            if op0 == 0xba {
+                none(vec![0xba, r1 << 4 | r3, BASE << 4 | d0, d1])
+            } else {
+                none(vec![0xeb, r1 << 4 | r3, BASE << 4 | d0, d1, 0, op1])
+            }
         }
         Fmt::Rrf => none(vec![op0, op1, rng.rreg() << 4, r1 << 4 | rng.rreg()]),
         Fmt::Locr => {

@@ -430,12 +430,12 @@ fn intercepts() {
         ("b22a0012", ICPT_INST, 0xb22a, 0x0012_0000, true), // rrbe r1,r2
         // Operation exceptions: 2-, 4- and 6-byte opcodes we do not know.
         ("0000", ICPT_OPEREXC, 0x0000, 0, false),
-        ("1c12", ICPT_OPEREXC, 0x1c12, 0, false), // mr (ar is known since the oracle)
+        ("0e12", ICPT_OPEREXC, 0x0e12, 0, false), // mvcl (was ar, known since the oracle)
         ("b2220010", ICPT_OPEREXC, 0xb222, 0x0010_0000, false), // ipm
-        ("b9860012", ICPT_OPEREXC, 0xb986, 0x0012_0000, false), // mlgr (was agr)
+        ("b92e0012", ICPT_OPEREXC, 0xb92e, 0x0012_0000, false), // km (was agr)
         ("8e120004", ICPT_OPEREXC, 0x8e12, 0x0004_0000, false), // srda (was bras)
         ("c01212345678", ICPT_OPEREXC, 0xc012, 0x1234_5678, false), // was llilf
-        ("e31020000099", ICPT_OPEREXC, 0xe310, 0x2000_0099, false),
+        ("e3102000009f", ICPT_OPEREXC, 0xe310, 0x2000_009f, false), // lat (was e3..99, slb)
         ("ffffffffffff", ICPT_OPEREXC, 0xffff, 0xffff_ffff, false),
     ] {
         let (mut cpu, mut bus) = fixture(&hex(code));
@@ -2251,4 +2251,220 @@ fn divides() {
         let (cpu, _) = with_data(code, &[(2, a), (3, b)], 0, mem);
         assert_eq!((cpu.gprs[2], cpu.gprs[3]), want, "{code}");
     }
+}
+
+#[test]
+fn carries_multiplies_into_pairs_and_flogr() {
+    for c in [
+        // ALCGR: + carry from CC 2/3; SLBGR: - borrow when CC 0/1.
+        case("b9880012", &[(1, 1), (2, 1)], 2, &[(1, 3)], 1),
+        case("b9880012", &[(1, u64::MAX), (2, 0)], 3, &[(1, 0)], 2),
+        case("b9880012", &[(1, u64::MAX), (2, 0)], 1, &[(1, u64::MAX)], 1),
+        case("b9890012", &[(1, 5), (2, 2)], 1, &[(1, 2)], 3),
+        case("b9890012", &[(1, 5), (2, 5)], 3, &[(1, 0)], 2),
+        case("b9890012", &[(1, 0), (2, 0)], 0, &[(1, u64::MAX)], 1),
+        // ALCR, SLBR: 32-bit, high half kept.
+        case(
+            "b9980012",
+            &[(1, HI | 0xffff_ffff), (2, 0)],
+            2,
+            &[(1, HI)],
+            2,
+        ),
+        case(
+            "b9990012",
+            &[(1, HI), (2, 0)],
+            1,
+            &[(1, HI | 0xffff_ffff)],
+            1,
+        ),
+        // MR r2,r4: r3 * r4 signed into r2:r3 low halves.
+        case(
+            "1c24",
+            &[(2, HI), (3, HI | 0xffff_ffff), (4, 3)],
+            0,
+            &[(2, HI | 0xffff_ffff), (3, HI | 0xffff_fffd)],
+            0,
+        ),
+        // MLR: unsigned.
+        case(
+            "b9960024",
+            &[(2, 0), (3, 0xffff_ffff), (4, 2)],
+            0,
+            &[(2, 1), (3, 0xffff_fffe)],
+            0,
+        ),
+        // MLGR: 128-bit.
+        case(
+            "b9860024",
+            &[(2, 7), (3, u64::MAX), (4, u64::MAX)],
+            1,
+            &[(2, u64::MAX - 1), (3, 1)],
+            1,
+        ),
+        // FLOGR r2,r4
+        case("b9830024", &[(4, 0)], 1, &[(2, 64), (3, 0)], 0),
+        case(
+            "b9830024",
+            &[(4, 0x0000_8000_0000_0001)],
+            1,
+            &[(2, 16), (3, 1)],
+            2,
+        ),
+        case(
+            "b9830024",
+            &[(4, u64::MAX)],
+            1,
+            &[(2, 0), (3, u64::MAX >> 1)],
+            2,
+        ),
+    ] {
+        check_case(&c);
+    }
+    // Odd pairs are specification exceptions, suppressed.
+    for code in ["1c34", "b9960034", "b9860034", "b9830034"] {
+        let (mut cpu, mut bus) = fixture(&hex(code));
+        let before = cpu.gprs;
+        let ilen = instruction_length(hex(code)[0]);
+        assert_eq!(
+            step(&mut cpu, &mut bus),
+            Some(Stop::Program {
+                code: PGM_SPECIFICATION,
+                ilen
+            }),
+            "{code}"
+        );
+        assert_eq!(cpu.gprs, before, "{code}");
+    }
+    // M, ML, MLG with storage operands.
+    let (cpu, _) = with_data("5c20c000", &[(3, 0xffff_fffe)], 0, "00000003");
+    assert_eq!(
+        (cpu.gprs[2] & 0xffff_ffff, cpu.gprs[3] & 0xffff_ffff),
+        (0xffff_ffff, 0xffff_fffa)
+    );
+    let (cpu, _) = with_data("e320c0000096", &[(3, 0xffff_fffe)], 0, "00000003");
+    assert_eq!(
+        (cpu.gprs[2] & 0xffff_ffff, cpu.gprs[3] & 0xffff_ffff),
+        (2, 0xffff_fffa)
+    );
+    let (cpu, _) = with_data("e320c0000086", &[(3, 1 << 63)], 0, "0000000000000004");
+    assert_eq!((cpu.gprs[2], cpu.gprs[3]), (2, 0));
+    // ALC, SLB, ALCG, SLBG, PFD (no access, no change).
+    let (cpu, _) = with_data("e310c0000098", &[(1, HI | 1)], 3, "00000001");
+    assert_eq!((cpu.gprs[1], cpu.cc()), (HI | 3, 1));
+    let (cpu, _) = with_data("e310c0000099", &[(1, HI | 1)], 0, "00000001");
+    assert_eq!((cpu.gprs[1], cpu.cc()), (HI | 0xffff_ffff, 1));
+    let (cpu, _) = with_data("e310c0000088", &[(1, 1)], 2, "ffffffffffffffff");
+    assert_eq!((cpu.gprs[1], cpu.cc()), (1, 3));
+    let (cpu, _) = with_data("e310c0000089", &[(1, 1)], 2, "0000000000000001");
+    assert_eq!((cpu.gprs[1], cpu.cc()), (0, 2));
+    let (mut cpu, mut bus) = fixture(&hex("e3100000 0036"));
+    let before = cpu;
+    assert_eq!(step(&mut cpu, &mut bus), None, "pfd at address 0x0");
+    assert_eq!(cpu.gprs, before.gprs);
+}
+
+#[test]
+fn multiple_mask_storage_immediate_and_compare_and_swap() {
+    let m = "0102030405060708 090a0b0c0d0e0f10 1112131415161718";
+    // STMG r1,r3,0(r12); LMG r4,r5,8(r12); STM r1,r2,4(r12); LM r6,r7,0(r12)
+    let (_, mem) = with_data("eb13c0000024", &[(1, 1), (2, 2), (3, 3)], 0, m);
+    assert_eq!(
+        mem[..24],
+        hex("0000000000000001 0000000000000002 0000000000000003")[..]
+    );
+    let (cpu, _) = with_data("eb45c0080004", &[], 0, m);
+    assert_eq!(
+        (cpu.gprs[4], cpu.gprs[5]),
+        (0x090a_0b0c_0d0e_0f10, 0x1112_1314_1516_1718)
+    );
+    let (_, mem) = with_data("9012c004", &[(1, HI | 0xaabb_ccdd), (2, 0x1122_3344)], 0, m);
+    assert_eq!(mem[..12], hex("01020304 aabbccdd 11223344")[..]);
+    let (cpu, _) = with_data("9867c000", &[(6, HI), (7, HI)], 0, m);
+    assert_eq!(
+        (cpu.gprs[6], cpu.gprs[7]),
+        (HI | 0x0102_0304, HI | 0x0506_0708)
+    );
+    // STMY, LMY; the register range wraps after r15 (r15, r0).
+    let (_, mem) = with_data("ebf0c0000090", &[(15, 0xf), (0, 0x10)], 0, m);
+    assert_eq!(mem[..8], hex("0000000f 00000010")[..]);
+    let (cpu, _) = with_data("eb11c0000098", &[(1, HI)], 0, m);
+    assert_eq!(cpu.gprs[1], HI | 0x0102_0304);
+    // ICM r1,0b1010: bytes into positions 0 and 2 of the low word; CC.
+    let (cpu, _) = with_data("bf1ac000", &[(1, HI)], 0, "8011");
+    assert_eq!((cpu.gprs[1], cpu.cc()), (HI | 0x8000_1100, 1));
+    let (cpu, _) = with_data("bf13c000", &[(1, 0xffff)], 3, "0000");
+    assert_eq!((cpu.gprs[1], cpu.cc()), (0, 0));
+    let (cpu, _) = with_data("bf11c000", &[(1, 0)], 0, "7f");
+    assert_eq!((cpu.gprs[1], cpu.cc()), (0x7f, 2));
+    // ICMH into the high word, ICMY.
+    let (cpu, _) = with_data("eb1fc0000080", &[(1, 5)], 0, "01020304");
+    assert_eq!((cpu.gprs[1], cpu.cc()), (0x0102_0304_0000_0005, 2));
+    let (cpu, _) = with_data("eb18c0000081", &[(1, 0)], 0, "ff");
+    assert_eq!((cpu.gprs[1], cpu.cc()), (0xff00_0000, 1));
+    // STCM, STCMY, STCMH
+    let (_, mem) = with_data("be15c000", &[(1, 0xaabb_ccdd)], 0, "");
+    assert_eq!(mem[..3], hex("bbdd00")[..]);
+    let (_, mem) = with_data("eb19c001002d", &[(1, 0xaabb_ccdd)], 0, "");
+    assert_eq!(mem[..3], hex("00aadd")[..]);
+    let (_, mem) = with_data("eb1cc000002c", &[(1, 0x1122_3344_0000_0000)], 0, "");
+    assert_eq!(mem[..3], hex("112200")[..]);
+    // MVHHI, MVHI, MVGHI: the sign-extended immediate.
+    let (_, mem) = with_data("e544c001fffe", &[], 0, "");
+    assert_eq!(mem[..4], hex("00fffe00")[..]);
+    let (_, mem) = with_data("e54cc000fffe", &[], 0, "");
+    assert_eq!(mem[..4], hex("fffffffe")[..]);
+    let (_, mem) = with_data("e548c0008000", &[], 0, "");
+    assert_eq!(mem[..8], hex("ffffffffffff8000")[..]);
+    // CHHSI, CHSI, CGHSI signed; CLHHSI, CLFHSI, CLGHSI unsigned.
+    for (code, mem, cc) in [
+        ("e554c000ffff", "ffff", 0u8),
+        ("e554c0000000", "ffff", 1),
+        ("e55cc000ffff", "00000000", 2),
+        ("e558c0000001", "0000000000000001", 0),
+        ("e555c0000000", "ffff", 2),
+        ("e55dc000ffff", "0000ffff", 0),
+        ("e55dc000ffff", "ffffffff", 2),
+        ("e559c0000002", "0000000000000001", 1),
+    ] {
+        let (cpu, _) = with_data(code, &[], 3, mem);
+        assert_eq!(cpu.cc(), cc, "{code} on {mem}");
+    }
+    // ASI, AGSI: signed, CC, overflow; ALSI, ALGSI: logical.
+    let (cpu, mem) = with_data("eb01c000006a", &[], 0, "7fffffff");
+    assert_eq!((mem[..4].to_vec(), cpu.cc()), (hex("80000000"), 3));
+    let (cpu, mem) = with_data("ebffc000007a", &[], 0, "0000000000000000");
+    assert_eq!((mem[..8].to_vec(), cpu.cc()), (hex("ffffffffffffffff"), 1));
+    let (cpu, mem) = with_data("eb01c000006e", &[], 0, "ffffffff");
+    assert_eq!((mem[..4].to_vec(), cpu.cc()), (hex("00000000"), 2));
+    let (cpu, mem) = with_data("ebffc000007e", &[], 0, "0000000000000002");
+    assert_eq!((mem[..8].to_vec(), cpu.cc()), (hex("0000000000000001"), 3));
+    // CS r1,r3,0(r12): equal stores r3, CC 0; unequal loads, CC 1.
+    let (cpu, mem) = with_data("ba13c000", &[(1, HI | 0x0102_0304), (3, 0xaabb_ccdd)], 3, m);
+    assert_eq!(
+        (mem[..4].to_vec(), cpu.cc(), cpu.gprs[1]),
+        (hex("aabbccdd"), 0, HI | 0x0102_0304)
+    );
+    let (cpu, mem) = with_data("ba13c000", &[(1, HI), (3, 0xaabb_ccdd)], 3, m);
+    assert_eq!(
+        (mem[..4].to_vec(), cpu.cc(), cpu.gprs[1]),
+        (hex("01020304"), 1, HI | 0x0102_0304)
+    );
+    let (cpu, mem) = with_data("eb13c0080030", &[(1, 0x090a_0b0c_0d0e_0f10), (3, 7)], 3, m);
+    assert_eq!(
+        (mem[8..16].to_vec(), cpu.cc()),
+        (hex("0000000000000007"), 0)
+    );
+    let (cpu, _) = with_data("eb13c0040014", &[(1, 0)], 0, m);
+    assert_eq!((cpu.gprs[1], cpu.cc()), (0x0506_0708, 1));
+    // CS on an unaligned word: specification, suppressed.
+    let (mut cpu, mut bus) = fixture(&hex("ba13c002"));
+    cpu.gprs[12] = DATA;
+    assert_eq!(
+        step(&mut cpu, &mut bus),
+        Some(Stop::Program {
+            code: PGM_SPECIFICATION,
+            ilen: 4
+        })
+    );
 }
