@@ -357,7 +357,10 @@ pub fn run(cpu: &mut Cpu, bus: &mut impl Bus, budget: u64) -> Stop {
 /// | multiple, under mask | STM LM STMY LMY STMG LMG (90 98 EB90 EB98 EB24 EB04); ICM ICMY ICMH STCM STCMY STCMH (BF EB81 EB80 BE EB2D EB2C) |
 /// | storage immediates | MVHHI MVHI MVGHI CHHSI CHSI CGHSI CLHHSI CLFHSI CLGHSI (E5xx); ASI AGSI ALSI ALGSI (EB6A EB7A EB6E EB7E) |
 /// | compare and swap | CS CSY CSG (BA EB14 EB30) |
-/// | prefetch (no-op) | PFD (E336) |
+/// | prefetch (no-op) | PFD (E336), PFDRL (C6x2) |
+/// | relative long | LRL LGRL LGFRL LLGFRL LHRL LGHRL LLHRL LLGHRL STRL STGRL STHRL (C4x); CRL CGRL CGFRL CHRL CGHRL CLRL CLGRL CLGFRL CLHRL CLGHRL (C6x) |
+/// | interlocked load and … | LAA LAAG LAAL LAALG LAN LANG LAO LAOG LAX LAXG (EBF8 EBE8 EBFA EBEA EBF4 EBE4 EBF6 EBE6 EBF7 EBE7) |
+/// | other | IPM (B222), BAS (4D) |
 /// | divide (even-odd pair R1, R1+1) | DR D DLR DL DSGR DSG DSGFR DSGF DLGR DLG (1D 5D B997 E397 B90D E30D B91D E31D B987 E387) |
 ///
 /// 32-bit instructions (LR, LHI, AHI, L, ST, BRCT and every 32-bit form
@@ -1551,6 +1554,101 @@ fn c2_kind(sub: usize) -> Option<(bool, Ext, Alu)> {
     })
 }
 
+/// LOAD AND ADD/ADD LOGICAL/AND/OR/EXCLUSIVE OR (interlocked): the
+/// aligned storage operand into R1, and it combined with R3 back to
+/// storage; CC as the operation sets it (an add may overflow).
+fn load_and_op(cpu: &mut Cpu, bus: &mut impl Bus, insn: &Insn, addr: u64) -> Outcome {
+    let t = insn.text;
+    let wide = t[5] & 0x10 == 0;
+    let len: usize = if wide { 8 } else { 4 };
+    let a = addr & insn.amask;
+    if a & widen(len).wrapping_sub(1) != 0 {
+        return Outcome::StopPast(Stop::Program {
+            code: PGM_SPECIFICATION,
+            ilen: insn.ilen,
+        });
+    }
+    let old = match read_operand(bus, insn.amask, a, len) {
+        Ok(v) => v,
+        Err(e) => return Outcome::StopAt(Stop::Fault(e)),
+    };
+    let op = match t[5] & 0xF {
+        0x4 => Alu::And,
+        0x6 => Alu::Or,
+        0x7 => Alu::Xor,
+        0x8 => Alu::Add,
+        _ => Alu::AddLogical,
+    };
+    let mut quiet = *cpu;
+    quiet.gprs[0] = old;
+    quiet.psw_mask &= !PSW_FIXED_OVERFLOW_MASK;
+    let _ = alu(&mut quiet, 0, cpu.gprs[insn.r2()], op, wide, insn.ilen);
+    let v = quiet.gprs[0].to_be_bytes();
+    if let Err(e) = write_split(bus, insn.amask, a, &v[8usize.wrapping_sub(len)..]) {
+        return Outcome::StopAt(Stop::Fault(e));
+    }
+    let r1 = insn.r1();
+    if wide {
+        cpu.gprs[r1] = old;
+    } else {
+        set_low32(&mut cpu.gprs[r1], low32(old));
+    }
+    cpu.set_cc(quiet.cc());
+    if op == Alu::Add && quiet.cc() == 3 && cpu.psw_mask & PSW_FIXED_OVERFLOW_MASK != 0 {
+        return Outcome::StopPast(Stop::Program {
+            code: PGM_FIXED_POINT_OVERFLOW,
+            ilen: insn.ilen,
+        });
+    }
+    Outcome::Next
+}
+
+/// The RIL-b relative-long storage instructions: LRL LGRL LGFRL LLGFRL
+/// LHRL LGHRL LLHRL LLGHRL, STRL STGRL STHRL (C4x), CRL CGRL CGFRL CHRL
+/// CGHRL, CLRL CLGRL CLGFRL CLHRL CLGHRL and PFDRL (C6x). The operand
+/// must be aligned on its size (a specification exception otherwise).
+fn relative_long(cpu: &mut Cpu, bus: &mut impl Bus, insn: &Insn) -> Option<Outcome> {
+    let a = insn.relative(i64::from(insn.i32()));
+    let sub = insn.r2();
+    // (length, extension, operation, width); Alu::Load with wide = None
+    // marks a store.
+    let (len, e, op, wide): (usize, Ext, Alu, Option<bool>) = match (insn.text[0], sub) {
+        (0xC4, 0x2) => (2, Ext::Z16, Alu::Load, Some(false)),
+        (0xC4, 0x4) => (2, Ext::S16, Alu::Load, Some(true)),
+        (0xC4, 0x5) => (2, Ext::S16, Alu::Load, Some(false)),
+        (0xC4, 0x6) => (2, Ext::Z16, Alu::Load, Some(true)),
+        (0xC4, 0x7) => (2, Ext::Full, Alu::Load, None),
+        (0xC4, 0x8) => (8, Ext::Full, Alu::Load, Some(true)),
+        (0xC4, 0xB) => (8, Ext::Full, Alu::Load, None),
+        (0xC4, 0xC) => (4, Ext::S32, Alu::Load, Some(true)),
+        (0xC4, 0xD) => (4, Ext::Full, Alu::Load, Some(false)),
+        (0xC4, 0xE) => (4, Ext::Z32, Alu::Load, Some(true)),
+        (0xC4, 0xF) => (4, Ext::Full, Alu::Load, None),
+        (0xC6, 0x2) => return Some(Outcome::Next),
+        (0xC6, 0x4) => (2, Ext::S16, Alu::Cmp, Some(true)),
+        (0xC6, 0x5) => (2, Ext::S16, Alu::Cmp, Some(false)),
+        (0xC6, 0x6) => (2, Ext::Z16, Alu::CmpLogical, Some(true)),
+        (0xC6, 0x7) => (2, Ext::Z16, Alu::CmpLogical, Some(false)),
+        (0xC6, 0x8) => (8, Ext::Full, Alu::Cmp, Some(true)),
+        (0xC6, 0xA) => (8, Ext::Full, Alu::CmpLogical, Some(true)),
+        (0xC6, 0xC) => (4, Ext::S32, Alu::Cmp, Some(true)),
+        (0xC6, 0xD) => (4, Ext::Full, Alu::Cmp, Some(false)),
+        (0xC6, 0xE) => (4, Ext::Z32, Alu::CmpLogical, Some(true)),
+        (0xC6, 0xF) => (4, Ext::Full, Alu::CmpLogical, Some(false)),
+        _ => return None,
+    };
+    if a & widen(len).wrapping_sub(1) != 0 {
+        return Some(Outcome::StopPast(Stop::Program {
+            code: PGM_SPECIFICATION,
+            ilen: insn.ilen,
+        }));
+    }
+    Some(match wide {
+        None => store_low(cpu, bus, insn, a, len),
+        Some(wide) => alu_storage(cpu, bus, insn, a, len, e, op, wide),
+    })
+}
+
 /// The multiply instructions into an even-odd pair.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Mul {
@@ -2024,6 +2122,12 @@ fn execute_more(cpu: &mut Cpu, bus: &mut impl Bus, insn: &Insn) -> Option<Outcom
             let (len, e, op) = rx_kind(t[0])?;
             alu_storage(cpu, bus, insn, rx_addr(cpu), len, e, op, false)
         }
+        // BAS R1,D2(X2,B2)
+        0x4D => {
+            let target = rx_addr(cpu) & amask;
+            link(cpu, r1, next, amask);
+            Outcome::Jump(target)
+        }
         // MR, M
         0x1C => multiply(cpu, insn, r1, cpu.gprs[insn.r2()], Mul::Signed32),
         0x5C => match read_operand(bus, amask, rx_addr(cpu), 4) {
@@ -2131,6 +2235,15 @@ fn execute_more(cpu: &mut Cpu, bus: &mut impl Bus, insn: &Insn) -> Option<Outcom
             0xF => alu(cpu, r1, extend(imm16, Ext::S16), Alu::Cmp, true, ilen),
             _ => return None,
         },
+        // IPM R1: CC and program mask into bits 34–39, bits 32–33 zero.
+        0xB2 if t[1] == 0x22 => {
+            let r1 = usize::from(t[3] >> 4);
+            let pm = low8(cpu.psw_mask.wrapping_shr(63 - 23) & 0xF);
+            let byte = u32::from(cpu.cc() << 4 | pm) << 24;
+            let r = &mut cpu.gprs[r1];
+            set_low32(r, (low32(*r) & 0x00FF_FFFF) | byte);
+            Outcome::Next
+        }
         // MSR
         0xB2 if t[1] == 0x52 => {
             let (r1, r2) = insn.rre();
@@ -2221,6 +2334,8 @@ fn execute_more(cpu: &mut Cpu, bus: &mut impl Bus, insn: &Insn) -> Option<Outcom
             }
             _ => return None,
         },
+        // The relative-long loads, stores and compares (C4x, C6x).
+        0xC4 | 0xC6 => relative_long(cpu, bus, insn)?,
         0xC2 => {
             let (wide, e, op) = c2_kind(insn.r2())?;
             alu(cpu, r1, extend(imm32, e), op, wide, ilen)
@@ -2304,6 +2419,11 @@ fn execute_more(cpu: &mut Cpu, bus: &mut impl Bus, insn: &Insn) -> Option<Outcom
                 0x30 => compare_and_swap(cpu, bus, insn, a, true),
                 _ => add_immediate_storage(cpu, bus, insn, a),
             }
+        }
+        // LAA, LAAG, LAAL, LAALG, LAN, LANG, LAO, LAOG, LAX, LAXG
+        0xEB if matches!(t[5], 0xE4 | 0xE6..=0xE8 | 0xEA | 0xF4 | 0xF6..=0xF8 | 0xFA) => {
+            let a = rxy_addr_nox(cpu, insn);
+            load_and_op(cpu, bus, insn, a)
         }
         // LOC, LOCG, STOC, STOCG R1,D2(B2),M3: no access unless the
         // condition holds.

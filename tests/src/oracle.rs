@@ -65,6 +65,9 @@ pub struct Rel {
     /// Units skipped: the target is the start of unit `i + 1 + skip`, or
     /// the end of the sequence.
     pub skip: usize,
+    /// Instead of a unit: this offset in the scratch area (the relative
+    /// long loads and stores).
+    pub scratch: Option<usize>,
 }
 
 /// One test case.
@@ -99,6 +102,7 @@ impl Case {
             let mut b = u.bytes.clone();
             if let Some(r) = u.rel {
                 let target = starts.get(i + 1 + r.skip).copied().unwrap_or(total);
+                let target = r.scratch.map_or(target, |off| 0x1000 + off);
                 let half = i64::try_from((target - starts[i]) / 2).expect("small");
                 match r.width {
                     2 => b[r.at..r.at + 2]
@@ -500,6 +504,11 @@ pub enum Fmt {
     Siy(usize),
     /// CS-like `op r1,r3,d(r12)` on an aligned `len`-byte word (RS for ba).
     Cs(usize),
+    /// RIL-b relative long `c4x/c6x r1,target` to an aligned `len`-byte
+    /// operand in the scratch area.
+    PcRel(usize),
+    /// IPM r1.
+    Ipm,
 }
 
 /// What a divide divides (see [`Fmt::Divide`]).
@@ -876,6 +885,40 @@ pub const TABLE: &[Op] = &[
     op("alc", Fmt::Rxy(4), 0xe3, 0x98, true),
     op("slb", Fmt::Rxy(4), 0xe3, 0x99, true),
     op("pfd", Fmt::Rxy(0), 0xe3, 0x36, false),
+    op("llhrl", Fmt::PcRel(2), 0xc4, 0x02, true),
+    op("lghrl", Fmt::PcRel(2), 0xc4, 0x04, true),
+    op("lhrl", Fmt::PcRel(2), 0xc4, 0x05, true),
+    op("llghrl", Fmt::PcRel(2), 0xc4, 0x06, true),
+    op("sthrl", Fmt::PcRel(2), 0xc4, 0x07, false),
+    op("lgrl", Fmt::PcRel(8), 0xc4, 0x08, true),
+    op("stgrl", Fmt::PcRel(8), 0xc4, 0x0b, false),
+    op("lgfrl", Fmt::PcRel(4), 0xc4, 0x0c, true),
+    op("lrl", Fmt::PcRel(4), 0xc4, 0x0d, true),
+    op("llgfrl", Fmt::PcRel(4), 0xc4, 0x0e, true),
+    op("strl", Fmt::PcRel(4), 0xc4, 0x0f, false),
+    op("pfdrl", Fmt::PcRel(1), 0xc6, 0x02, false),
+    op("cghrl", Fmt::PcRel(2), 0xc6, 0x04, false),
+    op("chrl", Fmt::PcRel(2), 0xc6, 0x05, false),
+    op("clghrl", Fmt::PcRel(2), 0xc6, 0x06, false),
+    op("clhrl", Fmt::PcRel(2), 0xc6, 0x07, false),
+    op("cgrl", Fmt::PcRel(8), 0xc6, 0x08, false),
+    op("clgrl", Fmt::PcRel(8), 0xc6, 0x0a, false),
+    op("cgfrl", Fmt::PcRel(4), 0xc6, 0x0c, false),
+    op("crl", Fmt::PcRel(4), 0xc6, 0x0d, false),
+    op("clgfrl", Fmt::PcRel(4), 0xc6, 0x0e, false),
+    op("clrl", Fmt::PcRel(4), 0xc6, 0x0f, false),
+    op("laa", Fmt::Cs(4), 0xeb, 0xf8, true),
+    op("laag", Fmt::Cs(8), 0xeb, 0xe8, true),
+    op("laal", Fmt::Cs(4), 0xeb, 0xfa, true),
+    op("laalg", Fmt::Cs(8), 0xeb, 0xea, true),
+    op("lan", Fmt::Cs(4), 0xeb, 0xf4, true),
+    op("lang", Fmt::Cs(8), 0xeb, 0xe4, true),
+    op("lao", Fmt::Cs(4), 0xeb, 0xf6, true),
+    op("laog", Fmt::Cs(8), 0xeb, 0xe6, true),
+    op("lax", Fmt::Cs(4), 0xeb, 0xf7, true),
+    op("laxg", Fmt::Cs(8), 0xeb, 0xe7, true),
+    op("ipm", Fmt::Ipm, 0xb2, 0x22, true),
+    op("bas", Fmt::ViaRegister, 0x4d, 0x00, false),
     op("bcr", Fmt::ViaRegister, 0x07, 0x00, false),
     op("bc", Fmt::ViaRegister, 0x47, 0x00, false),
     op("basr", Fmt::ViaRegister, 0x0d, 0x00, false),
@@ -893,6 +936,7 @@ pub fn unit(rng: &mut Rng, o: &Op) -> Unit {
             at,
             width,
             skip: rng.below(4),
+            scratch: None,
         }),
     };
     let b = |x: u16| x.to_be_bytes();
@@ -988,6 +1032,8 @@ pub fn unit(rng: &mut Rng, o: &Op) -> Unit {
                 0x47 => v.extend_from_slice(&[0x47, m << 4, r << 4, 0]),
                 // BASR r1,r
                 0x0d => v.extend_from_slice(&[0x0d, rng.wreg() << 4 | r]),
+                // BAS r1,0(r)
+                0x4d => v.extend_from_slice(&[0x4d, rng.wreg() << 4, r << 4, 0]),
                 _ => v.extend_from_slice(&[op0, m << 4 | r]),
             }
             rel(v, 2, 4, rng)
@@ -1110,6 +1156,19 @@ pub fn unit(rng: &mut Rng, o: &Op) -> Unit {
                 none(vec![0xeb, r1 << 4 | r3, BASE << 4 | d0, d1, 0, op1])
             }
         }
+        Fmt::PcRel(len) => {
+            let off = usize::from(rng.disp(len)) & !(len - 1);
+            Unit {
+                bytes: vec![op0, r1 << 4 | op1, 0, 0, 0, 0],
+                rel: Some(Rel {
+                    at: 2,
+                    width: 4,
+                    skip: 0,
+                    scratch: Some(off),
+                }),
+            }
+        }
+        Fmt::Ipm => none(vec![0xb2, 0x22, 0, r1 << 4]),
         Fmt::Rrf => none(vec![op0, op1, rng.rreg() << 4, r1 << 4 | rng.rreg()]),
         Fmt::Locr => {
             let m = u8::try_from(rng.below(16)).expect("small");

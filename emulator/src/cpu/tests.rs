@@ -431,7 +431,7 @@ fn intercepts() {
         // Operation exceptions: 2-, 4- and 6-byte opcodes we do not know.
         ("0000", ICPT_OPEREXC, 0x0000, 0, false),
         ("0e12", ICPT_OPEREXC, 0x0e12, 0, false), // mvcl (was ar, known since the oracle)
-        ("b2220010", ICPT_OPEREXC, 0xb222, 0x0010_0000, false), // ipm
+        ("b25e0012", ICPT_OPEREXC, 0xb25e, 0x0012_0000, false), // srst (was ipm)
         ("b92e0012", ICPT_OPEREXC, 0xb92e, 0x0012_0000, false), // km (was agr)
         ("8e120004", ICPT_OPEREXC, 0x8e12, 0x0004_0000, false), // srda (was bras)
         ("c01212345678", ICPT_OPEREXC, 0xc012, 0x1234_5678, false), // was llilf
@@ -2465,6 +2465,151 @@ fn multiple_mask_storage_immediate_and_compare_and_swap() {
         Some(Stop::Program {
             code: PGM_SPECIFICATION,
             ilen: 4
+        })
+    );
+}
+
+#[test]
+fn ipm_bas_interlocked_and_relative_long() {
+    // IPM r1: CC in bits 34-35, program mask 0 here, bits 40-63 kept.
+    for c in [
+        case(
+            "b2220010",
+            &[(1, HI | 0xffff_ffff)],
+            2,
+            &[(1, HI | 0x20ff_ffff)],
+            2,
+        ),
+        case("b2220010", &[(1, 0)], 3, &[(1, 0x3000_0000)], 3),
+        // bas r1,0x100(r2): link, then branch.
+        branch(
+            "4d102100",
+            &[(2, 0x2000)],
+            1,
+            &[(1, CODE + 4)],
+            0x2100 - CODE as i64,
+        ),
+    ] {
+        check_case(&c);
+    }
+    // IPM with the fixed-point-overflow mask (program mask bit 0b1000).
+    let (mut cpu, mut bus) = fixture(&hex("b2220010"));
+    cpu.psw_mask |= 1 << (63 - 20);
+    cpu.set_cc(1);
+    assert_eq!(step(&mut cpu, &mut bus), None);
+    assert_eq!(cpu.gprs[1] & 0xffff_ffff, 0x1800_0000);
+    // LAA r1,r3,0(r12): old value into r1, sum stored, CC of the sum.
+    let m = "7fffffff 00000000 0000000000000005";
+    let (cpu, mem) = with_data("eb13c00000f8", &[(1, HI), (3, 1)], 0, m);
+    assert_eq!(
+        (cpu.gprs[1], cpu.cc(), mem[..4].to_vec()),
+        (HI | 0x7fff_ffff, 3, hex("80000000"))
+    );
+    let (cpu, mem) = with_data("eb13c00800e8", &[(3, u64::MAX)], 0, m);
+    assert_eq!(
+        (cpu.gprs[1], cpu.cc(), mem[8..16].to_vec()),
+        (5, 2, hex("0000000000000004"))
+    );
+    let (cpu, mem) = with_data("eb13c00000fa", &[(3, 1)], 0, m);
+    assert_eq!(
+        (cpu.gprs[1] & 0xffff_ffff, cpu.cc(), mem[..4].to_vec()),
+        (0x7fff_ffff, 1, hex("80000000"))
+    );
+    let (cpu, mem) = with_data("eb13c00800ea", &[(3, u64::MAX - 4)], 0, m);
+    assert_eq!(
+        (cpu.cc(), mem[8..16].to_vec()),
+        (2, hex("0000000000000000"))
+    );
+    let (cpu, mem) = with_data("eb13c00000f4", &[(3, 0x0000_ffff)], 0, m);
+    assert_eq!((cpu.cc(), mem[..4].to_vec()), (1, hex("0000ffff")));
+    let (cpu, mem) = with_data("eb13c00800e4", &[(3, 0)], 3, m);
+    assert_eq!(
+        (cpu.cc(), mem[8..16].to_vec()),
+        (0, hex("0000000000000000"))
+    );
+    let (cpu, mem) = with_data("eb13c00400f6", &[(3, 0x10)], 0, m);
+    assert_eq!((cpu.cc(), mem[4..8].to_vec()), (1, hex("00000010")));
+    let (cpu, mem) = with_data("eb13c00800e6", &[(3, 0x10)], 0, m);
+    assert_eq!(
+        (cpu.cc(), mem[8..16].to_vec()),
+        (1, hex("0000000000000015"))
+    );
+    let (cpu, mem) = with_data("eb13c00000f7", &[(3, 0x7fff_ffff)], 1, m);
+    assert_eq!((cpu.cc(), mem[..4].to_vec()), (0, hex("00000000")));
+    let (cpu, mem) = with_data("eb13c00800e7", &[(3, 4)], 0, m);
+    assert_eq!(
+        (cpu.cc(), mem[8..16].to_vec()),
+        (1, hex("0000000000000001"))
+    );
+    // Unaligned: specification.
+    let (mut cpu, mut bus) = fixture(&hex("eb13c00200f8"));
+    cpu.gprs[12] = DATA;
+    assert_eq!(
+        step(&mut cpu, &mut bus),
+        Some(Stop::Program {
+            code: PGM_SPECIFICATION,
+            ilen: 6
+        })
+    );
+
+    // Relative long: the operand at CODE + 0x100 (0x80 halfwords).
+    let at = CODE + 0x100;
+    for (code, r1, mem, want, want_cc) in [
+        ("c41d00000080", HI, "80000001", HI | 0x8000_0001, 0u8), // lrl
+        (
+            "c41800000080",
+            0,
+            "0102030405060708",
+            0x0102_0304_0506_0708,
+            0,
+        ), // lgrl
+        ("c41c00000080", 0, "80000001", 0xffff_ffff_8000_0001, 0), // lgfrl
+        ("c41e00000080", HI, "80000001", 0x8000_0001, 0),        // llgfrl
+        ("c41500000080", HI, "8001", HI | 0xffff_8001, 0),       // lhrl
+        ("c41400000080", HI, "8001", 0xffff_ffff_ffff_8001, 0),  // lghrl
+        ("c41200000080", HI, "8001", HI | 0x8001, 0),            // llhrl
+        ("c41600000080", HI, "8001", 0x8001, 0),                 // llghrl
+        ("c61d00000080", 0, "80000001", 0, 2),                   // crl
+        ("c61f00000080", 0, "80000001", 0, 1),                   // clrl
+        ("c61800000080", 1, "0000000000000001", 1, 0),           // cgrl
+        ("c61a00000080", 0, "8000000000000000", 0, 1),           // clgrl
+        ("c61c00000080", 0, "ffffffff", 0, 2),                   // cgfrl
+        ("c61e00000080", 0, "ffffffff", 0, 1),                   // clgfrl
+        ("c61500000080", 0, "ffff", 0, 2),                       // chrl
+        ("c61400000080", u64::MAX, "ffff", u64::MAX, 0),         // cghrl
+        ("c61700000080", 0, "ffff", 0, 1),                       // clhrl
+        ("c61600000080", 0x1_0000, "ffff", 0x1_0000, 2),         // clghrl
+        ("c6f200000080", 0, "", 0, 3),                           // pfdrl
+    ] {
+        let (mut cpu, mut bus) = fixture(&hex(code));
+        bus.load(at, &hex(mem));
+        cpu.gprs[1] = r1;
+        cpu.set_cc(3);
+        assert_eq!(step(&mut cpu, &mut bus), None, "{code}");
+        let cc = if code.starts_with("c6") { want_cc } else { 3 };
+        assert_eq!((cpu.gprs[1], cpu.cc()), (want, cc), "{code}");
+    }
+    for (code, want) in [
+        ("c41f00000080", "aabbccdd"),         // strl
+        ("c41b00000080", "1122334455667788"), // stgrl
+        ("c41700000080", "7788"),             // sthrl
+    ] {
+        let (mut cpu, mut bus) = fixture(&hex(code));
+        cpu.gprs[1] = if code == "c41f00000080" {
+            0xaabb_ccdd
+        } else {
+            0x1122_3344_5566_7788
+        };
+        assert_eq!(step(&mut cpu, &mut bus), None, "{code}");
+        assert_eq!(bus.peek(at, want.len() / 2), hex(want), "{code}");
+    }
+    // LGRL on a word-aligned but not doubleword-aligned operand.
+    let (mut cpu, mut bus) = fixture(&hex("c41800000082"));
+    assert_eq!(
+        step(&mut cpu, &mut bus),
+        Some(Stop::Program {
+            code: PGM_SPECIFICATION,
+            ilen: 6
         })
     );
 }
