@@ -87,6 +87,10 @@ pub const PGM_PRIVILEGED_OPERATION: u16 = 0x0002;
 /// Program-interruption code: specification exception.
 pub const PGM_SPECIFICATION: u16 = 0x0006;
 
+/// Program-interruption code: execute exception (the target of EX or
+/// EXRL is itself EX or EXRL).
+pub const PGM_EXECUTE: u16 = 0x0003;
+
 /// Program-interruption code: fixed-point-overflow exception.
 pub const PGM_FIXED_POINT_OVERFLOW: u16 = 0x0008;
 
@@ -229,7 +233,9 @@ pub enum Stop {
     ///   zero, extended without basic addressing, an odd instruction address
     ///   or one beyond the addressing mode): PSW unchanged, `ilen` 0.
     /// - [`PGM_SPECIFICATION`] for a divide, multiply or FLOGR naming an
-    ///   odd register pair or a compare and swap on an unaligned word, and [`PGM_FIXED_POINT_DIVIDE`] for a zero divisor
+    ///   odd register pair, an interlocked update, compare and swap or
+    ///   relative-long access on an unaligned operand or an odd EX target,
+    ///   [`PGM_EXECUTE`] for an EX or EXRL whose target is EX or EXRL, and [`PGM_FIXED_POINT_DIVIDE`] for a zero divisor
     ///   or a quotient too big for its register: suppressed (no register
     ///   changes), PSW past the instruction, `ilen` its length.
     /// - [`PGM_PRIVILEGED_OPERATION`] for DIAGNOSE or a storage-key
@@ -360,6 +366,7 @@ pub fn run(cpu: &mut Cpu, bus: &mut impl Bus, budget: u64) -> Stop {
 /// | prefetch (no-op) | PFD (E336), PFDRL (C6x2) |
 /// | relative long | LRL LGRL LGFRL LLGFRL LHRL LGHRL LLHRL LLGHRL STRL STGRL STHRL (C4x); CRL CGRL CGFRL CHRL CGHRL CLRL CLGRL CLGFRL CLHRL CLGHRL (C6x) |
 /// | interlocked load and … | LAA LAAG LAAL LAALG LAN LANG LAO LAOG LAX LAXG (EBF8 EBE8 EBFA EBEA EBF4 EBE4 EBF6 EBE6 EBF7 EBE7) |
+/// | execute | EX (44), EXRL (C6x0): the target with bits 8–15 ORed from R1 |
 /// | other | IPM (B222), BAS (4D) |
 /// | divide (even-odd pair R1, R1+1) | DR D DLR DL DSGR DSG DSGFR DSGF DLGR DLG (1D 5D B997 E397 B90D E30D B91D E31D B987 E387) |
 ///
@@ -1554,6 +1561,51 @@ fn c2_kind(sub: usize) -> Option<(bool, Ext, Alu)> {
     })
 }
 
+/// EX and EXRL: the instruction at `target`, with bits 8–15 ORed with
+/// bits 56–63 of R1 (unless R1 is 0), executed in place of the EX; the PSW
+/// then continues after the EX unless the target branched. A target that is
+/// EX or EXRL is an execute exception, an odd target a specification
+/// exception; program conditions of the target carry the EX's length.
+/// (A branch-and-link target links the address after itself, not after
+/// the EX: not modelled.)
+fn execute_target(cpu: &mut Cpu, bus: &mut impl Bus, ex: &Insn, target: u64) -> Outcome {
+    let pgm = |code| {
+        Outcome::StopPast(Stop::Program {
+            code,
+            ilen: ex.ilen,
+        })
+    };
+    if target & 1 != 0 {
+        return pgm(PGM_SPECIFICATION);
+    }
+    let mut text = [0u8; 6];
+    if let Err(e) = read_split(bus, ex.amask, target, &mut text[..2]) {
+        return Outcome::StopAt(Stop::Fault(e));
+    }
+    let ilen = instruction_length(text[0]);
+    let len = usize::from(ilen);
+    if let Err(e) = read_split(bus, ex.amask, target.wrapping_add(2), &mut text[2..len]) {
+        return Outcome::StopAt(Stop::Fault(e));
+    }
+    if text[0] == 0x44 || (text[0] == 0xC6 && text[1] & 0xF == 0) {
+        return pgm(PGM_EXECUTE);
+    }
+    let r1 = ex.r1();
+    if r1 != 0 {
+        text[1] |= low8(cpu.gprs[r1]);
+    }
+    let insn = Insn {
+        text,
+        ilen,
+        ia: target,
+        amask: ex.amask,
+    };
+    match execute(cpu, bus, &insn) {
+        Outcome::StopPast(Stop::Program { code, .. }) => pgm(code),
+        other => other,
+    }
+}
+
 /// LOAD AND ADD/ADD LOGICAL/AND/OR/EXCLUSIVE OR (interlocked): the
 /// aligned storage operand into R1, and it combined with R3 back to
 /// storage; CC as the operation sets it (an add may overflow).
@@ -2122,6 +2174,11 @@ fn execute_more(cpu: &mut Cpu, bus: &mut impl Bus, insn: &Insn) -> Option<Outcom
             let (len, e, op) = rx_kind(t[0])?;
             alu_storage(cpu, bus, insn, rx_addr(cpu), len, e, op, false)
         }
+        // EX R1,D2(X2,B2)
+        0x44 => {
+            let target = rx_addr(cpu) & amask;
+            execute_target(cpu, bus, insn, target)
+        }
         // BAS R1,D2(X2,B2)
         0x4D => {
             let target = rx_addr(cpu) & amask;
@@ -2334,6 +2391,11 @@ fn execute_more(cpu: &mut Cpu, bus: &mut impl Bus, insn: &Insn) -> Option<Outcom
             }
             _ => return None,
         },
+        // EXRL R1,RI2
+        0xC6 if insn.r2() == 0 => {
+            let target = insn.relative(i64::from(insn.i32()));
+            execute_target(cpu, bus, insn, target)
+        }
         // The relative-long loads, stores and compares (C4x, C6x).
         0xC4 | 0xC6 => relative_long(cpu, bus, insn)?,
         0xC2 => {

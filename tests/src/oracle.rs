@@ -509,6 +509,11 @@ pub enum Fmt {
     PcRel(usize),
     /// IPM r1.
     Ipm,
+    /// EXRL (c6x0) or EX (44) of an out-of-line target, R1 set first:
+    /// `lghi r,n; [larl b,T;] exrl r,T | ex r,0(b); j over; T: target`.
+    /// The target is an SS instruction with L = 0 (n its length - 1) or
+    /// an RR instruction with its register field zero (n names them).
+    Execute,
 }
 
 /// What a divide divides (see [`Fmt::Divide`]).
@@ -919,6 +924,8 @@ pub const TABLE: &[Op] = &[
     op("laxg", Fmt::Cs(8), 0xeb, 0xe7, true),
     op("ipm", Fmt::Ipm, 0xb2, 0x22, true),
     op("bas", Fmt::ViaRegister, 0x4d, 0x00, false),
+    op("exrl", Fmt::Execute, 0xc6, 0x00, false),
+    op("ex", Fmt::Execute, 0x44, 0x00, false),
     op("bcr", Fmt::ViaRegister, 0x07, 0x00, false),
     op("bc", Fmt::ViaRegister, 0x47, 0x00, false),
     op("basr", Fmt::ViaRegister, 0x0d, 0x00, false),
@@ -1169,6 +1176,42 @@ pub fn unit(rng: &mut Rng, o: &Op) -> Unit {
             }
         }
         Fmt::Ipm => none(vec![0xb2, 0x22, 0, r1 << 4]),
+        Fmt::Execute => {
+            let r = rng.pick(&WRITABLE[1..]);
+            let (n, target) = if rng.below(2) == 0 {
+                let n = u8::try_from(rng.below(16)).expect("small");
+                let [a0, a1] = b(rng.disp(16));
+                let [c0, c1] = b(rng.disp(16));
+                let op = rng.pick(&[0xd2u8, 0xd4, 0xd5, 0xd6, 0xd7]);
+                (n, vec![op, 0, BASE << 4 | a0, a1, BASE << 4 | c0, c1])
+            } else {
+                let (w, x) = (rng.wreg(), rng.rreg());
+                let op = rng.pick(&[0x18u8, 0x1a, 0x1b, 0x14, 0x16, 0x17, 0x19, 0x15]);
+                (w << 4 | x, vec![op, 0])
+            };
+            let mut v = vec![0xa7, r << 4 | 0x9, 0, n];
+            let t_len = target.len();
+            if op0 == 0x44 {
+                // lghi r,n (4); larl b,T (6); ex r,0(b) (4); j over (4); T
+                let base = loop {
+                    let x = rng.pick(&WRITABLE[1..]);
+                    if x != r {
+                        break x;
+                    }
+                };
+                v.extend_from_slice(&[0xc0, base << 4, 0, 0, 0, 7]);
+                v.extend_from_slice(&[0x44, r << 4, base << 4, 0]);
+                let over = u8::try_from((4 + t_len) / 2).expect("small");
+                v.extend_from_slice(&[0xa7, 0xf4, 0, over]);
+            } else {
+                // lghi r,n (4); exrl r,T (6); j over (4); T
+                v.extend_from_slice(&[0xc6, r << 4, 0, 0, 0, 5]);
+                let over = u8::try_from((4 + t_len) / 2).expect("small");
+                v.extend_from_slice(&[0xa7, 0xf4, 0, over]);
+            }
+            v.extend_from_slice(&target);
+            none(v)
+        }
         Fmt::Rrf => none(vec![op0, op1, rng.rreg() << 4, r1 << 4 | rng.rreg()]),
         Fmt::Locr => {
             let m = u8::try_from(rng.below(16)).expect("small");

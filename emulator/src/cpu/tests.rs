@@ -1319,7 +1319,7 @@ proptest! {
                 }
                 // Since the divides: a suppressed instruction (odd pair,
                 // divide exception) changes no register and no memory.
-                Some(Stop::Program { code: PGM_SPECIFICATION | PGM_FIXED_POINT_DIVIDE, ilen }) => {
+                Some(Stop::Program { code: PGM_SPECIFICATION | PGM_FIXED_POINT_DIVIDE | PGM_EXECUTE, ilen }) => {
                     prop_assert!(matches!(ilen, 2 | 4 | 6));
                     prop_assert_eq!(cpu.gprs, cpu0.gprs);
                     prop_assert_eq!(&bus, &bus0);
@@ -2612,4 +2612,77 @@ fn ipm_bas_interlocked_and_relative_long() {
             ilen: 6
         })
     );
+}
+
+#[test]
+fn execute_and_execute_relative_long() {
+    // exrl r1,T with T = "mvc 16(1,r12),0(r12)" at CODE + 0x10 and r1's
+    // low byte 3: moves 4 bytes; the PSW continues after the EXRL.
+    let (mut cpu, mut bus) = fixture(&hex("c61000000008"));
+    bus.load(CODE + 0x10, &hex("d200c010c000"));
+    bus.load(DATA, &hex("01020304 05060708"));
+    cpu.gprs[1] = HI | 0x103;
+    cpu.gprs[12] = DATA;
+    assert_eq!(step(&mut cpu, &mut bus), None);
+    assert_eq!(bus.peek(DATA + 16, 5), hex("0102030400"));
+    assert_eq!(cpu.psw_addr, CODE + 6);
+    // ex r0,0(r2): r0 means no change; the target "lr 1,2" as it is.
+    let (mut cpu, mut bus) = fixture(&hex("44002000"));
+    bus.load(CODE + 0x20, &hex("1812"));
+    cpu.gprs[0] = 0xff;
+    cpu.gprs[1] = HI;
+    cpu.gprs[2] = CODE + 0x20;
+    assert_eq!(step(&mut cpu, &mut bus), None);
+    assert_eq!(
+        (cpu.gprs[1], cpu.psw_addr),
+        (HI | low32(CODE + 0x20) as u64, CODE + 4)
+    );
+    // ex r3,0(r2) with r3 = 0x45 on "ar 0,0": executes ar r4,r5.
+    let (mut cpu, mut bus) = fixture(&hex("44302000"));
+    bus.load(CODE + 0x20, &hex("1a00"));
+    cpu.gprs[2] = CODE + 0x20;
+    cpu.gprs[3] = 0x45;
+    cpu.gprs[4] = 1;
+    cpu.gprs[5] = 2;
+    assert_eq!(step(&mut cpu, &mut bus), None);
+    assert_eq!((cpu.gprs[4], cpu.cc()), (3, 2));
+    // A branch target branches: exrl of "j .+0x40" goes to T + 0x40.
+    let (mut cpu, mut bus) = fixture(&hex("c60000000008"));
+    bus.load(CODE + 0x10, &hex("a7f40020"));
+    assert_eq!(step(&mut cpu, &mut bus), None);
+    assert_eq!(cpu.psw_addr, CODE + 0x50);
+    // EX of EX or EXRL: execute exception, the EX's length; odd target:
+    // specification.
+    for (code, target, want) in [
+        ("44002000", "44000000", PGM_EXECUTE),
+        ("44002000", "c60000000000", PGM_EXECUTE),
+        ("44002001", "0000", PGM_SPECIFICATION),
+    ] {
+        let (mut cpu, mut bus) = fixture(&hex(code));
+        bus.load(CODE + 0x20, &hex(target));
+        cpu.gprs[2] = CODE + 0x20;
+        let before = cpu.gprs;
+        assert_eq!(
+            step(&mut cpu, &mut bus),
+            Some(Stop::Program {
+                code: want,
+                ilen: 4
+            }),
+            "{code} on {target}"
+        );
+        assert_eq!(cpu.gprs, before);
+    }
+    // A DIAGNOSE target is the controller's business as ever.
+    let (mut cpu, mut bus) = fixture(&hex("44002000"));
+    bus.load(CODE + 0x20, &hex("83000044"));
+    cpu.gprs[2] = CODE + 0x20;
+    assert_eq!(
+        step(&mut cpu, &mut bus),
+        Some(Stop::Intercept {
+            icptcode: ICPT_INST,
+            ipa: 0x8300,
+            ipb: 0x0044_0000
+        })
+    );
+    assert_eq!(cpu.psw_addr, CODE + 4);
 }
