@@ -367,6 +367,9 @@ pub fn run(cpu: &mut Cpu, bus: &mut impl Bus, budget: u64) -> Stop {
 /// | relative long | LRL LGRL LGFRL LLGFRL LHRL LGHRL LLHRL LLGHRL STRL STGRL STHRL (C4x); CRL CGRL CGFRL CHRL CGHRL CLRL CLGRL CLGFRL CLHRL CLGHRL (C6x) |
 /// | interlocked load and … | LAA LAAG LAAL LAALG LAN LANG LAO LAOG LAX LAXG (EBF8 EBE8 EBFA EBEA EBF4 EBE4 EBF6 EBE6 EBF7 EBE7) |
 /// | execute | EX (44), EXRL (C6x0): the target with bits 8–15 ORed from R1 |
+/// | strings, bits | SRST (B25E; 256 bytes per execution, then CC 3), POPCNT (B9E1, M3 0) |
+/// | pair shifts | SRDL SLDL SRDA SLDA (8C–8F) |
+/// | SIY byte immediates | TMY MVIY NIY CLIY OIY XIY (EB51 EB52 EB54–57) |
 /// | other | IPM (B222), BAS (4D) |
 /// | divide (even-odd pair R1, R1+1) | DR D DLR DL DSGR DSG DSGFR DSGF DLGR DLG (1D 5D B997 E397 B90D E30D B91D E31D B987 E387) |
 ///
@@ -1606,6 +1609,93 @@ fn execute_target(cpu: &mut Cpu, bus: &mut impl Bus, ex: &Insn, target: u64) -> 
     }
 }
 
+/// The SI operations of byte `op` (91 TM, 92 MVI, 94 NI, 95 CLI, 96 OI,
+/// 97 XI) with I2 (bits 8–15) on the byte at `a`; the SIY forms use it.
+fn storage_immediate_byte(
+    cpu: &mut Cpu,
+    bus: &mut impl Bus,
+    insn: &Insn,
+    a: u64,
+    op: u8,
+) -> Outcome {
+    let i = insn.text[1];
+    let amask = insn.amask;
+    if op == 0x92 {
+        return match write_split(bus, amask, a, &[i]) {
+            Ok(()) => Outcome::Next,
+            Err(e) => Outcome::StopAt(Stop::Fault(e)),
+        };
+    }
+    let v = match read_operand(bus, amask, a, 1) {
+        Ok(v) => low8(v),
+        Err(e) => return Outcome::StopAt(Stop::Fault(e)),
+    };
+    let r = match op {
+        0x91 => {
+            let sel = v & i;
+            cpu.set_cc(if sel == 0 {
+                0
+            } else if sel == i {
+                3
+            } else {
+                1
+            });
+            return Outcome::Next;
+        }
+        0x95 => {
+            cpu.set_cc(cmp_cc(v.cmp(&i)));
+            return Outcome::Next;
+        }
+        0x94 => v & i,
+        0x96 => v | i,
+        _ => v ^ i,
+    };
+    match write_split(bus, amask, a, &[r]) {
+        Ok(()) => {
+            cpu.set_cc(u8::from(r != 0));
+            Outcome::Next
+        }
+        Err(e) => Outcome::StopAt(Stop::Fault(e)),
+    }
+}
+
+/// SRST R1,R2: search from the address in R2 up to (not including) the
+/// one in R1 for the byte in bits 56–63 of R0 (bits 32–55 must be zero: a
+/// specification exception otherwise). Found: R1 = its address, CC 1. The
+/// end reached: CC 2, nothing changes. After 256 bytes (a CPU-determined
+/// amount) without either: R2 = the next byte, CC 3.
+fn search_string(cpu: &mut Cpu, bus: &mut impl Bus, insn: &Insn, r1: usize, r2: usize) -> Outcome {
+    let amask = insn.amask;
+    let r0 = low32(cpu.gprs[0]);
+    if r0 & 0xFFFF_FF00 != 0 {
+        return Outcome::StopPast(Stop::Program {
+            code: PGM_SPECIFICATION,
+            ilen: insn.ilen,
+        });
+    }
+    let c = low8(u64::from(r0));
+    let end = cpu.gprs[r1] & amask;
+    let mut a = cpu.gprs[r2] & amask;
+    for _ in 0..256 {
+        if a == end {
+            cpu.set_cc(2);
+            return Outcome::Next;
+        }
+        match read_operand(bus, amask, a, 1) {
+            Ok(v) if low8(v) == c => {
+                load_address(cpu, r1, a, amask);
+                cpu.set_cc(1);
+                return Outcome::Next;
+            }
+            Ok(_) => a = a.wrapping_add(1) & amask,
+            Err(e) => return Outcome::StopAt(Stop::Fault(e)),
+        }
+    }
+    load_address(cpu, r2, a, amask);
+    cpu.set_cc(3);
+    Outcome::Next
+}
+
 /// LOAD AND ADD/ADD LOGICAL/AND/OR/EXCLUSIVE OR (interlocked): the
 /// aligned storage operand into R1, and it combined with R3 back to
 /// storage; CC as the operation sets it (an add may overflow).
@@ -2229,6 +2319,47 @@ fn execute_more(cpu: &mut Cpu, bus: &mut impl Bus, insn: &Insn) -> Option<Outcom
             ][usize::from(t[0] & 3)];
             shift32(cpu, r1, low32(cpu.gprs[r1]), n, s, ilen)
         }
+        // SRDL, SLDL, SRDA, SLDA R1,D2(B2): the even-odd pair as 64 bits.
+        0x8C..=0x8F => {
+            if r1 & 1 != 0 {
+                return Some(Outcome::StopPast(Stop::Program {
+                    code: PGM_SPECIFICATION,
+                    ilen,
+                }));
+            }
+            let (b, d) = insn.base_disp12();
+            let n = shift_amount(cpu, b, d);
+            let pair = (u64::from(low32(cpu.gprs[r1])) << 32) | u64::from(low32(cpu.gprs[r1 | 1]));
+            let s = [
+                Shift::RightLogical,
+                Shift::LeftLogical,
+                Shift::RightArith,
+                Shift::LeftArith,
+            ][usize::from(t[0] & 3)];
+            // Shift in a copy's R1, then split the result over the pair.
+            let mut tmp = *cpu;
+            let out = shift64(&mut tmp, r1, pair, n, s, ilen);
+            let v = tmp.gprs[r1];
+            set_low32(&mut cpu.gprs[r1], low32(v >> 32));
+            set_low32(&mut cpu.gprs[r1 | 1], low32(v));
+            cpu.psw_mask = tmp.psw_mask;
+            out
+        }
+        // MVIY, TMY, NIY, CLIY, OIY, XIY: the SIY forms of MVI, TM, NI,
+        // CLI, OI, XI (20-bit displacement).
+        0xEB if matches!(t[5], 0x51 | 0x52 | 0x54..=0x57) => {
+            let (b, d) = insn.base_disp20();
+            let a = raw_address(cpu, 0, b, d);
+            let op = match t[5] {
+                0x51 => 0x91,
+                0x52 => 0x92,
+                0x54 => 0x94,
+                0x55 => 0x95,
+                0x56 => 0x96,
+                _ => 0x97,
+            };
+            storage_immediate_byte(cpu, bus, insn, a, op)
+        }
         // TM, NI, OI, XI D1(B1),I2
         0x91 | 0x94 | 0x96 | 0x97 => {
             let (b, d) = insn.base_disp12();
@@ -2292,6 +2423,11 @@ fn execute_more(cpu: &mut Cpu, bus: &mut impl Bus, insn: &Insn) -> Option<Outcom
             0xF => alu(cpu, r1, extend(imm16, Ext::S16), Alu::Cmp, true, ilen),
             _ => return None,
         },
+        // SRST R1,R2
+        0xB2 if t[1] == 0x5E => {
+            let (r1, r2) = insn.rre();
+            search_string(cpu, bus, insn, r1, r2)
+        }
         // IPM R1: CC and program mask into bits 34–39, bits 32–33 zero.
         0xB2 if t[1] == 0x22 => {
             let r1 = usize::from(t[3] >> 4);
@@ -2305,6 +2441,18 @@ fn execute_more(cpu: &mut Cpu, bus: &mut impl Bus, insn: &Insn) -> Option<Outcom
         0xB2 if t[1] == 0x52 => {
             let (r1, r2) = insn.rre();
             alu(cpu, r1, cpu.gprs[r2], Alu::Mul, false, ilen)
+        }
+        // POPCNT R1,R2 (M3 0): the ones of each byte of R2, per byte.
+        0xB9 if t[1] == 0xE1 => {
+            let (r1, r2) = insn.rre();
+            let mut b = cpu.gprs[r2].to_be_bytes();
+            for x in &mut b {
+                *x = low8(u64::from(x.count_ones()));
+            }
+            let v = u64::from_be_bytes(b);
+            cpu.gprs[r1] = v;
+            cpu.set_cc(u8::from(v != 0));
+            Outcome::Next
         }
         // MLGR, MLR, FLOGR
         0xB9 if matches!(t[1], 0x83 | 0x86 | 0x96) => {

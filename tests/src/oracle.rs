@@ -514,6 +514,12 @@ pub enum Fmt {
     /// The target is an SS instruction with L = 0 (n its length - 1) or
     /// an RR instruction with its register field zero (n names them).
     Execute,
+    /// SRST with its operands set up: `lghi r0,c; la r1,b(r12);
+    /// la r2,a(r12); srst r1,r2; jo .-4` (a ≤ b, so the search stays in
+    /// the scratch area).
+    Srst,
+    /// SRDL-like `op r1,d(b2)` on an even-odd pair.
+    PairShift,
 }
 
 /// What a divide divides (see [`Fmt::Divide`]).
@@ -926,6 +932,18 @@ pub const TABLE: &[Op] = &[
     op("bas", Fmt::ViaRegister, 0x4d, 0x00, false),
     op("exrl", Fmt::Execute, 0xc6, 0x00, false),
     op("ex", Fmt::Execute, 0x44, 0x00, false),
+    op("srst", Fmt::Srst, 0xb2, 0x5e, false),
+    op("popcnt", Fmt::Rre, 0xb9, 0xe1, true),
+    op("srdl", Fmt::PairShift, 0x8c, 0x00, true),
+    op("sldl", Fmt::PairShift, 0x8d, 0x00, true),
+    op("srda", Fmt::PairShift, 0x8e, 0x00, true),
+    op("slda", Fmt::PairShift, 0x8f, 0x00, true),
+    op("tmy", Fmt::Siy(1), 0xeb, 0x51, false),
+    op("mviy", Fmt::Siy(1), 0xeb, 0x52, false),
+    op("niy", Fmt::Siy(1), 0xeb, 0x54, false),
+    op("cliy", Fmt::Siy(1), 0xeb, 0x55, false),
+    op("oiy", Fmt::Siy(1), 0xeb, 0x56, false),
+    op("xiy", Fmt::Siy(1), 0xeb, 0x57, false),
     op("bcr", Fmt::ViaRegister, 0x07, 0x00, false),
     op("bc", Fmt::ViaRegister, 0x47, 0x00, false),
     op("basr", Fmt::ViaRegister, 0x0d, 0x00, false),
@@ -1174,6 +1192,51 @@ pub fn unit(rng: &mut Rng, o: &Op) -> Unit {
                     scratch: Some(off),
                 }),
             }
+        }
+        Fmt::Srst => {
+            let c = rng.pick(&[0u8, 0xff, 0x41, 0x80]);
+            let c = if rng.below(2) == 0 {
+                c
+            } else {
+                u8::try_from(rng.bits() >> 56).expect("shifted")
+            };
+            let (x, y) = (rng.disp(1), rng.disp(1));
+            let (lo, hi) = (x.min(y), x.max(y));
+            let (r1, r2) = loop {
+                let (p, q) = (rng.pick(&WRITABLE[1..]), rng.pick(&WRITABLE[1..]));
+                if p != q {
+                    break (p, q);
+                }
+            };
+            let [h0, h1] = b(hi);
+            let [l0, l1] = b(lo);
+            none(vec![
+                0xa7,
+                0x09,
+                0,
+                c, // lghi r0,c
+                0x41,
+                r1 << 4,
+                BASE << 4 | h0,
+                h1, // la r1,hi(r12)
+                0x41,
+                r2 << 4,
+                BASE << 4 | l0,
+                l1, // la r2,lo(r12)
+                0xb2,
+                0x5e,
+                0,
+                r1 << 4 | r2, // srst r1,r2
+                0xa7,
+                0x14,
+                0xff,
+                0xfe, // jo .-4
+            ])
+        }
+        Fmt::PairShift => {
+            let r1 = rng.pick(&[0u8, 2, 4, 6, 8, 10]);
+            let [d0, d1] = b(u16::try_from(rng.bits() & 0xfff).expect("masked"));
+            none(vec![op0, r1 << 4, rng.rreg() << 4 | d0, d1])
         }
         Fmt::Ipm => none(vec![0xb2, 0x22, 0, r1 << 4]),
         Fmt::Execute => {

@@ -431,9 +431,9 @@ fn intercepts() {
         // Operation exceptions: 2-, 4- and 6-byte opcodes we do not know.
         ("0000", ICPT_OPEREXC, 0x0000, 0, false),
         ("0e12", ICPT_OPEREXC, 0x0e12, 0, false), // mvcl (was ar, known since the oracle)
-        ("b25e0012", ICPT_OPEREXC, 0xb25e, 0x0012_0000, false), // srst (was ipm)
+        ("b2550012", ICPT_OPEREXC, 0xb255, 0x0012_0000, false), // mvst (was ipm)
         ("b92e0012", ICPT_OPEREXC, 0xb92e, 0x0012_0000, false), // km (was agr)
-        ("8e120004", ICPT_OPEREXC, 0x8e12, 0x0004_0000, false), // srda (was bras)
+        ("b3c10012", ICPT_OPEREXC, 0xb3c1, 0x0012_0000, false), // ldgr (was bras)
         ("c01212345678", ICPT_OPEREXC, 0xc012, 0x1234_5678, false), // was llilf
         ("e3102000009f", ICPT_OPEREXC, 0xe310, 0x2000_009f, false), // lat (was e3..99, slb)
         ("ffffffffffff", ICPT_OPEREXC, 0xffff, 0xffff_ffff, false),
@@ -2685,4 +2685,116 @@ fn execute_and_execute_relative_long() {
         })
     );
     assert_eq!(cpu.psw_addr, CODE + 4);
+}
+
+#[test]
+fn srst_popcnt_pair_shifts_and_siy() {
+    // SRST r1,r2: search [r2, r1) for r0's byte.
+    let m = "41424300 44454647";
+    for (r0, start, end, want_r1, want_r2, cc) in [
+        (0x43u64, 0u64, 8u64, DATA + 2, DATA, 1u8),
+        (0x00, 0, 8, DATA + 3, DATA, 1),
+        (0x99, 0, 8, DATA + 8, DATA, 2),
+        (0x41, 3, 3, DATA + 3, DATA + 3, 2),
+    ] {
+        let (mut cpu, mut bus) = fixture(&hex("b25e0012"));
+        bus.load(DATA, &hex(m));
+        cpu.gprs[0] = r0;
+        cpu.gprs[1] = DATA + end;
+        cpu.gprs[2] = DATA + start;
+        assert_eq!(step(&mut cpu, &mut bus), None);
+        assert_eq!(
+            (cpu.gprs[1], cpu.gprs[2], cpu.cc()),
+            (want_r1, want_r2, cc),
+            "{r0:#x}"
+        );
+    }
+    // 256 bytes without a match: CC 3, r2 advanced.
+    let (mut cpu, mut bus) = fixture(&hex("b25e0012"));
+    cpu.gprs[0] = 0x55;
+    cpu.gprs[1] = DATA + 0x1000;
+    cpu.gprs[2] = DATA;
+    assert_eq!(step(&mut cpu, &mut bus), None);
+    assert_eq!(
+        (cpu.gprs[1], cpu.gprs[2], cpu.cc()),
+        (DATA + 0x1000, DATA + 256, 3)
+    );
+    // Bits 32-55 of r0 not zero: specification.
+    let (mut cpu, mut bus) = fixture(&hex("b25e0012"));
+    cpu.gprs[0] = 0x155;
+    assert_eq!(
+        step(&mut cpu, &mut bus),
+        Some(Stop::Program {
+            code: PGM_SPECIFICATION,
+            ilen: 4
+        })
+    );
+    for c in [
+        // POPCNT: per byte, CC 0 zero, 1 not.
+        case(
+            "b9e10012",
+            &[(2, 0xff01_0300_0000_0007)],
+            3,
+            &[(1, 0x0801_0200_0000_0003)],
+            1,
+        ),
+        case("b9e10012", &[(2, 0)], 3, &[(1, 0)], 0),
+        // SRDL, SLDL: the pair r2:r3 (low halves) as 64 bits, no CC.
+        case(
+            "8c200004",
+            &[(2, HI | 0x1234_5678), (3, HI | 0x9abc_def0)],
+            1,
+            &[(2, HI | 0x0123_4567), (3, HI | 0x89ab_cdef)],
+            1,
+        ),
+        case(
+            "8d200020",
+            &[(2, HI | 1), (3, HI | 2)],
+            1,
+            &[(2, HI | 2), (3, HI)],
+            1,
+        ),
+        // SRDA: CC by the 64-bit result; SLDA: overflow.
+        case(
+            "8e20003f",
+            &[(2, M32), (3, 0)],
+            0,
+            &[(2, 0xffff_ffff), (3, 0xffff_ffff)],
+            1,
+        ),
+        case(
+            "8f200001",
+            &[(2, 0x4000_0000), (3, 0)],
+            0,
+            &[(2, 0), (3, 0)],
+            3,
+        ),
+        case("8f200001", &[(2, 0), (3, M32)], 0, &[(2, 1), (3, 0)], 2),
+    ] {
+        check_case(&c);
+    }
+    let (mut cpu, mut bus) = fixture(&hex("8c300001"));
+    assert_eq!(
+        step(&mut cpu, &mut bus),
+        Some(Stop::Program {
+            code: PGM_SPECIFICATION,
+            ilen: 4
+        })
+    );
+    // The SIY forms, with a negative displacement.
+    for (code, byte, want, cc) in [
+        ("eb12c0000052", 0x00u8, 0x12u8, 2u8), // mviy: cc kept
+        ("ebf0c0000051", 0x8f, 0x8f, 1),       // tmy
+        ("eb0fc0000054", 0xf0, 0x00, 0),       // niy
+        ("eb12c0000055", 0x13, 0x13, 2),       // cliy
+        ("eb0fc0000056", 0xf0, 0xff, 1),       // oiy
+        ("ebffc0000057", 0xff, 0x00, 0),       // xiy
+    ] {
+        let (cpu, mem) = with_data(code, &[], 2, &format!("{byte:02x}"));
+        assert_eq!((mem[0], cpu.cc()), (want, cc), "{code}");
+    }
+    let (mut cpu, mut bus) = fixture(&hex("eb12cfffff52"));
+    cpu.gprs[12] = DATA + 1;
+    assert_eq!(step(&mut cpu, &mut bus), None);
+    assert_eq!(bus.peek(DATA, 1), [0x12]);
 }
