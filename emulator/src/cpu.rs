@@ -370,6 +370,7 @@ pub fn run(cpu: &mut Cpu, bus: &mut impl Bus, budget: u64) -> Stop {
 /// | strings, bits | SRST (B25E; 256 bytes per execution, then CC 3), POPCNT (B9E1, M3 0) |
 /// | pair shifts | SRDL SLDL SRDA SLDA (8C–8F) |
 /// | SIY byte immediates | TMY MVIY NIY CLIY OIY XIY (EB51 EB52 EB54–57) |
+/// | more | ALHSIK ALGHSIK (ECDA/DB), LLGTR LLGT (B917, E317), LTGF (E332) |
 /// | other | IPM (B222), BAS (4D) |
 /// | divide (even-odd pair R1, R1+1) | DR D DLR DL DSGR DSG DSGFR DSGF DLGR DLG (1D 5D B997 E397 B90D E30D B91D E31D B987 E387) |
 ///
@@ -1495,6 +1496,7 @@ fn rx_kind(op: u8) -> Option<(usize, Ext, Alu)> {
 fn rxy_kind(op: u8) -> Option<(usize, Ext, Alu, bool)> {
     Some(match op {
         0x02 => (8, Ext::Full, Alu::LoadTest, true),
+        0x32 => (4, Ext::S32, Alu::LoadTest, true),
         0x08 => (8, Ext::Full, Alu::Add, true),
         0x09 => (8, Ext::Full, Alu::Sub, true),
         0x0A => (8, Ext::Full, Alu::AddLogical, true),
@@ -2508,6 +2510,12 @@ fn execute_more(cpu: &mut Cpu, bus: &mut impl Bus, insn: &Insn) -> Option<Outcom
                 ilen,
             )
         }
+        // LLGTR: bits 33–63 of R2, zero-extended.
+        0xB9 if t[1] == 0x17 => {
+            let (r1, r2) = insn.rre();
+            cpu.gprs[r1] = cpu.gprs[r2] & 0x7FFF_FFFF;
+            Outcome::Next
+        }
         0xB9 => {
             let (wide, e, op) = rre_kind(t[1])?;
             let (r1, r2) = insn.rre();
@@ -2558,6 +2566,14 @@ fn execute_more(cpu: &mut Cpu, bus: &mut impl Bus, insn: &Insn) -> Option<Outcom
             0x72 => store_low(cpu, bus, insn, rxy_addr(cpu), 1),
             // ICY
             0x73 => insert_char(cpu, bus, insn, rxy_addr(cpu)),
+            // LLGT: the 31-bit word, zero-extended.
+            0x17 => match read_operand(bus, amask, rxy_addr(cpu), 4) {
+                Ok(v) => {
+                    cpu.gprs[r1] = v & 0x7FFF_FFFF;
+                    Outcome::Next
+                }
+                Err(e) => Outcome::StopAt(Stop::Fault(e)),
+            },
             // PFD: a prefetch is a no-op (and never an access exception).
             0x36 => Outcome::Next,
             // MLG, ML
@@ -2674,10 +2690,16 @@ fn execute_more(cpu: &mut Cpu, bus: &mut impl Bus, insn: &Insn) -> Option<Outcom
         // Compare and branch relative: CRJ, CGRJ, CLRJ, CLGRJ (R2 in bits
         // 12–15, M3 in bits 32–35), CIJ, CGIJ, CLIJ, CLGIJ (M3 in bits
         // 12–15, I2 in bits 32–39). Mask bits: 8 equal, 4 low, 2 high.
-        // AHIK, AGHIK R1,R3,I2
-        0xEC if matches!(t[5], 0xD8 | 0xD9) => {
+        // AHIK, AGHIK, ALHSIK, ALGHSIK R1,R3,I2 (the logical ones add
+        // the sign-extended I2 as an unsigned number: CC by carry).
+        0xEC if matches!(t[5], 0xD8..=0xDB) => {
             let i = extend(u64::from(u16::from_be_bytes([t[2], t[3]])), Ext::S16);
-            three_operand(cpu, r1, insn.r2(), i, Alu::Add, t[5] == 0xD9, ilen)
+            let op = if t[5] & 2 == 0 {
+                Alu::Add
+            } else {
+                Alu::AddLogical
+            };
+            three_operand(cpu, r1, insn.r2(), i, op, t[5] & 1 != 0, ilen)
         }
         // RNSBG, RISBG, ROSBG, RXSBG, RISBGN
         0xEC if matches!(t[5], 0x54..=0x57 | 0x59) => rotate_then_bits(cpu, insn),

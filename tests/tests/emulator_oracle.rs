@@ -5,8 +5,8 @@
 //!
 //! The smoke set runs always (skipping loudly without the s390x cross
 //! compiler or QEMU, failing then if `CI` is set); the big run is ignored:
-//! `UCAS_ORACLE_CASES=100000 cargo test -p ucas-tests --release --test
-//! emulator_oracle -- --ignored`, with `UCAS_ORACLE_SEED` for another seed.
+//! `UCAS_ORACLE_CASES=100000 cargo test -p ucas-tests --test emulator_oracle
+//! -- --ignored`, with `UCAS_ORACLE_SEED` for another seed.
 
 use ucas_tests::oracle;
 

@@ -2798,3 +2798,38 @@ fn srst_popcnt_pair_shifts_and_siy() {
     assert_eq!(step(&mut cpu, &mut bus), None);
     assert_eq!(bus.peek(DATA, 1), [0x12]);
 }
+
+#[test]
+fn logical_signed_immediates_and_31_bit_loads() {
+    for c in [
+        // ALHSIK r1,r2,-1: + 0xffff_ffff logically: carry unless r2 is 0.
+        case("ec12ffff00da", &[(1, HI), (2, 1)], 0, &[(1, HI)], 2),
+        case(
+            "ec12ffff00da",
+            &[(1, HI), (2, 0)],
+            0,
+            &[(1, HI | 0xffff_ffff)],
+            1,
+        ),
+        case(
+            "ec12000100da",
+            &[(1, HI), (2, 0xffff_ffff)],
+            0,
+            &[(1, HI)],
+            2,
+        ),
+        // ALGHSIK
+        case("ec12fffe00db", &[(2, 5)], 0, &[(1, 3)], 3),
+        case("ec12000200db", &[(2, 5)], 0, &[(1, 7)], 1),
+        // LLGTR: 31 bits, zero-extended.
+        case("b9170012", &[(2, u64::MAX)], 3, &[(1, 0x7fff_ffff)], 3),
+    ] {
+        check_case(&c);
+    }
+    let (cpu, _) = with_data("e310c0000017", &[(1, 7)], 1, "ffffffff");
+    assert_eq!((cpu.gprs[1], cpu.cc()), (0x7fff_ffff, 1));
+    let (cpu, _) = with_data("e310c0000032", &[(1, 7)], 0, "80000000");
+    assert_eq!((cpu.gprs[1], cpu.cc()), (0xffff_ffff_8000_0000, 1));
+    let (cpu, _) = with_data("e310c0000032", &[(1, 7)], 1, "00000000");
+    assert_eq!((cpu.gprs[1], cpu.cc()), (0, 0));
+}
