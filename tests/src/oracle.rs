@@ -22,6 +22,13 @@
 //! - The interpreter runs the copy in the supervisor state with a
 //!   DIAGNOSE after the sequence, where QEMU's copy has `br %r14`: the
 //!   sequence ends when `run` stops at that intercept.
+//! - A few units carry their own setup, so that what QEMU would turn into
+//!   a signal cannot happen: register branches load their target with
+//!   LARL; divides load checked operands (divisor non-zero, quotient in
+//!   range); SRST loads R0 and an address range inside the scratch area;
+//!   EX and EXRL load R1 and jump over an out-of-line target.
+//! - Not generated: the R*SBG test-only flag (QEMU 7.2's TCG dies on it),
+//!   mask 0 for ICM/STCM, and anything privileged.
 
 use std::fmt::Write as _;
 use std::io::{BufRead, BufReader, Write as _};
