@@ -5,6 +5,8 @@
 #[cfg(doctest)]
 pub struct ReadmeDoctests;
 
+pub mod oracle;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
