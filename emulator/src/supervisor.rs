@@ -746,10 +746,7 @@ impl Supervisor {
                         Err(crate::error::errno_of(&e).unwrap_or(Errno::NOMEM))
                     }
                 };
-                match r {
-                    Ok(v) => ignore_gone(self.listener.reply_value(n.id, v))?,
-                    Err(e) => ignore_gone(self.listener.reply_error(n.id, e))?,
-                }
+                self.reply(n, r)?;
                 Ok((r, Note::None))
             }
             Answer::FlicGet { vm, attr } => {
@@ -764,10 +761,7 @@ impl Supervisor {
                     }
                     Err(e) => Err(e),
                 };
-                match r {
-                    Ok(v) => ignore_gone(self.listener.reply_value(n.id, v))?,
-                    Err(e) => ignore_gone(self.listener.reply_error(n.id, e))?,
-                }
+                self.reply(n, r)?;
                 Ok((r, Note::None))
             }
             Answer::FlicSet { vm, attr } => {
@@ -779,10 +773,7 @@ impl Supervisor {
                 } else {
                     Err(Errno::FAULT)
                 };
-                match r {
-                    Ok(v) => ignore_gone(self.listener.reply_value(n.id, v))?,
-                    Err(e) => ignore_gone(self.listener.reply_error(n.id, e))?,
-                }
+                self.reply(n, r)?;
                 Ok((r, Note::None))
             }
             Answer::CpuModelGet { vm, attr, addr } => {
@@ -792,10 +783,7 @@ impl Supervisor {
                 } else {
                     Err(Errno::FAULT)
                 };
-                match r {
-                    Ok(v) => ignore_gone(self.listener.reply_value(n.id, v))?,
-                    Err(e) => ignore_gone(self.listener.reply_error(n.id, e))?,
-                }
+                self.reply(n, r)?;
                 Ok((r, Note::None))
             }
             Answer::CpuModelSet { vm, attr, addr } => {
@@ -806,18 +794,12 @@ impl Supervisor {
                 } else {
                     Err(Errno::FAULT)
                 };
-                match r {
-                    Ok(v) => ignore_gone(self.listener.reply_value(n.id, v))?,
-                    Err(e) => ignore_gone(self.listener.reply_error(n.id, e))?,
-                }
+                self.reply(n, r)?;
                 Ok((r, Note::None))
             }
             Answer::VcpuState(r, ioctl) => {
                 let result = self.vcpu_state(n, r, ioctl);
-                match result {
-                    Ok(v) => ignore_gone(self.listener.reply_value(n.id, v))?,
-                    Err(e) => ignore_gone(self.listener.reply_error(n.id, e))?,
-                }
+                self.reply(n, result)?;
                 Ok((result, Note::None))
             }
             Answer::StatsFd { id } => {
@@ -912,18 +894,12 @@ impl Supervisor {
             Answer::StoreU64 { addr, value } => {
                 let stored = store_to_caller(&self.listener, n, addr, &value.to_ne_bytes());
                 let r = if stored { Ok(0) } else { Err(Errno::FAULT) };
-                match r {
-                    Ok(v) => ignore_gone(self.listener.reply_value(n.id, v))?,
-                    Err(e) => ignore_gone(self.listener.reply_error(n.id, e))?,
-                }
+                self.reply(n, r)?;
                 Ok((r, Note::None))
             }
             Answer::Run(vcpu) => {
                 let (r, note) = self.run_vcpu(n, vcpu);
-                match r {
-                    Ok(v) => ignore_gone(self.listener.reply_value(n.id, v))?,
-                    Err(e) => ignore_gone(self.listener.reply_error(n.id, e))?,
-                }
+                self.reply(n, r)?;
                 Ok((r, note))
             }
             Answer::FaultIn {
@@ -1046,6 +1022,15 @@ impl Supervisor {
             }
         };
         (result, Note::Run(exit, cpu.psw_addr, cpu.executed))
+    }
+
+    /// Completes the call with `r`: its value or its errno (a caller that
+    /// has gone is no error of ours).
+    fn reply(&self, n: &Notification, r: Result<i64, Errno>) -> io::Result<()> {
+        match r {
+            Ok(v) => ignore_gone(self.listener.reply_value(n.id, v)),
+            Err(e) => ignore_gone(self.listener.reply_error(n.id, e)),
+        }
     }
 
     /// The registers, run state, initial PSW and resets of ucontrol vcpu

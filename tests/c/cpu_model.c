@@ -14,6 +14,8 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "show.h"
+
 #define CPU_MODEL 3
 #define PROCESSOR 0
 #define MACHINE 1
@@ -34,13 +36,6 @@ struct machine {
 	__u64 fac_list[256];
 };
 
-static void show(const char *key, long r)
-{
-	if (r < 0)
-		printf("%s=-1/%s\n", key, strerrorname_np(errno));
-	else
-		printf("%s=%ld\n", key, r);
-}
 
 static long attr(int vm, unsigned long req, __u64 which, void *addr)
 {

@@ -15,6 +15,8 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "show.h"
+
 struct io_adapter {
 	__u32 id;
 	__u8 isc, maskable, swap, flags;
@@ -30,13 +32,6 @@ struct ais_req {
 	__u16 mode;
 };
 
-static void show(const char *key, long r)
-{
-	if (r < 0)
-		printf("%s=-1/%s\n", key, strerrorname_np(errno));
-	else
-		printf("%s=%ld\n", key, r);
-}
 
 int main(void)
 {

@@ -14,13 +14,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-static void show(const char *key, long r)
-{
-	if (r < 0)
-		printf("%s=-1/%s\n", key, strerrorname_np(errno));
-	else
-		printf("%s=%ld\n", key, r);
-}
+#include "show.h"
+
 
 int main(void)
 {

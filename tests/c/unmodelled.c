@@ -13,13 +13,8 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-static void show(const char *name, long r)
-{
-	if (r < 0)
-		printf("%s=-1/%s\n", name, strerrorname_np(errno));
-	else
-		printf("%s=%ld\n", name, r);
-}
+#include "show.h"
+
 
 /*
  * struct kvm_regs as s390's <asm/kvm.h> has it: this file is built for the

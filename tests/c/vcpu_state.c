@@ -16,6 +16,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "show.h"
+
 struct s390_regs {
 	__u64 gprs[16];
 };
@@ -31,13 +33,6 @@ struct s390_sregs {
 #define RUN_PSW_ADDR 40
 #define RUN_GPRS 328
 
-static void show(const char *key, long r)
-{
-	if (r < 0)
-		printf("%s=-1/%s\n", key, strerrorname_np(errno));
-	else
-		printf("%s=%ld\n", key, r);
-}
 
 static long enable(int vm, __u32 cap, __u32 flags, __u64 arg0)
 {

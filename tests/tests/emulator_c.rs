@@ -13,6 +13,29 @@ fn compiled(name: &str) -> PathBuf {
     ucas_tests::c_program(name)
 }
 
+/// C program `name` run under the emulator of generation `g`, which must
+/// succeed; its stdout.
+fn c_output(name: &str, g: Generation) -> String {
+    let out = ucas_tests::scratch().join(format!("{name}-{g:?}.txt"));
+    let mut cmd = Command::new(ucas_tests::c_program(name));
+    cmd.stdin(Stdio::null())
+        .stdout(std::fs::File::create(&out).unwrap());
+    let status = Emulator::new(g).run(cmd).expect("the emulator runs");
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(status.success(), "{name} {g:?}: {status}\n{text}");
+    text
+}
+
+/// Every `key=value` of `want` is a line of `text`.
+fn assert_lines(text: &str, want: &[(&str, &str)], g: Generation) {
+    for (key, value) in want {
+        assert!(
+            text.lines().any(|l| l == format!("{key}={value}")),
+            "{g:?}: want {key}={value} in\n{text}"
+        );
+    }
+}
+
 fn run_client(kernel: &str, letter: &str) {
     let generation = Generation::from_kernel_version(kernel).unwrap();
     let dir = ucas_tests::scratch();
@@ -101,13 +124,7 @@ fn client_passes_under_kernel_7_0_generation_c() {
 #[test]
 fn capabilities_as_an_s390_host_answers_them() {
     for g in Generation::ALL {
-        let out = ucas_tests::scratch().join(format!("caps-{g:?}.txt"));
-        let mut cmd = Command::new(ucas_tests::c_program("caps"));
-        cmd.stdin(Stdio::null())
-            .stdout(std::fs::File::create(&out).unwrap());
-        let status = Emulator::new(g).run(cmd).expect("the emulator runs");
-        let text = std::fs::read_to_string(&out).unwrap();
-        assert!(status.success(), "{g:?}: {status}\n{text}");
+        let text = c_output("caps", g);
         let got = |name: &str| -> String {
             text.lines()
                 .find_map(|l| l.strip_prefix(name)?.strip_prefix('='))
@@ -211,15 +228,7 @@ fn unmodelled_ioctls_are_refused_as_unknown_and_said_once() {
 /// read-only; `/dev/kvm` refuses it (EINVAL) and the capability says 1.
 #[test]
 fn statistics_fds_have_the_kernels_header() {
-    let out = ucas_tests::scratch().join("stats.txt");
-    let mut cmd = Command::new(ucas_tests::c_program("stats"));
-    cmd.stdin(Stdio::null())
-        .stdout(std::fs::File::create(&out).unwrap());
-    let status = Emulator::new(Generation::C)
-        .run(cmd)
-        .expect("the emulator runs");
-    let text = std::fs::read_to_string(&out).unwrap();
-    assert!(status.success(), "{status}\n{text}");
+    let text = c_output("stats", Generation::C);
     let got = |key: &str| -> &str {
         text.lines()
             .find_map(|l| l.strip_prefix(key)?.strip_prefix('='))
@@ -283,19 +292,7 @@ fn vcpu_state_and_vm_capabilities_as_the_kernel_answers() {
         ("fresh_after_reset", "5"),
     ];
     for g in Generation::ALL {
-        let out = ucas_tests::scratch().join(format!("vcpu-state-{g:?}.txt"));
-        let mut cmd = Command::new(ucas_tests::c_program("vcpu_state"));
-        cmd.stdin(Stdio::null())
-            .stdout(std::fs::File::create(&out).unwrap());
-        let status = Emulator::new(g).run(cmd).expect("the emulator runs");
-        let text = std::fs::read_to_string(&out).unwrap();
-        assert!(status.success(), "{g:?}: {status}\n{text}");
-        for (key, value) in want {
-            assert!(
-                text.lines().any(|l| l == format!("{key}={value}")),
-                "{g:?}: want {key}={value} in\n{text}"
-            );
-        }
+        assert_lines(&c_output("vcpu_state", g), &want, g);
     }
 }
 
@@ -331,19 +328,7 @@ fn cpu_model_attributes_as_the_kernel_answers() {
         ("get_processor_after_vcpu", "0"),
     ];
     for g in Generation::ALL {
-        let out = ucas_tests::scratch().join(format!("cpu-model-{g:?}.txt"));
-        let mut cmd = Command::new(ucas_tests::c_program("cpu_model"));
-        cmd.stdin(Stdio::null())
-            .stdout(std::fs::File::create(&out).unwrap());
-        let status = Emulator::new(g).run(cmd).expect("the emulator runs");
-        let text = std::fs::read_to_string(&out).unwrap();
-        assert!(status.success(), "{g:?}: {status}\n{text}");
-        for (key, value) in want {
-            assert!(
-                text.lines().any(|l| l == format!("{key}={value}")),
-                "{g:?}: want {key}={value} in\n{text}"
-            );
-        }
+        assert_lines(&c_output("cpu_model", g), &want, g);
     }
 }
 
@@ -354,28 +339,17 @@ fn cpu_model_attributes_as_the_kernel_answers() {
 /// id as CPU address. Every generation.
 #[test]
 fn a_new_vcpus_sie_block_is_set_up_as_the_kernel_does() {
+    let want = [
+        ("stopped", "1"),
+        ("zarch", "1"),
+        ("kss", "0"),
+        ("ictl_keys", "1"),
+        ("ictl_operexc", "1"),
+        ("ecb_speci", "0"),
+        ("icpua", "3"),
+    ];
     for g in Generation::ALL {
-        let out = ucas_tests::scratch().join(format!("sie-setup-{g:?}.txt"));
-        let mut cmd = Command::new(ucas_tests::c_program("sie_setup"));
-        cmd.stdin(Stdio::null())
-            .stdout(std::fs::File::create(&out).unwrap());
-        let status = Emulator::new(g).run(cmd).expect("the emulator runs");
-        let text = std::fs::read_to_string(&out).unwrap();
-        assert!(status.success(), "{g:?}: {status}\n{text}");
-        for line in [
-            "stopped=1",
-            "zarch=1",
-            "kss=0",
-            "ictl_keys=1",
-            "ictl_operexc=1",
-            "ecb_speci=0",
-            "icpua=3",
-        ] {
-            assert!(
-                text.lines().any(|l| l == line),
-                "{g:?}: want {line} in\n{text}"
-            );
-        }
+        assert_lines(&c_output("sie_setup", g), &want, g);
     }
 }
 
@@ -430,19 +404,7 @@ fn the_flic_and_gsi_routing_as_the_kernel_answers() {
         ("gsi_routing_too_many", "-1/EINVAL"),
     ];
     for g in Generation::ALL {
-        let out = ucas_tests::scratch().join(format!("flic-{g:?}.txt"));
-        let mut cmd = Command::new(ucas_tests::c_program("flic"));
-        cmd.stdin(Stdio::null())
-            .stdout(std::fs::File::create(&out).unwrap());
-        let status = Emulator::new(g).run(cmd).expect("the emulator runs");
-        let text = std::fs::read_to_string(&out).unwrap();
-        assert!(status.success(), "{g:?}: {status}\n{text}");
-        for (key, value) in want {
-            assert!(
-                text.lines().any(|l| l == format!("{key}={value}")),
-                "{g:?}: want {key}={value} in\n{text}"
-            );
-        }
+        assert_lines(&c_output("flic", g), &want, g);
     }
 }
 
@@ -452,25 +414,14 @@ fn the_flic_and_gsi_routing_as_the_kernel_answers() {
 /// generation (tables V1 and P1).
 #[test]
 fn refusals_and_the_pv_side_effect() {
+    let want = [
+        ("clear_dirty_log", "-1/ENOTTY"),
+        ("zpci_op", "-1/EINVAL"),
+        ("pv_cpu_command", "-1/EINVAL"),
+        ("pv_command", "-1/EINVAL"),
+        ("state_after_reset", "7"),
+    ];
     for g in Generation::ALL {
-        let out = ucas_tests::scratch().join(format!("refusals-{g:?}.txt"));
-        let mut cmd = Command::new(ucas_tests::c_program("refusals"));
-        cmd.stdin(Stdio::null())
-            .stdout(std::fs::File::create(&out).unwrap());
-        let status = Emulator::new(g).run(cmd).expect("the emulator runs");
-        let text = std::fs::read_to_string(&out).unwrap();
-        assert!(status.success(), "{g:?}: {status}\n{text}");
-        for line in [
-            "clear_dirty_log=-1/ENOTTY",
-            "zpci_op=-1/EINVAL",
-            "pv_cpu_command=-1/EINVAL",
-            "pv_command=-1/EINVAL",
-            "state_after_reset=7",
-        ] {
-            assert!(
-                text.lines().any(|l| l == line),
-                "{g:?}: want {line} in\n{text}"
-            );
-        }
+        assert_lines(&c_output("refusals", g), &want, g);
     }
 }
