@@ -12,16 +12,23 @@
 //!   once; `kvm_run/emulated` runs the selftest's gprs program to its
 //!   DIAGNOSE intercept (see `ucas_benches::rig`).
 //!
+//! - `emulator/floor/{sync,default}`: the floor in the same run — a
+//!   `KVM_CHECK_EXTENSION` from a program under `ucas_emulator::floor`, a
+//!   supervisor that answers every notified ioctl with 0 and does nothing
+//!   else, woken synchronously (as the emulator asks) or by default. An
+//!   emulated call cannot cost less than `floor/sync`.
+//!
 //! A request the emulator answers with ENOSYS (not emulated) is reported
 //! and not measured.
 
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion};
-use ucas_benches::emulated::{self, EmulatedChild};
+use ucas_benches::emulated::{self, EmulatedChild, FLOOR_OP, Supervisor};
 use ucas_benches::notes;
 use ucas_benches::rig::{Op, Outcome, Rig};
 use ucas_emulator::Generation;
+use ucas_emulator::floor::WakeUp;
 
 fn main() {
     if emulated::is_child() {
@@ -43,7 +50,7 @@ fn main() {
         }
     };
     let generation = Generation::C;
-    let mut child = match EmulatedChild::spawn(generation) {
+    let mut child = match EmulatedChild::spawn(Supervisor::Emulator(generation)) {
         Ok(child) => child,
         Err(e) => {
             eprintln!("emulator benchmarks skipped: {e}");
@@ -97,6 +104,32 @@ fn main() {
                     .unwrap_or_else(|e| panic!("timing {} under the emulator: {e}", op.name()))
             });
         });
+    }
+    for (label, wake) in [("sync", WakeUp::Sync), ("default", WakeUp::Default)] {
+        let mut floor = match EmulatedChild::spawn(Supervisor::Floor(wake)) {
+            Ok(floor) => floor,
+            Err(e) => {
+                println!("emulator/floor/{label}: not measured: {e}");
+                continue;
+            }
+        };
+        if floor.outcome_of(FLOOR_OP) != Some(Outcome::Ok) {
+            println!(
+                "emulator/floor/{label}: warning: the floor's call did not succeed ({:?})",
+                floor.outcome_of(FLOOR_OP)
+            );
+        }
+        g.bench_function(BenchmarkId::new(FLOOR_OP, label), |b| {
+            b.iter_custom(|iters| {
+                floor
+                    .time_named(FLOOR_OP, iters)
+                    .unwrap_or_else(|e| panic!("timing the floor ({label}): {e}"))
+            });
+        });
+        if let Err(e) = floor.finish() {
+            eprintln!("{e}");
+            std::process::exit(1);
+        }
     }
     g.finish();
     if let Err(e) = child.finish() {

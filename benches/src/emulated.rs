@@ -12,6 +12,13 @@
 //!   or `error MESSAGE`;
 //! - parent → child: `OP ITERS`, answered with the nanoseconds the loop
 //!   took (or `error MESSAGE`); `quit` ends the child.
+//!
+//! The same child runs under the [floor](ucas_emulator::floor) instead of
+//! the emulator when started with [`Supervisor::Floor`]: it then builds no
+//! rig (the floor answers every KVM ioctl with 0, so there is no VM) and
+//! times only [`FLOOR_OP`], a `KVM_CHECK_EXTENSION` on `/dev/null` that the
+//! floor answers without the kernel's ioctl path, and says goodbye
+//! ([`floor::END`]) before it exits.
 
 use std::io::{self, BufRead, BufReader, Write};
 use std::os::fd::OwnedFd;
@@ -20,12 +27,32 @@ use std::process::{Command, ExitStatus, Stdio};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use std::fs::File;
+use std::os::fd::AsFd;
+use std::time::Instant;
+
+use ucas::core::abi::{self, Ioctl};
+use ucas_emulator::floor::{self, WakeUp};
 use ucas_emulator::{Emulator, Generation};
 
+use crate::raw;
 use crate::rig::{Op, Outcome, Rig};
 
-/// Set in the environment of the child that runs under the emulator.
+/// Set in the environment of the child that runs under the emulator (value
+/// `emulator`) or under the floor (value `floor`).
 pub const CHILD_ENV: &str = "UCAS_BENCH_EMULATED_CHILD";
+
+/// The one request a child under the floor times.
+pub const FLOOR_OP: &str = "floor";
+
+/// What serves the child's notified calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Supervisor {
+    /// The emulator, modelling this generation.
+    Emulator(Generation),
+    /// The floor, woken this way.
+    Floor(WakeUp),
+}
 
 /// Whether this process is the child started by [`EmulatedChild::spawn`].
 #[must_use]
@@ -39,6 +66,9 @@ pub fn is_child() -> bool {
 /// # Errors
 /// When stdin or stdout fail.
 pub fn serve() -> io::Result<()> {
+    if std::env::var_os(CHILD_ENV).is_some_and(|v| v == "floor") {
+        return serve_floor();
+    }
     let mut out = io::stdout().lock();
     let mut rig = match Rig::ucontrol() {
         Ok(rig) => rig,
@@ -71,32 +101,79 @@ pub fn serve() -> io::Result<()> {
     Ok(())
 }
 
+/// The child's side under the floor.
+fn serve_floor() -> io::Result<()> {
+    let mut out = io::stdout().lock();
+    let null = File::open("/dev/null")?;
+    let cap = u64::from(abi::KVM_CAP_S390_UCONTROL);
+    let once = || raw::value_ioctl(null.as_fd(), Ioctl::CheckExtension, cap);
+    let first = match once() {
+        Ok(_) => Outcome::Ok,
+        Err(errno) => Outcome::Errno(errno),
+    };
+    writeln!(out, "ready {FLOOR_OP}={first}")?;
+    writeln!(out, "exit none")?;
+    out.flush()?;
+    for line in io::stdin().lock().lines() {
+        let line = line?;
+        if line == "quit" {
+            break;
+        }
+        match line
+            .strip_prefix("floor ")
+            .and_then(|n| n.parse::<u64>().ok())
+        {
+            Some(iters) => {
+                let start = Instant::now();
+                for _ in 0..iters {
+                    let _ = std::hint::black_box(once());
+                }
+                writeln!(out, "{}", start.elapsed().as_nanos())?;
+            }
+            None => writeln!(
+                out,
+                "error bad request {line:?}; expected floor ITERS or quit"
+            )?,
+        }
+        out.flush()?;
+    }
+    let _ = raw::no_pointer_ioctl(null.as_fd(), floor::END, 0);
+    Ok(())
+}
+
 /// The parent's handle on the child under the emulator.
 #[derive(Debug)]
 pub struct EmulatedChild {
     reader: BufReader<UnixStream>,
     writer: UnixStream,
     worker: Option<JoinHandle<ucas_emulator::Result<ExitStatus>>>,
-    outcomes: Vec<(Op, Outcome)>,
+    outcomes: Vec<(String, Outcome)>,
     run_exit: String,
 }
 
 impl EmulatedChild {
-    /// Starts this executable again under an emulator of `generation` and
-    /// waits until its rig is ready.
+    /// Starts this executable again under `supervisor` and waits until it
+    /// is ready.
     ///
     /// # Errors
     /// When the emulator cannot start the child, or the child cannot build
     /// its rig (the message says why).
-    pub fn spawn(generation: Generation) -> io::Result<Self> {
+    pub fn spawn(supervisor: Supervisor) -> io::Result<Self> {
         let (ours, theirs) = UnixStream::pair()?;
         let mut cmd = Command::new(std::env::current_exe()?);
-        cmd.env(CHILD_ENV, "1")
+        let mode = match supervisor {
+            Supervisor::Emulator(_) => "emulator",
+            Supervisor::Floor(_) => "floor",
+        };
+        cmd.env(CHILD_ENV, mode)
             .stdin(Stdio::from(OwnedFd::from(theirs.try_clone()?)))
             .stdout(Stdio::from(OwnedFd::from(theirs)));
         let worker = std::thread::Builder::new()
             .name("emulator".into())
-            .spawn(move || Emulator::new(generation).run(cmd))?;
+            .spawn(move || match supervisor {
+                Supervisor::Emulator(generation) => Emulator::new(generation).run(cmd),
+                Supervisor::Floor(wake) => floor::run(cmd, wake),
+            })?;
         let mut child = Self {
             writer: ours.try_clone()?,
             reader: BufReader::new(ours),
@@ -111,7 +188,7 @@ impl EmulatedChild {
         for pair in rest.split(' ') {
             let parsed = pair
                 .split_once('=')
-                .and_then(|(op, o)| Some((Op::from_name(op)?, Outcome::parse(o)?)));
+                .and_then(|(op, o)| Some((op.to_owned(), Outcome::parse(o)?)));
             match parsed {
                 Some(p) => child.outcomes.push(p),
                 None => return Err(child.failed(&line)),
@@ -135,9 +212,16 @@ impl EmulatedChild {
     /// How the child's first request of `op` ended.
     #[must_use]
     pub fn outcome(&self, op: Op) -> Option<Outcome> {
+        self.outcome_of(op.name())
+    }
+
+    /// How the child's first request called `name` ([`Op::name`] or
+    /// [`FLOOR_OP`]) ended.
+    #[must_use]
+    pub fn outcome_of(&self, name: &str) -> Option<Outcome> {
         self.outcomes
             .iter()
-            .find(|(o, _)| *o == op)
+            .find(|(o, _)| o == name)
             .map(|&(_, outcome)| outcome)
     }
 
@@ -147,7 +231,15 @@ impl EmulatedChild {
     /// # Errors
     /// When the child is gone or answers something else.
     pub fn time(&mut self, op: Op, iters: u64) -> io::Result<Duration> {
-        writeln!(self.writer, "{} {iters}", op.name())?;
+        self.time_named(op.name(), iters)
+    }
+
+    /// As [`time`](Self::time), for the request called `name`.
+    ///
+    /// # Errors
+    /// When the child is gone or answers something else.
+    pub fn time_named(&mut self, name: &str, iters: u64) -> io::Result<Duration> {
+        writeln!(self.writer, "{name} {iters}")?;
         let line = self.read_line()?;
         match line.parse::<u64>() {
             Ok(ns) => Ok(Duration::from_nanos(ns)),

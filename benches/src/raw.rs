@@ -29,12 +29,27 @@ pub fn value_ioctl(fd: BorrowedFd<'_>, request: Ioctl, arg: u64) -> Result<i32, 
     if !request.takes_value() {
         return Err(libc::EINVAL);
     }
-    let op = request.number();
-    // SAFETY: the request takes its argument by value (checked above), so
-    // the kernel dereferences nothing; on a fd of another kind the KVM-typed
-    // opcode is refused with an errno. `Ioctl` is the libc's own request
-    // type (c_ulong on glibc, c_int on musl); every KVM opcode fits.
-    let r = unsafe { libc::ioctl(fd.as_raw_fd(), op as libc::Ioctl, arg as libc::c_ulong) };
+    no_pointer_ioctl(fd, request.number(), arg)
+}
+
+/// An ioctl of KVM's type `0xAE` whose argument is a value, by number: the
+/// floor's goodbye ([`ucas_emulator::floor::END`]) and the requests of
+/// [`value_ioctl`].
+///
+/// # Errors
+/// The errno answered; EINVAL, without a system call, for a request of
+/// another type or one that declares an argument struct.
+pub fn no_pointer_ioctl(fd: BorrowedFd<'_>, request: u32, arg: u64) -> Result<i32, i32> {
+    let pointer = Ioctl::from_number(request).is_some_and(|r| !r.takes_value());
+    if request >> 8 & 0xFF != ucas::core::abi::KVMIO || request >> 16 != 0 || pointer {
+        return Err(libc::EINVAL);
+    }
+    // SAFETY: the request has no size field and is not a known pointer
+    // request (checked above), so the kernel dereferences nothing; on a fd
+    // of another kind the KVM-typed opcode is refused with an errno. `Ioctl`
+    // is the libc's own request type (c_ulong on glibc, c_int on musl);
+    // every KVM opcode fits.
+    let r = unsafe { libc::ioctl(fd.as_raw_fd(), request as libc::Ioctl, arg as libc::c_ulong) };
     if r < 0 { Err(last_errno()) } else { Ok(r) }
 }
 

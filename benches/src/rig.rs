@@ -45,11 +45,14 @@ pub enum Op {
     Fault,
     /// `KVM_RUN` until the next exit (see the module docs for the guests).
     Run,
+    /// `KVM_CHECK_EXTENSION(KVM_CAP_S390_UCONTROL)` on `/dev/kvm`: a query
+    /// with no argument to read, the least an emulated call can do.
+    CheckExtension,
 }
 
 impl Op {
     /// Every operation, in benchmark order.
-    pub const ALL: [Op; 4] = [Op::Map, Op::Unmap, Op::Fault, Op::Run];
+    pub const ALL: [Op; 5] = [Op::Map, Op::Unmap, Op::Fault, Op::Run, Op::CheckExtension];
 
     /// The benchmark name.
     #[must_use]
@@ -59,6 +62,7 @@ impl Op {
             Op::Unmap => "ucas_unmap",
             Op::Fault => "vcpu_fault",
             Op::Run => "kvm_run",
+            Op::CheckExtension => "check_extension",
         }
     }
 
@@ -120,7 +124,7 @@ pub struct Rig {
     // they may use is unmapped.
     vcpu: Vcpu,
     _vm: Vm,
-    _kvm: Kvm,
+    kvm: Kvm,
     mem: GuestMemory,
 }
 
@@ -181,7 +185,7 @@ impl Rig {
         Ok(Self {
             vcpu,
             _vm: vm,
-            _kvm: kvm,
+            kvm,
             mem,
         })
     }
@@ -206,6 +210,9 @@ impl Rig {
             Op::Unmap => Outcome::of(&self.vcpu.unmap(16 * MIB, MIB)),
             Op::Fault => Outcome::of(&self.vcpu.fault(0x1000)),
             Op::Run => Outcome::of(&self.vcpu.run()),
+            Op::CheckExtension => {
+                Outcome::of(&self.kvm.check_extension(abi::KVM_CAP_S390_UCONTROL))
+            }
         }
     }
 

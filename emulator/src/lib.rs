@@ -22,6 +22,11 @@
 //! - Each vcpu's kernel state is core's `KernelSpace`: the `AddressSpace`
 //!   table the library's mirror uses, driven with the rules (and the
 //!   failure consequences) of the selected kernel generation.
+//! - A VM with its vcpus and devices is destroyed, as in KVM, when the
+//!   program holds no fd and no `kvm_run` mapping of it any more (counted
+//!   with inotify, see `lifetime.rs`); at most [`LIVE_VCPUS_MAX`] vcpus are
+//!   alive at once. `--state-out` still lists destroyed VMs, with what their
+//!   vcpus had mapped at the end.
 //! - Children and threads of the program are served too. The emulator
 //!   returns (and `ucas emulate` exits) once the program *and every
 //!   descendant still under the filter* are gone, with the program's exit
@@ -159,7 +164,9 @@
 pub mod cpu;
 mod error;
 mod filter;
+pub mod floor;
 mod guest;
+mod lifetime;
 mod model;
 mod paths;
 pub mod programs;
@@ -180,6 +187,7 @@ use ucas_core::Errno;
 
 pub use error::{Error, Result};
 pub use guest::BUDGET as RUN_BUDGET;
+pub use model::LIVE_VCPUS_MAX;
 pub use state::State;
 pub use ucas_core::Generation;
 
@@ -293,7 +301,7 @@ impl Emulator {
     ///   to change;
     /// - [`Error::Serving`]: the listener fails while serving (the program is
     ///   then killed).
-    pub fn run(self, mut cmd: Command) -> Result<ExitStatus> {
+    pub fn run(self, cmd: Command) -> Result<ExitStatus> {
         let mut state_file = match &self.state_out {
             Some(p) => Some(File::create(p).map_err(|source| Error::StateCreate {
                 path: p.clone(),
@@ -301,26 +309,7 @@ impl Emulator {
             })?),
             None => None,
         };
-        let program = cmd.get_program().to_owned();
-        let (ours, theirs) = UnixStream::pair().map_err(Error::Setup)?;
-        sys::install_filter_before_exec(&mut cmd, filter::program(), OwnedFd::from(theirs));
-        let spawned = cmd.spawn();
-        // Closes our copy of the child's end, held by the hook.
-        drop(cmd);
-        // The hook reports before exec, so whatever it sent is there now.
-        let report = sys::receive_report(ours.as_fd(), false).map_err(Error::Setup)?;
-        let mut child = spawned.map_err(|source| match report {
-            ChildReport::SeccompFailed(errno) => Error::Seccomp(Errno::from_raw_os_error(errno)),
-            ChildReport::NoNewPrivsFailed(errno) => {
-                Error::NoNewPrivs(Errno::from_raw_os_error(errno))
-            }
-            _ => Error::Spawn { program, source },
-        })?;
-        let ChildReport::Listener { fd, killable } = report else {
-            let _ = child.kill();
-            let _ = child.wait();
-            return Err(Error::NoListener);
-        };
+        let (mut child, fd, killable) = spawn_filtered(cmd)?;
         let _forwarding = if self.forward_signals {
             match sys::forward_signals_to(child.id()) {
                 Ok(guard) => Some(guard),
@@ -386,4 +375,28 @@ impl Emulator {
         }
         Ok(status)
     }
+}
+
+/// Starts `cmd` under the emulator's seccomp filter and returns it with the
+/// filter's listener and whether the filter waits killably.
+fn spawn_filtered(mut cmd: Command) -> Result<(std::process::Child, OwnedFd, bool)> {
+    let program = cmd.get_program().to_owned();
+    let (ours, theirs) = UnixStream::pair().map_err(Error::Setup)?;
+    sys::install_filter_before_exec(&mut cmd, filter::program(), OwnedFd::from(theirs));
+    let spawned = cmd.spawn();
+    // Closes our copy of the child's end, held by the hook.
+    drop(cmd);
+    // The hook reports before exec, so whatever it sent is there now.
+    let report = sys::receive_report(ours.as_fd(), false).map_err(Error::Setup)?;
+    let mut child = spawned.map_err(|source| match report {
+        ChildReport::SeccompFailed(errno) => Error::Seccomp(Errno::from_raw_os_error(errno)),
+        ChildReport::NoNewPrivsFailed(errno) => Error::NoNewPrivs(Errno::from_raw_os_error(errno)),
+        _ => Error::Spawn { program, source },
+    })?;
+    let ChildReport::Listener { fd, killable } = report else {
+        let _ = child.kill();
+        let _ = child.wait();
+        return Err(Error::NoListener);
+    };
+    Ok((child, fd, killable))
 }

@@ -8,6 +8,7 @@
 //! uses, with the generation's rules for validation, replacement, holes and
 //! out-of-memory.
 
+use crate::state::VcpuState;
 pub use ucas_core::abi::{CreateDevice, DeviceAttr, EnableCap, Ioctl};
 use ucas_core::abi::{
     KVM_API_VERSION, KVM_CAP_HALT_POLL, KVM_CAP_S390_AIS, KVM_CAP_S390_CPU_TOPOLOGY,
@@ -36,6 +37,13 @@ use caps::Asked;
 /// where a real kernel would plausibly run out too (the kernel's limit is
 /// memory); when full, a map answers ENOMEM like an allocation failure.
 pub const SPACE_CAPACITY: usize = 65536;
+
+/// The most vcpus alive at once, over all VMs. Each holds a fixed-capacity
+/// address-space table ([`SPACE_CAPACITY`] extents, 1.5 MiB), so a program
+/// creating vcpus without end would otherwise take the host's memory; past
+/// the limit `KVM_CREATE_VCPU` answers ENOMEM, as a kernel out of memory
+/// does. Vcpus are freed with their VM (when its last fd closes).
+pub const LIVE_VCPUS_MAX: usize = 1024;
 
 /// Highest vcpu id an s390 VM accepts: the generic `KVM_CREATE_VCPU` refuses
 /// ids from `KVM_MAX_VCPU_IDS` on, which s390 leaves at its `KVM_MAX_VCPUS`,
@@ -111,6 +119,18 @@ pub enum Object {
     Vcpu(VcpuRef),
     /// The FLIC device of a VM.
     Flic(u32),
+}
+
+impl Object {
+    /// The VM it belongs to (`None` for `/dev/kvm`).
+    #[must_use]
+    pub fn vm(self) -> Option<u32> {
+        match self {
+            Self::Kvm => None,
+            Self::Vm(vm) | Self::Flic(vm) => Some(vm),
+            Self::Vcpu(r) => Some(r.vm),
+        }
+    }
 }
 
 /// A vcpu: its VM's index and its own index in that VM's creation order.
@@ -292,6 +312,9 @@ pub struct Vm<const N: usize> {
     flic: Option<Flic>,
     /// Whether `KVM_CAP_S390_AIS` was enabled.
     ais: bool,
+    /// Once destroyed: what its vcpus' address spaces held at the end, for
+    /// the state report (the vcpus themselves are gone).
+    destroyed: Option<Vec<VcpuState>>,
 }
 
 impl<const N: usize> Vm<N> {
@@ -301,10 +324,21 @@ impl<const N: usize> Vm<N> {
         self.ucontrol
     }
 
-    /// Its vcpus in creation order.
+    /// Its vcpus' ids and mappings, live or as they were when it was
+    /// destroyed.
     #[must_use]
-    pub fn vcpus(&self) -> &[Vcpu<N>] {
-        &self.vcpus
+    pub fn vcpu_states(&self) -> Vec<VcpuState> {
+        match &self.destroyed {
+            Some(states) => states.clone(),
+            None => self
+                .vcpus
+                .iter()
+                .map(|v| VcpuState {
+                    id: v.id(),
+                    extents: v.space().iter().map(|e| e.as_mapping()).collect(),
+                })
+                .collect(),
+        }
     }
 }
 
@@ -336,6 +370,8 @@ pub struct Model<const N: usize = SPACE_CAPACITY> {
     /// The host's online CPUs, which `KVM_CAP_NR_VCPUS` reports.
     online_cpus: u32,
     vms: Vec<Vm<N>>,
+    /// Vcpus of VMs not yet destroyed.
+    live_vcpus: usize,
     enomem: EnomemInjector,
 }
 
@@ -350,6 +386,7 @@ impl<const N: usize> Model<N> {
             online_cpus: std::thread::available_parallelism()
                 .map_or(1, |n| u32::try_from(n.get()).unwrap_or(u32::MAX)),
             vms: Vec::new(),
+            live_vcpus: 0,
             enomem: EnomemInjector {
                 after: enomem_after,
                 ..EnomemInjector::default()
@@ -435,6 +472,7 @@ impl<const N: usize> Model<N> {
             flic: None,
             ais: false,
             vcpus: Vec::new(),
+            destroyed: None,
         });
         Answer::NewVm(index)
     }
@@ -565,6 +603,13 @@ impl<const N: usize> Model<N> {
         if v.vcpus.iter().any(|c| c.id == id) {
             return Answer::Error(Errno::EXIST);
         }
+        if self.live_vcpus >= LIVE_VCPUS_MAX {
+            return Answer::Unsupported(
+                Errno::NOMEM,
+                "the emulator keeps at most 1024 vcpus alive; close the VMs no longer needed",
+            );
+        }
+        self.live_vcpus += 1;
         let index = v.vcpus.len() as u32;
         v.vcpus.push(Vcpu {
             id,
@@ -778,12 +823,27 @@ impl<const N: usize> Model<N> {
         }
     }
 
+    /// Destroys VM `vm` because its last reference went: its vcpus (and
+    /// their address spaces) and its FLIC are freed; the state report keeps
+    /// what the address spaces held. Its index is never reused.
+    pub fn destroy_vm(&mut self, vm: u32) {
+        if let Some(v) = self.vms.get_mut(vm as usize)
+            && v.destroyed.is_none()
+        {
+            v.destroyed = Some(v.vcpu_states());
+            self.live_vcpus -= v.vcpus.len();
+            v.vcpus = Vec::new();
+            v.flic = None;
+        }
+    }
+
     /// Forgets the vcpu just created, for the same reason.
     pub fn discard_vcpu(&mut self, r: VcpuRef) {
         if let Some(vm) = self.vms.get_mut(r.vm as usize)
             && r.index as usize + 1 == vm.vcpus.len()
         {
             vm.vcpus.pop();
+            self.live_vcpus -= 1;
         }
     }
 

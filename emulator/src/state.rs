@@ -71,14 +71,7 @@ impl State {
                 .iter()
                 .map(|vm| VmState {
                     ucontrol: vm.is_ucontrol(),
-                    vcpus: vm
-                        .vcpus()
-                        .iter()
-                        .map(|v| VcpuState {
-                            id: v.id(),
-                            extents: v.space().iter().map(|e| e.as_mapping()).collect(),
-                        })
-                        .collect(),
+                    vcpus: vm.vcpu_states(),
                 })
                 .collect(),
         }

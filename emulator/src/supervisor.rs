@@ -32,6 +32,7 @@ use ucas_core::abi::{
 use super::cpu::Cpu;
 use super::filter::SYS_OPEN;
 use super::guest::{self, PageCache, RunContext, RunExit};
+use super::lifetime::Lifetimes;
 use super::model::{
     Answer, CreateDevice, DeviceAttr, EnableCap, Ioctl, Model, Object, StatsId, VCPU_PAGE_SIZE,
     VcpuRef,
@@ -62,6 +63,8 @@ pub(crate) struct Supervisor {
     admin_note_shown: bool,
     /// The unmodelled ioctls already reported on stderr.
     not_modelled_shown: Vec<Ioctl>,
+    /// Which VMs the tracees still hold.
+    lifetimes: Lifetimes,
 }
 
 impl fmt::Debug for Supervisor {
@@ -193,6 +196,7 @@ impl Supervisor {
             page_cache: PageCache::new(),
             admin_note_shown: false,
             not_modelled_shown: Vec::new(),
+            lifetimes: Lifetimes::new(),
         }
     }
 
@@ -219,7 +223,7 @@ impl Supervisor {
             } else {
                 None
             };
-            let ready = match self.listener.wait(watch, timeout) {
+            let ready = match self.listener.wait(watch, self.lifetimes.fd(), timeout) {
                 Ok(r) => r,
                 Err(e) if crate::error::errno_of(&e) == Some(Errno::INTR) => continue,
                 Err(e) => return Err(e),
@@ -228,6 +232,9 @@ impl Supervisor {
                 // The direct child is reaped as soon as it exits: its filter
                 // reference goes with it, so the hang-up below can happen.
                 status = child.try_wait()?;
+            }
+            if ready.events {
+                self.destroy_dead_vms();
             }
             if ready.notification {
                 match self.listener.receive() {
@@ -256,6 +263,24 @@ impl Supervisor {
         match status {
             Some(s) => Ok(s),
             None => child.wait(),
+        }
+    }
+
+    /// Destroys every VM the tracees no longer hold, with its vcpus and
+    /// devices, as the kernel does when the last reference goes.
+    fn destroy_dead_vms(&mut self) {
+        let mut dead = Vec::new();
+        self.lifetimes.drain(&mut dead);
+        for vm in dead {
+            self.objects.retain(|_, o| o.vm() != Some(vm));
+            if let Some(pages) = self.vcpu_pages.get_mut(vm as usize) {
+                *pages = Vec::new();
+            }
+            self.model.destroy_vm(vm);
+            self.tracer.line(
+                None,
+                format_args!("vm{vm} destroyed: its last fd and mapping are gone"),
+            );
         }
     }
 
@@ -721,9 +746,13 @@ impl Supervisor {
                 Ok((Err(e), Note::Unsupported(why)))
             }
             Answer::NewFlic { vm, addr } => {
-                let fd = match self.new_memfd(c"ucas-emulated-flic", 0, Object::Flic(vm)) {
-                    Ok(fd) => fd,
+                let made = self
+                    .new_memfd(c"ucas-emulated-flic", 0, Object::Flic(vm))
+                    .and_then(|fd| self.lifetimes.tracee_description(&fd, vm));
+                let (fd, wd) = match made {
+                    Ok(made) => made,
                     Err(e) => {
+                        self.objects.retain(|_, v| *v != Object::Flic(vm));
                         self.model.discard_flic(vm);
                         return Err(e);
                     }
@@ -741,6 +770,7 @@ impl Supervisor {
                         }
                     }
                     Err(e) => {
+                        self.lifetimes.forget(wd);
                         self.objects.retain(|_, v| *v != Object::Flic(vm));
                         self.model.discard_flic(vm);
                         Err(crate::error::errno_of(&e).unwrap_or(Errno::NOMEM))
@@ -821,15 +851,20 @@ impl Supervisor {
             Answer::NewVm(vm) => {
                 // The model has the VM already: it keeps it only if its fd
                 // reaches the caller.
-                let fd = match self.new_memfd(c"ucas-emulated-vm", 0, Object::Vm(vm)) {
-                    Ok(fd) => fd,
+                let made = self
+                    .new_memfd(c"ucas-emulated-vm", 0, Object::Vm(vm))
+                    .and_then(|fd| self.lifetimes.tracee_description(&fd, vm));
+                let (fd, wd) = match made {
+                    Ok(made) => made,
                     Err(e) => {
+                        self.objects.retain(|_, v| *v != Object::Vm(vm));
                         self.model.discard_vm(vm);
                         return Err(e);
                     }
                 };
                 let r = self.install(n, &fd, || Object::Vm(vm));
                 if r.is_err() {
+                    self.lifetimes.forget(wd);
                     self.model.discard_vm(vm);
                 }
                 let ucontrol = self
@@ -853,8 +888,11 @@ impl Supervisor {
                 // and pages exist and the fd reaches the caller.
                 let made = self
                     .new_memfd(c"ucas-emulated-vcpu", size, Object::Vcpu(r))
-                    .and_then(|fd| Ok((SharedPages::map(fd.as_fd(), size as usize)?, fd)));
-                let (shared, fd) = match made {
+                    .and_then(|fd| {
+                        let shared = SharedPages::map(fd.as_fd(), size as usize)?;
+                        Ok((shared, self.lifetimes.tracee_description(&fd, r.vm)?))
+                    });
+                let (shared, (fd, wd)) = match made {
                     Ok(made) => made,
                     Err(e) => {
                         self.objects.retain(|_, v| *v != Object::Vcpu(r));
@@ -874,6 +912,7 @@ impl Supervisor {
                     }
                     self.vcpu_pages[vm].push(shared);
                 } else {
+                    self.lifetimes.forget(wd);
                     self.model.discard_vcpu(r);
                 }
                 Ok((res, Note::NewVcpu(r.vm, id)))

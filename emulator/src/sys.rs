@@ -283,6 +283,8 @@ pub(crate) struct Ready {
     pub hangup: bool,
     /// The watched process has exited.
     pub exited: bool,
+    /// The watched event fd is readable.
+    pub events: bool,
 }
 
 fn check(ret: libc::c_int) -> io::Result<libc::c_int> {
@@ -314,11 +316,12 @@ impl Listener {
     }
 
     /// Waits until a notification is pending, every tracee is gone,
-    /// `process` (a pidfd) exits, or `timeout` passes. EINTR is returned as
-    /// an error.
+    /// `process` (a pidfd) exits, `events` becomes readable, or `timeout`
+    /// passes. EINTR is returned as an error.
     pub(crate) fn wait(
         &self,
         process: Option<BorrowedFd<'_>>,
+        events: Option<BorrowedFd<'_>>,
         timeout: Option<std::time::Duration>,
     ) -> io::Result<Ready> {
         let mut fds = [
@@ -332,17 +335,23 @@ impl Listener {
                 events: libc::POLLIN,
                 revents: 0,
             },
+            libc::pollfd {
+                fd: events.map_or(-1, |p| p.as_raw_fd()),
+                events: libc::POLLIN,
+                revents: 0,
+            },
         ];
         let ms = timeout.map_or(-1, |t| {
             libc::c_int::try_from(t.as_millis()).unwrap_or(libc::c_int::MAX)
         });
-        // SAFETY: `fds` is a valid array of two pollfd; a negative fd is
+        // SAFETY: `fds` is a valid array of three pollfd; a negative fd is
         // ignored by poll.
-        check(unsafe { libc::poll(fds.as_mut_ptr(), 2, ms) })?;
+        check(unsafe { libc::poll(fds.as_mut_ptr(), 3, ms) })?;
         Ok(Ready {
             notification: fds[0].revents & libc::POLLIN != 0,
             hangup: fds[0].revents & (libc::POLLHUP | libc::POLLERR) != 0,
             exited: fds[1].revents & libc::POLLIN != 0,
+            events: fds[2].revents & libc::POLLIN != 0,
         })
     }
 

@@ -28,6 +28,16 @@
  *   ucas_probe fdrace                   the vcpu fd closed, reused and
  *                                       replaced while a thread uses it
  *   ucas_probe vmclosed                 vcpu ioctls after the VM fd is closed
+ *   ucas_probe lifetime                 a VM's references (VM fd, vcpu fd,
+ *                                       its dup, a child's copy, the kvm_run
+ *                                       mapping) dropped one by one, each
+ *                                       followed by KVM_CHECK_EXTENSION(1000+i)
+ *   ucas_probe floor                    KVM_CHECK_EXTENSION and the floor's
+ *                                       goodbye on /dev/null
+ *   ucas_probe hoard N                  up to N vcpus created and kept, 8 per
+ *                                       VM, until a creation fails
+ *   ucas_probe cycles N                 N x (create VM and vcpu, map kvm_run,
+ *                                       unmap, close both)
  *   ucas_probe truncate                 ftruncate the vcpu fd (its pages are
  *                                       the supervisor's too), then KVM_RUN
  *   ucas_probe execrace VICTIM ADDR     a thread execs VICTIM (exec_victim.c,
@@ -526,6 +536,111 @@ static int vmclosed(void)
 	return 0;
 }
 
+/* A numbered KVM_CHECK_EXTENSION: a line in the trace that orders what the
+ * emulator did before and after it. */
+static void marker(int kvm, unsigned long n)
+{
+	ioctl(kvm, KVM_CHECK_EXTENSION, 1000 + n);
+}
+
+/* A VM dies with its last reference: the VM fd, its vcpu fds (inherited
+ * copies too) and the mappings of their kvm_run pages. */
+static int lifetime(void)
+{
+	int kvm = open_kvm();
+	int vm;
+	int vcpu = new_vcpu(kvm, &vm);
+	void *run = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, 0);
+	printf("mmap=%d\n", run != MAP_FAILED);
+	int copy = dup(vcpu);
+	marker(kvm, 1);
+	close(vm);
+	marker(kvm, 2);
+	close(vcpu);
+	marker(kvm, 3);
+	pid_t child = fork();
+	if (child == 0) {
+		/* The child's inherited copy keeps the VM alive until it exits. */
+		close(copy);
+		_exit(0);
+	}
+	waitpid(child, NULL, 0);
+	close(copy);
+	marker(kvm, 4);
+	munmap(run, 4096);
+	marker(kvm, 5);
+	return 0;
+}
+
+/* VMs created and closed over and over: each must be destroyed, or the
+ * emulator runs out of memory mappings long before the count. */
+static int cycles(long count)
+{
+	int kvm = open_kvm();
+	long done = 0;
+	for (; done < count; done++) {
+		int vm = ioctl(kvm, KVM_CREATE_VM, KVM_VM_S390_UCONTROL);
+		if (vm < 0) {
+			show("failed_create_vm", vm);
+			break;
+		}
+		int vcpu = ioctl(vm, KVM_CREATE_VCPU, 0UL);
+		if (vcpu < 0) {
+			show("failed_create_vcpu", vcpu);
+			break;
+		}
+		void *run = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, 0);
+		if (run == MAP_FAILED) {
+			show("failed_mmap", -1);
+			break;
+		}
+		munmap(run, 4096);
+		close(vcpu);
+		close(vm);
+	}
+	printf("cycles=%ld\n", done);
+	return 0;
+}
+
+/* Under ucas_emulator::floor: a KVM ioctl on /dev/null, then the goodbye
+ * _IO(KVMIO, 0xff); natively both are ENOTTY. */
+static int floor_calls(void)
+{
+	int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	show("check_extension", ioctl(null, KVM_CHECK_EXTENSION, 0UL));
+	show("end", ioctl(null, _IO(KVMIO, 0xff), 0UL));
+	return 0;
+}
+
+/* Vcpus created and kept, 8 per VM, until a creation fails. */
+static int hoard(long count)
+{
+	struct rlimit lim;
+	getrlimit(RLIMIT_NOFILE, &lim);
+	lim.rlim_cur = lim.rlim_max < 8192 ? lim.rlim_max : 8192;
+	setrlimit(RLIMIT_NOFILE, &lim);
+	int kvm = open_kvm();
+	long vcpus = 0;
+	long ret = 0;
+	while (vcpus < count) {
+		int vm = ioctl(kvm, KVM_CREATE_VM, KVM_VM_S390_UCONTROL);
+		if (vm < 0) {
+			show("failed_create_vm", vm);
+			break;
+		}
+		for (unsigned long id = 0; id < 8 && vcpus < count; id++, vcpus++) {
+			ret = ioctl(vm, KVM_CREATE_VCPU, id);
+			if (ret < 0)
+				break;
+		}
+		if (ret < 0)
+			break;
+	}
+	printf("vcpus=%ld\n", vcpus);
+	show("last", ret);
+	return 0;
+}
+
 /* The supervisor maps each vcpu fd's pages: shrinking the file would make
  * its next access SIGBUS and kill the emulator, so the sizes are sealed. */
 static int truncate_vcpu(void)
@@ -1018,6 +1133,14 @@ int main(int argc, char **argv)
 		return killself();
 	if (!strcmp(cmd, "fdrace"))
 		return fdrace();
+	if (!strcmp(cmd, "lifetime"))
+		return lifetime();
+	if (!strcmp(cmd, "cycles") && argc > 2)
+		return cycles(atol(argv[2]));
+	if (!strcmp(cmd, "floor"))
+		return floor_calls();
+	if (!strcmp(cmd, "hoard") && argc > 2)
+		return hoard(atol(argv[2]));
 	if (!strcmp(cmd, "vmclosed"))
 		return vmclosed();
 	if (!strcmp(cmd, "truncate"))

@@ -17,6 +17,7 @@ use std::process::{Command, ExitStatus, Stdio};
 use ucas_core::abi::UcasMapping;
 use ucas_emulator::state::{State, VcpuState, VmState};
 use ucas_emulator::{Emulator, Generation};
+use ucas_emulator::floor::{self, WakeUp};
 use ucas_tests::TraceBuffer;
 
 const MIB: u64 = 1 << 20;
@@ -840,6 +841,74 @@ fn vcpus_outlive_their_vm_fd() {
         assert_eq!(client_mirror(&got), want, "{tag}");
         assert_eq!(state_extents(&json, 0, 0), want, "{tag}");
     }
+}
+
+/// The VM is destroyed when its last reference goes, not before: after the
+/// VM fd, a vcpu fd, its dup and a child's inherited copy are closed, the
+/// `kvm_run` mapping still holds it; the trace says "destroyed" between
+/// the markers 4 and 5. Before destruction existed, it never said so.
+#[test]
+fn a_vm_lives_until_its_last_reference_goes() {
+    let trace = TraceBuffer::default();
+    let (status, got) = run(emu().trace_to(trace.clone()), &["lifetime"], "lifetime");
+    assert!(status.success(), "{got:?}");
+    assert_eq!(got["mmap"], "1");
+    let text = trace.text();
+    let at = |what: &str| {
+        text.find(what)
+            .unwrap_or_else(|| panic!("{what:?} not in the trace:\n{text}"))
+    };
+    let destroyed = at("vm0 destroyed");
+    assert!(at("KVM_CHECK_EXTENSION(1004)") < destroyed, "{text}");
+    assert!(destroyed < at("KVM_CHECK_EXTENSION(1005)"), "{text}");
+    assert_eq!(text.matches("destroyed").count(), 1, "{text}");
+}
+
+/// 40,000 VMs with a vcpu each, created and closed one after the other:
+/// each is destroyed, so the supervisor's memory mappings do not run out
+/// (without destruction the 32,768th or so creation failed with ENOMEM).
+#[test]
+fn closed_vms_are_released() {
+    let (status, got) = run(emu(), &["cycles", "40000"], "cycles");
+    assert!(status.success(), "{got:?}");
+    assert_eq!(
+        got.get("cycles").map(String::as_str),
+        Some("40000"),
+        "{got:?}"
+    );
+}
+
+/// The floor answers every notified ioctl with 0 (the kernel says ENOTTY
+/// for a KVM request on /dev/null) and stops at its goodbye; with either
+/// wake-up it returns the program's status.
+#[test]
+fn the_floor_answers_kvm_ioctls_and_ends_on_its_goodbye() {
+    let plain = native(&["floor"]);
+    assert_eq!(plain["check_extension"], "-1/ENOTTY");
+    assert_eq!(plain["end"], "-1/ENOTTY");
+    for (tag, wake) in [("sync", WakeUp::Sync), ("default", WakeUp::Default)] {
+        let out = tmp(&format!("floor-{tag}.out"));
+        let mut cmd = Command::new(probe());
+        cmd.arg("floor")
+            .stdin(Stdio::null())
+            .stdout(std::fs::File::create(&out).unwrap());
+        let status = floor::run(cmd, wake).expect("the floor runs");
+        assert!(status.success(), "{tag}");
+        let got = parse(&std::fs::read_to_string(&out).unwrap());
+        assert_eq!(got["check_extension"], "0", "{tag}");
+        assert_eq!(got["end"], "0", "{tag}");
+    }
+}
+
+/// A program keeping vcpus without end gets ENOMEM at the emulator's limit
+/// of live vcpus instead of taking the host's memory (1.5 MiB each).
+#[test]
+fn live_vcpus_are_bounded() {
+    let limit = ucas_emulator::LIVE_VCPUS_MAX;
+    let (status, got) = run(emu(), &["hoard", &(limit + 10).to_string()], "hoard");
+    assert!(status.success(), "{got:?}");
+    assert_eq!(got["vcpus"], limit.to_string(), "{got:?}");
+    assert_eq!(got["last"], "-1/ENOMEM", "{got:?}");
 }
 
 /// A thread execs while the main thread's guest stores in a loop inside
