@@ -13,7 +13,7 @@
 //! - parent → child: `OP ITERS`, answered with the nanoseconds the loop
 //!   took (or `error MESSAGE`); `quit` ends the child.
 //!
-//! The same child runs under the [floor](ucas_emulator::floor) instead of
+//! The same child runs under [`ucas_emulator::floor`] instead of
 //! the emulator when started with [`Supervisor::Floor`]: it then builds no
 //! rig (the floor answers every KVM ioctl with 0, so there is no VM) and
 //! times only [`FLOOR_OP`], a `KVM_CHECK_EXTENSION` on `/dev/null` that the

@@ -39,7 +39,7 @@ use caps::Asked;
 pub const SPACE_CAPACITY: usize = 65536;
 
 /// The most vcpus alive at once, over all VMs. Each holds a fixed-capacity
-/// address-space table ([`SPACE_CAPACITY`] extents, 1.5 MiB), so a program
+/// address-space table (65,536 extents, 1.5 MiB), so a program
 /// creating vcpus without end would otherwise take the host's memory; past
 /// the limit `KVM_CREATE_VCPU` answers ENOMEM, as a kernel out of memory
 /// does. Vcpus are freed with their VM (when its last fd closes).

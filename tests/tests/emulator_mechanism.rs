@@ -15,9 +15,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
 
 use ucas_core::abi::UcasMapping;
+use ucas_emulator::floor::{self, WakeUp};
 use ucas_emulator::state::{State, VcpuState, VmState};
 use ucas_emulator::{Emulator, Generation};
-use ucas_emulator::floor::{self, WakeUp};
 use ucas_tests::TraceBuffer;
 
 const MIB: u64 = 1 << 20;
