@@ -56,6 +56,11 @@ fn report_judges_targets_from_criterion_results_and_notes() {
     )
     .unwrap();
     fs::write(notes.join("binaries.txt"), "musl-x86_64 700000\n").unwrap();
+    fs::write(
+        notes.join("guest.txt"),
+        "reg.interpreter_insns_per_s 50000000\nreg.qemu_insns_per_s 2000000000\n",
+    )
+    .unwrap();
     fs::write(notes.join("footprint.txt"), "AddressSpace<16> 392\n").unwrap();
 
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("report.py");
@@ -91,6 +96,8 @@ fn report_judges_targets_from_criterion_results_and_notes() {
         "| 1.100 | **missed** (1.07× over the goal) |",
         "| 0.950 | **met** (1.08× better than the goal) |",
         "| 683.6 KiB | **missed** (1.07× over the goal) |",
+        "| 0.025 (50 M/s vs 2000 M/s) | **missed** (10× short) |",
+        "**guest code against QEMU.**",
         "| `AddressSpace<16>` | 392 bytes |",
         "**translate against BTreeMap and rangemap.**",
         "**emulated ioctl against the floor.**",
