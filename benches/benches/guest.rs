@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion};
 use ucas_benches::notes;
-use ucas_emulator::cpu::{self, Access, Bus, Cpu, Stop};
+use ucas_emulator::cpu::{self, Cpu, FlatMemory, Stop};
 
 /// Where the code blob is loaded.
 const CODE: u64 = 0x1_0000;
@@ -38,35 +38,6 @@ const DIAG: [u8; 4] = [0x83, 0x00, 0x00, 0x44];
 /// (name, iterations QEMU runs, iterations the instruction count is taken
 /// over).
 const LOOPS: [(&str, i64); 3] = [("reg", 50_000_000), ("mem", 1_500), ("branch", 30_000_000)];
-
-/// Guest memory from 0 to the end of the scratch area.
-struct Ram(Vec<u8>);
-
-impl Ram {
-    fn range(&self, addr: u64, len: usize) -> Result<std::ops::Range<usize>, Access> {
-        usize::try_from(addr)
-            .ok()
-            .filter(|&a| a.checked_add(len).is_some_and(|end| end <= self.0.len()))
-            .map(|a| a..a + len)
-            .ok_or(Access::SegmentNotMapped { addr })
-    }
-}
-
-impl Bus for Ram {
-    fn read(&mut self, addr: u64, buf: &mut [u8]) -> Result<(), Access> {
-        let r = self.range(addr, buf.len())?;
-        buf.copy_from_slice(&self.0[r]);
-        Ok(())
-    }
-    fn write(&mut self, addr: u64, data: &[u8]) -> Result<(), Access> {
-        let r = self.range(addr, data.len())?;
-        self.0[r].copy_from_slice(data);
-        Ok(())
-    }
-    fn check_write(&mut self, addr: u64, len: usize) -> Result<(), Access> {
-        self.range(addr, len).map(drop)
-    }
-}
 
 /// The assembled loops: the code blob and each loop's offset in it.
 struct Loops {
@@ -132,8 +103,9 @@ fn build(dir: &Path) -> Result<Loops, String> {
 }
 
 /// A vcpu and its memory, ready to run loop `at` (an offset in the blob).
-fn machine(loops: &Loops, at: u64) -> (Cpu, Ram) {
-    let mut ram = vec![0u8; SCRATCH as usize + SCRATCH_LEN];
+fn machine(loops: &Loops, at: u64) -> (Cpu, FlatMemory) {
+    let mut mem = FlatMemory::new(0, SCRATCH as usize + SCRATCH_LEN);
+    let ram = mem.bytes_mut();
     let code = CODE as usize;
     ram[code..code + loops.blob.len()].copy_from_slice(&loops.blob);
     let stub = code + loops.blob.len().next_multiple_of(8);
@@ -141,7 +113,7 @@ fn machine(loops: &Loops, at: u64) -> (Cpu, Ram) {
     let mut vcpu = Cpu::new(cpu::PSW_MASK_64, CODE + at);
     vcpu.gprs[3] = SCRATCH;
     vcpu.gprs[14] = stub as u64;
-    (vcpu, Ram(ram))
+    (vcpu, mem)
 }
 
 /// Runs the loop `n` times; returns the instructions executed and the time.

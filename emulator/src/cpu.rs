@@ -78,7 +78,10 @@ pub const PAGE_SIZE: u64 = 4096;
 /// The intercept codes the interpreter reports: [`ICPT_INST`] for DIAGNOSE
 /// and the storage-key instructions (PSW past the instruction),
 /// [`ICPT_OPEREXC`] for an opcode it does not know (PSW at the instruction).
+pub use flat::FlatMemory;
 pub use ucas_core::abi::{ICPT_INST, ICPT_OPEREXC};
+
+mod flat;
 
 /// Program-interruption code: privileged-operation exception.
 #[doc(alias = "PGM_PRIVILEGED_OP")]

@@ -36,7 +36,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
-use ucas_emulator::cpu::{self, Access, Bus, Cpu, Stop};
+use ucas_emulator::cpu::{self, Cpu, FlatMemory, Stop};
 
 /// Where the code runs, on both sides.
 pub const CODE_ADDR: u64 = 0x0000_0012_3400_0000;
@@ -291,46 +291,19 @@ pub fn run_qemu(harness: &Path, cases: &[Case]) -> (Vec<Outcome>, Option<String>
 // ---------------------------------------------------------------------------
 // The interpreter
 
-/// Two pages at [`CODE_ADDR`]: code, then scratch.
-struct Ram(Vec<u8>);
-
-impl Ram {
-    fn range(&self, addr: u64, len: usize) -> Result<std::ops::Range<usize>, Access> {
-        let off = addr
-            .checked_sub(CODE_ADDR)
-            .and_then(|o| usize::try_from(o).ok())
-            .filter(|&o| o < self.0.len())
-            .ok_or(Access::SegmentNotMapped { addr })?;
-        // Calls never cross a page, and the RAM is whole pages.
-        Ok(off..off + len)
-    }
-}
-
-impl Bus for Ram {
-    fn read(&mut self, addr: u64, buf: &mut [u8]) -> Result<(), Access> {
-        let r = self.range(addr, buf.len())?;
-        buf.copy_from_slice(&self.0[r]);
-        Ok(())
-    }
-    fn write(&mut self, addr: u64, data: &[u8]) -> Result<(), Access> {
-        let r = self.range(addr, data.len())?;
-        self.0[r].copy_from_slice(data);
-        Ok(())
-    }
-}
-
 /// Runs the case in the interpreter: 64-bit supervisor state, program
 /// mask 0, a DIAGNOSE after the sequence.
 ///
 /// # Errors
 /// The stop, when the interpreter did not reach the DIAGNOSE.
 pub fn run_interpreter(case: &Case) -> Result<Outcome, String> {
-    let mut ram = Ram(vec![0; 0x2000]);
+    // Two pages at CODE_ADDR: code, then scratch.
+    let mut ram = FlatMemory::new(CODE_ADDR, 0x2000);
     let mut code = case.code();
     let end = CODE_ADDR + u64::try_from(code.len()).expect("small");
     code.extend_from_slice(&[0x83, 0x00, 0x00, 0x44]);
-    ram.0[..code.len()].copy_from_slice(&code);
-    ram.0[0x1000..0x1000 + SCRATCH_LEN].copy_from_slice(&case.scratch);
+    ram.bytes_mut()[..code.len()].copy_from_slice(&code);
+    ram.bytes_mut()[0x1000..0x1000 + SCRATCH_LEN].copy_from_slice(&case.scratch);
     let mut vcpu = Cpu::new(cpu::PSW_MASK_64, CODE_ADDR);
     vcpu.gprs = case.regs;
     vcpu.set_cc(case.cc);
@@ -352,7 +325,7 @@ pub fn run_interpreter(case: &Case) -> Result<Outcome, String> {
     Ok(Outcome {
         regs,
         cc: vcpu.cc(),
-        scratch: ram.0[0x1000..0x1000 + SCRATCH_LEN].to_vec(),
+        scratch: ram.bytes()[0x1000..0x1000 + SCRATCH_LEN].to_vec(),
     })
 }
 
