@@ -391,12 +391,26 @@ pub fn step(cpu: &mut Cpu, bus: &mut impl Bus) -> Option<Stop> {
     };
     let ia = cpu.psw_addr;
     let mut text = [0u8; 6];
-    if let Err(e) = read_split(bus, amask, ia, &mut text[..2]) {
+    // One read for the whole instruction unless it crosses into the next
+    // page (the instruction address is even, so at least 2 bytes fit).
+    // A page is readable as a whole or not at all, so a failure names `ia`
+    // as a two-byte first read would.
+    let fetched = piece_len(ia, text.len());
+    if let Err(e) = bus.read(ia, &mut text[..fetched]) {
         return Some(Stop::Fault(e));
     }
     let ilen = instruction_length(text[0]);
     let len = usize::from(ilen);
-    if let Err(e) = read_split(bus, amask, ia.wrapping_add(2), &mut text[2..len]) {
+    // The bytes after the instruction belong to the next one.
+    text[len.min(fetched)..].fill(0);
+    if len > fetched
+        && let Err(e) = read_split(
+            bus,
+            amask,
+            ia.wrapping_add(widen(fetched)),
+            &mut text[fetched..len],
+        )
+    {
         return Some(Stop::Fault(e));
     }
     let next = ia.wrapping_add(u64::from(ilen)) & amask;
