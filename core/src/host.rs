@@ -17,11 +17,23 @@ pub const PROC_USER_INIT_INO: u64 = 0xEFFF_FFFD;
 /// `CapEff:` line), or `None` when the text has no such line.
 #[must_use]
 pub fn effective_caps(status: &str) -> Option<u64> {
-    let hex = status
-        .lines()
-        .find_map(|l| l.strip_prefix("CapEff:"))?
-        .trim();
+    status_mask(status, "CapEff:")
+}
+
+/// The hexadecimal mask on the `/proc/PID/status` line starting `key`.
+fn status_mask(status: &str, key: &str) -> Option<u64> {
+    let hex = status.lines().find_map(|l| l.strip_prefix(key))?.trim();
     u64::from_str_radix(hex, 16).ok()
+}
+
+/// Whether the thread whose `/proc/TID/status` this is has a signal the
+/// kernel's `signal_pending()` would see: pending for the thread (`SigPnd`)
+/// or its process (`ShdPnd`) and not blocked (`SigBlk`). `None` when the
+/// text lacks one of the three.
+#[must_use]
+pub fn signal_pending(status: &str) -> Option<bool> {
+    let pending = status_mask(status, "SigPnd:")? | status_mask(status, "ShdPnd:")?;
+    Some(pending & !status_mask(status, "SigBlk:")? != 0)
 }
 
 /// The inode of a user namespace from the target of a `/proc/PID/ns/user`
@@ -51,6 +63,24 @@ mod tests {
     const NO_ADMIN: &str = "CapEff:\t000001ffffdfffff\n";
     const INIT: &str = "user:[4026531837]";
     const CHILD: &str = "user:[4026532178]";
+
+    #[test]
+    fn a_signal_is_pending_unless_blocked() {
+        let status = |pnd: &str, shd: &str, blk: &str| {
+            format!("Name:\tx\nSigPnd:\t{pnd}\nShdPnd:\t{shd}\nSigBlk:\t{blk}\n")
+        };
+        let zero = "0000000000000000";
+        let usr1 = "0000000000000200";
+        assert_eq!(signal_pending(&status(zero, zero, zero)), Some(false));
+        assert_eq!(signal_pending(&status(usr1, zero, zero)), Some(true));
+        assert_eq!(signal_pending(&status(zero, usr1, zero)), Some(true));
+        assert_eq!(signal_pending(&status(usr1, usr1, usr1)), Some(false));
+        assert_eq!(
+            signal_pending(&status(usr1, zero, "0000000000000100")),
+            Some(true)
+        );
+        assert_eq!(signal_pending("SigPnd:\t0\nShdPnd:\t0\n"), None);
+    }
 
     #[test]
     fn reads_the_effective_set() {

@@ -456,8 +456,13 @@ pub(crate) fn run<const N: usize>(ctx: RunContext<'_, N>, cpu: &mut Cpu) -> RunE
             },
             // A slice of the budget spent: on, unless the caller is gone
             // (its answer no longer matters, and nothing more is written).
+            // A signal for the caller ends the run with EINTR, as the
+            // kernel's signal_pending() check between SIE entries does (its
+            // status is read first and trusted only if the call is still
+            // pending afterwards).
             Stop::Budget if left > PENDING_CHECK => {
-                if (bus.protections.pending)() {
+                let signalled = signal_pending(pid);
+                if (bus.protections.pending)() && !signalled {
                     continue;
                 }
                 return RunExit::Interrupted;
@@ -466,6 +471,15 @@ pub(crate) fn run<const N: usize>(ctx: RunContext<'_, N>, cpu: &mut Cpu) -> RunE
         };
         return exit_for(generation, stop);
     }
+}
+
+/// Whether thread `tid` has an unblocked signal pending (an unreadable
+/// status counts as none: the ID_VALID check that follows decides then).
+fn signal_pending(tid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{tid}/status"))
+        .ok()
+        .and_then(|status| ucas_core::host::signal_pending(&status))
+        .unwrap_or(false)
 }
 
 /// The exit a stop of the interpreter becomes on `generation`.

@@ -72,8 +72,7 @@
 //!   races with it.
 //! - One supervisor serves every call in turn: while a guest runs (up to
 //!   the instruction budget), other threads' emulated calls wait, so vcpus
-//!   of a multi-threaded program do not run in parallel. A signal sent to
-//!   the program during a run does not cut the run short.
+//!   of a multi-threaded program do not run in parallel.
 //!
 //! The model answers as a kernel built with `CONFIG_KVM_S390_UCONTROL`:
 //! `KVM_CHECK_EXTENSION(KVM_CAP_S390_UCONTROL)` is 1, and creating a ucontrol
@@ -112,6 +111,10 @@
 //! - After [`RUN_BUDGET`] (one million) instructions without an exit, or
 //!   with `immediate_exit` set, `KVM_RUN` fails with `EINTR` and exit reason
 //!   `KVM_EXIT_INTR`, as if a signal had arrived; running again continues.
+//!   An unblocked signal pending for the calling thread ends the run the
+//!   same way, as the kernel's `signal_pending()` check does: it is looked
+//!   for (in `/proc/TID/status`) every 65,536 instructions, and delivered
+//!   when the call returns.
 //!
 //! `--trace` shows each `KVM_RUN` with its exit, the PSW address after it
 //! and the number of instructions executed. A regular (non-ucontrol) VM's

@@ -32,6 +32,7 @@
  *                                       its dup, a child's copy, the kvm_run
  *                                       mapping) dropped one by one, each
  *                                       followed by KVM_CHECK_EXTENSION(1000+i)
+ *   ucas_probe sigrun                   SIGUSR1 to a thread in KVM_RUN, 5 times
  *   ucas_probe floor                    KVM_CHECK_EXTENSION and the floor's
  *                                       goodbye on /dev/null
  *   ucas_probe hoard N                  up to N vcpus created and kept, 8 per
@@ -1029,6 +1030,89 @@ static void *kill_later(void *arg)
 	return NULL;
 }
 
+/* A signal for a thread in KVM_RUN ends the run with EINTR and
+ * KVM_EXIT_INTR, as the kernel's signal_pending() check does; a budget end
+ * comes after exactly 500,000 rounds of the two-instruction loop, a
+ * signal's before (unless it lands in the last slice). */
+static atomic_int sig_seen;
+static atomic_int sig_target_ready;
+static pid_t sig_target;
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	atomic_fetch_add(&sig_seen, 1);
+}
+
+static void *signal_later(void *arg)
+{
+	pthread_t target = *(pthread_t *)arg;
+	while (!atomic_load(&sig_target_ready))
+		usleep(100);
+	for (int i = 0; i < 5; i++) {
+		while (!in_syscall(sig_target, SYS_ioctl))
+			usleep(100);
+		usleep(1000 + 1500 * i);
+		int before = atomic_load(&sig_seen);
+		pthread_kill(target, SIGUSR1);
+		while (atomic_load(&sig_seen) == before)
+			usleep(100);
+	}
+	return NULL;
+}
+
+static int sigrun(void)
+{
+	int kvm = open_kvm();
+	int vcpu = new_vcpu(kvm, NULL);
+	long size = ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
+	struct kvm_run *run = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, 0);
+	if (run == MAP_FAILED)
+		die("mmap kvm_run");
+	uint64_t base = user_memory(MIB);
+	uint8_t *mem = (uint8_t *)(uintptr_t)base;
+	if (map(vcpu, KVM_S390_UCAS_MAP, base, 0, MIB))
+		die("KVM_S390_UCAS_MAP");
+	ioctl(vcpu, KVM_S390_VCPU_FAULT, 0UL);
+	/* aghi %r1,1; j .-4 */
+	static const uint8_t loop[] = { 0xa7, 0x1b, 0x00, 0x01, 0xa7, 0xf4, 0xff, 0xfe };
+	memcpy(mem + 0x10000, loop, sizeof(loop));
+	run->psw_mask = 0x0000000180000000ULL;
+	run->psw_addr = 0x10000;
+	struct sigaction sa = { 0 };
+	sa.sa_handler = on_usr1;
+	sigaction(SIGUSR1, &sa, NULL);
+	sig_target = (pid_t)syscall(SYS_gettid);
+	pthread_t self = pthread_self(), t;
+	if (pthread_create(&t, NULL, signal_later, &self))
+		die("pthread_create");
+	atomic_store(&sig_target_ready, 1);
+	int signalled = 0, short_runs = 0, intr_exits = 0, other = 0;
+	for (int i = 0; i < 10000 && signalled < 5; i++) {
+		/* The s390 sync regs: prefix, then gprs[16] (this file may be built
+		 * against another architecture's <asm/kvm.h>). */
+		volatile uint64_t *gprs = (volatile uint64_t *)&run->s + 1;
+		uint64_t r1 = gprs[1];
+		int seen = atomic_load(&sig_seen);
+		long r = ioctl(vcpu, KVM_RUN, 0);
+		if (r == 0 || errno != EINTR) {
+			other++;
+			break;
+		}
+		if (atomic_load(&sig_seen) == seen)
+			continue;
+		signalled++;
+		if (gprs[1] - r1 < 500000)
+			short_runs++;
+		if (run->exit_reason == KVM_EXIT_INTR)
+			intr_exits++;
+	}
+	pthread_join(t, NULL);
+	printf("signalled=%d\nshort=%d\nexit_intr=%d\nother=%d\n", signalled, short_runs,
+	       intr_exits, other);
+	return 0;
+}
+
 static int killrun(void)
 {
 	int kvm = open_kvm();
@@ -1137,6 +1221,8 @@ int main(int argc, char **argv)
 		return lifetime();
 	if (!strcmp(cmd, "cycles") && argc > 2)
 		return cycles(atol(argv[2]));
+	if (!strcmp(cmd, "sigrun"))
+		return sigrun();
 	if (!strcmp(cmd, "floor"))
 		return floor_calls();
 	if (!strcmp(cmd, "hoard") && argc > 2)

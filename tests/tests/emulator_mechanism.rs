@@ -878,6 +878,26 @@ fn closed_vms_are_released() {
     );
 }
 
+/// A signal to a thread in `KVM_RUN` ends the run early with EINTR and
+/// `KVM_EXIT_INTR`, as the kernel's `signal_pending()` check in the run
+/// loop does. Before, only the instruction budget ended the run: every
+/// signalled run took its full 500,000 rounds (short=0).
+#[test]
+fn a_signal_ends_kvm_run_with_eintr() {
+    for g in Generation::ALL {
+        let tag = format!("sigrun-{}", g.letter());
+        let (status, got) = run(Emulator::new(g), &["sigrun"], &tag);
+        assert!(status.success(), "{tag}: {got:?}");
+        assert_eq!(got["signalled"], "5", "{tag}: {got:?}");
+        assert_eq!(got["exit_intr"], "5", "{tag}: {got:?}");
+        assert_eq!(got["other"], "0", "{tag}: {got:?}");
+        // A signal landing in a run's last slice ends it with the budget:
+        // at least one of five runs must end sooner.
+        let short: u32 = got["short"].parse().unwrap();
+        assert!(short >= 1, "{tag}: {got:?}");
+    }
+}
+
 /// The floor answers every notified ioctl with 0 (the kernel says ENOTTY
 /// for a KVM request on /dev/null) and stops at its goodbye; with either
 /// wake-up it returns the program's status.
