@@ -1030,6 +1030,28 @@ static void *kill_later(void *arg)
 	return NULL;
 }
 
+/* A vcpu with 1 MiB mapped at 0 and `code` at 0x10000 under its PSW
+ * (64-bit supervisor state); returns its mapped kvm_run. */
+static struct kvm_run *looping_vcpu(int *vcpu_out, const uint8_t *code, size_t len)
+{
+	int kvm = open_kvm();
+	int vcpu = new_vcpu(kvm, NULL);
+	long size = ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
+	struct kvm_run *run = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, 0);
+	if (run == MAP_FAILED)
+		die("mmap kvm_run");
+	uint64_t base = user_memory(MIB);
+	uint8_t *mem = (uint8_t *)(uintptr_t)base;
+	if (map(vcpu, KVM_S390_UCAS_MAP, base, 0, MIB))
+		die("KVM_S390_UCAS_MAP");
+	ioctl(vcpu, KVM_S390_VCPU_FAULT, 0UL);
+	memcpy(mem + 0x10000, code, len);
+	run->psw_mask = 0x0000000180000000ULL;
+	run->psw_addr = 0x10000;
+	*vcpu_out = vcpu;
+	return run;
+}
+
 /* A signal for a thread in KVM_RUN ends the run with EINTR and
  * KVM_EXIT_INTR, as the kernel's signal_pending() check does; a budget end
  * comes after exactly 500,000 rounds of the two-instruction loop, a
@@ -1063,22 +1085,10 @@ static void *signal_later(void *arg)
 
 static int sigrun(void)
 {
-	int kvm = open_kvm();
-	int vcpu = new_vcpu(kvm, NULL);
-	long size = ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
-	struct kvm_run *run = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, 0);
-	if (run == MAP_FAILED)
-		die("mmap kvm_run");
-	uint64_t base = user_memory(MIB);
-	uint8_t *mem = (uint8_t *)(uintptr_t)base;
-	if (map(vcpu, KVM_S390_UCAS_MAP, base, 0, MIB))
-		die("KVM_S390_UCAS_MAP");
-	ioctl(vcpu, KVM_S390_VCPU_FAULT, 0UL);
+	int vcpu;
 	/* aghi %r1,1; j .-4 */
 	static const uint8_t loop[] = { 0xa7, 0x1b, 0x00, 0x01, 0xa7, 0xf4, 0xff, 0xfe };
-	memcpy(mem + 0x10000, loop, sizeof(loop));
-	run->psw_mask = 0x0000000180000000ULL;
-	run->psw_addr = 0x10000;
+	struct kvm_run *run = looping_vcpu(&vcpu, loop, sizeof(loop));
 	struct sigaction sa = { 0 };
 	sa.sa_handler = on_usr1;
 	sigaction(SIGUSR1, &sa, NULL);
@@ -1115,22 +1125,10 @@ static int sigrun(void)
 
 static int killrun(void)
 {
-	int kvm = open_kvm();
-	int vcpu = new_vcpu(kvm, NULL);
-	long size = ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
-	struct kvm_run *run = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, 0);
-	if (run == MAP_FAILED)
-		die("mmap kvm_run");
-	uint64_t base = user_memory(MIB);
-	uint8_t *mem = (uint8_t *)(uintptr_t)base;
-	if (map(vcpu, KVM_S390_UCAS_MAP, base, 0, MIB))
-		die("KVM_S390_UCAS_MAP");
-	ioctl(vcpu, KVM_S390_VCPU_FAULT, 0UL);
+	int vcpu;
 	/* brct %r2,. with r2 = 0: four billion rounds. */
 	static const uint8_t loop[] = { 0xa7, 0x26, 0x00, 0x00 };
-	memcpy(mem + 0x10000, loop, sizeof(loop));
-	run->psw_mask = 0x0000000180000000ULL;
-	run->psw_addr = 0x10000;
+	looping_vcpu(&vcpu, loop, sizeof(loop));
 	pthread_t t;
 	if (pthread_create(&t, NULL, kill_later, NULL))
 		die("pthread_create");
