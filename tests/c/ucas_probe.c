@@ -118,6 +118,19 @@ static int new_vcpu(int kvm, int *vm_out)
 	return vcpu;
 }
 
+/* A new ucontrol vcpu (on a new VM) and its mapped kvm_run. */
+static struct kvm_run *vcpu_with_run(int *vcpu_out)
+{
+	int kvm = open_kvm();
+	int vcpu = new_vcpu(kvm, NULL);
+	long size = ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
+	struct kvm_run *run = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, 0);
+	if (run == MAP_FAILED)
+		die("mmap kvm_run");
+	*vcpu_out = vcpu;
+	return run;
+}
+
 static uint64_t user_memory(uint64_t size)
 {
 	uint8_t *p = mmap(NULL, size + MIB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -867,12 +880,8 @@ static int execrace(const char *victim, uint64_t target)
 	if (page == MAP_FAILED || (uint64_t)(uintptr_t)page != target)
 		die("mmap target");
 	uint64_t segment = target & ~(MIB - 1);
-	int kvm = open_kvm();
-	int vcpu = new_vcpu(kvm, NULL);
-	long size = ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
-	struct kvm_run *run = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, 0);
-	if (run == MAP_FAILED)
-		die("mmap kvm_run");
+	int vcpu;
+	struct kvm_run *run = vcpu_with_run(&vcpu);
 	if (map(vcpu, KVM_S390_UCAS_MAP, RACE_BASE, 0, MIB) ||
 	    map(vcpu, KVM_S390_UCAS_MAP, segment, MIB, MIB))
 		die("KVM_S390_UCAS_MAP");
@@ -940,12 +949,8 @@ static int guestmem(const char *what)
 	} else {
 		return 2;
 	}
-	int kvm = open_kvm();
-	int vcpu = new_vcpu(kvm, NULL);
-	long size = ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
-	struct kvm_run *run = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, 0);
-	if (run == MAP_FAILED)
-		die("mmap kvm_run");
+	int vcpu;
+	struct kvm_run *run = vcpu_with_run(&vcpu);
 	uint64_t base = user_memory(2 * MIB);
 	uint8_t *mem = (uint8_t *)(uintptr_t)base;
 	uint8_t *data = mem + MIB;
@@ -1034,12 +1039,8 @@ static void *kill_later(void *arg)
  * (64-bit supervisor state); returns its mapped kvm_run. */
 static struct kvm_run *looping_vcpu(int *vcpu_out, const uint8_t *code, size_t len)
 {
-	int kvm = open_kvm();
-	int vcpu = new_vcpu(kvm, NULL);
-	long size = ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
-	struct kvm_run *run = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, 0);
-	if (run == MAP_FAILED)
-		die("mmap kvm_run");
+	int vcpu;
+	struct kvm_run *run = vcpu_with_run(&vcpu);
 	uint64_t base = user_memory(MIB);
 	uint8_t *mem = (uint8_t *)(uintptr_t)base;
 	if (map(vcpu, KVM_S390_UCAS_MAP, base, 0, MIB))
