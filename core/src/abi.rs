@@ -823,6 +823,9 @@ pub const ICPT_VALIDITY: u8 = 0x20;
 pub const ICPT_STOP: u8 = 0x28;
 /// The SIE intercept code of an operation exception.
 pub const ICPT_OPEREXC: u8 = 0x2C;
+/// The SIE intercept code of a storage-key instruction under keyless-subset
+/// mode (`CPUSTAT_KSS`).
+pub const ICPT_KSS: u8 = 0x5C;
 /// `cpuflags` bit: the vcpu is stopped; a controller clears it before the first run.
 pub const CPUSTAT_STOPPED: u32 = 0x8000_0000;
 

@@ -25,10 +25,12 @@ use ucas_core::{AddressSpace, Errno, Generation, KernelSpace};
 mod caps;
 mod cpu_model;
 mod flic;
+mod keys;
 
 pub use cpu_model::CpuAttr;
 use cpu_model::CpuModel;
 use flic::Flic;
+pub use keys::{CallerMemory, KeyStore};
 
 use caps::Asked;
 
@@ -48,16 +50,13 @@ pub const VCPU_PAGE_SIZE: u64 = PAGE_SIZE;
 /// The VM ioctls of an s390 kernel the model does not answer yet
 /// (`emulator/KERNEL-INTERFACE.md`, table V1); any other request on a VM fd
 /// is one the kernel does not know there either (ENOTTY).
-const VM_IOCTLS: [Ioctl; 9] = [
+const VM_IOCTLS: [Ioctl; 6] = [
     Ioctl::Irqfd,
     Ioctl::Ioeventfd,
     Ioctl::S390Interrupt,
-    Ioctl::S390GetSkeys,
-    Ioctl::S390SetSkeys,
     Ioctl::S390GetCmmaBits,
     Ioctl::S390SetCmmaBits,
     Ioctl::S390MemOp,
-    Ioctl::S390Keyop,
 ];
 
 /// The vcpu ioctls the model does not answer yet (table P1).
@@ -223,6 +222,17 @@ pub enum Answer {
         /// The attribute.
         attr: DeviceAttr,
     },
+    /// A storage-key ioctl of VM `vm` (`KVM_S390_GET_SKEYS`,
+    /// `KVM_S390_SET_SKEYS`, `KVM_S390_KEYOP`) with its argument pointer:
+    /// the supervisor calls [`Model::vm_keys`] with the caller's memory.
+    Keys {
+        /// The VM.
+        vm: u32,
+        /// Which ioctl.
+        call: Ioctl,
+        /// Its argument.
+        arg: u64,
+    },
     /// `KVM_GET_STATS_FD`: install a read-only binary-statistics fd whose
     /// header names `id` and which lists no statistics.
     StatsFd {
@@ -337,6 +347,8 @@ pub struct Model<const N: usize = SPACE_CAPACITY> {
     online_cpus: u32,
     vms: Vec<Vm<N>>,
     enomem: EnomemInjector,
+    /// The storage keys of the memory the VMs use.
+    keys: KeyStore,
 }
 
 impl<const N: usize> Model<N> {
@@ -350,6 +362,7 @@ impl<const N: usize> Model<N> {
             online_cpus: std::thread::available_parallelism()
                 .map_or(1, |n| u32::try_from(n.get()).unwrap_or(u32::MAX)),
             vms: Vec::new(),
+            keys: KeyStore::default(),
             enomem: EnomemInjector {
                 after: enomem_after,
                 ..EnomemInjector::default()
@@ -482,6 +495,9 @@ impl<const N: usize> Model<N> {
             // The key operation is new in generation C; before, unknown.
             Some(Ioctl::S390Keyop) if self.generation != Generation::C => {
                 Answer::Error(Errno::NOTTY)
+            }
+            Some(call @ (Ioctl::S390GetSkeys | Ioctl::S390SetSkeys | Ioctl::S390Keyop)) => {
+                Answer::Keys { vm, call, arg }
             }
             Some(Ioctl::SetUserMemoryRegion)
             | Some(Ioctl::SetUserMemoryRegion2)
@@ -846,11 +862,71 @@ impl<const N: usize> Model<N> {
     }
 
     /// What `KVM_RUN` of vcpu `r` works with: the generation, the vcpu's
-    /// address space and its kept registers.
-    pub fn guest(&mut self, r: VcpuRef) -> Option<(Generation, &AddressSpace<N>, &mut GuestRegs)> {
+    /// address space, its kept registers and the storage keys.
+    pub fn guest(
+        &mut self,
+        r: VcpuRef,
+    ) -> Option<(Generation, &AddressSpace<N>, &mut GuestRegs, &mut KeyStore)> {
         let generation = self.generation;
-        let vcpu = self.vcpu_mut(r)?;
-        Some((generation, vcpu.space.space(), &mut vcpu.regs))
+        let vcpu = self
+            .vms
+            .get_mut(r.vm as usize)
+            .and_then(|vm| vm.vcpus.get_mut(r.index as usize))?;
+        Some((
+            generation,
+            vcpu.space.space(),
+            &mut vcpu.regs,
+            &mut self.keys,
+        ))
+    }
+
+    /// Carries out [`Answer::Keys`]: `KVM_S390_GET_SKEYS`,
+    /// `KVM_S390_SET_SKEYS` or `KVM_S390_KEYOP` of VM `vm` with the
+    /// argument at `arg` in the caller's memory `mem` (`model/keys.rs`).
+    ///
+    /// # Errors
+    /// As the kernel of the generation answers (EFAULT, EINVAL, …).
+    pub fn vm_keys(
+        &mut self,
+        vm: u32,
+        call: Ioctl,
+        arg: u64,
+        mem: &mut dyn CallerMemory,
+    ) -> Result<i64, Errno> {
+        use core::mem::offset_of;
+        use ucas_core::abi::S390Skeys;
+        let frames = if self.is_ucontrol(vm) {
+            keys::Frames::User
+        } else {
+            keys::Frames::Guest(vm)
+        };
+        if call == Ioctl::S390Keyop {
+            return self.keys.keyop(frames, arg, mem);
+        }
+        let mut raw = [0u8; size_of::<S390Skeys>()];
+        if !mem.read(arg, &mut raw) {
+            return Err(Errno::FAULT);
+        }
+        let word = |at: usize| u64::from_ne_bytes(raw[at..at + 8].try_into().unwrap_or_default());
+        let flags = offset_of!(S390Skeys, flags);
+        let args = S390Skeys {
+            start_gfn: word(offset_of!(S390Skeys, start_gfn)),
+            count: word(offset_of!(S390Skeys, count)),
+            skeydata_addr: word(offset_of!(S390Skeys, skeydata_addr)),
+            flags: u32::from_ne_bytes(raw[flags..flags + 4].try_into().unwrap_or_default()),
+            ..S390Skeys::default()
+        };
+        let skeys = keys::SkeysCall {
+            generation: self.generation,
+            vm,
+            frames,
+            args,
+        };
+        if call == Ioctl::S390GetSkeys {
+            self.keys.get_skeys(&skeys, mem)
+        } else {
+            self.keys.set_skeys(&skeys, mem)
+        }
     }
 
     fn map(&mut self, r: VcpuRef, m: &UcasMapping) -> Result<(), Errno> {

@@ -30,11 +30,12 @@ use ucas_core::abi::{
 };
 
 use super::cpu::Cpu;
+use super::cpu::keys::Intercepts;
 use super::filter::SYS_OPEN;
 use super::guest::{self, PageCache, RunContext, RunExit};
 use super::model::{
-    Answer, CreateDevice, DeviceAttr, EnableCap, Ioctl, Model, Object, StatsId, VCPU_PAGE_SIZE,
-    VcpuRef,
+    Answer, CallerMemory, CreateDevice, DeviceAttr, EnableCap, Ioctl, Model, Object, StatsId,
+    VCPU_PAGE_SIZE, VcpuRef,
 };
 use super::paths;
 use super::sys::{self, Listener, Notification, SharedPages};
@@ -118,6 +119,24 @@ fn caller_memory(listener: &Listener, n: &Notification) -> Option<sys::TraceeMem
 /// Stores `data` at `addr` in the caller's memory as the kernel's
 /// `put_user` would: all of it if every byte is writable to the caller,
 /// else nothing.
+/// The memory of the thread waiting in an ioctl, for the model's
+/// [`CallerMemory`] users.
+struct Caller<'a> {
+    listener: &'a Listener,
+    n: &'a Notification,
+}
+
+impl CallerMemory for Caller<'_> {
+    fn read(&mut self, addr: u64, buf: &mut [u8]) -> bool {
+        sys::read_tracee(self.n.pid, addr, buf).ok() == Some(buf.len())
+            && self.listener.is_valid(self.n.id)
+    }
+
+    fn write(&mut self, addr: u64, data: &[u8]) -> bool {
+        store_to_caller(self.listener, self.n, addr, data)
+    }
+}
+
 fn store_to_caller(listener: &Listener, n: &Notification, addr: u64, data: &[u8]) -> bool {
     let Some(memory) = caller_memory(listener, n) else {
         return false;
@@ -797,6 +816,15 @@ impl Supervisor {
                 self.reply(n, r)?;
                 Ok((r, Note::None))
             }
+            Answer::Keys { vm, call, arg } => {
+                let mut mem = Caller {
+                    listener: &self.listener,
+                    n,
+                };
+                let r = self.model.vm_keys(vm, call, arg, &mut mem);
+                self.reply(n, r)?;
+                Ok((r, Note::None))
+            }
             Answer::VcpuState(r, ioctl) => {
                 let result = self.vcpu_state(n, r, ioctl);
                 self.reply(n, result)?;
@@ -939,7 +967,7 @@ impl Supervisor {
         else {
             return (Err(Errno::BADF), Note::None);
         };
-        let Some((generation, space, regs)) = self.model.guest(r) else {
+        let Some((generation, space, regs, keys)) = self.model.guest(r) else {
             return (Err(Errno::BADF), Note::None);
         };
         // As the kernel does on every KVM_RUN of a vcpu whose state user
@@ -975,6 +1003,11 @@ impl Supervisor {
                     pending: &mut || listener.is_valid(n.id),
                     cache: &mut self.page_cache,
                     budget: guest::BUDGET,
+                    keys,
+                    intercepts: Intercepts::from_sie(
+                        pages.read_u32(SIE_PAGE + SIE_CPUFLAGS),
+                        pages.read_u32(SIE_PAGE + ucas_core::abi::SIE_ICTL),
+                    ),
                 },
                 &mut cpu,
             )

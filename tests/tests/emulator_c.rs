@@ -200,7 +200,8 @@ fn unmodelled_ioctls_are_refused_as_unknown_and_said_once() {
     for (key, want) in [
         ("irq", "-1/ENOTTY"),
         ("irq_again", "-1/ENOTTY"),
-        ("get_skeys", "-1/ENOTTY"),
+        // Modelled now: keys not in use yet.
+        ("get_skeys", "1"),
         ("enable_sie", "0"),
         ("regs_on_vm", "-1/ENOTTY"),
     ] {
@@ -217,7 +218,6 @@ fn unmodelled_ioctls_are_refused_as_unknown_and_said_once() {
         notes,
         [
             "ucas emulate: KVM_S390_IRQ is not modelled; answered ENOTTY as a kernel without it would",
-            "ucas emulate: KVM_S390_GET_SKEYS is not modelled; answered ENOTTY as a kernel without it would",
         ],
         "{stderr}"
     );
@@ -423,5 +423,88 @@ fn refusals_and_the_pv_side_effect() {
     ];
     for g in Generation::ALL {
         assert_lines(&c_output("refusals", g), &want, g);
+    }
+}
+
+/// Storage keys of a ucontrol VM from C (`tests/c/skeys.c`): the selftest's
+/// uc_skey scenario, the reference and change bits of guest accesses, and
+/// `KVM_S390_GET/SET_SKEYS` and `KVM_S390_KEYOP` as each generation answers
+/// them (table V1 of emulator/KERNEL-INTERFACE.md, `model/keys.rs`).
+#[test]
+fn storage_keys_as_the_kernel_and_the_machine_answer() {
+    let common = [
+        ("get_before_set", "1"),
+        ("get_flags", "-1/EINVAL"),
+        ("ictl_keys_new", "0x7000"),
+        ("run1", "0"),
+        // KVM_EXIT_S390_SIEIC on the intercepted SSKE.
+        ("run1_exit", "13 ipa=0xb22b r0=1"),
+        ("run2", "0"),
+        ("run2_ipa", "0x8300 r0=2 r1=0x34"),
+        ("run3", "0"),
+        // RRBE: R off, CC 2 (R was on, C off).
+        ("run3_ipa", "0x8300 r0=3 r1=0x30 cc=2"),
+        ("run_rc", "0"),
+        ("rc_set", "0x50 rc_fetch=0x54 rc_store=0x56"),
+        // Guest key instructions do not switch the VM's key use on.
+        ("get_after_guest", "1"),
+        ("set_count_0", "-1/EINVAL"),
+        ("set_flags", "-1/EINVAL"),
+        ("set_unreadable", "-1/EFAULT"),
+        ("get_unwritable", "-1/EFAULT"),
+        ("get_too_many", "-1/EINVAL"),
+    ];
+    let a = [
+        // No memory slot: key use goes on, every frame fails.
+        ("set", "-1/EFAULT"),
+        ("get", "-1/EFAULT"),
+        ("set_reserved_bit", "-1/EFAULT"),
+    ];
+    let b = [
+        ("set", "0"),
+        ("get", "0"),
+        ("got", "0x52,0x60"),
+        ("set_reserved_bit", "-1/EINVAL"),
+        // B sets the keys before the bad one.
+        ("first_after_reserved", "0x20"),
+    ];
+    let c = [
+        ("set", "0"),
+        ("get", "0"),
+        ("got", "0x52,0x60"),
+        ("set_reserved_bit", "-1/EINVAL"),
+        // C checks them all first.
+        ("first_after_reserved", "0x52"),
+        ("keyop_iske", "0"),
+        // The key SET_SKEYS gave the second frame.
+        ("keyop_iske_key", "0x60"),
+        ("keyop_sske", "0"),
+        ("keyop_sske_key", "0x60"),
+        ("keyop_rrbe", "0"),
+        ("keyop_rrbe_key", "0x6"),
+        ("keyop_bad_op", "-1/EINVAL"),
+        ("keyop_null", "-1/EFAULT"),
+    ];
+    let before_c = [
+        ("keyop_iske", "-1/ENOTTY"),
+        ("keyop_sske", "-1/ENOTTY"),
+        ("keyop_rrbe", "-1/ENOTTY"),
+        ("keyop_bad_op", "-1/ENOTTY"),
+        ("keyop_null", "-1/ENOTTY"),
+    ];
+    for g in Generation::ALL {
+        let text = c_output("skeys", g);
+        assert_lines(&text, &common, g);
+        match g {
+            Generation::A => {
+                assert_lines(&text, &a, g);
+                assert_lines(&text, &before_c, g);
+            }
+            Generation::B => {
+                assert_lines(&text, &b, g);
+                assert_lines(&text, &before_c, g);
+            }
+            Generation::C => assert_lines(&text, &c, g),
+        }
     }
 }
