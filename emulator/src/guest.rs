@@ -91,7 +91,7 @@ pub(crate) enum RunExit {
 
 /// Maps a real address to an absolute one: the first 8 KiB and the prefix
 /// area swap places. `prefix` is already masked with [`PREFIX_MASK`].
-fn absolute(real: u64, prefix: u64) -> u64 {
+pub(crate) fn absolute(real: u64, prefix: u64) -> u64 {
     if real < PREFIX_AREA {
         real.wrapping_add(prefix)
     } else if real & !(PREFIX_AREA - 1) == prefix {

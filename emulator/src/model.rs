@@ -26,6 +26,7 @@ mod caps;
 mod cpu_model;
 mod flic;
 mod keys;
+mod memop;
 
 pub use cpu_model::CpuAttr;
 use cpu_model::CpuModel;
@@ -50,13 +51,12 @@ pub const VCPU_PAGE_SIZE: u64 = PAGE_SIZE;
 /// The VM ioctls of an s390 kernel the model does not answer yet
 /// (`emulator/KERNEL-INTERFACE.md`, table V1); any other request on a VM fd
 /// is one the kernel does not know there either (ENOTTY).
-const VM_IOCTLS: [Ioctl; 6] = [
+const VM_IOCTLS: [Ioctl; 5] = [
     Ioctl::Irqfd,
     Ioctl::Ioeventfd,
     Ioctl::S390Interrupt,
     Ioctl::S390GetCmmaBits,
     Ioctl::S390SetCmmaBits,
-    Ioctl::S390MemOp,
 ];
 
 /// The vcpu ioctls the model does not answer yet (table P1).
@@ -222,12 +222,13 @@ pub enum Answer {
         /// The attribute.
         attr: DeviceAttr,
     },
-    /// A storage-key ioctl of VM `vm` (`KVM_S390_GET_SKEYS`,
-    /// `KVM_S390_SET_SKEYS`, `KVM_S390_KEYOP`) with its argument pointer:
-    /// the supervisor calls [`Model::vm_keys`] with the caller's memory.
-    Keys {
-        /// The VM.
-        vm: u32,
+    /// An ioctl that reads and writes the caller's memory as it goes
+    /// (`KVM_S390_GET_SKEYS`, `KVM_S390_SET_SKEYS`, `KVM_S390_KEYOP`,
+    /// `KVM_S390_MEM_OP`): the supervisor calls [`Model::with_memory`]
+    /// with the caller's memory.
+    WithMemory {
+        /// The VM or vcpu asked.
+        object: Object,
         /// Which ioctl.
         call: Ioctl,
         /// Its argument.
@@ -253,6 +254,8 @@ pub struct Vcpu<const N: usize> {
     links: Vec<(u64, u64)>,
     /// The registers the kernel keeps for the guest between runs.
     regs: GuestRegs,
+    /// The pfault token, compare and select registers (`KVM_REG_S390_PF*`).
+    pfault: [u64; 3],
 }
 
 /// What the kernel keeps of a vcpu's guest state between `KVM_RUN`s (the
@@ -496,9 +499,16 @@ impl<const N: usize> Model<N> {
             Some(Ioctl::S390Keyop) if self.generation != Generation::C => {
                 Answer::Error(Errno::NOTTY)
             }
-            Some(call @ (Ioctl::S390GetSkeys | Ioctl::S390SetSkeys | Ioctl::S390Keyop)) => {
-                Answer::Keys { vm, call, arg }
-            }
+            Some(
+                call @ (Ioctl::S390GetSkeys
+                | Ioctl::S390SetSkeys
+                | Ioctl::S390Keyop
+                | Ioctl::S390MemOp),
+            ) => Answer::WithMemory {
+                object: Object::Vm(vm),
+                call,
+                arg,
+            },
             Some(Ioctl::SetUserMemoryRegion)
             | Some(Ioctl::SetUserMemoryRegion2)
             | Some(Ioctl::GetDirtyLog) => Answer::Unsupported(
@@ -587,6 +597,7 @@ impl<const N: usize> Model<N> {
             space: Box::new(KernelSpace::new(self.generation)),
             links: Vec::with_capacity(16),
             regs: GuestRegs::default(),
+            pfault: [ucas_core::abi::KVM_S390_PFAULT_TOKEN_INVALID, 0, 0],
         });
         Answer::NewVcpu(VcpuRef { vm, index })
     }
@@ -714,6 +725,11 @@ impl<const N: usize> Model<N> {
     pub fn cpu_model_set(&mut self, vm: u32, attr: CpuAttr, raw: &[u8]) -> Result<(), Errno> {
         let v = self.vms.get_mut(vm as usize).ok_or(Errno::BADF)?;
         v.cpu_model.set(attr, raw)
+    }
+
+    /// The pfault token, compare and select registers of vcpu `r`.
+    pub fn pfault_regs(&mut self, r: VcpuRef) -> Option<&mut [u64; 3]> {
+        self.vcpu_mut(r).map(|v| &mut v.pfault)
     }
 
     /// Whether the VM of `r` controls its vcpus' run state itself (after a
@@ -846,10 +862,19 @@ impl<const N: usize> Model<N> {
                 | Ioctl::S390SetInitialPsw
                 | Ioctl::S390InitialReset
                 | Ioctl::S390NormalReset
-                | Ioctl::S390ClearReset),
+                | Ioctl::S390ClearReset
+                | Ioctl::GetOneReg
+                | Ioctl::SetOneReg
+                | Ioctl::GetFpu
+                | Ioctl::SetFpu),
             ) if self.is_ucontrol(vcpu.vm) => Answer::VcpuState(vcpu, ioctl),
             // Not a PV host: no protected vcpu commands.
             Some(Ioctl::S390PvCpuCommand) => Answer::Error(Errno::INVAL),
+            Some(Ioctl::S390MemOp) => Answer::WithMemory {
+                object: Object::Vcpu(vcpu),
+                call: Ioctl::S390MemOp,
+                arg,
+            },
             Some(Ioctl::GetStatsFd) => match self.vcpu(vcpu) {
                 Some(v) => Answer::StatsFd {
                     id: StatsId::Vcpu(v.id()),
@@ -880,13 +905,40 @@ impl<const N: usize> Model<N> {
         ))
     }
 
-    /// Carries out [`Answer::Keys`]: `KVM_S390_GET_SKEYS`,
-    /// `KVM_S390_SET_SKEYS` or `KVM_S390_KEYOP` of VM `vm` with the
-    /// argument at `arg` in the caller's memory `mem` (`model/keys.rs`).
+    /// Carries out [`Answer::WithMemory`]: `call` on `object` with the
+    /// argument at `arg` in the caller's memory `mem` (`model/keys.rs`,
+    /// `model/memop.rs`).
     ///
     /// # Errors
     /// As the kernel of the generation answers (EFAULT, EINVAL, …).
-    pub fn vm_keys(
+    pub fn with_memory(
+        &mut self,
+        object: Object,
+        call: Ioctl,
+        arg: u64,
+        mem: &mut dyn CallerMemory,
+    ) -> Result<i64, Errno> {
+        let (vm, target) = match object {
+            Object::Vm(vm) => (vm, memop::Target::Vm),
+            Object::Vcpu(r) => {
+                let prefix = self.vcpu(r).ok_or(Errno::BADF)?.regs.prefix;
+                (r.vm, memop::Target::Vcpu { prefix })
+            }
+            _ => return Err(Errno::NOTTY),
+        };
+        if call == Ioctl::S390MemOp {
+            let mut raw = [0u8; size_of::<ucas_core::abi::S390MemOp>()];
+            if !mem.read(arg, &mut raw) {
+                return Err(Errno::FAULT);
+            }
+            let ucontrol = self.is_ucontrol(vm);
+            let op = memop::MemOp::parse(&raw);
+            return memop::mem_op(&mut self.keys, self.generation, ucontrol, target, op, mem);
+        }
+        self.vm_keys(vm, call, arg, mem)
+    }
+
+    fn vm_keys(
         &mut self,
         vm: u32,
         call: Ioctl,

@@ -136,6 +136,57 @@ fn common_items() -> Vec<Item> {
     items.extend([
         constant("KVM_DEV_TYPE_FLIC", abi::KVM_DEV_TYPE_FLIC),
         constant("KVM_CREATE_DEVICE_TEST", abi::KVM_CREATE_DEVICE_TEST),
+        constant("KVM_S390_GET_SKEYS_NONE", abi::KVM_S390_GET_SKEYS_NONE),
+        constant("KVM_S390_SKEYS_MAX", abi::KVM_S390_SKEYS_MAX),
+        guarded(
+            "KVM_S390_KEYOP_SSKE",
+            constant("KVM_S390_KEYOP_SSKE", abi::KVM_S390_KEYOP_SSKE),
+        ),
+        guarded(
+            "KVM_S390_KEYOP_ISKE",
+            constant("KVM_S390_KEYOP_ISKE", abi::KVM_S390_KEYOP_ISKE),
+        ),
+        guarded(
+            "KVM_S390_KEYOP_RRBE",
+            constant("KVM_S390_KEYOP_RRBE", abi::KVM_S390_KEYOP_RRBE),
+        ),
+        constant(
+            "KVM_S390_MEMOP_LOGICAL_READ",
+            abi::KVM_S390_MEMOP_LOGICAL_READ,
+        ),
+        constant(
+            "KVM_S390_MEMOP_LOGICAL_WRITE",
+            abi::KVM_S390_MEMOP_LOGICAL_WRITE,
+        ),
+        constant("KVM_S390_MEMOP_SIDA_READ", abi::KVM_S390_MEMOP_SIDA_READ),
+        constant("KVM_S390_MEMOP_SIDA_WRITE", abi::KVM_S390_MEMOP_SIDA_WRITE),
+        constant(
+            "KVM_S390_MEMOP_ABSOLUTE_READ",
+            abi::KVM_S390_MEMOP_ABSOLUTE_READ,
+        ),
+        constant(
+            "KVM_S390_MEMOP_ABSOLUTE_WRITE",
+            abi::KVM_S390_MEMOP_ABSOLUTE_WRITE,
+        ),
+        guarded(
+            "KVM_S390_MEMOP_ABSOLUTE_CMPXCHG",
+            constant(
+                "KVM_S390_MEMOP_ABSOLUTE_CMPXCHG",
+                abi::KVM_S390_MEMOP_ABSOLUTE_CMPXCHG,
+            ),
+        ),
+        constant(
+            "KVM_S390_MEMOP_F_CHECK_ONLY",
+            abi::KVM_S390_MEMOP_F_CHECK_ONLY,
+        ),
+        constant(
+            "KVM_S390_MEMOP_F_INJECT_EXCEPTION",
+            abi::KVM_S390_MEMOP_F_INJECT_EXCEPTION,
+        ),
+        constant(
+            "KVM_S390_MEMOP_F_SKEY_PROTECTION",
+            abi::KVM_S390_MEMOP_F_SKEY_PROTECTION,
+        ),
         constant(
             "KVM_IRQ_ROUTING_S390_ADAPTER",
             abi::KVM_IRQ_ROUTING_S390_ADAPTER,
@@ -489,6 +540,39 @@ fn s390_only_items() -> Vec<Item> {
             "RUN_SYNC_CRS",
             "offsetof(struct kvm_run, s.regs.crs)",
             abi::RUN_SYNC_CRS,
+        ),
+        item(
+            "RUN_SYNC_TODPR",
+            "offsetof(struct kvm_run, s.regs.todpr)",
+            abi::RUN_SYNC_TODPR,
+        ),
+        item(
+            "RUN_SYNC_GBEA",
+            "offsetof(struct kvm_run, s.regs.gbea)",
+            abi::RUN_SYNC_GBEA,
+        ),
+        item(
+            "RUN_SYNC_VRS",
+            "offsetof(struct kvm_run, s.regs.vrs)",
+            abi::RUN_SYNC_VRS,
+        ),
+        item(
+            "RUN_SYNC_FPC",
+            "offsetof(struct kvm_run, s.regs.fpc)",
+            abi::RUN_SYNC_FPC,
+        ),
+        constant("KVM_REG_S390_TODPR", abi::KVM_REG_S390_TODPR),
+        constant("KVM_REG_S390_EPOCHDIFF", abi::KVM_REG_S390_EPOCHDIFF),
+        constant("KVM_REG_S390_CPU_TIMER", abi::KVM_REG_S390_CPU_TIMER),
+        constant("KVM_REG_S390_CLOCK_COMP", abi::KVM_REG_S390_CLOCK_COMP),
+        constant("KVM_REG_S390_PFTOKEN", abi::KVM_REG_S390_PFTOKEN),
+        constant("KVM_REG_S390_PFCOMPARE", abi::KVM_REG_S390_PFCOMPARE),
+        constant("KVM_REG_S390_PFSELECT", abi::KVM_REG_S390_PFSELECT),
+        constant("KVM_REG_S390_PP", abi::KVM_REG_S390_PP),
+        constant("KVM_REG_S390_GBEA", abi::KVM_REG_S390_GBEA),
+        constant(
+            "KVM_S390_PFAULT_TOKEN_INVALID",
+            abi::KVM_S390_PFAULT_TOKEN_INVALID,
         ),
         constant("KVM_S390_VM_CPU_MODEL", abi::KVM_S390_VM_CPU_MODEL),
         constant("KVM_S390_VM_CPU_PROCESSOR", abi::KVM_S390_VM_CPU_PROCESSOR),

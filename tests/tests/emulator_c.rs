@@ -508,3 +508,105 @@ fn storage_keys_as_the_kernel_and_the_machine_answer() {
         }
     }
 }
+
+/// `KVM_GET/SET_ONE_REG`, `KVM_GET/SET_FPU` and `KVM_S390_MEM_OP` from C
+/// (`tests/c/regs_memop.c`) on every generation: table P1/P2 and the
+/// MEM_OP rows of emulator/KERNEL-INTERFACE.md.
+#[test]
+fn registers_and_memory_operations_as_the_kernel_answers() {
+    let names = [
+        "todpr",
+        "epochdiff",
+        "cpu_timer",
+        "clock_comp",
+        "pftoken",
+        "pfcompare",
+        "pfselect",
+        "pp",
+        "gbea",
+    ];
+    let mut want: Vec<(String, String)> = Vec::new();
+    for (i, name) in names.iter().enumerate() {
+        let initial = if *name == "pftoken" {
+            "0xffffffffffffffff"
+        } else {
+            "0"
+        };
+        // The TOD programmable register is 32 bits wide.
+        let back = if *name == "todpr" {
+            format!("{:#x}", 0x5566_7700 + i)
+        } else {
+            format!("{:#x}", 0x1122_3344_5566_7700_u64 + i as u64)
+        };
+        want.push((format!("get_{name}"), "0".into()));
+        want.push((format!("initial_{name}"), initial.into()));
+        want.push((format!("set_{name}"), "0".into()));
+        want.push((format!("back_{name}"), back));
+    }
+    let fixed = [
+        ("get_unknown_id", "-1/EINVAL"),
+        ("set_unknown_id", "-1/EINVAL"),
+        ("get_null_addr", "-1/EFAULT"),
+        ("set_null_addr", "-1/EFAULT"),
+        ("get_null_struct", "-1/EFAULT"),
+        ("initial_reset", "0"),
+        ("gbea_after_reset", "0x1"),
+        ("pftoken_after_reset", "0xffffffffffffffff"),
+        // The reset leaves pfault compare alone.
+        ("pfcompare_after_reset", "0x1122334455667705"),
+        ("set_fpu", "0"),
+        ("get_fpu", "0"),
+        ("fpc", "0x3 f15=0x400000000000000f"),
+        ("get_fpu_null", "-1/EFAULT"),
+        ("set_fpu_null", "-1/EFAULT"),
+        ("clear_reset", "0"),
+        ("fpc_after_clear", "0 f15_after_clear=0"),
+        ("abs_size_0", "-1/EINVAL"),
+        ("abs_too_big", "-1/E2BIG"),
+        ("abs_bad_flag", "-1/EINVAL"),
+        ("abs_bad_key", "-1/EINVAL"),
+        ("abs_logical_op", "-1/EINVAL"),
+        ("mem_op_null", "-1/EFAULT"),
+        ("logical_absolute_op", "-1/EINVAL"),
+        ("logical_bad_ar", "-1/EINVAL"),
+        // Not a protected vcpu.
+        ("sida_read", "-1/EINVAL"),
+        ("sida_too_big", "-1/E2BIG"),
+    ];
+    want.extend(fixed.iter().map(|(k, v)| ((*k).into(), (*v).into())));
+    // Generation A: no memory slot, so every guest address is an
+    // addressing exception (5, a success value).
+    let a = [
+        ("abs_read", "5"),
+        ("abs_write", "5"),
+        ("abs_check_only", "5"),
+        ("abs_key_3_to_key_0_page", "5"),
+        ("abs_unreadable_buf", "-1/EFAULT"),
+        ("cmpxchg", "5"),
+        ("logical_read", "5"),
+    ];
+    // B and C: the internal slot makes absolute addresses the caller's.
+    let bc = [
+        ("abs_read", "0"),
+        ("abs_read_data", "guestmem"),
+        ("abs_write", "0"),
+        ("abs_written", "written!"),
+        ("abs_check_only", "0"),
+        // Storage key 0 refuses stores under access key 3: protection.
+        ("abs_key_3_to_key_0_page", "4"),
+        ("abs_unreadable_buf", "-1/EFAULT"),
+        ("cmpxchg", "0"),
+        ("cmpxchg_now", "0x99"),
+        ("cmpxchg_miss", "0"),
+        ("cmpxchg_old", "0x99"),
+        ("cmpxchg_unaligned", "-1/EINVAL"),
+        ("logical_read", "0"),
+        ("logical_read_data", "lowcore!"),
+    ];
+    for g in Generation::ALL {
+        let text = c_output("regs_memop", g);
+        let refs: Vec<(&str, &str)> = want.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        assert_lines(&text, &refs, g);
+        assert_lines(&text, if g == Generation::A { &a } else { &bc }, g);
+    }
+}

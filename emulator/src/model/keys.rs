@@ -36,15 +36,13 @@ use ucas_core::abi::S390Skeys;
 use super::Generation;
 use crate::cpu::keys::{KEY_BITS, KEY_C, KEY_R};
 
-/// `KVM_S390_GET_SKEYS` answers this when keys are not in use.
-pub const GET_SKEYS_NONE: i64 = 1;
-/// The most frames one `GET/SET_SKEYS` may name.
-pub const SKEYS_MAX: u64 = 1 << 20;
-
-/// `KVM_S390_KEYOP` operations.
-const KEYOP_SSKE: u8 = 1;
-const KEYOP_ISKE: u8 = 2;
-const KEYOP_RRBE: u8 = 3;
+pub use ucas_core::abi::{
+    KVM_S390_GET_SKEYS_NONE as GET_SKEYS_NONE, KVM_S390_SKEYS_MAX as SKEYS_MAX,
+};
+use ucas_core::abi::{
+    KVM_S390_KEYOP_ISKE as KEYOP_ISKE, KVM_S390_KEYOP_RRBE as KEYOP_RRBE,
+    KVM_S390_KEYOP_SSKE as KEYOP_SSKE,
+};
 
 /// The keys of one address space, by 4 KiB page number.
 #[derive(Debug, Default)]
@@ -290,12 +288,14 @@ fn checked_count(count: u64) -> Result<usize, Errno> {
     }
 }
 
+/// A caller with 64 KiB of memory at 0x10000, for the tests.
 #[cfg(test)]
-mod tests {
-    use super::*;
+pub(super) struct Mem(pub(super) Vec<u8>);
 
-    /// A caller with 64 KiB of memory at 0x10000.
-    struct Mem(Vec<u8>);
+#[cfg(test)]
+mod test_memory {
+    use super::{CallerMemory, Mem};
+
     impl Mem {
         fn range(&self, addr: u64, len: usize) -> Option<std::ops::Range<usize>> {
             let start = usize::try_from(addr.checked_sub(0x10000)?).ok()?;
@@ -314,6 +314,11 @@ mod tests {
                 .is_some()
         }
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
 
     fn call(generation: Generation, vm: u32, frames: Frames, args: S390Skeys) -> SkeysCall {
         SkeysCall {
