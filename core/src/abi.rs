@@ -969,6 +969,19 @@ impl Default for SieBlock {
 
 /// Offset of `cpuflags` in the SIE block.
 pub const SIE_CPUFLAGS: usize = 0x00;
+/// `cpuflags` bit: guest PER is enforced (guest debugging).
+pub const CPUSTAT_P: u32 = 0x0000_0400;
+/// `KVM_GUESTDBG_ENABLE`.
+pub const KVM_GUESTDBG_ENABLE: u32 = 0x0000_0001;
+/// `KVM_GUESTDBG_SINGLESTEP`.
+pub const KVM_GUESTDBG_SINGLESTEP: u32 = 0x0000_0002;
+/// `KVM_GUESTDBG_USE_HW_BP` (s390).
+pub const KVM_GUESTDBG_USE_HW_BP: u32 = 0x0001_0000;
+/// `KVM_S390_STORE_STATUS_NOADDR`: store at absolute 0 (the 64-bit save area).
+pub const KVM_S390_STORE_STATUS_NOADDR: u64 = u64::MAX;
+/// `KVM_S390_STORE_STATUS_PREFIXED`: store in the prefix area.
+pub const KVM_S390_STORE_STATUS_PREFIXED: u64 = u64::MAX - 1;
+
 /// Offset of the CPU timer in the SIE block (kernel `kvm_host_types.h`).
 pub const SIE_CPUTM: usize = 0x28;
 /// Offset of the clock comparator in the SIE block.

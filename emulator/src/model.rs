@@ -22,16 +22,19 @@ use ucas_core::segment::{PAGE_SIZE, SEGMENT_SHIFT, page_round_down};
 
 use ucas_core::{AddressSpace, Errno, Generation, KernelSpace};
 
+mod attrs;
 mod caps;
 mod cpu_model;
 mod flic;
 mod keys;
 mod memop;
+mod status;
 
 pub use cpu_model::CpuAttr;
 use cpu_model::CpuModel;
 use flic::Flic;
 pub use keys::{CallerMemory, KeyStore};
+pub use status::Status;
 
 use caps::Asked;
 
@@ -305,6 +308,8 @@ pub struct Vm<const N: usize> {
     flic: Option<Flic>,
     /// Whether `KVM_CAP_S390_AIS` was enabled.
     ais: bool,
+    /// Its TOD, crypto, migration and topology attributes.
+    attrs: attrs::VmAttrs,
 }
 
 impl<const N: usize> Vm<N> {
@@ -450,6 +455,7 @@ impl<const N: usize> Model<N> {
             cpu_model: CpuModel::default(),
             flic: None,
             ais: false,
+            attrs: attrs::VmAttrs::default(),
             vcpus: Vec::new(),
         });
         Answer::NewVm(index)
@@ -468,7 +474,7 @@ impl<const N: usize> Model<N> {
         match call {
             Some(Ioctl::SetDeviceAttr)
             | Some(Ioctl::GetDeviceAttr)
-            | Some(Ioctl::HasDeviceAttr) => self.vm_attr(vm, ucontrol, call, attr),
+            | Some(Ioctl::HasDeviceAttr) => self.vm_attr(vm, ucontrol, call, arg, attr),
             Some(Ioctl::CheckExtension) => {
                 Answer::Value(self.check_extension(arg, Asked::Vm { ucontrol }))
             }
@@ -529,11 +535,26 @@ impl<const N: usize> Model<N> {
         vm: u32,
         ucontrol: bool,
         call: Option<Ioctl>,
+        arg: u64,
         attr: Option<DeviceAttr>,
     ) -> Answer {
         let Some(a) = attr else {
             return Answer::Error(Errno::FAULT);
         };
+        if attrs::handles(a.group) {
+            return match call {
+                Some(Ioctl::HasDeviceAttr) => match attrs::has(self.attr_context(vm), &a) {
+                    Ok(v) => Answer::Value(v),
+                    Err(e) => Answer::Error(e),
+                },
+                Some(call) => Answer::WithMemory {
+                    object: Object::Vm(vm),
+                    call,
+                    arg,
+                },
+                None => Answer::Error(Errno::NOTTY),
+            };
+        }
         if a.group == KVM_S390_VM_CPU_MODEL {
             let has_vcpus = self
                 .vms
@@ -557,10 +578,14 @@ impl<const N: usize> Model<N> {
                 },
             };
         }
-        if (a.group, a.attr) != (KVM_S390_VM_MEM_CTRL, KVM_S390_VM_MEM_LIMIT_SIZE) {
+        // Groups the kernel does not have.
+        if a.group != KVM_S390_VM_MEM_CTRL {
+            return Answer::Error(Errno::NXIO);
+        }
+        if a.attr != KVM_S390_VM_MEM_LIMIT_SIZE {
             return Answer::Unsupported(
                 Errno::NXIO,
-                "the model knows only the memory-limit VM attribute",
+                "the model knows only the memory-limit attribute of MEM_CTRL",
             );
         }
         if !ucontrol {
@@ -576,6 +601,19 @@ impl<const N: usize> Model<N> {
                 value: KVM_S390_NO_MEM_LIMIT,
             },
             _ => Answer::Error(Errno::INVAL),
+        }
+    }
+
+    /// What VM `vm`'s TOD, crypto, migration and topology attributes
+    /// depend on.
+    fn attr_context(&self, vm: u32) -> attrs::Context {
+        let v = self.vms.get(vm as usize);
+        let fac = |bit| v.is_some_and(|v| v.cpu_model.has_facility(bit));
+        attrs::Context {
+            has_slot: v.is_some_and(|v| v.ucontrol) && self.generation != Generation::A,
+            topology: fac(11),
+            key_wrapping: fac(76),
+            multiple_epochs: fac(139),
         }
     }
 
@@ -727,6 +765,24 @@ impl<const N: usize> Model<N> {
         v.cpu_model.set(attr, raw)
     }
 
+    /// `KVM_S390_STORE_STATUS(addr)` of ucontrol vcpu `r`, whose state the
+    /// supervisor gathered in `s` (the prefix is the model's).
+    ///
+    /// # Errors
+    /// EFAULT (`model/status.rs`).
+    pub fn store_status(
+        &self,
+        r: VcpuRef,
+        addr: u64,
+        s: &mut Status,
+        mem: &mut dyn CallerMemory,
+    ) -> Result<i64, Errno> {
+        let vcpu = self.vcpu(r).ok_or(Errno::BADF)?;
+        s.prefix = u32::try_from(vcpu.regs.prefix).unwrap_or(0);
+        let slots = self.is_ucontrol(r.vm) && self.generation != Generation::A;
+        status::store_status(slots, addr, s, mem)
+    }
+
     /// The pfault token, compare and select registers of vcpu `r`.
     pub fn pfault_regs(&mut self, r: VcpuRef) -> Option<&mut [u64; 3]> {
         self.vcpu_mut(r).map(|v| &mut v.pfault)
@@ -866,7 +922,9 @@ impl<const N: usize> Model<N> {
                 | Ioctl::GetOneReg
                 | Ioctl::SetOneReg
                 | Ioctl::GetFpu
-                | Ioctl::SetFpu),
+                | Ioctl::SetFpu
+                | Ioctl::S390StoreStatus
+                | Ioctl::SetGuestDebug),
             ) if self.is_ucontrol(vcpu.vm) => Answer::VcpuState(vcpu, ioctl),
             // Not a PV host: no protected vcpu commands.
             Some(Ioctl::S390PvCpuCommand) => Answer::Error(Errno::INVAL),
@@ -926,6 +984,25 @@ impl<const N: usize> Model<N> {
             }
             _ => return Err(Errno::NOTTY),
         };
+        if matches!(call, Ioctl::GetDeviceAttr | Ioctl::SetDeviceAttr) {
+            let mut raw = [0u8; size_of::<DeviceAttr>()];
+            if !mem.read(arg, &mut raw) {
+                return Err(Errno::FAULT);
+            }
+            let word =
+                |at: usize| u64::from_ne_bytes(raw[at..at + 8].try_into().unwrap_or_default());
+            let half =
+                |at: usize| u32::from_ne_bytes(raw[at..at + 4].try_into().unwrap_or_default());
+            let a = DeviceAttr {
+                flags: half(0),
+                group: half(4),
+                attr: word(8),
+                addr: word(16),
+            };
+            let ctx = self.attr_context(vm);
+            let v = self.vms.get_mut(vm as usize).ok_or(Errno::BADF)?;
+            return v.attrs.access(ctx, call == Ioctl::SetDeviceAttr, &a, mem);
+        }
         if call == Ioctl::S390MemOp {
             let mut raw = [0u8; size_of::<ucas_core::abi::S390MemOp>()];
             if !mem.read(arg, &mut raw) {

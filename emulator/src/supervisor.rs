@@ -1138,7 +1138,7 @@ impl Supervisor {
             KVM_MP_STATE_OPERATING, KVM_MP_STATE_STOPPED, RUN_PSW_ADDR, RUN_PSW_MASK,
             RUN_SYNC_ACRS, RUN_SYNC_CKC, RUN_SYNC_CPUTM, RUN_SYNC_CRS, RUN_SYNC_FPC, RUN_SYNC_GBEA,
             RUN_SYNC_PP, RUN_SYNC_PREFIX, RUN_SYNC_TODPR, RUN_SYNC_VRS, SIE_CKC, SIE_CPUTM,
-            SIE_GBEA, SIE_GCR, SIE_PP, SIE_TODPR,
+            SIE_GBEA, SIE_GCR, SIE_PP, SIE_PSW_ADDR, SIE_PSW_MASK, SIE_TODPR,
         };
         const SIE: usize = VCPU_PAGE_SIZE as usize;
         let arg = n.args[2];
@@ -1329,6 +1329,54 @@ impl Supervisor {
                     }
                     _ => reg.store(pages, value),
                 }
+                Ok(0)
+            }
+            Ioctl::S390StoreStatus => {
+                let word = |at: usize| pages.read_u64(at);
+                let mut status = crate::model::Status {
+                    fprs: core::array::from_fn(|i| word(RUN_SYNC_VRS + 16 * i)),
+                    gprs: core::array::from_fn(|i| word(RUN_SYNC_GPRS + 8 * i)),
+                    psw: [word(SIE + SIE_PSW_MASK), word(SIE + SIE_PSW_ADDR)],
+                    fpc: pages.read_u32(RUN_SYNC_FPC),
+                    todpr: pages.read_u32(SIE + SIE_TODPR),
+                    cputm: word(SIE + SIE_CPUTM),
+                    ckc: word(SIE + SIE_CKC),
+                    acrs: core::array::from_fn(|i| pages.read_u32(RUN_SYNC_ACRS + 4 * i)),
+                    crs: core::array::from_fn(|i| word(SIE + SIE_GCR + 8 * i)),
+                    ..crate::model::Status::default()
+                };
+                let mut mem = Caller {
+                    listener: &self.listener,
+                    n,
+                };
+                self.model.store_status(r, arg, &mut status, &mut mem)
+            }
+            Ioctl::SetGuestDebug => {
+                use ucas_core::abi::{
+                    CPUSTAT_P, GuestDebug, KVM_GUESTDBG_ENABLE, KVM_GUESTDBG_SINGLESTEP,
+                    KVM_GUESTDBG_USE_HW_BP,
+                };
+                let raw =
+                    read_arg::<{ size_of::<GuestDebug>() }>(n.pid, arg).ok_or(Errno::FAULT)?;
+                let control = ne_u32(&raw[0..4]);
+                let (nr_hw_bp, hw_bp) = (ne_u32(&raw[8..12]), ne_u64(&raw[16..24]));
+                let flags = pages.read_u32(SIE + SIE_CPUFLAGS);
+                let known = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP | KVM_GUESTDBG_USE_HW_BP;
+                if control & !known != 0 {
+                    return Err(Errno::INVAL);
+                }
+                if control & KVM_GUESTDBG_ENABLE == 0 {
+                    pages.write_u32(SIE + SIE_CPUFLAGS, flags & !CPUSTAT_P);
+                    return Ok(0);
+                }
+                // Hardware breakpoints: none given is fine, more than the
+                // kernel's 50 is not (and undoes the enabling).
+                let wants_bps = control & KVM_GUESTDBG_USE_HW_BP != 0;
+                if wants_bps && nr_hw_bp > 50 && hw_bp != 0 {
+                    pages.write_u32(SIE + SIE_CPUFLAGS, flags & !CPUSTAT_P);
+                    return Err(Errno::INVAL);
+                }
+                pages.write_u32(SIE + SIE_CPUFLAGS, flags | CPUSTAT_P);
                 Ok(0)
             }
             // The floating-point registers are the left halves of the

@@ -574,6 +574,15 @@ fn s390_only_items() -> Vec<Item> {
             "KVM_S390_PFAULT_TOKEN_INVALID",
             abi::KVM_S390_PFAULT_TOKEN_INVALID,
         ),
+        constant("KVM_GUESTDBG_USE_HW_BP", abi::KVM_GUESTDBG_USE_HW_BP),
+        constant(
+            "KVM_S390_STORE_STATUS_NOADDR",
+            abi::KVM_S390_STORE_STATUS_NOADDR,
+        ),
+        constant(
+            "KVM_S390_STORE_STATUS_PREFIXED",
+            abi::KVM_S390_STORE_STATUS_PREFIXED,
+        ),
         constant("KVM_S390_VM_CPU_MODEL", abi::KVM_S390_VM_CPU_MODEL),
         constant("KVM_S390_VM_CPU_PROCESSOR", abi::KVM_S390_VM_CPU_PROCESSOR),
         constant("KVM_S390_VM_CPU_MACHINE", abi::KVM_S390_VM_CPU_MACHINE),
@@ -594,6 +603,43 @@ fn s390_only_items() -> Vec<Item> {
             abi::KVM_S390_VM_CPU_MACHINE_SUBFUNC,
         ),
         constant("KVM_S390_VM_TOD", abi::KVM_S390_VM_TOD),
+        constant("KVM_S390_VM_TOD_LOW", abi::KVM_S390_VM_TOD_LOW),
+        constant("KVM_S390_VM_TOD_HIGH", abi::KVM_S390_VM_TOD_HIGH),
+        constant("KVM_S390_VM_TOD_EXT", abi::KVM_S390_VM_TOD_EXT),
+        struct_size("kvm_s390_vm_tod_clock", size_of::<abi::TodClock>()),
+        offset(
+            "kvm_s390_vm_tod_clock",
+            "tod",
+            offset_of!(abi::TodClock, tod),
+        ),
+        constant(
+            "KVM_S390_VM_CRYPTO_ENABLE_AES_KW",
+            abi::KVM_S390_VM_CRYPTO_ENABLE_AES_KW,
+        ),
+        constant(
+            "KVM_S390_VM_CRYPTO_DISABLE_DEA_KW",
+            abi::KVM_S390_VM_CRYPTO_DISABLE_DEA_KW,
+        ),
+        constant(
+            "KVM_S390_VM_CRYPTO_ENABLE_APIE",
+            abi::KVM_S390_VM_CRYPTO_ENABLE_APIE,
+        ),
+        constant(
+            "KVM_S390_VM_CRYPTO_DISABLE_APIE",
+            abi::KVM_S390_VM_CRYPTO_DISABLE_APIE,
+        ),
+        constant(
+            "KVM_S390_VM_MIGRATION_STOP",
+            abi::KVM_S390_VM_MIGRATION_STOP,
+        ),
+        constant(
+            "KVM_S390_VM_MIGRATION_START",
+            abi::KVM_S390_VM_MIGRATION_START,
+        ),
+        constant(
+            "KVM_S390_VM_MIGRATION_STATUS",
+            abi::KVM_S390_VM_MIGRATION_STATUS,
+        ),
         constant("KVM_S390_VM_CRYPTO", abi::KVM_S390_VM_CRYPTO),
         constant("KVM_S390_VM_MIGRATION", abi::KVM_S390_VM_MIGRATION),
         constant("KVM_S390_VM_CPU_TOPOLOGY", abi::KVM_S390_VM_CPU_TOPOLOGY),

@@ -610,3 +610,70 @@ fn registers_and_memory_operations_as_the_kernel_answers() {
         assert_lines(&text, if g == Generation::A { &a } else { &bc }, g);
     }
 }
+
+/// The VM attribute groups TOD, CRYPTO, MIGRATION and CPU_TOPOLOGY,
+/// `KVM_S390_STORE_STATUS` and `KVM_SET_GUEST_DEBUG` from C
+/// (`tests/c/attrs_status.c`) on every generation: table V3 and the P1
+/// rows of emulator/KERNEL-INTERFACE.md.
+#[test]
+fn vm_attributes_store_status_and_guest_debug_as_the_kernel_answers() {
+    let common = [
+        ("has_tod_low", "0"),
+        ("has_tod_high", "0"),
+        ("has_tod_ext", "-1/ENXIO"),
+        ("get_tod_low", "0"),
+        ("tod_after_2000", "1"),
+        ("set_tod_low", "0"),
+        ("tod_follows_set", "1"),
+        ("get_tod_high", "0"),
+        ("tod_high", "0"),
+        ("set_tod_high_1", "-1/EINVAL"),
+        ("get_tod_ext", "0"),
+        ("ext_follows_set", "1"),
+        // No multiple-epoch facility (139) in the guest model.
+        ("set_tod_ext_epoch", "-1/EINVAL"),
+        ("tod_flags", "-1/EINVAL"),
+        ("tod_unknown", "-1/ENXIO"),
+        ("tod_null", "-1/EFAULT"),
+        ("has_crypto_aes", "0"),
+        ("has_crypto_apie", "-1/ENXIO"),
+        ("set_crypto_disable_aes", "0"),
+        // The modelled host has no AP instructions.
+        ("set_crypto_apie", "-1/EOPNOTSUPP"),
+        ("set_crypto_unknown", "-1/ENXIO"),
+        ("get_crypto", "-1/ENXIO"),
+        ("has_migration", "0"),
+        ("migration_stop", "0"),
+        ("migration_get_start", "-1/ENXIO"),
+        ("has_topology", "0"),
+        ("set_topology", "0"),
+        ("get_topology", "0"),
+        ("topology_mtcr", "1"),
+        ("store_status_noaddr", "-1/EFAULT"),
+        ("store_status_unmapped", "-1/EFAULT"),
+        ("guest_debug_on", "0"),
+        ("cpustat_p", "1"),
+        ("guest_debug_bad", "-1/EINVAL"),
+        ("guest_debug_off", "0"),
+        ("cpustat_p_off", "0"),
+        ("guest_debug_null", "-1/EFAULT"),
+    ];
+    // Generation A: a ucontrol VM has no memory slot.
+    let a = [
+        ("migration_start", "-1/EINVAL"),
+        ("migration_mode", "0"),
+        ("store_status", "-1/EFAULT"),
+    ];
+    let bc = [
+        ("migration_start", "0"),
+        ("migration_status", "0"),
+        ("migration_mode", "1"),
+        ("store_status", "0"),
+        ("stored_r7_be", "0x706050403020100"),
+    ];
+    for g in Generation::ALL {
+        let text = c_output("attrs_status", g);
+        assert_lines(&text, &common, g);
+        assert_lines(&text, if g == Generation::A { &a } else { &bc }, g);
+    }
+}

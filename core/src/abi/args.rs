@@ -389,6 +389,46 @@ pub const KVM_S390_VM_CPU_MACHINE_SUBFUNC: u64 = 5;
 pub const KVM_S390_VM_CPU_PROCESSOR_UV_FEAT_GUEST: u64 = 6;
 /// The host's Ultravisor features (a u64, read-only).
 pub const KVM_S390_VM_CPU_MACHINE_UV_FEAT_GUEST: u64 = 7;
+/// In [`KVM_S390_VM_TOD`]: bits 0–63 of the guest TOD clock (u64).
+pub const KVM_S390_VM_TOD_LOW: u64 = 0;
+/// In [`KVM_S390_VM_TOD`]: the TOD clock's high byte (u8, always 0).
+pub const KVM_S390_VM_TOD_HIGH: u64 = 1;
+/// In [`KVM_S390_VM_TOD`]: epoch index and clock ([`TodClock`]).
+pub const KVM_S390_VM_TOD_EXT: u64 = 2;
+/// In [`KVM_S390_VM_CRYPTO`]: enable AES key wrapping.
+pub const KVM_S390_VM_CRYPTO_ENABLE_AES_KW: u64 = 0;
+/// In [`KVM_S390_VM_CRYPTO`]: enable DEA key wrapping.
+pub const KVM_S390_VM_CRYPTO_ENABLE_DEA_KW: u64 = 1;
+/// In [`KVM_S390_VM_CRYPTO`]: disable AES key wrapping.
+pub const KVM_S390_VM_CRYPTO_DISABLE_AES_KW: u64 = 2;
+/// In [`KVM_S390_VM_CRYPTO`]: disable DEA key wrapping.
+pub const KVM_S390_VM_CRYPTO_DISABLE_DEA_KW: u64 = 3;
+/// In [`KVM_S390_VM_CRYPTO`]: let the guest run AP instructions.
+pub const KVM_S390_VM_CRYPTO_ENABLE_APIE: u64 = 4;
+/// In [`KVM_S390_VM_CRYPTO`]: intercept AP instructions.
+pub const KVM_S390_VM_CRYPTO_DISABLE_APIE: u64 = 5;
+/// In [`KVM_S390_VM_MIGRATION`]: leave migration mode.
+pub const KVM_S390_VM_MIGRATION_STOP: u64 = 0;
+/// In [`KVM_S390_VM_MIGRATION`]: enter migration mode.
+pub const KVM_S390_VM_MIGRATION_START: u64 = 1;
+/// In [`KVM_S390_VM_MIGRATION`]: whether in migration mode (u64).
+pub const KVM_S390_VM_MIGRATION_STATUS: u64 = 2;
+
+abi_struct! {
+    /// `struct kvm_s390_vm_tod_clock`: the extended TOD clock.
+    #[doc(alias = "kvm_s390_vm_tod_clock")]
+    TodClock {
+        /// The epoch index (multiple-epoch facility, 139).
+        epoch_idx: u8,
+        /// Padding.
+        pad: [u8; 7],
+        /// Bits 0–63 of the clock.
+        tod: u64,
+    }
+}
+
+const _: () = assert!(size_of::<TodClock>() == 16 && offset_of!(TodClock, tod) == 8);
+
 /// `KVM_S390_VM_TOD`: the VM attribute group of the TOD clock.
 pub const KVM_S390_VM_TOD: u32 = 1;
 /// `KVM_S390_VM_CRYPTO`: the VM attribute group of crypto controls.
