@@ -26,6 +26,7 @@ mod attrs;
 mod caps;
 mod cpu_model;
 mod flic;
+mod irq;
 mod keys;
 mod memop;
 mod status;
@@ -54,10 +55,9 @@ pub const VCPU_PAGE_SIZE: u64 = PAGE_SIZE;
 /// The VM ioctls of an s390 kernel the model does not answer yet
 /// (`emulator/KERNEL-INTERFACE.md`, table V1); any other request on a VM fd
 /// is one the kernel does not know there either (ENOTTY).
-const VM_IOCTLS: [Ioctl; 5] = [
+const VM_IOCTLS: [Ioctl; 4] = [
     Ioctl::Irqfd,
     Ioctl::Ioeventfd,
-    Ioctl::S390Interrupt,
     Ioctl::S390GetCmmaBits,
     Ioctl::S390SetCmmaBits,
 ];
@@ -259,6 +259,8 @@ pub struct Vcpu<const N: usize> {
     regs: GuestRegs,
     /// The pfault token, compare and select registers (`KVM_REG_S390_PF*`).
     pfault: [u64; 3],
+    /// The local interrupts the injection checks look at.
+    pending: irq::Pending,
 }
 
 /// What the kernel keeps of a vcpu's guest state between `KVM_RUN`s (the
@@ -509,7 +511,8 @@ impl<const N: usize> Model<N> {
                 call @ (Ioctl::S390GetSkeys
                 | Ioctl::S390SetSkeys
                 | Ioctl::S390Keyop
-                | Ioctl::S390MemOp),
+                | Ioctl::S390MemOp
+                | Ioctl::S390Interrupt),
             ) => Answer::WithMemory {
                 object: Object::Vm(vm),
                 call,
@@ -636,6 +639,7 @@ impl<const N: usize> Model<N> {
             links: Vec::with_capacity(16),
             regs: GuestRegs::default(),
             pfault: [ucas_core::abi::KVM_S390_PFAULT_TOKEN_INVALID, 0, 0],
+            pending: irq::Pending::default(),
         });
         Answer::NewVcpu(VcpuRef { vm, index })
     }
@@ -783,6 +787,40 @@ impl<const N: usize> Model<N> {
         status::store_status(slots, addr, s, mem)
     }
 
+    /// Injects a local interrupt (`KVM_S390_IRQ`, or `KVM_S390_INTERRUPT`
+    /// with `from_interrupt`: the struct's type and parm) into vcpu `r`,
+    /// which is `stopped` or not (`model/irq.rs`).
+    ///
+    /// # Errors
+    /// EINVAL, EBUSY, EFAULT as the kernel.
+    pub fn inject_vcpu(
+        &mut self,
+        r: VcpuRef,
+        kind: u64,
+        word: [u8; 4],
+        from_interrupt: bool,
+        stopped: bool,
+    ) -> Result<i64, Errno> {
+        let irq = if from_interrupt {
+            let kind = u32::try_from(kind).map_err(|_| Errno::INVAL)?;
+            irq::Irq::from_interrupt(kind, u32::from_ne_bytes(word))?
+        } else {
+            irq::Irq { kind, word }
+        };
+        let vm = self.vms.get_mut(r.vm as usize).ok_or(Errno::BADF)?;
+        let ids: Vec<u32> = vm.vcpus.iter().map(|v| v.id).collect();
+        let vcpu = vm.vcpus.get_mut(r.index as usize).ok_or(Errno::BADF)?;
+        vcpu.pending
+            .inject(irq, stopped, |id| ids.contains(&u32::from(id)))
+    }
+
+    /// A reset clears vcpu `r`'s local interrupts.
+    pub fn clear_local_irqs(&mut self, r: VcpuRef) {
+        if let Some(v) = self.vcpu_mut(r) {
+            v.pending.clear();
+        }
+    }
+
     /// The pfault token, compare and select registers of vcpu `r`.
     pub fn pfault_regs(&mut self, r: VcpuRef) -> Option<&mut [u64; 3]> {
         self.vcpu_mut(r).map(|v| &mut v.pfault)
@@ -924,7 +962,9 @@ impl<const N: usize> Model<N> {
                 | Ioctl::GetFpu
                 | Ioctl::SetFpu
                 | Ioctl::S390StoreStatus
-                | Ioctl::SetGuestDebug),
+                | Ioctl::SetGuestDebug
+                | Ioctl::S390Irq
+                | Ioctl::S390Interrupt),
             ) if self.is_ucontrol(vcpu.vm) => Answer::VcpuState(vcpu, ioctl),
             // Not a PV host: no protected vcpu commands.
             Some(Ioctl::S390PvCpuCommand) => Answer::Error(Errno::INVAL),
@@ -1002,6 +1042,15 @@ impl<const N: usize> Model<N> {
             let ctx = self.attr_context(vm);
             let v = self.vms.get_mut(vm as usize).ok_or(Errno::BADF)?;
             return v.attrs.access(ctx, call == Ioctl::SetDeviceAttr, &a, mem);
+        }
+        if call == Ioctl::S390Interrupt {
+            let mut raw = [0u8; size_of::<ucas_core::abi::S390Interrupt>()];
+            if !mem.read(arg, &mut raw) {
+                return Err(Errno::FAULT);
+            }
+            return irq::inject_floating(u32::from_ne_bytes(
+                raw[0..4].try_into().unwrap_or_default(),
+            ));
         }
         if call == Ioctl::S390MemOp {
             let mut raw = [0u8; size_of::<ucas_core::abi::S390MemOp>()];

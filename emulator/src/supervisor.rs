@@ -1284,10 +1284,12 @@ impl Supervisor {
                         pages.write_u64(RUN_SYNC_VRS + 8 * i, 0);
                     }
                 }
-                // Every reset forgets the pfault handshake.
+                // Every reset forgets the pfault handshake and the local
+                // interrupts.
                 if let Some(p) = self.model.pfault_regs(r) {
                     p[0] = ucas_core::abi::KVM_S390_PFAULT_TOKEN_INVALID;
                 }
+                self.model.clear_local_irqs(r);
                 if !user_cpu_state {
                     set_stopped(true);
                 }
@@ -1350,6 +1352,24 @@ impl Supervisor {
                     n,
                 };
                 self.model.store_status(r, arg, &mut status, &mut mem)
+            }
+            Ioctl::S390Irq | Ioctl::S390Interrupt => {
+                let from_interrupt = ioctl == Ioctl::S390Interrupt;
+                let (kind, word) = if from_interrupt {
+                    let raw =
+                        read_arg::<{ size_of::<ucas_core::abi::S390Interrupt>() }>(n.pid, arg)
+                            .ok_or(Errno::FAULT)?;
+                    (
+                        u64::from(ne_u32(&raw[0..4])),
+                        [raw[4], raw[5], raw[6], raw[7]],
+                    )
+                } else {
+                    let raw = read_arg::<{ size_of::<ucas_core::abi::S390Irq>() }>(n.pid, arg)
+                        .ok_or(Errno::FAULT)?;
+                    (ne_u64(&raw[0..8]), [raw[8], raw[9], raw[10], raw[11]])
+                };
+                self.model
+                    .inject_vcpu(r, kind, word, from_interrupt, stopped)
             }
             Ioctl::SetGuestDebug => {
                 use ucas_core::abi::{

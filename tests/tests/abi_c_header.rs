@@ -135,6 +135,27 @@ fn common_items() -> Vec<Item> {
     }
     items.extend([
         constant("KVM_DEV_TYPE_FLIC", abi::KVM_DEV_TYPE_FLIC),
+        constant("KVM_S390_SIGP_STOP", abi::KVM_S390_SIGP_STOP),
+        constant("KVM_S390_PROGRAM_INT", abi::KVM_S390_PROGRAM_INT),
+        constant("KVM_S390_SIGP_SET_PREFIX", abi::KVM_S390_SIGP_SET_PREFIX),
+        constant("KVM_S390_RESTART", abi::KVM_S390_RESTART),
+        constant("KVM_S390_INT_PFAULT_INIT", abi::KVM_S390_INT_PFAULT_INIT),
+        constant("KVM_S390_INT_PFAULT_DONE", abi::KVM_S390_INT_PFAULT_DONE),
+        constant("KVM_S390_MCHK", abi::KVM_S390_MCHK),
+        constant("KVM_S390_INT_CLOCK_COMP", abi::KVM_S390_INT_CLOCK_COMP),
+        constant("KVM_S390_INT_CPU_TIMER", abi::KVM_S390_INT_CPU_TIMER),
+        constant("KVM_S390_INT_VIRTIO", abi::KVM_S390_INT_VIRTIO),
+        constant("KVM_S390_INT_SERVICE", abi::KVM_S390_INT_SERVICE),
+        constant("KVM_S390_INT_EMERGENCY", abi::KVM_S390_INT_EMERGENCY),
+        constant(
+            "KVM_S390_INT_EXTERNAL_CALL",
+            abi::KVM_S390_INT_EXTERNAL_CALL,
+        ),
+        constant("KVM_S390_INT_IO_MAX", abi::KVM_S390_INT_IO_MAX),
+        constant(
+            "KVM_S390_STOP_FLAG_STORE_STATUS",
+            abi::KVM_S390_STOP_FLAG_STORE_STATUS,
+        ),
         constant("KVM_CREATE_DEVICE_TEST", abi::KVM_CREATE_DEVICE_TEST),
         constant("KVM_S390_GET_SKEYS_NONE", abi::KVM_S390_GET_SKEYS_NONE),
         constant("KVM_S390_SKEYS_MAX", abi::KVM_S390_SKEYS_MAX),

@@ -217,7 +217,7 @@ fn unmodelled_ioctls_are_refused_as_unknown_and_said_once() {
     assert_eq!(
         notes,
         [
-            "ucas emulate: KVM_S390_IRQ is not modelled; answered ENOTTY as a kernel without it would",
+            "ucas emulate: KVM_S390_GET_IRQ_STATE is not modelled; answered ENOTTY as a kernel without it would",
         ],
         "{stderr}"
     );
@@ -675,5 +675,48 @@ fn vm_attributes_store_status_and_guest_debug_as_the_kernel_answers() {
         let text = c_output("attrs_status", g);
         assert_lines(&text, &common, g);
         assert_lines(&text, if g == Generation::A { &a } else { &bc }, g);
+    }
+}
+
+/// Interrupt injection from C (`tests/c/irqs.c`) on every generation: the
+/// KVM_S390_IRQ / KVM_S390_INTERRUPT rows of emulator/KERNEL-INTERFACE.md.
+#[test]
+fn interrupt_injection_as_the_kernel_answers() {
+    let want = [
+        ("set_prefix_stopped", "0"),
+        ("stop_stopped", "0"),
+        // Storing status at absolute 0, which the caller has no memory at.
+        ("stop_store_stopped", "-1/EFAULT"),
+        ("set_prefix_running", "-1/EBUSY"),
+        ("stop_bad_flags", "-1/EINVAL"),
+        ("stop", "0"),
+        ("stop_again", "-1/EBUSY"),
+        ("program", "0"),
+        ("restart", "0"),
+        ("ckc", "0"),
+        ("cpu_timer", "0"),
+        ("mchk", "0"),
+        ("pfault_init", "0"),
+        ("emergency_from_0", "0"),
+        ("emergency_from_9", "-1/EINVAL"),
+        ("extcall", "0"),
+        ("extcall_again", "-1/EBUSY"),
+        ("virtio_local", "-1/EINVAL"),
+        ("irq_null", "-1/EFAULT"),
+        ("reset", "0"),
+        ("extcall_after_reset", "0"),
+        ("interrupt_program", "0"),
+        ("interrupt_program_big", "-1/EINVAL"),
+        ("interrupt_unknown", "-1/EINVAL"),
+        ("interrupt_null", "-1/EFAULT"),
+        ("vm_service", "0"),
+        ("vm_virtio", "0"),
+        ("vm_io", "0"),
+        ("vm_program", "-1/EINVAL"),
+        ("vm_emergency", "-1/EINVAL"),
+        ("vm_null", "-1/EFAULT"),
+    ];
+    for g in Generation::ALL {
+        assert_lines(&c_output("irqs", g), &want, g);
     }
 }

@@ -389,6 +389,37 @@ pub const KVM_S390_VM_CPU_MACHINE_SUBFUNC: u64 = 5;
 pub const KVM_S390_VM_CPU_PROCESSOR_UV_FEAT_GUEST: u64 = 6;
 /// The host's Ultravisor features (a u64, read-only).
 pub const KVM_S390_VM_CPU_MACHINE_UV_FEAT_GUEST: u64 = 7;
+/// Interrupt type: SIGP stop (vcpu).
+pub const KVM_S390_SIGP_STOP: u32 = 0xfffe_0000;
+/// Interrupt type: program interruption (vcpu).
+pub const KVM_S390_PROGRAM_INT: u32 = 0xfffe_0001;
+/// Interrupt type: SIGP set prefix (vcpu).
+pub const KVM_S390_SIGP_SET_PREFIX: u32 = 0xfffe_0002;
+/// Interrupt type: restart (vcpu).
+pub const KVM_S390_RESTART: u32 = 0xfffe_0003;
+/// Interrupt type: pfault init (vcpu).
+pub const KVM_S390_INT_PFAULT_INIT: u32 = 0xfffe_0004;
+/// Interrupt type: pfault done (VM).
+pub const KVM_S390_INT_PFAULT_DONE: u32 = 0xfffe_0005;
+/// Interrupt type: machine check (vcpu or VM).
+pub const KVM_S390_MCHK: u32 = 0xfffe_1000;
+/// Interrupt type: clock comparator (vcpu).
+pub const KVM_S390_INT_CLOCK_COMP: u32 = 0xffff_1004;
+/// Interrupt type: CPU timer (vcpu).
+pub const KVM_S390_INT_CPU_TIMER: u32 = 0xffff_1005;
+/// Interrupt type: virtio (VM).
+pub const KVM_S390_INT_VIRTIO: u32 = 0xffff_2603;
+/// Interrupt type: service signal (VM).
+pub const KVM_S390_INT_SERVICE: u32 = 0xffff_2401;
+/// Interrupt type: emergency signal (vcpu).
+pub const KVM_S390_INT_EMERGENCY: u32 = 0xffff_1201;
+/// Interrupt type: external call (vcpu).
+pub const KVM_S390_INT_EXTERNAL_CALL: u32 = 0xffff_1202;
+/// The highest I/O interrupt type (VM); every type up to it is I/O.
+pub const KVM_S390_INT_IO_MAX: u32 = 0xfffd_ffff;
+/// SIGP stop flag: store status on stopping.
+pub const KVM_S390_STOP_FLAG_STORE_STATUS: u32 = 0x01;
+
 /// In [`KVM_S390_VM_TOD`]: bits 0–63 of the guest TOD clock (u64).
 pub const KVM_S390_VM_TOD_LOW: u64 = 0;
 /// In [`KVM_S390_VM_TOD`]: the TOD clock's high byte (u8, always 0).
