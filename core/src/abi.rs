@@ -315,6 +315,11 @@ pub const KVM_S390_GET_IRQ_STATE: u32 = iow(KVMIO, 0xb6, size_of::<S390IrqState>
 pub const KVM_S390_SET_IRQ_STATE: u32 = iow(KVMIO, 0xb5, size_of::<S390IrqState>());
 /// Sets up guest debugging; argument: [`GuestDebug`].
 pub const KVM_SET_GUEST_DEBUG: u32 = iow(KVMIO, 0x9b, size_of::<GuestDebug>());
+/// Translates a guest address (s390: not implemented); argument:
+/// [`Translation`].
+pub const KVM_TRANSLATE: u32 = iowr(KVMIO, 0x85, size_of::<Translation>());
+/// Sets the signal mask `KVM_RUN` runs with; argument: [`SignalMask`].
+pub const KVM_SET_SIGNAL_MASK: u32 = iow(KVMIO, 0x8b, size_of::<SignalMask>());
 
 /// Defines [`Ioctl`]: one variant per request with its C constant, and the
 /// list, number and name lookups from that one table.
@@ -406,6 +411,8 @@ ioctls! {
     S390GetIrqState = KVM_S390_GET_IRQ_STATE,
     S390SetIrqState = KVM_S390_SET_IRQ_STATE,
     SetGuestDebug = KVM_SET_GUEST_DEBUG,
+    Translate = KVM_TRANSLATE,
+    SetSignalMask = KVM_SET_SIGNAL_MASK,
     S390PvCpuCommand = KVM_S390_PV_CPU_COMMAND,
 }
 

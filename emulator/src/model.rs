@@ -63,8 +63,7 @@ const VM_IOCTLS: [Ioctl; 4] = [
 ];
 
 /// The vcpu ioctls the model does not answer yet (table P1).
-const VCPU_IOCTLS: [Ioctl; 21] = [
-    Ioctl::EnableCap,
+const VCPU_IOCTLS: [Ioctl; 20] = [
     Ioctl::GetRegs,
     Ioctl::SetRegs,
     Ioctl::GetSregs,
@@ -968,9 +967,14 @@ impl<const N: usize> Model<N> {
             ) if self.is_ucontrol(vcpu.vm) => Answer::VcpuState(vcpu, ioctl),
             // Not a PV host: no protected vcpu commands.
             Some(Ioctl::S390PvCpuCommand) => Answer::Error(Errno::INVAL),
-            Some(Ioctl::S390MemOp) => Answer::WithMemory {
+            Some(
+                call @ (Ioctl::S390MemOp
+                | Ioctl::EnableCap
+                | Ioctl::Translate
+                | Ioctl::SetSignalMask),
+            ) => Answer::WithMemory {
                 object: Object::Vcpu(vcpu),
-                call: Ioctl::S390MemOp,
+                call,
                 arg,
             },
             Some(Ioctl::GetStatsFd) => match self.vcpu(vcpu) {
@@ -1043,6 +1047,9 @@ impl<const N: usize> Model<N> {
             let v = self.vms.get_mut(vm as usize).ok_or(Errno::BADF)?;
             return v.attrs.access(ctx, call == Ioctl::SetDeviceAttr, &a, mem);
         }
+        if let Some(r) = self.generic_vcpu_call(call, arg, mem) {
+            return r;
+        }
         if call == Ioctl::S390Interrupt {
             let mut raw = [0u8; size_of::<ucas_core::abi::S390Interrupt>()];
             if !mem.read(arg, &mut raw) {
@@ -1062,6 +1069,58 @@ impl<const N: usize> Model<N> {
             return memop::mem_op(&mut self.keys, self.generation, ucontrol, target, op, mem);
         }
         self.vm_keys(vm, call, arg, mem)
+    }
+
+    /// The vcpu requests whose answer depends only on their argument:
+    /// `KVM_ENABLE_CAP` (only `KVM_CAP_S390_CSS_SUPPORT`, which turns on
+    /// channel-subsystem support for the VM and cannot fail; flags EINVAL),
+    /// `KVM_TRANSLATE` (s390 does not implement it: EINVAL once the struct
+    /// was read) and `KVM_SET_SIGNAL_MASK` (NULL clears the mask; a length
+    /// other than 8 EINVAL; the mask is accepted and, as the emulator
+    /// interrupts runs only by budget, has no effect). `None` for others.
+    fn generic_vcpu_call(
+        &self,
+        call: Ioctl,
+        arg: u64,
+        mem: &mut dyn CallerMemory,
+    ) -> Option<Result<i64, Errno>> {
+        let read = |mem: &mut dyn CallerMemory, at: u64, buf: &mut [u8]| {
+            if mem.read(at, buf) {
+                Ok(())
+            } else {
+                Err(Errno::FAULT)
+            }
+        };
+        Some(match call {
+            Ioctl::EnableCap => {
+                let mut raw = [0u8; size_of::<EnableCap>()];
+                read(mem, arg, &mut raw).and_then(|()| {
+                    let cap = u32::from_ne_bytes(raw[0..4].try_into().unwrap_or_default());
+                    let flags = u32::from_ne_bytes(raw[4..8].try_into().unwrap_or_default());
+                    if flags == 0 && cap == ucas_core::abi::KVM_CAP_S390_CSS_SUPPORT {
+                        Ok(0)
+                    } else {
+                        Err(Errno::INVAL)
+                    }
+                })
+            }
+            Ioctl::Translate => {
+                let mut raw = [0u8; size_of::<ucas_core::abi::Translation>()];
+                read(mem, arg, &mut raw).and(Err(Errno::INVAL))
+            }
+            Ioctl::SetSignalMask if arg == 0 => Ok(0),
+            Ioctl::SetSignalMask => {
+                let mut len = [0u8; 4];
+                read(mem, arg, &mut len).and_then(|()| {
+                    if u32::from_ne_bytes(len) != 8 {
+                        return Err(Errno::INVAL);
+                    }
+                    let mut set = [0u8; 8];
+                    read(mem, arg.wrapping_add(4), &mut set).map(|()| 0)
+                })
+            }
+            _ => return None,
+        })
     }
 
     fn vm_keys(

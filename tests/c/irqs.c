@@ -83,5 +83,26 @@ int main(void)
 	show("vm_program", interrupt(vm, KVM_S390_PROGRAM_INT, 0));
 	show("vm_emergency", interrupt(vm, KVM_S390_INT_EMERGENCY, 0));
 	show("vm_null", ioctl(vm, KVM_S390_INTERRUPT, NULL));
+
+	/* The generic vcpu requests whose answer needs no vcpu state. */
+	struct kvm_enable_cap cap = { .cap = KVM_CAP_S390_CSS_SUPPORT };
+	show("vcpu_cap_css", ioctl(vcpu, KVM_ENABLE_CAP, &cap));
+	cap.flags = 1;
+	show("vcpu_cap_flags", ioctl(vcpu, KVM_ENABLE_CAP, &cap));
+	cap.flags = 0;
+	cap.cap = KVM_CAP_S390_IRQCHIP;
+	show("vcpu_cap_other", ioctl(vcpu, KVM_ENABLE_CAP, &cap));
+	show("vcpu_cap_null", ioctl(vcpu, KVM_ENABLE_CAP, NULL));
+	struct kvm_translation tr = { .linear_address = 0x1000 };
+	show("translate", ioctl(vcpu, KVM_TRANSLATE, &tr));
+	show("translate_null", ioctl(vcpu, KVM_TRANSLATE, NULL));
+	struct {
+		uint32_t len;
+		uint8_t set[8];
+	} mask = { .len = 8 };
+	show("sigmask", ioctl(vcpu, KVM_SET_SIGNAL_MASK, &mask));
+	mask.len = 4;
+	show("sigmask_len", ioctl(vcpu, KVM_SET_SIGNAL_MASK, &mask));
+	show("sigmask_clear", ioctl(vcpu, KVM_SET_SIGNAL_MASK, NULL));
 	return 0;
 }

@@ -715,6 +715,15 @@ fn interrupt_injection_as_the_kernel_answers() {
         ("vm_program", "-1/EINVAL"),
         ("vm_emergency", "-1/EINVAL"),
         ("vm_null", "-1/EFAULT"),
+        ("vcpu_cap_css", "0"),
+        ("vcpu_cap_flags", "-1/EINVAL"),
+        ("vcpu_cap_other", "-1/EINVAL"),
+        ("vcpu_cap_null", "-1/EFAULT"),
+        ("translate", "-1/EINVAL"),
+        ("translate_null", "-1/EFAULT"),
+        ("sigmask", "0"),
+        ("sigmask_len", "-1/EINVAL"),
+        ("sigmask_clear", "0"),
     ];
     for g in Generation::ALL {
         assert_lines(&c_output("irqs", g), &want, g);

@@ -195,6 +195,30 @@ abi_struct! {
 }
 
 abi_struct! {
+    /// `struct kvm_translation`.
+    #[doc(alias = "kvm_translation")]
+    Translation {
+        /// In: the linear address.
+        linear_address: u64,
+        /// Out: the physical address.
+        physical_address: u64,
+        /// Out: valid, writeable, usermode flags.
+        flags: [u8; 4],
+        /// Padding.
+        pad: [u8; 4],
+    }
+}
+
+abi_struct! {
+    /// `struct kvm_signal_mask` without its flexible `sigset` array.
+    #[doc(alias = "kvm_signal_mask")]
+    SignalMask {
+        /// Bytes of `sigset` that follow (8 on Linux).
+        len: u32,
+    }
+}
+
+abi_struct! {
     /// `struct kvm_create_device`.
     #[doc(alias = "kvm_create_device")]
     CreateDevice {
