@@ -129,6 +129,9 @@ impl PlainArg for abi::Regs {}
 impl PlainArg for abi::Sregs {}
 impl PlainArg for abi::Fpu {}
 impl PlainArg for abi::S390Keyop {}
+impl PlainArg for abi::MpState {}
+impl PlainArg for abi::S390Psw {}
+impl PlainArg for abi::S390Irq {}
 
 /// The size field of an `_IOR/_IOW/_IOWR` request number.
 const fn encoded_size(number: u32) -> usize {

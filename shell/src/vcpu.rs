@@ -560,6 +560,73 @@ impl<const N: usize> Vcpu<N> {
         )
     }
 
+    /// `KVM_GET_MP_STATE`: `KVM_MP_STATE_STOPPED` (5) or `_OPERATING` (7).
+    /// An s390 kernel answers with the state as the ioctl's return value
+    /// and leaves the struct alone; other kernels write the struct.
+    ///
+    /// # Errors
+    /// The errno.
+    #[doc(alias = "KVM_GET_MP_STATE")]
+    pub fn mp_state(&self) -> Result<u32> {
+        let mut st = abi::MpState::default();
+        let r = sys::struct_ioctl(self.fd.as_fd(), Ioctl::GetMpState, &mut st)
+            .map_err(|e| Error::from_errno(Operation::Ioctl(Ioctl::GetMpState), e))?;
+        Ok(u32::try_from(r)
+            .ok()
+            .filter(|&v| v != 0)
+            .unwrap_or(st.mp_state))
+    }
+
+    /// `KVM_SET_MP_STATE`: stops (5) or starts (7) the vcpu; from then on
+    /// the VM's run state is the caller's (resets no longer stop vcpus).
+    ///
+    /// # Errors
+    /// ENXIO for LOAD (8, protected guests only), CHECK_STOP and others.
+    #[doc(alias = "KVM_SET_MP_STATE")]
+    pub fn set_mp_state(&mut self, mp_state: u32) -> Result<()> {
+        self.register_set(Ioctl::SetMpState, abi::MpState { mp_state })
+            .map(drop)
+    }
+
+    /// `KVM_S390_SET_INITIAL_PSW`: the PSW of the next run.
+    ///
+    /// # Errors
+    /// EBUSY unless the vcpu is stopped (`CPUSTAT_STOPPED`).
+    #[doc(alias = "KVM_S390_SET_INITIAL_PSW")]
+    pub fn set_initial_psw(&mut self, mask: u64, addr: u64) -> Result<()> {
+        self.register_set(Ioctl::S390SetInitialPsw, abi::S390Psw { mask, addr })
+            .map(drop)
+    }
+
+    /// `KVM_S390_INITIAL_RESET`, `KVM_S390_NORMAL_RESET` or
+    /// `KVM_S390_CLEAR_RESET` (`reset`).
+    ///
+    /// # Errors
+    /// EINVAL for another request; the kernel's errno.
+    #[doc(alias = "KVM_S390_INITIAL_RESET")]
+    pub fn reset(&mut self, reset: Ioctl) -> Result<()> {
+        if !matches!(
+            reset,
+            Ioctl::S390InitialReset | Ioctl::S390NormalReset | Ioctl::S390ClearReset
+        ) {
+            return Err(Error::from_errno(Operation::Ioctl(reset), Errno::INVAL));
+        }
+        sys::value_ioctl(self.fd.as_fd(), reset, 0)
+            .map(drop)
+            .map_err(|e| Error::from_errno(Operation::Ioctl(reset), e))
+    }
+
+    /// `KVM_S390_IRQ`: injects a local interrupt (a ucontrol vcpu keeps it
+    /// pending; the controller delivers interrupts itself).
+    ///
+    /// # Errors
+    /// EINVAL for a type or parameter the kernel refuses, EBUSY for a stop
+    /// or external call already pending.
+    #[doc(alias = "KVM_S390_IRQ")]
+    pub fn inject(&mut self, irq: &abi::S390Irq) -> Result<()> {
+        self.register_set(Ioctl::S390Irq, *irq).map(drop)
+    }
+
     /// Clears `CPUSTAT_STOPPED` in the SIE block, as a controller does before
     /// the first run. Returns false on a VM without a SIE page.
     pub fn clear_stopped(&mut self) -> bool {

@@ -163,6 +163,60 @@ fn library_child(g: Generation) {
             vcpu.get_one_reg(abi::KVM_REG_S390 | 0x77).map_err(err)
         ),
     );
+    // Run state, initial PSW, resets and injection.
+    show(
+        "mp_state_new",
+        format!("{:?}", vcpu.mp_state().map_err(err)),
+    );
+    show(
+        "initial_psw_stopped",
+        format!(
+            "{:?}",
+            vcpu.set_initial_psw(0x0000_0001_8000_0000, 0x4000)
+                .map_err(err)
+        ),
+    );
+    show("psw", format!("{:#x}", vcpu.psw().1));
+    show(
+        "operating",
+        format!("{:?}", vcpu.set_mp_state(7).map_err(err)),
+    );
+    show(
+        "mp_state_operating",
+        format!("{:?}", vcpu.mp_state().map_err(err)),
+    );
+    show(
+        "initial_psw_running",
+        format!("{:?}", vcpu.set_initial_psw(0, 0).map_err(err)),
+    );
+    let stop = abi::S390Irq {
+        type_: u64::from(abi::KVM_S390_SIGP_STOP),
+        u: [0; 8],
+    };
+    show(
+        "inject_stop",
+        format!("{:?}", vcpu.inject(&stop).map_err(err)),
+    );
+    show(
+        "inject_stop_again",
+        format!("{:?}", vcpu.inject(&stop).map_err(err)),
+    );
+    show(
+        "normal_reset",
+        format!(
+            "{:?}",
+            vcpu.reset(ucas::core::abi::Ioctl::S390NormalReset)
+                .map_err(err)
+        ),
+    );
+    show(
+        "inject_stop_after_reset",
+        format!("{:?}", vcpu.inject(&stop).map_err(err)),
+    );
+    show(
+        "reset_not_a_reset",
+        format!("{:?}", vcpu.reset(ucas::core::abi::Ioctl::Run).map_err(err)),
+    );
     // Storage keys and memory operations on the caller's own memory.
     let mut page = vec![0u8; 8192];
     let at = (page.as_ptr() as u64 + 4095) & !4095;
@@ -240,6 +294,19 @@ fn library_state_keys_and_memory_under_each_generation() {
             ("pftoken", "0xffffffffffffffff"),
             ("bad_reg", "Err(\"EINVAL\")"),
             ("get_skeys_unused", "Ok(false)"),
+            ("mp_state_new", "Ok(5)"),
+            ("initial_psw_stopped", "Ok(())"),
+            ("psw", "0x4000"),
+            ("operating", "Ok(())"),
+            ("mp_state_operating", "Ok(7)"),
+            ("initial_psw_running", "Err(\"EBUSY\")"),
+            ("inject_stop", "Ok(())"),
+            ("inject_stop_again", "Err(\"EBUSY\")"),
+            ("normal_reset", "Ok(())"),
+            // The run state is the caller's now: the reset does not stop
+            // the vcpu, but it clears the pending stop.
+            ("inject_stop_after_reset", "Ok(())"),
+            ("reset_not_a_reset", "Err(\"EINVAL\")"),
             ("write_absolute_empty", "Err(\"EINVAL\")"),
         ];
         match g {

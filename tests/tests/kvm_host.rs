@@ -388,6 +388,11 @@ mod regular_vm {
         notty(vm.set_skeys(0, &[0]), Ioctl::S390SetSkeys);
         notty(vm.keyop(0, ucas::KeyOp::Insert).map(drop), Ioctl::S390Keyop);
         notty(vm.read_absolute(0, &mut [0; 8]).map(drop), Ioctl::S390MemOp);
+        inval(vcpu.set_initial_psw(0, 0), Ioctl::S390SetInitialPsw);
+        inval(vcpu.reset(Ioctl::S390InitialReset), Ioctl::S390InitialReset);
+        inval(vcpu.inject(&abi::S390Irq::default()), Ioctl::S390Irq);
+        // The generic run-state request: x86 writes the struct (RUNNABLE, 0).
+        assert_eq!(vcpu.mp_state().expect("x86 KVM_GET_MP_STATE"), 0);
         // A register id wider than 64 bits never reaches the kernel.
         inval(
             vcpu.get_one_reg(abi::KVM_REG_S390 | (4 << 52)).map(drop),
