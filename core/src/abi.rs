@@ -315,6 +315,11 @@ pub const KVM_S390_GET_IRQ_STATE: u32 = iow(KVMIO, 0xb6, size_of::<S390IrqState>
 pub const KVM_S390_SET_IRQ_STATE: u32 = iow(KVMIO, 0xb5, size_of::<S390IrqState>());
 /// Sets up guest debugging; argument: [`GuestDebug`].
 pub const KVM_SET_GUEST_DEBUG: u32 = iow(KVMIO, 0x9b, size_of::<GuestDebug>());
+/// Translates a guest address (s390: not implemented); argument:
+/// [`Translation`].
+pub const KVM_TRANSLATE: u32 = iowr(KVMIO, 0x85, size_of::<Translation>());
+/// Sets the signal mask `KVM_RUN` runs with; argument: [`SignalMask`].
+pub const KVM_SET_SIGNAL_MASK: u32 = iow(KVMIO, 0x8b, size_of::<SignalMask>());
 
 /// Defines [`Ioctl`]: one variant per request with its C constant, and the
 /// list, number and name lookups from that one table.
@@ -406,6 +411,8 @@ ioctls! {
     S390GetIrqState = KVM_S390_GET_IRQ_STATE,
     S390SetIrqState = KVM_S390_SET_IRQ_STATE,
     SetGuestDebug = KVM_SET_GUEST_DEBUG,
+    Translate = KVM_TRANSLATE,
+    SetSignalMask = KVM_SET_SIGNAL_MASK,
     S390PvCpuCommand = KVM_S390_PV_CPU_COMMAND,
 }
 
@@ -710,6 +717,84 @@ pub const RUN_SYNC_CRS: usize = offset_of!(KvmRun, sync) + offset_of!(SyncRegs, 
 pub const RUN_PSW_MASK: usize = offset_of!(KvmRun, psw_mask);
 /// Offset of `psw_addr` in the s390 `kvm_run`.
 pub const RUN_PSW_ADDR: usize = offset_of!(KvmRun, psw_addr);
+/// Offset of the sync-regs TOD programmable register (`KVM_SYNC_ARCH0`).
+pub const RUN_SYNC_TODPR: usize = RUN_SYNC_CRS + 128;
+/// Offset of the sync-regs CPU timer.
+pub const RUN_SYNC_CPUTM: usize = RUN_SYNC_TODPR + 8;
+/// Offset of the sync-regs clock comparator.
+pub const RUN_SYNC_CKC: usize = RUN_SYNC_CPUTM + 8;
+/// Offset of the sync-regs program parameter.
+pub const RUN_SYNC_PP: usize = RUN_SYNC_CKC + 8;
+/// Offset of the sync-regs guest breaking-event address.
+pub const RUN_SYNC_GBEA: usize = RUN_SYNC_PP + 8;
+/// Offset of the sync-regs vector registers (32 × 16 bytes; the
+/// floating-point registers are the left halves of the first 16).
+pub const RUN_SYNC_VRS: usize = RUN_SYNC_GBEA + 4 * 8;
+/// Offset of the sync-regs floating-point control register (after the
+/// vector registers and 512 reserved bytes).
+pub const RUN_SYNC_FPC: usize = RUN_SYNC_VRS + 32 * 16 + 512;
+
+/// `KVM_REG_S390_TODPR` (u32).
+pub const KVM_REG_S390_TODPR: u64 = KVM_REG_S390 | KVM_REG_SIZE_U32 | 0x1;
+/// `KVM_REG_S390_EPOCHDIFF`.
+pub const KVM_REG_S390_EPOCHDIFF: u64 = KVM_REG_S390 | KVM_REG_SIZE_U64 | 0x2;
+/// `KVM_REG_S390_CPU_TIMER`.
+pub const KVM_REG_S390_CPU_TIMER: u64 = KVM_REG_S390 | KVM_REG_SIZE_U64 | 0x3;
+/// `KVM_REG_S390_CLOCK_COMP`.
+pub const KVM_REG_S390_CLOCK_COMP: u64 = KVM_REG_S390 | KVM_REG_SIZE_U64 | 0x4;
+/// `KVM_REG_S390_PFTOKEN`.
+pub const KVM_REG_S390_PFTOKEN: u64 = KVM_REG_S390 | KVM_REG_SIZE_U64 | 0x5;
+/// `KVM_REG_S390_PFCOMPARE`.
+pub const KVM_REG_S390_PFCOMPARE: u64 = KVM_REG_S390 | KVM_REG_SIZE_U64 | 0x6;
+/// `KVM_REG_S390_PFSELECT`.
+pub const KVM_REG_S390_PFSELECT: u64 = KVM_REG_S390 | KVM_REG_SIZE_U64 | 0x7;
+/// `KVM_REG_S390_PP`.
+pub const KVM_REG_S390_PP: u64 = KVM_REG_S390 | KVM_REG_SIZE_U64 | 0x8;
+/// `KVM_REG_S390_GBEA`.
+pub const KVM_REG_S390_GBEA: u64 = KVM_REG_S390 | KVM_REG_SIZE_U64 | 0x9;
+/// `KVM_REG_S390`: the architecture field of an s390 register id.
+pub const KVM_REG_S390: u64 = 0x5000_0000_0000_0000;
+/// `KVM_REG_SIZE_U32`.
+pub const KVM_REG_SIZE_U32: u64 = 0x0020_0000_0000_0000;
+/// `KVM_REG_SIZE_U64`.
+pub const KVM_REG_SIZE_U64: u64 = 0x0030_0000_0000_0000;
+/// `KVM_S390_PFAULT_TOKEN_INVALID`: no pfault handshake.
+pub const KVM_S390_PFAULT_TOKEN_INVALID: u64 = u64::MAX;
+
+/// `KVM_S390_GET_SKEYS` answers this (a success) while keys are unused.
+pub const KVM_S390_GET_SKEYS_NONE: i64 = 1;
+/// The most frames one `KVM_S390_GET/SET_SKEYS` may name.
+pub const KVM_S390_SKEYS_MAX: u64 = 1_048_576;
+/// `KVM_S390_KEYOP` operation: set a key.
+pub const KVM_S390_KEYOP_SSKE: u8 = 1;
+/// `KVM_S390_KEYOP` operation: insert (read) a key.
+pub const KVM_S390_KEYOP_ISKE: u8 = 2;
+/// `KVM_S390_KEYOP` operation: reset the reference bit.
+pub const KVM_S390_KEYOP_RRBE: u8 = 3;
+
+/// `KVM_S390_MEM_OP` operation: read logical (vcpu) memory.
+pub const KVM_S390_MEMOP_LOGICAL_READ: u32 = 0;
+/// Write logical (vcpu) memory.
+pub const KVM_S390_MEMOP_LOGICAL_WRITE: u32 = 1;
+/// Read a protected vcpu's SIDA.
+pub const KVM_S390_MEMOP_SIDA_READ: u32 = 2;
+/// Write a protected vcpu's SIDA.
+pub const KVM_S390_MEMOP_SIDA_WRITE: u32 = 3;
+/// Read absolute (VM) memory.
+pub const KVM_S390_MEMOP_ABSOLUTE_READ: u32 = 4;
+/// Write absolute (VM) memory.
+pub const KVM_S390_MEMOP_ABSOLUTE_WRITE: u32 = 5;
+/// Compare and exchange absolute (VM) memory (Linux 6.3+).
+pub const KVM_S390_MEMOP_ABSOLUTE_CMPXCHG: u32 = 6;
+/// `KVM_S390_MEM_OP` flag: only check that the access would succeed.
+pub const KVM_S390_MEMOP_F_CHECK_ONLY: u64 = 1 << 0;
+/// Flag: inject the program interruption the access met.
+pub const KVM_S390_MEMOP_F_INJECT_EXCEPTION: u64 = 1 << 1;
+/// Flag: check the access against the storage keys with `key`.
+pub const KVM_S390_MEMOP_F_SKEY_PROTECTION: u64 = 1 << 2;
+/// The largest `KVM_S390_MEM_OP` transfer (`KVM_CAP_S390_MEM_OP`).
+pub const MEM_OP_MAX_SIZE: u32 = 65536;
+
 /// `KVM_MP_STATE_STOPPED`.
 pub const KVM_MP_STATE_STOPPED: u32 = 5;
 /// `KVM_MP_STATE_OPERATING`.
@@ -823,6 +908,9 @@ pub const ICPT_VALIDITY: u8 = 0x20;
 pub const ICPT_STOP: u8 = 0x28;
 /// The SIE intercept code of an operation exception.
 pub const ICPT_OPEREXC: u8 = 0x2C;
+/// The SIE intercept code of a storage-key instruction under keyless-subset
+/// mode (`CPUSTAT_KSS`).
+pub const ICPT_KSS: u8 = 0x5C;
 /// `cpuflags` bit: the vcpu is stopped; a controller clears it before the first run.
 pub const CPUSTAT_STOPPED: u32 = 0x8000_0000;
 
@@ -888,6 +976,31 @@ impl Default for SieBlock {
 
 /// Offset of `cpuflags` in the SIE block.
 pub const SIE_CPUFLAGS: usize = 0x00;
+/// `cpuflags` bit: guest PER is enforced (guest debugging).
+pub const CPUSTAT_P: u32 = 0x0000_0400;
+/// `KVM_GUESTDBG_ENABLE`.
+pub const KVM_GUESTDBG_ENABLE: u32 = 0x0000_0001;
+/// `KVM_GUESTDBG_SINGLESTEP`.
+pub const KVM_GUESTDBG_SINGLESTEP: u32 = 0x0000_0002;
+/// `KVM_GUESTDBG_USE_HW_BP` (s390).
+pub const KVM_GUESTDBG_USE_HW_BP: u32 = 0x0001_0000;
+/// `KVM_S390_STORE_STATUS_NOADDR`: store at absolute 0 (the 64-bit save area).
+pub const KVM_S390_STORE_STATUS_NOADDR: u64 = u64::MAX;
+/// `KVM_S390_STORE_STATUS_PREFIXED`: store in the prefix area.
+pub const KVM_S390_STORE_STATUS_PREFIXED: u64 = u64::MAX - 1;
+
+/// Offset of the CPU timer in the SIE block (kernel `kvm_host_types.h`).
+pub const SIE_CPUTM: usize = 0x28;
+/// Offset of the clock comparator in the SIE block.
+pub const SIE_CKC: usize = 0x30;
+/// Offset of the TOD epoch difference in the SIE block.
+pub const SIE_EPOCH: usize = 0x38;
+/// Offset of the TOD programmable register (u32) in the SIE block.
+pub const SIE_TODPR: usize = 0x6c;
+/// Offset of the guest breaking-event address in the SIE block.
+pub const SIE_GBEA: usize = 0x180;
+/// Offset of the program parameter in the SIE block (not 8-aligned).
+pub const SIE_PP: usize = 0x1de;
 /// Offset of `ictl` in the SIE block.
 pub const SIE_ICTL: usize = 0x48;
 /// Offset of `icptcode` in the SIE block.

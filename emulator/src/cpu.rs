@@ -54,9 +54,10 @@
 //! problem-state bit, and the instructions listed on [`step`]. Interruptions
 //! are not delivered (the emulator delivers none) and program-interruption
 //! conditions stop the run instead of going through the guest's lowcore.
-//! DAT, PER, storage keys, the wait state and the control registers are not
-//! modelled: the DAT and wait bits are accepted and ignored, because a
-//! ucontrol guest in this project runs with DAT off.
+//! DAT, PER, key-controlled protection, the wait state and the control
+//! registers are not modelled (storage keys only as [`keys`] says): the DAT
+//! and wait bits are accepted and ignored, because a ucontrol guest in this
+//! project runs with DAT off.
 
 // Guest input must never panic the emulator: all address and register
 // arithmetic is explicitly wrapping or checked.
@@ -66,6 +67,8 @@
 #![deny(clippy::as_conversions)]
 
 use core::fmt;
+
+pub mod keys;
 
 /// The PSW mask of a 64-bit, DAT-off guest with interruptions disabled: what
 /// the kernel's ucontrol selftest runs its guest programs with.
@@ -205,6 +208,12 @@ pub trait Bus {
             done = done.wrapping_add(n);
         }
         Ok(())
+    }
+
+    /// The storage keys ISKE, SSKE and RRBE work on ([`keys`]); `None`, the
+    /// default, keeps them intercepted.
+    fn storage_keys(&mut self) -> Option<&mut dyn keys::StorageKeys> {
+        None
     }
 }
 
@@ -769,7 +778,7 @@ fn execute(cpu: &mut Cpu, bus: &mut impl Bus, insn: &Insn) -> Outcome {
         0xA7 => execute_a7(cpu, insn),
         0xB2 => match t[1] {
             // ISKE, RRBE, SSKE: storage keys belong to the controller.
-            0x29..=0x2B => privileged(cpu),
+            0x29..=0x2B => keys::execute(cpu, bus, insn).unwrap_or_else(|| privileged(cpu)),
             _ => Outcome::StopAt(insn.intercept(ICPT_OPEREXC)),
         },
         0xB9 => {

@@ -33,7 +33,9 @@
 use ucas_core::segment::page_round_down;
 use ucas_core::{AddressSpace, Generation};
 
+use super::cpu::keys::{Intercepts, StorageKeys};
 use super::cpu::{self, Access, Bus, Cpu, Stop};
+use super::model::KeyStore;
 use super::sys;
 
 /// Instructions one `KVM_RUN` executes at most before it ends with `EINTR`.
@@ -89,7 +91,7 @@ pub(crate) enum RunExit {
 
 /// Maps a real address to an absolute one: the first 8 KiB and the prefix
 /// area swap places. `prefix` is already masked with [`PREFIX_MASK`].
-fn absolute(real: u64, prefix: u64) -> u64 {
+pub(crate) fn absolute(real: u64, prefix: u64) -> u64 {
     if real < PREFIX_AREA {
         real.wrapping_add(prefix)
     } else if real & !(PREFIX_AREA - 1) == prefix {
@@ -279,6 +281,8 @@ struct TraceeBus<'a, const N: usize> {
     space: &'a AddressSpace<N>,
     prefix: u64,
     cache: &'a mut PageCache,
+    keys: &'a mut KeyStore,
+    intercepts: Intercepts,
 }
 
 impl<const N: usize> TraceeBus<'_, N> {
@@ -329,6 +333,9 @@ impl<const N: usize> Bus for TraceeBus<'_, N> {
                 return Err(self.failed(vcpu));
             }
             self.cache.tags[slot] = Some(page);
+            // Cached pages have their reference bit on (`set_key` drops a
+            // page whose key it changes).
+            self.keys.touch(page, false);
         }
         match self.cache.pages[slot].get(offset..offset.saturating_add(buf.len())) {
             Some(bytes) => buf.copy_from_slice(bytes),
@@ -351,6 +358,7 @@ impl<const N: usize> Bus for TraceeBus<'_, N> {
         if self.memory.write(user, data).ok() != Some(data.len()) {
             return Err(self.failed(vcpu));
         }
+        self.keys.touch(user, true);
         let page = page_round_down(user);
         let slot = PageCache::slot(page);
         if self.cache.tags[slot] == Some(page) {
@@ -365,6 +373,10 @@ impl<const N: usize> Bus for TraceeBus<'_, N> {
         Ok(())
     }
 
+    fn storage_keys(&mut self) -> Option<&mut dyn StorageKeys> {
+        Some(self)
+    }
+
     /// Writability as the MMU sees it, without reading: a readable page the
     /// caller cannot write (which the default, a read, would accept) fails
     /// here, before any part of the store is written.
@@ -375,6 +387,37 @@ impl<const N: usize> Bus for TraceeBus<'_, N> {
         } else {
             Err(self.failed(vcpu))
         }
+    }
+}
+
+/// The keys of the user pages behind the vcpu's memory. A block whose
+/// user page is missing fails as a read of it would.
+impl<const N: usize> StorageKeys for TraceeBus<'_, N> {
+    fn intercepts(&self) -> Intercepts {
+        self.intercepts
+    }
+
+    fn key(&mut self, real: u64) -> Result<u8, Access> {
+        let (user, vcpu) = self.resolve(real)?;
+        if !self.readable(page_round_down(user)) {
+            return Err(self.failed(vcpu));
+        }
+        Ok(self.keys.user_key(user))
+    }
+
+    fn set_key(&mut self, real: u64, key: u8) -> Result<(), Access> {
+        let (user, vcpu) = self.resolve(real)?;
+        let page = page_round_down(user);
+        if !self.readable(page) {
+            return Err(self.failed(vcpu));
+        }
+        self.keys.set_user_key(user, key);
+        // The next fetch from the page sets its reference bit again.
+        let slot = PageCache::slot(page);
+        if self.cache.tags[slot] == Some(page) {
+            self.cache.tags[slot] = None;
+        }
+        Ok(())
     }
 }
 
@@ -398,6 +441,10 @@ pub(crate) struct RunContext<'a, const N: usize> {
     pub cache: &'a mut PageCache,
     /// Instructions allowed before the run ends with `EINTR`.
     pub budget: u64,
+    /// The storage keys.
+    pub keys: &'a mut KeyStore,
+    /// Which key instructions the SIE block intercepts.
+    pub intercepts: Intercepts,
 }
 
 /// Instructions between two checks that the caller still waits.
@@ -415,6 +462,8 @@ pub(crate) fn run<const N: usize>(ctx: RunContext<'_, N>, cpu: &mut Cpu) -> RunE
         pending,
         cache,
         budget,
+        keys,
+        intercepts,
     } = ctx;
     if space.translate(prefix).is_none() {
         return if generation.unmapped_prefix_exits() {
@@ -436,6 +485,8 @@ pub(crate) fn run<const N: usize>(ctx: RunContext<'_, N>, cpu: &mut Cpu) -> RunE
         space,
         prefix,
         cache,
+        keys,
+        intercepts,
     };
     let start = cpu.executed;
     // Interruptions delivered count against the budget too, so a guest

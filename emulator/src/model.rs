@@ -23,13 +23,20 @@ use ucas_core::segment::{PAGE_SIZE, SEGMENT_SHIFT, page_round_down};
 
 use ucas_core::{AddressSpace, Errno, Generation, KernelSpace};
 
+mod attrs;
 mod caps;
 mod cpu_model;
 mod flic;
+mod irq;
+mod keys;
+mod memop;
+mod status;
 
 pub use cpu_model::CpuAttr;
 use cpu_model::CpuModel;
 use flic::Flic;
+pub use keys::{CallerMemory, KeyStore};
+pub use status::Status;
 
 use caps::Asked;
 
@@ -56,21 +63,15 @@ pub const VCPU_PAGE_SIZE: u64 = PAGE_SIZE;
 /// The VM ioctls of an s390 kernel the model does not answer yet
 /// (`emulator/KERNEL-INTERFACE.md`, table V1); any other request on a VM fd
 /// is one the kernel does not know there either (ENOTTY).
-const VM_IOCTLS: [Ioctl; 9] = [
+const VM_IOCTLS: [Ioctl; 4] = [
     Ioctl::Irqfd,
     Ioctl::Ioeventfd,
-    Ioctl::S390Interrupt,
-    Ioctl::S390GetSkeys,
-    Ioctl::S390SetSkeys,
     Ioctl::S390GetCmmaBits,
     Ioctl::S390SetCmmaBits,
-    Ioctl::S390MemOp,
-    Ioctl::S390Keyop,
 ];
 
 /// The vcpu ioctls the model does not answer yet (table P1).
-const VCPU_IOCTLS: [Ioctl; 21] = [
-    Ioctl::EnableCap,
+const VCPU_IOCTLS: [Ioctl; 20] = [
     Ioctl::GetRegs,
     Ioctl::SetRegs,
     Ioctl::GetSregs,
@@ -243,6 +244,18 @@ pub enum Answer {
         /// The attribute.
         attr: DeviceAttr,
     },
+    /// An ioctl that reads and writes the caller's memory as it goes
+    /// (`KVM_S390_GET_SKEYS`, `KVM_S390_SET_SKEYS`, `KVM_S390_KEYOP`,
+    /// `KVM_S390_MEM_OP`): the supervisor calls [`Model::with_memory`]
+    /// with the caller's memory.
+    WithMemory {
+        /// The VM or vcpu asked.
+        object: Object,
+        /// Which ioctl.
+        call: Ioctl,
+        /// Its argument.
+        arg: u64,
+    },
     /// `KVM_GET_STATS_FD`: install a read-only binary-statistics fd whose
     /// header names `id` and which lists no statistics.
     StatsFd {
@@ -263,6 +276,10 @@ pub struct Vcpu<const N: usize> {
     links: Vec<(u64, u64)>,
     /// The registers the kernel keeps for the guest between runs.
     regs: GuestRegs,
+    /// The pfault token, compare and select registers (`KVM_REG_S390_PF*`).
+    pfault: [u64; 3],
+    /// The local interrupts the injection checks look at.
+    pending: irq::Pending,
 }
 
 /// What the kernel keeps of a vcpu's guest state between `KVM_RUN`s (the
@@ -315,6 +332,8 @@ pub struct Vm<const N: usize> {
     /// Once destroyed: what its vcpus' address spaces held at the end, for
     /// the state report (the vcpus themselves are gone).
     destroyed: Option<Vec<VcpuState>>,
+    /// Its TOD, crypto, migration and topology attributes.
+    attrs: attrs::VmAttrs,
 }
 
 impl<const N: usize> Vm<N> {
@@ -373,6 +392,8 @@ pub struct Model<const N: usize = SPACE_CAPACITY> {
     /// Vcpus of VMs not yet destroyed.
     live_vcpus: usize,
     enomem: EnomemInjector,
+    /// The storage keys of the memory the VMs use.
+    keys: KeyStore,
 }
 
 impl<const N: usize> Model<N> {
@@ -387,6 +408,7 @@ impl<const N: usize> Model<N> {
                 .map_or(1, |n| u32::try_from(n.get()).unwrap_or(u32::MAX)),
             vms: Vec::new(),
             live_vcpus: 0,
+            keys: KeyStore::default(),
             enomem: EnomemInjector {
                 after: enomem_after,
                 ..EnomemInjector::default()
@@ -471,6 +493,7 @@ impl<const N: usize> Model<N> {
             cpu_model: CpuModel::default(),
             flic: None,
             ais: false,
+            attrs: attrs::VmAttrs::default(),
             vcpus: Vec::new(),
             destroyed: None,
         });
@@ -490,7 +513,7 @@ impl<const N: usize> Model<N> {
         match call {
             Some(Ioctl::SetDeviceAttr)
             | Some(Ioctl::GetDeviceAttr)
-            | Some(Ioctl::HasDeviceAttr) => self.vm_attr(vm, ucontrol, call, attr),
+            | Some(Ioctl::HasDeviceAttr) => self.vm_attr(vm, ucontrol, call, arg, attr),
             Some(Ioctl::CheckExtension) => {
                 Answer::Value(self.check_extension(arg, Asked::Vm { ucontrol }))
             }
@@ -521,6 +544,17 @@ impl<const N: usize> Model<N> {
             Some(Ioctl::S390Keyop) if self.generation != Generation::C => {
                 Answer::Error(Errno::NOTTY)
             }
+            Some(
+                call @ (Ioctl::S390GetSkeys
+                | Ioctl::S390SetSkeys
+                | Ioctl::S390Keyop
+                | Ioctl::S390MemOp
+                | Ioctl::S390Interrupt),
+            ) => Answer::WithMemory {
+                object: Object::Vm(vm),
+                call,
+                arg,
+            },
             Some(Ioctl::SetUserMemoryRegion)
             | Some(Ioctl::SetUserMemoryRegion2)
             | Some(Ioctl::GetDirtyLog) => Answer::Unsupported(
@@ -541,11 +575,26 @@ impl<const N: usize> Model<N> {
         vm: u32,
         ucontrol: bool,
         call: Option<Ioctl>,
+        arg: u64,
         attr: Option<DeviceAttr>,
     ) -> Answer {
         let Some(a) = attr else {
             return Answer::Error(Errno::FAULT);
         };
+        if attrs::handles(a.group) {
+            return match call {
+                Some(Ioctl::HasDeviceAttr) => match attrs::has(self.attr_context(vm), &a) {
+                    Ok(v) => Answer::Value(v),
+                    Err(e) => Answer::Error(e),
+                },
+                Some(call) => Answer::WithMemory {
+                    object: Object::Vm(vm),
+                    call,
+                    arg,
+                },
+                None => Answer::Error(Errno::NOTTY),
+            };
+        }
         if a.group == KVM_S390_VM_CPU_MODEL {
             let has_vcpus = self
                 .vms
@@ -569,10 +618,14 @@ impl<const N: usize> Model<N> {
                 },
             };
         }
-        if (a.group, a.attr) != (KVM_S390_VM_MEM_CTRL, KVM_S390_VM_MEM_LIMIT_SIZE) {
+        // Groups the kernel does not have.
+        if a.group != KVM_S390_VM_MEM_CTRL {
+            return Answer::Error(Errno::NXIO);
+        }
+        if a.attr != KVM_S390_VM_MEM_LIMIT_SIZE {
             return Answer::Unsupported(
                 Errno::NXIO,
-                "the model knows only the memory-limit VM attribute",
+                "the model knows only the memory-limit attribute of MEM_CTRL",
             );
         }
         if !ucontrol {
@@ -588,6 +641,19 @@ impl<const N: usize> Model<N> {
                 value: KVM_S390_NO_MEM_LIMIT,
             },
             _ => Answer::Error(Errno::INVAL),
+        }
+    }
+
+    /// What VM `vm`'s TOD, crypto, migration and topology attributes
+    /// depend on.
+    fn attr_context(&self, vm: u32) -> attrs::Context {
+        let v = self.vms.get(vm as usize);
+        let fac = |bit| v.is_some_and(|v| v.cpu_model.has_facility(bit));
+        attrs::Context {
+            has_slot: v.is_some_and(|v| v.ucontrol) && self.generation != Generation::A,
+            topology: fac(11),
+            key_wrapping: fac(76),
+            multiple_epochs: fac(139),
         }
     }
 
@@ -616,6 +682,8 @@ impl<const N: usize> Model<N> {
             space: Box::new(KernelSpace::new(self.generation)),
             links: Vec::with_capacity(16),
             regs: GuestRegs::default(),
+            pfault: [ucas_core::abi::KVM_S390_PFAULT_TOKEN_INVALID, 0, 0],
+            pending: irq::Pending::default(),
         });
         Answer::NewVcpu(VcpuRef { vm, index })
     }
@@ -745,6 +813,63 @@ impl<const N: usize> Model<N> {
         v.cpu_model.set(attr, raw)
     }
 
+    /// `KVM_S390_STORE_STATUS(addr)` of ucontrol vcpu `r`, whose state the
+    /// supervisor gathered in `s` (the prefix is the model's).
+    ///
+    /// # Errors
+    /// EFAULT (`model/status.rs`).
+    pub fn store_status(
+        &self,
+        r: VcpuRef,
+        addr: u64,
+        s: &mut Status,
+        mem: &mut dyn CallerMemory,
+    ) -> Result<i64, Errno> {
+        let vcpu = self.vcpu(r).ok_or(Errno::BADF)?;
+        s.prefix = u32::try_from(vcpu.regs.prefix).unwrap_or(0);
+        let slots = self.is_ucontrol(r.vm) && self.generation != Generation::A;
+        status::store_status(slots, addr, s, mem)
+    }
+
+    /// Injects a local interrupt (`KVM_S390_IRQ`, or `KVM_S390_INTERRUPT`
+    /// with `from_interrupt`: the struct's type and parm) into vcpu `r`,
+    /// which is `stopped` or not (`model/irq.rs`).
+    ///
+    /// # Errors
+    /// EINVAL, EBUSY, EFAULT as the kernel.
+    pub fn inject_vcpu(
+        &mut self,
+        r: VcpuRef,
+        kind: u64,
+        word: [u8; 4],
+        from_interrupt: bool,
+        stopped: bool,
+    ) -> Result<i64, Errno> {
+        let irq = if from_interrupt {
+            let kind = u32::try_from(kind).map_err(|_| Errno::INVAL)?;
+            irq::Irq::from_interrupt(kind, u32::from_ne_bytes(word))?
+        } else {
+            irq::Irq { kind, word }
+        };
+        let vm = self.vms.get_mut(r.vm as usize).ok_or(Errno::BADF)?;
+        let ids: Vec<u32> = vm.vcpus.iter().map(|v| v.id).collect();
+        let vcpu = vm.vcpus.get_mut(r.index as usize).ok_or(Errno::BADF)?;
+        vcpu.pending
+            .inject(irq, stopped, |id| ids.contains(&u32::from(id)))
+    }
+
+    /// A reset clears vcpu `r`'s local interrupts.
+    pub fn clear_local_irqs(&mut self, r: VcpuRef) {
+        if let Some(v) = self.vcpu_mut(r) {
+            v.pending.clear();
+        }
+    }
+
+    /// The pfault token, compare and select registers of vcpu `r`.
+    pub fn pfault_regs(&mut self, r: VcpuRef) -> Option<&mut [u64; 3]> {
+        self.vcpu_mut(r).map(|v| &mut v.pfault)
+    }
+
     /// Whether the VM of `r` controls its vcpus' run state itself (after a
     /// `KVM_SET_MP_STATE`); `set` makes it so, for good.
     pub fn user_cpu_state(&mut self, r: VcpuRef, set: bool) -> bool {
@@ -830,6 +955,7 @@ impl<const N: usize> Model<N> {
         if let Some(v) = self.vms.get_mut(vm as usize)
             && v.destroyed.is_none()
         {
+            self.keys.forget_vm(vm);
             v.destroyed = Some(v.vcpu_states());
             self.live_vcpus -= v.vcpus.len();
             v.vcpus = Vec::new();
@@ -890,10 +1016,28 @@ impl<const N: usize> Model<N> {
                 | Ioctl::S390SetInitialPsw
                 | Ioctl::S390InitialReset
                 | Ioctl::S390NormalReset
-                | Ioctl::S390ClearReset),
+                | Ioctl::S390ClearReset
+                | Ioctl::GetOneReg
+                | Ioctl::SetOneReg
+                | Ioctl::GetFpu
+                | Ioctl::SetFpu
+                | Ioctl::S390StoreStatus
+                | Ioctl::SetGuestDebug
+                | Ioctl::S390Irq
+                | Ioctl::S390Interrupt),
             ) if self.is_ucontrol(vcpu.vm) => Answer::VcpuState(vcpu, ioctl),
             // Not a PV host: no protected vcpu commands.
             Some(Ioctl::S390PvCpuCommand) => Answer::Error(Errno::INVAL),
+            Some(
+                call @ (Ioctl::S390MemOp
+                | Ioctl::EnableCap
+                | Ioctl::Translate
+                | Ioctl::SetSignalMask),
+            ) => Answer::WithMemory {
+                object: Object::Vcpu(vcpu),
+                call,
+                arg,
+            },
             Some(Ioctl::GetStatsFd) => match self.vcpu(vcpu) {
                 Some(v) => Answer::StatsFd {
                     id: StatsId::Vcpu(v.id()),
@@ -906,11 +1050,181 @@ impl<const N: usize> Model<N> {
     }
 
     /// What `KVM_RUN` of vcpu `r` works with: the generation, the vcpu's
-    /// address space and its kept registers.
-    pub fn guest(&mut self, r: VcpuRef) -> Option<(Generation, &AddressSpace<N>, &mut GuestRegs)> {
+    /// address space, its kept registers and the storage keys.
+    pub fn guest(
+        &mut self,
+        r: VcpuRef,
+    ) -> Option<(Generation, &AddressSpace<N>, &mut GuestRegs, &mut KeyStore)> {
         let generation = self.generation;
-        let vcpu = self.vcpu_mut(r)?;
-        Some((generation, vcpu.space.space(), &mut vcpu.regs))
+        let vcpu = self
+            .vms
+            .get_mut(r.vm as usize)
+            .and_then(|vm| vm.vcpus.get_mut(r.index as usize))?;
+        Some((
+            generation,
+            vcpu.space.space(),
+            &mut vcpu.regs,
+            &mut self.keys,
+        ))
+    }
+
+    /// Carries out [`Answer::WithMemory`]: `call` on `object` with the
+    /// argument at `arg` in the caller's memory `mem` (`model/keys.rs`,
+    /// `model/memop.rs`).
+    ///
+    /// # Errors
+    /// As the kernel of the generation answers (EFAULT, EINVAL, …).
+    pub fn with_memory(
+        &mut self,
+        object: Object,
+        call: Ioctl,
+        arg: u64,
+        mem: &mut dyn CallerMemory,
+    ) -> Result<i64, Errno> {
+        let (vm, target) = match object {
+            Object::Vm(vm) => (vm, memop::Target::Vm),
+            Object::Vcpu(r) => {
+                let prefix = self.vcpu(r).ok_or(Errno::BADF)?.regs.prefix;
+                (r.vm, memop::Target::Vcpu { prefix })
+            }
+            _ => return Err(Errno::NOTTY),
+        };
+        if matches!(call, Ioctl::GetDeviceAttr | Ioctl::SetDeviceAttr) {
+            let mut raw = [0u8; size_of::<DeviceAttr>()];
+            if !mem.read(arg, &mut raw) {
+                return Err(Errno::FAULT);
+            }
+            let word =
+                |at: usize| u64::from_ne_bytes(raw[at..at + 8].try_into().unwrap_or_default());
+            let half =
+                |at: usize| u32::from_ne_bytes(raw[at..at + 4].try_into().unwrap_or_default());
+            let a = DeviceAttr {
+                flags: half(0),
+                group: half(4),
+                attr: word(8),
+                addr: word(16),
+            };
+            let ctx = self.attr_context(vm);
+            let v = self.vms.get_mut(vm as usize).ok_or(Errno::BADF)?;
+            return v.attrs.access(ctx, call == Ioctl::SetDeviceAttr, &a, mem);
+        }
+        if let Some(r) = self.generic_vcpu_call(call, arg, mem) {
+            return r;
+        }
+        if call == Ioctl::S390Interrupt {
+            let mut raw = [0u8; size_of::<ucas_core::abi::S390Interrupt>()];
+            if !mem.read(arg, &mut raw) {
+                return Err(Errno::FAULT);
+            }
+            return irq::inject_floating(u32::from_ne_bytes(
+                raw[0..4].try_into().unwrap_or_default(),
+            ));
+        }
+        if call == Ioctl::S390MemOp {
+            let mut raw = [0u8; size_of::<ucas_core::abi::S390MemOp>()];
+            if !mem.read(arg, &mut raw) {
+                return Err(Errno::FAULT);
+            }
+            let ucontrol = self.is_ucontrol(vm);
+            let op = memop::MemOp::parse(&raw);
+            return memop::mem_op(&mut self.keys, self.generation, ucontrol, target, op, mem);
+        }
+        self.vm_keys(vm, call, arg, mem)
+    }
+
+    /// The vcpu requests whose answer depends only on their argument:
+    /// `KVM_ENABLE_CAP` (only `KVM_CAP_S390_CSS_SUPPORT`, which turns on
+    /// channel-subsystem support for the VM and cannot fail; flags EINVAL),
+    /// `KVM_TRANSLATE` (s390 does not implement it: EINVAL once the struct
+    /// was read) and `KVM_SET_SIGNAL_MASK` (NULL clears the mask; a length
+    /// other than 8 EINVAL; the mask is accepted and, as the emulator
+    /// interrupts runs only by budget, has no effect). `None` for others.
+    fn generic_vcpu_call(
+        &self,
+        call: Ioctl,
+        arg: u64,
+        mem: &mut dyn CallerMemory,
+    ) -> Option<Result<i64, Errno>> {
+        let read = |mem: &mut dyn CallerMemory, at: u64, buf: &mut [u8]| {
+            if mem.read(at, buf) {
+                Ok(())
+            } else {
+                Err(Errno::FAULT)
+            }
+        };
+        Some(match call {
+            Ioctl::EnableCap => {
+                let mut raw = [0u8; size_of::<EnableCap>()];
+                read(mem, arg, &mut raw).and_then(|()| {
+                    let cap = u32::from_ne_bytes(raw[0..4].try_into().unwrap_or_default());
+                    let flags = u32::from_ne_bytes(raw[4..8].try_into().unwrap_or_default());
+                    if flags == 0 && cap == ucas_core::abi::KVM_CAP_S390_CSS_SUPPORT {
+                        Ok(0)
+                    } else {
+                        Err(Errno::INVAL)
+                    }
+                })
+            }
+            Ioctl::Translate => {
+                let mut raw = [0u8; size_of::<ucas_core::abi::Translation>()];
+                read(mem, arg, &mut raw).and(Err(Errno::INVAL))
+            }
+            Ioctl::SetSignalMask if arg == 0 => Ok(0),
+            Ioctl::SetSignalMask => {
+                let mut len = [0u8; 4];
+                read(mem, arg, &mut len).and_then(|()| {
+                    if u32::from_ne_bytes(len) != 8 {
+                        return Err(Errno::INVAL);
+                    }
+                    let mut set = [0u8; 8];
+                    read(mem, arg.wrapping_add(4), &mut set).map(|()| 0)
+                })
+            }
+            _ => return None,
+        })
+    }
+
+    fn vm_keys(
+        &mut self,
+        vm: u32,
+        call: Ioctl,
+        arg: u64,
+        mem: &mut dyn CallerMemory,
+    ) -> Result<i64, Errno> {
+        use core::mem::offset_of;
+        use ucas_core::abi::S390Skeys;
+        let frames = if self.is_ucontrol(vm) {
+            keys::Frames::User
+        } else {
+            keys::Frames::Guest(vm)
+        };
+        if call == Ioctl::S390Keyop {
+            return self.keys.keyop(frames, arg, mem);
+        }
+        let mut raw = [0u8; size_of::<S390Skeys>()];
+        if !mem.read(arg, &mut raw) {
+            return Err(Errno::FAULT);
+        }
+        let word = |at: usize| u64::from_ne_bytes(raw[at..at + 8].try_into().unwrap_or_default());
+        let flags = offset_of!(S390Skeys, flags);
+        let args = S390Skeys {
+            start_gfn: word(offset_of!(S390Skeys, start_gfn)),
+            count: word(offset_of!(S390Skeys, count)),
+            skeydata_addr: word(offset_of!(S390Skeys, skeydata_addr)),
+            flags: u32::from_ne_bytes(raw[flags..flags + 4].try_into().unwrap_or_default()),
+            ..S390Skeys::default()
+        };
+        let skeys = keys::SkeysCall {
+            generation: self.generation,
+            vm,
+            frames,
+            args,
+        };
+        if call == Ioctl::S390GetSkeys {
+            self.keys.get_skeys(&skeys, mem)
+        } else {
+            self.keys.set_skeys(&skeys, mem)
+        }
     }
 
     fn map(&mut self, r: VcpuRef, m: &UcasMapping) -> Result<(), Errno> {

@@ -30,12 +30,13 @@ use ucas_core::abi::{
 };
 
 use super::cpu::Cpu;
+use super::cpu::keys::Intercepts;
 use super::filter::SYS_OPEN;
 use super::guest::{self, PageCache, RunContext, RunExit};
 use super::lifetime::Lifetimes;
 use super::model::{
-    Answer, CreateDevice, DeviceAttr, EnableCap, Ioctl, Model, Object, StatsId, VCPU_PAGE_SIZE,
-    VcpuRef,
+    Answer, CallerMemory, CreateDevice, DeviceAttr, EnableCap, Ioctl, Model, Object, StatsId,
+    VCPU_PAGE_SIZE, VcpuRef,
 };
 use super::paths;
 use super::sys::{self, Listener, Notification, SharedPages};
@@ -121,6 +122,88 @@ fn caller_memory(listener: &Listener, n: &Notification) -> Option<sys::TraceeMem
 /// Stores `data` at `addr` in the caller's memory as the kernel's
 /// `put_user` would: all of it if every byte is writable to the caller,
 /// else nothing.
+/// Where a `KVM_{GET,SET}_ONE_REG` register lives: a field of the SIE block
+/// (by offset; the TOD programmable register is 32 bits wide) or one of the
+/// three pfault registers the model keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum OneRegSlot {
+    Sie32(usize),
+    Sie64(usize),
+    Pfault(usize),
+}
+
+impl OneRegSlot {
+    /// The register with id `id`; `None` for an id s390 does not have.
+    fn of(id: u64) -> Option<Self> {
+        use ucas_core::abi::{
+            KVM_REG_S390_CLOCK_COMP, KVM_REG_S390_CPU_TIMER, KVM_REG_S390_EPOCHDIFF,
+            KVM_REG_S390_GBEA, KVM_REG_S390_PFCOMPARE, KVM_REG_S390_PFSELECT, KVM_REG_S390_PFTOKEN,
+            KVM_REG_S390_PP, KVM_REG_S390_TODPR, SIE_CKC, SIE_CPUTM, SIE_EPOCH, SIE_GBEA, SIE_PP,
+            SIE_TODPR,
+        };
+        Some(match id {
+            KVM_REG_S390_TODPR => Self::Sie32(SIE_TODPR),
+            KVM_REG_S390_EPOCHDIFF => Self::Sie64(SIE_EPOCH),
+            KVM_REG_S390_CPU_TIMER => Self::Sie64(SIE_CPUTM),
+            KVM_REG_S390_CLOCK_COMP => Self::Sie64(SIE_CKC),
+            KVM_REG_S390_PFTOKEN => Self::Pfault(0),
+            KVM_REG_S390_PFCOMPARE => Self::Pfault(1),
+            KVM_REG_S390_PFSELECT => Self::Pfault(2),
+            KVM_REG_S390_PP => Self::Sie64(SIE_PP),
+            KVM_REG_S390_GBEA => Self::Sie64(SIE_GBEA),
+            _ => return None,
+        })
+    }
+
+    /// The field's value in the SIE page (bytes one by one: the program
+    /// parameter is not 8-aligned).
+    fn load(self, pages: &SharedPages) -> u64 {
+        const SIE: usize = VCPU_PAGE_SIZE as usize;
+        match self {
+            Self::Sie32(at) => u64::from(pages.read_u32(SIE + at)),
+            Self::Sie64(at) => {
+                let mut b = [0u8; 8];
+                for (i, byte) in b.iter_mut().enumerate() {
+                    *byte = pages.read_u8(SIE + at + i);
+                }
+                u64::from_ne_bytes(b)
+            }
+            Self::Pfault(_) => 0,
+        }
+    }
+
+    fn store(self, pages: &SharedPages, value: u64) {
+        const SIE: usize = VCPU_PAGE_SIZE as usize;
+        match self {
+            Self::Sie32(at) => pages.write_u32(SIE + at, value as u32),
+            Self::Sie64(at) => {
+                for (i, byte) in value.to_ne_bytes().into_iter().enumerate() {
+                    pages.write_u8(SIE + at + i, byte);
+                }
+            }
+            Self::Pfault(_) => {}
+        }
+    }
+}
+
+/// The memory of the thread waiting in an ioctl, for the model's
+/// [`CallerMemory`] users.
+struct Caller<'a> {
+    listener: &'a Listener,
+    n: &'a Notification,
+}
+
+impl CallerMemory for Caller<'_> {
+    fn read(&mut self, addr: u64, buf: &mut [u8]) -> bool {
+        sys::read_tracee(self.n.pid, addr, buf).ok() == Some(buf.len())
+            && self.listener.is_valid(self.n.id)
+    }
+
+    fn write(&mut self, addr: u64, data: &[u8]) -> bool {
+        store_to_caller(self.listener, self.n, addr, data)
+    }
+}
+
 fn store_to_caller(listener: &Listener, n: &Notification, addr: u64, data: &[u8]) -> bool {
     let Some(memory) = caller_memory(listener, n) else {
         return false;
@@ -827,6 +910,15 @@ impl Supervisor {
                 self.reply(n, r)?;
                 Ok((r, Note::None))
             }
+            Answer::WithMemory { object, call, arg } => {
+                let mut mem = Caller {
+                    listener: &self.listener,
+                    n,
+                };
+                let r = self.model.with_memory(object, call, arg, &mut mem);
+                self.reply(n, r)?;
+                Ok((r, Note::None))
+            }
             Answer::VcpuState(r, ioctl) => {
                 let result = self.vcpu_state(n, r, ioctl);
                 self.reply(n, result)?;
@@ -978,7 +1070,7 @@ impl Supervisor {
         else {
             return (Err(Errno::BADF), Note::None);
         };
-        let Some((generation, space, regs)) = self.model.guest(r) else {
+        let Some((generation, space, regs, keys)) = self.model.guest(r) else {
             return (Err(Errno::BADF), Note::None);
         };
         // As the kernel does on every KVM_RUN of a vcpu whose state user
@@ -1014,6 +1106,11 @@ impl Supervisor {
                     pending: &mut || listener.is_valid(n.id),
                     cache: &mut self.page_cache,
                     budget: guest::BUDGET,
+                    keys,
+                    intercepts: Intercepts::from_sie(
+                        pages.read_u32(SIE_PAGE + SIE_CPUFLAGS),
+                        pages.read_u32(SIE_PAGE + ucas_core::abi::SIE_ICTL),
+                    ),
                 },
                 &mut cpu,
             )
@@ -1078,7 +1175,9 @@ impl Supervisor {
     fn vcpu_state(&mut self, n: &Notification, r: VcpuRef, ioctl: Ioctl) -> Result<i64, Errno> {
         use ucas_core::abi::{
             KVM_MP_STATE_OPERATING, KVM_MP_STATE_STOPPED, RUN_PSW_ADDR, RUN_PSW_MASK,
-            RUN_SYNC_ACRS, RUN_SYNC_CRS, RUN_SYNC_PREFIX, SIE_GCR,
+            RUN_SYNC_ACRS, RUN_SYNC_CKC, RUN_SYNC_CPUTM, RUN_SYNC_CRS, RUN_SYNC_FPC, RUN_SYNC_GBEA,
+            RUN_SYNC_PP, RUN_SYNC_PREFIX, RUN_SYNC_TODPR, RUN_SYNC_VRS, SIE_CKC, SIE_CPUTM,
+            SIE_GBEA, SIE_GCR, SIE_PP, SIE_PSW_ADDR, SIE_PSW_MASK, SIE_TODPR,
         };
         const SIE: usize = VCPU_PAGE_SIZE as usize;
         let arg = n.args[2];
@@ -1089,7 +1188,11 @@ impl Supervisor {
             _ => None,
         };
         let user_cpu_state = self.model.user_cpu_state(r, mp_state.is_some());
-        let Some(pages) = self.pages(r) else {
+        let Some(pages) = self
+            .vcpu_pages
+            .get(r.vm as usize)
+            .and_then(|v| v.get(r.index as usize))
+        else {
             return Err(Errno::BADF);
         };
         let stopped = pages.read_u32(SIE + SIE_CPUFLAGS) & CPUSTAT_STOPPED != 0;
@@ -1194,14 +1297,164 @@ impl Supervisor {
                         pages.write_u64(RUN_SYNC_CRS + 8 * i, cr);
                     }
                 }
+                if ioctl != Ioctl::S390NormalReset {
+                    // CPU timer, clock comparator, TOD programmable
+                    // register, program parameter 0, breaking-event
+                    // address 1, in the SIE block and the sync regs.
+                    for (sie, sync) in [(SIE_CPUTM, RUN_SYNC_CPUTM), (SIE_CKC, RUN_SYNC_CKC)] {
+                        pages.write_u64(SIE + sie, 0);
+                        pages.write_u64(sync, 0);
+                    }
+                    pages.write_u32(SIE + SIE_TODPR, 0);
+                    OneRegSlot::Sie64(SIE_PP).store(pages, 0);
+                    pages.write_u64(SIE + SIE_GBEA, 1);
+                    for (sync, value) in [(RUN_SYNC_TODPR, 0), (RUN_SYNC_PP, 0), (RUN_SYNC_GBEA, 1)]
+                    {
+                        pages.write_u64(sync, value);
+                    }
+                    pages.write_u32(RUN_SYNC_FPC, 0);
+                }
                 if ioctl == Ioctl::S390ClearReset {
                     for i in 0..16 {
                         pages.write_u64(RUN_SYNC_GPRS + 8 * i, 0);
                         pages.write_u32(RUN_SYNC_ACRS + 4 * i, 0);
                     }
+                    for i in 0..64 {
+                        pages.write_u64(RUN_SYNC_VRS + 8 * i, 0);
+                    }
                 }
+                // Every reset forgets the pfault handshake and the local
+                // interrupts.
+                if let Some(p) = self.model.pfault_regs(r) {
+                    p[0] = ucas_core::abi::KVM_S390_PFAULT_TOKEN_INVALID;
+                }
+                self.model.clear_local_irqs(r);
                 if !user_cpu_state {
                     set_stopped(true);
+                }
+                Ok(0)
+            }
+            Ioctl::GetOneReg | Ioctl::SetOneReg => {
+                let raw = read_arg::<{ size_of::<ucas_core::abi::OneReg>() }>(n.pid, arg)
+                    .ok_or(Errno::FAULT)?;
+                let (id, at) = (ne_u64(&raw[0..8]), ne_u64(&raw[8..16]));
+                let reg = OneRegSlot::of(id).ok_or(Errno::INVAL)?;
+                let four = reg == OneRegSlot::Sie32(ucas_core::abi::SIE_TODPR);
+                if ioctl == Ioctl::GetOneReg {
+                    let value = match reg {
+                        OneRegSlot::Pfault(i) => self.model.pfault_regs(r).map_or(0, |p| p[i]),
+                        _ => reg.load(pages),
+                    };
+                    let bytes = value.to_ne_bytes();
+                    let data = if four {
+                        &(value as u32).to_ne_bytes()[..]
+                    } else {
+                        &bytes[..]
+                    };
+                    return if store_to_caller(&self.listener, n, at, data) {
+                        Ok(0)
+                    } else {
+                        Err(Errno::FAULT)
+                    };
+                }
+                let value = if four {
+                    u64::from(ne_u32(&read_arg::<4>(n.pid, at).ok_or(Errno::FAULT)?))
+                } else {
+                    ne_u64(&read_arg::<8>(n.pid, at).ok_or(Errno::FAULT)?)
+                };
+                match reg {
+                    OneRegSlot::Pfault(i) => {
+                        if let Some(p) = self.model.pfault_regs(r) {
+                            p[i] = value;
+                        }
+                    }
+                    _ => reg.store(pages, value),
+                }
+                Ok(0)
+            }
+            Ioctl::S390StoreStatus => {
+                let word = |at: usize| pages.read_u64(at);
+                let mut status = crate::model::Status {
+                    fprs: core::array::from_fn(|i| word(RUN_SYNC_VRS + 16 * i)),
+                    gprs: core::array::from_fn(|i| word(RUN_SYNC_GPRS + 8 * i)),
+                    psw: [word(SIE + SIE_PSW_MASK), word(SIE + SIE_PSW_ADDR)],
+                    fpc: pages.read_u32(RUN_SYNC_FPC),
+                    todpr: pages.read_u32(SIE + SIE_TODPR),
+                    cputm: word(SIE + SIE_CPUTM),
+                    ckc: word(SIE + SIE_CKC),
+                    acrs: core::array::from_fn(|i| pages.read_u32(RUN_SYNC_ACRS + 4 * i)),
+                    crs: core::array::from_fn(|i| word(SIE + SIE_GCR + 8 * i)),
+                    ..crate::model::Status::default()
+                };
+                let mut mem = Caller {
+                    listener: &self.listener,
+                    n,
+                };
+                self.model.store_status(r, arg, &mut status, &mut mem)
+            }
+            Ioctl::S390Irq | Ioctl::S390Interrupt => {
+                let from_interrupt = ioctl == Ioctl::S390Interrupt;
+                let (kind, word) = if from_interrupt {
+                    let raw =
+                        read_arg::<{ size_of::<ucas_core::abi::S390Interrupt>() }>(n.pid, arg)
+                            .ok_or(Errno::FAULT)?;
+                    (
+                        u64::from(ne_u32(&raw[0..4])),
+                        [raw[4], raw[5], raw[6], raw[7]],
+                    )
+                } else {
+                    let raw = read_arg::<{ size_of::<ucas_core::abi::S390Irq>() }>(n.pid, arg)
+                        .ok_or(Errno::FAULT)?;
+                    (ne_u64(&raw[0..8]), [raw[8], raw[9], raw[10], raw[11]])
+                };
+                self.model
+                    .inject_vcpu(r, kind, word, from_interrupt, stopped)
+            }
+            Ioctl::SetGuestDebug => {
+                use ucas_core::abi::{
+                    CPUSTAT_P, GuestDebug, KVM_GUESTDBG_ENABLE, KVM_GUESTDBG_SINGLESTEP,
+                    KVM_GUESTDBG_USE_HW_BP,
+                };
+                let raw =
+                    read_arg::<{ size_of::<GuestDebug>() }>(n.pid, arg).ok_or(Errno::FAULT)?;
+                let control = ne_u32(&raw[0..4]);
+                let (nr_hw_bp, hw_bp) = (ne_u32(&raw[8..12]), ne_u64(&raw[16..24]));
+                let flags = pages.read_u32(SIE + SIE_CPUFLAGS);
+                let known = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP | KVM_GUESTDBG_USE_HW_BP;
+                if control & !known != 0 {
+                    return Err(Errno::INVAL);
+                }
+                if control & KVM_GUESTDBG_ENABLE == 0 {
+                    pages.write_u32(SIE + SIE_CPUFLAGS, flags & !CPUSTAT_P);
+                    return Ok(0);
+                }
+                // Hardware breakpoints: none given is fine, more than the
+                // kernel's 50 is not (and undoes the enabling).
+                let wants_bps = control & KVM_GUESTDBG_USE_HW_BP != 0;
+                if wants_bps && nr_hw_bp > 50 && hw_bp != 0 {
+                    pages.write_u32(SIE + SIE_CPUFLAGS, flags & !CPUSTAT_P);
+                    return Err(Errno::INVAL);
+                }
+                pages.write_u32(SIE + SIE_CPUFLAGS, flags | CPUSTAT_P);
+                Ok(0)
+            }
+            // The floating-point registers are the left halves of the
+            // vector registers in kvm_run (the modelled host has VX).
+            Ioctl::GetFpu => {
+                let mut out = Vec::with_capacity(size_of::<ucas_core::abi::Fpu>());
+                out.extend_from_slice(&pages.read_u32(RUN_SYNC_FPC).to_ne_bytes());
+                out.extend_from_slice(&[0; 4]);
+                for i in 0..16 {
+                    out.extend_from_slice(&pages.read_u64(RUN_SYNC_VRS + 16 * i).to_ne_bytes());
+                }
+                stored(&out)
+            }
+            Ioctl::SetFpu => {
+                let raw = read_arg::<{ size_of::<ucas_core::abi::Fpu>() }>(n.pid, arg)
+                    .ok_or(Errno::FAULT)?;
+                pages.write_u32(RUN_SYNC_FPC, ne_u32(&raw[0..4]));
+                for i in 0..16 {
+                    pages.write_u64(RUN_SYNC_VRS + 16 * i, ne_u64(&raw[8 + 8 * i..16 + 8 * i]));
                 }
                 Ok(0)
             }

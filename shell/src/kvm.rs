@@ -197,3 +197,162 @@ impl AsFd for Vm {
         self.fd.as_fd()
     }
 }
+
+/// One storage-key operation of `KVM_S390_KEYOP` (Linux 7.0+,
+/// `KVM_CAP_S390_KEYOP`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyOp {
+    /// SSKE: set the key (the answer is the key before).
+    Set(u8),
+    /// ISKE: read the key.
+    Insert,
+    /// RRBE: reset the reference bit (the answer holds the old reference
+    /// and change bits).
+    ResetReference,
+}
+
+/// `KVM_S390_MEM_OP` `op` on `fd` through `buf`: `None` when done, the
+/// program-interruption code when the access met one.
+pub(crate) fn mem_op(
+    fd: BorrowedFd<'_>,
+    op: u32,
+    gaddr: u64,
+    buf: &mut [u8],
+) -> Result<Option<u16>> {
+    let r = sys::mem_op_ioctl(fd, op, gaddr, 0, 0, buf)
+        .map_err(|e| Error::from_errno(Operation::Ioctl(Ioctl::S390MemOp), e))?;
+    Ok(u16::try_from(r).ok().filter(|&c| c != 0))
+}
+
+impl Vm {
+    /// `KVM_GET_DEVICE_ATTR(KVM_S390_VM_CPU_MODEL, KVM_S390_VM_CPU_PROCESSOR)`:
+    /// the CPU the VM's vcpus get.
+    ///
+    /// # Errors
+    /// ENXIO on a kernel without s390's attributes (another architecture),
+    /// EFAULT, ENOTTY on an fd that is not a VM.
+    #[doc(alias = "KVM_S390_VM_CPU_PROCESSOR")]
+    pub fn cpu_model(&self) -> Result<abi::CpuProcessor> {
+        let mut p = abi::CpuProcessor {
+            cpuid: 0,
+            ibc: 0,
+            pad: [0; 6],
+            fac_list: [0; 256],
+        };
+        sys::cpu_model_ioctl(self.fd.as_fd(), false, &mut p)
+            .map(|()| p)
+            .map_err(|e| Error::from_errno(Operation::Ioctl(Ioctl::GetDeviceAttr), e))
+    }
+
+    /// `KVM_SET_DEVICE_ATTR(KVM_S390_VM_CPU_MODEL, KVM_S390_VM_CPU_PROCESSOR)`:
+    /// the CPU the vcpus created from now on get.
+    ///
+    /// # Errors
+    /// EBUSY once a vcpu exists; EINVAL for facilities the host cannot
+    /// offer; as [`Vm::cpu_model`].
+    pub fn set_cpu_model(&self, processor: &abi::CpuProcessor) -> Result<()> {
+        let mut p = *processor;
+        sys::cpu_model_ioctl(self.fd.as_fd(), true, &mut p)
+            .map_err(|e| Error::from_errno(Operation::Ioctl(Ioctl::SetDeviceAttr), e))
+    }
+
+    /// `KVM_GET_DEVICE_ATTR(KVM_S390_VM_CPU_MODEL, KVM_S390_VM_CPU_MACHINE)`:
+    /// the host machine and what it can offer.
+    ///
+    /// # Errors
+    /// As [`Vm::cpu_model`].
+    pub fn cpu_machine(&self) -> Result<abi::CpuMachine> {
+        let mut m = abi::CpuMachine {
+            cpuid: 0,
+            ibc: 0,
+            pad: [0; 4],
+            fac_mask: [0; 256],
+            fac_list: [0; 256],
+        };
+        sys::cpu_model_ioctl(self.fd.as_fd(), false, &mut m)
+            .map(|()| m)
+            .map_err(|e| Error::from_errno(Operation::Ioctl(Ioctl::GetDeviceAttr), e))
+    }
+
+    /// `KVM_S390_GET_SKEYS`: the storage keys of `keys.len()` guest frames
+    /// from `start_gfn` into `keys`. `Ok(false)` when the VM (or, before
+    /// Linux 7.0, the process) does not use storage keys yet: `keys` is
+    /// left as it was.
+    ///
+    /// # Errors
+    /// EINVAL for no frames or more than 2^20, EFAULT for frames outside
+    /// guest memory (on a ucontrol VM of Linux ≤ 6.13: every frame).
+    #[doc(alias = "KVM_S390_GET_SKEYS")]
+    pub fn get_skeys(&self, start_gfn: u64, keys: &mut [u8]) -> Result<bool> {
+        let r = sys::skeys_ioctl(self.fd.as_fd(), false, start_gfn, keys)
+            .map_err(|e| Error::from_errno(Operation::Ioctl(Ioctl::S390GetSkeys), e))?;
+        Ok(i64::from(r) != abi::KVM_S390_GET_SKEYS_NONE)
+    }
+
+    /// `KVM_S390_SET_SKEYS`: sets the storage keys of `keys.len()` frames
+    /// from `start_gfn`, and makes the VM use storage keys.
+    ///
+    /// # Errors
+    /// EINVAL for a key with bit 7 set (value 1) or a bad count, EFAULT as
+    /// [`Vm::get_skeys`].
+    #[doc(alias = "KVM_S390_SET_SKEYS")]
+    pub fn set_skeys(&self, start_gfn: u64, keys: &[u8]) -> Result<()> {
+        let mut copy = keys.to_vec();
+        sys::skeys_ioctl(self.fd.as_fd(), true, start_gfn, &mut copy)
+            .map(drop)
+            .map_err(|e| Error::from_errno(Operation::Ioctl(Ioctl::S390SetSkeys), e))
+    }
+
+    /// `KVM_S390_KEYOP` (Linux 7.0+) on the frame of guest address `addr`:
+    /// the key the operation answers.
+    ///
+    /// # Errors
+    /// ENOTTY on kernels before 7.0 (check `KVM_CAP_S390_KEYOP`), EFAULT.
+    #[doc(alias = "KVM_S390_KEYOP")]
+    pub fn keyop(&self, addr: u64, op: KeyOp) -> Result<u8> {
+        let (operation, key) = match op {
+            KeyOp::Set(key) => (abi::KVM_S390_KEYOP_SSKE, key),
+            KeyOp::Insert => (abi::KVM_S390_KEYOP_ISKE, 0),
+            KeyOp::ResetReference => (abi::KVM_S390_KEYOP_RRBE, 0),
+        };
+        let mut k = abi::S390Keyop {
+            addr,
+            key,
+            operation,
+            pad: [0; 6],
+        };
+        sys::struct_ioctl(self.fd.as_fd(), Ioctl::S390Keyop, &mut k)
+            .map(|_| k.key)
+            .map_err(|e| Error::from_errno(Operation::Ioctl(Ioctl::S390Keyop), e))
+    }
+
+    /// `KVM_S390_MEM_OP` `ABSOLUTE_READ`: fills `buf` from guest absolute
+    /// address `gaddr`; the answer as [`crate::Vcpu::read_logical`].
+    ///
+    /// # Errors
+    /// EINVAL, E2BIG (more than 64 KiB), EFAULT.
+    #[doc(alias = "KVM_S390_MEM_OP")]
+    pub fn read_absolute(&self, gaddr: u64, buf: &mut [u8]) -> Result<Option<u16>> {
+        mem_op(
+            self.fd.as_fd(),
+            abi::KVM_S390_MEMOP_ABSOLUTE_READ,
+            gaddr,
+            buf,
+        )
+    }
+
+    /// `KVM_S390_MEM_OP` `ABSOLUTE_WRITE` of `data` at guest absolute
+    /// address `gaddr`.
+    ///
+    /// # Errors
+    /// As [`Vm::read_absolute`].
+    pub fn write_absolute(&self, gaddr: u64, data: &[u8]) -> Result<Option<u16>> {
+        let mut copy = data.to_vec();
+        mem_op(
+            self.fd.as_fd(),
+            abi::KVM_S390_MEMOP_ABSOLUTE_WRITE,
+            gaddr,
+            &mut copy,
+        )
+    }
+}

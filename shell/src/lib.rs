@@ -34,7 +34,7 @@ mod sys;
 mod vcpu;
 
 pub use error::{Error, ErrorKind, Operation, Result, Unavailable};
-pub use kvm::{KVM_PATH, Kvm, Vm};
+pub use kvm::{KVM_PATH, KeyOp, Kvm, Vm};
 pub use memory::GuestMemory;
 pub use run::{DemandRun, Exit};
 pub use vcpu::{DEFAULT_CAPACITY, Vcpu};

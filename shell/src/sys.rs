@@ -11,7 +11,7 @@ use std::ptr::NonNull;
 use rustix::ioctl::{IoctlOutput, Opcode};
 use rustix::mm::{MapFlags, ProtFlags};
 use ucas_core::Errno;
-use ucas_core::abi::{Ioctl, KvmRun, SieBlock, UcasMapping};
+use ucas_core::abi::{self, Ioctl, KvmRun, SieBlock, UcasMapping};
 
 /// A raw ioctl: opcode plus the third argument, by value or as a pointer.
 /// `MUTATING` tells rustix whether the call may change what the fd refers to.
@@ -118,6 +118,206 @@ pub(crate) fn run_ioctl(fd: BorrowedFd<'_>) -> Result<(), Errno> {
     unsafe { rustix::ioctl::ioctl(fd, call) }
         .map(drop)
         .map_err(sys)
+}
+
+/// The argument structs passed by pointer that hold no pointer the kernel
+/// follows: the kernel copies exactly the size encoded in the request to
+/// or from them, and any bytes are a valid value.
+pub(crate) trait PlainArg: Copy {}
+
+impl PlainArg for abi::Regs {}
+impl PlainArg for abi::Sregs {}
+impl PlainArg for abi::Fpu {}
+impl PlainArg for abi::S390Keyop {}
+impl PlainArg for abi::MpState {}
+impl PlainArg for abi::S390Psw {}
+impl PlainArg for abi::S390Irq {}
+
+/// The size field of an `_IOR/_IOW/_IOWR` request number.
+const fn encoded_size(number: u32) -> usize {
+    ((number >> 16) & 0x3fff) as usize
+}
+
+/// Issues `request` with a pointer to `arg`, which the kernel reads,
+/// writes or both. EINVAL, without a system call, unless the request
+/// takes a pointer to a struct of exactly `T`'s size.
+pub(crate) fn struct_ioctl<T: PlainArg>(
+    fd: BorrowedFd<'_>,
+    request: Ioctl,
+    arg: &mut T,
+) -> Result<i32, Errno> {
+    if request.takes_value() || encoded_size(request.number()) != size_of::<T>() {
+        return Err(Errno::INVAL);
+    }
+    let call = Raw::<true> {
+        opcode: opcode(request.number()),
+        arg: std::ptr::from_mut(arg).cast(),
+    };
+    // SAFETY: the request's encoded size is `T`'s (checked above), which is
+    // all the kernel copies in or out; `T` holds no pointer the kernel
+    // follows (`PlainArg`), any bytes are a valid `T`, and `arg` is
+    // borrowed mutably for the whole call.
+    unsafe { rustix::ioctl::ioctl(fd, call) }.map_err(sys)
+}
+
+/// The size in bytes of the register with `KVM_*_ONE_REG` id `id`.
+const fn one_reg_size(id: u64) -> u64 {
+    1 << ((id >> 52) & 0xF)
+}
+
+/// `KVM_GET_ONE_REG` (`set` false) or `KVM_SET_ONE_REG` of the register
+/// `id` through `value`. EINVAL, without a system call, for a register
+/// wider than 8 bytes; a 4-byte register is the low half of `value`.
+pub(crate) fn one_reg_ioctl(
+    fd: BorrowedFd<'_>,
+    set: bool,
+    id: u64,
+    value: &mut u64,
+) -> Result<(), Errno> {
+    let request = if set {
+        Ioctl::SetOneReg
+    } else {
+        Ioctl::GetOneReg
+    };
+    let mut narrow = *value as u32;
+    let addr: *mut c_void = match one_reg_size(id) {
+        8 => std::ptr::from_mut(value).cast(),
+        4 => std::ptr::from_mut(&mut narrow).cast(),
+        _ => return Err(Errno::INVAL),
+    };
+    let mut reg = abi::OneReg {
+        id,
+        addr: addr as u64,
+    };
+    let call = Raw::<true> {
+        opcode: opcode(request.number()),
+        arg: std::ptr::from_mut(&mut reg).cast(),
+    };
+    // SAFETY: `reg` is a `kvm_one_reg` (layout asserted in ucas-core); the
+    // kernel reads it, then copies the register's size (4 or 8 bytes,
+    // checked above) to or from `addr`, which points at a live local or
+    // `value` of that size for the whole call.
+    unsafe { rustix::ioctl::ioctl(fd, call) }.map_err(sys)?;
+    if one_reg_size(id) == 4 {
+        *value = u64::from(narrow);
+    }
+    Ok(())
+}
+
+/// The CPU-model attributes a VM reads and writes whole, with the layout
+/// of the kernel's struct for attribute `ATTR` of group
+/// `KVM_S390_VM_CPU_MODEL`.
+pub(crate) trait CpuModelAttr: Copy {
+    /// The attribute.
+    const ATTR: u64;
+}
+
+impl CpuModelAttr for abi::CpuProcessor {
+    const ATTR: u64 = abi::KVM_S390_VM_CPU_PROCESSOR;
+}
+
+impl CpuModelAttr for abi::CpuMachine {
+    const ATTR: u64 = abi::KVM_S390_VM_CPU_MACHINE;
+}
+
+/// `KVM_GET_DEVICE_ATTR` (`set` false) or `KVM_SET_DEVICE_ATTR` of the
+/// CPU-model attribute `T` through `data`.
+pub(crate) fn cpu_model_ioctl<T: CpuModelAttr>(
+    fd: BorrowedFd<'_>,
+    set: bool,
+    data: &mut T,
+) -> Result<(), Errno> {
+    let request = if set {
+        Ioctl::SetDeviceAttr
+    } else {
+        Ioctl::GetDeviceAttr
+    };
+    let mut attr = abi::DeviceAttr {
+        flags: 0,
+        group: abi::KVM_S390_VM_CPU_MODEL,
+        attr: T::ATTR,
+        addr: std::ptr::from_mut(data) as u64,
+    };
+    let call = Raw::<true> {
+        opcode: opcode(request.number()),
+        arg: std::ptr::from_mut(&mut attr).cast(),
+    };
+    // SAFETY: `attr` is a `kvm_device_attr`; for this group and attribute
+    // the kernel copies exactly the size of its struct, which `T` lays out
+    // (sizes asserted in ucas-core and checked against the s390 header),
+    // to or from `data`, borrowed mutably for the call; any bytes are a
+    // valid `T` (integers and arrays of them).
+    unsafe { rustix::ioctl::ioctl(fd, call) }
+        .map(drop)
+        .map_err(sys)
+}
+
+/// `KVM_S390_GET_SKEYS` (`set` false) or `KVM_S390_SET_SKEYS` for
+/// `keys.len()` frames from `start_gfn`; the kernel's non-negative answer.
+pub(crate) fn skeys_ioctl(
+    fd: BorrowedFd<'_>,
+    set: bool,
+    start_gfn: u64,
+    keys: &mut [u8],
+) -> Result<i32, Errno> {
+    let request = if set {
+        Ioctl::S390SetSkeys
+    } else {
+        Ioctl::S390GetSkeys
+    };
+    let mut args = abi::S390Skeys {
+        start_gfn,
+        count: keys.len() as u64,
+        skeydata_addr: keys.as_mut_ptr() as u64,
+        ..abi::S390Skeys::default()
+    };
+    let call = Raw::<true> {
+        opcode: opcode(request.number()),
+        arg: std::ptr::from_mut(&mut args).cast(),
+    };
+    // SAFETY: `args` is a `kvm_s390_skeys` (layout asserted in ucas-core);
+    // the kernel copies at most `count` = `keys.len()` bytes to or from
+    // `skeydata_addr`, the start of `keys`, borrowed mutably for the call.
+    unsafe { rustix::ioctl::ioctl(fd, call) }.map_err(sys)
+}
+
+/// `KVM_S390_MEM_OP` `op` on `fd` (a VM or a vcpu) of `buf.len()` bytes at
+/// guest address `gaddr`, with `flags` and access `key`; the kernel's
+/// non-negative answer (a program-interruption code when positive).
+pub(crate) fn mem_op_ioctl(
+    fd: BorrowedFd<'_>,
+    op: u32,
+    gaddr: u64,
+    flags: u64,
+    key: u8,
+    buf: &mut [u8],
+) -> Result<i32, Errno> {
+    let size = u32::try_from(buf.len()).map_err(|_| Errno::TOOBIG)?;
+    // Compare-and-exchange reads a second buffer: not offered here.
+    if op == abi::KVM_S390_MEMOP_ABSOLUTE_CMPXCHG {
+        return Err(Errno::INVAL);
+    }
+    let mut u = [0u64; 4];
+    // The union's first bytes: access register 0, then the key.
+    u[0] = u64::from_ne_bytes([0, key, 0, 0, 0, 0, 0, 0]);
+    let mut m = abi::S390MemOp {
+        gaddr,
+        flags,
+        size,
+        op,
+        buf: buf.as_mut_ptr() as u64,
+        u,
+    };
+    let call = Raw::<true> {
+        opcode: opcode(Ioctl::S390MemOp.number()),
+        arg: std::ptr::from_mut(&mut m).cast(),
+    };
+    // SAFETY: `m` is a `kvm_s390_mem_op` (layout asserted in ucas-core);
+    // for the operations allowed here the kernel copies at most `size` =
+    // `buf.len()` bytes to or from `buf`, borrowed mutably for the call,
+    // and follows no other pointer (the compare-and-exchange `old_addr` is
+    // refused above).
+    unsafe { rustix::ioctl::ioctl(fd, call) }.map_err(sys)
 }
 
 /// A shared mapping of part of a vcpu fd (`kvm_run` or the SIE page),

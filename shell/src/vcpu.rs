@@ -445,6 +445,188 @@ impl<const N: usize> Vcpu<N> {
         run.kvm_dirty_regs |= abi::KVM_SYNC_GPRS;
     }
 
+    /// Issues a register-set request with `arg`, the errno typed with the
+    /// request.
+    fn register_set<T: sys::PlainArg>(&self, request: Ioctl, mut arg: T) -> Result<T> {
+        sys::struct_ioctl(self.fd.as_fd(), request, &mut arg)
+            .map(|_| arg)
+            .map_err(|e| Error::from_errno(Operation::Ioctl(request), e))
+    }
+
+    /// `KVM_GET_REGS`: the general registers as the kernel keeps them.
+    ///
+    /// # Errors
+    /// The errno (EINVAL on a kernel of another architecture, whose request
+    /// numbers differ; ENOTTY on an fd that is not a vcpu).
+    #[doc(alias = "KVM_GET_REGS")]
+    pub fn regs(&self) -> Result<abi::Regs> {
+        self.register_set(Ioctl::GetRegs, abi::Regs::default())
+    }
+
+    /// `KVM_SET_REGS`: replaces the general registers.
+    ///
+    /// # Errors
+    /// As [`Vcpu::regs`].
+    #[doc(alias = "KVM_SET_REGS")]
+    pub fn set_regs(&mut self, regs: &abi::Regs) -> Result<()> {
+        self.register_set(Ioctl::SetRegs, *regs).map(drop)
+    }
+
+    /// `KVM_GET_SREGS`: the access and control registers.
+    ///
+    /// # Errors
+    /// As [`Vcpu::regs`].
+    #[doc(alias = "KVM_GET_SREGS")]
+    pub fn sregs(&self) -> Result<abi::Sregs> {
+        self.register_set(Ioctl::GetSregs, abi::Sregs::default())
+    }
+
+    /// `KVM_SET_SREGS`: replaces the access and control registers.
+    ///
+    /// # Errors
+    /// As [`Vcpu::regs`].
+    #[doc(alias = "KVM_SET_SREGS")]
+    pub fn set_sregs(&mut self, sregs: &abi::Sregs) -> Result<()> {
+        self.register_set(Ioctl::SetSregs, *sregs).map(drop)
+    }
+
+    /// `KVM_GET_FPU`: the floating-point control and registers.
+    ///
+    /// # Errors
+    /// As [`Vcpu::regs`].
+    #[doc(alias = "KVM_GET_FPU")]
+    pub fn fpu(&self) -> Result<abi::Fpu> {
+        self.register_set(Ioctl::GetFpu, abi::Fpu::default())
+    }
+
+    /// `KVM_SET_FPU`: replaces the floating-point control and registers.
+    ///
+    /// # Errors
+    /// As [`Vcpu::regs`]; early kernels refuse an invalid `fpc` (EINVAL).
+    #[doc(alias = "KVM_SET_FPU")]
+    pub fn set_fpu(&mut self, fpu: &abi::Fpu) -> Result<()> {
+        self.register_set(Ioctl::SetFpu, *fpu).map(drop)
+    }
+
+    /// `KVM_GET_ONE_REG` of register `id` (`abi::KVM_REG_S390_*`); a 32-bit
+    /// register comes back in the low half.
+    ///
+    /// # Errors
+    /// EINVAL for an id the kernel does not know (or wider than 64 bits).
+    #[doc(alias = "KVM_GET_ONE_REG")]
+    pub fn get_one_reg(&self, id: u64) -> Result<u64> {
+        let mut value = 0;
+        sys::one_reg_ioctl(self.fd.as_fd(), false, id, &mut value)
+            .map(|()| value)
+            .map_err(|e| Error::from_errno(Operation::Ioctl(Ioctl::GetOneReg), e))
+    }
+
+    /// `KVM_SET_ONE_REG` of register `id`; a 32-bit register takes the low
+    /// half of `value`.
+    ///
+    /// # Errors
+    /// As [`Vcpu::get_one_reg`].
+    #[doc(alias = "KVM_SET_ONE_REG")]
+    pub fn set_one_reg(&mut self, id: u64, value: u64) -> Result<()> {
+        let mut value = value;
+        sys::one_reg_ioctl(self.fd.as_fd(), true, id, &mut value)
+            .map_err(|e| Error::from_errno(Operation::Ioctl(Ioctl::SetOneReg), e))
+    }
+
+    /// `KVM_S390_MEM_OP` `LOGICAL_READ`: fills `buf` from the vcpu's
+    /// logical address `gaddr`. `Ok(None)` when done, `Ok(Some(code))` when
+    /// the access met a program-interruption condition (4 protection, 5
+    /// addressing, …): then `buf` is not filled.
+    ///
+    /// # Errors
+    /// EINVAL, E2BIG (more than 64 KiB), EFAULT.
+    #[doc(alias = "KVM_S390_MEM_OP")]
+    pub fn read_logical(&self, gaddr: u64, buf: &mut [u8]) -> Result<Option<u16>> {
+        crate::kvm::mem_op(self.as_fd(), abi::KVM_S390_MEMOP_LOGICAL_READ, gaddr, buf)
+    }
+
+    /// `KVM_S390_MEM_OP` `LOGICAL_WRITE` of `data` at the vcpu's logical
+    /// address `gaddr`; the answer as [`Vcpu::read_logical`].
+    ///
+    /// # Errors
+    /// As [`Vcpu::read_logical`].
+    pub fn write_logical(&mut self, gaddr: u64, data: &[u8]) -> Result<Option<u16>> {
+        let mut copy = data.to_vec();
+        crate::kvm::mem_op(
+            self.fd.as_fd(),
+            abi::KVM_S390_MEMOP_LOGICAL_WRITE,
+            gaddr,
+            &mut copy,
+        )
+    }
+
+    /// `KVM_GET_MP_STATE`: `KVM_MP_STATE_STOPPED` (5) or `_OPERATING` (7).
+    /// An s390 kernel answers with the state as the ioctl's return value
+    /// and leaves the struct alone; other kernels write the struct.
+    ///
+    /// # Errors
+    /// The errno.
+    #[doc(alias = "KVM_GET_MP_STATE")]
+    pub fn mp_state(&self) -> Result<u32> {
+        let mut st = abi::MpState::default();
+        let r = sys::struct_ioctl(self.fd.as_fd(), Ioctl::GetMpState, &mut st)
+            .map_err(|e| Error::from_errno(Operation::Ioctl(Ioctl::GetMpState), e))?;
+        Ok(u32::try_from(r)
+            .ok()
+            .filter(|&v| v != 0)
+            .unwrap_or(st.mp_state))
+    }
+
+    /// `KVM_SET_MP_STATE`: stops (5) or starts (7) the vcpu; from then on
+    /// the VM's run state is the caller's (resets no longer stop vcpus).
+    ///
+    /// # Errors
+    /// ENXIO for LOAD (8, protected guests only), CHECK_STOP and others.
+    #[doc(alias = "KVM_SET_MP_STATE")]
+    pub fn set_mp_state(&mut self, mp_state: u32) -> Result<()> {
+        self.register_set(Ioctl::SetMpState, abi::MpState { mp_state })
+            .map(drop)
+    }
+
+    /// `KVM_S390_SET_INITIAL_PSW`: the PSW of the next run.
+    ///
+    /// # Errors
+    /// EBUSY unless the vcpu is stopped (`CPUSTAT_STOPPED`).
+    #[doc(alias = "KVM_S390_SET_INITIAL_PSW")]
+    pub fn set_initial_psw(&mut self, mask: u64, addr: u64) -> Result<()> {
+        self.register_set(Ioctl::S390SetInitialPsw, abi::S390Psw { mask, addr })
+            .map(drop)
+    }
+
+    /// `KVM_S390_INITIAL_RESET`, `KVM_S390_NORMAL_RESET` or
+    /// `KVM_S390_CLEAR_RESET` (`reset`).
+    ///
+    /// # Errors
+    /// EINVAL for another request; the kernel's errno.
+    #[doc(alias = "KVM_S390_INITIAL_RESET")]
+    pub fn reset(&mut self, reset: Ioctl) -> Result<()> {
+        if !matches!(
+            reset,
+            Ioctl::S390InitialReset | Ioctl::S390NormalReset | Ioctl::S390ClearReset
+        ) {
+            return Err(Error::from_errno(Operation::Ioctl(reset), Errno::INVAL));
+        }
+        sys::value_ioctl(self.fd.as_fd(), reset, 0)
+            .map(drop)
+            .map_err(|e| Error::from_errno(Operation::Ioctl(reset), e))
+    }
+
+    /// `KVM_S390_IRQ`: injects a local interrupt (a ucontrol vcpu keeps it
+    /// pending; the controller delivers interrupts itself).
+    ///
+    /// # Errors
+    /// EINVAL for a type or parameter the kernel refuses, EBUSY for a stop
+    /// or external call already pending.
+    #[doc(alias = "KVM_S390_IRQ")]
+    pub fn inject(&mut self, irq: &abi::S390Irq) -> Result<()> {
+        self.register_set(Ioctl::S390Irq, *irq).map(drop)
+    }
+
     /// Clears `CPUSTAT_STOPPED` in the SIE block, as a controller does before
     /// the first run. Returns false on a VM without a SIE page.
     pub fn clear_stopped(&mut self) -> bool {

@@ -135,7 +135,79 @@ fn common_items() -> Vec<Item> {
     }
     items.extend([
         constant("KVM_DEV_TYPE_FLIC", abi::KVM_DEV_TYPE_FLIC),
+        constant("KVM_S390_SIGP_STOP", abi::KVM_S390_SIGP_STOP),
+        constant("KVM_S390_PROGRAM_INT", abi::KVM_S390_PROGRAM_INT),
+        constant("KVM_S390_SIGP_SET_PREFIX", abi::KVM_S390_SIGP_SET_PREFIX),
+        constant("KVM_S390_RESTART", abi::KVM_S390_RESTART),
+        constant("KVM_S390_INT_PFAULT_INIT", abi::KVM_S390_INT_PFAULT_INIT),
+        constant("KVM_S390_INT_PFAULT_DONE", abi::KVM_S390_INT_PFAULT_DONE),
+        constant("KVM_S390_MCHK", abi::KVM_S390_MCHK),
+        constant("KVM_S390_INT_CLOCK_COMP", abi::KVM_S390_INT_CLOCK_COMP),
+        constant("KVM_S390_INT_CPU_TIMER", abi::KVM_S390_INT_CPU_TIMER),
+        constant("KVM_S390_INT_VIRTIO", abi::KVM_S390_INT_VIRTIO),
+        constant("KVM_S390_INT_SERVICE", abi::KVM_S390_INT_SERVICE),
+        constant("KVM_S390_INT_EMERGENCY", abi::KVM_S390_INT_EMERGENCY),
+        constant(
+            "KVM_S390_INT_EXTERNAL_CALL",
+            abi::KVM_S390_INT_EXTERNAL_CALL,
+        ),
+        constant("KVM_S390_INT_IO_MAX", abi::KVM_S390_INT_IO_MAX),
+        constant(
+            "KVM_S390_STOP_FLAG_STORE_STATUS",
+            abi::KVM_S390_STOP_FLAG_STORE_STATUS,
+        ),
         constant("KVM_CREATE_DEVICE_TEST", abi::KVM_CREATE_DEVICE_TEST),
+        constant("KVM_S390_GET_SKEYS_NONE", abi::KVM_S390_GET_SKEYS_NONE),
+        constant("KVM_S390_SKEYS_MAX", abi::KVM_S390_SKEYS_MAX),
+        guarded(
+            "KVM_S390_KEYOP_SSKE",
+            constant("KVM_S390_KEYOP_SSKE", abi::KVM_S390_KEYOP_SSKE),
+        ),
+        guarded(
+            "KVM_S390_KEYOP_ISKE",
+            constant("KVM_S390_KEYOP_ISKE", abi::KVM_S390_KEYOP_ISKE),
+        ),
+        guarded(
+            "KVM_S390_KEYOP_RRBE",
+            constant("KVM_S390_KEYOP_RRBE", abi::KVM_S390_KEYOP_RRBE),
+        ),
+        constant(
+            "KVM_S390_MEMOP_LOGICAL_READ",
+            abi::KVM_S390_MEMOP_LOGICAL_READ,
+        ),
+        constant(
+            "KVM_S390_MEMOP_LOGICAL_WRITE",
+            abi::KVM_S390_MEMOP_LOGICAL_WRITE,
+        ),
+        constant("KVM_S390_MEMOP_SIDA_READ", abi::KVM_S390_MEMOP_SIDA_READ),
+        constant("KVM_S390_MEMOP_SIDA_WRITE", abi::KVM_S390_MEMOP_SIDA_WRITE),
+        constant(
+            "KVM_S390_MEMOP_ABSOLUTE_READ",
+            abi::KVM_S390_MEMOP_ABSOLUTE_READ,
+        ),
+        constant(
+            "KVM_S390_MEMOP_ABSOLUTE_WRITE",
+            abi::KVM_S390_MEMOP_ABSOLUTE_WRITE,
+        ),
+        guarded(
+            "KVM_S390_MEMOP_ABSOLUTE_CMPXCHG",
+            constant(
+                "KVM_S390_MEMOP_ABSOLUTE_CMPXCHG",
+                abi::KVM_S390_MEMOP_ABSOLUTE_CMPXCHG,
+            ),
+        ),
+        constant(
+            "KVM_S390_MEMOP_F_CHECK_ONLY",
+            abi::KVM_S390_MEMOP_F_CHECK_ONLY,
+        ),
+        constant(
+            "KVM_S390_MEMOP_F_INJECT_EXCEPTION",
+            abi::KVM_S390_MEMOP_F_INJECT_EXCEPTION,
+        ),
+        constant(
+            "KVM_S390_MEMOP_F_SKEY_PROTECTION",
+            abi::KVM_S390_MEMOP_F_SKEY_PROTECTION,
+        ),
         constant(
             "KVM_IRQ_ROUTING_S390_ADAPTER",
             abi::KVM_IRQ_ROUTING_S390_ADAPTER,
@@ -490,6 +562,48 @@ fn s390_only_items() -> Vec<Item> {
             "offsetof(struct kvm_run, s.regs.crs)",
             abi::RUN_SYNC_CRS,
         ),
+        item(
+            "RUN_SYNC_TODPR",
+            "offsetof(struct kvm_run, s.regs.todpr)",
+            abi::RUN_SYNC_TODPR,
+        ),
+        item(
+            "RUN_SYNC_GBEA",
+            "offsetof(struct kvm_run, s.regs.gbea)",
+            abi::RUN_SYNC_GBEA,
+        ),
+        item(
+            "RUN_SYNC_VRS",
+            "offsetof(struct kvm_run, s.regs.vrs)",
+            abi::RUN_SYNC_VRS,
+        ),
+        item(
+            "RUN_SYNC_FPC",
+            "offsetof(struct kvm_run, s.regs.fpc)",
+            abi::RUN_SYNC_FPC,
+        ),
+        constant("KVM_REG_S390_TODPR", abi::KVM_REG_S390_TODPR),
+        constant("KVM_REG_S390_EPOCHDIFF", abi::KVM_REG_S390_EPOCHDIFF),
+        constant("KVM_REG_S390_CPU_TIMER", abi::KVM_REG_S390_CPU_TIMER),
+        constant("KVM_REG_S390_CLOCK_COMP", abi::KVM_REG_S390_CLOCK_COMP),
+        constant("KVM_REG_S390_PFTOKEN", abi::KVM_REG_S390_PFTOKEN),
+        constant("KVM_REG_S390_PFCOMPARE", abi::KVM_REG_S390_PFCOMPARE),
+        constant("KVM_REG_S390_PFSELECT", abi::KVM_REG_S390_PFSELECT),
+        constant("KVM_REG_S390_PP", abi::KVM_REG_S390_PP),
+        constant("KVM_REG_S390_GBEA", abi::KVM_REG_S390_GBEA),
+        constant(
+            "KVM_S390_PFAULT_TOKEN_INVALID",
+            abi::KVM_S390_PFAULT_TOKEN_INVALID,
+        ),
+        constant("KVM_GUESTDBG_USE_HW_BP", abi::KVM_GUESTDBG_USE_HW_BP),
+        constant(
+            "KVM_S390_STORE_STATUS_NOADDR",
+            abi::KVM_S390_STORE_STATUS_NOADDR,
+        ),
+        constant(
+            "KVM_S390_STORE_STATUS_PREFIXED",
+            abi::KVM_S390_STORE_STATUS_PREFIXED,
+        ),
         constant("KVM_S390_VM_CPU_MODEL", abi::KVM_S390_VM_CPU_MODEL),
         constant("KVM_S390_VM_CPU_PROCESSOR", abi::KVM_S390_VM_CPU_PROCESSOR),
         constant("KVM_S390_VM_CPU_MACHINE", abi::KVM_S390_VM_CPU_MACHINE),
@@ -510,6 +624,43 @@ fn s390_only_items() -> Vec<Item> {
             abi::KVM_S390_VM_CPU_MACHINE_SUBFUNC,
         ),
         constant("KVM_S390_VM_TOD", abi::KVM_S390_VM_TOD),
+        constant("KVM_S390_VM_TOD_LOW", abi::KVM_S390_VM_TOD_LOW),
+        constant("KVM_S390_VM_TOD_HIGH", abi::KVM_S390_VM_TOD_HIGH),
+        constant("KVM_S390_VM_TOD_EXT", abi::KVM_S390_VM_TOD_EXT),
+        struct_size("kvm_s390_vm_tod_clock", size_of::<abi::TodClock>()),
+        offset(
+            "kvm_s390_vm_tod_clock",
+            "tod",
+            offset_of!(abi::TodClock, tod),
+        ),
+        constant(
+            "KVM_S390_VM_CRYPTO_ENABLE_AES_KW",
+            abi::KVM_S390_VM_CRYPTO_ENABLE_AES_KW,
+        ),
+        constant(
+            "KVM_S390_VM_CRYPTO_DISABLE_DEA_KW",
+            abi::KVM_S390_VM_CRYPTO_DISABLE_DEA_KW,
+        ),
+        constant(
+            "KVM_S390_VM_CRYPTO_ENABLE_APIE",
+            abi::KVM_S390_VM_CRYPTO_ENABLE_APIE,
+        ),
+        constant(
+            "KVM_S390_VM_CRYPTO_DISABLE_APIE",
+            abi::KVM_S390_VM_CRYPTO_DISABLE_APIE,
+        ),
+        constant(
+            "KVM_S390_VM_MIGRATION_STOP",
+            abi::KVM_S390_VM_MIGRATION_STOP,
+        ),
+        constant(
+            "KVM_S390_VM_MIGRATION_START",
+            abi::KVM_S390_VM_MIGRATION_START,
+        ),
+        constant(
+            "KVM_S390_VM_MIGRATION_STATUS",
+            abi::KVM_S390_VM_MIGRATION_STATUS,
+        ),
         constant("KVM_S390_VM_CRYPTO", abi::KVM_S390_VM_CRYPTO),
         constant("KVM_S390_VM_MIGRATION", abi::KVM_S390_VM_MIGRATION),
         constant("KVM_S390_VM_CPU_TOPOLOGY", abi::KVM_S390_VM_CPU_TOPOLOGY),

@@ -200,7 +200,8 @@ fn unmodelled_ioctls_are_refused_as_unknown_and_said_once() {
     for (key, want) in [
         ("irq", "-1/ENOTTY"),
         ("irq_again", "-1/ENOTTY"),
-        ("get_skeys", "-1/ENOTTY"),
+        // Modelled now: keys not in use yet.
+        ("get_skeys", "1"),
         ("enable_sie", "0"),
         ("regs_on_vm", "-1/ENOTTY"),
     ] {
@@ -216,8 +217,7 @@ fn unmodelled_ioctls_are_refused_as_unknown_and_said_once() {
     assert_eq!(
         notes,
         [
-            "ucas emulate: KVM_S390_IRQ is not modelled; answered ENOTTY as a kernel without it would",
-            "ucas emulate: KVM_S390_GET_SKEYS is not modelled; answered ENOTTY as a kernel without it would",
+            "ucas emulate: KVM_S390_GET_IRQ_STATE is not modelled; answered ENOTTY as a kernel without it would",
         ],
         "{stderr}"
     );
@@ -423,5 +423,309 @@ fn refusals_and_the_pv_side_effect() {
     ];
     for g in Generation::ALL {
         assert_lines(&c_output("refusals", g), &want, g);
+    }
+}
+
+/// Storage keys of a ucontrol VM from C (`tests/c/skeys.c`): the selftest's
+/// uc_skey scenario, the reference and change bits of guest accesses, and
+/// `KVM_S390_GET/SET_SKEYS` and `KVM_S390_KEYOP` as each generation answers
+/// them (table V1 of emulator/KERNEL-INTERFACE.md, `model/keys.rs`).
+#[test]
+fn storage_keys_as_the_kernel_and_the_machine_answer() {
+    let common = [
+        ("get_before_set", "1"),
+        ("get_flags", "-1/EINVAL"),
+        ("ictl_keys_new", "0x7000"),
+        ("run1", "0"),
+        // KVM_EXIT_S390_SIEIC on the intercepted SSKE.
+        ("run1_exit", "13 ipa=0xb22b r0=1"),
+        ("run2", "0"),
+        ("run2_ipa", "0x8300 r0=2 r1=0x34"),
+        ("run3", "0"),
+        // RRBE: R off, CC 2 (R was on, C off).
+        ("run3_ipa", "0x8300 r0=3 r1=0x30 cc=2"),
+        ("run_rc", "0"),
+        ("rc_set", "0x50 rc_fetch=0x54 rc_store=0x56"),
+        // Guest key instructions do not switch the VM's key use on.
+        ("get_after_guest", "1"),
+        ("set_count_0", "-1/EINVAL"),
+        ("set_flags", "-1/EINVAL"),
+        ("set_unreadable", "-1/EFAULT"),
+        ("get_unwritable", "-1/EFAULT"),
+        ("get_too_many", "-1/EINVAL"),
+    ];
+    let a = [
+        // No memory slot: key use goes on, every frame fails.
+        ("set", "-1/EFAULT"),
+        ("get", "-1/EFAULT"),
+        ("set_reserved_bit", "-1/EFAULT"),
+    ];
+    let b = [
+        ("set", "0"),
+        ("get", "0"),
+        ("got", "0x52,0x60"),
+        ("set_reserved_bit", "-1/EINVAL"),
+        // B sets the keys before the bad one.
+        ("first_after_reserved", "0x20"),
+    ];
+    let c = [
+        ("set", "0"),
+        ("get", "0"),
+        ("got", "0x52,0x60"),
+        ("set_reserved_bit", "-1/EINVAL"),
+        // C checks them all first.
+        ("first_after_reserved", "0x52"),
+        ("keyop_iske", "0"),
+        // The key SET_SKEYS gave the second frame.
+        ("keyop_iske_key", "0x60"),
+        ("keyop_sske", "0"),
+        ("keyop_sske_key", "0x60"),
+        ("keyop_rrbe", "0"),
+        ("keyop_rrbe_key", "0x6"),
+        ("keyop_bad_op", "-1/EINVAL"),
+        ("keyop_null", "-1/EFAULT"),
+    ];
+    let before_c = [
+        ("keyop_iske", "-1/ENOTTY"),
+        ("keyop_sske", "-1/ENOTTY"),
+        ("keyop_rrbe", "-1/ENOTTY"),
+        ("keyop_bad_op", "-1/ENOTTY"),
+        ("keyop_null", "-1/ENOTTY"),
+    ];
+    for g in Generation::ALL {
+        let text = c_output("skeys", g);
+        assert_lines(&text, &common, g);
+        match g {
+            Generation::A => {
+                assert_lines(&text, &a, g);
+                assert_lines(&text, &before_c, g);
+            }
+            Generation::B => {
+                assert_lines(&text, &b, g);
+                assert_lines(&text, &before_c, g);
+            }
+            Generation::C => assert_lines(&text, &c, g),
+        }
+    }
+}
+
+/// `KVM_GET/SET_ONE_REG`, `KVM_GET/SET_FPU` and `KVM_S390_MEM_OP` from C
+/// (`tests/c/regs_memop.c`) on every generation: table P1/P2 and the
+/// MEM_OP rows of emulator/KERNEL-INTERFACE.md.
+#[test]
+fn registers_and_memory_operations_as_the_kernel_answers() {
+    let names = [
+        "todpr",
+        "epochdiff",
+        "cpu_timer",
+        "clock_comp",
+        "pftoken",
+        "pfcompare",
+        "pfselect",
+        "pp",
+        "gbea",
+    ];
+    let mut want: Vec<(String, String)> = Vec::new();
+    for (i, name) in names.iter().enumerate() {
+        let initial = if *name == "pftoken" {
+            "0xffffffffffffffff"
+        } else {
+            "0"
+        };
+        // The TOD programmable register is 32 bits wide.
+        let back = if *name == "todpr" {
+            format!("{:#x}", 0x5566_7700 + i)
+        } else {
+            format!("{:#x}", 0x1122_3344_5566_7700_u64 + i as u64)
+        };
+        want.push((format!("get_{name}"), "0".into()));
+        want.push((format!("initial_{name}"), initial.into()));
+        want.push((format!("set_{name}"), "0".into()));
+        want.push((format!("back_{name}"), back));
+    }
+    let fixed = [
+        ("get_unknown_id", "-1/EINVAL"),
+        ("set_unknown_id", "-1/EINVAL"),
+        ("get_null_addr", "-1/EFAULT"),
+        ("set_null_addr", "-1/EFAULT"),
+        ("get_null_struct", "-1/EFAULT"),
+        ("initial_reset", "0"),
+        ("gbea_after_reset", "0x1"),
+        ("pftoken_after_reset", "0xffffffffffffffff"),
+        // The reset leaves pfault compare alone.
+        ("pfcompare_after_reset", "0x1122334455667705"),
+        ("set_fpu", "0"),
+        ("get_fpu", "0"),
+        ("fpc", "0x3 f15=0x400000000000000f"),
+        ("get_fpu_null", "-1/EFAULT"),
+        ("set_fpu_null", "-1/EFAULT"),
+        ("clear_reset", "0"),
+        ("fpc_after_clear", "0 f15_after_clear=0"),
+        ("abs_size_0", "-1/EINVAL"),
+        ("abs_too_big", "-1/E2BIG"),
+        ("abs_bad_flag", "-1/EINVAL"),
+        ("abs_bad_key", "-1/EINVAL"),
+        ("abs_logical_op", "-1/EINVAL"),
+        ("mem_op_null", "-1/EFAULT"),
+        ("logical_absolute_op", "-1/EINVAL"),
+        ("logical_bad_ar", "-1/EINVAL"),
+        // Not a protected vcpu.
+        ("sida_read", "-1/EINVAL"),
+        ("sida_too_big", "-1/E2BIG"),
+    ];
+    want.extend(fixed.iter().map(|(k, v)| ((*k).into(), (*v).into())));
+    // Generation A: no memory slot, so every guest address is an
+    // addressing exception (5, a success value).
+    let a = [
+        ("abs_read", "5"),
+        ("abs_write", "5"),
+        ("abs_check_only", "5"),
+        ("abs_key_3_to_key_0_page", "5"),
+        ("abs_unreadable_buf", "-1/EFAULT"),
+        ("cmpxchg", "5"),
+        ("logical_read", "5"),
+    ];
+    // B and C: the internal slot makes absolute addresses the caller's.
+    let bc = [
+        ("abs_read", "0"),
+        ("abs_read_data", "guestmem"),
+        ("abs_write", "0"),
+        ("abs_written", "written!"),
+        ("abs_check_only", "0"),
+        // Storage key 0 refuses stores under access key 3: protection.
+        ("abs_key_3_to_key_0_page", "4"),
+        ("abs_unreadable_buf", "-1/EFAULT"),
+        ("cmpxchg", "0"),
+        ("cmpxchg_now", "0x99"),
+        ("cmpxchg_miss", "0"),
+        ("cmpxchg_old", "0x99"),
+        ("cmpxchg_unaligned", "-1/EINVAL"),
+        ("logical_read", "0"),
+        ("logical_read_data", "lowcore!"),
+    ];
+    for g in Generation::ALL {
+        let text = c_output("regs_memop", g);
+        let refs: Vec<(&str, &str)> = want.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        assert_lines(&text, &refs, g);
+        assert_lines(&text, if g == Generation::A { &a } else { &bc }, g);
+    }
+}
+
+/// The VM attribute groups TOD, CRYPTO, MIGRATION and CPU_TOPOLOGY,
+/// `KVM_S390_STORE_STATUS` and `KVM_SET_GUEST_DEBUG` from C
+/// (`tests/c/attrs_status.c`) on every generation: table V3 and the P1
+/// rows of emulator/KERNEL-INTERFACE.md.
+#[test]
+fn vm_attributes_store_status_and_guest_debug_as_the_kernel_answers() {
+    let common = [
+        ("has_tod_low", "0"),
+        ("has_tod_high", "0"),
+        ("has_tod_ext", "-1/ENXIO"),
+        ("get_tod_low", "0"),
+        ("tod_after_2000", "1"),
+        ("set_tod_low", "0"),
+        ("tod_follows_set", "1"),
+        ("get_tod_high", "0"),
+        ("tod_high", "0"),
+        ("set_tod_high_1", "-1/EINVAL"),
+        ("get_tod_ext", "0"),
+        ("ext_follows_set", "1"),
+        // No multiple-epoch facility (139) in the guest model.
+        ("set_tod_ext_epoch", "-1/EINVAL"),
+        ("tod_flags", "-1/EINVAL"),
+        ("tod_unknown", "-1/ENXIO"),
+        ("tod_null", "-1/EFAULT"),
+        ("has_crypto_aes", "0"),
+        ("has_crypto_apie", "-1/ENXIO"),
+        ("set_crypto_disable_aes", "0"),
+        // The modelled host has no AP instructions.
+        ("set_crypto_apie", "-1/EOPNOTSUPP"),
+        ("set_crypto_unknown", "-1/ENXIO"),
+        ("get_crypto", "-1/ENXIO"),
+        ("has_migration", "0"),
+        ("migration_stop", "0"),
+        ("migration_get_start", "-1/ENXIO"),
+        ("has_topology", "0"),
+        ("set_topology", "0"),
+        ("get_topology", "0"),
+        ("topology_mtcr", "1"),
+        ("store_status_noaddr", "-1/EFAULT"),
+        ("store_status_unmapped", "-1/EFAULT"),
+        ("guest_debug_on", "0"),
+        ("cpustat_p", "1"),
+        ("guest_debug_bad", "-1/EINVAL"),
+        ("guest_debug_off", "0"),
+        ("cpustat_p_off", "0"),
+        ("guest_debug_null", "-1/EFAULT"),
+    ];
+    // Generation A: a ucontrol VM has no memory slot.
+    let a = [
+        ("migration_start", "-1/EINVAL"),
+        ("migration_mode", "0"),
+        ("store_status", "-1/EFAULT"),
+    ];
+    let bc = [
+        ("migration_start", "0"),
+        ("migration_status", "0"),
+        ("migration_mode", "1"),
+        ("store_status", "0"),
+        ("stored_r7_be", "0x706050403020100"),
+    ];
+    for g in Generation::ALL {
+        let text = c_output("attrs_status", g);
+        assert_lines(&text, &common, g);
+        assert_lines(&text, if g == Generation::A { &a } else { &bc }, g);
+    }
+}
+
+/// Interrupt injection from C (`tests/c/irqs.c`) on every generation: the
+/// KVM_S390_IRQ / KVM_S390_INTERRUPT rows of emulator/KERNEL-INTERFACE.md.
+#[test]
+fn interrupt_injection_as_the_kernel_answers() {
+    let want = [
+        ("set_prefix_stopped", "0"),
+        ("stop_stopped", "0"),
+        // Storing status at absolute 0, which the caller has no memory at.
+        ("stop_store_stopped", "-1/EFAULT"),
+        ("set_prefix_running", "-1/EBUSY"),
+        ("stop_bad_flags", "-1/EINVAL"),
+        ("stop", "0"),
+        ("stop_again", "-1/EBUSY"),
+        ("program", "0"),
+        ("restart", "0"),
+        ("ckc", "0"),
+        ("cpu_timer", "0"),
+        ("mchk", "0"),
+        ("pfault_init", "0"),
+        ("emergency_from_0", "0"),
+        ("emergency_from_9", "-1/EINVAL"),
+        ("extcall", "0"),
+        ("extcall_again", "-1/EBUSY"),
+        ("virtio_local", "-1/EINVAL"),
+        ("irq_null", "-1/EFAULT"),
+        ("reset", "0"),
+        ("extcall_after_reset", "0"),
+        ("interrupt_program", "0"),
+        ("interrupt_program_big", "-1/EINVAL"),
+        ("interrupt_unknown", "-1/EINVAL"),
+        ("interrupt_null", "-1/EFAULT"),
+        ("vm_service", "0"),
+        ("vm_virtio", "0"),
+        ("vm_io", "0"),
+        ("vm_program", "-1/EINVAL"),
+        ("vm_emergency", "-1/EINVAL"),
+        ("vm_null", "-1/EFAULT"),
+        ("vcpu_cap_css", "0"),
+        ("vcpu_cap_flags", "-1/EINVAL"),
+        ("vcpu_cap_other", "-1/EINVAL"),
+        ("vcpu_cap_null", "-1/EFAULT"),
+        ("translate", "-1/EINVAL"),
+        ("translate_null", "-1/EFAULT"),
+        ("sigmask", "0"),
+        ("sigmask_len", "-1/EINVAL"),
+        ("sigmask_clear", "0"),
+    ];
+    for g in Generation::ALL {
+        assert_lines(&c_output("irqs", g), &want, g);
     }
 }

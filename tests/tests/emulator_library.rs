@@ -88,3 +88,253 @@ fn the_client_notices_a_generation_it_does_not_expect() {
     let stderr = std::fs::read_to_string(&err).unwrap();
     assert!(stderr.contains("detected A, want C"), "{stderr}");
 }
+
+/// Set in the child that [`library_state_keys_and_memory_under_each_generation`]
+/// starts under the emulator; holds the generation's letter.
+const LIBRARY_CHILD: &str = "UCAS_TEST_LIBRARY_CHILD";
+
+/// The library's register, CPU-model, storage-key and memory-operation
+/// methods, run in this test binary under the emulator of each generation
+/// (the child prints `key=value` lines; the parent checks them).
+fn library_child(g: Generation) {
+    use ucas::core::abi;
+    use ucas::{KeyOp, Kvm, Vcpu, Vm};
+    let show = |k: &str, v: String| println!("{k}={v}");
+    let err = |e: ucas::Error| {
+        e.errno()
+            .map_or_else(|| "none".to_owned(), |e| e.to_string())
+    };
+    // Past libtest's "test … ... " on the first line.
+    println!();
+    let kvm = Kvm::open().expect("kvm");
+    let vm = Vm::create_ucontrol(&kvm).expect("ucontrol vm");
+    let cpu = vm.cpu_model().expect("cpu model");
+    show("cpuid_version", format!("{:#x}", cpu.cpuid >> 56));
+    show(
+        "set_cpu_model",
+        format!("{:?}", vm.set_cpu_model(&cpu).map_err(err)),
+    );
+    let machine = vm.cpu_machine().expect("machine");
+    show(
+        "machine_offers_the_processor",
+        (machine.fac_list[0] & cpu.fac_list[0] == cpu.fac_list[0]).to_string(),
+    );
+    let mut vcpu = Vcpu::<16>::create(&vm, 0).expect("vcpu");
+    show(
+        "set_cpu_model_after_vcpu",
+        format!("{:?}", vm.set_cpu_model(&cpu).map_err(err)),
+    );
+    let mut regs = abi::Regs::default();
+    regs.gprs[3] = 0x3333;
+    vcpu.set_regs(&regs).expect("set regs");
+    show("r3", format!("{:#x}", vcpu.regs().expect("regs").gprs[3]));
+    show("sync_r3", format!("{:#x}", vcpu.gprs()[3]));
+    let mut sregs = abi::Sregs::default();
+    sregs.crs[0] = 0xE0;
+    sregs.acrs[2] = 7;
+    vcpu.set_sregs(&sregs).expect("set sregs");
+    let back = vcpu.sregs().expect("sregs");
+    show("cr0", format!("{:#x} a2={}", back.crs[0], back.acrs[2]));
+    let fpu = abi::Fpu {
+        fpc: 1,
+        pad: 0,
+        fprs: [0x4010_0000_0000_0000; 16],
+    };
+    vcpu.set_fpu(&fpu).expect("set fpu");
+    let f = vcpu.fpu().expect("fpu");
+    show("fpc", format!("{} f0={:#x}", f.fpc, f.fprs[0]));
+    vcpu.set_one_reg(abi::KVM_REG_S390_TODPR, 0x1_2345_6789)
+        .expect("todpr");
+    show(
+        "todpr",
+        format!("{:#x}", vcpu.get_one_reg(abi::KVM_REG_S390_TODPR).unwrap()),
+    );
+    show(
+        "pftoken",
+        format!(
+            "{:#x}",
+            vcpu.get_one_reg(abi::KVM_REG_S390_PFTOKEN).unwrap()
+        ),
+    );
+    show(
+        "bad_reg",
+        format!(
+            "{:?}",
+            vcpu.get_one_reg(abi::KVM_REG_S390 | 0x77).map_err(err)
+        ),
+    );
+    // Run state, initial PSW, resets and injection.
+    show(
+        "mp_state_new",
+        format!("{:?}", vcpu.mp_state().map_err(err)),
+    );
+    show(
+        "initial_psw_stopped",
+        format!(
+            "{:?}",
+            vcpu.set_initial_psw(0x0000_0001_8000_0000, 0x4000)
+                .map_err(err)
+        ),
+    );
+    show("psw", format!("{:#x}", vcpu.psw().1));
+    show(
+        "operating",
+        format!("{:?}", vcpu.set_mp_state(7).map_err(err)),
+    );
+    show(
+        "mp_state_operating",
+        format!("{:?}", vcpu.mp_state().map_err(err)),
+    );
+    show(
+        "initial_psw_running",
+        format!("{:?}", vcpu.set_initial_psw(0, 0).map_err(err)),
+    );
+    let stop = abi::S390Irq {
+        type_: u64::from(abi::KVM_S390_SIGP_STOP),
+        u: [0; 8],
+    };
+    show(
+        "inject_stop",
+        format!("{:?}", vcpu.inject(&stop).map_err(err)),
+    );
+    show(
+        "inject_stop_again",
+        format!("{:?}", vcpu.inject(&stop).map_err(err)),
+    );
+    show(
+        "normal_reset",
+        format!(
+            "{:?}",
+            vcpu.reset(ucas::core::abi::Ioctl::S390NormalReset)
+                .map_err(err)
+        ),
+    );
+    show(
+        "inject_stop_after_reset",
+        format!("{:?}", vcpu.inject(&stop).map_err(err)),
+    );
+    show(
+        "reset_not_a_reset",
+        format!("{:?}", vcpu.reset(ucas::core::abi::Ioctl::Run).map_err(err)),
+    );
+    // Storage keys and memory operations on the caller's own memory.
+    let mut page = vec![0u8; 8192];
+    let at = (page.as_ptr() as u64 + 4095) & !4095;
+    let gfn = at >> 12;
+    let mut keys = [0u8; 1];
+    show(
+        "get_skeys_unused",
+        format!("{:?}", vm.get_skeys(gfn, &mut keys).map_err(err)),
+    );
+    show(
+        "set_skeys",
+        format!("{:?}", vm.set_skeys(gfn, &[0x30]).map_err(err)),
+    );
+    let got = vm.get_skeys(gfn, &mut keys).map_err(err);
+    show("get_skeys", format!("{got:?} {:#x}", keys[0]));
+    show(
+        "keyop_iske",
+        format!("{:?}", vm.keyop(at, KeyOp::Insert).map_err(err)),
+    );
+    show(
+        "keyop_sske",
+        format!("{:?}", vm.keyop(at, KeyOp::Set(0x56)).map_err(err)),
+    );
+    let offset = usize::try_from(at - page.as_ptr() as u64).unwrap();
+    page[offset..offset + 4].copy_from_slice(b"data");
+    let mut buf = [0u8; 4];
+    let read = vm.read_absolute(at, &mut buf).map_err(err);
+    show(
+        "read_absolute",
+        format!("{read:?} {}", String::from_utf8_lossy(&buf)),
+    );
+    show(
+        "write_absolute_empty",
+        format!("{:?}", vm.write_absolute(at, &[]).map_err(err)),
+    );
+    let _ = g;
+}
+
+#[test]
+fn library_state_keys_and_memory_under_each_generation() {
+    if let Some(letter) = std::env::var_os(LIBRARY_CHILD) {
+        let g = Generation::ALL
+            .into_iter()
+            .find(|g| g.letter().to_string() == letter.to_string_lossy())
+            .expect("a generation letter");
+        library_child(g);
+        return;
+    }
+    for g in Generation::ALL {
+        let out = tmp(&format!("lib-state-{g:?}.out"));
+        let mut cmd = Command::new(std::env::current_exe().unwrap());
+        cmd.args([
+            "library_state_keys_and_memory_under_each_generation",
+            "--exact",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(LIBRARY_CHILD, g.letter().to_string())
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&out).unwrap());
+        let status = Emulator::new(g).run(cmd).expect("the emulator runs");
+        let text = std::fs::read_to_string(&out).unwrap();
+        assert!(status.success(), "{g:?}: {status}\n{text}");
+        let mut want = vec![
+            ("cpuid_version", "0xff"),
+            ("set_cpu_model", "Ok(())"),
+            ("machine_offers_the_processor", "true"),
+            ("set_cpu_model_after_vcpu", "Err(\"EBUSY\")"),
+            ("r3", "0x3333"),
+            ("sync_r3", "0x3333"),
+            ("cr0", "0xe0 a2=7"),
+            ("fpc", "1 f0=0x4010000000000000"),
+            // A 32-bit register keeps the low half.
+            ("todpr", "0x23456789"),
+            ("pftoken", "0xffffffffffffffff"),
+            ("bad_reg", "Err(\"EINVAL\")"),
+            ("get_skeys_unused", "Ok(false)"),
+            ("mp_state_new", "Ok(5)"),
+            ("initial_psw_stopped", "Ok(())"),
+            ("psw", "0x4000"),
+            ("operating", "Ok(())"),
+            ("mp_state_operating", "Ok(7)"),
+            ("initial_psw_running", "Err(\"EBUSY\")"),
+            ("inject_stop", "Ok(())"),
+            ("inject_stop_again", "Err(\"EBUSY\")"),
+            ("normal_reset", "Ok(())"),
+            // The run state is the caller's now: the reset does not stop
+            // the vcpu, but it clears the pending stop.
+            ("inject_stop_after_reset", "Ok(())"),
+            ("reset_not_a_reset", "Err(\"EINVAL\")"),
+            ("write_absolute_empty", "Err(\"EINVAL\")"),
+        ];
+        match g {
+            Generation::A => want.extend([
+                ("set_skeys", "Err(\"EFAULT\")"),
+                ("get_skeys", "Err(\"EFAULT\") 0x0"),
+                ("keyop_iske", "Err(\"ENOTTY\")"),
+                ("read_absolute", "Ok(Some(5)) \0\0\0\0"),
+            ]),
+            Generation::B => want.extend([
+                ("set_skeys", "Ok(())"),
+                ("get_skeys", "Ok(true) 0x30"),
+                ("keyop_iske", "Err(\"ENOTTY\")"),
+                ("read_absolute", "Ok(None) data"),
+            ]),
+            Generation::C => want.extend([
+                ("set_skeys", "Ok(())"),
+                ("get_skeys", "Ok(true) 0x30"),
+                ("keyop_iske", "Ok(48)"),
+                ("keyop_sske", "Ok(48)"),
+                ("read_absolute", "Ok(None) data"),
+            ]),
+        }
+        for (key, value) in want {
+            assert!(
+                text.lines().any(|l| l == format!("{key}={value}")),
+                "{g:?}: want {key}={value} in\n{text}"
+            );
+        }
+    }
+}

@@ -350,6 +350,55 @@ mod regular_vm {
         let second = Vcpu::<16>::create(&vm, 1).expect("vcpu 1");
         assert_eq!(second.id(), 1);
     }
+
+    /// The register, CPU-model, storage-key and memory-operation methods
+    /// reach the x86_64 kernel, which knows none of s390's requests: each
+    /// comes back as the kernel's errno, typed with its request.
+    #[test]
+    fn s390_state_requests_reach_the_kernel_and_come_back_typed() {
+        let Some(vm) = regular_vm() else { return };
+        let mut vcpu = Vcpu::<16>::create(&vm, 0).expect("vcpu");
+        let inval =
+            |r: Result<(), Error>, ioctl| assert_errno(r, Operation::Ioctl(ioctl), Errno::INVAL);
+        // vcpu fd: x86_64 answers unknown vcpu requests with EINVAL.
+        inval(vcpu.regs().map(drop), Ioctl::GetRegs);
+        inval(vcpu.set_regs(&abi::Regs::default()), Ioctl::SetRegs);
+        inval(vcpu.sregs().map(drop), Ioctl::GetSregs);
+        inval(vcpu.set_sregs(&abi::Sregs::default()), Ioctl::SetSregs);
+        inval(vcpu.fpu().map(drop), Ioctl::GetFpu);
+        inval(vcpu.set_fpu(&abi::Fpu::default()), Ioctl::SetFpu);
+        inval(
+            vcpu.get_one_reg(abi::KVM_REG_S390_TODPR).map(drop),
+            Ioctl::GetOneReg,
+        );
+        inval(
+            vcpu.set_one_reg(abi::KVM_REG_S390_GBEA, 1),
+            Ioctl::SetOneReg,
+        );
+        inval(
+            vcpu.read_logical(0, &mut [0; 8]).map(drop),
+            Ioctl::S390MemOp,
+        );
+        // VM fd: unknown VM requests are ENOTTY.
+        let notty =
+            |r: Result<(), Error>, ioctl| assert_errno(r, Operation::Ioctl(ioctl), Errno::NOTTY);
+        notty(vm.cpu_model().map(drop), Ioctl::GetDeviceAttr);
+        notty(vm.cpu_machine().map(drop), Ioctl::GetDeviceAttr);
+        notty(vm.get_skeys(0, &mut [0; 1]).map(drop), Ioctl::S390GetSkeys);
+        notty(vm.set_skeys(0, &[0]), Ioctl::S390SetSkeys);
+        notty(vm.keyop(0, ucas::KeyOp::Insert).map(drop), Ioctl::S390Keyop);
+        notty(vm.read_absolute(0, &mut [0; 8]).map(drop), Ioctl::S390MemOp);
+        inval(vcpu.set_initial_psw(0, 0), Ioctl::S390SetInitialPsw);
+        inval(vcpu.reset(Ioctl::S390InitialReset), Ioctl::S390InitialReset);
+        inval(vcpu.inject(&abi::S390Irq::default()), Ioctl::S390Irq);
+        // The generic run-state request: x86 writes the struct (RUNNABLE, 0).
+        assert_eq!(vcpu.mp_state().expect("x86 KVM_GET_MP_STATE"), 0);
+        // A register id wider than 64 bits never reaches the kernel.
+        inval(
+            vcpu.get_one_reg(abi::KVM_REG_S390 | (4 << 52)).map(drop),
+            Ioctl::GetOneReg,
+        );
+    }
 }
 
 // ---------------------------------------------------------------------------

@@ -195,6 +195,30 @@ abi_struct! {
 }
 
 abi_struct! {
+    /// `struct kvm_translation`.
+    #[doc(alias = "kvm_translation")]
+    Translation {
+        /// In: the linear address.
+        linear_address: u64,
+        /// Out: the physical address.
+        physical_address: u64,
+        /// Out: valid, writeable, usermode flags.
+        flags: [u8; 4],
+        /// Padding.
+        pad: [u8; 4],
+    }
+}
+
+abi_struct! {
+    /// `struct kvm_signal_mask` without its flexible `sigset` array.
+    #[doc(alias = "kvm_signal_mask")]
+    SignalMask {
+        /// Bytes of `sigset` that follow (8 on Linux).
+        len: u32,
+    }
+}
+
+abi_struct! {
     /// `struct kvm_create_device`.
     #[doc(alias = "kvm_create_device")]
     CreateDevice {
@@ -389,6 +413,77 @@ pub const KVM_S390_VM_CPU_MACHINE_SUBFUNC: u64 = 5;
 pub const KVM_S390_VM_CPU_PROCESSOR_UV_FEAT_GUEST: u64 = 6;
 /// The host's Ultravisor features (a u64, read-only).
 pub const KVM_S390_VM_CPU_MACHINE_UV_FEAT_GUEST: u64 = 7;
+/// Interrupt type: SIGP stop (vcpu).
+pub const KVM_S390_SIGP_STOP: u32 = 0xfffe_0000;
+/// Interrupt type: program interruption (vcpu).
+pub const KVM_S390_PROGRAM_INT: u32 = 0xfffe_0001;
+/// Interrupt type: SIGP set prefix (vcpu).
+pub const KVM_S390_SIGP_SET_PREFIX: u32 = 0xfffe_0002;
+/// Interrupt type: restart (vcpu).
+pub const KVM_S390_RESTART: u32 = 0xfffe_0003;
+/// Interrupt type: pfault init (vcpu).
+pub const KVM_S390_INT_PFAULT_INIT: u32 = 0xfffe_0004;
+/// Interrupt type: pfault done (VM).
+pub const KVM_S390_INT_PFAULT_DONE: u32 = 0xfffe_0005;
+/// Interrupt type: machine check (vcpu or VM).
+pub const KVM_S390_MCHK: u32 = 0xfffe_1000;
+/// Interrupt type: clock comparator (vcpu).
+pub const KVM_S390_INT_CLOCK_COMP: u32 = 0xffff_1004;
+/// Interrupt type: CPU timer (vcpu).
+pub const KVM_S390_INT_CPU_TIMER: u32 = 0xffff_1005;
+/// Interrupt type: virtio (VM).
+pub const KVM_S390_INT_VIRTIO: u32 = 0xffff_2603;
+/// Interrupt type: service signal (VM).
+pub const KVM_S390_INT_SERVICE: u32 = 0xffff_2401;
+/// Interrupt type: emergency signal (vcpu).
+pub const KVM_S390_INT_EMERGENCY: u32 = 0xffff_1201;
+/// Interrupt type: external call (vcpu).
+pub const KVM_S390_INT_EXTERNAL_CALL: u32 = 0xffff_1202;
+/// The highest I/O interrupt type (VM); every type up to it is I/O.
+pub const KVM_S390_INT_IO_MAX: u32 = 0xfffd_ffff;
+/// SIGP stop flag: store status on stopping.
+pub const KVM_S390_STOP_FLAG_STORE_STATUS: u32 = 0x01;
+
+/// In [`KVM_S390_VM_TOD`]: bits 0–63 of the guest TOD clock (u64).
+pub const KVM_S390_VM_TOD_LOW: u64 = 0;
+/// In [`KVM_S390_VM_TOD`]: the TOD clock's high byte (u8, always 0).
+pub const KVM_S390_VM_TOD_HIGH: u64 = 1;
+/// In [`KVM_S390_VM_TOD`]: epoch index and clock ([`TodClock`]).
+pub const KVM_S390_VM_TOD_EXT: u64 = 2;
+/// In [`KVM_S390_VM_CRYPTO`]: enable AES key wrapping.
+pub const KVM_S390_VM_CRYPTO_ENABLE_AES_KW: u64 = 0;
+/// In [`KVM_S390_VM_CRYPTO`]: enable DEA key wrapping.
+pub const KVM_S390_VM_CRYPTO_ENABLE_DEA_KW: u64 = 1;
+/// In [`KVM_S390_VM_CRYPTO`]: disable AES key wrapping.
+pub const KVM_S390_VM_CRYPTO_DISABLE_AES_KW: u64 = 2;
+/// In [`KVM_S390_VM_CRYPTO`]: disable DEA key wrapping.
+pub const KVM_S390_VM_CRYPTO_DISABLE_DEA_KW: u64 = 3;
+/// In [`KVM_S390_VM_CRYPTO`]: let the guest run AP instructions.
+pub const KVM_S390_VM_CRYPTO_ENABLE_APIE: u64 = 4;
+/// In [`KVM_S390_VM_CRYPTO`]: intercept AP instructions.
+pub const KVM_S390_VM_CRYPTO_DISABLE_APIE: u64 = 5;
+/// In [`KVM_S390_VM_MIGRATION`]: leave migration mode.
+pub const KVM_S390_VM_MIGRATION_STOP: u64 = 0;
+/// In [`KVM_S390_VM_MIGRATION`]: enter migration mode.
+pub const KVM_S390_VM_MIGRATION_START: u64 = 1;
+/// In [`KVM_S390_VM_MIGRATION`]: whether in migration mode (u64).
+pub const KVM_S390_VM_MIGRATION_STATUS: u64 = 2;
+
+abi_struct! {
+    /// `struct kvm_s390_vm_tod_clock`: the extended TOD clock.
+    #[doc(alias = "kvm_s390_vm_tod_clock")]
+    TodClock {
+        /// The epoch index (multiple-epoch facility, 139).
+        epoch_idx: u8,
+        /// Padding.
+        pad: [u8; 7],
+        /// Bits 0–63 of the clock.
+        tod: u64,
+    }
+}
+
+const _: () = assert!(size_of::<TodClock>() == 16 && offset_of!(TodClock, tod) == 8);
+
 /// `KVM_S390_VM_TOD`: the VM attribute group of the TOD clock.
 pub const KVM_S390_VM_TOD: u32 = 1;
 /// `KVM_S390_VM_CRYPTO`: the VM attribute group of crypto controls.

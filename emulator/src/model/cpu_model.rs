@@ -129,6 +129,18 @@ impl Default for CpuModel {
     }
 }
 
+impl CpuModel {
+    /// Whether facility `bit` is in the guest's facility list.
+    #[must_use]
+    pub fn has_facility(&self, bit: u32) -> bool {
+        let (word, shift) = (bit / 64, 63 - bit % 64);
+        usize::try_from(word)
+            .ok()
+            .and_then(|w| self.fac_list.get(w))
+            .is_some_and(|w| w >> shift & 1 != 0)
+    }
+}
+
 /// Native-endian bytes of a list of u64.
 fn words(out: &mut Vec<u8>, words: &[u64]) {
     for w in words {
