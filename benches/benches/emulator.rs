@@ -18,12 +18,18 @@
 //!   else, woken synchronously (as the emulator asks) or by default. An
 //!   emulated call cannot cost less than `floor/sync`.
 //!
+//! - `emulator_parallel/threads/{1,2}`: vcpus in parallel — one or two threads of
+//!   the child, each with its own VM and a vcpu whose guest never exits,
+//!   issuing `KVM_RUN`s of exactly `RUN_BUDGET` instructions; the time per
+//!   run of all threads together (aggregate instructions per second =
+//!   `RUN_BUDGET` / that time). Two vcpus truly in parallel would halve it.
+//!
 //! A request the emulator answers with ENOSYS (not emulated) is reported
 //! and not measured.
 
 use std::time::Duration;
 
-use criterion::{BenchmarkId, Criterion};
+use criterion::{BenchmarkId, Criterion, SamplingMode};
 use ucas_benches::emulated::{self, EmulatedChild, FLOOR_OP, Supervisor};
 use ucas_benches::notes;
 use ucas_benches::rig::{Op, Outcome, Rig};
@@ -105,6 +111,26 @@ fn main() {
             });
         });
     }
+    // Vcpus in parallel: one and two threads, each with its own spinning
+    // vcpu; the time per KVM_RUN of the whole batch, so a perfect
+    // doubling halves `parallel/2`.
+    g.finish();
+    let mut g = c.benchmark_group("emulator_parallel");
+    g.sample_size(10).sampling_mode(SamplingMode::Flat);
+    for threads in [1usize, 2] {
+        g.bench_function(BenchmarkId::new("threads", threads), |b| {
+            b.iter_custom(|iters| {
+                let took = child
+                    .parallel(threads, iters)
+                    .unwrap_or_else(|e| panic!("parallel runs on {threads} threads: {e}"));
+                // Per run of every thread: aggregate instructions per
+                // second = threads * RUN_BUDGET / this.
+                took / u32::try_from(threads).expect("few threads")
+            });
+        });
+    }
+    g.finish();
+    let mut g = c.benchmark_group("emulator");
     for (label, wake) in [("sync", WakeUp::Sync), ("default", WakeUp::Default)] {
         let mut floor = match EmulatedChild::spawn(Supervisor::Floor(wake)) {
             Ok(floor) => floor,

@@ -89,6 +89,20 @@ pub fn serve() -> io::Result<()> {
         if line == "quit" {
             break;
         }
+        if let Some(rest) = line.strip_prefix(PARALLEL_OP) {
+            match parse_parallel(rest) {
+                Some((threads, runs)) => match parallel_runs(threads, runs) {
+                    Ok(ns) => writeln!(out, "{ns}")?,
+                    Err(e) => writeln!(out, "error {e}")?,
+                },
+                None => writeln!(
+                    out,
+                    "error bad request {line:?}; expected parallel THREADS RUNS"
+                )?,
+            }
+            out.flush()?;
+            continue;
+        }
         let request = line
             .split_once(' ')
             .and_then(|(op, n)| Some((Op::from_name(op)?, n.parse::<u64>().ok()?)));
@@ -99,6 +113,51 @@ pub fn serve() -> io::Result<()> {
         out.flush()?;
     }
     Ok(())
+}
+
+/// `parallel THREADS RUNS`: each of THREADS threads builds a
+/// [`Rig::spinning`] vcpu (its own VM) and issues RUNS `KVM_RUN`s; the
+/// answer is the wall-clock nanoseconds from the start signal to the last
+/// run's end. Each run is [`ucas_emulator::RUN_BUDGET`] guest instructions.
+pub const PARALLEL_OP: &str = "parallel ";
+
+fn parse_parallel(rest: &str) -> Option<(usize, u64)> {
+    let (t, r) = rest.split_once(' ')?;
+    Some((
+        t.parse().ok().filter(|&t| (1..=64).contains(&t))?,
+        r.parse().ok()?,
+    ))
+}
+
+fn parallel_runs(threads: usize, runs: u64) -> io::Result<u128> {
+    let barrier = std::sync::Barrier::new(threads + 1);
+    std::thread::scope(|s| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                s.spawn(|| {
+                    let rig = Rig::spinning().map_err(io::Error::other);
+                    barrier.wait();
+                    let mut rig = rig?;
+                    for _ in 0..runs {
+                        let r = rig.vcpu().run();
+                        if !matches!(r, Ok(ucas::Exit::Interrupted)) {
+                            return Err(io::Error::other(format!(
+                                "a spinning KVM_RUN ended with {r:?}, not EINTR"
+                            )));
+                        }
+                    }
+                    Ok(())
+                })
+            })
+            .collect();
+        barrier.wait();
+        let start = Instant::now();
+        for w in workers {
+            w.join()
+                .map_err(|_| io::Error::other("a run thread panicked"))??;
+        }
+        Ok(start.elapsed().as_nanos())
+    })
 }
 
 /// The child's side under the floor.
@@ -234,12 +293,26 @@ impl EmulatedChild {
         self.time_named(op.name(), iters)
     }
 
+    /// Has the child run `threads` spinning vcpus on as many threads,
+    /// `runs` `KVM_RUN`s each, and returns the wall-clock time.
+    ///
+    /// # Errors
+    /// When the child is gone or answers something else.
+    pub fn parallel(&mut self, threads: usize, runs: u64) -> io::Result<Duration> {
+        self.ask(&format!("{PARALLEL_OP}{threads} {runs}"))
+    }
+
     /// As [`time`](Self::time), for the request called `name`.
     ///
     /// # Errors
     /// When the child is gone or answers something else.
     pub fn time_named(&mut self, name: &str, iters: u64) -> io::Result<Duration> {
-        writeln!(self.writer, "{name} {iters}")?;
+        self.ask(&format!("{name} {iters}"))
+    }
+
+    /// Sends one request and reads the nanoseconds it answers.
+    fn ask(&mut self, request: &str) -> io::Result<Duration> {
+        writeln!(self.writer, "{request}")?;
         let line = self.read_line()?;
         match line.parse::<u64>() {
             Ok(ns) => Ok(Duration::from_nanos(ns)),

@@ -177,6 +177,20 @@ impl Rig {
         Ok(rig)
     }
 
+    /// A ucontrol VM whose guest never exits: `brct %r2,.` with r2 = 0,
+    /// four billion rounds, so every `KVM_RUN` under the emulator executes
+    /// exactly [`ucas_emulator::RUN_BUDGET`] instructions and ends with
+    /// EINTR.
+    ///
+    /// # Errors
+    /// As [`Rig::ucontrol`].
+    pub fn spinning() -> ucas::Result<Self> {
+        let mut rig = Self::ucontrol()?;
+        rig.mem.write(CODE_ADDR, &[0xA7, 0x26, 0x00, 0x00])?;
+        rig.vcpu.set_gprs([0; 16]);
+        Ok(rig)
+    }
+
     fn with_type(machine_type: u64, memory: u64) -> ucas::Result<Self> {
         let kvm = Kvm::open()?;
         let vm = Vm::create_with_type(&kvm, machine_type)?;
