@@ -116,6 +116,12 @@ pub const PGM_SEGMENT_TRANSLATION: u32 = 0x10;
 pub const KVM_SYNC_PREFIX: u64 = 1 << 0;
 /// `kvm_dirty_regs`/`kvm_valid_regs` bit: the sync-regs general registers.
 pub const KVM_SYNC_GPRS: u64 = 1 << 1;
+/// `kvm_dirty_regs`/`kvm_valid_regs` bit: the sync-regs vector registers
+/// (and with them the floating-point registers and `fpc`).
+pub const KVM_SYNC_VRS: u64 = 1 << 6;
+/// `kvm_dirty_regs`/`kvm_valid_regs` bit: the sync-regs floating-point
+/// registers, on a machine without the vector facility.
+pub const KVM_SYNC_FPRS: u64 = 1 << 8;
 
 /// Reads the dirty bitmap of a memory slot; argument: a pointer to [`DirtyLog`].
 pub const KVM_GET_DIRTY_LOG: u32 = iow(KVMIO, 0x42, size_of::<DirtyLog>());
@@ -612,8 +618,24 @@ pub struct SyncRegs {
     pub acrs: [u32; 16],
     /// Control registers 0–15.
     pub crs: [u64; 16],
-    rest: [u8; SYNC_REGS_SIZE - 8 - 128 - 64 - 128],
+    /// TOD programmable register, CPU timer, clock comparator, program
+    /// parameter, breaking-event address, pfault token, select and
+    /// compare, in that order (`KVM_SYNC_ARCH0`, `KVM_SYNC_PFAULT`).
+    pub arch: [u64; 8],
+    /// Vector registers 0–31 as two doublewords each (`KVM_SYNC_VRS`); on a
+    /// machine without the vector facility the first 16 doublewords are the
+    /// floating-point registers (`KVM_SYNC_FPRS`). Floating-point register
+    /// `n` is always bits 0–63 of vector register `n`: `vrs[n][0]`.
+    pub vrs: [[u64; 2]; 32],
+    reserved: [u8; 512],
+    /// The floating-point-control register (with `KVM_SYNC_VRS` or
+    /// `KVM_SYNC_FPRS`).
+    pub fpc: u32,
+    rest: [u8; SYNC_REST],
 }
+
+/// The opaque tail of [`SyncRegs`], from the byte after `fpc`.
+const SYNC_REST: usize = SYNC_REGS_SIZE - 8 - 128 - 64 - 128 - 64 - 512 - 512 - 4;
 
 impl Default for SyncRegs {
     fn default() -> Self {
@@ -622,7 +644,11 @@ impl Default for SyncRegs {
             gprs: [0; 16],
             acrs: [0; 16],
             crs: [0; 16],
-            rest: [0; SYNC_REGS_SIZE - 8 - 128 - 64 - 128],
+            arch: [0; 8],
+            vrs: [[0; 2]; 32],
+            reserved: [0; 512],
+            fpc: 0,
+            rest: [0; SYNC_REST],
         }
     }
 }
@@ -633,6 +659,8 @@ const _: () = {
     assert!(offset_of!(SyncRegs, gprs) == 8);
     assert!(offset_of!(SyncRegs, acrs) == 136);
     assert!(offset_of!(SyncRegs, crs) == 200);
+    assert!(offset_of!(SyncRegs, vrs) == 392);
+    assert!(offset_of!(SyncRegs, fpc) == 1416);
 };
 
 /// `struct kvm_run` as s390 lays it out (other architectures differ: x86_64
@@ -713,6 +741,11 @@ pub const RUN_SYNC_PREFIX: usize = offset_of!(KvmRun, sync) + offset_of!(SyncReg
 pub const RUN_SYNC_ACRS: usize = offset_of!(KvmRun, sync) + offset_of!(SyncRegs, acrs);
 /// Offset of the sync-regs control registers in the s390 `kvm_run`.
 pub const RUN_SYNC_CRS: usize = offset_of!(KvmRun, sync) + offset_of!(SyncRegs, crs);
+/// Offset of the sync-regs vector registers (floating-point register `n`
+/// at `RUN_SYNC_VRS + 16 * n`) in the s390 `kvm_run`.
+pub const RUN_SYNC_VRS: usize = offset_of!(KvmRun, sync) + offset_of!(SyncRegs, vrs);
+/// Offset of the sync-regs floating-point-control register in `kvm_run`.
+pub const RUN_SYNC_FPC: usize = offset_of!(KvmRun, sync) + offset_of!(SyncRegs, fpc);
 /// Offset of `psw_mask` in the s390 `kvm_run`.
 pub const RUN_PSW_MASK: usize = offset_of!(KvmRun, psw_mask);
 /// Offset of `psw_addr` in the s390 `kvm_run`.

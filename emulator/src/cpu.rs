@@ -273,6 +273,9 @@ pub enum Stop {
 pub struct Cpu {
     /// General registers 0–15.
     pub gprs: [u64; 16],
+    /// Floating-point registers 0–15 (bits 0–63 of vector registers 0–15),
+    /// which integer code uses as spill space (moves, loads and stores only).
+    pub fprs: [u64; 16],
     /// PSW bits 0–63; the condition code is bits 18–19.
     pub psw_mask: u64,
     /// PSW bits 64–127: the address of the next instruction.
@@ -288,6 +291,7 @@ impl Cpu {
     pub const fn new(psw_mask: u64, psw_addr: u64) -> Self {
         Self {
             gprs: [0; 16],
+            fprs: [0; 16],
             psw_mask,
             psw_addr,
             executed: 0,
@@ -684,6 +688,12 @@ fn execute(cpu: &mut Cpu, bus: &mut impl Bus, insn: &Insn) -> Outcome {
         }
     };
     if let Some(outcome) = execute_more(cpu, bus, insn) {
+        return outcome;
+    }
+    if let Some(outcome) = float::execute(cpu, bus, insn) {
+        return outcome;
+    }
+    if let Some(outcome) = gcc::execute(cpu, bus, insn) {
         return outcome;
     }
     match t[0] {
@@ -2768,5 +2778,7 @@ fn execute_more(cpu: &mut Cpu, bus: &mut impl Bus, insn: &Insn) -> Option<Outcom
     })
 }
 
+mod float;
+mod gcc;
 #[cfg(test)]
 mod tests;

@@ -24,9 +24,10 @@ use rustix::fs::{MemfdFlags, SealFlags};
 use ucas_core::Errno;
 use ucas_core::abi::{
     CPUSTAT_STOPPED, KVM_EXIT_INTR, KVM_EXIT_S390_SIEIC, KVM_EXIT_S390_UCONTROL, KVM_SYNC_GPRS,
-    KVM_SYNC_PREFIX, KvmRun, PGM_SEGMENT_TRANSLATION, RUN_SIEIC_ICPTCODE, RUN_SIEIC_IPA,
-    RUN_SIEIC_IPB, RUN_SYNC_GPRS, RUN_UCONTROL_PGM_CODE, RUN_UCONTROL_TRANS_EXC_CODE, SIE_CPUFLAGS,
-    SIE_ICPTCODE, SIE_IPA, SIE_IPB, SIE_PSW_ADDR, SIE_PSW_MASK, SyncRegs, UcasMapping,
+    KVM_SYNC_PREFIX, KVM_SYNC_VRS, KvmRun, PGM_SEGMENT_TRANSLATION, RUN_SIEIC_ICPTCODE,
+    RUN_SIEIC_IPA, RUN_SIEIC_IPB, RUN_SYNC_GPRS, RUN_SYNC_VRS, RUN_UCONTROL_PGM_CODE,
+    RUN_UCONTROL_TRANS_EXC_CODE, SIE_CPUFLAGS, SIE_ICPTCODE, SIE_IPA, SIE_IPB, SIE_PSW_ADDR,
+    SIE_PSW_MASK, SyncRegs, UcasMapping,
 };
 
 use super::cpu::Cpu;
@@ -1092,6 +1093,14 @@ impl Supervisor {
             pages.read_u64(offset_of!(KvmRun, psw_addr)),
         );
         cpu.gprs = regs.gprs;
+        // The floating-point registers too come from the sync regs on
+        // every run, dirty or not: the kernel's sync_regs points the FPU
+        // state at `s.regs.vrs` (this models a machine with the vector
+        // facility, so FPR n is bits 0-63 of VR n) and store_regs leaves
+        // the guest's values there.
+        for (i, f) in cpu.fprs.iter_mut().enumerate() {
+            *f = pages.read_u64(RUN_SYNC_VRS + 16 * i);
+        }
         let listener = &self.listener;
         let exit = if pages.read_u8(offset_of!(KvmRun, immediate_exit)) != 0 {
             RunExit::Interrupted
@@ -1123,11 +1132,14 @@ impl Supervisor {
         for (i, g) in cpu.gprs.iter().enumerate() {
             pages.write_u64(RUN_SYNC_GPRS + 8 * i, *g);
         }
+        for (i, f) in cpu.fprs.iter().enumerate() {
+            pages.write_u64(RUN_SYNC_VRS + 16 * i, *f);
+        }
         pages.write_u64(RUN_SYNC_PREFIX, regs.prefix);
         let valid = pages.read_u64(offset_of!(KvmRun, kvm_valid_regs));
         pages.write_u64(
             offset_of!(KvmRun, kvm_valid_regs),
-            valid | KVM_SYNC_GPRS | KVM_SYNC_PREFIX,
+            valid | KVM_SYNC_GPRS | KVM_SYNC_PREFIX | KVM_SYNC_VRS,
         );
         pages.write_u64(offset_of!(KvmRun, psw_mask), cpu.psw_mask);
         pages.write_u64(offset_of!(KvmRun, psw_addr), cpu.psw_addr);

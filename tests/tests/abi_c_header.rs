@@ -727,6 +727,9 @@ fn s390_only_items() -> Vec<Item> {
         offset("kvm_run", "s.regs.gprs", sync + offset_of!(SyncRegs, gprs)),
         offset("kvm_run", "s.regs.acrs", sync + offset_of!(SyncRegs, acrs)),
         offset("kvm_run", "s.regs.crs", sync + offset_of!(SyncRegs, crs)),
+        offset("kvm_run", "s.regs.vrs", sync + offset_of!(SyncRegs, vrs)),
+        offset("kvm_run", "s.regs.fprs", sync + offset_of!(SyncRegs, vrs)),
+        offset("kvm_run", "s.regs.fpc", sync + offset_of!(SyncRegs, fpc)),
         item(
             "RUN_SYNC_GPRS",
             "offsetof(struct kvm_run, s.regs.gprs)",
@@ -743,6 +746,8 @@ fn s390_only_items() -> Vec<Item> {
         ),
         constant("KVM_SYNC_PREFIX", abi::KVM_SYNC_PREFIX),
         constant("KVM_SYNC_GPRS", abi::KVM_SYNC_GPRS),
+        constant("KVM_SYNC_VRS", abi::KVM_SYNC_VRS),
+        constant("KVM_SYNC_FPRS", abi::KVM_SYNC_FPRS),
     ]);
     items
 }

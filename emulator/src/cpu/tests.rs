@@ -1298,7 +1298,7 @@ proptest! {
     ) {
         let mut bus = prop_bus();
         bus.load(at, &code);
-        let mut cpu = Cpu { gprs, psw_mask: mask, psw_addr: at, executed: 0 };
+        let mut cpu = Cpu { gprs, psw_mask: mask, psw_addr: at, executed: 0, fprs: [0; 16] };
         for _ in 0..64 {
             let (cpu0, bus0) = (cpu, bus.clone());
             let stop = step(&mut cpu, &mut bus);

@@ -115,7 +115,7 @@ fn error_code(e: &ucas_emulator::Error) -> u8 {
 
 /// The exit status `ucas emulate` gives for a program that ended with
 /// `status`: its code, or 128+N for death by signal N.
-fn status_code(status: std::process::ExitStatus) -> u8 {
+pub(super) fn status_code(status: std::process::ExitStatus) -> u8 {
     match (status.code(), status.signal()) {
         // Exit codes are 0..=255 by construction; anything else is ours.
         (Some(code), _) => u8::try_from(code & 0xff).unwrap_or(EXIT_INTERNAL),

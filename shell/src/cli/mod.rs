@@ -13,6 +13,7 @@ mod emulate;
 pub mod json;
 mod plan;
 mod probe;
+mod run;
 
 /// Exit codes (also in README.md).
 pub mod exit {
@@ -40,6 +41,7 @@ Commands:
   probe      can this host run ucontrol VMs, and if not, why
   plan       validate (check) or apply a mapping plan
   emulate    run a program with /dev/kvm ucontrol served by an emulator
+  run        run a static s390x ELF as a ucontrol guest
   help       print this help, or a command's: ucas help plan
 
 Options:
@@ -147,6 +149,7 @@ fn help_for(command: Option<&str>) -> Result<ExitCode, Usage> {
         Some("probe") => probe::HELP,
         Some("plan") => plan::HELP,
         Some("emulate") => emulate::HELP,
+        Some("run") => run::HELP,
         Some(other) => return Err(format!("no command `{other}`; see `ucas --help`").into()),
     };
     Ok(exit::help(text))
@@ -192,6 +195,7 @@ fn dispatch(args: Vec<OsString>) -> Result<ExitCode, Usage> {
         // The emulator parses its own arguments: everything after `--`
         // belongs to the traced program.
         "emulate" => emulate::run(parser).map_err(|u| u.of(emulate::HELP)),
+        "run" => run::run(parser).map_err(|u| u.of(run::HELP)),
         "help" => {
             let topic = parser.next()?.map(|a| match a {
                 Value(v) => v.string().map_err(Usage::from),
