@@ -760,12 +760,10 @@ pub const RUN_SYNC_CKC: usize = RUN_SYNC_CPUTM + 8;
 pub const RUN_SYNC_PP: usize = RUN_SYNC_CKC + 8;
 /// Offset of the sync-regs guest breaking-event address.
 pub const RUN_SYNC_GBEA: usize = RUN_SYNC_PP + 8;
-/// Offset of the sync-regs vector registers (32 × 16 bytes; the
-/// floating-point registers are the left halves of the first 16).
-pub const RUN_SYNC_VRS: usize = RUN_SYNC_GBEA + 4 * 8;
-/// Offset of the sync-regs floating-point control register (after the
-/// vector registers and 512 reserved bytes).
-pub const RUN_SYNC_FPC: usize = RUN_SYNC_VRS + 32 * 16 + 512;
+// The vector registers follow the guest breaking-event address and three
+// reserved doublewords; the FPC follows them and 512 reserved bytes.
+const _: () = assert!(RUN_SYNC_VRS == RUN_SYNC_GBEA + 4 * 8);
+const _: () = assert!(RUN_SYNC_FPC == RUN_SYNC_VRS + 32 * 16 + 512);
 
 /// `KVM_REG_S390_TODPR` (u32).
 pub const KVM_REG_S390_TODPR: u64 = KVM_REG_S390 | KVM_REG_SIZE_U32 | 0x1;
