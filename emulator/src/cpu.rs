@@ -389,6 +389,8 @@ pub fn run(cpu: &mut Cpu, bus: &mut impl Bus, budget: u64) -> Stop {
 /// | more | ALHSIK ALGHSIK (ECDA/DB), LLGTR LLGT (B917, E317), LTGF (E332) |
 /// | other | IPM (B222), BAS (4D) |
 /// | divide (even-odd pair R1, R1+1) | DR D DLR DL DSGR DSG DSGFR DSGF DLGR DLG (1D 5D B997 E397 B90D E30D B91D E31D B987 E387) |
+/// | FPR moves (no CC; `cpu/float.rs`) | LDR LER (28 38), LDGR LGDR (B3C1 B3CD), LZDR LZER (B375 B374), LD LE STD STE (68 78 60 70), LDY LEY STDY STEY (ED65 ED64 ED67 ED66) |
+/// | gcc's other gaps (`cpu/gcc.rs`) | MVCLE (A8; up to a 4 KiB boundary per execution, then CC 3), LOCHI LOCGHI (EC42 EC46, z13) |
 ///
 /// 32-bit instructions (LR, LHI, AHI, L, ST, BRCT and every 32-bit form
 /// above) change only bits 32–63 of their register. Fixed-point overflow

@@ -92,9 +92,11 @@
 //!   general registers from the sync regs (on s390 that is where they
 //!   live, so `KVM_SYNC_GPRS` in `kvm_dirty_regs` changes nothing), the
 //!   prefix when `kvm_dirty_regs` has `KVM_SYNC_PREFIX`; `CPUSTAT_STOPPED` is cleared in the SIE
-//!   block. On every exit the PSW, the registers and the prefix are written
-//!   back (`kvm_valid_regs` gains `KVM_SYNC_GPRS | KVM_SYNC_PREFIX`), also
-//!   the PSW into the SIE block.
+//!   block. The floating-point registers come from (and go back to)
+//!   `s.regs.vrs`, bits 0–63 of VRs 0–15, on every run, as on a machine
+//!   with the vector facility. On every exit the PSW, the registers and the
+//!   prefix are written back (`kvm_valid_regs` gains `KVM_SYNC_GPRS |
+//!   KVM_SYNC_PREFIX | KVM_SYNC_VRS`), also the PSW into the SIE block.
 //! - An access to an unmapped vcpu segment: `KVM_RUN` returns 0 with
 //!   `KVM_EXIT_S390_UCONTROL`, `trans_exc_code` the address rounded down to
 //!   4 KiB, `pgm_code` 0x10; the PSW still points at the instruction and no

@@ -500,6 +500,21 @@ pub enum Fmt {
     Srst,
     /// SRDL-like `op r1,d(b2)` on an even-odd pair.
     PairShift,
+    /// A floating-point-register move between two FPRs (RR `op`, or RRE
+    /// `b3xx` when `op[0]` is b3; LDGR's second operand a general
+    /// register), framed so QEMU's FPR contents never show: `ldgr fa,rs;
+    /// ldgr fb,rt; OP fb,fa; lgdr rd,fb`, FPRs 0–7 only (the
+    /// call-clobbered ones the harness does not keep).
+    FprReg,
+    /// A floating-point load or store of `len` bytes at `d(0,r12)` (RX
+    /// `op`, or RXY `ed … op` when `op[0]` is ed): `ldgr fa,rs; OP
+    /// fa,d(r12); lgdr rd,fa`.
+    FprMem(usize),
+    /// RIE-g load halfword immediate on condition `ec r1,i2,m3 op`.
+    LocImm,
+    /// MVCLE with its operands set up inside the scratch area: `la r1,a(r12);
+    /// lghi r1+1,n; la r3,b(r12); lghi r3+1,m; mvcle r1,r3,pad; jo .-4`.
+    Mvcle,
 }
 
 /// What a divide divides (see [`Fmt::Divide`]).
@@ -549,6 +564,11 @@ fn load_constant(v: u64, r: u8) -> Vec<u8> {
     b.extend_from_slice(&[0xc0, r << 4 | 0x9]);
     b.extend_from_slice(&(v as u32).to_be_bytes());
     b
+}
+
+/// LDGR f,r: general register `r` into floating-point register `f`.
+fn ldgr(f: u8, r: u8) -> Vec<u8> {
+    vec![0xb3, 0xc1, 0, f << 4 | r]
 }
 
 /// One instruction in the generator table.
@@ -932,6 +952,24 @@ pub const TABLE: &[Op] = &[
     op("bcr", Fmt::ViaRegister, 0x07, 0x00, false),
     op("bc", Fmt::ViaRegister, 0x47, 0x00, false),
     op("basr", Fmt::ViaRegister, 0x0d, 0x00, false),
+    // The FPR moves integer code uses (emulator/src/cpu/float.rs).
+    op("ldgr", Fmt::FprReg, 0xb3, 0xc1, true),
+    op("ldr", Fmt::FprReg, 0x28, 0x00, true),
+    op("ler", Fmt::FprReg, 0x38, 0x00, true),
+    op("lzdr", Fmt::FprReg, 0xb3, 0x75, true),
+    op("lzer", Fmt::FprReg, 0xb3, 0x74, true),
+    op("ld", Fmt::FprMem(8), 0x68, 0x00, true),
+    op("le", Fmt::FprMem(4), 0x78, 0x00, true),
+    op("std", Fmt::FprMem(8), 0x60, 0x00, true),
+    op("ste", Fmt::FprMem(4), 0x70, 0x00, true),
+    op("ldy", Fmt::FprMem(8), 0xed, 0x65, true),
+    op("ley", Fmt::FprMem(4), 0xed, 0x64, true),
+    op("stdy", Fmt::FprMem(8), 0xed, 0x67, true),
+    op("stey", Fmt::FprMem(4), 0xed, 0x66, true),
+    // gcc's other gaps (emulator/src/cpu/gcc.rs).
+    op("lochi", Fmt::LocImm, 0xec, 0x42, true),
+    op("locghi", Fmt::LocImm, 0xec, 0x46, true),
+    op("mvcle", Fmt::Mvcle, 0xa8, 0x00, true),
 ];
 
 /// One random unit from `table`.
@@ -1274,6 +1312,66 @@ pub fn unit(rng: &mut Rng, o: &Op) -> Unit {
             let [d0, d1] = b(rng.disp(len));
             none(vec![0xeb, r1 << 4 | m, BASE << 4 | d0, d1, 0, op1])
         }
+        Fmt::FprReg => {
+            let fpr = |rng: &mut Rng| u8::try_from(rng.below(8)).expect("below 8");
+            let (fa, fb) = (fpr(rng), fpr(rng));
+            let mut v = ldgr(fa, rng.rreg());
+            v.extend(ldgr(fb, rng.rreg()));
+            v.extend(match (op0, op1) {
+                (0xb3, 0xc1) => ldgr(fb, rng.rreg()),
+                (0xb3, _) => vec![0xb3, op1, 0, fb << 4 | fa],
+                _ => vec![op0, fb << 4 | fa],
+            });
+            v.extend([0xb3, 0xcd, 0, r1 << 4 | fb]);
+            none(v)
+        }
+        Fmt::FprMem(len) => {
+            let fa = u8::try_from(rng.below(8)).expect("below 8");
+            let mut v = ldgr(fa, rng.rreg());
+            let [d0, d1] = b(rng.disp(len));
+            if op0 == 0xed {
+                v.extend([0xed, fa << 4, BASE << 4 | d0, d1, 0, op1]);
+            } else {
+                v.extend([op0, fa << 4, BASE << 4 | d0, d1]);
+            }
+            v.extend([0xb3, 0xcd, 0, r1 << 4 | fa]);
+            none(v)
+        }
+        Fmt::LocImm => {
+            let m = u8::try_from(rng.below(16)).expect("small");
+            let [i0, i1] = b(rng.imm16());
+            none(vec![0xec, r1 << 4 | m, i0, i1, 0, op1])
+        }
+        Fmt::Mvcle => {
+            let pairs = [0u8, 2, 4, 6, 8, 10];
+            let (p, q) = loop {
+                let (p, q) = (rng.pick(&pairs), rng.pick(&pairs));
+                if p != q {
+                    break (p, q);
+                }
+            };
+            let (a, c) = (rng.disp(1), rng.disp(1));
+            let room = |at: u16| u16::try_from(SCRATCH_LEN).expect("small") - at;
+            let n = u16::try_from(rng.below(usize::from(room(a)) + 1)).expect("small");
+            let m = u16::try_from(rng.below(usize::from(room(c)) + 1)).expect("small");
+            let pad = u8::try_from(rng.bits() >> 56).expect("shifted");
+            let la = |r: u8, d: u16| {
+                let [d0, d1] = d.to_be_bytes();
+                [0x41, r << 4, BASE << 4 | d0, d1]
+            };
+            let lghi = |r: u8, v: u16| {
+                let [v0, v1] = v.to_be_bytes();
+                [0xa7, r << 4 | 0x9, v0, v1]
+            };
+            let mut v = Vec::new();
+            v.extend(la(p, a));
+            v.extend(lghi(p + 1, n));
+            v.extend(la(q, c));
+            v.extend(lghi(q + 1, m));
+            // mvcle p,q,pad(0); jo .-4
+            v.extend([0xa8, p << 4 | q, 0, pad, 0xa7, 0x14, 0xff, 0xfe]);
+            none(v)
+        }
         Fmt::Rotate => {
             let bits = rng.bits().to_be_bytes();
             // Only the flag bit each instruction defines: Z for RISBG(N)
@@ -1427,12 +1525,28 @@ pub fn check(
     batch: usize,
     max_reports: usize,
 ) -> Vec<String> {
+    check_with(harness, TABLE, seed, count, batch, max_reports)
+}
+
+/// [`check`] with the units drawn from `table` (e.g. a part of [`TABLE`]).
+///
+/// # Panics
+/// When QEMU cannot be started.
+#[must_use]
+pub fn check_with(
+    harness: &Path,
+    table: &[Op],
+    seed: u64,
+    count: usize,
+    batch: usize,
+    max_reports: usize,
+) -> Vec<String> {
     let mut rng = Rng::new(seed);
     let mut reports = Vec::new();
     let mut done = 0;
     while done < count && reports.len() < max_reports {
         let n = batch.min(count - done);
-        let cases: Vec<Case> = (0..n).map(|_| case(&mut rng, TABLE, 8)).collect();
+        let cases: Vec<Case> = (0..n).map(|_| case(&mut rng, table, 8)).collect();
         let (q, err) = run_qemu(harness, &cases);
         for (k, c) in cases.iter().enumerate() {
             let agree = match (q.get(k), run_interpreter(c)) {

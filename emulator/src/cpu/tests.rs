@@ -433,7 +433,7 @@ fn intercepts() {
         ("0e12", ICPT_OPEREXC, 0x0e12, 0, false), // mvcl (was ar, known since the oracle)
         ("b2550012", ICPT_OPEREXC, 0xb255, 0x0012_0000, false), // mvst (was ipm)
         ("b92e0012", ICPT_OPEREXC, 0xb92e, 0x0012_0000, false), // km (was agr)
-        ("b92f0012", ICPT_OPEREXC, 0xb92f, 0x0012_0000, false), // kmc
+        ("b3c50012", ICPT_OPEREXC, 0xb3c5, 0x0012_0000, false), // cdgr (ldgr is known since float.rs)
         ("c01212345678", ICPT_OPEREXC, 0xc012, 0x1234_5678, false), // was llilf
         ("e3102000009f", ICPT_OPEREXC, 0xe310, 0x2000_009f, false), // lat (was e3..99, slb)
         ("ffffffffffff", ICPT_OPEREXC, 0xffff, 0xffff_ffff, false),
