@@ -51,12 +51,13 @@
 //!
 //! The general registers, the PSW's instruction address, condition code,
 //! addressing mode (24, 31 or 64 bit), fixed-point-overflow mask and
-//! problem-state bit, and the instructions listed on [`step`]. Interruptions
-//! are not delivered (the emulator delivers none) and program-interruption
-//! conditions stop the run instead of going through the guest's lowcore.
-//! DAT, PER, storage keys, the wait state and the control registers are not
-//! modelled: the DAT and wait bits are accepted and ignored, because a
-//! ucontrol guest in this project runs with DAT off.
+//! problem-state bit, the control and access registers, and the
+//! instructions listed on [`step`]. I/O and external interruptions are not
+//! delivered (the emulator delivers none); program-interruption conditions
+//! stop the run, and [`interrupt`] performs them through the guest's
+//! lowcore as the machine does under SIE. DAT, PER, storage keys and the
+//! wait state are not modelled: the DAT and wait bits are accepted and
+//! ignored, because a ucontrol guest in this project runs with DAT off.
 
 // Guest input must never panic the emulator: all address and register
 // arithmetic is explicitly wrapping or checked.
@@ -96,6 +97,10 @@ pub const PGM_FIXED_POINT_OVERFLOW: u16 = 0x0008;
 
 /// Program-interruption code: fixed-point-divide exception.
 pub const PGM_FIXED_POINT_DIVIDE: u16 = 0x0009;
+
+/// Program-interruption code: data exception (the compare-and-trap
+/// instructions, DXC [`interrupt::DXC_COMPARE_AND_TRAP`]).
+pub const PGM_DATA: u16 = 0x0007;
 
 // PSW mask bits, numbered from the left as the architecture does.
 /// Bit 15: problem state (privileged instructions are refused).
@@ -268,6 +273,14 @@ pub struct Cpu {
     /// How many instructions [`step`] completed without a stop, ever
     /// (wrapping). An instruction that ends in a [`Stop`] is not counted.
     pub executed: u64,
+    /// Control registers 0–15 (LCTL, LCTLG, STCTL, STCTG; the emulator
+    /// keeps them in the SIE block's `gcr`, as KVM does).
+    pub crs: [u64; 16],
+    /// Access registers 0–15 (SAR, EAR, LAM, STAM; kvm_run's sync regs).
+    pub acrs: [u32; 16],
+    /// The facility list STFLE stores, bit 0 leftmost in `facilities[0]`:
+    /// the first 256 facility bits of the VM's CPU model.
+    pub facilities: [u64; 4],
 }
 
 impl Cpu {
@@ -279,6 +292,9 @@ impl Cpu {
             psw_mask,
             psw_addr,
             executed: 0,
+            crs: [0; 16],
+            acrs: [0; 16],
+            facilities: [0; 4],
         }
     }
 
@@ -2741,6 +2757,8 @@ fn execute_more(cpu: &mut Cpu, bus: &mut impl Bus, insn: &Insn) -> Option<Outcom
         _ => return None,
     })
 }
+
+pub mod interrupt;
 
 #[cfg(test)]
 mod tests;

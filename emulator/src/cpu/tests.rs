@@ -1298,7 +1298,7 @@ proptest! {
     ) {
         let mut bus = prop_bus();
         bus.load(at, &code);
-        let mut cpu = Cpu { gprs, psw_mask: mask, psw_addr: at, executed: 0 };
+        let mut cpu = Cpu { gprs, ..Cpu::new(mask, at) };
         for _ in 0..64 {
             let (cpu0, bus0) = (cpu, bus.clone());
             let stop = step(&mut cpu, &mut bus);
@@ -2833,3 +2833,7 @@ fn logical_signed_immediates_and_31_bit_loads() {
     let (cpu, _) = with_data("e310c0000032", &[(1, 7)], 1, "00000000");
     assert_eq!((cpu.gprs[1], cpu.cc()), (0, 0));
 }
+
+// Control instructions, program interruptions and the problem-state rest
+// of helper "ctl": their own file.
+mod ctl;
