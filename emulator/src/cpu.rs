@@ -208,6 +208,13 @@ pub trait Bus {
         }
         Ok(())
     }
+
+    /// The TOD clock the guest reads with STCK, STCKF and STCKE. The
+    /// default is the host's time on the TOD epoch
+    /// ([`control::host_tod`]).
+    fn tod_clock(&mut self) -> u64 {
+        control::host_tod()
+    }
 }
 
 /// Why [`run`] (or [`step`]) stopped.
@@ -243,8 +250,11 @@ pub enum Stop {
     ///   [`PGM_EXECUTE`] for an EX or EXRL whose target is EX or EXRL, and [`PGM_FIXED_POINT_DIVIDE`] for a zero divisor
     ///   or a quotient too big for its register: suppressed (no register
     ///   changes), PSW past the instruction, `ilen` its length.
-    /// - [`PGM_PRIVILEGED_OPERATION`] for DIAGNOSE or a storage-key
-    ///   instruction in problem state: suppressed, PSW past the instruction.
+    /// - [`PGM_PRIVILEGED_OPERATION`] for DIAGNOSE, a storage-key or a
+    ///   privileged control instruction in problem state: suppressed, PSW
+    ///   past the instruction. The same for a misaligned control-register,
+    ///   access-register, PSW or STFLE operand ([`PGM_SPECIFICATION`]) and
+    ///   SSM under SSM suppression ([`control::PGM_SPECIAL_OPERATION`]).
     /// - [`PGM_FIXED_POINT_OVERFLOW`] for an overflowing signed add or
     ///   subtract (AR, AHI, AFI, A, AG, …), load complement or positive
     ///   (LCR, LPR, …) or arithmetic left shift (SLA, SLAG) while the
@@ -388,6 +398,17 @@ pub fn run(cpu: &mut Cpu, bus: &mut impl Bus, budget: u64) -> Stop {
 /// | SIY byte immediates | TMY MVIY NIY CLIY OIY XIY (EB51 EB52 EB54–57) |
 /// | more | ALHSIK ALGHSIK (ECDA/DB), LLGTR LLGT (B917, E317), LTGF (E332) |
 /// | other | IPM (B222), BAS (4D) |
+///
+/// Control instructions ([`control`]; privileged ones are a
+/// privileged-operation exception in problem state):
+///
+/// | group | instructions |
+/// |---|---|
+/// | PSW | LPSW (82), LPSWE (B2B2), SSM (80), STNSM STOSM (AC AD), EPSW (B98D), IPK SPKA (B20B B20A) |
+/// | control registers | LCTL STCTL (B7 B6), LCTLG STCTG (EB2F EB25) |
+/// | access registers | SAR EAR (B24E B24F), LAM STAM (9A 9B), LAMY STAMY (EB9A EB9B) |
+/// | machine | STFLE (B2B0), STCK STCKF STCKE (B205 B27C B278), TPROT (E501), PTLB (B20D) |
+/// | intercepted ([`ICPT_INST`], PSW past) | SIGP (AE), SERVC (B220), STIDP SCK SPX STPX STAP (B202 B204 B210–12), TB (B22C), CSCH…SCHM (B230–3C), CHSC (B25F), SIGA (B274), XSCH (B276), STSI (B27D), STFL (B2B1) |
 /// | divide (even-odd pair R1, R1+1) | DR D DLR DL DSGR DSG DSGFR DSGF DLGR DLG (1D 5D B997 E397 B90D E30D B91D E31D B987 E387) |
 ///
 /// 32-bit instructions (LR, LHI, AHI, L, ST, BRCT and every 32-bit form
@@ -673,6 +694,9 @@ fn execute(cpu: &mut Cpu, bus: &mut impl Bus, insn: &Insn) -> Outcome {
             Outcome::StopPast(insn.intercept(ICPT_INST))
         }
     };
+    if let Some(outcome) = control::execute(cpu, bus, insn) {
+        return outcome;
+    }
     if let Some(outcome) = execute_more(cpu, bus, insn) {
         return outcome;
     }
@@ -2758,6 +2782,7 @@ fn execute_more(cpu: &mut Cpu, bus: &mut impl Bus, insn: &Insn) -> Option<Outcom
     })
 }
 
+pub mod control;
 pub mod interrupt;
 
 #[cfg(test)]

@@ -72,3 +72,315 @@ fn only_specification_exceptions_are_intercepted() {
         assert!(!interrupt::intercepted(code), "{code:#x}");
     }
 }
+
+// ---------------------------------------------------------------------------
+// Control instructions.
+
+/// Privileged control instructions, and those SIE intercepts, with their
+/// lengths.
+const PRIVILEGED: [(&str, u8); 22] = [
+    ("80000100", 4),     // ssm
+    ("82000100", 4),     // lpsw
+    ("acfe0100", 4),     // stnsm
+    ("ad010100", 4),     // stosm
+    ("ae120000", 4),     // sigp
+    ("b60f0100", 4),     // stctl
+    ("b70f0100", 4),     // lctl
+    ("b2b20100", 4),     // lpswe
+    ("b20d0000", 4),     // ptlb
+    ("eb0f01000025", 6), // stctg
+    ("eb0f0100002f", 6), // lctlg
+    ("e50101000000", 6), // tprot
+    ("b2100100", 4),     // spx
+    ("b2110100", 4),     // stpx
+    ("b2020100", 4),     // stidp
+    ("b2200012", 4),     // servc
+    ("b27d0100", 4),     // stsi
+    ("b2340100", 4),     // stsch
+    ("b2b10000", 4),     // stfl
+    ("b2120100", 4),     // stap
+    ("b22c0012", 4),     // tb
+    ("b20b0000", 4),     // ipk (CR0 extraction authority off)
+];
+
+#[test]
+fn control_instructions_are_privileged_in_problem_state() {
+    for (code, ilen) in PRIVILEGED {
+        let (mut cpu, mut bus) = fixture(&hex(code));
+        cpu.psw_mask |= PSW_PROBLEM_STATE;
+        let before = (cpu, bus.clone());
+        let stop = step(&mut cpu, &mut bus);
+        assert_eq!(
+            stop,
+            Some(Stop::Program {
+                code: PGM_PRIVILEGED_OPERATION,
+                ilen
+            }),
+            "{code}"
+        );
+        let past = Cpu {
+            psw_addr: CODE + u64::from(ilen),
+            ..before.0
+        };
+        assert_eq!((cpu, bus), (past, before.1), "{code}: suppressed");
+    }
+}
+
+#[test]
+fn sie_intercepts_the_instructions_the_controller_must_perform() {
+    for code in [
+        "ae120000", "b2100100", "b2110100", "b2020100", "b2200012", "b27d0100", "b2340100",
+        "b2b10000", "b2120100", "b22c0012", "b2300000", "b2760000", "b25f0000",
+    ] {
+        let bytes = hex(code);
+        let (mut cpu, mut bus) = fixture(&bytes);
+        let stop = step(&mut cpu, &mut bus);
+        assert_eq!(
+            stop,
+            Some(Stop::Intercept {
+                icptcode: ICPT_INST,
+                ipa: u16::from_be_bytes([bytes[0], bytes[1]]),
+                ipb: u32::from_be_bytes([bytes[2], bytes[3], 0, 0]),
+            }),
+            "{code}"
+        );
+        assert_eq!(cpu.psw_addr, CODE + 4, "{code}: past the instruction");
+        assert_eq!(cpu.executed, 0);
+    }
+}
+
+#[test]
+fn control_registers_load_and_store() {
+    // lctlg c14,c1,0(r9); stctg c0,c15,0x100(r9); lctl c2,c2,0x200(r9);
+    // stctl c2,c3,0x300(r9)
+    let (mut cpu, mut bus) = fixture(&hex("ebe19000002f eb0f91000025 b7229200 b6239300"));
+    cpu.gprs[9] = DATA;
+    for (i, v) in [0x1111_2222_3333_4444u64, 5, 6, 7].iter().enumerate() {
+        bus.load(DATA + 8 * i as u64, &v.to_be_bytes());
+    }
+    bus.load(DATA + 0x200, &0xAABB_CCDDu32.to_be_bytes());
+    cpu.crs[2] = 0x1234_5678_0000_0000;
+    cpu.crs[3] = 0x9999;
+    assert_eq!(run(&mut cpu, &mut bus, 4), Stop::Budget);
+    assert_eq!(cpu.crs[14], 0x1111_2222_3333_4444);
+    assert_eq!((cpu.crs[15], cpu.crs[0], cpu.crs[1]), (5, 6, 7));
+    assert_eq!(
+        bus.peek(DATA + 0x100 + 8 * 14, 8),
+        0x1111_2222_3333_4444u64.to_be_bytes()
+    );
+    assert_eq!(cpu.crs[2], 0x1234_5678_AABB_CCDD, "LCTL keeps bits 0-31");
+    assert_eq!(bus.peek(DATA + 0x300, 8), hex("aabbccdd00009999"));
+}
+
+#[test]
+fn misaligned_control_register_operands_are_specification_exceptions() {
+    for code in ["b7009001", "eb0090040025", "9a009002"] {
+        let (mut cpu, mut bus) = fixture(&hex(code));
+        cpu.gprs[9] = DATA;
+        let ilen = instruction_length(hex(code)[0]);
+        assert_eq!(
+            step(&mut cpu, &mut bus),
+            Some(Stop::Program {
+                code: PGM_SPECIFICATION,
+                ilen
+            }),
+            "{code}"
+        );
+    }
+}
+
+#[test]
+fn lpswe_and_lpsw_load_the_psw() {
+    // lpswe 0(r9)
+    let (mut cpu, mut bus) = fixture(&hex("b2b29000"));
+    cpu.gprs[9] = DATA;
+    let mask = PSW_MASK_64 | (2 << PSW_CC_SHIFT);
+    bus.load(DATA, &mask.to_be_bytes());
+    bus.load(DATA + 8, &(CODE + 0x40).to_be_bytes());
+    assert_eq!(step(&mut cpu, &mut bus), None);
+    assert_eq!(
+        (cpu.psw_mask, cpu.psw_addr, cpu.cc()),
+        (mask, CODE + 0x40, 2)
+    );
+
+    // lpsw 0(r9): ESA/390 format, bit 12 one, 31-bit address
+    let (mut cpu, mut bus) = fixture(&hex("82009000"));
+    cpu.gprs[9] = DATA;
+    bus.load(DATA, &hex("00080000 80301000"));
+    assert_eq!(step(&mut cpu, &mut bus), None);
+    assert_eq!((cpu.psw_mask, cpu.psw_addr), (0x8000_0000, 0x30_1000));
+    // Bit 12 zero: specification exception, nothing loaded.
+    let (mut cpu, mut bus) = fixture(&hex("82009000"));
+    cpu.gprs[9] = DATA;
+    bus.load(DATA, &hex("00000000 80301000"));
+    assert_eq!(
+        step(&mut cpu, &mut bus),
+        Some(Stop::Program {
+            code: PGM_SPECIFICATION,
+            ilen: 4
+        })
+    );
+    assert_eq!(cpu.psw_mask, PSW_MASK_64);
+    // An invalid extended PSW is an early exception at the next fetch.
+    let (mut cpu, mut bus) = fixture(&hex("b2b29000"));
+    cpu.gprs[9] = DATA;
+    bus.load(DATA, &(PSW_MASK_64 | 1 << (63 - 12)).to_be_bytes());
+    bus.load(DATA + 8, &CODE.to_be_bytes());
+    assert_eq!(step(&mut cpu, &mut bus), None);
+    assert_eq!(
+        step(&mut cpu, &mut bus),
+        Some(Stop::Program {
+            code: PGM_SPECIFICATION,
+            ilen: 0
+        })
+    );
+}
+
+#[test]
+fn system_mask_instructions() {
+    // stosm 0(r9),0x03; stnsm 1(r9),0xfc; ssm 2(r9)
+    let (mut cpu, mut bus) = fixture(&hex("ad039000 acfc9001 80009002"));
+    cpu.gprs[9] = DATA;
+    cpu.psw_mask = PSW_MASK_64 | 0x04 << 56;
+    bus.load(DATA + 2, &[0x40]);
+    assert_eq!(step(&mut cpu, &mut bus), None);
+    assert_eq!(bus.peek(DATA, 1), [0x04]);
+    assert_eq!(cpu.psw_mask >> 56, 0x07);
+    assert_eq!(step(&mut cpu, &mut bus), None);
+    assert_eq!(bus.peek(DATA + 1, 1), [0x07]);
+    assert_eq!(cpu.psw_mask >> 56, 0x04);
+    assert_eq!(step(&mut cpu, &mut bus), None);
+    assert_eq!(cpu.psw_mask, PSW_MASK_64 | 0x40 << 56);
+    // SSM with bit 0 one: specification; with CR0 bit 33: special operation.
+    let (mut cpu, mut bus) = fixture(&hex("80009000"));
+    cpu.gprs[9] = DATA;
+    bus.load(DATA, &[0x80]);
+    assert_eq!(
+        step(&mut cpu, &mut bus),
+        Some(Stop::Program {
+            code: PGM_SPECIFICATION,
+            ilen: 4
+        })
+    );
+    let (mut cpu, mut bus) = fixture(&hex("80009000"));
+    cpu.crs[0] = 1 << (63 - 33);
+    assert_eq!(
+        step(&mut cpu, &mut bus),
+        Some(Stop::Program {
+            code: control::PGM_SPECIAL_OPERATION,
+            ilen: 4
+        })
+    );
+}
+
+#[test]
+fn stfle_stores_the_facility_list_it_has_room_for() {
+    let facilities = [0xFB00_0000_0000_0000, 0, 0x0400_0000_0000_0000, 0];
+    // stfle 0(r9), room for one doubleword (R0 = 0): CC 3, R0 says 3.
+    let (mut cpu, mut bus) = fixture(&hex("b2b09000"));
+    cpu.gprs[9] = DATA;
+    cpu.gprs[0] = 0xAB00;
+    cpu.facilities = facilities;
+    assert_eq!(step(&mut cpu, &mut bus), None);
+    assert_eq!((cpu.cc(), cpu.gprs[0]), (3, 0xAB02));
+    assert_eq!(bus.peek(DATA, 16), hex("fb00000000000000 0000000000000000"));
+    // Room for four: three stored, CC 0.
+    let (mut cpu, mut bus) = fixture(&hex("b2b09000"));
+    cpu.gprs[9] = DATA;
+    cpu.gprs[0] = 3;
+    cpu.facilities = facilities;
+    bus.load(DATA + 24, &[0xEE; 8]);
+    assert_eq!(step(&mut cpu, &mut bus), None);
+    assert_eq!((cpu.cc(), cpu.gprs[0]), (0, 2));
+    assert_eq!(
+        bus.peek(DATA + 16, 16),
+        hex("0400000000000000 eeeeeeeeeeeeeeee")
+    );
+}
+
+#[test]
+fn the_tod_clock_runs_on_the_tod_epoch_and_never_repeats() {
+    // stck 0(r9); stckf 8(r9); stcke 16(r9)
+    let (mut cpu, mut bus) = fixture(&hex("b2059000 b27c9008 b2789010"));
+    cpu.gprs[9] = DATA;
+    cpu.set_cc(2);
+    assert_eq!(run(&mut cpu, &mut bus, 3), Stop::Budget);
+    assert_eq!(cpu.cc(), 0);
+    let word = |a| u64::from_be_bytes(bus.peek(a, 8).try_into().unwrap());
+    let (a, b) = (word(DATA), word(DATA + 8));
+    // 2025-01-01 on the TOD epoch: 3,944,678,400 s after 1900.
+    let tod_2025 = (3_944_678_400u64 * 1_000_000) << 12;
+    assert!(a > tod_2025, "{a:#x}");
+    assert!(b > a);
+    let e = bus.peek(DATA + 16, 16);
+    assert_eq!(e[0], 0, "epoch index");
+    assert!(u64::from_be_bytes(e[1..9].try_into().unwrap()) > b);
+    assert_eq!(e[9..], [0; 7]);
+}
+
+#[test]
+fn psw_key_access_registers_and_epsw() {
+    // spka 0x50; ipk; sar a1,r3; ear r4,a1; epsw r5,r6
+    let (mut cpu, mut bus) = fixture(&hex("b20a0050 b20b0000 b24e0013 b24f0041 b98d0056"));
+    cpu.gprs[2] = 0xFFFF;
+    cpu.gprs[3] = 0x1_8765_4321;
+    cpu.gprs[4] = 0xAAAA_AAAA_0000_0000;
+    cpu.gprs[5] = 0xBBBB_BBBB_0000_0000;
+    assert_eq!(run(&mut cpu, &mut bus, 5), Stop::Budget);
+    assert_eq!((cpu.psw_mask >> (63 - 11)) & 0xF, 5);
+    assert_eq!(cpu.gprs[2], 0xFF50);
+    assert_eq!(cpu.acrs[1], 0x8765_4321);
+    assert_eq!(cpu.gprs[4], 0xAAAA_AAAA_8765_4321);
+    let mask = cpu.psw_mask;
+    assert_eq!(cpu.gprs[5], 0xBBBB_BBBB_0000_0000 | mask >> 32);
+    assert_eq!(cpu.gprs[6], mask & 0xFFFF_FFFF);
+    // In problem state SPKA needs the key's bit in CR3, IPK CR0 bit 36.
+    let (mut cpu, mut bus) = fixture(&hex("b20a0050 b20b0000"));
+    cpu.psw_mask |= PSW_PROBLEM_STATE;
+    cpu.crs[3] = 0x8000_0000 >> 5;
+    cpu.crs[0] = 1 << (63 - 36);
+    assert_eq!(run(&mut cpu, &mut bus, 2), Stop::Budget);
+    cpu.crs[3] = 0;
+    cpu.psw_addr = CODE;
+    assert_eq!(
+        step(&mut cpu, &mut bus),
+        Some(Stop::Program {
+            code: PGM_PRIVILEGED_OPERATION,
+            ilen: 4
+        })
+    );
+}
+
+#[test]
+fn access_registers_multiple() {
+    // lam a14,a1,0(r9); stamy a0,a15,0x100(r9)
+    let (mut cpu, mut bus) = fixture(&hex("9ae19000 eb0f9100009b"));
+    cpu.gprs[9] = DATA;
+    bus.load(DATA, &hex("00000001 00000002 00000003 00000004"));
+    assert_eq!(run(&mut cpu, &mut bus, 2), Stop::Budget);
+    assert_eq!(
+        (cpu.acrs[14], cpu.acrs[15], cpu.acrs[0], cpu.acrs[1]),
+        (1, 2, 3, 4)
+    );
+    assert_eq!(bus.peek(DATA + 0x100, 8), hex("00000003 00000004"));
+    assert_eq!(bus.peek(DATA + 0x100 + 56, 8), hex("00000001 00000002"));
+}
+
+#[test]
+fn tprot_reports_store_permission() {
+    // tprot 0(r9),0(r2)
+    for (key, want) in [(0x00, Some(0)), (0x30, Some(1))] {
+        let (mut cpu, mut bus) = fixture(&hex("e50190002000"));
+        cpu.gprs[9] = DATA;
+        cpu.gprs[2] = key;
+        assert_eq!(step(&mut cpu, &mut bus), None);
+        assert_eq!(Some(cpu.cc()), want, "key {key:#x}");
+    }
+    let (mut cpu, mut bus) = fixture(&hex("e50190002000"));
+    cpu.gprs[9] = 8 * MIB;
+    assert_eq!(
+        step(&mut cpu, &mut bus),
+        Some(Stop::Fault(Access::SegmentNotMapped { addr: 8 * MIB }))
+    );
+    assert_eq!(cpu.psw_addr, CODE, "nullified");
+}
