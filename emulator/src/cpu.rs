@@ -400,7 +400,8 @@ pub fn run(cpu: &mut Cpu, bus: &mut impl Bus, budget: u64) -> Stop {
 /// | other | IPM (B222), BAS (4D) |
 ///
 /// Control instructions ([`control`]; privileged ones are a
-/// privileged-operation exception in problem state):
+/// privileged-operation exception in problem state) and the problem-state
+/// rest of modules `string`, `branch`, `trap` and `highword`:
 ///
 /// | group | instructions |
 /// |---|---|
@@ -408,6 +409,10 @@ pub fn run(cpu: &mut Cpu, bus: &mut impl Bus, budget: u64) -> Stop {
 /// | control registers | LCTL STCTL (B7 B6), LCTLG STCTG (EB2F EB25) |
 /// | access registers | SAR EAR (B24E B24F), LAM STAM (9A 9B), LAMY STAMY (EB9A EB9B) |
 /// | machine | STFLE (B2B0), STCK STCKF STCKE (B205 B27C B278), TPROT (E501), PTLB (B20D) |
+/// | strings, long operands (CPU-determined amounts: MVST, CLST 4096 bytes; MVCLE, CLCLE to the next 4 KiB boundary; then CC 3) | MVST CLST (B255 B25D), MVCL CLCL (0E 0F), MVCLE CLCLE (A8 A9), TR TRT TRTR (DC DD D0) |
+/// | branch on index | BXH BXLE (86 87), BXHG BXLEG (EB44 EB45), BRXH BRXLE (84 85), BRXHG BRXLG (EC44 EC45) |
+/// | compare and trap, load and trap (data exception, DXC FF) | CRT CGRT CLRT CLGRT (B972 B960 B973 B961), CIT CGIT CLFIT CLGIT (EC72 EC70 EC73 EC71), CLT CLGT (EB23 EB2B), LAT LGAT LLGFAT LLGTAT LFHAT (E39F E385 E39D E39C E3C8) |
+/// | high word (z196) | AHHHR SHHHR ALHHHR SLHHHR AHHLR SHHLR ALHHLR SLHHLR (B9C8–CB, B9D8–DB), CHHR CHLR CLHHR CLHLR (B9CD B9DD B9CF B9DF), LBH LLCH STCH LHH LLHH STHH LFH STFH CHF CLHF (E3C0 C2 C3 C4 C6 C7 CA CB CD CF), AIH ALSIH ALSIHN CIH CLIH BRCTH (CCx8 xA xB xD xF x6), RISBHG RISBLG (EC5D EC51) |
 /// | intercepted ([`ICPT_INST`], PSW past) | SIGP (AE), SERVC (B220), STIDP SCK SPX STPX STAP (B202 B204 B210–12), TB (B22C), CSCH…SCHM (B230–3C), CHSC (B25F), SIGA (B274), XSCH (B276), STSI (B27D), STFL (B2B1) |
 /// | divide (even-odd pair R1, R1+1) | DR D DLR DL DSGR DSG DSGFR DSGF DLGR DLG (1D 5D B997 E397 B90D E30D B91D E31D B987 E387) |
 ///
@@ -695,6 +700,18 @@ fn execute(cpu: &mut Cpu, bus: &mut impl Bus, insn: &Insn) -> Outcome {
         }
     };
     if let Some(outcome) = control::execute(cpu, bus, insn) {
+        return outcome;
+    }
+    if let Some(outcome) = string::execute(cpu, bus, insn) {
+        return outcome;
+    }
+    if let Some(outcome) = branch::execute(cpu, bus, insn) {
+        return outcome;
+    }
+    if let Some(outcome) = trap::execute(cpu, bus, insn) {
+        return outcome;
+    }
+    if let Some(outcome) = highword::execute(cpu, bus, insn) {
         return outcome;
     }
     if let Some(outcome) = execute_more(cpu, bus, insn) {
@@ -2782,8 +2799,12 @@ fn execute_more(cpu: &mut Cpu, bus: &mut impl Bus, insn: &Insn) -> Option<Outcom
     })
 }
 
+mod branch;
 pub mod control;
+mod highword;
 pub mod interrupt;
+mod string;
+mod trap;
 
 #[cfg(test)]
 mod tests;

@@ -430,12 +430,12 @@ fn intercepts() {
         ("b22a0012", ICPT_INST, 0xb22a, 0x0012_0000, true), // rrbe r1,r2
         // Operation exceptions: 2-, 4- and 6-byte opcodes we do not know.
         ("0000", ICPT_OPEREXC, 0x0000, 0, false),
-        ("0e12", ICPT_OPEREXC, 0x0e12, 0, false), // mvcl (was ar, known since the oracle)
-        ("b2550012", ICPT_OPEREXC, 0xb255, 0x0012_0000, false), // mvst (was ipm)
+        ("0b12", ICPT_OPEREXC, 0x0b12, 0, false), // bsm (was mvcl, known since ctl)
+        ("b2570012", ICPT_OPEREXC, 0xb257, 0x0012_0000, false), // cuse (was mvst)
         ("b92e0012", ICPT_OPEREXC, 0xb92e, 0x0012_0000, false), // km (was agr)
         ("b3c10012", ICPT_OPEREXC, 0xb3c1, 0x0012_0000, false), // ldgr (was bras)
         ("c01212345678", ICPT_OPEREXC, 0xc012, 0x1234_5678, false), // was llilf
-        ("e3102000009f", ICPT_OPEREXC, 0xe310, 0x2000_009f, false), // lat (was e3..99, slb)
+        ("e3102000000e", ICPT_OPEREXC, 0xe310, 0x2000_000e, false), // cvbg (was lat)
         ("ffffffffffff", ICPT_OPEREXC, 0xffff, 0xffff_ffff, false),
     ] {
         let (mut cpu, mut bus) = fixture(&hex(code));

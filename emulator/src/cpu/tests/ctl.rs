@@ -384,3 +384,160 @@ fn tprot_reports_store_permission() {
     );
     assert_eq!(cpu.psw_addr, CODE, "nullified");
 }
+
+// ---------------------------------------------------------------------------
+// The problem-state rest (also checked against QEMU by the oracle, which
+// never lets a trap happen).
+
+#[test]
+fn compare_and_trap_traps_with_a_data_exception() {
+    // crt r1,r2,8 (trap on equal); cit r1,5,4 (trap on low); clgit r1,0,2
+    for (code, r1, r2, trap) in [
+        ("b9728012", 7, 7, true),
+        ("b9728012", 7, 8, false),
+        ("ec1000054072", 4, 0, true),
+        ("ec1000054072", 5, 0, false),
+        ("ec1000002071", 1, 0, true),
+    ] {
+        let (mut cpu, mut bus) = fixture(&hex(code));
+        cpu.gprs[1] = r1;
+        cpu.gprs[2] = r2;
+        let ilen = instruction_length(hex(code)[0]);
+        let want = trap.then_some(Stop::Program {
+            code: PGM_DATA,
+            ilen,
+        });
+        assert_eq!(step(&mut cpu, &mut bus), want, "{code}");
+        assert_eq!(cpu.psw_addr, CODE + u64::from(ilen), "{code}: past it");
+    }
+    // lat r1,0(r9): loads, then traps on zero.
+    let (mut cpu, mut bus) = fixture(&hex("e3109000009f"));
+    cpu.gprs[9] = DATA;
+    cpu.gprs[1] = u64::MAX;
+    assert_eq!(
+        step(&mut cpu, &mut bus),
+        Some(Stop::Program {
+            code: PGM_DATA,
+            ilen: 6
+        })
+    );
+    assert_eq!(cpu.gprs[1], 0xFFFF_FFFF_0000_0000);
+}
+
+#[test]
+fn branch_on_index_counts_and_compares() {
+    // brxle r1,r2,.+0 (loops while r1 <= r3): r2 = 1 increment, r3 = 3 limit
+    let (mut cpu, mut bus) = fixture(&hex("85120000"));
+    cpu.gprs[1] = 0;
+    cpu.gprs[2] = 1;
+    cpu.gprs[3] = 3;
+    assert_eq!(step(&mut cpu, &mut bus), None);
+    assert_eq!((cpu.gprs[1], cpu.psw_addr), (1, CODE));
+    for _ in 0..2 {
+        assert_eq!(step(&mut cpu, &mut bus), None);
+    }
+    assert_eq!((cpu.gprs[1], cpu.psw_addr), (3, CODE));
+    assert_eq!(step(&mut cpu, &mut bus), None);
+    assert_eq!((cpu.gprs[1], cpu.psw_addr), (4, CODE + 4));
+    // bxhg r1,r1,0x40(r9): R3 odd compares with itself, read before R1
+    // changes: 5 + 5 = 10 > 5, so it branches.
+    let (mut cpu, mut bus) = fixture(&hex("eb1190400044"));
+    cpu.gprs[1] = 5;
+    cpu.gprs[9] = CODE;
+    assert_eq!(step(&mut cpu, &mut bus), None);
+    assert_eq!((cpu.gprs[1], cpu.psw_addr), (10, CODE + 0x40));
+}
+
+#[test]
+fn mvcl_refuses_destructive_overlap_and_pads() {
+    // mvcl r2,r4
+    let (mut cpu, mut bus) = fixture(&hex("0e24"));
+    cpu.gprs[2] = DATA + 1;
+    cpu.gprs[3] = 8;
+    cpu.gprs[4] = DATA;
+    cpu.gprs[5] = 8;
+    assert_eq!(step(&mut cpu, &mut bus), None);
+    assert_eq!((cpu.cc(), cpu.gprs[2], cpu.gprs[3]), (3, DATA + 1, 8));
+    // Source 2 bytes, destination 5: padded with 0x5A (R5 bits 32-39).
+    let (mut cpu, mut bus) = fixture(&hex("0e24"));
+    bus.load(DATA + 0x100, &[1, 2]);
+    cpu.gprs[2] = DATA;
+    cpu.gprs[3] = 0xAB00_0005;
+    cpu.gprs[4] = DATA + 0x100;
+    cpu.gprs[5] = 0x5A00_0002;
+    assert_eq!(step(&mut cpu, &mut bus), None);
+    assert_eq!(cpu.cc(), 2, "destination longer");
+    assert_eq!(bus.peek(DATA, 5), [1, 2, 0x5A, 0x5A, 0x5A]);
+    assert_eq!((cpu.gprs[2], cpu.gprs[3]), (DATA + 5, 0xAB00_0000));
+    assert_eq!((cpu.gprs[4], cpu.gprs[5]), (DATA + 0x102, 0x5A00_0000));
+}
+
+#[test]
+fn mvcle_stops_at_a_page_boundary_with_cc_3() {
+    // mvcle r2,r4,0x11: 0x20 bytes from 16 bytes before a page end.
+    let (mut cpu, mut bus) = fixture(&hex("a8240011"));
+    cpu.gprs[2] = DATA + 0x1000 - 0x10;
+    cpu.gprs[3] = 0x20;
+    cpu.gprs[4] = DATA + 0x2000;
+    cpu.gprs[5] = 0;
+    assert_eq!(step(&mut cpu, &mut bus), None);
+    assert_eq!((cpu.cc(), cpu.gprs[3]), (3, 0x10));
+    cpu.psw_addr = CODE; // the guest's `jo .-4`
+    assert_eq!(step(&mut cpu, &mut bus), None);
+    assert_eq!(cpu.cc(), 2, "done: destination was longer");
+    assert_eq!(bus.peek(DATA + 0x1000 - 0x10, 0x20), [0x11; 0x20]);
+}
+
+#[test]
+fn mvst_clst_and_trtr() {
+    // mvst r1,r2 with R0 = 0: "abc\0"
+    let (mut cpu, mut bus) = fixture(&hex("b2550012"));
+    bus.load(DATA + 0x100, b"abc\0zz");
+    cpu.gprs[1] = DATA;
+    cpu.gprs[2] = DATA + 0x100;
+    assert_eq!(step(&mut cpu, &mut bus), None);
+    assert_eq!((cpu.cc(), cpu.gprs[1]), (1, DATA + 3));
+    assert_eq!(bus.peek(DATA, 5), b"abc\0\0");
+    // clst r1,r2: "abc" < "abd"
+    let (mut cpu, mut bus) = fixture(&hex("b25d0012"));
+    bus.load(DATA, b"abc\0");
+    bus.load(DATA + 0x100, b"abd\0");
+    cpu.gprs[1] = DATA;
+    cpu.gprs[2] = DATA + 0x100;
+    assert_eq!(step(&mut cpu, &mut bus), None);
+    assert_eq!(
+        (cpu.cc(), cpu.gprs[1], cpu.gprs[2]),
+        (1, DATA + 2, DATA + 0x102)
+    );
+    // trtr 3(4,r9),0x100(r9): right to left, the first nonzero function
+    // byte is that of DATA+2 (not the last byte processed): CC 1.
+    let (mut cpu, mut bus) = fixture(&hex("d00390039100"));
+    cpu.gprs[9] = DATA;
+    bus.load(DATA, &[7, 7, 9, 0]);
+    bus.load(DATA + 0x100 + 7, &[0x77]);
+    bus.load(DATA + 0x100 + 9, &[0x99]);
+    assert_eq!(step(&mut cpu, &mut bus), None);
+    assert_eq!(
+        (cpu.cc(), cpu.gprs[1], cpu.gprs[2] & 0xFF),
+        (1, DATA + 2, 0x99)
+    );
+}
+
+#[test]
+fn high_word_operations_leave_the_low_word() {
+    // ahhlr r1,r2,r3; lfh r4,0(r9); risbhg r5,r6,0,0x9f,32
+    let (mut cpu, mut bus) = fixture(&hex("b9d83012 e340900000ca ec56009f205d"));
+    cpu.gprs[1] = 0x1111_1111_2222_2222;
+    cpu.gprs[2] = 0x0000_0005_FFFF_FFFF;
+    cpu.gprs[3] = 0x9999_9999_0000_0007;
+    cpu.gprs[4] = 0x4444_4444_4444_4444;
+    cpu.gprs[5] = 0x5555_5555_5555_5555;
+    cpu.gprs[6] = 0x0000_0000_ABCD_EF01;
+    cpu.gprs[9] = DATA;
+    bus.load(DATA, &hex("cafef00d"));
+    assert_eq!(run(&mut cpu, &mut bus, 3), Stop::Budget);
+    assert_eq!(cpu.gprs[1], 0x0000_000C_2222_2222);
+    assert_eq!(cpu.cc(), 2);
+    assert_eq!(cpu.gprs[4], 0xCAFE_F00D_4444_4444);
+    assert_eq!(cpu.gprs[5], 0xABCD_EF01_5555_5555, "Z: the whole high word");
+}
