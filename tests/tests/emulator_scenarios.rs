@@ -548,3 +548,39 @@ fn control_and_access_registers_sync_with_kvm_run() {
         assert_eq!(u64::from_be_bytes(stored), 0x55);
     });
 }
+
+/// The instructions SIE intercepts for a ucontrol guest reach userspace
+/// as instruction intercepts with the PSW past them (SIGP, SPX, SERVC,
+/// STSI), while a control instruction SIE executes itself (STCTG) does
+/// not exit.
+#[test]
+fn intercepted_control_instructions_reach_userspace() {
+    scenario("intercepted_control_instructions_reach_userspace", |_| {
+        // stctg c0,c0,0x100(0); sigp r1,r2,0; spx 0x200; servc r1,r2;
+        // stsi 0x300
+        let code = [
+            0xeb, 0x00, 0x01, 0x00, 0x00, 0x25, 0xae, 0x12, 0x00, 0x00, 0xb2, 0x10, 0x02, 0x00,
+            0xb2, 0x20, 0x00, 0x12, 0xb2, 0x7d, 0x03, 0x00,
+        ];
+        let mut f = Fixture::with(&code, &[]);
+        let mut at = CODE_ADDR + 6;
+        for (ipa, ipb) in [
+            (0xae12, 0x0000_0000),
+            (0xb210, 0x0200_0000),
+            (0xb220, 0x0012_0000),
+            (0xb27d, 0x0300_0000),
+        ] {
+            assert_eq!(
+                f.vcpu.run().unwrap(),
+                Exit::Sieic {
+                    icptcode: abi::ICPT_INST,
+                    ipa,
+                    ipb
+                },
+                "{ipa:#x}"
+            );
+            at += 4;
+            assert_eq!(f.psw_addr(), at, "{ipa:#x}: past the instruction");
+        }
+    });
+}

@@ -10,8 +10,10 @@
 //!   instruction is executed again (the architecture's interruptible unit
 //!   of operation: the CC it sets at the end is the same).
 //!
-//! A fault part way leaves the registers describing what was done, as the
-//! machine does for these instructions, with the PSW at the instruction.
+//! A fault is nullifying as everywhere ([`Stop::Fault`]): it is reported
+//! only when nothing of the execution was done; a fault after some progress
+//! ends the execution with that progress (as if the CPU-determined amount
+//! had been reached) and the next execution reports it.
 
 use super::{
     Access, Bus, Cpu, Insn, Outcome, PAGE_SIZE, PGM_SPECIFICATION, Stop, cmp_cc, load_address,
@@ -141,8 +143,10 @@ fn strings(
     Outcome::Next
 }
 
-/// A fault after `done` bytes of MVST or CLST: the registers show the
-/// progress, the PSW stays at the instruction.
+/// A fault after `done` bytes of MVST or CLST. With nothing done it is
+/// the fault (nullifying, as [`Stop::Fault`] promises); otherwise the
+/// execution ends with the CPU-determined amount `done`: registers
+/// advanced, CC 3, and the next execution meets the fault first.
 #[expect(clippy::too_many_arguments, reason = "the state of one string loop")]
 fn partial(
     cpu: &mut Cpu,
@@ -154,9 +158,13 @@ fn partial(
     amask: u64,
     e: Access,
 ) -> Outcome {
+    if done == 0 {
+        return Outcome::StopAt(Stop::Fault(e));
+    }
     load_address(cpu, r1, a1.wrapping_add(done), amask);
     load_address(cpu, r2, a2.wrapping_add(done), amask);
-    Outcome::StopAt(Stop::Fault(e))
+    cpu.set_cc(3);
+    Outcome::Next
 }
 
 /// One operand of MVCL, CLCL, MVCLE, CLCLE: the even register holds the
@@ -280,7 +288,17 @@ fn long_operands(
             got = got.and_then(|()| write_split(bus, amask, op1.addr, y));
         }
         if let Err(e) = got {
-            return Outcome::StopAt(Stop::Fault(e));
+            // Nothing of this piece happened. With earlier pieces done the
+            // execution ends there (MVCLE, CLCLE: CC 3; MVCL, CLCL: again
+            // from the advanced registers); the fault comes next time.
+            return match (done, extended) {
+                (0, _) => Outcome::StopAt(Stop::Fault(e)),
+                (_, true) => {
+                    cpu.set_cc(3);
+                    Outcome::Next
+                }
+                (_, false) => Outcome::Jump(insn.ia),
+            };
         }
         let same = if compare {
             x.iter().zip(y.iter()).position(|(p, q)| p != q)

@@ -1325,13 +1325,21 @@ proptest! {
                     prop_assert_eq!(&bus, &bus0);
                     break;
                 }
+                // Since ctl: a trap (load and trap has loaded its
+                // register) and SSM's special-operation exception.
+                Some(Stop::Program { code: PGM_DATA | control::PGM_SPECIAL_OPERATION, ilen }) => {
+                    prop_assert!(matches!(ilen, 4 | 6));
+                    prop_assert_eq!(&bus, &bus0);
+                    break;
+                }
                 Some(Stop::Program { code, ilen }) => {
                     prop_assert!(code == PGM_PRIVILEGED_OPERATION || code == PGM_FIXED_POINT_OVERFLOW);
                     // The privileged instructions are all 4 bytes long;
                     // since the oracle's batch, overflow comes from 2-,
                     // 4- and 6-byte instructions (AR, AHI, AFI).
                     if code == PGM_PRIVILEGED_OPERATION {
-                        prop_assert_eq!(ilen, 4);
+                        // 6 since ctl: TPROT, LCTLG, STCTG.
+                        prop_assert!(matches!(ilen, 4 | 6));
                     } else {
                         prop_assert!(matches!(ilen, 2 | 4 | 6));
                     }

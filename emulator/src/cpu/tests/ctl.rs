@@ -541,3 +541,24 @@ fn high_word_operations_leave_the_low_word() {
     assert_eq!(cpu.gprs[4], 0xCAFE_F00D_4444_4444);
     assert_eq!(cpu.gprs[5], 0xABCD_EF01_5555_5555, "Z: the whole high word");
 }
+
+#[test]
+fn a_string_fault_after_progress_ends_the_execution_then_nullifies() {
+    // mvst r1,r2: the source runs into the unmapped segment at 4 MiB.
+    let (mut cpu, mut bus) = fixture(&hex("b2550012"));
+    bus.load(4 * MIB - 0x10, &[0x61; 0x10]);
+    cpu.gprs[0] = 0;
+    cpu.gprs[1] = DATA;
+    cpu.gprs[2] = 4 * MIB - 0x10;
+    assert_eq!(step(&mut cpu, &mut bus), None);
+    assert_eq!(cpu.cc(), 3, "a CPU-determined amount");
+    assert_eq!((cpu.gprs[1], cpu.gprs[2]), (DATA + 0x10, 4 * MIB));
+    assert_eq!(bus.peek(DATA, 0x10), [0x61; 0x10]);
+    cpu.psw_addr = CODE;
+    let before = (cpu, bus.clone());
+    assert_eq!(
+        step(&mut cpu, &mut bus),
+        Some(Stop::Fault(Access::SegmentNotMapped { addr: 4 * MIB }))
+    );
+    assert_eq!((cpu, bus), before, "nullified");
+}
