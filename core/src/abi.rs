@@ -122,6 +122,10 @@ pub const KVM_SYNC_VRS: u64 = 1 << 6;
 /// `kvm_dirty_regs`/`kvm_valid_regs` bit: the sync-regs floating-point
 /// registers, on a machine without the vector facility.
 pub const KVM_SYNC_FPRS: u64 = 1 << 8;
+/// `kvm_dirty_regs`/`kvm_valid_regs` bit: the sync-regs access registers.
+pub const KVM_SYNC_ACRS: u64 = 1 << 2;
+/// `kvm_dirty_regs`/`kvm_valid_regs` bit: the sync-regs control registers.
+pub const KVM_SYNC_CRS: u64 = 1 << 3;
 
 /// Reads the dirty bitmap of a memory slot; argument: a pointer to [`DirtyLog`].
 pub const KVM_GET_DIRTY_LOG: u32 = iow(KVMIO, 0x42, size_of::<DirtyLog>());
@@ -976,7 +980,13 @@ pub struct SieBlock {
     pub psw_mask: u64,
     /// The guest PSW address as SIE holds it.
     pub psw_addr: u64,
-    _r0a0: [u8; 0x100 - 0xa0],
+    _r0a0: [u8; 0xcc - 0xa0],
+    /// The program-interruption ILC of an `ICPT_PROGI` intercept (bits
+    /// 13–14: the length in bytes).
+    pub pgmilc: u16,
+    /// The program-interruption code of an `ICPT_PROGI` intercept.
+    pub iprcc: u16,
+    _r0d0: [u8; 0x100 - 0xd0],
     /// Guest control registers 0–15.
     pub gcr: [u64; 16],
     _r180: [u8; SIE_BLOCK_SIZE - 0x180],
@@ -998,7 +1008,10 @@ impl Default for SieBlock {
             _r062: [0; 0x90 - 0x62],
             psw_mask: 0,
             psw_addr: 0,
-            _r0a0: [0; 0x100 - 0xa0],
+            _r0a0: [0; 0xcc - 0xa0],
+            pgmilc: 0,
+            iprcc: 0,
+            _r0d0: [0; 0x100 - 0xd0],
             gcr: [0; 16],
             _r180: [0; SIE_BLOCK_SIZE - 0x180],
         }
@@ -1048,6 +1061,10 @@ pub const SIE_PSW_MASK: usize = 0x90;
 pub const SIE_PSW_ADDR: usize = 0x98;
 /// Offset of the guest control registers in the SIE block.
 pub const SIE_GCR: usize = 0x100;
+/// Offset of `pgmilc` (u16) in the SIE block.
+pub const SIE_PGMILC: usize = 0xcc;
+/// Offset of `iprcc` (u16) in the SIE block.
+pub const SIE_IPRCC: usize = 0xce;
 /// Offset of `icpua` (the vcpu's CPU address, an s16) in the SIE block.
 pub const SIE_ICPUA: usize = 0x46;
 /// Offset of `eca` (execution controls A, u32) in the SIE block.
@@ -1111,6 +1128,8 @@ const _: () = {
     assert!(offset_of!(SieBlock, psw_mask) == SIE_PSW_MASK);
     assert!(offset_of!(SieBlock, psw_addr) == SIE_PSW_ADDR);
     assert!(offset_of!(SieBlock, gcr) == SIE_GCR);
+    assert!(offset_of!(SieBlock, pgmilc) == SIE_PGMILC);
+    assert!(offset_of!(SieBlock, iprcc) == SIE_IPRCC);
 };
 
 #[cfg(test)]

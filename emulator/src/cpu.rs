@@ -51,13 +51,14 @@
 //!
 //! The general registers, the PSW's instruction address, condition code,
 //! addressing mode (24, 31 or 64 bit), fixed-point-overflow mask and
-//! problem-state bit, and the instructions listed on [`step`]. Interruptions
-//! are not delivered (the emulator delivers none) and program-interruption
-//! conditions stop the run instead of going through the guest's lowcore.
-//! DAT, PER, key-controlled protection, the wait state and the control
-//! registers are not modelled (storage keys only as [`keys`] says): the DAT
-//! and wait bits are accepted and ignored, because a ucontrol guest in this
-//! project runs with DAT off.
+//! problem-state bit, the control and access registers, and the
+//! instructions listed on [`step`]. I/O and external interruptions are not
+//! delivered (the emulator delivers none); program-interruption conditions
+//! stop the run, and [`interrupt`] performs them through the guest's
+//! lowcore as the machine does under SIE. DAT, PER, key-controlled
+//! protection and the wait state are not modelled (storage keys only as
+//! [`keys`] says): the DAT and wait bits are accepted and ignored, because
+//! a ucontrol guest in this project runs with DAT off.
 
 // Guest input must never panic the emulator: all address and register
 // arithmetic is explicitly wrapping or checked.
@@ -102,6 +103,10 @@ pub const PGM_FIXED_POINT_OVERFLOW: u16 = 0x0008;
 
 /// Program-interruption code: fixed-point-divide exception.
 pub const PGM_FIXED_POINT_DIVIDE: u16 = 0x0009;
+
+/// Program-interruption code: data exception (the compare-and-trap
+/// instructions, DXC [`interrupt::DXC_COMPARE_AND_TRAP`]).
+pub const PGM_DATA: u16 = 0x0007;
 
 // PSW mask bits, numbered from the left as the architecture does.
 /// Bit 15: problem state (privileged instructions are refused).
@@ -215,6 +220,13 @@ pub trait Bus {
     fn storage_keys(&mut self) -> Option<&mut dyn keys::StorageKeys> {
         None
     }
+
+    /// The TOD clock the guest reads with STCK, STCKF and STCKE. The
+    /// default is the host's time on the TOD epoch
+    /// ([`control::host_tod`]).
+    fn tod_clock(&mut self) -> u64 {
+        control::host_tod()
+    }
 }
 
 /// Why [`run`] (or [`step`]) stopped.
@@ -250,8 +262,11 @@ pub enum Stop {
     ///   [`PGM_EXECUTE`] for an EX or EXRL whose target is EX or EXRL, and [`PGM_FIXED_POINT_DIVIDE`] for a zero divisor
     ///   or a quotient too big for its register: suppressed (no register
     ///   changes), PSW past the instruction, `ilen` its length.
-    /// - [`PGM_PRIVILEGED_OPERATION`] for DIAGNOSE or a storage-key
-    ///   instruction in problem state: suppressed, PSW past the instruction.
+    /// - [`PGM_PRIVILEGED_OPERATION`] for DIAGNOSE, a storage-key or a
+    ///   privileged control instruction in problem state: suppressed, PSW
+    ///   past the instruction. The same for a misaligned control-register,
+    ///   access-register, PSW or STFLE operand ([`PGM_SPECIFICATION`]) and
+    ///   SSM under SSM suppression ([`control::PGM_SPECIAL_OPERATION`]).
     /// - [`PGM_FIXED_POINT_OVERFLOW`] for an overflowing signed add or
     ///   subtract (AR, AHI, AFI, A, AG, …), load complement or positive
     ///   (LCR, LPR, …) or arithmetic left shift (SLA, SLAG) while the
@@ -283,6 +298,14 @@ pub struct Cpu {
     /// How many instructions [`step`] completed without a stop, ever
     /// (wrapping). An instruction that ends in a [`Stop`] is not counted.
     pub executed: u64,
+    /// Control registers 0–15 (LCTL, LCTLG, STCTL, STCTG; the emulator
+    /// keeps them in the SIE block's `gcr`, as KVM does).
+    pub crs: [u64; 16],
+    /// Access registers 0–15 (SAR, EAR, LAM, STAM; kvm_run's sync regs).
+    pub acrs: [u32; 16],
+    /// The facility list STFLE stores, bit 0 leftmost in `facilities[0]`:
+    /// the first 256 facility bits of the VM's CPU model.
+    pub facilities: [u64; 4],
 }
 
 impl Cpu {
@@ -295,6 +318,9 @@ impl Cpu {
             psw_mask,
             psw_addr,
             executed: 0,
+            crs: [0; 16],
+            acrs: [0; 16],
+            facilities: [0; 4],
         }
     }
 
@@ -388,6 +414,22 @@ pub fn run(cpu: &mut Cpu, bus: &mut impl Bus, budget: u64) -> Stop {
 /// | SIY byte immediates | TMY MVIY NIY CLIY OIY XIY (EB51 EB52 EB54–57) |
 /// | more | ALHSIK ALGHSIK (ECDA/DB), LLGTR LLGT (B917, E317), LTGF (E332) |
 /// | other | IPM (B222), BAS (4D) |
+///
+/// Control instructions ([`control`]; privileged ones are a
+/// privileged-operation exception in problem state) and the problem-state
+/// rest of modules `string`, `branch`, `trap` and `highword`:
+///
+/// | group | instructions |
+/// |---|---|
+/// | PSW | LPSW (82), LPSWE (B2B2), SSM (80), STNSM STOSM (AC AD), EPSW (B98D), IPK SPKA (B20B B20A) |
+/// | control registers | LCTL STCTL (B7 B6), LCTLG STCTG (EB2F EB25) |
+/// | access registers | SAR EAR (B24E B24F), LAM STAM (9A 9B), LAMY STAMY (EB9A EB9B) |
+/// | machine | STFLE (B2B0), STCK STCKF STCKE (B205 B27C B278), TPROT (E501), PTLB (B20D) |
+/// | strings, long operands (CPU-determined amounts: MVST, CLST 4096 bytes; MVCLE, CLCLE to the next 4 KiB boundary; then CC 3) | MVST CLST (B255 B25D), MVCL CLCL (0E 0F), MVCLE CLCLE (A8 A9), TR TRT TRTR (DC DD D0) |
+/// | branch on index | BXH BXLE (86 87), BXHG BXLEG (EB44 EB45), BRXH BRXLE (84 85), BRXHG BRXLG (EC44 EC45) |
+/// | compare and trap, load and trap (data exception, DXC FF) | CRT CGRT CLRT CLGRT (B972 B960 B973 B961), CIT CGIT CLFIT CLGIT (EC72 EC70 EC73 EC71), CLT CLGT (EB23 EB2B), LAT LGAT LLGFAT LLGTAT LFHAT (E39F E385 E39D E39C E3C8) |
+/// | high word (z196) | AHHHR SHHHR ALHHHR SLHHHR AHHLR SHHLR ALHHLR SLHHLR (B9C8–CB, B9D8–DB), CHHR CHLR CLHHR CLHLR (B9CD B9DD B9CF B9DF), LBH LLCH STCH LHH LLHH STHH LFH STFH CHF CLHF (E3C0 C2 C3 C4 C6 C7 CA CB CD CF), AIH ALSIH ALSIHN CIH CLIH BRCTH (CCx8 xA xB xD xF x6), RISBHG RISBLG (EC5D EC51) |
+/// | intercepted ([`ICPT_INST`], PSW past) | SIGP (AE), SERVC (B220), STIDP SCK SPX STPX STAP (B202 B204 B210–12), TB (B22C), CSCH…SCHM (B230–3C), CHSC (B25F), SIGA (B274), XSCH (B276), STSI (B27D), STFL (B2B1) |
 /// | divide (even-odd pair R1, R1+1) | DR D DLR DL DSGR DSG DSGFR DSGF DLGR DLG (1D 5D B997 E397 B90D E30D B91D E31D B987 E387) |
 /// | FPR moves (no CC; `cpu/float.rs`) | LDR LER (28 38), LDGR LGDR (B3C1 B3CD), LZDR LZER (B375 B374), LD LE STD STE (68 78 60 70), LDY LEY STDY STEY (ED65 ED64 ED67 ED66) |
 /// | gcc's other gaps (`cpu/gcc.rs`) | MVCLE (A8; up to a 4 KiB boundary per execution, then CC 3), LOCHI LOCGHI (EC42 EC46, z13) |
@@ -689,13 +731,28 @@ fn execute(cpu: &mut Cpu, bus: &mut impl Bus, insn: &Insn) -> Outcome {
             Outcome::StopPast(insn.intercept(ICPT_INST))
         }
     };
+    if let Some(outcome) = control::execute(cpu, bus, insn) {
+        return outcome;
+    }
+    if let Some(outcome) = string::execute(cpu, bus, insn) {
+        return outcome;
+    }
+    if let Some(outcome) = branch::execute(cpu, bus, insn) {
+        return outcome;
+    }
+    if let Some(outcome) = trap::execute(cpu, bus, insn) {
+        return outcome;
+    }
+    if let Some(outcome) = highword::execute(cpu, bus, insn) {
+        return outcome;
+    }
     if let Some(outcome) = execute_more(cpu, bus, insn) {
         return outcome;
     }
     if let Some(outcome) = float::execute(cpu, bus, insn) {
         return outcome;
     }
-    if let Some(outcome) = gcc::execute(cpu, bus, insn) {
+    if let Some(outcome) = gcc::execute(cpu, insn) {
         return outcome;
     }
     match t[0] {
@@ -2780,7 +2837,14 @@ fn execute_more(cpu: &mut Cpu, bus: &mut impl Bus, insn: &Insn) -> Option<Outcom
     })
 }
 
+mod branch;
+pub mod control;
 mod float;
 mod gcc;
+mod highword;
+pub mod interrupt;
+mod string;
+mod trap;
+
 #[cfg(test)]
 mod tests;

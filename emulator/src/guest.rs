@@ -21,7 +21,9 @@
 //!   C: a ucontrol exit at the prefix).
 //! - Program-interruption conditions go through the guest's lowcore as on
 //!   the machine (old PSW stored at 0x150, interruption code at 0x8C, new
-//!   PSW loaded from 0x1D0) and the guest continues.
+//!   PSW loaded from 0x1D0) and the guest continues; a specification
+//!   exception instead ends the run with intercept code 8 (`ICPT_PROGI`),
+//!   as SIE does without `ECB_SPECI` ([`cpu::interrupt`]).
 //! - After [`BUDGET`] instructions without an exit, the run ends as if a
 //!   signal had arrived (`EINTR`, `KVM_EXIT_INTR`); the next `KVM_RUN`
 //!   resumes where it stopped.
@@ -33,6 +35,7 @@
 use ucas_core::segment::page_round_down;
 use ucas_core::{AddressSpace, Generation};
 
+use super::cpu::interrupt::deliver_program;
 use super::cpu::keys::{Intercepts, StorageKeys};
 use super::cpu::{self, Access, Bus, Cpu, Stop};
 use super::model::KeyStore;
@@ -50,13 +53,6 @@ const PREFIX_AREA: u64 = 8192;
 /// The bits of the prefix register that count: 8 KiB-aligned, below 2 GiB.
 pub(crate) const PREFIX_MASK: u64 = 0x7FFF_E000;
 
-/// Lowcore: program-interruption identification (ILC halfword, then code).
-const LC_PGM_ILC: u64 = 0x8C;
-/// Lowcore: program old PSW.
-const LC_PGM_OLD_PSW: u64 = 0x150;
-/// Lowcore: program new PSW.
-const LC_PGM_NEW_PSW: u64 = 0x1D0;
-
 /// How a run ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum RunExit {
@@ -67,6 +63,15 @@ pub(crate) enum RunExit {
         trans_exc_code: u64,
         /// A word for the trace.
         why: &'static str,
+    },
+    /// `KVM_EXIT_S390_SIEIC` for a program-interruption intercept
+    /// (`ICPT_PROGI`): SIE stores the code and ILC in the SIE block's
+    /// `iprcc` and `pgmilc`, and `ipa`/`ipb` are zero.
+    ProgramIntercept {
+        /// The program-interruption code.
+        code: u16,
+        /// The instruction length in bytes (0, 2, 4 or 6).
+        ilen: u8,
     },
     /// `KVM_EXIT_S390_SIEIC`.
     Sieic {
@@ -496,6 +501,9 @@ pub(crate) fn run<const N: usize>(ctx: RunContext<'_, N>, cpu: &mut Cpu) -> RunE
         let spent = cpu.executed.wrapping_sub(start).saturating_add(delivered);
         let left = budget.saturating_sub(spent);
         let stop = match cpu::run(cpu, &mut bus, left.min(PENDING_CHECK)) {
+            Stop::Program { code, ilen } if cpu::interrupt::intercepted(code) => {
+                return RunExit::ProgramIntercept { code, ilen };
+            }
             Stop::Program { code, ilen } => match deliver_program(cpu, &mut bus, code, ilen) {
                 // The guest continues at its program new PSW; a lowcore it
                 // cannot reach stops it like any other access.
@@ -554,30 +562,6 @@ fn exit_for(generation: Generation, stop: Stop) -> RunExit {
         // Delivered by `run`; kept for completeness of the match.
         Stop::Program { .. } | Stop::Budget => RunExit::Interrupted,
     }
-}
-
-/// Performs a program interruption through the lowcore: stores the
-/// interruption code and old PSW, loads the new PSW. Nothing changes if a
-/// lowcore access fails.
-fn deliver_program(cpu: &mut Cpu, bus: &mut impl Bus, code: u16, ilen: u8) -> Result<(), Access> {
-    let mut new_psw = [0u8; 16];
-    bus.read(LC_PGM_NEW_PSW, &mut new_psw)?;
-    let mut old_psw = [0u8; 16];
-    old_psw[..8].copy_from_slice(&cpu.psw_mask.to_be_bytes());
-    old_psw[8..].copy_from_slice(&cpu.psw_addr.to_be_bytes());
-    // The ILC (length in halfwords) sits in bits 13–14 of its halfword,
-    // which makes the halfword the length in bytes.
-    let mut id = [0u8; 4];
-    id[..2].copy_from_slice(&u16::from(ilen).to_be_bytes());
-    id[2..].copy_from_slice(&code.to_be_bytes());
-    bus.check_write(LC_PGM_ILC, id.len())?;
-    bus.check_write(LC_PGM_OLD_PSW, old_psw.len())?;
-    bus.write(LC_PGM_ILC, &id)?;
-    bus.write(LC_PGM_OLD_PSW, &old_psw)?;
-    let (mask, addr) = new_psw.split_at(8);
-    cpu.psw_mask = u64::from_be_bytes(mask.try_into().unwrap_or_default());
-    cpu.psw_addr = u64::from_be_bytes(addr.try_into().unwrap_or_default());
-    Ok(())
 }
 
 #[cfg(test)]

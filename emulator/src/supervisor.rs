@@ -23,11 +23,12 @@ use std::time::Duration;
 use rustix::fs::{MemfdFlags, SealFlags};
 use ucas_core::Errno;
 use ucas_core::abi::{
-    CPUSTAT_STOPPED, KVM_EXIT_INTR, KVM_EXIT_S390_SIEIC, KVM_EXIT_S390_UCONTROL, KVM_SYNC_GPRS,
-    KVM_SYNC_PREFIX, KVM_SYNC_VRS, KvmRun, PGM_SEGMENT_TRANSLATION, RUN_SIEIC_ICPTCODE,
-    RUN_SIEIC_IPA, RUN_SIEIC_IPB, RUN_SYNC_GPRS, RUN_SYNC_VRS, RUN_UCONTROL_PGM_CODE,
-    RUN_UCONTROL_TRANS_EXC_CODE, SIE_CPUFLAGS, SIE_ICPTCODE, SIE_IPA, SIE_IPB, SIE_PSW_ADDR,
-    SIE_PSW_MASK, SyncRegs, UcasMapping,
+    CPUSTAT_STOPPED, CpuProcessor, ICPT_PROGI, KVM_EXIT_INTR, KVM_EXIT_S390_SIEIC,
+    KVM_EXIT_S390_UCONTROL, KVM_SYNC_ACRS, KVM_SYNC_CRS, KVM_SYNC_GPRS, KVM_SYNC_PREFIX,
+    KVM_SYNC_VRS, KvmRun, PGM_SEGMENT_TRANSLATION, RUN_SIEIC_ICPTCODE, RUN_SIEIC_IPA,
+    RUN_SIEIC_IPB, RUN_SYNC_ACRS, RUN_SYNC_CRS, RUN_SYNC_GPRS, RUN_SYNC_VRS, RUN_UCONTROL_PGM_CODE,
+    RUN_UCONTROL_TRANS_EXC_CODE, SIE_CPUFLAGS, SIE_GCR, SIE_ICPTCODE, SIE_IPA, SIE_IPB, SIE_IPRCC,
+    SIE_PGMILC, SIE_PSW_ADDR, SIE_PSW_MASK, SyncRegs, UcasMapping,
 };
 
 use super::cpu::Cpu;
@@ -36,8 +37,8 @@ use super::filter::SYS_OPEN;
 use super::guest::{self, PageCache, RunContext, RunExit};
 use super::lifetime::Lifetimes;
 use super::model::{
-    Answer, CallerMemory, CreateDevice, DeviceAttr, EnableCap, Ioctl, Model, Object, StatsId,
-    VCPU_PAGE_SIZE, VcpuRef,
+    Answer, CallerMemory, CpuAttr, CreateDevice, DeviceAttr, EnableCap, Ioctl, Model, Object,
+    StatsId, VCPU_PAGE_SIZE, VcpuRef,
 };
 use super::paths;
 use super::sys::{self, Listener, Notification, SharedPages};
@@ -1071,6 +1072,16 @@ impl Supervisor {
         else {
             return (Err(Errno::BADF), Note::None);
         };
+        // STFLE shows the guest the facility list of its VM's CPU model
+        // (the SIE block's facility-list designation points at it).
+        let mut facilities = [0u64; 4];
+        let processor = self.model.cpu_model_get(r.vm, CpuAttr::Processor);
+        for (i, f) in facilities.iter_mut().enumerate() {
+            let at = offset_of!(CpuProcessor, fac_list) + 8 * i;
+            if let Some(w) = processor.get(at..at + 8) {
+                *f = u64::from_ne_bytes(w.try_into().unwrap_or_default());
+            }
+        }
         let Some((generation, space, regs, keys)) = self.model.guest(r) else {
             return (Err(Errno::BADF), Note::None);
         };
@@ -1100,6 +1111,22 @@ impl Supervisor {
         // the guest's values there.
         for (i, f) in cpu.fprs.iter_mut().enumerate() {
             *f = pages.read_u64(RUN_SYNC_VRS + 16 * i);
+        }
+        cpu.facilities = facilities;
+        // As `sync_regs` does: the control registers live in the SIE
+        // block's gcr and are replaced from kvm_run only when marked dirty;
+        // the access registers are loaded from kvm_run on every run.
+        if dirty & KVM_SYNC_CRS != 0 {
+            for i in 0..16 {
+                pages.write_u64(
+                    SIE_PAGE + SIE_GCR + 8 * i,
+                    pages.read_u64(RUN_SYNC_CRS + 8 * i),
+                );
+            }
+        }
+        for i in 0..16 {
+            cpu.crs[i] = pages.read_u64(SIE_PAGE + SIE_GCR + 8 * i);
+            cpu.acrs[i] = pages.read_u32(RUN_SYNC_ACRS + 4 * i);
         }
         let listener = &self.listener;
         let exit = if pages.read_u8(offset_of!(KvmRun, immediate_exit)) != 0 {
@@ -1136,10 +1163,17 @@ impl Supervisor {
             pages.write_u64(RUN_SYNC_VRS + 16 * i, *f);
         }
         pages.write_u64(RUN_SYNC_PREFIX, regs.prefix);
+        // As `store_regs` does: control registers from gcr, access
+        // registers back into kvm_run.
+        for i in 0..16 {
+            pages.write_u64(SIE_PAGE + SIE_GCR + 8 * i, cpu.crs[i]);
+            pages.write_u64(RUN_SYNC_CRS + 8 * i, cpu.crs[i]);
+            pages.write_u32(RUN_SYNC_ACRS + 4 * i, cpu.acrs[i]);
+        }
         let valid = pages.read_u64(offset_of!(KvmRun, kvm_valid_regs));
         pages.write_u64(
             offset_of!(KvmRun, kvm_valid_regs),
-            valid | KVM_SYNC_GPRS | KVM_SYNC_PREFIX | KVM_SYNC_VRS,
+            valid | KVM_SYNC_GPRS | KVM_SYNC_PREFIX | KVM_SYNC_VRS | KVM_SYNC_ACRS | KVM_SYNC_CRS,
         );
         pages.write_u64(offset_of!(KvmRun, psw_mask), cpu.psw_mask);
         pages.write_u64(offset_of!(KvmRun, psw_addr), cpu.psw_addr);
@@ -1154,13 +1188,13 @@ impl Supervisor {
                 Ok(0)
             }
             RunExit::Sieic { icptcode, ipa, ipb } => {
-                pages.write_u8(RUN_SIEIC_ICPTCODE, icptcode);
-                pages.write_u16(RUN_SIEIC_IPA, ipa);
-                pages.write_u32(RUN_SIEIC_IPB, ipb);
-                pages.write_u8(SIE_PAGE + SIE_ICPTCODE, icptcode);
-                pages.write_u16(SIE_PAGE + SIE_IPA, ipa);
-                pages.write_u32(SIE_PAGE + SIE_IPB, ipb);
-                pages.write_u32(exit_reason, KVM_EXIT_S390_SIEIC);
+                write_sieic(pages, icptcode, ipa, ipb);
+                Ok(0)
+            }
+            RunExit::ProgramIntercept { code, ilen } => {
+                pages.write_u16(SIE_PAGE + SIE_PGMILC, u16::from(ilen));
+                pages.write_u16(SIE_PAGE + SIE_IPRCC, code);
+                write_sieic(pages, ICPT_PROGI, 0, 0);
                 Ok(0)
             }
             RunExit::Efault { .. } => Err(Errno::FAULT),
@@ -1621,6 +1655,17 @@ enum Note {
 /// Where the SIE page starts in a vcpu's shared pages.
 const SIE_PAGE: usize = VCPU_PAGE_SIZE as usize;
 
+/// Writes an SIE intercept exit into `kvm_run` and the SIE block.
+fn write_sieic(pages: &SharedPages, icptcode: u8, ipa: u16, ipb: u32) {
+    pages.write_u8(RUN_SIEIC_ICPTCODE, icptcode);
+    pages.write_u16(RUN_SIEIC_IPA, ipa);
+    pages.write_u32(RUN_SIEIC_IPB, ipb);
+    pages.write_u8(SIE_PAGE + SIE_ICPTCODE, icptcode);
+    pages.write_u16(SIE_PAGE + SIE_IPA, ipa);
+    pages.write_u32(SIE_PAGE + SIE_IPB, ipb);
+    pages.write_u32(offset_of!(KvmRun, exit_reason), KVM_EXIT_S390_SIEIC);
+}
+
 /// Byte offset of the sync-regs prefix in `kvm_run`.
 const RUN_SYNC_PREFIX: usize = offset_of!(KvmRun, sync) + offset_of!(SyncRegs, prefix);
 
@@ -1652,6 +1697,10 @@ impl fmt::Display for Note {
                     RunExit::Sieic { icptcode, ipa, ipb } => write!(
                         f,
                         " (SIEIC exit: icptcode={icptcode:#x} ipa={ipa:#06x} ipb={ipb:#010x}"
+                    )?,
+                    RunExit::ProgramIntercept { code, ilen } => write!(
+                        f,
+                        " (SIEIC exit: icptcode={ICPT_PROGI:#x}, program interruption code={code:#06x} ilen={ilen}"
                     )?,
                     RunExit::Efault { addr, why } => {
                         write!(f, " (vcpu address {addr:#x}: {why}")?;

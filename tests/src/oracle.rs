@@ -512,9 +512,31 @@ pub enum Fmt {
     FprMem(usize),
     /// RIE-g load halfword immediate on condition `ec r1,i2,m3 op`.
     LocImm,
-    /// MVCLE with its operands set up inside the scratch area: `la r1,a(r12);
-    /// lghi r1+1,n; la r3,b(r12); lghi r3+1,m; mvcle r1,r3,pad; jo .-4`.
-    Mvcle,
+    /// Branch on index, relative: BRXH/BRXLE (RSI `op r1,r3,ri2`) or
+    /// BRXHG/BRXLG (RIE `ec r1,r3,ri2 op`), forward.
+    IndexRel,
+    /// Branch on index to a LARL-loaded target: BXH/BXLE (RS) or
+    /// BXHG/BXLEG (RSY `eb … op`), the base register not R1.
+    IndexVia,
+    /// Compare and trap with its operands loaded first (LLIHF + IILF, and
+    /// ST/STG for CLT/CLGT) and a mask that excludes the relation the
+    /// generator computed, so it never traps (QEMU would raise SIGILL's
+    /// data-exception cousin, SIGFPE): RRF-c (b9xx), RIE-a (ecxx) or
+    /// RSY-b (ebxx).
+    Trap,
+    /// MVST or CLST with their operands set up: `lghi r0,c; mvi`
+    /// terminators inside the scratch area; `la r1,a(r12); la r2,b(r12);
+    /// op r1,r2; jo .-4`, the two strings apart.
+    String,
+    /// MVCL, CLCL (RR) or MVCLE, CLCLE (RS, `jo .-4` after) with both
+    /// operands inside the scratch area: addresses by LA, lengths and
+    /// MVCL's padding byte by LLIHF + IILF.
+    Long,
+    /// TR, TRT, TRTR `op d1(l,r12),0(r12)`: the 256-byte table is the
+    /// whole scratch area (TRTR's first-operand address is its rightmost
+    /// byte); TR is followed by `ltr r0,r0`, as QEMU 7.2 does not keep the
+    /// CC across TR.
+    Translate,
 }
 
 /// What a divide divides (see [`Fmt::Divide`]).
@@ -969,7 +991,64 @@ pub const TABLE: &[Op] = &[
     // gcc's other gaps (emulator/src/cpu/gcc.rs).
     op("lochi", Fmt::LocImm, 0xec, 0x42, true),
     op("locghi", Fmt::LocImm, 0xec, 0x46, true),
-    op("mvcle", Fmt::Mvcle, 0xa8, 0x00, true),
+    // Helper "ctl": the problem-state rest.
+    op("brxh", Fmt::IndexRel, 0x84, 0x00, true),
+    op("brxle", Fmt::IndexRel, 0x85, 0x00, true),
+    op("brxhg", Fmt::IndexRel, 0xec, 0x44, true),
+    op("brxlg", Fmt::IndexRel, 0xec, 0x45, true),
+    op("bxh", Fmt::IndexVia, 0x86, 0x00, true),
+    op("bxle", Fmt::IndexVia, 0x87, 0x00, true),
+    op("bxhg", Fmt::IndexVia, 0xeb, 0x44, true),
+    op("bxleg", Fmt::IndexVia, 0xeb, 0x45, true),
+    op("crt", Fmt::Trap, 0xb9, 0x72, false),
+    op("cgrt", Fmt::Trap, 0xb9, 0x60, false),
+    op("clrt", Fmt::Trap, 0xb9, 0x73, false),
+    op("clgrt", Fmt::Trap, 0xb9, 0x61, false),
+    op("cit", Fmt::Trap, 0xec, 0x72, false),
+    op("cgit", Fmt::Trap, 0xec, 0x70, false),
+    op("clfit", Fmt::Trap, 0xec, 0x73, false),
+    op("clgit", Fmt::Trap, 0xec, 0x71, false),
+    op("clt", Fmt::Trap, 0xeb, 0x23, false),
+    op("clgt", Fmt::Trap, 0xeb, 0x2b, false),
+    op("mvst", Fmt::String, 0xb2, 0x55, false),
+    op("clst", Fmt::String, 0xb2, 0x5d, false),
+    op("mvcl", Fmt::Long, 0x0e, 0x00, false),
+    op("clcl", Fmt::Long, 0x0f, 0x00, false),
+    op("mvcle", Fmt::Long, 0xa8, 0x00, false),
+    op("clcle", Fmt::Long, 0xa9, 0x00, false),
+    op("tr", Fmt::Translate, 0xdc, 0x00, false),
+    op("trt", Fmt::Translate, 0xdd, 0x00, false),
+    op("trtr", Fmt::Translate, 0xd0, 0x00, false),
+    op("ahhhr", Fmt::Rrf, 0xb9, 0xc8, true),
+    op("shhhr", Fmt::Rrf, 0xb9, 0xc9, true),
+    op("alhhhr", Fmt::Rrf, 0xb9, 0xca, true),
+    op("slhhhr", Fmt::Rrf, 0xb9, 0xcb, true),
+    op("ahhlr", Fmt::Rrf, 0xb9, 0xd8, true),
+    op("shhlr", Fmt::Rrf, 0xb9, 0xd9, true),
+    op("alhhlr", Fmt::Rrf, 0xb9, 0xda, true),
+    op("slhhlr", Fmt::Rrf, 0xb9, 0xdb, true),
+    op("chhr", Fmt::Rre, 0xb9, 0xcd, false),
+    op("chlr", Fmt::Rre, 0xb9, 0xdd, false),
+    op("clhhr", Fmt::Rre, 0xb9, 0xcf, false),
+    op("clhlr", Fmt::Rre, 0xb9, 0xdf, false),
+    op("lbh", Fmt::Rxy(1), 0xe3, 0xc0, true),
+    op("llch", Fmt::Rxy(1), 0xe3, 0xc2, true),
+    op("stch", Fmt::Rxy(1), 0xe3, 0xc3, false),
+    op("lhh", Fmt::Rxy(2), 0xe3, 0xc4, true),
+    op("llhh", Fmt::Rxy(2), 0xe3, 0xc6, true),
+    op("sthh", Fmt::Rxy(2), 0xe3, 0xc7, false),
+    op("lfh", Fmt::Rxy(4), 0xe3, 0xca, true),
+    op("stfh", Fmt::Rxy(4), 0xe3, 0xcb, false),
+    op("chf", Fmt::Rxy(4), 0xe3, 0xcd, false),
+    op("clhf", Fmt::Rxy(4), 0xe3, 0xcf, false),
+    op("aih", Fmt::Ril, 0xcc, 0x8, true),
+    op("alsih", Fmt::Ril, 0xcc, 0xa, true),
+    op("alsihn", Fmt::Ril, 0xcc, 0xb, true),
+    op("cih", Fmt::Ril, 0xcc, 0xd, false),
+    op("clih", Fmt::Ril, 0xcc, 0xf, false),
+    op("brcth", Fmt::BranchReg(6), 0xcc, 0x6, true),
+    op("risbhg", Fmt::Rotate, 0xec, 0x5d, true),
+    op("risblg", Fmt::Rotate, 0xec, 0x51, true),
 ];
 
 /// One random unit from `table`.
@@ -1298,6 +1377,50 @@ pub fn unit(rng: &mut Rng, o: &Op) -> Unit {
             v.extend_from_slice(&target);
             none(v)
         }
+        Fmt::IndexRel => {
+            let r3 = rng.rreg();
+            if op0 == 0xec {
+                rel(vec![0xec, r1 << 4 | r3, 0, 0, 0, op1], 2, 2, rng)
+            } else {
+                rel(vec![op0, r1 << 4 | r3, 0, 0], 2, 2, rng)
+            }
+        }
+        Fmt::IndexVia => {
+            let r = loop {
+                let x = rng.pick(&WRITABLE[1..]);
+                if x != r1 {
+                    break x;
+                }
+            };
+            let r3 = rng.rreg();
+            let mut v = vec![0xc0, r << 4, 0, 0, 0, 0];
+            if op0 == 0xeb {
+                v.extend_from_slice(&[0xeb, r1 << 4 | r3, r << 4, 0, 0, op1]);
+            } else {
+                v.extend_from_slice(&[op0, r1 << 4 | r3, r << 4, 0]);
+            }
+            rel(v, 2, 4, rng)
+        }
+        Fmt::Trap => trap_unit(rng, op0, op1),
+        Fmt::String => string_unit(rng, op1),
+        Fmt::Long => long_unit(rng, op0),
+        Fmt::Translate => {
+            let len = 1 + rng.below(SCRATCH_LEN);
+            let d = if op0 == 0xd0 {
+                len - 1 + rng.below(SCRATCH_LEN + 1 - len)
+            } else {
+                rng.below(SCRATCH_LEN + 1 - len)
+            };
+            let [d0, d1] = b(u16::try_from(d).expect("small"));
+            let l = u8::try_from(len - 1).expect("small");
+            let mut v = vec![op0, l, BASE << 4 | d0, d1, BASE << 4, 0];
+            if op0 == 0xdc {
+                // QEMU 7.2 leaves a stale CC after TR (the architecture
+                // keeps it): LTR r0,r0 sets it on both sides.
+                v.extend_from_slice(&[0x12, 0x00]);
+            }
+            none(v)
+        }
         Fmt::Rrf => none(vec![op0, op1, rng.rreg() << 4, r1 << 4 | rng.rreg()]),
         Fmt::Locr => {
             let m = u8::try_from(rng.below(16)).expect("small");
@@ -1342,36 +1465,6 @@ pub fn unit(rng: &mut Rng, o: &Op) -> Unit {
             let [i0, i1] = b(rng.imm16());
             none(vec![0xec, r1 << 4 | m, i0, i1, 0, op1])
         }
-        Fmt::Mvcle => {
-            let pairs = [0u8, 2, 4, 6, 8, 10];
-            let (p, q) = loop {
-                let (p, q) = (rng.pick(&pairs), rng.pick(&pairs));
-                if p != q {
-                    break (p, q);
-                }
-            };
-            let (a, c) = (rng.disp(1), rng.disp(1));
-            let room = |at: u16| u16::try_from(SCRATCH_LEN).expect("small") - at;
-            let n = u16::try_from(rng.below(usize::from(room(a)) + 1)).expect("small");
-            let m = u16::try_from(rng.below(usize::from(room(c)) + 1)).expect("small");
-            let pad = u8::try_from(rng.bits() >> 56).expect("shifted");
-            let la = |r: u8, d: u16| {
-                let [d0, d1] = d.to_be_bytes();
-                [0x41, r << 4, BASE << 4 | d0, d1]
-            };
-            let lghi = |r: u8, v: u16| {
-                let [v0, v1] = v.to_be_bytes();
-                [0xa7, r << 4 | 0x9, v0, v1]
-            };
-            let mut v = Vec::new();
-            v.extend(la(p, a));
-            v.extend(lghi(p + 1, n));
-            v.extend(la(q, c));
-            v.extend(lghi(q + 1, m));
-            // mvcle p,q,pad(0); jo .-4
-            v.extend([0xa8, p << 4 | q, 0, pad, 0xa7, 0x14, 0xff, 0xfe]);
-            none(v)
-        }
         Fmt::Rotate => {
             let bits = rng.bits().to_be_bytes();
             // Only the flag bit each instruction defines: Z for RISBG(N)
@@ -1379,7 +1472,7 @@ pub fn unit(rng: &mut Rng, o: &Op) -> Unit {
             // out: QEMU 7.2's TCG dies on it ("tcg fatal error", found
             // by this oracle: `rxsbg %r10,%r1,146,20,56` then
             // `agf %r0,17(%r12)`), so unit tests cover it instead.
-            let insert = matches!(op1, 0x55 | 0x59);
+            let insert = matches!(op1, 0x55 | 0x59 | 0x5d | 0x51);
             let (f3, f4) = if insert { (0, 0x80) } else { (0, 0) };
             none(vec![
                 0xec,
@@ -1390,6 +1483,140 @@ pub fn unit(rng: &mut Rng, o: &Op) -> Unit {
                 op1,
             ])
         }
+    }
+}
+
+/// Two different registers from `from`.
+fn two_regs(rng: &mut Rng, from: &[u8]) -> (u8, u8) {
+    loop {
+        let (p, q) = (rng.pick(from), rng.pick(from));
+        if p != q {
+            break (p, q);
+        }
+    }
+}
+
+/// See [`Fmt::Trap`].
+fn trap_unit(rng: &mut Rng, op0: u8, op1: u8) -> Unit {
+    use std::cmp::Ordering;
+    let (r1, r2) = two_regs(rng, &WRITABLE);
+    let (v1, mut v2) = (rng.value(), rng.value());
+    if rng.below(3) == 0 {
+        v2 = v1;
+    }
+    let imm = rng.imm16();
+    let s32 = |v: u64| i64::from(v as u32 as i32);
+    let ord: Ordering = match (op0, op1) {
+        (0xb9, 0x72) => s32(v1).cmp(&s32(v2)),
+        (0xb9, 0x60) => (v1 as i64).cmp(&(v2 as i64)),
+        (0xb9 | 0xeb, 0x73 | 0x23) => (v1 as u32).cmp(&(v2 as u32)),
+        (0xb9 | 0xeb, _) => v1.cmp(&v2),
+        (_, 0x72) => s32(v1).cmp(&i64::from(imm as i16)),
+        (_, 0x70) => (v1 as i64).cmp(&i64::from(imm as i16)),
+        (_, 0x73) => (v1 & 0xffff_ffff).cmp(&u64::from(imm)),
+        _ => v1.cmp(&u64::from(imm)),
+    };
+    let hit = match ord {
+        Ordering::Equal => 8u8,
+        Ordering::Less => 4,
+        Ordering::Greater => 2,
+    };
+    let m = u8::try_from(rng.below(16)).expect("small") & !hit & 0xe;
+    let mut v = load_constant(v1, r1);
+    v.extend(load_constant(v2, r2));
+    match op0 {
+        0xb9 => v.extend_from_slice(&[0xb9, op1, m << 4, r1 << 4 | r2]),
+        0xec => {
+            let [i0, i1] = imm.to_be_bytes();
+            v.extend_from_slice(&[0xec, r1 << 4, i0, i1, m << 4, op1]);
+        }
+        _ => {
+            let len = if op1 == 0x23 { 4 } else { 8 };
+            let d = rng.disp(len);
+            let [d0, d1] = d.to_be_bytes();
+            if len == 4 {
+                v.extend_from_slice(&[0x50, r2 << 4, BASE << 4 | d0, d1]);
+            } else {
+                v.extend_from_slice(&[0xe3, r2 << 4, BASE << 4 | d0, d1, 0, 0x24]);
+            }
+            v.extend_from_slice(&[0xeb, r1 << 4 | m, BASE << 4 | d0, d1, 0, op1]);
+        }
+    }
+    Unit {
+        bytes: v,
+        rel: None,
+    }
+}
+
+/// LA r,d(r12).
+fn la(r: u8, d: usize) -> [u8; 4] {
+    let [d0, d1] = u16::try_from(d).expect("small").to_be_bytes();
+    [0x41, r << 4, BASE << 4 | d0, d1]
+}
+
+/// See [`Fmt::String`].
+fn string_unit(rng: &mut Rng, op1: u8) -> Unit {
+    let c = u8::try_from(rng.bits() >> 56).expect("shifted");
+    // Two strings of at most k + 1 bytes, apart: [a, a + k] and [b, b + k].
+    let k = rng.below(SCRATCH_LEN / 2 - 1);
+    let a = rng.below(SCRATCH_LEN / 2 - k);
+    let b = SCRATCH_LEN / 2 + rng.below(SCRATCH_LEN / 2 - k);
+    let (a, b) = if rng.below(2) == 0 { (a, b) } else { (b, a) };
+    let (r1, r2) = two_regs(rng, &WRITABLE[1..]);
+    let mut v = vec![0xa7, 0x09, 0, c];
+    let mvi = |at: usize| {
+        let [d0, d1] = u16::try_from(at).expect("small").to_be_bytes();
+        [0x92, c, BASE << 4 | d0, d1]
+    };
+    // The source always ends; CLST's other string too, sometimes earlier.
+    v.extend_from_slice(&mvi(b + k));
+    if op1 == 0x5d {
+        v.extend_from_slice(&mvi(a + rng.below(k + 1)));
+    }
+    v.extend_from_slice(&la(r1, a));
+    v.extend_from_slice(&la(r2, b));
+    v.extend_from_slice(&[0xb2, op1, 0, r1 << 4 | r2, 0xa7, 0x14, 0xff, 0xfe]);
+    Unit {
+        bytes: v,
+        rel: None,
+    }
+}
+
+/// See [`Fmt::Long`].
+fn long_unit(rng: &mut Rng, op0: u8) -> Unit {
+    let (r1, r2) = two_regs(rng, &[0, 2, 4, 6, 8, 10]);
+    let operand = |rng: &mut Rng| {
+        let len = rng.below(SCRATCH_LEN / 2 + 1);
+        (rng.below(SCRATCH_LEN + 1 - len), len)
+    };
+    let ((a1, l1), (a2, l2)) = (operand(rng), operand(rng));
+    let pad = u64::from(u8::try_from(rng.bits() >> 56).expect("shifted"));
+    let extended = matches!(op0, 0xa8 | 0xa9);
+    let top = |rng: &mut Rng| {
+        if extended {
+            0
+        } else {
+            rng.bits() & !0xffff_ffff
+        }
+    };
+    let mut v = la(r1, a1).to_vec();
+    v.extend(load_constant(top(rng) | l1 as u64, r1 + 1));
+    v.extend_from_slice(&la(r2, a2));
+    let l2 = if extended {
+        l2 as u64
+    } else {
+        top(rng) | pad << 24 | l2 as u64
+    };
+    v.extend(load_constant(l2, r2 + 1));
+    if extended {
+        let [p0, p1] = u16::try_from(pad).expect("byte").to_be_bytes();
+        v.extend_from_slice(&[op0, r1 << 4 | r2, p0, p1, 0xa7, 0x14, 0xff, 0xfe]);
+    } else {
+        v.extend_from_slice(&[op0, r1 << 4 | r2]);
+    }
+    Unit {
+        bytes: v,
+        rel: None,
     }
 }
 

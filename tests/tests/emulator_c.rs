@@ -729,3 +729,35 @@ fn interrupt_injection_as_the_kernel_answers() {
         assert_lines(&c_output("irqs", g), &want, g);
     }
 }
+
+/// A ucontrol guest's program interruptions as the machine performs them
+/// under SIE (emulator/KERNEL-INTERFACE.md, "Program interruptions of a
+/// ucontrol guest"): a divide by zero goes through the lowcore in the
+/// prefix area (old PSW past the suppressed DR, ILC 2 bytes, code 9) and
+/// the guest continues in its handler; a specification exception is
+/// intercepted (code 8, `iprcc` 6, PSW past the instruction). Every
+/// generation.
+#[test]
+fn program_interruptions_go_through_the_prefix_area_or_are_intercepted() {
+    let want = [
+        ("run", "0"),
+        ("exit_reason", "13"),
+        ("icptcode", "4"),
+        ("ipa", "0x8300"),
+        ("psw_addr", "0x5004"),
+        ("old_psw_mask", "0x180000000"),
+        ("old_psw_addr", "0x400a"),
+        ("ilc_bytes", "2"),
+        ("code", "0x9"),
+        ("absolute_0x150_untouched", "1"),
+        ("spec_run", "0"),
+        ("spec_exit_reason", "13"),
+        ("spec_icptcode", "8"),
+        ("spec_psw_addr", "0x4002"),
+        ("spec_iprcc", "6"),
+        ("spec_pgmilc", "2"),
+    ];
+    for g in Generation::ALL {
+        assert_lines(&c_output("program_interruption", g), &want, g);
+    }
+}

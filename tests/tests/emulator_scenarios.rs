@@ -505,3 +505,82 @@ fn program_interruptions_use_the_lowcore() {
         );
     });
 }
+
+/// Control and access registers travel as the kernel's `sync_regs` and
+/// `store_regs` move them: CRs from kvm_run into the SIE block's gcr only
+/// when `KVM_SYNC_CRS` is marked dirty, ACRs from kvm_run on every run,
+/// both written back (and marked valid) at the exit.
+#[test]
+fn control_and_access_registers_sync_with_kvm_run() {
+    scenario("control_and_access_registers_sync_with_kvm_run", |_| {
+        const DATA: u64 = 0x8000;
+        // ear r1,a3; sar a4,r2; stctg c5,c5,0(r3); lctlg c7,c7,8(r3);
+        // diag 0,0,0x44
+        let code = [
+            0xb2, 0x4f, 0x00, 0x13, 0xb2, 0x4e, 0x00, 0x42, 0xeb, 0x55, 0x30, 0x00, 0x00, 0x25,
+            0xeb, 0x77, 0x30, 0x08, 0x00, 0x2f, 0x83, 0x00, 0x00, 0x44,
+        ];
+        let mut f = Fixture::with(&code, &[(2, 0x4242), (3, DATA)]);
+        f.mem.write(DATA + 8, &0x7777u64.to_be_bytes()).unwrap();
+        let run = f.vcpu.kvm_run_mut();
+        run.sync.crs[5] = 0x55;
+        run.sync.acrs[3] = 0x33;
+        run.kvm_dirty_regs |= abi::KVM_SYNC_CRS;
+        assert_eq!(f.vcpu.run().unwrap(), DIAG_44);
+        assert_eq!(f.vcpu.gprs()[1], 0x33, "ACRs come from kvm_run");
+        let mut stored = [0u8; 8];
+        f.mem.read(DATA, &mut stored).unwrap();
+        assert_eq!(u64::from_be_bytes(stored), 0x55, "CRs come from kvm_run");
+        let run = f.vcpu.kvm_run_mut();
+        assert_eq!(run.sync.acrs[4], 0x4242);
+        assert_eq!(run.sync.crs[7], 0x7777);
+        let valid = run.kvm_valid_regs;
+        assert_ne!(valid & abi::KVM_SYNC_CRS, 0);
+        assert_ne!(valid & abi::KVM_SYNC_ACRS, 0);
+        assert_eq!(f.vcpu.sie_block().unwrap().gcr[7], 0x7777);
+        // Without the dirty flag a CR written into kvm_run is not loaded.
+        let run = f.vcpu.kvm_run_mut();
+        run.sync.crs[5] = 0x99;
+        run.kvm_dirty_regs = 0;
+        f.vcpu.set_psw(PSW_MASK_64, CODE_ADDR);
+        assert_eq!(f.vcpu.run().unwrap(), DIAG_44);
+        f.mem.read(DATA, &mut stored).unwrap();
+        assert_eq!(u64::from_be_bytes(stored), 0x55);
+    });
+}
+
+/// The instructions SIE intercepts for a ucontrol guest reach userspace
+/// as instruction intercepts with the PSW past them (SIGP, SPX, SERVC,
+/// STSI), while a control instruction SIE executes itself (STCTG) does
+/// not exit.
+#[test]
+fn intercepted_control_instructions_reach_userspace() {
+    scenario("intercepted_control_instructions_reach_userspace", |_| {
+        // stctg c0,c0,0x100(0); sigp r1,r2,0; spx 0x200; servc r1,r2;
+        // stsi 0x300
+        let code = [
+            0xeb, 0x00, 0x01, 0x00, 0x00, 0x25, 0xae, 0x12, 0x00, 0x00, 0xb2, 0x10, 0x02, 0x00,
+            0xb2, 0x20, 0x00, 0x12, 0xb2, 0x7d, 0x03, 0x00,
+        ];
+        let mut f = Fixture::with(&code, &[]);
+        let mut at = CODE_ADDR + 6;
+        for (ipa, ipb) in [
+            (0xae12, 0x0000_0000),
+            (0xb210, 0x0200_0000),
+            (0xb220, 0x0012_0000),
+            (0xb27d, 0x0300_0000),
+        ] {
+            assert_eq!(
+                f.vcpu.run().unwrap(),
+                Exit::Sieic {
+                    icptcode: abi::ICPT_INST,
+                    ipa,
+                    ipb
+                },
+                "{ipa:#x}"
+            );
+            at += 4;
+            assert_eq!(f.psw_addr(), at, "{ipa:#x}: past the instruction");
+        }
+    });
+}

@@ -430,12 +430,12 @@ fn intercepts() {
         ("b22a0012", ICPT_INST, 0xb22a, 0x0012_0000, true), // rrbe r1,r2
         // Operation exceptions: 2-, 4- and 6-byte opcodes we do not know.
         ("0000", ICPT_OPEREXC, 0x0000, 0, false),
-        ("0e12", ICPT_OPEREXC, 0x0e12, 0, false), // mvcl (was ar, known since the oracle)
-        ("b2550012", ICPT_OPEREXC, 0xb255, 0x0012_0000, false), // mvst (was ipm)
+        ("0b12", ICPT_OPEREXC, 0x0b12, 0, false), // bsm (was mvcl, known since ctl)
+        ("b2570012", ICPT_OPEREXC, 0xb257, 0x0012_0000, false), // cuse (was mvst)
         ("b92e0012", ICPT_OPEREXC, 0xb92e, 0x0012_0000, false), // km (was agr)
         ("b3c50012", ICPT_OPEREXC, 0xb3c5, 0x0012_0000, false), // cdgr (ldgr is known since float.rs)
         ("c01212345678", ICPT_OPEREXC, 0xc012, 0x1234_5678, false), // was llilf
-        ("e3102000009f", ICPT_OPEREXC, 0xe310, 0x2000_009f, false), // lat (was e3..99, slb)
+        ("e3102000000e", ICPT_OPEREXC, 0xe310, 0x2000_000e, false), // cvbg (was lat)
         ("ffffffffffff", ICPT_OPEREXC, 0xffff, 0xffff_ffff, false),
     ] {
         let (mut cpu, mut bus) = fixture(&hex(code));
@@ -1298,7 +1298,7 @@ proptest! {
     ) {
         let mut bus = prop_bus();
         bus.load(at, &code);
-        let mut cpu = Cpu { gprs, psw_mask: mask, psw_addr: at, executed: 0, fprs: [0; 16] };
+        let mut cpu = Cpu { gprs, ..Cpu::new(mask, at) };
         for _ in 0..64 {
             let (cpu0, bus0) = (cpu, bus.clone());
             let stop = step(&mut cpu, &mut bus);
@@ -1325,13 +1325,21 @@ proptest! {
                     prop_assert_eq!(&bus, &bus0);
                     break;
                 }
+                // Since ctl: a trap (load and trap has loaded its
+                // register) and SSM's special-operation exception.
+                Some(Stop::Program { code: PGM_DATA | control::PGM_SPECIAL_OPERATION, ilen }) => {
+                    prop_assert!(matches!(ilen, 4 | 6));
+                    prop_assert_eq!(&bus, &bus0);
+                    break;
+                }
                 Some(Stop::Program { code, ilen }) => {
                     prop_assert!(code == PGM_PRIVILEGED_OPERATION || code == PGM_FIXED_POINT_OVERFLOW);
                     // The privileged instructions are all 4 bytes long;
                     // since the oracle's batch, overflow comes from 2-,
                     // 4- and 6-byte instructions (AR, AHI, AFI).
                     if code == PGM_PRIVILEGED_OPERATION {
-                        prop_assert_eq!(ilen, 4);
+                        // 6 since ctl: TPROT, LCTLG, STCTG.
+                        prop_assert!(matches!(ilen, 4 | 6));
                     } else {
                         prop_assert!(matches!(ilen, 2 | 4 | 6));
                     }
@@ -2833,3 +2841,7 @@ fn logical_signed_immediates_and_31_bit_loads() {
     let (cpu, _) = with_data("e310c0000032", &[(1, 7)], 1, "00000000");
     assert_eq!((cpu.gprs[1], cpu.cc()), (0, 0));
 }
+
+// Control instructions, program interruptions and the problem-state rest
+// of helper "ctl": their own file.
+mod ctl;
