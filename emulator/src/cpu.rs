@@ -104,9 +104,16 @@ pub const PGM_FIXED_POINT_OVERFLOW: u16 = 0x0008;
 /// Program-interruption code: fixed-point-divide exception.
 pub const PGM_FIXED_POINT_DIVIDE: u16 = 0x0009;
 
-/// Program-interruption code: data exception (the compare-and-trap
-/// instructions, DXC [`interrupt::DXC_COMPARE_AND_TRAP`]).
+/// Program-interruption code: data exception; its data-exception code is
+/// [`Cpu::dxc`] ([`interrupt::DXC_COMPARE_AND_TRAP`] for the
+/// compare-and-trap instructions, [`interrupt::DXC_AFP_REGISTER`] for an
+/// FPR beyond 0, 2, 4 and 6 while CR0's AFP-register control is off).
 pub const PGM_DATA: u16 = 0x0007;
+
+/// CR0 bit 45, the AFP-register control: without it only FPRs 0, 2, 4
+/// and 6 may be named (Linux turns it on for its processes; a ucontrol
+/// vcpu starts with it off, CR0 = 0xE0).
+pub const CR0_AFP: u64 = 1 << (63 - 45);
 
 // PSW mask bits, numbered from the left as the architecture does.
 /// Bit 15: problem state (privileged instructions are refused).
@@ -306,6 +313,14 @@ pub struct Cpu {
     /// The facility list STFLE stores, bit 0 leftmost in `facilities[0]`:
     /// the first 256 facility bits of the VM's CPU model.
     pub facilities: [u64; 4],
+    /// The floating-point-control register (kvm_run's `s.regs.fpc`). The
+    /// interpreter changes only its data-exception code, byte 2, which a
+    /// data exception sets while CR0's AFP-register control is on.
+    pub fpc: u32,
+    /// The data-exception code of the data exception a
+    /// [`Stop::Program`] with [`PGM_DATA`] reports, set by the instruction
+    /// that raised it; its delivery stores it in the lowcore.
+    pub dxc: u8,
 }
 
 impl Cpu {
@@ -321,6 +336,8 @@ impl Cpu {
             crs: [0; 16],
             acrs: [0; 16],
             facilities: [0; 4],
+            fpc: 0,
+            dxc: 0,
         }
     }
 

@@ -26,9 +26,9 @@ use ucas_core::abi::{
     CPUSTAT_STOPPED, CpuProcessor, ICPT_PROGI, KVM_EXIT_INTR, KVM_EXIT_S390_SIEIC,
     KVM_EXIT_S390_UCONTROL, KVM_SYNC_ACRS, KVM_SYNC_CRS, KVM_SYNC_GPRS, KVM_SYNC_PREFIX,
     KVM_SYNC_VRS, KvmRun, PGM_SEGMENT_TRANSLATION, RUN_SIEIC_ICPTCODE, RUN_SIEIC_IPA,
-    RUN_SIEIC_IPB, RUN_SYNC_ACRS, RUN_SYNC_CRS, RUN_SYNC_GPRS, RUN_SYNC_VRS, RUN_UCONTROL_PGM_CODE,
-    RUN_UCONTROL_TRANS_EXC_CODE, SIE_CPUFLAGS, SIE_GCR, SIE_ICPTCODE, SIE_IPA, SIE_IPB, SIE_IPRCC,
-    SIE_PGMILC, SIE_PSW_ADDR, SIE_PSW_MASK, SyncRegs, UcasMapping,
+    RUN_SIEIC_IPB, RUN_SYNC_ACRS, RUN_SYNC_CRS, RUN_SYNC_FPC, RUN_SYNC_GPRS, RUN_SYNC_VRS,
+    RUN_UCONTROL_PGM_CODE, RUN_UCONTROL_TRANS_EXC_CODE, SIE_CPUFLAGS, SIE_GCR, SIE_ICPTCODE,
+    SIE_IPA, SIE_IPB, SIE_IPRCC, SIE_PGMILC, SIE_PSW_ADDR, SIE_PSW_MASK, SyncRegs, UcasMapping,
 };
 
 use super::cpu::Cpu;
@@ -1112,6 +1112,7 @@ impl Supervisor {
         for (i, f) in cpu.fprs.iter_mut().enumerate() {
             *f = pages.read_u64(RUN_SYNC_VRS + 16 * i);
         }
+        cpu.fpc = pages.read_u32(RUN_SYNC_FPC);
         cpu.facilities = facilities;
         // As `sync_regs` does: the control registers live in the SIE
         // block's gcr and are replaced from kvm_run only when marked dirty;
@@ -1162,6 +1163,7 @@ impl Supervisor {
         for (i, f) in cpu.fprs.iter().enumerate() {
             pages.write_u64(RUN_SYNC_VRS + 16 * i, *f);
         }
+        pages.write_u32(RUN_SYNC_FPC, cpu.fpc);
         pages.write_u64(RUN_SYNC_PREFIX, regs.prefix);
         // As `store_regs` does: control registers from gcr, access
         // registers back into kvm_run.

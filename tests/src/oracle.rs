@@ -305,6 +305,8 @@ pub fn run_interpreter(case: &Case) -> Result<Outcome, String> {
     ram.bytes_mut()[..code.len()].copy_from_slice(&code);
     ram.bytes_mut()[0x1000..0x1000 + SCRATCH_LEN].copy_from_slice(&case.scratch);
     let mut vcpu = Cpu::new(cpu::PSW_MASK_64, CODE_ADDR);
+    // qemu-user runs the sequence as a Linux process: every FPR usable.
+    vcpu.crs[0] |= cpu::CR0_AFP;
     vcpu.gprs = case.regs;
     vcpu.set_cc(case.cc);
     let stop = cpu::run(&mut vcpu, &mut ram, 100_000);

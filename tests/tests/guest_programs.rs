@@ -206,6 +206,25 @@ fn a_program_interruption_reaches_the_start_up_handler() {
 }
 
 #[test]
+fn every_fpr_is_usable_in_a_guest() {
+    if !cross_gcc() {
+        return;
+    }
+    let Some(ucas) = ucas() else { return };
+    let src = repo().join("tests").join("guest").join("all_fprs.c");
+    let elf = build_guest(&src, "-O2", &["-O2"]);
+    for g in Generation::ALL {
+        let out = run_guest(&ucas, g, &elf);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{g:?}: {stderr}");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            "16 FPRs carried the value\n"
+        );
+    }
+}
+
+#[test]
 fn bad_images_are_refused_with_status_120() {
     let Some(ucas) = ucas() else { return };
     let dir = scratch();

@@ -3,8 +3,9 @@
 //! (STD, LD). Only moves, loads and stores: no arithmetic, no conversion,
 //! no FPC. The FPRs are [`Cpu::fprs`](super::Cpu::fprs), 64 bits each; a
 //! short (32-bit) operand is bits 0–31 of its register and leaves bits
-//! 32–63 alone. The AFP-register control (CR0 bit 45) is not modelled:
-//! all sixteen registers are usable.
+//! 32–63 alone. With CR0's AFP-register control off (as a ucontrol vcpu
+//! starts) an instruction naming an FPR other than 0, 2, 4 or 6 is a data
+//! exception with DXC 1, suppressed: it changes nothing.
 //!
 //! | instruction | opcode | what |
 //! |---|---|---|
@@ -14,7 +15,10 @@
 //! | LD, LE, LDY, LEY | 68, 78, ED65, ED64 | FPR ← storage |
 //! | STD, STE, STDY, STEY | 60, 70, ED67, ED66 | storage ← FPR |
 
-use super::{Bus, Cpu, Insn, Outcome, Stop, raw_address, read_split, write_split};
+use super::interrupt::DXC_AFP_REGISTER;
+use super::{
+    Bus, CR0_AFP, Cpu, Insn, Outcome, PGM_DATA, Stop, raw_address, read_split, write_split,
+};
 
 /// Bits 0–31 of a register: the short floating-point format.
 const HIGH: u64 = 0xFFFF_FFFF_0000_0000;
@@ -45,8 +49,44 @@ fn transfer(
     Outcome::Next
 }
 
+/// The FPR fields `insn` names (`None`: not one of this module's
+/// instructions): `[r1, r2]` for the register-to-register moves, `r1`
+/// alone for the loads, stores and LDGR, LZDR, LZER, `r2` for LGDR.
+fn fprs_named(insn: &Insn) -> Option<(usize, Option<usize>)> {
+    let t = insn.text;
+    let (r1, x2) = (insn.r1(), insn.r2());
+    Some(match t[0] {
+        0x28 | 0x38 => (r1, Some(x2)),
+        0x60 | 0x68 | 0x70 | 0x78 => (r1, None),
+        0xB3 => {
+            let (r1, r2) = insn.rre();
+            match t[1] {
+                0xC1 | 0x75 | 0x74 => (r1, None),
+                0xCD => (r2, None),
+                _ => return None,
+            }
+        }
+        0xED if matches!(t[5], 0x64..=0x67) => (r1, None),
+        _ => return None,
+    })
+}
+
+/// Whether FPR `r` is one of 0, 2, 4 and 6, usable without the
+/// AFP-register control.
+const fn basic(r: usize) -> bool {
+    r & 0b1001 == 0
+}
+
 /// Executes `insn` if it is one of this module's; `None` otherwise.
 pub(super) fn execute(cpu: &mut Cpu, bus: &mut impl Bus, insn: &Insn) -> Option<Outcome> {
+    let (a, b) = fprs_named(insn)?;
+    if cpu.crs[0] & CR0_AFP == 0 && !(basic(a) && b.is_none_or(basic)) {
+        cpu.dxc = DXC_AFP_REGISTER;
+        return Some(Outcome::StopPast(Stop::Program {
+            code: PGM_DATA,
+            ilen: insn.ilen,
+        }));
+    }
     let t = insn.text;
     let (r1, x2) = (insn.r1(), insn.r2());
     let (b, d) = insn.base_disp12();

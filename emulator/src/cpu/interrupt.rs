@@ -32,8 +32,12 @@ pub const LC_PGM_OLD_PSW: u64 = 0x150;
 pub const LC_PGM_NEW_PSW: u64 = 0x1D0;
 
 /// The data-exception code of a compare-and-trap instruction whose
-/// comparison holds: the only data exception the interpreter raises.
+/// comparison holds.
 pub const DXC_COMPARE_AND_TRAP: u8 = 0xFF;
+
+/// The data-exception code of an instruction naming an FPR other than 0,
+/// 2, 4 or 6 while CR0's AFP-register control ([`super::CR0_AFP`]) is off.
+pub const DXC_AFP_REGISTER: u8 = 0x01;
 
 /// Whether SIE intercepts program-interruption `code` of a ucontrol guest
 /// (intercept code `ICPT_PROGI`) instead of delivering it: only the
@@ -47,8 +51,9 @@ pub const fn intercepted(code: u16) -> bool {
 
 /// Performs program interruption `code` of an instruction `ilen` bytes
 /// long (0: none, as for an invalid PSW) through the lowcore: stores the
-/// identification (and the DXC for a data exception) and the old PSW, then
-/// loads the new PSW. All or nothing: if a lowcore access fails, nothing
+/// identification (and, for a data exception, [`Cpu::dxc`](super::Cpu::dxc)
+/// at [`LC_DXC`] and, with the AFP-register control on, in byte 2 of the
+/// FPC) and the old PSW, then loads the new PSW. All or nothing: if a lowcore access fails, nothing
 /// has been stored and the PSW is unchanged; the caller reports the access
 /// as the machine does (the host's translation of the prefix area failed:
 /// a ucontrol exit or `EFAULT`).
@@ -76,7 +81,10 @@ pub fn deliver_program(
     bus.check_write(LC_PGM_OLD_PSW, old_psw.len())?;
     if data {
         bus.check_write(LC_DXC, 1)?;
-        bus.write(LC_DXC, &[DXC_COMPARE_AND_TRAP])?;
+        bus.write(LC_DXC, &[cpu.dxc])?;
+        if cpu.crs[0] & super::CR0_AFP != 0 {
+            cpu.fpc = (cpu.fpc & !0xFF00) | (u32::from(cpu.dxc) << 8);
+        }
     }
     bus.write(LC_PGM_ILC, &id)?;
     bus.write(LC_PGM_OLD_PSW, &old_psw)?;

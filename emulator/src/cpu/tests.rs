@@ -1325,6 +1325,14 @@ proptest! {
                     prop_assert_eq!(&bus, &bus0);
                     break;
                 }
+                // An FPR beyond 0, 2, 4, 6 without the AFP-register
+                // control: suppressed, only the DXC is set.
+                Some(Stop::Program { code: PGM_DATA, ilen }) if cpu.dxc == interrupt::DXC_AFP_REGISTER => {
+                    prop_assert!(matches!(ilen, 2 | 4 | 6));
+                    prop_assert_eq!(cpu, Cpu { dxc: cpu.dxc, psw_addr: cpu.psw_addr, ..cpu0 });
+                    prop_assert_eq!(&bus, &bus0);
+                    break;
+                }
                 // Since ctl: a trap (load and trap has loaded its
                 // register) and SSM's special-operation exception.
                 Some(Stop::Program { code: PGM_DATA | control::PGM_SPECIAL_OPERATION, ilen }) => {

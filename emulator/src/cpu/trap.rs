@@ -83,7 +83,7 @@ pub(super) fn execute(cpu: &mut Cpu, bus: &mut impl Bus, insn: &Insn) -> Option<
                     v == 0
                 }
             };
-            return Some(if zero { trap(insn) } else { Outcome::Next });
+            return Some(if zero { trap(cpu, insn) } else { Outcome::Next });
         }
         _ => return None,
     };
@@ -93,13 +93,14 @@ pub(super) fn execute(cpu: &mut Cpu, bus: &mut impl Bus, insn: &Insn) -> Option<
         Ordering::Greater => 2,
     };
     Some(if m & bit != 0 {
-        trap(insn)
+        trap(cpu, insn)
     } else {
         Outcome::Next
     })
 }
 
-fn trap(insn: &Insn) -> Outcome {
+fn trap(cpu: &mut Cpu, insn: &Insn) -> Outcome {
+    cpu.dxc = super::interrupt::DXC_COMPARE_AND_TRAP;
     Outcome::StopPast(Stop::Program {
         code: PGM_DATA,
         ilen: insn.ilen,

@@ -12,6 +12,7 @@ use std::process::{Command, ExitCode};
 use ucas::core::abi::{ICPT_INST, ICPT_OPEREXC, ICPT_PROGI, UcasMapping};
 use ucas::core::segment::SEGMENT_SIZE;
 use ucas::{Exit, GuestMemory, Kvm, Vcpu, Vm};
+use ucas_emulator::cpu::CR0_AFP;
 use ucas_emulator::programs::PSW_MASK_64;
 use ucas_emulator::{Emulator, Generation};
 
@@ -31,7 +32,10 @@ What the guest sees at entry:
   PSW        mask 0x0000000180000000 (64-bit addressing, DAT off, every
              interruption disabled, supervisor state), address e_entry
   registers  r15 = 0xffff60 (the top of memory less the 160-byte register
-             save area of the s390x ABI), every other register 0
+             save area of the s390x ABI), every other register 0; control
+             registers as a new vcpu has them (CR0 0xe0, CR14 0xc2000000)
+             plus CR0's AFP-register control (bit 45, 0x40000), because gcc
+             uses every FPR as spill space
   memory     each PT_LOAD segment at its p_vaddr, the rest of its p_memsz
              zero; everything else zero, the lowcore (0x0-0x2000) included;
              prefix 0
@@ -476,6 +480,14 @@ fn drive(image: &Image) -> Result<u8, Failure> {
     let mut gprs = [0; 16];
     gprs[15] = MEMORY - STACK_FRAME;
     vcpu.set_gprs(gprs);
+    // A new vcpu has the AFP-register control off: FPRs other than 0, 2,
+    // 4 and 6 would be data exceptions, and gcc spills into all of them.
+    let mut sregs = vcpu
+        .sregs()
+        .map_err(no_vm("reading the control registers"))?;
+    sregs.crs[0] |= CR0_AFP;
+    vcpu.set_sregs(&sregs)
+        .map_err(no_vm("setting CR0's AFP-register control"))?;
     let segments = usize::try_from(MEMORY / SEGMENT_SIZE).unwrap_or(usize::MAX);
     loop {
         let base = mem.addr();

@@ -40,9 +40,16 @@ fn delivery_stores_the_identification_and_old_psw_then_loads_the_new_psw() {
 fn a_data_exception_stores_its_dxc() {
     let (mut cpu, mut bus) = fixture(&[]);
     with_new_psw(&mut bus, CODE);
+    cpu.dxc = DXC_COMPARE_AND_TRAP;
+    cpu.fpc = 0x1234_5678;
     interrupt::deliver_program(&mut cpu, &mut bus, PGM_DATA, 4).unwrap();
     assert_eq!(bus.peek(LC_DXC, 1), [DXC_COMPARE_AND_TRAP]);
     assert_eq!(bus.peek(LC_PGM_ILC, 4), [0, 4, 0, 7]);
+    assert_eq!(cpu.fpc, 0x1234_5678, "the FPC keeps its DXC with AFP off");
+    // With the AFP-register control on, byte 2 of the FPC gets it too.
+    cpu.crs[0] |= CR0_AFP;
+    interrupt::deliver_program(&mut cpu, &mut bus, PGM_DATA, 4).unwrap();
+    assert_eq!(cpu.fpc, 0x1234_FF78);
 }
 
 #[test]
@@ -561,4 +568,59 @@ fn a_string_fault_after_progress_ends_the_execution_then_nullifies() {
         Some(Stop::Fault(Access::SegmentNotMapped { addr: 4 * MIB }))
     );
     assert_eq!((cpu, bus), before, "nullified");
+}
+
+#[test]
+fn fprs_beyond_the_basic_four_need_the_afp_register_control() {
+    // (code, whether it names an FPR other than 0, 2, 4 and 6)
+    let cases = [
+        ("b3c10081", true),      // ldgr %f8,%r1
+        ("b3c10061", false),     // ldgr %f6,%r1
+        ("b3cd0019", true),      // lgdr %r1,%f9
+        ("b3cd0014", false),     // lgdr %r1,%f4
+        ("2812", true),          // ldr %f1,%f2
+        ("2821", true),          // ldr %f2,%f1
+        ("2824", false),         // ldr %f2,%f4
+        ("3846", false),         // ler %f4,%f6
+        ("b37500f0", true),      // lzdr %f15
+        ("60302100", true),      // std %f3,0x100(%r2)
+        ("68002100", false),     // ld %f0,0x100(%r2)
+        ("ed5020000067", true),  // stdy %f5,0(%r2)
+        ("ed2020000064", false), // ley %f2,0(%r2)
+    ];
+    for (code, additional) in cases {
+        let text = hex(code);
+        let ilen = u8::try_from(text.len()).unwrap();
+        for afp in [false, true] {
+            let (mut cpu, mut bus) = fixture(&text);
+            cpu.gprs[1] = 0x0123_4567_89AB_CDEF;
+            cpu.gprs[2] = CODE + 0x1000;
+            cpu.fprs = core::array::from_fn(|i| 0x1111_1111_1111_1111 * i as u64);
+            if afp {
+                cpu.crs[0] |= CR0_AFP;
+            }
+            let before = (cpu, bus.clone());
+            let stop = step(&mut cpu, &mut bus);
+            if additional && !afp {
+                assert_eq!(
+                    stop,
+                    Some(Stop::Program {
+                        code: PGM_DATA,
+                        ilen
+                    }),
+                    "{code}"
+                );
+                assert_eq!(cpu.dxc, interrupt::DXC_AFP_REGISTER, "{code}");
+                let moved = Cpu {
+                    psw_addr: CODE + u64::from(ilen),
+                    dxc: cpu.dxc,
+                    ..before.0
+                };
+                assert_eq!(cpu, moved, "{code}: suppressed, PSW past it");
+                assert_eq!(bus, before.1, "{code}: no store");
+            } else {
+                assert_eq!(stop, None, "{code} (AFP {afp})");
+            }
+        }
+    }
 }
