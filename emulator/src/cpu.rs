@@ -2839,6 +2839,7 @@ fn execute_more(cpu: &mut Cpu, bus: &mut impl Bus, insn: &Insn) -> Option<Outcom
 
 mod branch;
 pub mod control;
+pub mod disasm;
 mod float;
 mod gcc;
 mod highword;
