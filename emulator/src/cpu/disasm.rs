@@ -128,9 +128,40 @@ pub enum Operand {
     /// A condition mask (4 bits at the bit given) that may become part of
     /// the mnemonic.
     Condition(u8, Cond),
-    /// RISBG's I4 (8 bits at 24): with its zero flag (bit 24) set the
-    /// mnemonic gains `z` and the rest (bits 25–31) prints.
+    /// RISBG's I4 (8 bits at 24): with its zero flag (bit 24) set and
+    /// the reserved bit 25 clear, the mnemonic gains `z` and the end bit
+    /// (bits 26–31) prints; otherwise all eight bits print.
     ZeroFlag,
+}
+
+impl Operand {
+    /// The instruction bits this operand is made of, as a mask over the
+    /// six instruction bytes read as one big-endian number (bit 0 of the
+    /// instruction is bit 47 of the mask). The bits no operand and no
+    /// opcode covers are the ones the architecture reserves.
+    #[must_use]
+    pub fn fields(self) -> u64 {
+        /// `width` bits from bit `pos`.
+        fn span(pos: u8, width: u8) -> u64 {
+            let ones = 1u64.wrapping_shl(u32::from(width)).wrapping_sub(1);
+            ones.wrapping_shl(u32::from(48u8.wrapping_sub(pos).wrapping_sub(width)))
+        }
+        match self {
+            Self::Gpr(p)
+            | Self::Fpr(p)
+            | Self::Acr(p)
+            | Self::Cr(p)
+            | Self::Mask(p)
+            | Self::Condition(p, _) => span(p, 4),
+            Self::Unsigned(p, w) | Self::Signed(p, w) | Self::Relative(p, w) => span(p, w),
+            Self::Dxb => span(12, 20),
+            Self::Dxb20 => span(12, 28),
+            Self::Db(p) => span(p, 16),
+            Self::Db20 => span(16, 24),
+            Self::Dlb => span(8, 24),
+            Self::ZeroFlag => span(24, 8),
+        }
+    }
 }
 
 /// A row of the instruction table.
@@ -226,6 +257,12 @@ impl Disassembly {
         self.signed(32, 8).wrapping_shl(12) | self.disp12(20)
     }
 
+    /// Whether RISBG's I4 says "zero the rest" in the form objdump names
+    /// (bit 24 one, bit 25 zero).
+    fn zero_flag(&self) -> bool {
+        self.field(24, 2) == 0b10
+    }
+
     /// The unsigned 12-bit displacement at `pos`.
     fn disp12(&self, pos: u8) -> i64 {
         self.field(pos, 12).cast_signed()
@@ -281,7 +318,8 @@ impl Disassembly {
             Operand::Mask(p) | Operand::Condition(p, _) => write!(f, "{}", self.reg(p)),
             Operand::Unsigned(p, w) => write!(f, "{}", self.field(p, w)),
             Operand::Signed(p, w) => write!(f, "{}", self.signed(p, w)),
-            Operand::ZeroFlag => write!(f, "{}", self.field(25, 7)),
+            Operand::ZeroFlag if self.zero_flag() => write!(f, "{}", self.field(26, 6)),
+            Operand::ZeroFlag => write!(f, "{}", self.field(24, 8)),
             Operand::Relative(p, w) => {
                 let off = self.signed(p, w).wrapping_mul(2);
                 match self.addr {
@@ -339,7 +377,7 @@ impl fmt::Display for Disassembly {
         for op in row.operands {
             match *op {
                 Operand::Condition(p, cond) => folded = self.extended(self.reg(p), cond),
-                Operand::ZeroFlag => zero = self.field(24, 1) != 0,
+                Operand::ZeroFlag => zero = self.zero_flag(),
                 _ => {}
             }
         }
