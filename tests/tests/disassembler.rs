@@ -173,29 +173,6 @@ fn have(tool: &str) -> bool {
     false
 }
 
-/// One instruction line of `objdump -d`: address, bytes, text. The text
-/// is normalised: a branch target objdump prints as `10022 <_start+0x22>`
-/// (bare hex and the symbol) becomes `0x10022`, as ours prints it; the
-/// tab between mnemonic and operands becomes a space.
-fn objdump_line(line: &str) -> Option<(u64, Vec<u8>, String)> {
-    let mut parts = line.split('\t');
-    let addr = parts.next()?.trim().strip_suffix(':')?;
-    let addr = u64::from_str_radix(addr, 16).ok()?;
-    let bytes: Vec<u8> = parts
-        .next()?
-        .split_whitespace()
-        .map(|b| u8::from_str_radix(b, 16))
-        .collect::<Result<_, _>>()
-        .ok()?;
-    let mut text = parts.collect::<Vec<_>>().join(" ").trim().to_owned();
-    if let Some(at) = text.find(" <") {
-        text.truncate(at);
-        let start = text.rfind([',', ' ']).map_or(0, |i| i + 1);
-        text.insert_str(start, "0x");
-    }
-    Some((addr, bytes, text))
-}
-
 /// The example guests, built as `guest_programs` builds them, objdumped:
 /// every instruction the table covers prints the same.
 #[test]
@@ -217,16 +194,7 @@ fn compiled_guests_disassemble_as_objdump_does() {
                 .status()
                 .expect("build.sh runs");
             assert!(st.success(), "building {name} {flags:?}");
-            let out = Command::new("s390x-linux-gnu-objdump")
-                .arg("-d")
-                .arg(&elf)
-                .output()
-                .expect("objdump runs");
-            assert!(out.status.success(), "objdump -d {}", elf.display());
-            for line in String::from_utf8_lossy(&out.stdout).lines() {
-                let Some((addr, bytes, theirs)) = objdump_line(line) else {
-                    continue;
-                };
+            for (addr, bytes, theirs) in ucas_tests::objdump_elf(&elf) {
                 let mut text = [0u8; 6];
                 let n = bytes.len().min(6);
                 text[..n].copy_from_slice(&bytes[..n]);
