@@ -40,7 +40,7 @@ use super::instruction_length;
 pub enum Extension {
     /// The first byte is the whole opcode.
     None,
-    /// Bits 8–15 (01, A6, B2, B3, B9, E5).
+    /// Bits 8–15 (01, B2, B3, B9, E5).
     Byte1,
     /// Bits 12–15 (A5, A7, C0, C2, C4, C6, C8, CC).
     Nibble,
@@ -52,7 +52,7 @@ pub enum Extension {
 #[must_use]
 pub const fn extension(op: u8) -> Extension {
     match op {
-        0x01 | 0xA6 | 0xB2 | 0xB3 | 0xB9 | 0xE5 => Extension::Byte1,
+        0x01 | 0xB2 | 0xB3 | 0xB9 | 0xE5 => Extension::Byte1,
         0xA5 | 0xA7 | 0xC0 | 0xC2 | 0xC4 | 0xC6 | 0xC8 | 0xCC => Extension::Nibble,
         0xE3 | 0xE7 | 0xEB | 0xEC | 0xED => Extension::Byte5,
         _ => Extension::None,
