@@ -59,6 +59,10 @@
 //! protection and the wait state are not modelled (storage keys only as
 //! [`keys`] says): the DAT and wait bits are accepted and ignored, because
 //! a ucontrol guest in this project runs with DAT off.
+//!
+//! [`disasm`] holds the table of every instruction [`step`] executes and
+//! prints them as objdump does; [`run_traced`] shows each instruction
+//! before it executes (the emulator's `--trace=insn`).
 
 // Guest input must never panic the emulator: all address and register
 // arithmetic is explicitly wrapping or checked.
@@ -371,8 +375,23 @@ pub const fn instruction_length(opcode: u8) -> u8 {
 /// Returns [`Stop::Budget`] when `budget` instructions completed (so at once
 /// for budget 0); `cpu.executed` grows by exactly the number completed.
 pub fn run(cpu: &mut Cpu, bus: &mut impl Bus, budget: u64) -> Stop {
+    run_traced(cpu, bus, budget, |_, _| {})
+}
+
+/// [`run`], showing `trace` every instruction before it executes: its
+/// address and its bytes (zero past its length; [`disasm`] prints them).
+///
+/// An instruction whose fetch fails is not shown; one that an access
+/// nullifies (a [`Stop::Fault`]) is shown, and again when it is run again.
+/// The target of EX and EXRL is not shown apart from the EX.
+pub fn run_traced(
+    cpu: &mut Cpu,
+    bus: &mut impl Bus,
+    budget: u64,
+    mut trace: impl FnMut(u64, &[u8; 6]),
+) -> Stop {
     for _ in 0..budget {
-        if let Some(stop) = step(cpu, bus) {
+        if let Some(stop) = step_traced(cpu, bus, &mut trace) {
             return stop;
         }
     }
@@ -456,7 +475,21 @@ pub fn run(cpu: &mut Cpu, bus: &mut impl Bus, budget: u64) -> Stop {
 /// sets CC 3 (and stops with [`PGM_FIXED_POINT_OVERFLOW`] when the PSW's
 /// mask enables it). Anything else is an operation exception
 /// ([`ICPT_OPEREXC`]).
+///
+/// [`disasm::TABLE`] lists every one of these instructions (a test checks
+/// it against this function over the whole opcode space), and
+/// [`disasm::disassemble`] prints them.
 pub fn step(cpu: &mut Cpu, bus: &mut impl Bus) -> Option<Stop> {
+    step_traced(cpu, bus, |_, _| {})
+}
+
+/// [`step`], showing `trace` the instruction's address and bytes once it
+/// is fetched, before it executes (see [`run_traced`]).
+pub fn step_traced(
+    cpu: &mut Cpu,
+    bus: &mut impl Bus,
+    mut trace: impl FnMut(u64, &[u8; 6]),
+) -> Option<Stop> {
     let Some(amask) = address_mask(cpu) else {
         return Some(Stop::Program {
             code: PGM_SPECIFICATION,
@@ -487,6 +520,7 @@ pub fn step(cpu: &mut Cpu, bus: &mut impl Bus) -> Option<Stop> {
     {
         return Some(Stop::Fault(e));
     }
+    trace(ia, &text);
     let next = ia.wrapping_add(u64::from(ilen)) & amask;
     let insn = Insn {
         text,
@@ -2856,6 +2890,7 @@ fn execute_more(cpu: &mut Cpu, bus: &mut impl Bus, insn: &Insn) -> Option<Outcom
 
 mod branch;
 pub mod control;
+pub mod disasm;
 mod float;
 mod gcc;
 mod highword;

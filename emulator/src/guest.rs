@@ -40,6 +40,7 @@ use super::cpu::keys::{Intercepts, StorageKeys};
 use super::cpu::{self, Access, Bus, Cpu, Stop};
 use super::model::KeyStore;
 use super::sys;
+use super::trace::Tracer;
 
 /// Instructions one `KVM_RUN` executes at most before it ends with `EINTR`.
 /// A million keeps a guest that never exits from blocking the supervisor
@@ -450,6 +451,8 @@ pub(crate) struct RunContext<'a, const N: usize> {
     pub keys: &'a mut KeyStore,
     /// Which key instructions the SIE block intercepts.
     pub intercepts: Intercepts,
+    /// The trace, for a line per instruction when it asks for them.
+    pub tracer: &'a mut Tracer,
 }
 
 /// Instructions between two checks that the caller still waits.
@@ -469,6 +472,7 @@ pub(crate) fn run<const N: usize>(ctx: RunContext<'_, N>, cpu: &mut Cpu) -> RunE
         budget,
         keys,
         intercepts,
+        tracer,
     } = ctx;
     if space.translate(prefix).is_none() {
         return if generation.unmapped_prefix_exits() {
@@ -500,7 +504,17 @@ pub(crate) fn run<const N: usize>(ctx: RunContext<'_, N>, cpu: &mut Cpu) -> RunE
     loop {
         let spent = cpu.executed.wrapping_sub(start).saturating_add(delivered);
         let left = budget.saturating_sub(spent);
-        let stop = match cpu::run(cpu, &mut bus, left.min(PENDING_CHECK)) {
+        let slice = left.min(PENDING_CHECK);
+        // Asked once per slice, so an untraced run pays nothing per
+        // instruction.
+        let stopped = if tracer.instructions() {
+            cpu::run_traced(cpu, &mut bus, slice, |addr, text| {
+                tracer.instruction(pid, addr, text);
+            })
+        } else {
+            cpu::run(cpu, &mut bus, slice)
+        };
+        let stop = match stopped {
             Stop::Program { code, ilen } if cpu::interrupt::intercepted(code) => {
                 return RunExit::ProgramIntercept { code, ilen };
             }

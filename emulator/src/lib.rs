@@ -119,7 +119,12 @@
 //!   when the call returns.
 //!
 //! `--trace` shows each `KVM_RUN` with its exit, the PSW address after it
-//! and the number of instructions executed. A regular (non-ucontrol) VM's
+//! and the number of instructions executed; `--trace=insn`
+//! ([`Emulator::trace_instructions`]) shows every guest instruction before
+//! it executes, disassembled from the interpreter's instruction table
+//! ([`cpu::disasm`]), up to [`Emulator::trace_limit`] of them. Whether to
+//! trace instructions is asked once per slice of a run, so an untraced run
+//! pays nothing per instruction. A regular (non-ucontrol) VM's
 //! vcpu still answers ENOSYS: the model has no memory slots.
 //!
 //! # Kernel generations
@@ -210,6 +215,7 @@ const SUPERVISOR_STACK: usize = 64 << 20;
 pub struct Emulator {
     generation: Generation,
     trace: Option<Box<dyn Write + Send>>,
+    traced: trace::Selection,
     enomem_after: Option<u64>,
     state_out: Option<PathBuf>,
     forward_signals: bool,
@@ -220,6 +226,7 @@ impl fmt::Debug for Emulator {
         f.debug_struct("Emulator")
             .field("generation", &self.generation)
             .field("trace", &self.trace.is_some())
+            .field("traced", &self.traced)
             .field("enomem_after", &self.enomem_after)
             .field("state_out", &self.state_out)
             .field("forward_signals", &self.forward_signals)
@@ -235,27 +242,47 @@ impl Emulator {
         Self {
             generation,
             trace: None,
+            traced: trace::Selection::default(),
             enomem_after: None,
             state_out: None,
             forward_signals: false,
         }
     }
 
-    /// Writes one line per emulated call to stderr (`true`) or nowhere.
+    /// Writes one line per emulated call to the trace (stderr unless
+    /// [`trace_to`](Self::trace_to) says otherwise), or not.
     #[must_use]
     pub fn trace(mut self, on: bool) -> Self {
-        self.trace = if on {
-            Some(Box::new(io::stderr()))
-        } else {
-            None
-        };
+        self.traced.calls = on;
         self
     }
 
-    /// Writes the trace to `out` instead of stderr.
+    /// Writes one line per guest instruction to the trace, before it
+    /// executes (`--trace=insn`): the caller's pid, the address, the
+    /// instruction's bytes and its disassembly ([`cpu::disasm`]). Only
+    /// the guests of `KVM_RUN` run instruction by instruction in the
+    /// emulator, so this is the one place such a trace can come from.
+    #[must_use]
+    pub fn trace_instructions(mut self, on: bool) -> Self {
+        self.traced.instructions = on;
+        self
+    }
+
+    /// Stops the instruction trace after `n` lines (one more line says
+    /// so); `None`, the default, traces every instruction.
+    #[must_use]
+    pub fn trace_limit(mut self, n: Option<u64>) -> Self {
+        self.traced.limit = n;
+        self
+    }
+
+    /// Writes the trace to `out` instead of stderr, and turns the call
+    /// trace on (`.trace(false)` after it keeps only the instruction
+    /// trace).
     #[must_use]
     pub fn trace_to(mut self, out: impl Write + Send + 'static) -> Self {
         self.trace = Some(Box::new(out));
+        self.traced.calls = true;
         self
     }
 
@@ -329,7 +356,12 @@ impl Emulator {
         };
         let listener = Listener::new(fd);
         let sync = listener.set_sync_wake_up();
-        let mut tracer = Tracer::new(self.trace);
+        let out = if self.traced.calls || self.traced.instructions {
+            Some(self.trace.unwrap_or_else(|| Box::new(io::stderr())))
+        } else {
+            None
+        };
+        let mut tracer = Tracer::new(out, self.traced);
         if tracer.enabled() {
             tracer.line(
                 None,

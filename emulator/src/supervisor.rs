@@ -1148,6 +1148,7 @@ impl Supervisor {
                         pages.read_u32(SIE_PAGE + SIE_CPUFLAGS),
                         pages.read_u32(SIE_PAGE + ucas_core::abi::SIE_ICTL),
                     ),
+                    tracer: &mut self.tracer,
                 },
                 &mut cpu,
             )

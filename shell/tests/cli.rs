@@ -248,6 +248,41 @@ fn demo_under_each_modelled_kernel() {
     }
 }
 
+/// `ucas emulate --trace=insn` shows the demo guest's instructions as they
+/// run (the store the first ucontrol exit nullifies twice), not the calls;
+/// `--trace=calls,insn` shows both. The demo itself is unchanged.
+#[test]
+fn emulate_traces_the_guest_instructions() {
+    let bin = env!("CARGO_BIN_EXE_ucas");
+    let out = ucas(&["emulate", "--trace=insn", "--", bin, "demo"]);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert_demo_steps(&stdout);
+    let insns: Vec<&str> = stderr
+        .lines()
+        .filter_map(|l| l.split_once("] insn ").map(|(_, i)| i))
+        .collect();
+    assert_eq!(
+        insns[..4],
+        [
+            "0x300000 b9820000     xgr %r0,%r0",
+            "0x300004 a70a0001     ahi %r0,1",
+            "0x300008 50156000     st %r1,0(%r5,%r6)",
+            "0x300008 50156000     st %r1,0(%r5,%r6)",
+        ],
+        "{stderr}"
+    );
+    assert!(!stderr.contains("KVM_RUN("), "{stderr}");
+    let out = ucas(&["emulate", "--trace=calls,insn", "--", bin, "demo"]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("KVM_RUN(0) = 0 (ucontrol exit"), "{stderr}");
+    assert!(
+        stderr.contains("] insn 0x300000 b9820000     xgr %r0,%r0"),
+        "{stderr}"
+    );
+}
+
 /// `plan apply` under `ucas emulate --enomem-after`: the failing line is
 /// named with what ucas did about it, the exit status is 1, and no VM keeps
 /// a mapping the report does not mention (the state file).

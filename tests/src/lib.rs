@@ -51,6 +51,48 @@ pub fn disassemble(name: &str, code: &[u8]) -> Option<Vec<String>> {
     Some(parse_objdump(&String::from_utf8_lossy(&out.stdout)))
 }
 
+/// `s390x-linux-gnu-objdump -d` of the ELF file `elf`: one (address,
+/// bytes, text) per instruction line. The text is normalised as the
+/// emulator's disassembler prints it: a branch target objdump prints as
+/// `10022 <_start+0x22>` (bare hex and the symbol) becomes `0x10022`, and
+/// the tab between mnemonic and operands a space.
+///
+/// # Panics
+/// When objdump cannot run or fails.
+#[must_use]
+pub fn objdump_elf(elf: &Path) -> Vec<(u64, Vec<u8>, String)> {
+    let out = Command::new("s390x-linux-gnu-objdump")
+        .arg("-d")
+        .arg(elf)
+        .output()
+        .expect("s390x-linux-gnu-objdump runs");
+    assert!(out.status.success(), "objdump -d {}", elf.display());
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(objdump_line)
+        .collect()
+}
+
+/// One instruction line of `objdump -d` (see [`objdump_elf`]).
+fn objdump_line(line: &str) -> Option<(u64, Vec<u8>, String)> {
+    let mut parts = line.split('\t');
+    let addr = parts.next()?.trim().strip_suffix(':')?;
+    let addr = u64::from_str_radix(addr, 16).ok()?;
+    let bytes: Vec<u8> = parts
+        .next()?
+        .split_whitespace()
+        .map(|b| u8::from_str_radix(b, 16))
+        .collect::<Result<_, _>>()
+        .ok()?;
+    let mut text = parts.collect::<Vec<_>>().join(" ").trim().to_owned();
+    if let Some(at) = text.find(" <") {
+        text.truncate(at);
+        let start = text.rfind([',', ' ']).map_or(0, |i| i + 1);
+        text.insert_str(start, "0x");
+    }
+    Some((addr, bytes, text))
+}
+
 /// The instruction text of objdump's `-D` lines (`addr:\tbytes\tinsn`).
 fn parse_objdump(text: &str) -> Vec<String> {
     text.lines()

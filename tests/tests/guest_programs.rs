@@ -245,3 +245,79 @@ fn bad_images_are_refused_with_status_120() {
         assert!(stderr.contains(why), "{name}: {stderr}");
     }
 }
+
+/// The `insn` lines of a `--trace=insn` stderr: (address, bytes, text).
+fn traced(stderr: &str) -> Vec<(u64, String, String)> {
+    stderr
+        .lines()
+        .filter_map(|l| {
+            let rest = l.split_once("] insn 0x")?.1;
+            let (addr, rest) = rest.split_once(' ')?;
+            let (hex, text) = rest.trim_start().split_once(' ')?;
+            let addr = u64::from_str_radix(addr, 16).ok()?;
+            Some((addr, hex.to_owned(), text.trim_start().to_owned()))
+        })
+        .collect()
+}
+
+/// `ucas run --emulate --trace=insn` prints every instruction hello runs,
+/// from its entry point, as objdump disassembles the same ELF; the guest's
+/// stdout and status are those of the untraced run. `--trace-limit`
+/// stops the lines, not the guest.
+#[test]
+fn the_instruction_trace_shows_what_the_guest_runs() {
+    if !cross_gcc() {
+        return;
+    }
+    let Some(ucas) = ucas() else { return };
+    let elf = build_guest(&guest_dir().join("hello.c"), "-O2-trace", &["-O2"]);
+    let run = |extra: &[&str]| {
+        Command::new(&ucas)
+            .args(["run", "--emulate"])
+            .args(extra)
+            .arg(&elf)
+            .output()
+            .expect("ucas runs")
+    };
+    let plain = run(&[]);
+    assert!(plain.status.success(), "{plain:?}");
+    let out = run(&["--trace=insn"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.stdout, plain.stdout, "{stderr}");
+    assert_eq!(out.status.code(), plain.status.code(), "{stderr}");
+    let lines = traced(&stderr);
+    let image = std::fs::read(&elf).expect("the ELF");
+    let entry = u64::from_be_bytes(image[24..32].try_into().expect("e_entry"));
+    assert_eq!(lines.first().map(|l| l.0), Some(entry), "{stderr}");
+    // The last instruction is the exit hypercall.
+    assert!(
+        lines.last().is_some_and(|l| l.2.starts_with("diag ")),
+        "{stderr}"
+    );
+    // objdump comes with the cross compiler's binutils; without it this
+    // skips loudly (and fails in CI).
+    if ucas_tests::disassemble("objdump-check", &[0x07, 0x07]).is_none() {
+        return;
+    }
+    let listing: std::collections::HashMap<u64, (Vec<u8>, String)> = ucas_tests::objdump_elf(&elf)
+        .into_iter()
+        .map(|(a, b, t)| (a, (b, t)))
+        .collect();
+    for (addr, hex, text) in &lines {
+        let (bytes, want) = listing
+            .get(addr)
+            .unwrap_or_else(|| panic!("{addr:#x} is no instruction of objdump's"));
+        let want_hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!((hex, text), (&want_hex, want), "at {addr:#x}");
+    }
+    // With a limit: that many lines, one saying so, the same output.
+    let out = run(&["--trace=insn", "--trace-limit", "3"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.stdout, plain.stdout, "{stderr}");
+    assert_eq!(out.status.code(), plain.status.code(), "{stderr}");
+    assert_eq!(traced(&stderr), lines[..3], "{stderr}");
+    assert!(
+        stderr.contains("limit of 3 instructions reached"),
+        "{stderr}"
+    );
+}

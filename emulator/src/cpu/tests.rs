@@ -2853,3 +2853,32 @@ fn logical_signed_immediates_and_31_bit_loads() {
 // Control instructions, program interruptions and the problem-state rest
 // of helper "ctl": their own file.
 mod ctl;
+
+/// `run_traced` shows each instruction before it runs, the DIAGNOSE that
+/// ends the run included; `run` executes the same.
+#[test]
+fn run_traced_shows_every_instruction_once_before_it_runs() {
+    // lghi r1,0x55; st r1,0x100; diag 0,0,0x44
+    let code = [
+        0xa7, 0x19, 0x00, 0x55, 0x50, 0x10, 0x01, 0x00, 0x83, 0x00, 0x00, 0x44,
+    ];
+    let mut mem = FlatMemory::new(0, 0x2000);
+    mem.bytes_mut()[0x1000..0x1000 + code.len()].copy_from_slice(&code);
+    let mut plain_mem = mem.clone();
+    let mut seen = Vec::new();
+    let mut cpu = Cpu::new(PSW_MASK_64, 0x1000);
+    let stop = run_traced(&mut cpu, &mut mem, 100, |addr, text| {
+        seen.push((addr, disasm::disassemble(text).1.to_string()));
+    });
+    let mut plain = Cpu::new(PSW_MASK_64, 0x1000);
+    assert_eq!(run(&mut plain, &mut plain_mem, 100), stop);
+    assert_eq!((plain, plain_mem), (cpu, mem));
+    assert_eq!(
+        seen,
+        [
+            (0x1000, "lghi %r1,85".to_owned()),
+            (0x1004, "st %r1,256".to_owned()),
+            (0x1008, "diag %r0,%r0,68".to_owned()),
+        ]
+    );
+}

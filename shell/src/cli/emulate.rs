@@ -18,7 +18,10 @@ Usage: ucas emulate [OPTIONS] -- CMD [ARGS...]
 Options:
   --kernel VERSION    model this kernel: up to 6.13 = generation A,
                       6.14-6.19 = B, 7.0 and later = C (default: newest)
-  --trace             print one line per emulated call on stderr
+  --trace[=LIST]      print on stderr one line per emulated call (`calls`,
+                      the default) and/or per guest instruction executed
+                      in KVM_RUN, disassembled (`insn`): --trace=calls,insn
+  --trace-limit N     stop the instruction trace after N instructions
   --enomem-after N    fail the segment store after N successful ones with
                       ENOMEM, once
   --state-out FILE    at exit, write every vcpu's address space as JSON
@@ -46,7 +49,7 @@ pub const EXIT_NOT_FOUND: u8 = 127;
 #[derive(Debug)]
 struct Options {
     generation: Generation,
-    trace: bool,
+    trace: super::Trace,
     enomem_after: Option<u64>,
     state_out: Option<OsString>,
     command: Vec<OsString>,
@@ -57,7 +60,7 @@ fn parse(mut p: lexopt::Parser) -> Result<Option<Options>, Usage> {
     use lexopt::prelude::*;
     let mut o = Options {
         generation: Generation::NEWEST,
-        trace: false,
+        trace: super::Trace::default(),
         enomem_after: None,
         state_out: None,
         command: Vec::new(),
@@ -65,7 +68,8 @@ fn parse(mut p: lexopt::Parser) -> Result<Option<Options>, Usage> {
     while let Some(arg) = p.next()? {
         match arg {
             Short('h') | Long("help") => return Ok(None),
-            Long("trace") => o.trace = true,
+            Long("trace") => o.trace.add(p.optional_value())?,
+            Long("trace-limit") => o.trace.set_limit(&p.value()?.string()?)?,
             Long("kernel") => o.generation = super::kernel_generation(&p.value()?.string()?)?,
             Long("enomem-after") => {
                 let s = p.value()?.string()?;
@@ -75,6 +79,7 @@ fn parse(mut p: lexopt::Parser) -> Result<Option<Options>, Usage> {
             }
             Long("state-out") => o.state_out = Some(state_out(p.value()?)?),
             Value(cmd) => {
+                o.trace = o.trace.check()?;
                 o.command.push(cmd);
                 o.command.extend(p.raw_args()?);
                 return Ok(Some(o));
@@ -131,8 +136,9 @@ pub fn run(args: lexopt::Parser) -> Result<ExitCode, Usage> {
     };
     let mut cmd = Command::new(&o.command[0]);
     cmd.args(&o.command[1..]);
-    let mut emu = Emulator::new(o.generation)
-        .trace(o.trace)
+    let mut emu = o
+        .trace
+        .apply(Emulator::new(o.generation))
         .enomem_after(o.enomem_after)
         .forward_signals(true);
     if let Some(p) = o.state_out {
@@ -178,10 +184,25 @@ mod tests {
             panic!()
         };
         assert_eq!(o.generation, Generation::A);
-        assert!(o.trace);
+        assert!(o.trace.calls && !o.trace.insn);
         assert_eq!(o.enomem_after, Some(5));
         assert_eq!(o.state_out, Some(OsString::from("/tmp/s")));
         assert_eq!(o.command, args(&["prog", "--trace", "x"]));
+    }
+
+    #[test]
+    fn trace_takes_a_list() {
+        let Ok(Some(o)) = parse(parser(&["--trace=insn,calls", "--trace-limit=9", "x"])) else {
+            panic!()
+        };
+        assert!(o.trace.calls && o.trace.insn);
+        assert_eq!(o.trace.limit, Some(9));
+        let Ok(Some(o)) = parse(parser(&["--trace=insn", "x"])) else {
+            panic!()
+        };
+        assert!(o.trace.insn && !o.trace.calls);
+        assert!(parse(parser(&["--trace=calls,", "x"])).is_err());
+        assert!(parse(parser(&["--trace-limit", "3", "x"])).is_err());
     }
 
     #[test]

@@ -100,6 +100,65 @@ fn kernel_generation(text: &str) -> Result<Generation, Usage> {
     Generation::from_kernel_version(text).map_err(|e| format!("--kernel '{text}': {e}").into())
 }
 
+/// What `--trace[=LIST]` and `--trace-limit N` select (`ucas emulate` and
+/// `ucas run`): the emulated calls, the guest's instructions, or both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+struct Trace {
+    calls: bool,
+    insn: bool,
+    limit: Option<u64>,
+}
+
+impl Trace {
+    /// One `--trace` option: without a value the calls, else a
+    /// comma-separated list of `calls` and `insn`.
+    fn add(&mut self, list: Option<OsString>) -> Result<(), Usage> {
+        let Some(list) = list else {
+            self.calls = true;
+            return Ok(());
+        };
+        let list = list
+            .into_string()
+            .map_err(|v| format!("--trace={}: not UTF-8", v.to_string_lossy()))?;
+        for item in list.split(',') {
+            match item {
+                "calls" => self.calls = true,
+                "insn" => self.insn = true,
+                _ => {
+                    return Err(
+                        format!("--trace={list}: '{item}' is neither `calls` nor `insn`").into(),
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// `--trace-limit N`.
+    fn set_limit(&mut self, text: &str) -> Result<(), Usage> {
+        let n = text
+            .parse()
+            .map_err(|_| format!("--trace-limit: '{text}' is not a number of instructions"))?;
+        self.limit = Some(n);
+        Ok(())
+    }
+
+    /// The whole selection, checked once every option is read.
+    fn check(self) -> Result<Self, Usage> {
+        if self.limit.is_some() && !self.insn {
+            return Err("--trace-limit counts instructions: it needs --trace=insn".into());
+        }
+        Ok(self)
+    }
+
+    /// `emu` tracing what this selects.
+    fn apply(self, emu: ucas_emulator::Emulator) -> ucas_emulator::Emulator {
+        emu.trace(self.calls)
+            .trace_instructions(self.insn)
+            .trace_limit(self.limit)
+    }
+}
+
 /// `--kernel VERSION|strict`: the rules of a kernel generation, or the
 /// strict rules every kernel accepts.
 fn kernel_rules(text: &str) -> Result<Rules, Usage> {

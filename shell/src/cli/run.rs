@@ -21,7 +21,7 @@ use super::{Usage, exit};
 pub const HELP: &str = "\
 ucas run: run a static s390x ELF as a ucontrol guest
 
-Usage: ucas run [--emulate] [--kernel VERSION] GUEST.elf
+Usage: ucas run [--emulate] [--kernel VERSION] [--trace=LIST] GUEST.elf
 
 Loads GUEST.elf (a static, big-endian, 64-bit s390x executable; build one
 with examples/guest/build.sh) into 16 MiB of user memory that backs vcpu
@@ -57,6 +57,13 @@ Options:
   --kernel VERSION   the kernel the emulator models: up to 6.13 = generation
                      A, 6.14-6.19 = B, 7.0 and later = C (default: newest);
                      implies --emulate
+  --trace[=LIST]     with --emulate: print on stderr one line per emulated
+                     /dev/kvm call (`calls`, the default) and/or per guest
+                     instruction before it executes, with its address, bytes
+                     and disassembly (`insn`): --trace=insn, --trace=calls,insn
+  --trace-limit N    stop the instruction trace after N instructions (the
+                     guest runs on; a trace of every instruction of a long
+                     guest is millions of lines)
   -h, --help         print this help
 
 Exit status: the guest's exit status; 2 bad usage; 120 GUEST.elf is not a
@@ -102,6 +109,7 @@ const INSIDE_EMULATOR: &str = "UCAS_RUN_INSIDE_EMULATOR";
 struct Options {
     emulate: bool,
     generation: Option<Generation>,
+    trace: super::Trace,
     guest: PathBuf,
 }
 
@@ -110,6 +118,7 @@ fn parse(mut args: lexopt::Parser) -> Result<Option<Options>, Usage> {
     use lexopt::prelude::*;
     let mut emulate = false;
     let mut generation = None;
+    let mut trace = super::Trace::default();
     let mut guest = None;
     while let Some(arg) = args.next()? {
         match arg {
@@ -118,23 +127,37 @@ fn parse(mut args: lexopt::Parser) -> Result<Option<Options>, Usage> {
                 let v = args.value()?.string()?;
                 generation = Some(super::kernel_generation(&v)?);
             }
-            Long("trace") => {
-                let v = args.value()?.string()?;
-                // Issue 14 item 5, not built yet: refused rather than
-                // accepted and ignored.
-                return Err(
-                    format!("--trace={v}: instruction tracing is not available yet").into(),
-                );
-            }
+            Long("trace") => trace.add(args.optional_value())?,
+            Long("trace-limit") => trace.set_limit(&args.value()?.string()?)?,
             Short('h') | Long("help") => return Ok(None),
             Value(v) if guest.is_none() => guest = Some(PathBuf::from(v)),
             _ => return Err(arg.unexpected().into()),
         }
     }
     let guest = guest.ok_or("no guest given: ucas run [OPTIONS] GUEST.elf")?;
+    let emulate = emulate || generation.is_some();
+    let trace = trace.check()?;
+    // Only the emulator sees the guest's instructions (its interpreter
+    // runs them one by one) and the /dev/kvm calls: on the host's KVM
+    // there is nothing to trace them with.
+    if !emulate && trace.insn {
+        return Err(
+            "--trace=insn needs --emulate: the emulator's interpreter traces the \
+                    guest's instructions, and KVM cannot single-step a ucontrol guest for us"
+                .into(),
+        );
+    }
+    if !emulate && trace.calls {
+        return Err(
+            "--trace=calls needs --emulate: the emulator traces the /dev/kvm calls it \
+                    answers (on this host's KVM, use strace)"
+                .into(),
+        );
+    }
     Ok(Some(Options {
-        emulate: emulate || generation.is_some(),
+        emulate,
         generation,
+        trace,
         guest,
     }))
 }
@@ -179,7 +202,10 @@ fn under_emulator(o: &Options, generation: Generation) -> u8 {
     let _ = std::io::stdout().flush();
     let mut cmd = Command::new("/proc/self/exe");
     cmd.arg("run").arg(&o.guest).env(INSIDE_EMULATOR, "1");
-    let emu = Emulator::new(generation).forward_signals(true);
+    let emu = o
+        .trace
+        .apply(Emulator::new(generation))
+        .forward_signals(true);
     match emu.run(cmd) {
         Ok(status) => super::emulate::status_code(status),
         Err(e) => {
@@ -753,12 +779,54 @@ mod tests {
         let o = o.expect("parses");
         assert!(o.emulate && o.generation == Some(Generation::A));
         assert_eq!(o.guest, PathBuf::from("g.elf"));
-        assert!(parse(parser(&["--trace=insn", "g.elf"])).is_err());
         let o = parse(parser(&["g.elf"])).ok().flatten().expect("parses");
         assert!(!o.emulate && o.generation.is_none());
-        assert!(parse(parser(&["--trace=calls", "g.elf"])).is_err());
+        assert_eq!(o.trace, super::super::Trace::default());
         assert!(parse(parser(&[])).is_err());
         assert!(parse(parser(&["a.elf", "b.elf"])).is_err());
         assert!(matches!(parse(parser(&["-h"])), Ok(None)));
+    }
+
+    /// The message of a refused command line.
+    fn refusal(a: &[&str]) -> String {
+        match parse(parser(a)) {
+            Err(u) => u.to_string(),
+            Ok(o) => panic!("{a:?} parsed: {o:?}"),
+        }
+    }
+
+    #[test]
+    fn instruction_trace_needs_the_emulator() {
+        let why = refusal(&["--trace=insn", "g.elf"]);
+        assert!(why.contains("needs --emulate"), "{why}");
+        assert!(why.contains("single-step"), "{why}");
+        let why = refusal(&["--trace", "g.elf"]);
+        assert!(why.contains("--trace=calls needs --emulate"), "{why}");
+        let o = parse(parser(&["--emulate", "--trace=insn", "g.elf"]));
+        let o = o.ok().flatten().expect("parses");
+        assert!(o.trace.insn && !o.trace.calls && o.trace.limit.is_none());
+        assert_eq!(o.guest, PathBuf::from("g.elf"));
+        let o = parse(parser(&[
+            "--kernel",
+            "6.14",
+            "--trace=calls,insn",
+            "--trace-limit",
+            "50",
+            "g.elf",
+        ]));
+        let o = o.ok().flatten().expect("parses");
+        assert!(o.emulate && o.trace.insn && o.trace.calls);
+        assert_eq!(o.trace.limit, Some(50));
+        // A bare --trace takes no value: the guest stays the guest.
+        let o = parse(parser(&["--emulate", "--trace", "g.elf"]));
+        let o = o.ok().flatten().expect("parses");
+        assert!(o.trace.calls && !o.trace.insn);
+        assert_eq!(o.guest, PathBuf::from("g.elf"));
+        let why = refusal(&["--emulate", "--trace=regs", "g.elf"]);
+        assert!(why.contains("'regs'"), "{why}");
+        let why = refusal(&["--emulate", "--trace-limit", "5", "g.elf"]);
+        assert!(why.contains("needs --trace=insn"), "{why}");
+        let why = refusal(&["--emulate", "--trace=insn", "--trace-limit", "x", "g.elf"]);
+        assert!(why.contains("'x'"), "{why}");
     }
 }
