@@ -150,6 +150,9 @@ pub const KVM_GET_DEVICE_ATTR: u32 = iow(KVMIO, 0xe2, size_of::<DeviceAttr>());
 /// Asks whether an attribute exists (0) or not (ENXIO).
 pub const KVM_HAS_DEVICE_ATTR: u32 = iow(KVMIO, 0xe3, size_of::<DeviceAttr>());
 
+/// `kvm_userspace_memory_region` flag: the kernel keeps a dirty bitmap of
+/// the slot (the one flag an s390 kernel accepts).
+pub const KVM_MEM_LOG_DIRTY_PAGES: u32 = 1;
 /// `kvm_userspace_memory_region` flag: guest writes to the slot exit to
 /// userspace instead of reaching memory.
 pub const KVM_MEM_READONLY: u32 = 1 << 1;
