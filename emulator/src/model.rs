@@ -1237,10 +1237,11 @@ impl<const N: usize> Model<N> {
     ) -> Result<i64, Errno> {
         use core::mem::offset_of;
         use ucas_core::abi::S390Skeys;
-        let frames = if self.is_ucontrol(vm) {
-            keys::Frames::User
-        } else {
-            keys::Frames::Guest(vm)
+        let v = self.vms.get(vm as usize).ok_or(Errno::BADF)?;
+        let frames = match (v.ucontrol, self.generation) {
+            (true, _) => keys::Frames::User,
+            (false, Generation::C) => keys::Frames::Guest(vm),
+            (false, _) => keys::Frames::Slots(&v.slots),
         };
         if call == Ioctl::S390Keyop {
             return self.keys.keyop(frames, arg, mem);
@@ -1681,6 +1682,51 @@ mod tests {
                 Answer::Value(0)
             };
             assert_eq!(miss, want, "{g:?}");
+        }
+    }
+
+    /// `KVM_S390_GET_SKEYS` or `SET_SKEYS` on VM 0 of `frames` frames from
+    /// `gfn`, the keys at 0x10100 of `mem`.
+    fn skeys(m: &mut M, mem: &mut keys::Mem, call: Ioctl, gfn: u64, count: u64) -> i64 {
+        let args = [gfn, count, 0x10100];
+        for (i, w) in args.iter().enumerate() {
+            mem.0[8 * i..8 * i + 8].copy_from_slice(&w.to_ne_bytes());
+        }
+        mem.0[24..64].fill(0);
+        match m.with_memory(Object::Vm(0), call, 0x10000, mem) {
+            Ok(v) => v,
+            Err(e) => -i64::from(e.raw_os_error()),
+        }
+    }
+
+    #[test]
+    fn storage_keys_of_a_regular_vm_go_through_its_slots_in_a_and_b() {
+        for g in Generation::ALL {
+            let (mut m, _) = regular_vm(g);
+            let mut mem = keys::Mem(vec![0; 0x10000]);
+            let r = region(0, 256 * 4096, MIB, 64 * MIB);
+            assert_eq!(m.vm_set_memory_region(0, r), Answer::Value(0));
+            let get = Ioctl::S390GetSkeys;
+            assert_eq!(skeys(&mut m, &mut mem, get, 256, 2), keys::GET_SKEYS_NONE);
+            mem.0[0x100..0x102].copy_from_slice(&[0x30, 0x16]);
+            let set = skeys(&mut m, &mut mem, Ioctl::S390SetSkeys, 257, 2);
+            assert_eq!(set, 0, "{g:?}");
+            mem.0[0x100..0x104].fill(0);
+            assert_eq!(skeys(&mut m, &mut mem, get, 256, 4), 0, "{g:?}");
+            assert_eq!(&mem.0[0x100..0x104], &[0, 0x30, 0x16, 0]);
+            let (_, _, _, store) = m.guest(VcpuRef { vm: 0, index: 0 }).unwrap();
+            let user = store.user_key(64 * MIB + 4096);
+            if g == Generation::C {
+                // C keeps the keys in the VM's own address space.
+                assert_eq!(user, 0);
+                assert_eq!(skeys(&mut m, &mut mem, get, 0, 1), 0);
+            } else {
+                // A and B keep them with the user page behind the frame;
+                // a frame outside every slot has none.
+                assert_eq!(user, 0x30);
+                assert_eq!(skeys(&mut m, &mut mem, get, 0, 1), -14);
+                assert_eq!(skeys(&mut m, &mut mem, get, 256 + 255, 2), -14);
+            }
         }
     }
 
