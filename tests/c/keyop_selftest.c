@@ -25,6 +25,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "newer_uapi.h"
+
 #define PAGE 4096UL
 #define MIB (1UL << 20)
 #define SLOT_PAGES 256UL
@@ -40,34 +42,6 @@
 #define KEY_ALL (KEY_ACC | KEY_F | KEY_R | KEY_C)
 
 #define KSFT_SKIP 4
-
-/* Linux 7.0's additions, absent from older headers. */
-#define CAP_S390_KEYOP 247
-#define CAP_USER_MEMORY2 231
-struct keyop {
-	uint64_t guest_addr;
-	uint8_t key;
-	uint8_t operation;
-	uint8_t pad[6];
-};
-#define S390_KEYOP _IOWR(KVMIO, 0x53, struct keyop)
-#define KEYOP_ISKE 0x01
-#define KEYOP_RRBE 0x02
-#define KEYOP_SSKE 0x03
-
-/* Linux 6.8's second memory-region form. */
-struct region2 {
-	uint32_t slot;
-	uint32_t flags;
-	uint64_t guest_phys_addr;
-	uint64_t memory_size;
-	uint64_t userspace_addr;
-	uint64_t guest_memfd_offset;
-	uint32_t guest_memfd;
-	uint32_t pad1;
-	uint64_t pad2[14];
-};
-#define SET_USER_MEMORY_REGION2 _IOW(KVMIO, 0x49, struct region2)
 
 static int kvm;
 static int use_region2;
