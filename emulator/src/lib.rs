@@ -119,8 +119,11 @@
 //!   when the call returns.
 //!
 //! `--trace` shows each `KVM_RUN` with its exit, the PSW address after it
-//! and the number of instructions executed. A regular (non-ucontrol) VM's
-//! vcpu still answers ENOSYS: the model has no memory slots.
+//! and the number of instructions executed. A regular (non-ucontrol) VM
+//! has memory slots (`KVM_SET_USER_MEMORY_REGION`, `..._REGION2`, at most
+//! 512 per VM), which `KVM_S390_VCPU_FAULT` and the storage-key ioctls go
+//! through, but `KVM_RUN` of its vcpus still answers ENOSYS: the
+//! interpreter runs only ucontrol guests.
 //!
 //! # Kernel generations
 //!
