@@ -745,7 +745,16 @@ impl<const N: usize> Model<N> {
             return Answer::Error(Errno::INVAL);
         }
         match v.slots.set(generation, caps::REGULAR_MEM_LIMIT, &r) {
-            Ok(()) => Answer::Value(0),
+            Ok(change) => {
+                // C's arch hook ends migration mode for a slot that keeps
+                // no dirty log (its bitmap is what migration reads).
+                if generation == Generation::C
+                    && change == (slots::Change::Stored { dirty_log: false })
+                {
+                    v.attrs.end_migration();
+                }
+                Answer::Value(0)
+            }
             Err(slots::Refusal::Kernel(e)) => Answer::Error(e),
             Err(slots::Refusal::Full) => Answer::Unsupported(
                 Errno::NOMEM,
@@ -1727,6 +1736,50 @@ mod tests {
                 assert_eq!(skeys(&mut m, &mut mem, get, 0, 1), -14);
                 assert_eq!(skeys(&mut m, &mut mem, get, 256 + 255, 2), -14);
             }
+        }
+    }
+
+    /// Migration-mode attribute `attr` (START 1, STATUS 2) of VM 0: the
+    /// call's answer, and for STATUS the mode read back.
+    fn migration(m: &mut M, mem: &mut keys::Mem, call: Ioctl, attr: u64) -> (i64, u8) {
+        mem.0[..24].fill(0);
+        mem.0[4..8].copy_from_slice(&4u32.to_ne_bytes());
+        mem.0[8..16].copy_from_slice(&attr.to_ne_bytes());
+        mem.0[16..24].copy_from_slice(&0x10100u64.to_ne_bytes());
+        mem.0[0x100] = 0xff;
+        let r = m.with_memory(Object::Vm(0), call, 0x10000, mem);
+        (
+            r.unwrap_or_else(|e| -i64::from(e.raw_os_error())),
+            mem.0[0x100],
+        )
+    }
+
+    #[test]
+    fn a_slot_without_dirty_logging_ends_migration_mode_in_c() {
+        for g in Generation::ALL {
+            let (mut m, _) = regular_vm(g);
+            let mut mem = keys::Mem(vec![0; 0x10000]);
+            let (set, get) = (Ioctl::SetDeviceAttr, Ioctl::GetDeviceAttr);
+            // No slot, no migration mode.
+            assert_eq!(migration(&mut m, &mut mem, set, 1).0, -22);
+            let logged = |slot, gpa| {
+                Some(UserspaceMemoryRegion2 {
+                    flags: ucas_core::abi::KVM_MEM_LOG_DIRTY_PAGES,
+                    ..region(slot, gpa, MIB, 64 * MIB).unwrap()
+                })
+            };
+            assert_eq!(m.vm_set_memory_region(0, logged(0, 0)), Answer::Value(0));
+            assert_eq!(migration(&mut m, &mut mem, set, 1).0, 0);
+            // A slot with dirty logging, or a deletion, keeps it on.
+            assert_eq!(m.vm_set_memory_region(0, logged(1, MIB)), Answer::Value(0));
+            let delete = region(1, 0, 0, 0);
+            assert_eq!(m.vm_set_memory_region(0, delete), Answer::Value(0));
+            assert_eq!(migration(&mut m, &mut mem, get, 2), (0, 1));
+            // One without ends it (C; read at 42d3b66d).
+            let plain = region(2, 4 * MIB, MIB, 64 * MIB);
+            assert_eq!(m.vm_set_memory_region(0, plain), Answer::Value(0));
+            let on = migration(&mut m, &mut mem, get, 2).1;
+            assert_eq!(on, u8::from(g != Generation::C), "{g:?}");
         }
     }
 

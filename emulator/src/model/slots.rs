@@ -58,6 +58,21 @@ pub struct Slot {
     pub userspace_addr: u64,
 }
 
+/// What a slot change did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    /// Nothing: the slot was as asked already.
+    Unchanged,
+    /// The slot is gone.
+    Deleted,
+    /// The slot was created, moved or given new flags; whether it keeps a
+    /// dirty log now.
+    Stored {
+        /// `KVM_MEM_LOG_DIRTY_PAGES` is set.
+        dirty_log: bool,
+    },
+}
+
 /// Why a slot change was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refusal {
@@ -100,7 +115,7 @@ impl Slots {
         generation: Generation,
         mem_limit: u64,
         r: &UserspaceMemoryRegion2,
-    ) -> Result<(), Refusal> {
+    ) -> Result<Change, Refusal> {
         let inval = Err(Refusal::Kernel(Errno::INVAL));
         // The low half is the slot id, the high half the address space.
         let id = (r.slot & 0xFFFF) as u16;
@@ -121,7 +136,7 @@ impl Slots {
             return match at {
                 Some(i) => {
                     self.0.swap_remove(i);
-                    Ok(())
+                    Ok(Change::Deleted)
                 }
                 None => inval,
             };
@@ -138,10 +153,13 @@ impl Slots {
             if old.userspace_addr != uaddr || old.npages != new.npages {
                 return inval;
             }
+            if old.base_gfn == new.base_gfn && old.flags == new.flags {
+                return Ok(Change::Unchanged);
+            }
             if old.base_gfn == new.base_gfn {
-                // Only the flags change (or nothing): no arch checks.
+                // Only the flags change: no arch checks.
                 self.0[i].flags = r.flags;
-                return Ok(());
+                return Ok(stored(r.flags));
             }
         }
         let end = new.base_gfn + new.npages;
@@ -160,7 +178,13 @@ impl Slots {
             None if self.0.len() >= SLOTS_MAX => return Err(Refusal::Full),
             None => self.0.push(new),
         }
-        Ok(())
+        Ok(stored(r.flags))
+    }
+}
+
+fn stored(flags: u32) -> Change {
+    Change::Stored {
+        dirty_log: flags & KVM_MEM_LOG_DIRTY_PAGES != 0,
     }
 }
 
@@ -182,7 +206,7 @@ mod tests {
     }
 
     fn set(s: &mut Slots, r: UserspaceMemoryRegion2) -> Result<(), Refusal> {
-        s.set(Generation::C, LIMIT, &r)
+        s.set(Generation::C, LIMIT, &r).map(drop)
     }
 
     const EINVAL: Result<(), Refusal> = Err(Refusal::Kernel(Errno::INVAL));
@@ -214,13 +238,14 @@ mod tests {
         assert!(s.is_empty());
         // The generation decides the number of user slots.
         let a = UserspaceMemoryRegion2 { slot: 32766, ..ok };
-        assert_eq!(s.set(Generation::A, LIMIT, &a), Ok(()));
+        assert_eq!(s.set(Generation::A, LIMIT, &a), Ok(stored(0)));
         assert_eq!(
             s.set(
                 Generation::A,
                 LIMIT,
                 &UserspaceMemoryRegion2 { slot: 32767, ..a }
-            ),
+            )
+            .map(drop),
             EINVAL
         );
     }
@@ -268,8 +293,9 @@ mod tests {
             flags: KVM_MEM_LOG_DIRTY_PAGES,
             ..region(3, 3 * MIB, 2 * MIB, 16 * MIB)
         };
-        assert_eq!(set(&mut s, logged), Ok(()));
-        assert_eq!(set(&mut s, logged), Ok(()));
+        let again = |s: &mut Slots| s.set(Generation::C, LIMIT, &logged);
+        assert_eq!(again(&mut s), Ok(stored(KVM_MEM_LOG_DIRTY_PAGES)));
+        assert_eq!(again(&mut s), Ok(Change::Unchanged));
         assert!(s.0.iter().any(|x| x.id == 3 && x.flags == 1));
         // Size 0 deletes; deleting what is not there is EINVAL, and the
         // generic checks still apply to a deletion.
