@@ -756,10 +756,14 @@ impl<const N: usize> Model<N> {
                 Answer::Value(0)
             }
             Err(slots::Refusal::Kernel(e)) => Answer::Error(e),
-            Err(slots::Refusal::Full) => Answer::Unsupported(
-                Errno::NOMEM,
-                "the emulator keeps at most 512 memory slots per VM",
-            ),
+            Err(slots::Refusal::Full) => {
+                // The note names the limit.
+                const _: () = assert!(slots::SLOTS_MAX == 512);
+                Answer::Unsupported(
+                    Errno::NOMEM,
+                    "the emulator keeps at most 512 memory slots per VM",
+                )
+            }
         }
     }
 
