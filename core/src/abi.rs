@@ -150,6 +150,9 @@ pub const KVM_GET_DEVICE_ATTR: u32 = iow(KVMIO, 0xe2, size_of::<DeviceAttr>());
 /// Asks whether an attribute exists (0) or not (ENXIO).
 pub const KVM_HAS_DEVICE_ATTR: u32 = iow(KVMIO, 0xe3, size_of::<DeviceAttr>());
 
+/// `kvm_userspace_memory_region` flag: the kernel keeps a dirty bitmap of
+/// the slot (the one flag an s390 kernel accepts).
+pub const KVM_MEM_LOG_DIRTY_PAGES: u32 = 1;
 /// `kvm_userspace_memory_region` flag: guest writes to the slot exit to
 /// userspace instead of reaching memory.
 pub const KVM_MEM_READONLY: u32 = 1 << 1;
@@ -800,12 +803,14 @@ pub const KVM_S390_PFAULT_TOKEN_INVALID: u64 = u64::MAX;
 pub const KVM_S390_GET_SKEYS_NONE: i64 = 1;
 /// The most frames one `KVM_S390_GET/SET_SKEYS` may name.
 pub const KVM_S390_SKEYS_MAX: u64 = 1_048_576;
-/// `KVM_S390_KEYOP` operation: set a key.
-pub const KVM_S390_KEYOP_SSKE: u8 = 1;
-/// `KVM_S390_KEYOP` operation: insert (read) a key.
-pub const KVM_S390_KEYOP_ISKE: u8 = 2;
+/// `KVM_S390_KEYOP` operation: insert (read) a key. The numbers are those
+/// of the version merged for Linux 7.0 (the one with `guest_addr`, which
+/// the 7.0 selftest names); earlier drafts numbered SSKE first.
+pub const KVM_S390_KEYOP_ISKE: u8 = 1;
 /// `KVM_S390_KEYOP` operation: reset the reference bit.
-pub const KVM_S390_KEYOP_RRBE: u8 = 3;
+pub const KVM_S390_KEYOP_RRBE: u8 = 2;
+/// `KVM_S390_KEYOP` operation: set a key.
+pub const KVM_S390_KEYOP_SSKE: u8 = 3;
 
 /// `KVM_S390_MEM_OP` operation: read logical (vcpu) memory.
 pub const KVM_S390_MEMOP_LOGICAL_READ: u32 = 0;

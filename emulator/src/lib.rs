@@ -124,8 +124,11 @@
 //! it executes, disassembled from the interpreter's instruction table
 //! ([`cpu::disasm`]), up to [`Emulator::trace_limit`] of them. Whether to
 //! trace instructions is asked once per slice of a run, so an untraced run
-//! pays nothing per instruction. A regular (non-ucontrol) VM's
-//! vcpu still answers ENOSYS: the model has no memory slots.
+//! pays nothing per instruction. A regular (non-ucontrol) VM has memory
+//! slots (`KVM_SET_USER_MEMORY_REGION`, `..._REGION2`, at most 512 per VM),
+//! which `KVM_S390_VCPU_FAULT` and the storage-key ioctls go through, but
+//! `KVM_RUN` of its vcpus still answers ENOSYS: the interpreter runs only
+//! ucontrol guests.
 //!
 //! # Kernel generations
 //!

@@ -17,7 +17,7 @@ use ucas_core::abi::{
     KVM_CAP_S390_USER_STSI, KVM_CAP_S390_VECTOR_REGISTERS, KVM_CREATE_DEVICE_TEST,
     KVM_DEV_TYPE_FLIC, KVM_IRQ_ROUTING_S390_ADAPTER, KVM_MAX_IRQ_ROUTES, KVM_S390_NO_MEM_LIMIT,
     KVM_S390_VM_CPU_MODEL, KVM_S390_VM_MEM_CTRL, KVM_S390_VM_MEM_LIMIT_SIZE, KVM_VM_S390_UCONTROL,
-    UcasMapping,
+    UcasMapping, UserspaceMemoryRegion2,
 };
 use ucas_core::segment::{PAGE_SIZE, SEGMENT_SHIFT, page_round_down};
 
@@ -30,12 +30,14 @@ mod flic;
 mod irq;
 mod keys;
 mod memop;
+mod slots;
 mod status;
 
 pub use cpu_model::CpuAttr;
 use cpu_model::CpuModel;
 use flic::Flic;
 pub use keys::{CallerMemory, KeyStore};
+use slots::Slots;
 pub use status::Status;
 
 use caps::Asked;
@@ -334,6 +336,8 @@ pub struct Vm<const N: usize> {
     destroyed: Option<Vec<VcpuState>>,
     /// Its TOD, crypto, migration and topology attributes.
     attrs: attrs::VmAttrs,
+    /// Its memory slots (a regular VM's; a ucontrol VM has none).
+    slots: Slots,
 }
 
 impl<const N: usize> Vm<N> {
@@ -341,6 +345,12 @@ impl<const N: usize> Vm<N> {
     #[must_use]
     pub fn is_ucontrol(&self) -> bool {
         self.ucontrol
+    }
+
+    /// Its memory slots (none once destroyed).
+    #[cfg(test)]
+    fn slots(&self) -> &Slots {
+        &self.slots
     }
 
     /// Its vcpus' ids and mappings, live or as they were when it was
@@ -496,6 +506,7 @@ impl<const N: usize> Model<N> {
             attrs: attrs::VmAttrs::default(),
             vcpus: Vec::new(),
             destroyed: None,
+            slots: Slots::default(),
         });
         Answer::NewVm(index)
     }
@@ -521,12 +532,9 @@ impl<const N: usize> Model<N> {
             // s390 does not build the generic clear-dirty-log code: the
             // request is unknown on every VM.
             Some(Ioctl::ClearDirtyLog) => Answer::Error(Errno::NOTTY),
-            Some(Ioctl::SetUserMemoryRegion)
-            | Some(Ioctl::SetUserMemoryRegion2)
-            | Some(Ioctl::GetDirtyLog)
-                if ucontrol =>
-            {
-                Answer::Error(Errno::INVAL)
+            Some(Ioctl::GetDirtyLog) if ucontrol => Answer::Error(Errno::INVAL),
+            Some(Ioctl::SetUserMemoryRegion | Ioctl::SetUserMemoryRegion2) => {
+                self.vm_set_memory_region(vm, None)
             }
             // Protected virtualization: first the VM's run state becomes
             // userspace's, even though the call then fails on a host that
@@ -555,11 +563,9 @@ impl<const N: usize> Model<N> {
                 call,
                 arg,
             },
-            Some(Ioctl::SetUserMemoryRegion)
-            | Some(Ioctl::SetUserMemoryRegion2)
-            | Some(Ioctl::GetDirtyLog) => Answer::Unsupported(
+            Some(Ioctl::GetDirtyLog) => Answer::Unsupported(
                 Errno::NOTTY,
-                "the model has no memory slots for regular VMs",
+                "the model keeps no dirty log of a regular VM's memory slots",
             ),
             Some(Ioctl::GetStatsFd) => Answer::StatsFd { id: StatsId::Vm },
             Some(ioctl) if VM_IOCTLS.contains(&ioctl) => Answer::NotModelled(ioctl, Errno::NOTTY),
@@ -650,7 +656,10 @@ impl<const N: usize> Model<N> {
         let v = self.vms.get(vm as usize);
         let fac = |bit| v.is_some_and(|v| v.cpu_model.has_facility(bit));
         attrs::Context {
-            has_slot: v.is_some_and(|v| v.ucontrol) && self.generation != Generation::A,
+            // A ucontrol VM of B and C has the kernel's own slot.
+            has_slot: v.is_some_and(|v| {
+                (v.ucontrol && self.generation != Generation::A) || !v.slots.is_empty()
+            }),
             topology: fac(11),
             key_wrapping: fac(76),
             multiple_epochs: fac(139),
@@ -709,6 +718,53 @@ impl<const N: usize> Model<N> {
         }
         v.flic = Some(Flic::default());
         Answer::NewFlic { vm, addr }
+    }
+
+    /// `KVM_SET_USER_MEMORY_REGION` or `KVM_SET_USER_MEMORY_REGION2` on VM
+    /// `vm` with the caller's struct as read (`None`: unreadable; the first
+    /// form read into the second with its guest_memfd fields zero). Every
+    /// modelled generation has both forms (the second is 6.8's), and they
+    /// answer alike: the first form's own flag check (no flags but dirty
+    /// logging and read-only) refuses nothing the common check lets by on
+    /// s390 (`model/slots.rs`).
+    pub fn vm_set_memory_region(
+        &mut self,
+        vm: u32,
+        region: Option<UserspaceMemoryRegion2>,
+    ) -> Answer {
+        let generation = self.generation;
+        let Some(v) = self.vms.get_mut(vm as usize) else {
+            return Answer::Error(Errno::BADF);
+        };
+        let Some(r) = region else {
+            return Answer::Error(Errno::FAULT);
+        };
+        // s390 refuses every user slot of a ucontrol VM (its one slot is
+        // the kernel's own, from generation B on).
+        if v.ucontrol {
+            return Answer::Error(Errno::INVAL);
+        }
+        match v.slots.set(generation, caps::REGULAR_MEM_LIMIT, &r) {
+            Ok(change) => {
+                // C's arch hook ends migration mode for a slot that keeps
+                // no dirty log (its bitmap is what migration reads).
+                if generation == Generation::C
+                    && change == (slots::Change::Stored { dirty_log: false })
+                {
+                    v.attrs.end_migration();
+                }
+                Answer::Value(0)
+            }
+            Err(slots::Refusal::Kernel(e)) => Answer::Error(e),
+            Err(slots::Refusal::Full) => {
+                // The note names the limit.
+                const _: () = assert!(slots::SLOTS_MAX == 512);
+                Answer::Unsupported(
+                    Errno::NOMEM,
+                    "the emulator keeps at most 512 memory slots per VM",
+                )
+            }
+        }
     }
 
     /// Forgets the FLIC just created, because its fd could not be installed.
@@ -956,6 +1012,7 @@ impl<const N: usize> Model<N> {
             && v.destroyed.is_none()
         {
             self.keys.forget_vm(vm);
+            v.slots = Slots::default();
             v.destroyed = Some(v.vcpu_states());
             self.live_vcpus -= v.vcpus.len();
             v.vcpus = Vec::new();
@@ -1004,7 +1061,7 @@ impl<const N: usize> Model<N> {
             Some(Ioctl::Run) if self.is_ucontrol(vcpu.vm) => Answer::Run(vcpu),
             Some(Ioctl::Run) => Answer::Unsupported(
                 Errno::NOSYS,
-                "KVM_RUN of a regular VM's vcpu is not emulated: the model has no memory slots",
+                "KVM_RUN of a regular VM's vcpu is not emulated",
             ),
             Some(
                 ioctl @ (Ioctl::GetRegs
@@ -1193,10 +1250,11 @@ impl<const N: usize> Model<N> {
     ) -> Result<i64, Errno> {
         use core::mem::offset_of;
         use ucas_core::abi::S390Skeys;
-        let frames = if self.is_ucontrol(vm) {
-            keys::Frames::User
-        } else {
-            keys::Frames::Guest(vm)
+        let v = self.vms.get(vm as usize).ok_or(Errno::BADF)?;
+        let frames = match (v.ucontrol, self.generation) {
+            (true, _) => keys::Frames::User,
+            (false, Generation::C) => keys::Frames::Guest(vm),
+            (false, _) => keys::Frames::Slots(&v.slots),
         };
         if call == Ioctl::S390Keyop {
             return self.keys.keyop(frames, arg, mem);
@@ -1274,12 +1332,25 @@ impl<const N: usize> Model<N> {
     }
 
     fn fault(&mut self, r: VcpuRef, vcpu_addr: u64) -> Answer {
-        if !self.is_ucontrol(r.vm) {
-            // A regular VM translates through memory slots; the model has
-            // none, so no guest address is backed.
-            return Answer::Error(Errno::FAULT);
-        }
         let generation = self.generation;
+        let Some(vm) = self.vms.get(r.vm as usize) else {
+            return Answer::Error(Errno::BADF);
+        };
+        if !vm.ucontrol {
+            // A regular VM's guest addresses go through its memory slots.
+            // Outside them, A's VM address space has no segment (EFAULT);
+            // B and C inject an addressing exception into the vcpu (which
+            // the model does not keep) and succeed.
+            return match vm.slots.translate(vcpu_addr) {
+                Some(user_addr) => Answer::FaultIn {
+                    vcpu: r,
+                    vcpu_addr,
+                    user_addr,
+                },
+                None if generation == Generation::A => Answer::Error(Errno::FAULT),
+                None => Answer::Value(0),
+            };
+        }
         let Some(vcpu) = self.vcpu(r) else {
             return Answer::Error(Errno::BADF);
         };
@@ -1302,7 +1373,7 @@ impl<const N: usize> Model<N> {
     /// links the vcpu segment to its user segment. Generations A and B
     /// refuse a second vcpu segment on the same user segment (EEXIST).
     pub fn fault_link(&mut self, r: VcpuRef, vcpu_addr: u64, user_addr: u64) -> Result<(), Errno> {
-        if self.generation.allows_shared_user_segment() {
+        if self.generation.allows_shared_user_segment() || !self.is_ucontrol(r.vm) {
             return Ok(());
         }
         let Some(vcpu) = self.vcpu_mut(r) else {
@@ -1329,9 +1400,19 @@ mod tests {
     /// Small tables: test threads have small stacks.
     type M = Model<64>;
 
+    /// A ucontrol VM with vcpu 0.
     fn vm_with_vcpu(g: Generation, enomem: Option<u64>) -> (M, VcpuRef) {
+        vm_of_type(g, enomem, KVM_VM_S390_UCONTROL)
+    }
+
+    /// A regular VM with vcpu 0.
+    fn regular_vm(g: Generation) -> (M, VcpuRef) {
+        vm_of_type(g, None, 0)
+    }
+
+    fn vm_of_type(g: Generation, enomem: Option<u64>, machine_type: u64) -> (M, VcpuRef) {
         let mut m = M::new(g, enomem);
-        let Answer::NewVm(vm) = m.dev_ioctl(Some(Ioctl::CreateVm), 1, true) else {
+        let Answer::NewVm(vm) = m.dev_ioctl(Some(Ioctl::CreateVm), machine_type, true) else {
             panic!("no vm")
         };
         let Answer::NewVcpu(v) = m.vm_ioctl(vm, Some(Ioctl::CreateVcpu), 0, None) else {
@@ -1440,9 +1521,10 @@ mod tests {
             m.vm_ioctl(0, Some(Ioctl::CreateVcpu), 254, None),
             Answer::NewVcpu(VcpuRef { vm: 0, index: 1 })
         );
+        // The struct is read first: unreadable, EFAULT even on ucontrol.
         assert_eq!(
             m.vm_ioctl(0, Some(Ioctl::SetUserMemoryRegion), 0, None),
-            Answer::Error(Errno::INVAL)
+            Answer::Error(Errno::FAULT)
         );
         assert_eq!(
             m.vm_ioctl(0, Some(Ioctl::GetDirtyLog), 0, None),
@@ -1519,14 +1601,190 @@ mod tests {
             m.vcpu_ioctl(v, Some(Ioctl::UcasMap), 0, None),
             Answer::Error(Errno::FAULT)
         );
+        // No slot: C injects an addressing exception and succeeds.
         assert_eq!(
             m.vcpu_ioctl(v, Some(Ioctl::VcpuFault), 0, None),
-            Answer::Error(Errno::FAULT)
+            Answer::Value(0)
         );
         assert!(matches!(
             m.vcpu_ioctl(v, Some(Ioctl::Run), 0, None),
             Answer::Unsupported(Errno::NOSYS, _)
         ));
+    }
+
+    fn region(slot: u32, gpa: u64, size: u64, uaddr: u64) -> Option<UserspaceMemoryRegion2> {
+        Some(UserspaceMemoryRegion2 {
+            slot,
+            guest_phys_addr: gpa,
+            memory_size: size,
+            userspace_addr: uaddr,
+            ..UserspaceMemoryRegion2::default()
+        })
+    }
+
+    #[test]
+    fn regular_vms_get_memory_slots_and_ucontrol_vms_none() {
+        for g in Generation::ALL {
+            let (mut m, v) = regular_vm(g);
+            for slot in [0, 1] {
+                let gpa = u64::from(slot) * 4 * MIB;
+                let r = region(slot, gpa, 2 * MIB, 64 * MIB + gpa);
+                assert_eq!(m.vm_set_memory_region(0, r), Answer::Value(0));
+            }
+            let set = |m: &mut M, r| m.vm_set_memory_region(0, r);
+            assert_eq!(
+                set(&mut m, region(7, MIB, MIB, 128 * MIB)),
+                Answer::Error(Errno::EXIST)
+            );
+            assert_eq!(
+                set(&mut m, region(7, 8 * MIB, MIB, 128 * MIB + 4096)),
+                Answer::Error(Errno::INVAL)
+            );
+            assert_eq!(set(&mut m, None), Answer::Error(Errno::FAULT));
+            assert_eq!(
+                m.vms()[0].slots().translate(4 * MIB + 5),
+                Some(68 * MIB + 5)
+            );
+            let _ = v;
+            // The table is bounded: past it the emulator refuses, saying so.
+            for i in 2..slots::SLOTS_MAX as u64 {
+                let r = region(i as u32, i * 4 * MIB, MIB, 64 * MIB);
+                assert_eq!(set(&mut m, r), Answer::Value(0));
+            }
+            let full = set(
+                &mut m,
+                region(slots::SLOTS_MAX as u32, 1 << 40, MIB, 64 * MIB),
+            );
+            assert!(
+                matches!(full, Answer::Unsupported(Errno::NOMEM, _)),
+                "{full:?}"
+            );
+            // The slots go with the VM.
+            m.destroy_vm(0);
+            assert!(m.vms()[0].slots().is_empty());
+            // A ucontrol VM has no user slots (test uc_no_user_region).
+            let (mut m, _) = vm_with_vcpu(g, None);
+            let r = region(1, 0, MIB, 64 * MIB);
+            assert_eq!(m.vm_set_memory_region(0, r), Answer::Error(Errno::INVAL));
+            assert!(m.vms()[0].slots().is_empty());
+        }
+    }
+
+    #[test]
+    fn vcpu_fault_of_a_regular_vm_goes_through_its_slots() {
+        for g in Generation::ALL {
+            let (mut m, v) = regular_vm(g);
+            let r = region(0, 0, MIB, 64 * MIB);
+            assert_eq!(m.vm_set_memory_region(0, r), Answer::Value(0));
+            assert_eq!(
+                m.vcpu_ioctl(v, Some(Ioctl::VcpuFault), 0x8_1234, None),
+                Answer::FaultIn {
+                    vcpu: v,
+                    vcpu_addr: 0x8_1234,
+                    user_addr: 64 * MIB + 0x8_1234
+                }
+            );
+            // Faulting in never links segments on a regular VM.
+            assert_eq!(m.fault_link(v, 0x8_1234, 64 * MIB + 0x8_1234), Ok(()));
+            // Outside every slot: A's gmap has no segment there, B and C
+            // inject an addressing exception and succeed.
+            let miss = m.vcpu_ioctl(v, Some(Ioctl::VcpuFault), MIB, None);
+            let want = if g == Generation::A {
+                Answer::Error(Errno::FAULT)
+            } else {
+                Answer::Value(0)
+            };
+            assert_eq!(miss, want, "{g:?}");
+        }
+    }
+
+    /// `KVM_S390_GET_SKEYS` or `SET_SKEYS` on VM 0 of `frames` frames from
+    /// `gfn`, the keys at 0x10100 of `mem`.
+    fn skeys(m: &mut M, mem: &mut keys::Mem, call: Ioctl, gfn: u64, count: u64) -> i64 {
+        let args = [gfn, count, 0x10100];
+        for (i, w) in args.iter().enumerate() {
+            mem.0[8 * i..8 * i + 8].copy_from_slice(&w.to_ne_bytes());
+        }
+        mem.0[24..64].fill(0);
+        match m.with_memory(Object::Vm(0), call, 0x10000, mem) {
+            Ok(v) => v,
+            Err(e) => -i64::from(e.raw_os_error()),
+        }
+    }
+
+    #[test]
+    fn storage_keys_of_a_regular_vm_go_through_its_slots_in_a_and_b() {
+        for g in Generation::ALL {
+            let (mut m, _) = regular_vm(g);
+            let mut mem = keys::Mem(vec![0; 0x10000]);
+            let r = region(0, 256 * 4096, MIB, 64 * MIB);
+            assert_eq!(m.vm_set_memory_region(0, r), Answer::Value(0));
+            let get = Ioctl::S390GetSkeys;
+            assert_eq!(skeys(&mut m, &mut mem, get, 256, 2), keys::GET_SKEYS_NONE);
+            mem.0[0x100..0x102].copy_from_slice(&[0x30, 0x16]);
+            let set = skeys(&mut m, &mut mem, Ioctl::S390SetSkeys, 257, 2);
+            assert_eq!(set, 0, "{g:?}");
+            mem.0[0x100..0x104].fill(0);
+            assert_eq!(skeys(&mut m, &mut mem, get, 256, 4), 0, "{g:?}");
+            assert_eq!(&mem.0[0x100..0x104], &[0, 0x30, 0x16, 0]);
+            let (_, _, _, store) = m.guest(VcpuRef { vm: 0, index: 0 }).unwrap();
+            let user = store.user_key(64 * MIB + 4096);
+            if g == Generation::C {
+                // C keeps the keys in the VM's own address space.
+                assert_eq!(user, 0);
+                assert_eq!(skeys(&mut m, &mut mem, get, 0, 1), 0);
+            } else {
+                // A and B keep them with the user page behind the frame;
+                // a frame outside every slot has none.
+                assert_eq!(user, 0x30);
+                assert_eq!(skeys(&mut m, &mut mem, get, 0, 1), -14);
+                assert_eq!(skeys(&mut m, &mut mem, get, 256 + 255, 2), -14);
+            }
+        }
+    }
+
+    /// Migration-mode attribute `attr` (START 1, STATUS 2) of VM 0: the
+    /// call's answer, and for STATUS the mode read back.
+    fn migration(m: &mut M, mem: &mut keys::Mem, call: Ioctl, attr: u64) -> (i64, u8) {
+        mem.0[..24].fill(0);
+        mem.0[4..8].copy_from_slice(&4u32.to_ne_bytes());
+        mem.0[8..16].copy_from_slice(&attr.to_ne_bytes());
+        mem.0[16..24].copy_from_slice(&0x10100u64.to_ne_bytes());
+        mem.0[0x100] = 0xff;
+        let r = m.with_memory(Object::Vm(0), call, 0x10000, mem);
+        (
+            r.unwrap_or_else(|e| -i64::from(e.raw_os_error())),
+            mem.0[0x100],
+        )
+    }
+
+    #[test]
+    fn a_slot_without_dirty_logging_ends_migration_mode_in_c() {
+        for g in Generation::ALL {
+            let (mut m, _) = regular_vm(g);
+            let mut mem = keys::Mem(vec![0; 0x10000]);
+            let (set, get) = (Ioctl::SetDeviceAttr, Ioctl::GetDeviceAttr);
+            // No slot, no migration mode.
+            assert_eq!(migration(&mut m, &mut mem, set, 1).0, -22);
+            let logged = |slot, gpa| {
+                Some(UserspaceMemoryRegion2 {
+                    flags: ucas_core::abi::KVM_MEM_LOG_DIRTY_PAGES,
+                    ..region(slot, gpa, MIB, 64 * MIB).unwrap()
+                })
+            };
+            assert_eq!(m.vm_set_memory_region(0, logged(0, 0)), Answer::Value(0));
+            assert_eq!(migration(&mut m, &mut mem, set, 1).0, 0);
+            // A slot with dirty logging, or a deletion, keeps it on.
+            assert_eq!(m.vm_set_memory_region(0, logged(1, MIB)), Answer::Value(0));
+            let delete = region(1, 0, 0, 0);
+            assert_eq!(m.vm_set_memory_region(0, delete), Answer::Value(0));
+            assert_eq!(migration(&mut m, &mut mem, get, 2), (0, 1));
+            // One without ends it (C; read at 42d3b66d).
+            let plain = region(2, 4 * MIB, MIB, 64 * MIB);
+            assert_eq!(m.vm_set_memory_region(0, plain), Answer::Value(0));
+            let on = migration(&mut m, &mut mem, get, 2).1;
+            assert_eq!(on, u8::from(g != Generation::C), "{g:?}");
+        }
     }
 
     #[test]

@@ -29,6 +29,7 @@ use ucas_core::abi::{
     RUN_SIEIC_IPB, RUN_SYNC_ACRS, RUN_SYNC_CRS, RUN_SYNC_FPC, RUN_SYNC_GPRS, RUN_SYNC_VRS,
     RUN_UCONTROL_PGM_CODE, RUN_UCONTROL_TRANS_EXC_CODE, SIE_CPUFLAGS, SIE_GCR, SIE_ICPTCODE,
     SIE_IPA, SIE_IPB, SIE_IPRCC, SIE_PGMILC, SIE_PSW_ADDR, SIE_PSW_MASK, SyncRegs, UcasMapping,
+    UserspaceMemoryRegion, UserspaceMemoryRegion2,
 };
 
 use super::cpu::Cpu;
@@ -734,6 +735,22 @@ impl Supervisor {
                         .then(|| raw.chunks(48).map(|e| ne_u32(&e[4..8])).collect::<Vec<_>>())
                 });
                 self.model.vm_gsi_routing(vm, header, entries.as_deref())
+            }
+            Object::Vm(vm)
+                if matches!(
+                    call,
+                    Some(Ioctl::SetUserMemoryRegion | Ioctl::SetUserMemoryRegion2)
+                ) =>
+            {
+                // The first form is the second's first 32 bytes.
+                let region = if call == Some(Ioctl::SetUserMemoryRegion) {
+                    read_arg::<{ size_of::<UserspaceMemoryRegion>() }>(n.pid, arg)
+                        .map(|raw| region_of(&raw))
+                } else {
+                    read_arg::<{ size_of::<UserspaceMemoryRegion2>() }>(n.pid, arg)
+                        .map(|raw| region_of(&raw))
+                };
+                self.model.vm_set_memory_region(vm, region)
             }
             Object::Vm(vm) => self.model.vm_ioctl(vm, call, arg, attr),
             Object::Flic(vm) => self.model.flic_ioctl(vm, call, attr),
@@ -1620,6 +1637,22 @@ fn read_open_how(pid: u32, addr: u64, size: u64) -> Option<paths::OpenHow> {
 fn read_arg<const L: usize>(pid: u32, addr: u64) -> Option<[u8; L]> {
     let mut raw = [0u8; L];
     (sys::read_tracee(pid, addr, &mut raw).ok() == Some(L)).then_some(raw)
+}
+
+/// A `kvm_userspace_memory_region2` from its first 32 (the first form's
+/// whole struct) or more bytes, native order; what is missing is zero.
+fn region_of(raw: &[u8]) -> UserspaceMemoryRegion2 {
+    let at = |from: usize, len: usize| raw.get(from..from + len).unwrap_or_default();
+    UserspaceMemoryRegion2 {
+        slot: ne_u32(at(0, 4)),
+        flags: ne_u32(at(4, 4)),
+        guest_phys_addr: ne_u64(at(8, 8)),
+        memory_size: ne_u64(at(16, 8)),
+        userspace_addr: ne_u64(at(24, 8)),
+        guest_memfd_offset: ne_u64(at(32, 8)),
+        guest_memfd: ne_u32(at(40, 4)),
+        ..UserspaceMemoryRegion2::default()
+    }
 }
 
 /// A native-endian u64 from 8 bytes (shorter input reads as zero-padded).

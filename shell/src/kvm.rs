@@ -135,8 +135,9 @@ impl AsFd for Kvm {
 /// A KVM VM: a user-controlled one ([`Vm::create_ucontrol`]: no memory
 /// slots, each vcpu has its own address space built with
 /// [`crate::Vcpu::map`]) or, for error paths and comparisons, a VM of
-/// another machine type ([`Vm::create_with_type`]); [`Vm::is_ucontrol`]
-/// tells which.
+/// another machine type ([`Vm::create_with_type`]; a regular VM's guest
+/// memory is its memory slots, [`Vm::set_user_memory_region`]);
+/// [`Vm::is_ucontrol`] tells which.
 #[derive(Debug)]
 pub struct Vm {
     fd: OwnedFd,
@@ -185,6 +186,28 @@ impl Vm {
     #[must_use]
     pub fn is_ucontrol(&self) -> bool {
         self.ucontrol
+    }
+
+    /// `KVM_SET_USER_MEMORY_REGION`: creates, moves, changes the flags of
+    /// or (size 0) deletes memory slot `region.slot` of a regular VM. The
+    /// kernel reaches the caller's memory at `region.userspace_addr` for
+    /// as long as the slot exists; unmapping that memory meanwhile makes
+    /// guest accesses fail (EFAULT), it is not unsafe.
+    ///
+    /// # Errors
+    /// EINVAL on a ucontrol VM (whose only slot is the kernel's), for a
+    /// slot id past the user slots, flags other than
+    /// `KVM_MEM_LOG_DIRTY_PAGES`, addresses or size not page-aligned, a user
+    /// address or size not 1 MiB-aligned (s390), memory past the VM's
+    /// limit, a change of an existing slot's user address or size, or
+    /// deleting a slot that does not exist; EEXIST when the guest range
+    /// overlaps another slot; EFAULT.
+    #[doc(alias = "KVM_SET_USER_MEMORY_REGION")]
+    pub fn set_user_memory_region(&self, region: abi::UserspaceMemoryRegion) -> Result<()> {
+        let mut r = region;
+        sys::struct_ioctl(self.fd.as_fd(), Ioctl::SetUserMemoryRegion, &mut r)
+            .map(drop)
+            .map_err(|e| Error::from_errno(Operation::Ioctl(Ioctl::SetUserMemoryRegion), e))
     }
 
     pub(crate) fn vcpu_mmap_size(&self) -> usize {

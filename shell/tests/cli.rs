@@ -695,3 +695,36 @@ fn cap_sys_admin_of_a_user_namespace_does_not_count() {
     );
     assert!(line.contains("CAP_SYS_ADMIN"), "{line}");
 }
+
+/// The kernel's KEYOP selftest as a C program (`tests/c/keyop_selftest.c`,
+/// built with gcc) under `ucas emulate`: all 20 runs pass with
+/// `--kernel 7.0`; before 7.0 it skips (exit 4), KEYOP being unknown.
+#[test]
+fn keyop_selftest_under_ucas_emulate() {
+    let src = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/c/keyop_selftest.c");
+    let program = plan_file("keyop_selftest", b"");
+    let built = Command::new("gcc")
+        .args(["-Wall", "-Wextra", "-Werror", "-O2", "-o"])
+        .arg(&program)
+        .arg(src)
+        .status()
+        .expect("gcc is needed to build the C programs (apt-get install gcc)");
+    assert!(built.success(), "gcc failed on {src}");
+    let program = program.to_str().unwrap();
+    for (kernel, want) in [("7.0", 0), ("6.14", 4), ("6.8", 4)] {
+        let out = ucas(&["emulate", "--kernel", kernel, "--", program]);
+        let stdout = text(&out.stdout);
+        assert_eq!(
+            out.status.code(),
+            Some(want),
+            "{kernel}: {stdout}{}",
+            text(&out.stderr)
+        );
+        let summary = if want == 0 {
+            "ok 20 - SSKE (fault-in point 4)\n"
+        } else {
+            "1..0 # SKIP no KVM_CAP_S390_KEYOP (KVM_S390_KEYOP: ENOTTY)\n"
+        };
+        assert!(stdout.ends_with(summary), "{kernel}: {stdout}");
+    }
+}

@@ -191,14 +191,14 @@ int main(void)
 	show("get_unwritable", skeys(vm, KVM_S390_GET_SKEYS, gfn, 1, NULL, 0));
 	show("get_too_many", skeys(vm, KVM_S390_GET_SKEYS, gfn, (1 << 20) + 1, key, 0));
 
-	/* KVM_S390_KEYOP: 1 SSKE (answers the old key), 2 ISKE, 3 RRBE. */
+	/* KVM_S390_KEYOP: 1 ISKE, 2 RRBE, 3 SSKE (answers the old key). */
 	uint64_t addr = (uint64_t)mem + DATA + 0x1000;
 	uint8_t out = 0;
-	show("keyop_iske", keyop(vm, addr, 0, 2, &out));
+	show("keyop_iske", keyop(vm, addr, 0, 1, &out));
 	printf("keyop_iske_key=%#x\n", out);
-	show("keyop_sske", keyop(vm, addr, 0x76, 1, &out));
+	show("keyop_sske", keyop(vm, addr, 0x76, 3, &out));
 	printf("keyop_sske_key=%#x\n", out);
-	show("keyop_rrbe", keyop(vm, addr, 0, 3, &out));
+	show("keyop_rrbe", keyop(vm, addr, 0, 2, &out));
 	printf("keyop_rrbe_key=%#x\n", out);
 	show("keyop_bad_op", keyop(vm, addr, 0, 4, &out));
 	show("keyop_null", ioctl(vm, S390_KEYOP, NULL));

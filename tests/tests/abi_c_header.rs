@@ -335,6 +335,7 @@ fn core_items() -> Vec<Item> {
         constant("KVM_SET_DEVICE_ATTR", abi::KVM_SET_DEVICE_ATTR),
         constant("KVM_GET_DEVICE_ATTR", abi::KVM_GET_DEVICE_ATTR),
         constant("KVM_HAS_DEVICE_ATTR", abi::KVM_HAS_DEVICE_ATTR),
+        constant("KVM_MEM_LOG_DIRTY_PAGES", abi::KVM_MEM_LOG_DIRTY_PAGES),
         constant("KVM_MEM_READONLY", abi::KVM_MEM_READONLY),
         constant("KVM_MP_STATE_STOPPED", abi::KVM_MP_STATE_STOPPED),
         constant("KVM_MP_STATE_OPERATING", abi::KVM_MP_STATE_OPERATING),

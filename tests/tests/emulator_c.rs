@@ -761,3 +761,57 @@ fn program_interruptions_go_through_the_prefix_area_or_are_intercepted() {
         assert_lines(&c_output("program_interruption", g), &want, g);
     }
 }
+
+/// A regular VM's memory slots (`tests/c/memslots.c`) under each
+/// generation: both region ioctls with the generic and the s390 checks,
+/// moves, flag changes and deletions, `KVM_S390_VCPU_FAULT` and the storage
+/// keys through the slots, and migration mode, which a slot allows.
+#[test]
+fn regular_vm_memory_slots_as_the_kernel_answers_them() {
+    for g in Generation::ALL {
+        let text = c_output("memslots", g);
+        let (a, c) = (g == Generation::A, g == Generation::C);
+        assert_lines(
+            &text,
+            &[
+                ("get_skeys_first", "1"),
+                ("create", "0"),
+                ("create2", "0"),
+                ("unreadable", "-1/EFAULT"),
+                ("overlap", "-1/EEXIST"),
+                ("user_unaligned", "-1/EINVAL"),
+                ("size_unaligned", "-1/EINVAL"),
+                ("gpa_unaligned", "-1/EINVAL"),
+                ("guest_page_aligned", "0"),
+                ("readonly", "-1/EINVAL"),
+                ("address_space_1", "-1/EINVAL"),
+                // A keeps no internal slot: one more user slot.
+                ("slot_32766", if a { "0" } else { "-1/EINVAL" }),
+                ("slot_32767", "-1/EINVAL"),
+                ("beyond_limit", "-1/EINVAL"),
+                ("up_to_limit", "0"),
+                ("delete_4", "0"),
+                ("change_user", "-1/EINVAL"),
+                ("change_size", "-1/EINVAL"),
+                ("flags_only", "0"),
+                ("move", "0"),
+                ("fault_moved", "0"),
+                ("delete", "0"),
+                ("delete_again", "-1/EINVAL"),
+                ("fault_in_slot", "0"),
+                // Outside every slot: A's address space has no segment
+                // there; B and C inject an addressing exception.
+                ("fault_outside", if a { "-1/EFAULT" } else { "0" }),
+                ("fault_no_memory", "-1/EFAULT"),
+                ("set_skeys", "0"),
+                ("get_skeys", "0"),
+                ("key", "0x30"),
+                // A and B find a frame's key through the slots; C in the
+                // VM's own address space, slot or not.
+                ("get_skeys_outside", if c { "0" } else { "-1/EFAULT" }),
+                ("migration_start", "0"),
+            ],
+            g,
+        );
+    }
+}

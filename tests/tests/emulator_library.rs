@@ -338,3 +338,60 @@ fn library_state_keys_and_memory_under_each_generation() {
         }
     }
 }
+
+/// A regular VM through the library under each generation: a memory slot
+/// with [`ucas::Vm::set_user_memory_region`] (and the kernel's refusals),
+/// `KVM_S390_VCPU_FAULT` through it, and the storage keys of its frames.
+#[test]
+fn library_regular_vm_slot_faults_and_keys() {
+    ucas_tests::under_each_generation("library_regular_vm_slot_faults_and_keys", regular_vm_child);
+}
+
+fn regular_vm_child(g: Generation) {
+    use ucas::core::abi::UserspaceMemoryRegion;
+    use ucas::{KeyOp, Kvm, Vcpu, Vm};
+    const MIB: u64 = 1 << 20;
+    let errno = |r: ucas::Result<()>| r.map_err(|e| e.errno().map(|e| e.to_string()));
+    let kvm = Kvm::open().expect("kvm");
+    let vm = Vm::create_with_type(&kvm, 0).expect("regular vm");
+    // 1 MiB of the caller's memory on a 1 MiB boundary.
+    let memory = vec![0u8; 3 << 20];
+    let user = (memory.as_ptr() as u64 + MIB - 1) & !(MIB - 1);
+    let region = |slot, guest_phys_addr, userspace_addr| UserspaceMemoryRegion {
+        slot,
+        flags: 0,
+        guest_phys_addr,
+        memory_size: MIB,
+        userspace_addr,
+    };
+    assert_eq!(errno(vm.set_user_memory_region(region(0, 0, user))), Ok(()));
+    let overlap = vm.set_user_memory_region(region(1, MIB / 2, user));
+    assert_eq!(errno(overlap), Err(Some("EEXIST".into())));
+    let unaligned = vm.set_user_memory_region(region(1, 4 * MIB, user + 4096));
+    assert_eq!(errno(unaligned), Err(Some("EINVAL".into())));
+    let mut vcpu = Vcpu::<16>::create(&vm, 0).expect("vcpu");
+    assert_eq!(errno(vcpu.fault(0x1234)), Ok(()));
+    let outside = errno(vcpu.fault(64 * MIB));
+    if g == Generation::A {
+        assert_eq!(outside, Err(Some("EFAULT".into())));
+    } else {
+        // B and C inject an addressing exception and succeed.
+        assert_eq!(outside, Ok(()));
+    }
+    let mut key = [0u8; 1];
+    assert!(!vm.get_skeys(1, &mut key).expect("keys unused"));
+    vm.set_skeys(1, &[0x30]).expect("set keys");
+    assert!(vm.get_skeys(1, &mut key).expect("keys in use"));
+    assert_eq!(key, [0x30]);
+    let iske = vm.keyop(4096, KeyOp::Insert).map_err(|e| e.errno());
+    if g == Generation::C {
+        assert_eq!(iske, Ok(0x30));
+    } else {
+        assert_eq!(iske, Err(Some(ucas::core::Errno::NOTTY)));
+    }
+    // A ucontrol VM has no user slots.
+    let uc = Vm::create_ucontrol(&kvm).expect("ucontrol vm");
+    let refused = uc.set_user_memory_region(region(1, 0, user));
+    assert_eq!(errno(refused), Err(Some("EINVAL".into())));
+    drop(memory);
+}

@@ -94,6 +94,11 @@ pub fn has(ctx: Context, a: &DeviceAttr) -> Result<i64, Errno> {
 }
 
 impl VmAttrs {
+    /// Migration mode ends (a memory slot without a dirty log came).
+    pub fn end_migration(&mut self) {
+        self.migration = false;
+    }
+
     /// `KVM_GET_DEVICE_ATTR` (`set` false) or `KVM_SET_DEVICE_ATTR` of `a`,
     /// reading or writing the attribute's data at `a.addr` through `mem`.
     ///

@@ -45,6 +45,23 @@ const GUEST_DEBUG_FLAGS: i64 = 0x1001_0003;
 /// The kvm module's `hpage` parameter on the modelled host (the default).
 pub const HPAGE: bool = false;
 
+/// The memory limit of a regular VM on the modelled host: the kernel
+/// takes the machine's highest absolute address (`sclp.hamax`) plus one,
+/// capped at the largest user address; the modelled machine has 4 TiB of
+/// absolute storage.
+pub const REGULAR_MEM_LIMIT: u64 = 1 << 42;
+
+/// `KVM_USER_MEM_SLOTS`: SHRT_MAX less the internal slots, of which s390
+/// keeps one from generation B on (the ucontrol memslot). Slot ids below
+/// it are the user's.
+#[must_use]
+pub fn user_mem_slots(generation: Generation) -> u16 {
+    match generation {
+        Generation::A => 32767,
+        Generation::B | Generation::C => 32766,
+    }
+}
+
 /// Where a `KVM_CHECK_EXTENSION` is asked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Asked {
@@ -112,12 +129,7 @@ pub fn check_extension(generation: Generation, cap: u64, asked: Asked, online_cp
         | KVM_CAP_S390_CPU_TOPOLOGY
         | KVM_CAP_USER_MEMORY2 => 1,
         KVM_CAP_NR_VCPUS => i64::from(online_cpus).min(MAX_VCPUS),
-        // `KVM_USER_MEM_SLOTS`: SHRT_MAX less the internal slots, of which
-        // s390 keeps one from generation B on (the ucontrol memslot).
-        KVM_CAP_NR_MEMSLOTS => match generation {
-            Generation::A => 32767,
-            Generation::B | Generation::C => 32766,
-        },
+        KVM_CAP_NR_MEMSLOTS => i64::from(user_mem_slots(generation)),
         KVM_CAP_IRQ_ROUTING => MAX_IRQ_ROUTES,
         KVM_CAP_MAX_VCPUS | KVM_CAP_MAX_VCPU_ID => MAX_VCPUS,
         KVM_CAP_S390_MEM_OP => MEM_OP_MAX_SIZE,

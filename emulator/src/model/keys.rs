@@ -19,11 +19,15 @@
 //!   (answers the key before), ISKE or RRBE (answers the old reference and
 //!   change bits) on one frame, without switching key use on.
 //!
+//! - A regular VM's frames go through its memory slots in A and B
+//!   (`gfn_to_hva`, then the key of that user page; a frame outside every
+//!   slot is EFAULT); in C they are frames of the VM's own guest address
+//!   space, whose keys the kernel keeps there (`dat_get_storage_key`).
+//!
 //! The model keeps one key per 4 KiB page of user memory, shared by every
-//! ucontrol VM of the run (the keys belong to the memory, as on the
-//! machine), plus one table of frames per regular VM (which the model gives
-//! no memory slots: generations A and B answer EFAULT for them, C works on
-//! its guest address space as it does without slots). Keys nobody set read
+//! ucontrol VM and by the slots of every regular VM of A and B (the keys
+//! belong to the memory, as on the machine), plus one table of frames per
+//! regular VM of C, every frame of which is reachable. Keys nobody set read
 //! as 0: access key 0, no fetch protection, reference and change bits off
 //! (the kernel leaves the keys of ucontrol memory undefined); a guest
 //! fetch sets the reference bit of its page, a store also the change bit.
@@ -34,6 +38,7 @@ use ucas_core::Errno;
 use ucas_core::abi::S390Skeys;
 
 use super::Generation;
+use super::slots::Slots;
 use crate::cpu::keys::{KEY_BITS, KEY_C, KEY_R};
 
 pub use ucas_core::abi::{
@@ -64,31 +69,60 @@ impl Table {
 }
 
 /// Whose frames a keys ioctl names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Frames {
-    /// A ucontrol VM: frame `n` is user page `n`.
+#[derive(Debug, Clone, Copy)]
+pub enum Frames<'a> {
+    /// A ucontrol VM: frame `n` is user page `n` (generation A: no frame
+    /// at all, for want of a slot).
     User,
-    /// Regular VM `vm` (its own guest frames).
+    /// A regular VM of generation A or B: its frames are the user pages
+    /// its memory slots put behind them.
+    Slots(&'a Slots),
+    /// Regular VM `vm` of generation C: its own guest frames.
     Guest(u32),
+}
+
+/// Where a frame's key is kept.
+#[derive(Debug, Clone, Copy)]
+enum Place {
+    /// With this user page.
+    User(u64),
+    /// With this frame of the VM's own table.
+    Guest(u32, u64),
+}
+
+impl Frames<'_> {
+    /// Where frame `gfn` keeps its key; `None` where `generation` reaches
+    /// no memory (the kernel's EFAULT).
+    fn place(self, generation: Generation, gfn: u64) -> Option<Place> {
+        match self {
+            Self::User if generation == Generation::A => None,
+            // The ucontrol slot ends below 2^64 user addresses.
+            Self::User => (gfn < 1 << 52).then_some(Place::User(gfn)),
+            Self::Slots(slots) => slots
+                .translate(gfn.checked_mul(4096)?)
+                .map(|addr| Place::User(addr >> 12)),
+            Self::Guest(vm) => Some(Place::Guest(vm, gfn)),
+        }
+    }
 }
 
 /// One `KVM_S390_GET_SKEYS` or `KVM_S390_SET_SKEYS`.
 #[derive(Debug, Clone, Copy)]
-pub struct SkeysCall {
+pub struct SkeysCall<'a> {
     /// The kernel generation.
     pub generation: Generation,
     /// The VM.
     pub vm: u32,
     /// Whose frames.
-    pub frames: Frames,
+    pub frames: Frames<'a>,
     /// The argument as read.
     pub args: S390Skeys,
 }
 
-impl SkeysCall {
+impl<'a> SkeysCall<'a> {
     /// Its parts, once its flags are known to be zero (EINVAL otherwise,
     /// the kernel's first check).
-    fn checked(&self) -> Result<(Generation, u32, Frames, &S390Skeys), Errno> {
+    fn checked(&self) -> Result<(Generation, u32, Frames<'a>, &S390Skeys), Errno> {
         if self.args.flags == 0 {
             Ok((self.generation, self.vm, self.frames, &self.args))
         } else {
@@ -161,22 +195,22 @@ impl KeyStore {
         }
     }
 
-    /// Whether `generation` reaches frame `gfn` of `frames` (A: no slots at
-    /// all; B: only the ucontrol slot; C: every frame of the space).
-    fn reaches(generation: Generation, frames: Frames, gfn: u64) -> bool {
-        match (generation, frames) {
-            (Generation::A, _) | (Generation::B, Frames::Guest(_)) => false,
-            // The ucontrol slot ends below 2^64 user addresses.
-            (_, Frames::User) => gfn < 1 << 52,
-            (Generation::C, Frames::Guest(_)) => true,
+    /// The table a key is kept in, and its index there.
+    fn table(&mut self, place: Place) -> (&mut Table, u64) {
+        match place {
+            Place::User(page) => (&mut self.user, page),
+            Place::Guest(vm, gfn) => (self.guest.entry(vm).or_default(), gfn),
         }
     }
 
-    fn table(&mut self, frames: Frames) -> &mut Table {
-        match frames {
-            Frames::User => &mut self.user,
-            Frames::Guest(vm) => self.guest.entry(vm).or_default(),
-        }
+    fn key(&mut self, place: Place) -> u8 {
+        let (table, at) = self.table(place);
+        table.get(at)
+    }
+
+    fn set_key(&mut self, place: Place, key: u8) {
+        let (table, at) = self.table(place);
+        table.set(at, key);
     }
 
     /// `KVM_S390_GET_SKEYS` of VM `vm` with its argument `args`.
@@ -186,7 +220,7 @@ impl KeyStore {
     /// generation cannot reach or a buffer it cannot write.
     pub fn get_skeys(
         &mut self,
-        call: &SkeysCall,
+        call: &SkeysCall<'_>,
         mem: &mut dyn CallerMemory,
     ) -> Result<i64, Errno> {
         let (generation, vm, frames, args) = call.checked()?;
@@ -195,13 +229,10 @@ impl KeyStore {
         }
         let count = checked_count(args.count)?;
         let mut keys = Vec::with_capacity(count);
-        let table = self.table(frames);
         for i in 0..args.count {
             let gfn = args.start_gfn.wrapping_add(i);
-            if !Self::reaches(generation, frames, gfn) {
-                return Err(Errno::FAULT);
-            }
-            keys.push(table.get(gfn));
+            let place = frames.place(generation, gfn).ok_or(Errno::FAULT)?;
+            keys.push(self.key(place));
         }
         if mem.write(args.skeydata_addr, &keys) {
             Ok(0)
@@ -218,7 +249,7 @@ impl KeyStore {
     /// reach.
     pub fn set_skeys(
         &mut self,
-        call: &SkeysCall,
+        call: &SkeysCall<'_>,
         mem: &mut dyn CallerMemory,
     ) -> Result<i64, Errno> {
         let (generation, vm, frames, args) = call.checked()?;
@@ -232,15 +263,13 @@ impl KeyStore {
         if checks_first && keys.iter().any(|k| k & 1 != 0) {
             return Err(Errno::INVAL);
         }
-        let table = self.table(frames);
-        for (gfn, &key) in (args.start_gfn..).zip(&keys) {
-            if !Self::reaches(generation, frames, gfn) {
-                return Err(Errno::FAULT);
-            }
+        for (i, &key) in (0..).zip(&keys) {
+            let gfn = args.start_gfn.wrapping_add(i);
+            let place = frames.place(generation, gfn).ok_or(Errno::FAULT)?;
             if key & 1 != 0 {
                 return Err(Errno::INVAL);
             }
-            table.set(gfn, key);
+            self.set_key(place, key);
         }
         Ok(0)
     }
@@ -253,7 +282,7 @@ impl KeyStore {
     /// unknown operation.
     pub fn keyop(
         &mut self,
-        frames: Frames,
+        frames: Frames<'_>,
         arg: u64,
         mem: &mut dyn CallerMemory,
     ) -> Result<i64, Errno> {
@@ -263,17 +292,19 @@ impl KeyStore {
         }
         let addr = u64::from_ne_bytes(raw[..8].try_into().unwrap_or_default());
         let (key, op) = (raw[8], raw[9]);
-        let gfn = addr >> 12;
-        let table = self.table(frames);
-        let old = table.get(gfn);
+        // Only generation C has the operation.
+        let place = frames
+            .place(Generation::C, addr >> 12)
+            .ok_or(Errno::FAULT)?;
+        let old = self.key(place);
         let answer = match op {
             KEYOP_SSKE => {
-                table.set(gfn, key);
+                self.set_key(place, key);
                 old
             }
             KEYOP_ISKE => old,
             KEYOP_RRBE => {
-                table.set(gfn, old & !KEY_R);
+                self.set_key(place, old & !KEY_R);
                 old & (KEY_R | KEY_C)
             }
             _ => return Err(Errno::INVAL),
@@ -327,7 +358,7 @@ mod test_memory {
 mod tests {
     use super::*;
 
-    fn call(generation: Generation, vm: u32, frames: Frames, args: S390Skeys) -> SkeysCall {
+    fn call(generation: Generation, vm: u32, frames: Frames<'_>, args: S390Skeys) -> SkeysCall<'_> {
         SkeysCall {
             generation,
             vm,
@@ -405,8 +436,9 @@ mod tests {
         let other = k.get_skeys(&call(Generation::C, 2, Frames::Guest(2), a), &mut mem);
         assert_eq!(other, Ok(GET_SKEYS_NONE));
         assert_eq!(k.user_key(5 << 12), 0);
-        // B reaches no frame of a regular VM (the model gives it no slot).
-        let b = k.set_skeys(&call(Generation::B, 1, Frames::Guest(1), a), &mut mem);
+        // B reaches a regular VM's frames only through its slots.
+        let none = Slots::default();
+        let b = k.set_skeys(&call(Generation::B, 1, Frames::Slots(&none), a), &mut mem);
         assert_eq!(b, Err(Errno::FAULT));
     }
 
