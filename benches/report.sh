@@ -52,6 +52,15 @@ else
     echo "s390x-glibc-static missing" >>"$sizes"
 fi
 
+# A program that uses only the library (no CLI, no emulator): what embedding
+# ucas in a minimal init costs.
+if cargo build -p ucas --no-default-features --example lib_only --profile size \
+    --target x86_64-unknown-linux-musl; then
+    record_size lib-only-musl-x86_64 "$target/x86_64-unknown-linux-musl/size/examples/lib_only"
+else
+    echo "lib-only-musl-x86_64 missing" >>"$sizes"
+fi
+
 cargo bench -p ucas-benches --no-run
 
 machine=$notes/machine.txt
