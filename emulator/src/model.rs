@@ -925,7 +925,27 @@ impl<const N: usize> Model<N> {
         let ids: Vec<u32> = vm.vcpus.iter().map(|v| v.id).collect();
         let vcpu = vm.vcpus.get_mut(r.index as usize).ok_or(Errno::BADF)?;
         vcpu.pending
-            .inject(irq, stopped, |id| ids.contains(&u32::from(id)))
+            .inject_and_queue(irq, stopped, |id| ids.contains(&u32::from(id)))
+    }
+
+    /// Whether a `KVM_S390_SET_IRQ_STATE` of vcpu `r` finds local
+    /// interrupts pending already (EBUSY): `None` when the model cannot
+    /// tell.
+    #[must_use]
+    pub fn irqs_pending(&self, r: VcpuRef) -> Option<bool> {
+        match self.vcpu(r)?.pending.queued() {
+            irq::Queued::None => Some(false),
+            irq::Queued::Some => Some(true),
+            irq::Queued::Unknown => None,
+        }
+    }
+
+    /// Vcpu `r` was stopped (`KVM_SET_MP_STATE`), which drops a pending
+    /// SIGP stop.
+    pub fn vcpu_stopped(&mut self, r: VcpuRef) {
+        if let Some(v) = self.vcpu_mut(r) {
+            v.pending.vcpu_stopped();
+        }
     }
 
     /// A reset clears vcpu `r`'s local interrupts.
@@ -1102,6 +1122,18 @@ impl<const N: usize> Model<N> {
                 | Ioctl::S390Irq
                 | Ioctl::S390Interrupt),
             ) if self.is_ucontrol(vcpu.vm) => Answer::VcpuState(vcpu, ioctl),
+            // The interrupt state of a ucontrol vcpu, while the model knows
+            // what is pending: none at all for reading it, or whether any
+            // is for writing it (`model/irq.rs`).
+            Some(ioctl @ (Ioctl::S390GetIrqState | Ioctl::S390SetIrqState))
+                if self.is_ucontrol(vcpu.vm)
+                    && match self.irqs_pending(vcpu) {
+                        Some(pending) => !pending || ioctl == Ioctl::S390SetIrqState,
+                        None => false,
+                    } =>
+            {
+                Answer::VcpuState(vcpu, ioctl)
+            }
             // Not a PV host: no protected vcpu commands.
             Some(Ioctl::S390PvCpuCommand) => Answer::Error(Errno::INVAL),
             Some(
@@ -1212,7 +1244,20 @@ impl<const N: usize> Model<N> {
             }
             let ucontrol = self.is_ucontrol(vm);
             let op = memop::MemOp::parse(&raw);
-            return memop::mem_op(&mut self.keys, self.generation, ucontrol, target, op, mem);
+            let r = memop::mem_op(&mut self.keys, self.generation, ucontrol, target, op, mem);
+            // The kernel would queue the program interruption it answers
+            // with; the model does not, and no longer knows what is
+            // pending.
+            let flags_at = core::mem::offset_of!(ucas_core::abi::S390MemOp, flags);
+            let flags =
+                u64::from_ne_bytes(raw[flags_at..flags_at + 8].try_into().unwrap_or_default());
+            if let (Object::Vcpu(v), Ok(1..)) = (object, r)
+                && flags & ucas_core::abi::KVM_S390_MEMOP_F_INJECT_EXCEPTION != 0
+                && let Some(vcpu) = self.vcpu_mut(v)
+            {
+                vcpu.pending.lost_track();
+            }
+            return r;
         }
         self.vm_keys(vm, call, arg, mem)
     }

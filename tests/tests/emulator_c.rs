@@ -198,8 +198,10 @@ fn unmodelled_ioctls_are_refused_as_unknown_and_said_once() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stdout}{stderr}");
     for (key, want) in [
-        ("irq", "-1/ENOTTY"),
-        ("irq_again", "-1/ENOTTY"),
+        ("irqfd", "-1/ENOTTY"),
+        ("irqfd_again", "-1/ENOTTY"),
+        // Modelled now: a zero length.
+        ("irq", "-1/EINVAL"),
         // Modelled now: keys not in use yet.
         ("get_skeys", "1"),
         ("enable_sie", "0"),
@@ -216,9 +218,7 @@ fn unmodelled_ioctls_are_refused_as_unknown_and_said_once() {
         .collect();
     assert_eq!(
         notes,
-        [
-            "ucas emulate: KVM_S390_GET_IRQ_STATE is not modelled; answered ENOTTY as a kernel without it would",
-        ],
+        ["ucas emulate: KVM_IRQFD is not modelled; answered ENOTTY as a kernel without it would",],
         "{stderr}"
     );
 }
@@ -866,5 +866,36 @@ fn rows_answered_by_their_checks() {
             ("reg_vcpu_pages", "100"),
         ];
         assert_lines(&text, &system_and_pages, g);
+    }
+}
+
+/// `KVM_S390_GET_IRQ_STATE` and `KVM_S390_SET_IRQ_STATE` on a ucontrol
+/// vcpu (`tests/c/irq_state.c`), every generation alike: EFAULT for an
+/// unreadable struct or buffer, the length checks (EINVAL), nothing to
+/// read on a fresh vcpu (0), and a restore that injects entry by entry up
+/// to the first refusal and is refused (EBUSY) while anything is pending
+/// (emulator/KERNEL-INTERFACE.md, table P1; `model/irq.rs`).
+#[test]
+fn interrupt_state_checks_and_restore() {
+    let want = [
+        ("get_unreadable", "-1/EFAULT"),
+        ("get_len_0", "-1/EINVAL"),
+        ("get_empty", "0"),
+        ("set_unreadable", "-1/EFAULT"),
+        ("set_len_0", "-1/EINVAL"),
+        ("set_len_odd", "-1/EINVAL"),
+        ("set_too_long", "-1/EINVAL"),
+        ("set_buf_unreadable", "-1/EFAULT"),
+        ("set_stop_stopped", "0"),
+        ("set_stop_again", "0"),
+        ("set_bad_emergency", "-1/EINVAL"),
+        ("set_partial", "-1/EINVAL"),
+        ("set_busy", "-1/EBUSY"),
+        ("reset", "0"),
+        ("set_two", "0"),
+        ("set_two_again", "-1/EBUSY"),
+    ];
+    for g in Generation::ALL {
+        assert_lines(&c_output("irq_state", g), &want, g);
     }
 }
