@@ -940,8 +940,8 @@ impl<const N: usize> Model<N> {
         }
     }
 
-    /// Vcpu `r` was stopped (`KVM_SET_MP_STATE`), which drops a pending
-    /// SIGP stop.
+    /// Running vcpu `r` was stopped (`KVM_SET_MP_STATE`), which drops a
+    /// pending SIGP stop.
     pub fn vcpu_stopped(&mut self, r: VcpuRef) {
         if let Some(v) = self.vcpu_mut(r) {
             v.pending.vcpu_stopped();

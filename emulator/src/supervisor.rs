@@ -1323,8 +1323,11 @@ impl Supervisor {
             Ioctl::SetMpState => {
                 match mp_state.map_or(0, |raw| ne_u32(&raw)) {
                     KVM_MP_STATE_STOPPED => {
+                        // Stopping a running vcpu drops its pending stop.
+                        if !stopped {
+                            self.model.vcpu_stopped(r);
+                        }
                         set_stopped(true);
-                        self.model.vcpu_stopped(r);
                     }
                     KVM_MP_STATE_OPERATING => set_stopped(false),
                     // LOAD is for protected guests; CHECK_STOP and the rest

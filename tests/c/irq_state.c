@@ -2,7 +2,8 @@
  * KVM_S390_GET_IRQ_STATE and KVM_S390_SET_IRQ_STATE on a ucontrol vcpu:
  * the argument checks, reading the state while nothing is pending, and
  * restoring it (one injection after the other, up to the first refusal;
- * EBUSY while anything is pending). Prints "key=value" lines.
+ * EBUSY while anything is pending); a stop of the vcpu drops a pending
+ * SIGP stop. Prints "key=value" lines.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "show.h"
@@ -75,5 +77,26 @@ int main(void)
 	show("reset", ioctl(vcpu, KVM_S390_NORMAL_RESET, 0));
 	show("set_two", set_state(vcpu, 2));
 	show("set_two_again", set_state(vcpu, 2));
+
+	/*
+	 * Stopping the vcpu drops a pending SIGP stop: once running again
+	 * (CPUSTAT_STOPPED cleared as the selftest does), it takes a new one.
+	 */
+	ioctl(vcpu, KVM_S390_NORMAL_RESET, 0);
+	unsigned char *sie = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, 4096);
+	if (sie == MAP_FAILED)
+		return 1;
+	__u32 flags;
+	memcpy(&flags, sie, 4);
+	flags &= ~0x80000000u;
+	memcpy(sie, &flags, 4);
+	struct kvm_s390_irq stop = { .type = KVM_S390_SIGP_STOP };
+	show("stop_running", ioctl(vcpu, KVM_S390_IRQ, &stop));
+	show("stop_pending", ioctl(vcpu, KVM_S390_IRQ, &stop));
+	struct kvm_mp_state mp = { .mp_state = KVM_MP_STATE_STOPPED };
+	show("mp_stopped", ioctl(vcpu, KVM_SET_MP_STATE, &mp));
+	mp.mp_state = KVM_MP_STATE_OPERATING;
+	show("mp_operating", ioctl(vcpu, KVM_SET_MP_STATE, &mp));
+	show("stop_after_stop", ioctl(vcpu, KVM_S390_IRQ, &stop));
 	return 0;
 }

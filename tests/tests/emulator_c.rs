@@ -873,8 +873,9 @@ fn rows_answered_by_their_checks() {
 /// vcpu (`tests/c/irq_state.c`), every generation alike: EFAULT for an
 /// unreadable struct or buffer, the length checks (EINVAL), nothing to
 /// read on a fresh vcpu (0), and a restore that injects entry by entry up
-/// to the first refusal and is refused (EBUSY) while anything is pending
-/// (emulator/KERNEL-INTERFACE.md, table P1; `model/irq.rs`).
+/// to the first refusal and is refused (EBUSY) while anything is pending;
+/// `KVM_SET_MP_STATE(STOPPED)` of a running vcpu drops its pending SIGP
+/// stop (emulator/KERNEL-INTERFACE.md, table P1; `model/irq.rs`).
 #[test]
 fn interrupt_state_checks_and_restore() {
     let want = [
@@ -894,6 +895,11 @@ fn interrupt_state_checks_and_restore() {
         ("reset", "0"),
         ("set_two", "0"),
         ("set_two_again", "-1/EBUSY"),
+        ("stop_running", "0"),
+        ("stop_pending", "-1/EBUSY"),
+        ("mp_stopped", "0"),
+        ("mp_operating", "0"),
+        ("stop_after_stop", "0"),
     ];
     for g in Generation::ALL {
         assert_lines(&c_output("irq_state", g), &want, g);

@@ -115,8 +115,11 @@ impl Pending {
         self.queued
     }
 
-    /// The vcpu was stopped: a pending SIGP stop may be gone with it.
+    /// The running vcpu was stopped: its pending SIGP stop, if any, is
+    /// gone (`kvm_s390_vcpu_stop`), and with it perhaps the only pending
+    /// interrupt.
     pub fn vcpu_stopped(&mut self) {
+        self.stop = false;
         if self.queued == Queued::Some {
             self.queued = Queued::Unknown;
         }
@@ -301,6 +304,12 @@ mod tests {
         assert_eq!(p.queued(), Queued::Some);
         p.vcpu_stopped();
         assert_eq!(p.queued(), Queued::Unknown);
+        // The stop is gone with it.
+        p.clear();
+        assert_eq!(p.inject_and_queue(stop, false, vcpus), Ok(0));
+        assert_eq!(p.inject_and_queue(stop, false, vcpus), Err(Errno::BUSY));
+        p.vcpu_stopped();
+        assert_eq!(p.inject_and_queue(stop, false, vcpus), Ok(0));
     }
 
     #[test]
