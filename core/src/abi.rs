@@ -158,6 +158,10 @@ pub const KVM_MEM_LOG_DIRTY_PAGES: u32 = 1;
 pub const KVM_MEM_READONLY: u32 = 1 << 1;
 /// s390 VM attribute group: memory controls.
 pub const KVM_S390_VM_MEM_CTRL: u32 = 0;
+/// Attribute of [`KVM_S390_VM_MEM_CTRL`]: switch CMMA on for the VM.
+pub const KVM_S390_VM_MEM_ENABLE_CMMA: u64 = 0;
+/// Attribute of [`KVM_S390_VM_MEM_CTRL`]: reset every page's CMMA state.
+pub const KVM_S390_VM_MEM_CLR_CMMA: u64 = 1;
 /// Attribute of [`KVM_S390_VM_MEM_CTRL`]: the guest memory limit (a u64).
 pub const KVM_S390_VM_MEM_LIMIT_SIZE: u64 = 2;
 /// What the memory limit of a VM without one (a ucontrol VM) reads.
@@ -263,6 +267,11 @@ pub const KVM_ENABLE_CAP: u32 = iow(KVMIO, 0xa3, size_of::<EnableCap>());
 pub const KVM_CREATE_DEVICE: u32 = iowr(KVMIO, 0xe0, size_of::<CreateDevice>());
 /// Sets the interrupt routing table; argument: [`IrqRouting`] and entries.
 pub const KVM_SET_GSI_ROUTING: u32 = iow(KVMIO, 0x6a, size_of::<IrqRouting>());
+/// Creates the in-kernel interrupt controller (on s390: allowed once
+/// `KVM_CAP_S390_IRQCHIP` is enabled); no argument.
+pub const KVM_CREATE_IRQCHIP: u32 = io(KVMIO, 0x60);
+/// Harvests the dirty rings of a VM's vcpus; no argument.
+pub const KVM_RESET_DIRTY_RINGS: u32 = io(KVMIO, 0xc7);
 /// Attaches an eventfd to an interrupt; argument: [`Irqfd`].
 pub const KVM_IRQFD: u32 = iow(KVMIO, 0x76, size_of::<Irqfd>());
 /// Attaches an eventfd to an I/O address; argument: [`Ioeventfd`].
@@ -387,6 +396,8 @@ ioctls! {
     EnableCap = KVM_ENABLE_CAP,
     CreateDevice = KVM_CREATE_DEVICE,
     SetGsiRouting = KVM_SET_GSI_ROUTING,
+    CreateIrqchip = KVM_CREATE_IRQCHIP,
+    ResetDirtyRings = KVM_RESET_DIRTY_RINGS,
     Irqfd = KVM_IRQFD,
     Ioeventfd = KVM_IOEVENTFD,
     S390Interrupt = KVM_S390_INTERRUPT,
@@ -451,6 +462,8 @@ impl Ioctl {
                 | Self::S390EnableSie
                 | Self::GetStatsFd
                 | Self::CreateVcpu
+                | Self::CreateIrqchip
+                | Self::ResetDirtyRings
                 | Self::VcpuFault
                 | Self::Run
                 | Self::S390InitialReset

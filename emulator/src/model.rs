@@ -65,12 +65,7 @@ pub const VCPU_PAGE_SIZE: u64 = PAGE_SIZE;
 /// The VM ioctls of an s390 kernel the model does not answer yet
 /// (`emulator/KERNEL-INTERFACE.md`, table V1); any other request on a VM fd
 /// is one the kernel does not know there either (ENOTTY).
-const VM_IOCTLS: [Ioctl; 4] = [
-    Ioctl::Irqfd,
-    Ioctl::Ioeventfd,
-    Ioctl::S390GetCmmaBits,
-    Ioctl::S390SetCmmaBits,
-];
+const VM_IOCTLS: [Ioctl; 2] = [Ioctl::Irqfd, Ioctl::Ioeventfd];
 
 /// The vcpu ioctls the model does not answer yet (table P1).
 const VCPU_IOCTLS: [Ioctl; 20] = [
@@ -331,6 +326,9 @@ pub struct Vm<const N: usize> {
     flic: Option<Flic>,
     /// Whether `KVM_CAP_S390_AIS` was enabled.
     ais: bool,
+    /// Whether `KVM_CAP_S390_IRQCHIP` was enabled (the kernel's
+    /// `use_irqchip`), which `KVM_CREATE_IRQCHIP` asks for.
+    irqchip: bool,
     /// Once destroyed: what its vcpus' address spaces held at the end, for
     /// the state report (the vcpus themselves are gone).
     destroyed: Option<Vec<VcpuState>>,
@@ -503,6 +501,7 @@ impl<const N: usize> Model<N> {
             cpu_model: CpuModel::default(),
             flic: None,
             ais: false,
+            irqchip: false,
             attrs: attrs::VmAttrs::default(),
             vcpus: Vec::new(),
             destroyed: None,
@@ -529,6 +528,19 @@ impl<const N: usize> Model<N> {
                 Answer::Value(self.check_extension(arg, Asked::Vm { ucontrol }))
             }
             Some(Ioctl::CreateVcpu) => self.create_vcpu(vm, arg),
+            // Generation C only checks that the capability was enabled; A
+            // and B then also install an empty routing table, which cannot
+            // fail but for memory. Any number of times, on both kinds of VM.
+            Some(Ioctl::CreateIrqchip) => {
+                if self.vms.get(vm as usize).is_some_and(|v| v.irqchip) {
+                    Answer::Value(0)
+                } else {
+                    Answer::Error(Errno::INVAL)
+                }
+            }
+            // s390 never enables a dirty ring (`KVM_CAP_DIRTY_LOG_RING` is
+            // refused), and harvesting none is refused.
+            Some(Ioctl::ResetDirtyRings) => Answer::Error(Errno::INVAL),
             // s390 does not build the generic clear-dirty-log code: the
             // request is unknown on every VM.
             Some(Ioctl::ClearDirtyLog) => Answer::Error(Errno::NOTTY),
@@ -557,7 +569,9 @@ impl<const N: usize> Model<N> {
                 | Ioctl::S390SetSkeys
                 | Ioctl::S390Keyop
                 | Ioctl::S390MemOp
-                | Ioctl::S390Interrupt),
+                | Ioctl::S390Interrupt
+                | Ioctl::S390GetCmmaBits
+                | Ioctl::S390SetCmmaBits),
             ) => Answer::WithMemory {
                 object: Object::Vm(vm),
                 call,
@@ -628,11 +642,11 @@ impl<const N: usize> Model<N> {
         if a.group != KVM_S390_VM_MEM_CTRL {
             return Answer::Error(Errno::NXIO);
         }
+        // The modelled host has no CMMA (`sclp.has_cmma` 0): both CMMA
+        // attributes answer ENXIO to every call, as an unknown attribute
+        // of the group does.
         if a.attr != KVM_S390_VM_MEM_LIMIT_SIZE {
-            return Answer::Unsupported(
-                Errno::NXIO,
-                "the model knows only the memory-limit attribute of MEM_CTRL",
-            );
+            return Answer::Error(Errno::NXIO);
         }
         if !ucontrol {
             return Answer::Unsupported(
@@ -911,7 +925,27 @@ impl<const N: usize> Model<N> {
         let ids: Vec<u32> = vm.vcpus.iter().map(|v| v.id).collect();
         let vcpu = vm.vcpus.get_mut(r.index as usize).ok_or(Errno::BADF)?;
         vcpu.pending
-            .inject(irq, stopped, |id| ids.contains(&u32::from(id)))
+            .inject_and_queue(irq, stopped, |id| ids.contains(&u32::from(id)))
+    }
+
+    /// Whether a `KVM_S390_SET_IRQ_STATE` of vcpu `r` finds local
+    /// interrupts pending already (EBUSY): `None` when the model cannot
+    /// tell.
+    #[must_use]
+    pub fn irqs_pending(&self, r: VcpuRef) -> Option<bool> {
+        match self.vcpu(r)?.pending.queued() {
+            irq::Queued::None => Some(false),
+            irq::Queued::Some => Some(true),
+            irq::Queued::Unknown => None,
+        }
+    }
+
+    /// Running vcpu `r` was stopped (`KVM_SET_MP_STATE`), which drops a
+    /// pending SIGP stop.
+    pub fn vcpu_stopped(&mut self, r: VcpuRef) {
+        if let Some(v) = self.vcpu_mut(r) {
+            v.pending.vcpu_stopped();
+        }
     }
 
     /// A reset clears vcpu `r`'s local interrupts.
@@ -962,10 +996,15 @@ impl<const N: usize> Model<N> {
             return Answer::Error(Errno::INVAL);
         }
         match cap.cap {
-            KVM_CAP_S390_IRQCHIP
-            | KVM_CAP_S390_USER_SIGP
-            | KVM_CAP_S390_USER_STSI
-            | KVM_CAP_S390_USER_INSTR0 => Answer::Value(0),
+            KVM_CAP_S390_IRQCHIP => {
+                if let Some(v) = self.vms.get_mut(vm as usize) {
+                    v.irqchip = true;
+                }
+                Answer::Value(0)
+            }
+            KVM_CAP_S390_USER_SIGP | KVM_CAP_S390_USER_STSI | KVM_CAP_S390_USER_INSTR0 => {
+                Answer::Value(0)
+            }
             KVM_CAP_S390_USER_OPEREXEC if generation == Generation::C => Answer::Value(0),
             // Facilities the modelled host has: refused once a vcpu exists.
             KVM_CAP_S390_VECTOR_REGISTERS
@@ -1083,6 +1122,18 @@ impl<const N: usize> Model<N> {
                 | Ioctl::S390Irq
                 | Ioctl::S390Interrupt),
             ) if self.is_ucontrol(vcpu.vm) => Answer::VcpuState(vcpu, ioctl),
+            // The interrupt state of a ucontrol vcpu, while the model knows
+            // what is pending: none at all for reading it, or whether any
+            // is for writing it (`model/irq.rs`).
+            Some(ioctl @ (Ioctl::S390GetIrqState | Ioctl::S390SetIrqState))
+                if self.is_ucontrol(vcpu.vm)
+                    && match self.irqs_pending(vcpu) {
+                        Some(pending) => !pending || ioctl == Ioctl::S390SetIrqState,
+                        None => false,
+                    } =>
+            {
+                Answer::VcpuState(vcpu, ioctl)
+            }
             // Not a PV host: no protected vcpu commands.
             Some(Ioctl::S390PvCpuCommand) => Answer::Error(Errno::INVAL),
             Some(
@@ -1177,6 +1228,15 @@ impl<const N: usize> Model<N> {
                 raw[0..4].try_into().unwrap_or_default(),
             ));
         }
+        if matches!(call, Ioctl::S390GetCmmaBits | Ioctl::S390SetCmmaBits) {
+            // Without host CMMA no VM can have it switched on: once the
+            // struct is read, both answer ENXIO before looking at it.
+            let mut raw = [0u8; size_of::<ucas_core::abi::S390CmmaLog>()];
+            if !mem.read(arg, &mut raw) {
+                return Err(Errno::FAULT);
+            }
+            return Err(Errno::NXIO);
+        }
         if call == Ioctl::S390MemOp {
             let mut raw = [0u8; size_of::<ucas_core::abi::S390MemOp>()];
             if !mem.read(arg, &mut raw) {
@@ -1184,7 +1244,20 @@ impl<const N: usize> Model<N> {
             }
             let ucontrol = self.is_ucontrol(vm);
             let op = memop::MemOp::parse(&raw);
-            return memop::mem_op(&mut self.keys, self.generation, ucontrol, target, op, mem);
+            let r = memop::mem_op(&mut self.keys, self.generation, ucontrol, target, op, mem);
+            // The kernel would queue the program interruption it answers
+            // with; the model does not, and no longer knows what is
+            // pending.
+            let flags_at = core::mem::offset_of!(ucas_core::abi::S390MemOp, flags);
+            let flags =
+                u64::from_ne_bytes(raw[flags_at..flags_at + 8].try_into().unwrap_or_default());
+            if let (Object::Vcpu(v), Ok(1..)) = (object, r)
+                && flags & ucas_core::abi::KVM_S390_MEMOP_F_INJECT_EXCEPTION != 0
+                && let Some(vcpu) = self.vcpu_mut(v)
+            {
+                vcpu.pending.lost_track();
+            }
+            return r;
         }
         self.vm_keys(vm, call, arg, mem)
     }
@@ -1578,12 +1651,60 @@ mod tests {
             ask(&mut m, Some(Ioctl::GetDeviceAttr), None),
             Answer::Error(Errno::FAULT)
         );
-        let other = DeviceAttr { attr: 0, ..limit };
-        assert!(matches!(
-            ask(&mut m, Some(Ioctl::HasDeviceAttr), Some(other)),
-            Answer::Unsupported(Errno::NXIO, _)
-        ));
+        // CMMA (0, 1) on a host without it, and an attribute the group
+        // does not have.
+        for attr in [0, 1, 3] {
+            let other = DeviceAttr { attr, ..limit };
+            for call in [Ioctl::HasDeviceAttr, Ioctl::GetDeviceAttr] {
+                assert_eq!(
+                    ask(&mut m, Some(call), Some(other)),
+                    Answer::Error(Errno::NXIO)
+                );
+            }
+        }
         assert_eq!(Ioctl::from_number(0x4018_AEE2), Some(Ioctl::GetDeviceAttr));
+    }
+
+    #[test]
+    fn create_irqchip_needs_the_capability_and_cmma_the_host() {
+        for g in Generation::ALL {
+            for (mut m, _) in [vm_with_vcpu(g, None), regular_vm(g)] {
+                let irqchip = |m: &mut M| m.vm_ioctl(0, Some(Ioctl::CreateIrqchip), 0, None);
+                assert_eq!(irqchip(&mut m), Answer::Error(Errno::INVAL));
+                // Another capability does not do.
+                let mut cap = EnableCap {
+                    cap: KVM_CAP_S390_USER_SIGP,
+                    ..EnableCap::default()
+                };
+                assert_eq!(m.vm_enable_cap(0, Some(cap)), Answer::Value(0));
+                assert_eq!(irqchip(&mut m), Answer::Error(Errno::INVAL));
+                cap.cap = KVM_CAP_S390_IRQCHIP;
+                assert_eq!(m.vm_enable_cap(0, Some(cap)), Answer::Value(0));
+                assert_eq!(irqchip(&mut m), Answer::Value(0));
+                assert_eq!(irqchip(&mut m), Answer::Value(0));
+                assert_eq!(
+                    m.vm_ioctl(0, Some(Ioctl::ResetDirtyRings), 0, None),
+                    Answer::Error(Errno::INVAL)
+                );
+                // CMMA: EFAULT for an unreadable struct, else ENXIO.
+                let mut mem = keys::Mem(vec![0; 0x100]);
+                for call in [Ioctl::S390GetCmmaBits, Ioctl::S390SetCmmaBits] {
+                    assert_eq!(
+                        m.vm_ioctl(0, Some(call), 0x10000, None),
+                        Answer::WithMemory {
+                            object: Object::Vm(0),
+                            call,
+                            arg: 0x10000
+                        }
+                    );
+                    let at = |m: &mut M, mem: &mut keys::Mem, arg| {
+                        m.with_memory(Object::Vm(0), call, arg, mem)
+                    };
+                    assert_eq!(at(&mut m, &mut mem, 0x10000), Err(Errno::NXIO));
+                    assert_eq!(at(&mut m, &mut mem, 0x100e0 + 1), Err(Errno::FAULT));
+                }
+            }
+        }
     }
 
     #[test]

@@ -1322,7 +1322,13 @@ impl Supervisor {
             })),
             Ioctl::SetMpState => {
                 match mp_state.map_or(0, |raw| ne_u32(&raw)) {
-                    KVM_MP_STATE_STOPPED => set_stopped(true),
+                    KVM_MP_STATE_STOPPED => {
+                        // Stopping a running vcpu drops its pending stop.
+                        if !stopped {
+                            self.model.vcpu_stopped(r);
+                        }
+                        set_stopped(true);
+                    }
                     KVM_MP_STATE_OPERATING => set_stopped(false),
                     // LOAD is for protected guests; CHECK_STOP and the rest
                     // are not supported.
@@ -1475,6 +1481,37 @@ impl Supervisor {
                 };
                 self.model
                     .inject_vcpu(r, kind, word, from_interrupt, stopped)
+            }
+            Ioctl::S390GetIrqState | Ioctl::S390SetIrqState => {
+                use ucas_core::abi::{S390Irq, S390IrqState};
+                let raw =
+                    read_arg::<{ size_of::<S390IrqState>() }>(n.pid, arg).ok_or(Errno::FAULT)?;
+                let (buf, len) = (ne_u64(&raw[0..8]), ne_u32(&raw[12..16]));
+                let irq_len = size_of::<S390Irq>();
+                if ioctl == Ioctl::S390GetIrqState {
+                    // The model answers it only with nothing pending: no
+                    // interrupt to store, whatever the buffer.
+                    return if len == 0 { Err(Errno::INVAL) } else { Ok(0) };
+                }
+                let len = len as usize;
+                if len == 0 || len > IRQ_STATE_MAX_BUF || !len.is_multiple_of(irq_len) {
+                    return Err(Errno::INVAL);
+                }
+                let mut irqs = vec![0u8; len];
+                if sys::read_tracee(n.pid, buf, &mut irqs).ok() != Some(len) {
+                    return Err(Errno::FAULT);
+                }
+                if self.model.irqs_pending(r) != Some(false) {
+                    return Err(Errno::BUSY);
+                }
+                // Injected one by one as KVM_S390_IRQ does, up to the first
+                // refusal, which is the answer.
+                for irq in irqs.chunks(irq_len) {
+                    let word = [irq[8], irq[9], irq[10], irq[11]];
+                    self.model
+                        .inject_vcpu(r, ne_u64(&irq[0..8]), word, false, stopped)?;
+                }
+                Ok(0)
             }
             Ioctl::SetGuestDebug => {
                 use ucas_core::abi::{
@@ -1634,6 +1671,11 @@ fn read_open_how(pid: u32, addr: u64, size: u64) -> Option<paths::OpenHow> {
 /// An ioctl's argument struct of `L` bytes at `addr` in the tracee, if it
 /// is readable in full: trusted once `ID_VALID` holds after the read
 /// (checked before the model acts on it).
+/// The longest buffer `KVM_S390_SET_IRQ_STATE` takes: one
+/// `struct kvm_s390_irq` for each of `KVM_MAX_VCPUS` (255) emergency
+/// signals and the 32 other local interrupt kinds.
+const IRQ_STATE_MAX_BUF: usize = (255 + 32) * size_of::<ucas_core::abi::S390Irq>();
+
 fn read_arg<const L: usize>(pid: u32, addr: u64) -> Option<[u8; L]> {
     let mut raw = [0u8; L];
     (sys::read_tracee(pid, addr, &mut raw).ok() == Some(L)).then_some(raw)

@@ -210,6 +210,38 @@ impl Vm {
             .map_err(|e| Error::from_errno(Operation::Ioctl(Ioctl::SetUserMemoryRegion), e))
     }
 
+    /// `KVM_ENABLE_CAP` on the VM: switches capability `cap` on with
+    /// arguments `args`.
+    ///
+    /// # Errors
+    /// EINVAL for a capability the kernel does not enable on a VM (on
+    /// s390 also `KVM_CAP_S390_HPAGE_1M` of a ucontrol VM) or one the host
+    /// lacks; EBUSY for one that must come before the first vcpu.
+    #[doc(alias = "KVM_ENABLE_CAP")]
+    pub fn enable_cap(&self, cap: u32, args: [u64; 4]) -> Result<()> {
+        let mut c = abi::EnableCap {
+            cap,
+            args,
+            ..abi::EnableCap::default()
+        };
+        sys::struct_ioctl(self.fd.as_fd(), Ioctl::EnableCap, &mut c)
+            .map(drop)
+            .map_err(|e| Error::from_errno(Operation::Ioctl(Ioctl::EnableCap), e))
+    }
+
+    /// `KVM_CREATE_IRQCHIP`: on s390 the in-kernel interrupt controller
+    /// exists with the VM; the call succeeds (any number of times) once
+    /// `KVM_CAP_S390_IRQCHIP` is enabled.
+    ///
+    /// # Errors
+    /// EINVAL before [`Vm::enable_cap`]`(KVM_CAP_S390_IRQCHIP, …)`.
+    #[doc(alias = "KVM_CREATE_IRQCHIP")]
+    pub fn create_irqchip(&self) -> Result<()> {
+        sys::value_ioctl(self.fd.as_fd(), Ioctl::CreateIrqchip, 0)
+            .map(drop)
+            .map_err(|e| Error::from_errno(Operation::Ioctl(Ioctl::CreateIrqchip), e))
+    }
+
     pub(crate) fn vcpu_mmap_size(&self) -> usize {
         self.vcpu_mmap_size
     }

@@ -133,6 +133,7 @@ impl PlainArg for abi::MpState {}
 impl PlainArg for abi::S390Psw {}
 impl PlainArg for abi::S390Irq {}
 impl PlainArg for abi::UserspaceMemoryRegion {}
+impl PlainArg for abi::EnableCap {}
 
 /// The size field of an `_IOR/_IOW/_IOWR` request number.
 const fn encoded_size(number: u32) -> usize {

@@ -1,7 +1,8 @@
 /*
  * Definitions of <linux/kvm.h> newer than the build host's headers, in the
  * programs' own names (so that a newer header does not clash): the second
- * memory-region form (Linux 6.8) and the storage-key operation (7.0).
+ * memory-region form, memory attributes and guest_memfd (Linux 6.8) and the
+ * storage-key operation (7.0).
  */
 #ifndef UCAS_TEST_NEWER_UAPI_H
 #define UCAS_TEST_NEWER_UAPI_H
@@ -24,6 +25,21 @@ struct region2 {
 	uint64_t pad2[14];
 };
 #define SET_USER_MEMORY_REGION2 _IOW(KVMIO, 0x49, struct region2)
+
+struct memory_attributes {
+	uint64_t address;
+	uint64_t size;
+	uint64_t attributes;
+	uint64_t flags;
+};
+#define SET_MEMORY_ATTRIBUTES _IOW(KVMIO, 0xd2, struct memory_attributes)
+
+struct create_guest_memfd {
+	uint64_t size;
+	uint64_t flags;
+	uint64_t reserved[6];
+};
+#define CREATE_GUEST_MEMFD _IOWR(KVMIO, 0xd4, struct create_guest_memfd)
 
 struct keyop {
 	uint64_t guest_addr;

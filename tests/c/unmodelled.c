@@ -36,9 +36,12 @@ int main(void)
 		return 1;
 	}
 	struct s390_kvm_regs regs;
+	struct kvm_irqfd irqfd = { .fd = 0 };
+	show("irqfd", ioctl(vm, KVM_IRQFD, &irqfd));
+	show("irqfd_again", ioctl(vm, KVM_IRQFD, &irqfd));
+	/* Modelled now: the length check. */
 	struct kvm_s390_irq_state irq = { .len = 0 };
 	show("irq", ioctl(vcpu, KVM_S390_GET_IRQ_STATE, &irq));
-	show("irq_again", ioctl(vcpu, KVM_S390_GET_IRQ_STATE, &irq));
 	struct kvm_s390_skeys skeys = { .count = 1 };
 	show("get_skeys", ioctl(vm, KVM_S390_GET_SKEYS, &skeys));
 	show("enable_sie", ioctl(kvm, KVM_S390_ENABLE_SIE, 0));

@@ -745,6 +745,11 @@ fn s390_only_items() -> Vec<Item> {
             "KVM_S390_VM_MEM_LIMIT_SIZE",
             abi::KVM_S390_VM_MEM_LIMIT_SIZE,
         ),
+        constant(
+            "KVM_S390_VM_MEM_ENABLE_CMMA",
+            abi::KVM_S390_VM_MEM_ENABLE_CMMA,
+        ),
+        constant("KVM_S390_VM_MEM_CLR_CMMA", abi::KVM_S390_VM_MEM_CLR_CMMA),
         constant("KVM_SYNC_PREFIX", abi::KVM_SYNC_PREFIX),
         constant("KVM_SYNC_GPRS", abi::KVM_SYNC_GPRS),
         constant("KVM_SYNC_VRS", abi::KVM_SYNC_VRS),

@@ -389,6 +389,19 @@ fn regular_vm_child(g: Generation) {
     } else {
         assert_eq!(iske, Err(Some(ucas::core::Errno::NOTTY)));
     }
+    // The interrupt controller needs its capability first, on either kind
+    // of VM.
+    for v in [&vm, &Vm::create_ucontrol(&kvm).expect("ucontrol vm")] {
+        assert_eq!(errno(v.create_irqchip()), Err(Some("EINVAL".into())));
+        let cap = ucas::core::abi::KVM_CAP_S390_IRQCHIP;
+        assert_eq!(errno(v.enable_cap(cap, [0; 4])), Ok(()));
+        assert_eq!(errno(v.create_irqchip()), Ok(()));
+        // Huge pages: the regular VM has a vcpu already (EBUSY comes
+        // first), the new ucontrol VM refuses them (test uc_cap_hpage).
+        let hpage = ucas::core::abi::KVM_CAP_S390_HPAGE_1M;
+        let want = if v.is_ucontrol() { "EINVAL" } else { "EBUSY" };
+        assert_eq!(errno(v.enable_cap(hpage, [0; 4])), Err(Some(want.into())));
+    }
     // A ucontrol VM has no user slots.
     let uc = Vm::create_ucontrol(&kvm).expect("ucontrol vm");
     let refused = uc.set_user_memory_region(region(1, 0, user));

@@ -20,6 +20,16 @@
 //! type up to `KVM_S390_INT_IO_MAX`) are accepted, anything else EINVAL.
 //! The model does not raise the "interrupt pending" cpuflags a floating
 //! interrupt sets on some vcpu.
+//!
+//! `KVM_S390_GET_IRQ_STATE` and `KVM_S390_SET_IRQ_STATE` depend on whether
+//! any local interrupt is pending (the kernel's `pending_irqs`), which the
+//! model follows as [`Queued`]: every accepted injection that sets a bit
+//! makes it [`Queued::Some`], a reset [`Queued::None`]. A machine check
+//! sets a bit only for some `mcic` bits, a stop of the vcpu drops a
+//! pending SIGP stop, and a vcpu `KVM_S390_MEM_OP` with
+//! `KVM_S390_MEMOP_F_INJECT_EXCEPTION` queues the program interruption it
+//! answers with; after those the model no longer knows
+//! ([`Queued::Unknown`]).
 
 use ucas_core::Errno;
 use ucas_core::abi::{
@@ -73,17 +83,75 @@ impl Irq {
     }
 }
 
+/// Whether any local interrupt is pending.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Queued {
+    /// None is.
+    #[default]
+    None,
+    /// At least one is.
+    Some,
+    /// The model cannot tell.
+    Unknown,
+}
+
 /// The local interrupts of one vcpu the checks look at.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Pending {
     stop: bool,
     external_call: bool,
+    queued: Queued,
 }
 
 impl Pending {
     /// A reset clears the local interrupts.
     pub fn clear(&mut self) {
         *self = Self::default();
+    }
+
+    /// Whether any local interrupt is pending.
+    #[must_use]
+    pub fn queued(&self) -> Queued {
+        self.queued
+    }
+
+    /// The running vcpu was stopped: its pending SIGP stop, if any, is
+    /// gone (`kvm_s390_vcpu_stop`), and with it perhaps the only pending
+    /// interrupt.
+    pub fn vcpu_stopped(&mut self) {
+        self.stop = false;
+        if self.queued == Queued::Some {
+            self.queued = Queued::Unknown;
+        }
+    }
+
+    /// Something the model does not follow may have queued an interrupt.
+    pub fn lost_track(&mut self) {
+        self.queued = Queued::Unknown;
+    }
+
+    /// [`Self::inject`], recording what the accepted injection queued.
+    ///
+    /// # Errors
+    /// As [`Self::inject`].
+    pub fn inject_and_queue(
+        &mut self,
+        irq: Irq,
+        stopped: bool,
+        is_vcpu: impl Fn(u16) -> bool,
+    ) -> Result<i64, Errno> {
+        let r = self.inject(irq, stopped, is_vcpu)?;
+        let kind = u32::try_from(irq.kind).unwrap_or(u32::MAX);
+        match kind {
+            // A machine check is queued only for some of its bits.
+            KVM_S390_MCHK if self.queued == Queued::None => self.queued = Queued::Unknown,
+            KVM_S390_MCHK => {}
+            // A stopped vcpu takes a stop without queueing it.
+            KVM_S390_SIGP_STOP if stopped => {}
+            _ if self.queued == Queued::Unknown => {}
+            _ => self.queued = Queued::Some,
+        }
+        Ok(r)
     }
 
     /// Injects `irq` into a vcpu that is `stopped`, of a VM whose vcpu ids
@@ -212,6 +280,36 @@ mod tests {
             word: [0; 4],
         };
         assert_eq!(p.inject(virtio, false, vcpus), Err(Errno::INVAL));
+    }
+
+    #[test]
+    fn what_is_queued() {
+        let mut p = Pending::default();
+        let vcpus = |id| id == 0;
+        assert_eq!(p.queued(), Queued::None);
+        // Refused, or a stop of a stopped vcpu: nothing queued.
+        let prefix = irq(KVM_S390_SIGP_SET_PREFIX, 0x2000);
+        assert_eq!(p.inject_and_queue(prefix, false, vcpus), Err(Errno::BUSY));
+        let stop = irq(KVM_S390_SIGP_STOP, 0);
+        assert_eq!(p.inject_and_queue(stop, true, vcpus), Ok(0));
+        assert_eq!(p.queued(), Queued::None);
+        let mchk = irq(KVM_S390_MCHK, 0);
+        assert_eq!(p.inject_and_queue(mchk, false, vcpus), Ok(0));
+        assert_eq!(p.queued(), Queued::Unknown);
+        let restart = irq(KVM_S390_RESTART, 0);
+        assert_eq!(p.inject_and_queue(restart, false, vcpus), Ok(0));
+        assert_eq!(p.queued(), Queued::Unknown);
+        p.clear();
+        assert_eq!(p.inject_and_queue(restart, false, vcpus), Ok(0));
+        assert_eq!(p.queued(), Queued::Some);
+        p.vcpu_stopped();
+        assert_eq!(p.queued(), Queued::Unknown);
+        // The stop is gone with it.
+        p.clear();
+        assert_eq!(p.inject_and_queue(stop, false, vcpus), Ok(0));
+        assert_eq!(p.inject_and_queue(stop, false, vcpus), Err(Errno::BUSY));
+        p.vcpu_stopped();
+        assert_eq!(p.inject_and_queue(stop, false, vcpus), Ok(0));
     }
 
     #[test]
