@@ -94,9 +94,9 @@ fn the_table_is_sorted_and_each_opcode_has_one_row() {
         assert!(
             pair[0].opcode < pair[1].opcode,
             "{} ({:#06x}) before {} ({:#06x})",
-            pair[0].mnemonic,
+            pair[0].mnemonic(),
             pair[0].opcode,
-            pair[1].mnemonic,
+            pair[1].mnemonic(),
             pair[1].opcode
         );
     }
@@ -107,8 +107,34 @@ fn the_table_is_sorted_and_each_opcode_has_one_row() {
             Extension::Nibble => ext < 16,
             Extension::Byte1 | Extension::Byte5 => true,
         };
-        assert!(ext_ok, "{}: {:#06x}", r.mnemonic, r.opcode);
+        assert!(ext_ok, "{}: {:#06x}", r.mnemonic(), r.opcode);
     }
+}
+
+#[test]
+fn mnemonics_are_short_lowercase_ascii() {
+    for r in TABLE {
+        let m = r.mnemonic();
+        assert!(
+            !m.is_empty() && m.len() <= MNEMONIC_MAX,
+            "{:#06x}: {m:?}",
+            r.opcode
+        );
+        assert!(
+            m.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()),
+            "{:#06x}: {m:?}",
+            r.opcode
+        );
+    }
+    assert_eq!(
+        lookup(&[0x18, 0x12, 0, 0, 0, 0]).map(Row::mnemonic),
+        Some("lr")
+    );
+    assert_eq!(
+        lookup(&[0xb9, 0xe2, 0, 0, 0, 0]).map(Row::mnemonic),
+        Some("locgr")
+    );
 }
 
 /// The instruction with opcode `key`, the other bytes from `fill`.
@@ -167,7 +193,7 @@ fn the_table_lists_exactly_what_the_interpreter_executes() {
                 let text = encode(key, fill);
                 assert_eq!(lookup(&text).map(|r| r.opcode), row.map(|r| r.opcode));
                 match (row, unknown_to_the_interpreter(text)) {
-                    (Some(r), true) => missing.push(format!("{} {text:02x?}", r.mnemonic)),
+                    (Some(r), true) => missing.push(format!("{} {text:02x?}", r.mnemonic())),
                     (None, false) => extra.push(format!("{key:#06x} {text:02x?}")),
                     (Some(_), false) => known = known.wrapping_add(1),
                     (None, true) => {}
