@@ -55,6 +55,31 @@ pub fn capable(status: &str, user_ns_link: &str, cap: u32) -> Option<bool> {
     Some(held && ns == PROC_USER_INIT_INO)
 }
 
+/// Where the kernel lists its online CPUs, the set `num_online_cpus()`
+/// counts (which `KVM_CHECK_EXTENSION(KVM_CAP_NR_VCPUS)` answers).
+pub const ONLINE_CPUS_PATH: &str = "/sys/devices/system/cpu/online";
+
+/// How many CPUs a kernel CPU list names (`0-3,8,10-11`, as in
+/// [`ONLINE_CPUS_PATH`]; surrounding whitespace allowed), or `None` for a
+/// text that is not such a list (empty, a range running backwards, a
+/// count beyond `u32`).
+#[must_use]
+pub fn cpu_list_len(list: &str) -> Option<u32> {
+    let mut total = 0u32;
+    for part in list.trim().split(',') {
+        let (first, last) = match part.split_once('-') {
+            Some((a, b)) => (a.parse::<u32>().ok()?, b.parse::<u32>().ok()?),
+            None => {
+                let cpu = part.parse::<u32>().ok()?;
+                (cpu, cpu)
+            }
+        };
+        let n = last.checked_sub(first)?.checked_add(1)?;
+        total = total.checked_add(n)?;
+    }
+    Some(total)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -99,5 +124,16 @@ mod tests {
         assert_eq!(capable("Name: x\n", INIT, CAP_SYS_ADMIN), None);
         assert_eq!(capable(ROOT, INIT, 64), Some(false));
         assert_eq!(user_ns_inode(INIT), Some(PROC_USER_INIT_INO));
+    }
+
+    #[test]
+    fn cpu_lists_count_as_the_kernel_writes_them() {
+        assert_eq!(cpu_list_len("0\n"), Some(1));
+        assert_eq!(cpu_list_len("0-1\n"), Some(2));
+        assert_eq!(cpu_list_len("0-3,8,10-11"), Some(7));
+        assert_eq!(cpu_list_len(" 4095 "), Some(1));
+        for bad in ["", "\n", "a", "3-1", "0-", "-1", "0,,1", "0-4294967295"] {
+            assert_eq!(cpu_list_len(bad), None, "{bad:?}");
+        }
     }
 }

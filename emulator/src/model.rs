@@ -404,6 +404,15 @@ pub struct Model<const N: usize = SPACE_CAPACITY> {
     keys: KeyStore,
 }
 
+/// The host's online CPUs, as the kernel's `num_online_cpus()` counts
+/// them, whatever the calling thread's affinity or cgroup allows (which
+/// `std::thread::available_parallelism` would give).
+fn host_online_cpus() -> Option<u32> {
+    std::fs::read_to_string(ucas_core::host::ONLINE_CPUS_PATH)
+        .ok()
+        .and_then(|list| ucas_core::host::cpu_list_len(&list))
+}
+
 impl<const N: usize> Model<N> {
     /// A kernel of `generation` with no VMs. With `enomem_after = Some(n)`,
     /// the segment store after the first `n` successful ones fails with
@@ -412,8 +421,7 @@ impl<const N: usize> Model<N> {
     pub fn new(generation: Generation, enomem_after: Option<u64>) -> Self {
         Self {
             generation,
-            online_cpus: std::thread::available_parallelism()
-                .map_or(1, |n| u32::try_from(n.get()).unwrap_or(u32::MAX)),
+            online_cpus: host_online_cpus().unwrap_or(1),
             vms: Vec::new(),
             live_vcpus: 0,
             keys: KeyStore::default(),
@@ -1505,6 +1513,20 @@ mod tests {
                 length: len,
             }),
         )
+    }
+
+    #[test]
+    fn online_cpus_are_the_kernels_not_the_threads_affinity() {
+        let online = host_online_cpus().expect("the kernel lists its online CPUs");
+        // Pinned to one CPU, as under `taskset -c 0` or a container's
+        // cpuset: the kernel's num_online_cpus() does not change.
+        let pinned = std::thread::spawn(move || {
+            let mut one = rustix::thread::CpuSet::new();
+            one.set(0);
+            rustix::thread::sched_setaffinity(None, &one).expect("pin to CPU 0");
+            Model::<4>::new(Generation::C, None).online_cpus
+        });
+        assert_eq!(pinned.join().unwrap(), online);
     }
 
     #[test]
