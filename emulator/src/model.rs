@@ -1887,17 +1887,19 @@ mod tests {
     }
 
     /// Migration-mode attribute `attr` (START 1, STATUS 2) of VM 0: the
-    /// call's answer, and for STATUS the mode read back.
-    fn migration(m: &mut M, mem: &mut keys::Mem, call: Ioctl, attr: u64) -> (i64, u8) {
+    /// call's answer, and for STATUS the mode read back (a u64 in the
+    /// caller's byte order).
+    fn migration(m: &mut M, mem: &mut keys::Mem, call: Ioctl, attr: u64) -> (i64, u64) {
         mem.0[..24].fill(0);
         mem.0[4..8].copy_from_slice(&4u32.to_ne_bytes());
         mem.0[8..16].copy_from_slice(&attr.to_ne_bytes());
         mem.0[16..24].copy_from_slice(&0x10100u64.to_ne_bytes());
-        mem.0[0x100] = 0xff;
+        mem.0[0x100..0x108].fill(0xff);
         let r = m.with_memory(Object::Vm(0), call, 0x10000, mem);
+        let mode: [u8; 8] = mem.0[0x100..0x108].try_into().unwrap();
         (
             r.unwrap_or_else(|e| -i64::from(e.raw_os_error())),
-            mem.0[0x100],
+            u64::from_ne_bytes(mode),
         )
     }
 
@@ -1926,7 +1928,7 @@ mod tests {
             let plain = region(2, 4 * MIB, MIB, 64 * MIB);
             assert_eq!(m.vm_set_memory_region(0, plain), Answer::Value(0));
             let on = migration(&mut m, &mut mem, get, 2).1;
-            assert_eq!(on, u8::from(g != Generation::C), "{g:?}");
+            assert_eq!(on, u64::from(g != Generation::C), "{g:?}");
         }
     }
 
