@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "show.h"
+#include "ucontrol_vcpu.h"
 
 static struct kvm_s390_irq buf[4];
 
@@ -30,13 +31,8 @@ static long set_state(int vcpu, unsigned int count)
 
 int main(void)
 {
-	int kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-	int vm = ioctl(kvm, KVM_CREATE_VM, KVM_VM_S390_UCONTROL);
-	int vcpu = ioctl(vm, KVM_CREATE_VCPU, 0UL);
-	if (kvm < 0 || vm < 0 || vcpu < 0) {
-		printf("fatal=setup/%s\n", strerrorname_np(errno));
-		return 1;
-	}
+	int kvm, vm, vcpu;
+	ucontrol_vcpu(&kvm, &vm, &vcpu);
 	struct kvm_s390_irq_state state = { .buf = (__u64)(unsigned long)buf };
 	show("get_unreadable", ioctl(vcpu, KVM_S390_GET_IRQ_STATE, NULL));
 	show("get_len_0", ioctl(vcpu, KVM_S390_GET_IRQ_STATE, &state));

@@ -15,17 +15,13 @@
 #include <unistd.h>
 
 #include "show.h"
+#include "ucontrol_vcpu.h"
 
 
 int main(void)
 {
-	int kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-	int vm = ioctl(kvm, KVM_CREATE_VM, KVM_VM_S390_UCONTROL);
-	int vcpu = ioctl(vm, KVM_CREATE_VCPU, 0UL);
-	if (kvm < 0 || vm < 0 || vcpu < 0) {
-		printf("fatal=setup/%s\n", strerrorname_np(errno));
-		return 1;
-	}
+	int kvm, vm, vcpu;
+	ucontrol_vcpu(&kvm, &vm, &vcpu);
 	unsigned char *sie = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, 4096);
 	if (sie == MAP_FAILED)
 		return 1;

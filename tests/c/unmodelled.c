@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "show.h"
+#include "ucontrol_vcpu.h"
 
 
 /*
@@ -28,13 +29,8 @@ struct s390_kvm_regs {
 
 int main(void)
 {
-	int kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-	int vm = ioctl(kvm, KVM_CREATE_VM, KVM_VM_S390_UCONTROL);
-	int vcpu = ioctl(vm, KVM_CREATE_VCPU, 0UL);
-	if (kvm < 0 || vm < 0 || vcpu < 0) {
-		printf("fatal=setup/%s\n", strerrorname_np(errno));
-		return 1;
-	}
+	int kvm, vm, vcpu;
+	ucontrol_vcpu(&kvm, &vm, &vcpu);
 	struct s390_kvm_regs regs;
 	struct kvm_irqfd irqfd = { .fd = 0 };
 	show("irqfd", ioctl(vm, KVM_IRQFD, &irqfd));
