@@ -32,6 +32,8 @@
 // say whether they widen or may fail.
 #![deny(clippy::as_conversions)]
 
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
 use ucas_core::segment::page_round_down;
 use ucas_core::{AddressSpace, Generation};
 
@@ -287,11 +289,17 @@ struct TraceeBus<'a, const N: usize> {
     space: &'a AddressSpace<N>,
     prefix: u64,
     cache: &'a mut PageCache,
-    keys: &'a mut KeyStore,
+    keys: &'a Mutex<KeyStore>,
     intercepts: Intercepts,
 }
 
 impl<const N: usize> TraceeBus<'_, N> {
+    /// The storage keys, locked for one update or query (a panic while
+    /// they were held left them consistent: each update is one store).
+    fn keys(&self) -> MutexGuard<'_, KeyStore> {
+        self.keys.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     /// The tracee address behind real address `addr`, and the vcpu
     /// (absolute) address for error reports.
     fn resolve(&self, addr: u64) -> Result<(u64, u64), Access> {
@@ -341,7 +349,7 @@ impl<const N: usize> Bus for TraceeBus<'_, N> {
             self.cache.tags[slot] = Some(page);
             // Cached pages have their reference bit on (`set_key` drops a
             // page whose key it changes).
-            self.keys.touch(page, false);
+            self.keys().touch(page, false);
         }
         match self.cache.pages[slot].get(offset..offset.saturating_add(buf.len())) {
             Some(bytes) => buf.copy_from_slice(bytes),
@@ -364,7 +372,7 @@ impl<const N: usize> Bus for TraceeBus<'_, N> {
         if self.memory.write(user, data).ok() != Some(data.len()) {
             return Err(self.failed(vcpu));
         }
-        self.keys.touch(user, true);
+        self.keys().touch(user, true);
         let page = page_round_down(user);
         let slot = PageCache::slot(page);
         if self.cache.tags[slot] == Some(page) {
@@ -408,7 +416,7 @@ impl<const N: usize> StorageKeys for TraceeBus<'_, N> {
         if !self.readable(page_round_down(user)) {
             return Err(self.failed(vcpu));
         }
-        Ok(self.keys.user_key(user))
+        Ok(self.keys().user_key(user))
     }
 
     fn set_key(&mut self, real: u64, key: u8) -> Result<(), Access> {
@@ -417,7 +425,7 @@ impl<const N: usize> StorageKeys for TraceeBus<'_, N> {
         if !self.readable(page) {
             return Err(self.failed(vcpu));
         }
-        self.keys.set_user_key(user, key);
+        self.keys().set_user_key(user, key);
         // The next fetch from the page sets its reference bit again.
         let slot = PageCache::slot(page);
         if self.cache.tags[slot] == Some(page) {
@@ -447,8 +455,8 @@ pub(crate) struct RunContext<'a, const N: usize> {
     pub cache: &'a mut PageCache,
     /// Instructions allowed before the run ends with `EINTR`.
     pub budget: u64,
-    /// The storage keys.
-    pub keys: &'a mut KeyStore,
+    /// The storage keys, shared with the other vcpus' runs and the model.
+    pub keys: &'a Mutex<KeyStore>,
     /// Which key instructions the SIE block intercepts.
     pub intercepts: Intercepts,
     /// The trace, for a line per instruction when it asks for them.

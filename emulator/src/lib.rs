@@ -394,17 +394,20 @@ impl Emulator {
             .name("ucas-emulate".into())
             .stack_size(SUPERVISOR_STACK)
             .spawn(move || {
-                let mut sup = Supervisor::new(listener, model, tracer);
-                let served = sup.serve(&mut child);
+                let served = Supervisor::new(listener, model, tracer).and_then(|sup| {
+                    let sup = std::sync::Arc::new(sup);
+                    let status = sup.serve(&mut child)?;
+                    Ok((status, sup.with_model(|m| state::State::of(m).to_json())))
+                });
                 if served.is_err() {
                     let _ = child.kill();
                     let _ = child.wait();
                 }
-                (served, state::State::of(sup.model()).to_json())
+                served
             })
             .map_err(Error::Setup)?;
-        let (served, json) = worker.join().map_err(|_| Error::SupervisorPanicked)?;
-        let status = served.map_err(Error::Serving)?;
+        let served = worker.join().map_err(|_| Error::SupervisorPanicked)?;
+        let (status, json) = served.map_err(Error::Serving)?;
         if let (Some(f), Some(p)) = (state_file.as_mut(), &self.state_out) {
             f.write_all(json.as_bytes())
                 .map_err(|source| Error::StateWrite {

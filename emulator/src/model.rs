@@ -8,6 +8,8 @@
 //! uses, with the generation's rules for validation, replacement, holes and
 //! out-of-memory.
 
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
 use crate::state::VcpuState;
 pub use ucas_core::abi::{CreateDevice, DeviceAttr, EnableCap, Ioctl};
 use ucas_core::abi::{
@@ -265,7 +267,10 @@ pub enum Answer {
 #[derive(Debug)]
 pub struct Vcpu<const N: usize> {
     id: u32,
-    space: Box<KernelSpace<N>>,
+    /// Shared with a `KVM_RUN` in progress, which reads it without the
+    /// model (nothing else changes the space of a vcpu while it runs: its
+    /// other ioctls wait, as for the kernel's vcpu mutex).
+    space: Arc<KernelSpace<N>>,
     /// Generations A and B link each faulted-in vcpu segment to its user
     /// segment in a reverse table keyed by user segment; a second vcpu
     /// segment of the same vcpu faulting on the same user segment fails
@@ -287,6 +292,19 @@ pub struct GuestRegs {
     pub gprs: [u64; 16],
     /// The prefix register, masked to its 8 KiB-aligned bits below 2 GiB.
     pub prefix: u64,
+}
+
+/// What one `KVM_RUN` needs from the model ([`Model::guest`]).
+#[derive(Debug)]
+pub struct RunInputs<const N: usize> {
+    /// The kernel generation.
+    pub generation: Generation,
+    /// The vcpu's address space.
+    pub space: Arc<KernelSpace<N>>,
+    /// Its kept registers.
+    pub regs: GuestRegs,
+    /// The storage keys of every VM's memory.
+    pub keys: Arc<Mutex<KeyStore>>,
 }
 
 impl<const N: usize> Vcpu<N> {
@@ -400,8 +418,9 @@ pub struct Model<const N: usize = SPACE_CAPACITY> {
     /// Vcpus of VMs not yet destroyed.
     live_vcpus: usize,
     enomem: EnomemInjector,
-    /// The storage keys of the memory the VMs use.
-    keys: KeyStore,
+    /// The storage keys of the memory the VMs use, shared with the
+    /// `KVM_RUN`s in progress.
+    keys: Arc<Mutex<KeyStore>>,
 }
 
 /// The host's online CPUs, as the kernel's `num_online_cpus()` counts
@@ -424,7 +443,7 @@ impl<const N: usize> Model<N> {
             online_cpus: host_online_cpus().unwrap_or(1),
             vms: Vec::new(),
             live_vcpus: 0,
-            keys: KeyStore::default(),
+            keys: Arc::default(),
             enomem: EnomemInjector {
                 after: enomem_after,
                 ..EnomemInjector::default()
@@ -710,7 +729,7 @@ impl<const N: usize> Model<N> {
         let index = v.vcpus.len() as u32;
         v.vcpus.push(Vcpu {
             id,
-            space: Box::new(KernelSpace::new(self.generation)),
+            space: Arc::new(KernelSpace::new(self.generation)),
             links: Vec::with_capacity(16),
             regs: GuestRegs::default(),
             pfault: [ucas_core::abi::KVM_S390_PFAULT_TOKEN_INVALID, 0, 0],
@@ -1058,7 +1077,10 @@ impl<const N: usize> Model<N> {
         if let Some(v) = self.vms.get_mut(vm as usize)
             && v.destroyed.is_none()
         {
-            self.keys.forget_vm(vm);
+            self.keys
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .forget_vm(vm);
             v.slots = Slots::default();
             v.destroyed = Some(v.vcpu_states());
             self.live_vcpus -= v.vcpus.len();
@@ -1166,22 +1188,30 @@ impl<const N: usize> Model<N> {
     }
 
     /// What `KVM_RUN` of vcpu `r` works with: the generation, the vcpu's
-    /// address space, its kept registers and the storage keys.
-    pub fn guest(
-        &mut self,
-        r: VcpuRef,
-    ) -> Option<(Generation, &AddressSpace<N>, &mut GuestRegs, &mut KeyStore)> {
-        let generation = self.generation;
-        let vcpu = self
-            .vms
-            .get_mut(r.vm as usize)
-            .and_then(|vm| vm.vcpus.get_mut(r.index as usize))?;
-        Some((
-            generation,
-            vcpu.space.space(),
-            &mut vcpu.regs,
-            &mut self.keys,
-        ))
+    /// address space (shared: nothing changes it until the run is over),
+    /// a copy of its kept registers (the run's [`Self::set_guest_regs`]
+    /// puts them back) and the storage keys.
+    pub fn guest(&self, r: VcpuRef) -> Option<RunInputs<N>> {
+        let vcpu = self.vcpu(r)?;
+        Some(RunInputs {
+            generation: self.generation,
+            space: Arc::clone(&vcpu.space),
+            regs: vcpu.regs,
+            keys: Arc::clone(&self.keys),
+        })
+    }
+
+    /// Keeps `regs` as vcpu `r`'s registers, at the end of its run.
+    pub fn set_guest_regs(&mut self, r: VcpuRef, regs: GuestRegs) {
+        if let Some(vcpu) = self.vcpu_mut(r) {
+            vcpu.regs = regs;
+        }
+    }
+
+    /// The storage keys, locked (never poisoned for good: a panic while
+    /// they were held left them consistent, each update being one store).
+    fn keys(&self) -> MutexGuard<'_, KeyStore> {
+        self.keys.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Carries out [`Answer::WithMemory`]: `call` on `object` with the
@@ -1252,7 +1282,7 @@ impl<const N: usize> Model<N> {
             }
             let ucontrol = self.is_ucontrol(vm);
             let op = memop::MemOp::parse(&raw);
-            let r = memop::mem_op(&mut self.keys, self.generation, ucontrol, target, op, mem);
+            let r = memop::mem_op(&mut self.keys(), self.generation, ucontrol, target, op, mem);
             // The kernel would queue the program interruption it answers
             // with; the model does not, and no longer knows what is
             // pending.
@@ -1338,7 +1368,7 @@ impl<const N: usize> Model<N> {
             (false, _) => keys::Frames::Slots(&v.slots),
         };
         if call == Ioctl::S390Keyop {
-            return self.keys.keyop(frames, arg, mem);
+            return self.keys().keyop(frames, arg, mem);
         }
         let mut raw = [0u8; size_of::<S390Skeys>()];
         if !mem.read(arg, &mut raw) {
@@ -1360,9 +1390,9 @@ impl<const N: usize> Model<N> {
             args,
         };
         if call == Ioctl::S390GetSkeys {
-            self.keys.get_skeys(&skeys, mem)
+            self.keys().get_skeys(&skeys, mem)
         } else {
-            self.keys.set_skeys(&skeys, mem)
+            self.keys().set_skeys(&skeys, mem)
         }
     }
 
@@ -1372,7 +1402,7 @@ impl<const N: usize> Model<N> {
         let Some(vcpu) = self.vcpu_mut(r) else {
             return Err(Errno::BADF);
         };
-        let result = vcpu.space.map(m, fail_at);
+        let result = Arc::make_mut(&mut vcpu.space).map(m, fail_at);
         // Replaced or (A/B, on ENOMEM) removed segments lose their links.
         let first = m.vcpu_addr >> SEGMENT_SHIFT;
         let count = m.length >> SEGMENT_SHIFT;
@@ -1405,7 +1435,7 @@ impl<const N: usize> Model<N> {
         let Some(vcpu) = self.vcpu_mut(r) else {
             return Err(Errno::BADF);
         };
-        vcpu.space
+        Arc::make_mut(&mut vcpu.space)
             .unmap(m.vcpu_addr, m.length)
             .map_err(|e| e.errno())?;
         vcpu.unlink_range(m.vcpu_addr >> SEGMENT_SHIFT, m.length >> SEGMENT_SHIFT);
@@ -1870,8 +1900,8 @@ mod tests {
             mem.0[0x100..0x104].fill(0);
             assert_eq!(skeys(&mut m, &mut mem, get, 256, 4), 0, "{g:?}");
             assert_eq!(&mem.0[0x100..0x104], &[0, 0x30, 0x16, 0]);
-            let (_, _, _, store) = m.guest(VcpuRef { vm: 0, index: 0 }).unwrap();
-            let user = store.user_key(64 * MIB + 4096);
+            let inputs = m.guest(VcpuRef { vm: 0, index: 0 }).unwrap();
+            let user = inputs.keys.lock().unwrap().user_key(64 * MIB + 4096);
             if g == Generation::C {
                 // C keeps the keys in the VM's own address space.
                 assert_eq!(user, 0);

@@ -9,16 +9,38 @@
 //! read about the tracee (its memory, `/proc/PID/…`) is trusted only after
 //! `SECCOMP_IOCTL_NOTIF_ID_VALID` confirms the call is still pending, because
 //! a dead tracee's pid can be reused.
+//!
+//! # Threads
+//!
+//! Calls are served by a pool of threads, each blocked in its own
+//! `SECCOMP_IOCTL_NOTIF_RECV` (no `poll` first: a blocked receive is what
+//! the synchronous wake-up wakes on the caller's CPU). Whenever a thread
+//! takes a call and none is left receiving, it starts another (at most
+//! [`MAX_SERVERS`]); a thread that finds [`SPARE_SERVERS`] others
+//! receiving ends. So a call that takes long — a `KVM_RUN`, a call waiting
+//! for its vcpu, an argument on memory the tracee makes slow — holds one
+//! thread, never the others. The model is shared under one lock, which is
+//! not held while a guest runs: `KVM_RUN`s of distinct vcpus run at the same
+//! time, and a vcpu's other ioctls wait for its run as for the kernel's vcpu
+//! mutex (`KVM_S390_IRQ` and `KVM_S390_INTERRUPT` do not, as in the kernel).
+//! The thread that called [`Supervisor::serve`] watches for the program's
+//! exit, the end of every tracee and VMs whose last fd went, and stops the
+//! pool at the end (the kernel does not wake a receive when the last tracee
+//! goes, so it interrupts the receives with a signal).
 
 use std::collections::HashMap;
 use std::ffi::CStr;
 use std::fmt;
 use std::io::{self, Write as _};
 use std::mem::offset_of;
+use std::ops::{Deref, DerefMut};
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::process::{Child, ExitStatus};
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use rustix::fs::{MemfdFlags, SealFlags};
 use ucas_core::Errno;
@@ -38,46 +60,136 @@ use super::filter::SYS_OPEN;
 use super::guest::{self, PageCache, RunContext, RunExit};
 use super::lifetime::Lifetimes;
 use super::model::{
-    Answer, CallerMemory, CpuAttr, CreateDevice, DeviceAttr, EnableCap, Ioctl, Model, Object,
-    StatsId, VCPU_PAGE_SIZE, VcpuRef,
+    Answer, CallerMemory, CpuAttr, CreateDevice, DeviceAttr, EnableCap, GuestRegs, Ioctl, Model,
+    Object, RunInputs, SPACE_CAPACITY, StatsId, VCPU_PAGE_SIZE, VcpuRef,
 };
 use super::paths;
 use super::sys::{self, Listener, Notification, SharedPages};
-use super::trace::{self, Tracer};
+use super::trace::{self, SharedTracer, Tracer};
 
 /// How often to look at the child when the kernel offers no pidfd.
 const REAP_POLL: Duration = Duration::from_millis(50);
 
-/// The supervisor's whole state.
+/// Serving threads at most: calls beyond that many blocked at once wait for
+/// one of them to finish.
+pub(crate) const MAX_SERVERS: usize = 256;
+
+/// Threads kept receiving while no call is being served.
+const SPARE_SERVERS: usize = 2;
+
+/// Stack of a serving thread: the model builds each vcpu's address space
+/// (a large fixed-capacity table) before boxing it.
+const SERVER_STACK: usize = 64 << 20;
+
+/// How long the pool is given to stop once the last tracee is gone (each
+/// thread ends within a guest run's pending check or a wait for a vcpu).
+const STOP_GRACE: Duration = Duration::from_secs(5);
+
+/// What every serving thread shares.
 pub(crate) struct Supervisor {
     listener: Listener,
+    state: Mutex<State>,
+    /// Notified whenever a vcpu's run ends.
+    vcpu_freed: Condvar,
+    tracer: SharedTracer,
+    /// Threads blocked in a receive.
+    receiving: AtomicUsize,
+    /// The serving threads started and not yet joined.
+    servers: Mutex<Vec<JoinHandle<()>>>,
+    /// Set when the last tracee is gone.
+    stopping: AtomicBool,
+    /// The direct child's pidfd (none before Linux 5.3).
+    child: OnceLock<Option<OwnedFd>>,
+    /// Why a serving thread failed for good; it kills the direct child so
+    /// that the watching thread wakes (no fd is spent on this: with its fd
+    /// table starved, the supervisor must still wait on the ones it has).
+    failure: Mutex<Option<io::Error>>,
+}
+
+/// The model and everything the supervisor knows about the emulated files:
+/// what the serving threads share under one lock.
+struct State {
     model: Model,
-    tracer: Tracer,
     /// Emulated open files by (device, inode).
     objects: HashMap<(u64, u64), Object>,
     /// The one open file every emulated `/dev/kvm` open shares (the device
     /// is stateless, so sharing is invisible).
     kvm_file: Option<OwnedFd>,
     /// Each vcpu's `kvm_run` and SIE pages, `[vm][index]`.
-    vcpu_pages: Vec<Vec<SharedPages>>,
-    /// Scratch for paths read from the tracee.
-    path_buf: Box<[u8; PATH_MAX]>,
-    /// Guest pages read during a `KVM_RUN`.
-    page_cache: PageCache,
+    vcpu_pages: Vec<Vec<Arc<SharedPages>>>,
     admin_note_shown: bool,
     /// The unmodelled ioctls already reported on stderr.
     not_modelled_shown: Vec<Ioctl>,
     /// Which VMs the tracees still hold.
     lifetimes: Lifetimes,
+    /// The vcpus in a `KVM_RUN`.
+    running: Vec<VcpuRef>,
+    /// VMs whose last reference went while one of their vcpus ran: they
+    /// are destroyed when it stops.
+    dying: Vec<u32>,
+}
+
+/// Each serving thread's own buffers.
+struct Scratch {
+    /// Paths read from the tracee.
+    path_buf: Box<[u8; PATH_MAX]>,
+    /// Guest pages read during a `KVM_RUN`.
+    page_cache: PageCache,
+}
+
+impl Scratch {
+    fn new() -> Self {
+        Self {
+            path_buf: Box::new([0; PATH_MAX]),
+            page_cache: PageCache::new(),
+        }
+    }
+}
+
+/// One call being served with the state locked.
+struct Ctx<'a> {
+    listener: &'a Listener,
+    tracer: &'a SharedTracer,
+    scratch: &'a mut Scratch,
+    state: MutexGuard<'a, State>,
+}
+
+impl Deref for Ctx<'_> {
+    type Target = State;
+    fn deref(&self) -> &State {
+        &self.state
+    }
+}
+
+impl DerefMut for Ctx<'_> {
+    fn deref_mut(&mut self) -> &mut State {
+        &mut self.state
+    }
+}
+
+/// A `KVM_RUN` ready to go: what it needs, taken from the model under the
+/// lock; the vcpu is marked running until [`Supervisor::finish_run`].
+struct RunJob {
+    vcpu: VcpuRef,
+    object: Object,
+    pages: Arc<SharedPages>,
+    inputs: RunInputs<SPACE_CAPACITY>,
+    facilities: [u64; 4],
 }
 
 impl fmt::Debug for Supervisor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Supervisor")
-            .field("model", &self.model)
-            .field("objects", &self.objects.len())
+            .field("receiving", &self.receiving.load(Ordering::Relaxed))
             .finish_non_exhaustive()
     }
+}
+
+/// Locks `m`; a thread that panicked while holding it left the data as
+/// consistent as any call the model refuses halfway (each update is
+/// committed last), so the lock stays usable.
+pub(crate) fn locked<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 const PATH_MAX: usize = 4096;
@@ -270,37 +382,68 @@ impl fmt::Display for Label<'_> {
 }
 
 impl Supervisor {
-    pub(crate) fn new(listener: Listener, model: Model, tracer: Tracer) -> Self {
-        Self {
+    pub(crate) fn new(listener: Listener, model: Model, tracer: Tracer) -> io::Result<Self> {
+        Ok(Self {
             listener,
-            model,
-            tracer,
-            objects: HashMap::with_capacity(64),
-            kvm_file: None,
-            vcpu_pages: Vec::new(),
-            path_buf: Box::new([0; PATH_MAX]),
-            page_cache: PageCache::new(),
-            admin_note_shown: false,
-            not_modelled_shown: Vec::new(),
-            lifetimes: Lifetimes::new(),
-        }
+            state: Mutex::new(State {
+                model,
+                objects: HashMap::with_capacity(64),
+                kvm_file: None,
+                vcpu_pages: Vec::new(),
+                admin_note_shown: false,
+                not_modelled_shown: Vec::new(),
+                lifetimes: Lifetimes::new(),
+                running: Vec::new(),
+                dying: Vec::new(),
+            }),
+            vcpu_freed: Condvar::new(),
+            tracer: SharedTracer::new(tracer),
+            receiving: AtomicUsize::new(0),
+            servers: Mutex::new(Vec::new()),
+            stopping: AtomicBool::new(false),
+            child: OnceLock::new(),
+            failure: Mutex::new(None),
+        })
     }
 
-    /// The model, for the state report.
-    pub(crate) fn model(&self) -> &Model {
-        &self.model
+    /// `f` applied to the model, for the state report.
+    pub(crate) fn with_model<R>(&self, f: impl FnOnce(&Model) -> R) -> R {
+        f(&locked(&self.state).model)
     }
 
     /// Serves notifications until every task under the filter is gone, and
     /// returns the exit status of `child`.
-    pub(crate) fn serve(&mut self, child: &mut Child) -> io::Result<ExitStatus> {
-        let pidfd = rustix::process::Pid::from_raw(child.id().cast_signed()).and_then(|pid| {
-            rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()).ok()
-        });
+    pub(crate) fn serve(self: &Arc<Self>, child: &mut Child) -> io::Result<ExitStatus> {
+        sys::install_wake_signal()?;
+        for _ in 0..SPARE_SERVERS {
+            self.start_server()?;
+        }
+        let served = self.watch(child);
+        self.stop_servers();
+        served
+    }
+
+    /// The watching loop of [`Self::serve`].
+    fn watch(&self, child: &mut Child) -> io::Result<ExitStatus> {
+        let pidfd = self
+            .child
+            .get_or_init(|| {
+                rustix::process::Pid::from_raw(child.id().cast_signed()).and_then(|pid| {
+                    rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()).ok()
+                })
+            })
+            .as_ref();
+        // The inotify instance itself, shared: its readiness is the same
+        // through both fds.
+        let events = locked(&self.state)
+            .lifetimes
+            .fd()
+            .map(|fd| fd.try_clone_to_owned())
+            .transpose()?;
         let mut status: Option<ExitStatus> = None;
         loop {
             let watch = if status.is_none() {
-                pidfd.as_ref().map(AsFd::as_fd)
+                pidfd.map(AsFd::as_fd)
             } else {
                 None
             };
@@ -309,7 +452,10 @@ impl Supervisor {
             } else {
                 None
             };
-            let ready = match self.listener.wait(watch, self.lifetimes.fd(), timeout) {
+            let ready = match self
+                .listener
+                .wait(watch, events.as_ref().map(AsFd::as_fd), timeout)
+            {
                 Ok(r) => r,
                 Err(e) if crate::error::errno_of(&e) == Some(Errno::INTR) => continue,
                 Err(e) => return Err(e),
@@ -320,29 +466,12 @@ impl Supervisor {
                 status = child.try_wait()?;
             }
             if ready.events {
-                self.destroy_dead_vms();
+                self.reap(&mut locked(&self.state));
             }
-            if ready.notification {
-                match self.listener.receive() {
-                    Ok(n) => {
-                        if let Err(e) = self.handle(&n) {
-                            // Our own resources ran out (fds, memory): the
-                            // caller sees an allocation failure, as from a
-                            // kernel that ran out.
-                            self.tracer
-                                .line(None, format_args!("failed to serve a call: {e}"));
-                            let _ = self.listener.reply_error(n.id, Errno::NOMEM);
-                        }
-                    }
-                    // The caller went away between poll and receive.
-                    Err(e)
-                        if matches!(
-                            crate::error::errno_of(&e),
-                            Some(Errno::NOENT | Errno::INTR)
-                        ) => {}
-                    Err(e) => return Err(e),
-                }
-            } else if ready.hangup {
+            if let Some(e) = locked(&self.failure).take() {
+                return Err(e);
+            }
+            if ready.hangup {
                 break;
             }
         }
@@ -352,85 +481,309 @@ impl Supervisor {
         }
     }
 
-    /// Destroys every VM the tracees no longer hold, with its vcpus and
-    /// devices, as the kernel does when the last reference goes.
-    fn destroy_dead_vms(&mut self) {
+    /// Starts one more serving thread, unless [`MAX_SERVERS`] run already.
+    fn start_server(self: &Arc<Self>) -> io::Result<()> {
+        let mut servers = locked(&self.servers);
+        servers.retain(|t| !t.is_finished());
+        if servers.len() >= MAX_SERVERS {
+            return Ok(());
+        }
+        let sup = Arc::clone(self);
+        let thread = std::thread::Builder::new()
+            .name("ucas-serve".into())
+            .stack_size(SERVER_STACK)
+            .spawn(move || sup.serving())?;
+        servers.push(thread);
+        Ok(())
+    }
+
+    /// Ends every serving thread: each is interrupted in its receive until
+    /// it has seen that the tracees are gone.
+    fn stop_servers(&self) {
+        self.stopping.store(true, Ordering::SeqCst);
+        let servers = std::mem::take(&mut *locked(&self.servers));
+        let deadline = Instant::now() + STOP_GRACE;
+        for thread in servers {
+            // Signalled again and again: one that arrives just before the
+            // thread enters its receive is lost.
+            while !thread.is_finished() && Instant::now() < deadline {
+                sys::wake(&thread);
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            if thread.is_finished() {
+                let _ = thread.join();
+            }
+        }
+    }
+
+    /// The life of one serving thread.
+    fn serving(self: Arc<Self>) {
+        let mut scratch = Scratch::new();
+        while !self.stopping.load(Ordering::SeqCst) {
+            self.receiving.fetch_add(1, Ordering::SeqCst);
+            let received = self.listener.receive();
+            let left = self.receiving.fetch_sub(1, Ordering::SeqCst) - 1;
+            let n = match received {
+                Ok(n) => n,
+                // The caller went away before our receive, or the wake
+                // signal interrupted it.
+                Err(e)
+                    if matches!(crate::error::errno_of(&e), Some(Errno::NOENT | Errno::INTR)) =>
+                {
+                    continue;
+                }
+                Err(e) => {
+                    self.fail(e);
+                    return;
+                }
+            };
+            if left == 0
+                && let Err(e) = self.start_server()
+            {
+                // Served all the same, by the threads there are.
+                self.tracer.line(
+                    None,
+                    format_args!("cannot start another serving thread: {e}"),
+                );
+            }
+            self.serve_one(&mut scratch, &n);
+            if self.receiving.load(Ordering::SeqCst) >= SPARE_SERVERS {
+                return;
+            }
+        }
+    }
+
+    /// Reports a failure of the notification fd to the watching thread,
+    /// which the end of the direct child wakes (without a pidfd, it looks
+    /// every [`REAP_POLL`]).
+    fn fail(&self, e: io::Error) {
+        locked(&self.failure).get_or_insert(e);
+        if let Some(Some(pidfd)) = self.child.get() {
+            let _ = rustix::process::pidfd_send_signal(pidfd, rustix::process::Signal::KILL);
+        }
+    }
+
+    /// Serves call `n`.
+    fn serve_one(&self, scratch: &mut Scratch, n: &Notification) {
+        let served = match self.handle(scratch, n) {
+            Ok(Some(job)) => {
+                self.run(scratch, n, job);
+                Ok(())
+            }
+            Ok(None) => Ok(()),
+            Err(e) => Err(e),
+        };
+        if let Err(e) = served {
+            // Our own resources ran out (fds, memory): the caller sees an
+            // allocation failure, as from a kernel that ran out.
+            self.tracer
+                .line(None, format_args!("failed to serve a call: {e}"));
+            let _ = self.listener.reply_error(n.id, Errno::NOMEM);
+        }
+    }
+
+    /// The serving of `n` with the state locked.
+    /// Takes the lock for serving. The fd and mapping events queued so far
+    /// are read first: a close the program made before this call must have
+    /// had its effect by the time the call is served, as in the kernel
+    /// (the watching thread may not have woken yet).
+    fn ctx<'a>(&'a self, scratch: &'a mut Scratch) -> Ctx<'a> {
+        let mut state = locked(&self.state);
+        self.reap(&mut state);
+        Ctx {
+            listener: &self.listener,
+            tracer: &self.tracer,
+            scratch,
+            state,
+        }
+    }
+
+    /// Reads the queued lifetime events and destroys the VMs they free.
+    fn reap(&self, state: &mut State) {
         let mut dead = Vec::new();
-        self.lifetimes.drain(&mut dead);
-        for vm in dead {
-            self.objects.retain(|_, o| o.vm() != Some(vm));
-            if let Some(pages) = self.vcpu_pages.get_mut(vm as usize) {
+        state.lifetimes.drain(&mut dead);
+        state.dying.extend(dead);
+        self.destroy_dead_vms(state);
+    }
+
+    /// Serves `n`; a `KVM_RUN` is returned ready to run without the lock.
+    fn handle(&self, scratch: &mut Scratch, n: &Notification) -> io::Result<Option<RunJob>> {
+        let nr = i64::from(n.nr);
+        let open = if nr == libc::SYS_openat {
+            Some((
+                "openat",
+                n.args[0] as i32,
+                n.args[1],
+                paths::OpenHow::legacy(n.args[2], n.args[3]),
+            ))
+        } else if Some(nr) == SYS_OPEN {
+            Some((
+                "open",
+                AT_FDCWD,
+                n.args[0],
+                paths::OpenHow::legacy(n.args[1], n.args[2]),
+            ))
+        } else if nr == libc::SYS_openat2 {
+            match read_open_how(n.pid, n.args[2], n.args[3]) {
+                Some(how) => Some(("openat2", n.args[0] as i32, n.args[1], how)),
+                // A size or struct the kernel refuses (EINVAL, E2BIG,
+                // EFAULT) before it looks at the path: it answers itself.
+                None => return ignore_gone(self.listener.reply_continue(n.id)).map(|()| None),
+            }
+        } else {
+            None
+        };
+        if let Some((syscall, dirfd, path_addr, how)) = open {
+            // Most opens are not of /dev/kvm: those are let through without
+            // the lock.
+            let kvm = read_path(&mut scratch.path_buf, n.pid, path_addr).filter(|&len| {
+                paths::may_be_kvm(paths::strip_trailing_slashes(&scratch.path_buf[..len]))
+            });
+            return match kvm {
+                Some(len) => self
+                    .ctx(scratch)
+                    .on_open(n, syscall, dirfd, len, how)
+                    .map(|()| None),
+                None => ignore_gone(self.listener.reply_continue(n.id)).map(|()| None),
+            };
+        }
+        if nr != libc::SYS_ioctl {
+            return ignore_gone(self.listener.reply_continue(n.id)).map(|()| None);
+        }
+        // The fd's identity is looked up without the lock.
+        let Some(file) = file_identity(n.pid, n.args[0]) else {
+            return ignore_gone(self.listener.reply_continue(n.id)).map(|()| None);
+        };
+        let mut ctx = self.ctx(scratch);
+        let Some(object) = ctx.objects.get(&file).copied() else {
+            drop(ctx);
+            return ignore_gone(self.listener.reply_continue(n.id)).map(|()| None);
+        };
+        // A vcpu's ioctls wait for its run, as for the kernel's vcpu mutex;
+        // the two injections the kernel serves without it do not.
+        let call = Ioctl::from_number(n.args[1] as u32);
+        if let Object::Vcpu(r) = object
+            && !matches!(call, Some(Ioctl::S390Irq | Ioctl::S390Interrupt))
+        {
+            while ctx.running.contains(&r) {
+                let state = ctx.state;
+                ctx.state = self
+                    .vcpu_freed
+                    .wait(state)
+                    .unwrap_or_else(PoisonError::into_inner);
+                if !self.listener.is_valid(n.id) {
+                    return Ok(None);
+                }
+            }
+        }
+        ctx.on_ioctl(n, object)
+    }
+
+    /// Runs `job` without the lock, puts what it changed back and answers.
+    fn run(&self, scratch: &mut Scratch, n: &Notification, job: RunJob) {
+        let mut regs = job.inputs.regs;
+        let (result, note) = if self.tracer.instructions() {
+            let mut tracer = self.tracer.lock();
+            run_vcpu(&self.listener, &mut tracer, scratch, n, &job, &mut regs)
+        } else {
+            let mut quiet = Tracer::new(None, trace::Selection::default());
+            run_vcpu(&self.listener, &mut quiet, scratch, n, &job, &mut regs)
+        };
+        let mut state = locked(&self.state);
+        state.model.set_guest_regs(job.vcpu, regs);
+        state.running.retain(|&v| v != job.vcpu);
+        self.destroy_dead_vms(&mut state);
+        if self.tracer.enabled() {
+            let label = Label(&state.model, job.object);
+            self.tracer.line(
+                Some(n.pid),
+                format_args!(
+                    "{label} {}({}) {}{note}",
+                    Ioctl::Run.name(),
+                    Args::Value(n.args[2]),
+                    trace::Result(result)
+                ),
+            );
+        }
+        drop(state);
+        self.vcpu_freed.notify_all();
+        let _ = match result {
+            Ok(v) => ignore_gone(self.listener.reply_value(n.id, v)),
+            Err(e) => ignore_gone(self.listener.reply_error(n.id, e)),
+        };
+    }
+
+    /// Destroys every VM the tracees no longer hold and none of whose vcpus
+    /// runs, with its vcpus and devices, as the kernel does when the last
+    /// reference goes (a running vcpu's ioctl holds one).
+    fn destroy_dead_vms(&self, state: &mut State) {
+        let mut i = 0;
+        while i < state.dying.len() {
+            let vm = state.dying[i];
+            if state.running.iter().any(|r| r.vm == vm) {
+                i += 1;
+                continue;
+            }
+            state.dying.swap_remove(i);
+            state.objects.retain(|_, o| o.vm() != Some(vm));
+            if let Some(pages) = state.vcpu_pages.get_mut(vm as usize) {
                 *pages = Vec::new();
             }
-            self.model.destroy_vm(vm);
+            state.model.destroy_vm(vm);
             self.tracer.line(
                 None,
                 format_args!("vm{vm} destroyed: its last fd and mapping are gone"),
             );
         }
     }
+}
 
-    fn handle(&mut self, n: &Notification) -> io::Result<()> {
-        let nr = i64::from(n.nr);
-        if nr == libc::SYS_ioctl {
-            self.on_ioctl(n)
-        } else if nr == libc::SYS_openat {
-            let how = paths::OpenHow::legacy(n.args[2], n.args[3]);
-            self.on_open(n, "openat", n.args[0] as i32, n.args[1], how)
-        } else if Some(nr) == SYS_OPEN {
-            let how = paths::OpenHow::legacy(n.args[1], n.args[2]);
-            self.on_open(n, "open", AT_FDCWD, n.args[0], how)
-        } else if nr == libc::SYS_openat2 {
-            match read_open_how(n.pid, n.args[2], n.args[3]) {
-                Some(how) => self.on_open(n, "openat2", n.args[0] as i32, n.args[1], how),
-                // A size or struct the kernel refuses (EINVAL, E2BIG,
-                // EFAULT) before it looks at the path: it answers itself.
-                None => ignore_gone(self.listener.reply_continue(n.id)),
-            }
-        } else {
-            ignore_gone(self.listener.reply_continue(n.id))
+/// Reads a NUL-terminated string from the tracee into `buf`, page by page
+/// (a string may end just before unmapped memory). Returns its length, or
+/// `None` if unreadable or longer than `PATH_MAX`.
+fn read_path(buf: &mut [u8; PATH_MAX], pid: u32, addr: u64) -> Option<usize> {
+    let mut len = 0usize;
+    while len < PATH_MAX {
+        let at = addr.checked_add(len as u64)?;
+        // Chunks never cross a 4 KiB boundary, hence never a page one.
+        let to_page_end = (READ_CHUNK - at % READ_CHUNK) as usize;
+        let want = to_page_end.min(PATH_MAX - len);
+        let got = sys::read_tracee(pid, at, &mut buf[len..len + want]).ok()?;
+        if got == 0 {
+            return None;
         }
-    }
-
-    /// Reads a NUL-terminated string from the tracee into `path_buf`, page by
-    /// page (a string may end just before unmapped memory). Returns its
-    /// length, or `None` if unreadable or longer than `PATH_MAX`.
-    fn read_path(&mut self, pid: u32, addr: u64) -> Option<usize> {
-        let mut len = 0usize;
-        while len < PATH_MAX {
-            let at = addr.checked_add(len as u64)?;
-            // Chunks never cross a 4 KiB boundary, hence never a page one.
-            let to_page_end = (READ_CHUNK - at % READ_CHUNK) as usize;
-            let want = to_page_end.min(PATH_MAX - len);
-            let got = sys::read_tracee(pid, at, &mut self.path_buf[len..len + want]).ok()?;
-            if got == 0 {
-                return None;
-            }
-            if let Some(nul) = self.path_buf[len..len + got].iter().position(|&b| b == 0) {
-                return Some(len + nul);
-            }
-            len += got;
+        if let Some(nul) = buf[len..len + got].iter().position(|&b| b == 0) {
+            return Some(len + nul);
         }
-        None
+        len += got;
     }
+    None
+}
 
+/// The identity (device, inode) of the file behind the tracee's `fd`.
+fn file_identity(pid: u32, fd: u64) -> Option<(u64, u64)> {
+    let mut buf = [0u8; 64];
+    // The kernel reads the fd as `unsigned int`: the register's upper half
+    // does not count.
+    let path = proc_path(&mut buf, pid, "fd", Some(fd & u64::from(u32::MAX)))?;
+    let st = rustix::fs::stat(path).ok()?;
+    Some((st.st_dev, st.st_ino))
+}
+
+impl Ctx<'_> {
+    /// An open whose path (the first `len` bytes of the path buffer) may
+    /// name `/dev/kvm`.
     fn on_open(
         &mut self,
         n: &Notification,
         syscall: &str,
         dirfd: i32,
-        path_addr: u64,
+        len: usize,
         how: paths::OpenHow,
     ) -> io::Result<()> {
-        let Some(len) = self.read_path(n.pid, path_addr) else {
-            return ignore_gone(self.listener.reply_continue(n.id));
-        };
-        let stripped = paths::strip_trailing_slashes(&self.path_buf[..len]).len();
+        let stripped = paths::strip_trailing_slashes(&self.scratch.path_buf[..len]).len();
         let trailing_slash = stripped < len;
-        let path = &self.path_buf[..stripped];
-        if !paths::may_be_kvm(path) {
-            return ignore_gone(self.listener.reply_continue(n.id));
-        }
+        let path = &self.scratch.path_buf[..stripped];
         // Refused before the lookup (flags, scopes, an absolute path under
         // RESOLVE_BENEATH): the kernel answers the same for any path.
         let beneath = how.resolve & paths::RESOLVE_BENEATH != 0;
@@ -464,6 +817,7 @@ impl Supervisor {
         let result = match refused {
             Some(e) => Err(e),
             None => {
+                let listener = self.listener;
                 let kvm = match &self.kvm_file {
                     Some(f) => f,
                     None => {
@@ -471,14 +825,14 @@ impl Supervisor {
                         self.kvm_file.insert(f)
                     }
                 };
-                self.listener
+                listener
                     .reply_new_fd(n.id, kvm.as_fd(), flags & paths::O_CLOEXEC != 0)
                     .map(i64::from)
                     .map_err(|e| crate::error::errno_of(&e).unwrap_or(Errno::IO))
             }
         };
         if self.tracer.enabled() {
-            let path = self.path_buf[..len].escape_ascii();
+            let path = self.scratch.path_buf[..len].escape_ascii();
             self.tracer.line(
                 Some(n.pid),
                 format_args!(
@@ -498,7 +852,7 @@ impl Supervisor {
     /// `dirfd` by `pid` with the `RESOLVE_*` flags `resolve`, name
     /// `/dev/kvm` lexically.
     fn names_dev_kvm(&self, pid: u32, dirfd: i32, len: usize, resolve: u64) -> bool {
-        let path = &self.path_buf[..len];
+        let path = &self.scratch.path_buf[..len];
         let in_root = resolve & paths::RESOLVE_IN_ROOT != 0;
         if path.starts_with(b"/") && !in_root {
             return paths::is_dev_kvm(b"/", path);
@@ -531,7 +885,7 @@ impl Supervisor {
     /// answers it.
     fn walks_to_dev(&self, pid: u32, dirfd: i32, len: usize, resolve: u64) -> bool {
         use rustix::fs::{Mode, OFlags, ResolveFlags};
-        let path = &self.path_buf[..len];
+        let path = &self.scratch.path_buf[..len];
         let absolute = path.starts_with(b"/") && resolve & paths::RESOLVE_IN_ROOT == 0;
         let mut buf = [0u8; 64];
         let (start, resolve) = if absolute {
@@ -624,19 +978,6 @@ impl Supervisor {
         Ok(fd)
     }
 
-    /// Which emulated object the tracee's `fd` is, if any.
-    fn identify(&self, pid: u32, fd: u64) -> Option<Object> {
-        if self.objects.is_empty() {
-            return None;
-        }
-        let mut buf = [0u8; 64];
-        // The kernel reads the fd as `unsigned int`: the register's upper half
-        // does not count.
-        let path = proc_path(&mut buf, pid, "fd", Some(fd & u64::from(u32::MAX)))?;
-        let st = rustix::fs::stat(path).ok()?;
-        self.objects.get(&(st.st_dev, st.st_ino)).copied()
-    }
-
     /// Whether the caller has CAP_SYS_ADMIN as `capable()` asks: effective
     /// and in the initial user namespace.
     fn caller_is_admin(pid: u32) -> bool {
@@ -650,11 +991,9 @@ impl Supervisor {
         }
     }
 
-    fn on_ioctl(&mut self, n: &Notification) -> io::Result<()> {
-        let (fd, request, arg) = (n.args[0], n.args[1] as u32, n.args[2]);
-        let Some(object) = self.identify(n.pid, fd) else {
-            return ignore_gone(self.listener.reply_continue(n.id));
-        };
+    /// An ioctl on emulated `object`; a `KVM_RUN` is returned ready to run.
+    fn on_ioctl(&mut self, n: &Notification, object: Object) -> io::Result<Option<RunJob>> {
+        let (request, arg) = (n.args[1] as u32, n.args[2]);
         let call = Ioctl::from_number(request);
         let mapping = (matches!(object, Object::Vcpu(_))
             && matches!(call, Some(Ioctl::UcasMap) | Some(Ioctl::UcasUnmap)))
@@ -694,7 +1033,7 @@ impl Supervisor {
                 | None
         );
         if !queries && !self.listener.is_valid(n.id) {
-            return Ok(());
+            return Ok(None);
         }
         let answer = match object {
             Object::Kvm => self.model.dev_ioctl(call, arg, admin),
@@ -756,6 +1095,15 @@ impl Supervisor {
             Object::Flic(vm) => self.model.flic_ioctl(vm, call, attr),
             Object::Vcpu(r) => self.model.vcpu_ioctl(r, call, arg, mapping),
         };
+        if let Answer::Run(vcpu) = answer {
+            return match self.prepare_run(vcpu, object) {
+                Ok(job) => Ok(Some(job)),
+                Err(errno) => {
+                    ignore_gone(self.listener.reply_error(n.id, errno))?;
+                    Ok(None)
+                }
+            };
+        }
         let args = match call {
             Some(Ioctl::UcasMap) | Some(Ioctl::UcasUnmap) => Args::Mapping(arg, mapping),
             None => Args::Raw(request, arg),
@@ -784,7 +1132,7 @@ impl Supervisor {
         {
             self.note_admin();
         }
-        Ok(())
+        Ok(None)
     }
 
     /// Says once per ioctl, trace or not, that the emulator (not the
@@ -865,7 +1213,7 @@ impl Supervisor {
                     Ok(number) => {
                         let number = u32::try_from(number).unwrap_or(u32::MAX);
                         let at = addr.wrapping_add(4);
-                        if store_to_caller(&self.listener, n, at, &number.to_ne_bytes()) {
+                        if store_to_caller(self.listener, n, at, &number.to_ne_bytes()) {
                             Ok(0)
                         } else {
                             Err(Errno::FAULT)
@@ -885,7 +1233,7 @@ impl Supervisor {
                 let r = match self.model.flic_get(vm, &attr) {
                     Ok((data, value)) if data.is_empty() => Ok(value),
                     Ok((data, value)) => {
-                        if store_to_caller(&self.listener, n, attr.addr, &data) {
+                        if store_to_caller(self.listener, n, attr.addr, &data) {
                             Ok(value)
                         } else {
                             Err(Errno::FAULT)
@@ -910,7 +1258,7 @@ impl Supervisor {
             }
             Answer::CpuModelGet { vm, attr, addr } => {
                 let data = self.model.cpu_model_get(vm, attr);
-                let r = if store_to_caller(&self.listener, n, addr, &data) {
+                let r = if store_to_caller(self.listener, n, addr, &data) {
                     Ok(0)
                 } else {
                     Err(Errno::FAULT)
@@ -931,7 +1279,7 @@ impl Supervisor {
             }
             Answer::WithMemory { object, call, arg } => {
                 let mut mem = Caller {
-                    listener: &self.listener,
+                    listener: self.listener,
                     n,
                 };
                 let r = self.model.with_memory(object, call, arg, &mut mem);
@@ -1021,7 +1369,7 @@ impl Supervisor {
                     if self.vcpu_pages.len() <= vm {
                         self.vcpu_pages.resize_with(vm + 1, Vec::new);
                     }
-                    self.vcpu_pages[vm].push(shared);
+                    self.vcpu_pages[vm].push(Arc::new(shared));
                 } else {
                     self.lifetimes.forget(wd);
                     self.model.discard_vcpu(r);
@@ -1042,15 +1390,15 @@ impl Supervisor {
                 Ok((Err(errno), Note::Exit(trans_exc_code)))
             }
             Answer::StoreU64 { addr, value } => {
-                let stored = store_to_caller(&self.listener, n, addr, &value.to_ne_bytes());
+                let stored = store_to_caller(self.listener, n, addr, &value.to_ne_bytes());
                 let r = if stored { Ok(0) } else { Err(Errno::FAULT) };
                 self.reply(n, r)?;
                 Ok((r, Note::None))
             }
-            Answer::Run(vcpu) => {
-                let (r, note) = self.run_vcpu(n, vcpu);
-                self.reply(n, r)?;
-                Ok((r, note))
+            // Taken out before: a run goes without the lock.
+            Answer::Run(_) => {
+                ignore_gone(self.listener.reply_error(n.id, Errno::INVAL))?;
+                Ok((Err(Errno::INVAL), Note::None))
             }
             Answer::FaultIn {
                 vcpu,
@@ -1078,17 +1426,15 @@ impl Supervisor {
         }
     }
 
-    /// `KVM_RUN`: loads the PSW, the registers and (if marked dirty) the
-    /// prefix from `kvm_run`, runs the guest, and writes the exit, PSW and registers
-    /// back into `kvm_run` and the SIE block.
-    fn run_vcpu(&mut self, n: &Notification, r: VcpuRef) -> (Result<i64, Errno>, Note) {
-        let Some(pages) = self
+    /// Takes what `KVM_RUN` of vcpu `r` needs from the model and marks the
+    /// vcpu running (its other ioctls wait until the run is over).
+    fn prepare_run(&mut self, r: VcpuRef, object: Object) -> Result<RunJob, Errno> {
+        let pages = self
             .vcpu_pages
             .get(r.vm as usize)
             .and_then(|v| v.get(r.index as usize))
-        else {
-            return (Err(Errno::BADF), Note::None);
-        };
+            .map(Arc::clone)
+            .ok_or(Errno::BADF)?;
         // STFLE shows the guest the facility list of its VM's CPU model
         // (the SIE block's facility-list designation points at it).
         let mut facilities = [0u64; 4];
@@ -1099,131 +1445,15 @@ impl Supervisor {
                 *f = u64::from_ne_bytes(w.try_into().unwrap_or_default());
             }
         }
-        let Some((generation, space, regs, keys)) = self.model.guest(r) else {
-            return (Err(Errno::BADF), Note::None);
-        };
-        // As the kernel does on every KVM_RUN of a vcpu whose state user
-        // space does not control: the vcpu is started.
-        let flags = pages.read_u32(SIE_PAGE + SIE_CPUFLAGS);
-        pages.write_u32(SIE_PAGE + SIE_CPUFLAGS, flags & !CPUSTAT_STOPPED);
-        // On s390 the general registers live in kvm_run's sync regs: the
-        // kernel runs the guest with them whether or not KVM_SYNC_GPRS is
-        // marked dirty (the flag matters for the other register classes).
-        for (i, g) in regs.gprs.iter_mut().enumerate() {
-            *g = pages.read_u64(RUN_SYNC_GPRS + 8 * i);
-        }
-        let dirty = pages.read_u64(offset_of!(KvmRun, kvm_dirty_regs));
-        if dirty & KVM_SYNC_PREFIX != 0 {
-            regs.prefix = pages.read_u64(RUN_SYNC_PREFIX) & guest::PREFIX_MASK;
-        }
-        let mut cpu = Cpu::new(
-            pages.read_u64(offset_of!(KvmRun, psw_mask)),
-            pages.read_u64(offset_of!(KvmRun, psw_addr)),
-        );
-        cpu.gprs = regs.gprs;
-        // The floating-point registers too come from the sync regs on
-        // every run, dirty or not: the kernel's sync_regs points the FPU
-        // state at `s.regs.vrs` (this models a machine with the vector
-        // facility, so FPR n is bits 0-63 of VR n) and store_regs leaves
-        // the guest's values there.
-        for (i, f) in cpu.fprs.iter_mut().enumerate() {
-            *f = pages.read_u64(RUN_SYNC_VRS + 16 * i);
-        }
-        cpu.fpc = pages.read_u32(RUN_SYNC_FPC);
-        cpu.facilities = facilities;
-        // As `sync_regs` does: the control registers live in the SIE
-        // block's gcr and are replaced from kvm_run only when marked dirty;
-        // the access registers are loaded from kvm_run on every run.
-        if dirty & KVM_SYNC_CRS != 0 {
-            for i in 0..16 {
-                pages.write_u64(
-                    SIE_PAGE + SIE_GCR + 8 * i,
-                    pages.read_u64(RUN_SYNC_CRS + 8 * i),
-                );
-            }
-        }
-        for i in 0..16 {
-            cpu.crs[i] = pages.read_u64(SIE_PAGE + SIE_GCR + 8 * i);
-            cpu.acrs[i] = pages.read_u32(RUN_SYNC_ACRS + 4 * i);
-        }
-        let listener = &self.listener;
-        let exit = if pages.read_u8(offset_of!(KvmRun, immediate_exit)) != 0 {
-            RunExit::Interrupted
-        } else if let Some(memory) = caller_memory(listener, n) {
-            guest::run(
-                RunContext {
-                    generation,
-                    space,
-                    prefix: regs.prefix,
-                    pid: n.pid,
-                    memory: &memory,
-                    pending: &mut || listener.is_valid(n.id),
-                    cache: &mut self.page_cache,
-                    budget: guest::BUDGET,
-                    keys,
-                    intercepts: Intercepts::from_sie(
-                        pages.read_u32(SIE_PAGE + SIE_CPUFLAGS),
-                        pages.read_u32(SIE_PAGE + ucas_core::abi::SIE_ICTL),
-                    ),
-                    tracer: &mut self.tracer,
-                },
-                &mut cpu,
-            )
-        } else {
-            // The caller is gone (or its memory cannot be opened): nothing
-            // runs, and the answer reaches nobody.
-            RunExit::Interrupted
-        };
-        regs.gprs = cpu.gprs;
-        for (i, g) in cpu.gprs.iter().enumerate() {
-            pages.write_u64(RUN_SYNC_GPRS + 8 * i, *g);
-        }
-        for (i, f) in cpu.fprs.iter().enumerate() {
-            pages.write_u64(RUN_SYNC_VRS + 16 * i, *f);
-        }
-        pages.write_u32(RUN_SYNC_FPC, cpu.fpc);
-        pages.write_u64(RUN_SYNC_PREFIX, regs.prefix);
-        // As `store_regs` does: control registers from gcr, access
-        // registers back into kvm_run.
-        for i in 0..16 {
-            pages.write_u64(SIE_PAGE + SIE_GCR + 8 * i, cpu.crs[i]);
-            pages.write_u64(RUN_SYNC_CRS + 8 * i, cpu.crs[i]);
-            pages.write_u32(RUN_SYNC_ACRS + 4 * i, cpu.acrs[i]);
-        }
-        let valid = pages.read_u64(offset_of!(KvmRun, kvm_valid_regs));
-        pages.write_u64(
-            offset_of!(KvmRun, kvm_valid_regs),
-            valid | KVM_SYNC_GPRS | KVM_SYNC_PREFIX | KVM_SYNC_VRS | KVM_SYNC_ACRS | KVM_SYNC_CRS,
-        );
-        pages.write_u64(offset_of!(KvmRun, psw_mask), cpu.psw_mask);
-        pages.write_u64(offset_of!(KvmRun, psw_addr), cpu.psw_addr);
-        pages.write_u64(SIE_PAGE + SIE_PSW_MASK, cpu.psw_mask);
-        pages.write_u64(SIE_PAGE + SIE_PSW_ADDR, cpu.psw_addr);
-        let exit_reason = offset_of!(KvmRun, exit_reason);
-        let result = match exit {
-            RunExit::Ucontrol { trans_exc_code, .. } => {
-                pages.write_u64(RUN_UCONTROL_TRANS_EXC_CODE, trans_exc_code);
-                pages.write_u32(RUN_UCONTROL_PGM_CODE, PGM_SEGMENT_TRANSLATION);
-                pages.write_u32(exit_reason, KVM_EXIT_S390_UCONTROL);
-                Ok(0)
-            }
-            RunExit::Sieic { icptcode, ipa, ipb } => {
-                write_sieic(pages, icptcode, ipa, ipb);
-                Ok(0)
-            }
-            RunExit::ProgramIntercept { code, ilen } => {
-                pages.write_u16(SIE_PAGE + SIE_PGMILC, u16::from(ilen));
-                pages.write_u16(SIE_PAGE + SIE_IPRCC, code);
-                write_sieic(pages, ICPT_PROGI, 0, 0);
-                Ok(0)
-            }
-            RunExit::Efault { .. } => Err(Errno::FAULT),
-            RunExit::Interrupted => {
-                pages.write_u32(exit_reason, KVM_EXIT_INTR);
-                Err(Errno::INTR)
-            }
-        };
-        (result, Note::Run(exit, cpu.psw_addr, cpu.executed))
+        let inputs = self.model.guest(r).ok_or(Errno::BADF)?;
+        self.running.push(r);
+        Ok(RunJob {
+            vcpu: r,
+            object,
+            pages,
+            inputs,
+            facilities,
+        })
     }
 
     /// Completes the call with `r`: its value or its errno (a caller that
@@ -1258,9 +1488,11 @@ impl Supervisor {
             .vcpu_pages
             .get(r.vm as usize)
             .and_then(|v| v.get(r.index as usize))
+            .map(Arc::clone)
         else {
             return Err(Errno::BADF);
         };
+        let pages = &*pages;
         let stopped = pages.read_u32(SIE + SIE_CPUFLAGS) & CPUSTAT_STOPPED != 0;
         let set_stopped = |on: bool| {
             let flags = pages.read_u32(SIE + SIE_CPUFLAGS);
@@ -1272,7 +1504,7 @@ impl Supervisor {
             pages.write_u32(SIE + SIE_CPUFLAGS, flags);
         };
         let stored = |data: &[u8]| {
-            if store_to_caller(&self.listener, n, arg, data) {
+            if store_to_caller(self.listener, n, arg, data) {
                 Ok(0)
             } else {
                 Err(Errno::FAULT)
@@ -1423,7 +1655,7 @@ impl Supervisor {
                     } else {
                         &bytes[..]
                     };
-                    return if store_to_caller(&self.listener, n, at, data) {
+                    return if store_to_caller(self.listener, n, at, data) {
                         Ok(0)
                     } else {
                         Err(Errno::FAULT)
@@ -1459,7 +1691,7 @@ impl Supervisor {
                     ..crate::model::Status::default()
                 };
                 let mut mem = Caller {
-                    listener: &self.listener,
+                    listener: self.listener,
                     n,
                 };
                 self.model.store_status(r, arg, &mut status, &mut mem)
@@ -1597,7 +1829,10 @@ impl Supervisor {
     }
 
     fn pages(&self, r: VcpuRef) -> Option<&SharedPages> {
-        self.vcpu_pages.get(r.vm as usize)?.get(r.index as usize)
+        self.vcpu_pages
+            .get(r.vm as usize)?
+            .get(r.index as usize)
+            .map(|p| &**p)
     }
 
     /// Installs `fd` in the tracee as the syscall's result (close-on-exec,
@@ -1631,6 +1866,146 @@ impl Supervisor {
             }
         }
     }
+}
+
+/// `KVM_RUN` of `job` for caller `n`, without the lock: loads the PSW, the
+/// registers and (if marked dirty) the prefix from `kvm_run`, runs the
+/// guest, and writes the exit, PSW and registers back into `kvm_run` and
+/// the SIE block (the kept registers into `regs`).
+fn run_vcpu(
+    listener: &Listener,
+    tracer: &mut Tracer,
+    scratch: &mut Scratch,
+    n: &Notification,
+    job: &RunJob,
+    regs: &mut GuestRegs,
+) -> (Result<i64, Errno>, Note) {
+    let pages = &*job.pages;
+    let facilities = job.facilities;
+    let generation = job.inputs.generation;
+    let space = job.inputs.space.space();
+    let keys = &*job.inputs.keys;
+    // As the kernel does on every KVM_RUN of a vcpu whose state user
+    // space does not control: the vcpu is started.
+    let flags = pages.read_u32(SIE_PAGE + SIE_CPUFLAGS);
+    pages.write_u32(SIE_PAGE + SIE_CPUFLAGS, flags & !CPUSTAT_STOPPED);
+    // On s390 the general registers live in kvm_run's sync regs: the
+    // kernel runs the guest with them whether or not KVM_SYNC_GPRS is
+    // marked dirty (the flag matters for the other register classes).
+    for (i, g) in regs.gprs.iter_mut().enumerate() {
+        *g = pages.read_u64(RUN_SYNC_GPRS + 8 * i);
+    }
+    let dirty = pages.read_u64(offset_of!(KvmRun, kvm_dirty_regs));
+    if dirty & KVM_SYNC_PREFIX != 0 {
+        regs.prefix = pages.read_u64(RUN_SYNC_PREFIX) & guest::PREFIX_MASK;
+    }
+    let mut cpu = Cpu::new(
+        pages.read_u64(offset_of!(KvmRun, psw_mask)),
+        pages.read_u64(offset_of!(KvmRun, psw_addr)),
+    );
+    cpu.gprs = regs.gprs;
+    // The floating-point registers too come from the sync regs on
+    // every run, dirty or not: the kernel's sync_regs points the FPU
+    // state at `s.regs.vrs` (this models a machine with the vector
+    // facility, so FPR n is bits 0-63 of VR n) and store_regs leaves
+    // the guest's values there.
+    for (i, f) in cpu.fprs.iter_mut().enumerate() {
+        *f = pages.read_u64(RUN_SYNC_VRS + 16 * i);
+    }
+    cpu.fpc = pages.read_u32(RUN_SYNC_FPC);
+    cpu.facilities = facilities;
+    // As `sync_regs` does: the control registers live in the SIE
+    // block's gcr and are replaced from kvm_run only when marked dirty;
+    // the access registers are loaded from kvm_run on every run.
+    if dirty & KVM_SYNC_CRS != 0 {
+        for i in 0..16 {
+            pages.write_u64(
+                SIE_PAGE + SIE_GCR + 8 * i,
+                pages.read_u64(RUN_SYNC_CRS + 8 * i),
+            );
+        }
+    }
+    for i in 0..16 {
+        cpu.crs[i] = pages.read_u64(SIE_PAGE + SIE_GCR + 8 * i);
+        cpu.acrs[i] = pages.read_u32(RUN_SYNC_ACRS + 4 * i);
+    }
+    let exit = if pages.read_u8(offset_of!(KvmRun, immediate_exit)) != 0 {
+        RunExit::Interrupted
+    } else if let Some(memory) = caller_memory(listener, n) {
+        guest::run(
+            RunContext {
+                generation,
+                space,
+                prefix: regs.prefix,
+                pid: n.pid,
+                memory: &memory,
+                pending: &mut || listener.is_valid(n.id),
+                cache: &mut scratch.page_cache,
+                budget: guest::BUDGET,
+                keys,
+                intercepts: Intercepts::from_sie(
+                    pages.read_u32(SIE_PAGE + SIE_CPUFLAGS),
+                    pages.read_u32(SIE_PAGE + ucas_core::abi::SIE_ICTL),
+                ),
+                tracer,
+            },
+            &mut cpu,
+        )
+    } else {
+        // The caller is gone (or its memory cannot be opened): nothing
+        // runs, and the answer reaches nobody.
+        RunExit::Interrupted
+    };
+    regs.gprs = cpu.gprs;
+    for (i, g) in cpu.gprs.iter().enumerate() {
+        pages.write_u64(RUN_SYNC_GPRS + 8 * i, *g);
+    }
+    for (i, f) in cpu.fprs.iter().enumerate() {
+        pages.write_u64(RUN_SYNC_VRS + 16 * i, *f);
+    }
+    pages.write_u32(RUN_SYNC_FPC, cpu.fpc);
+    pages.write_u64(RUN_SYNC_PREFIX, regs.prefix);
+    // As `store_regs` does: control registers from gcr, access
+    // registers back into kvm_run.
+    for i in 0..16 {
+        pages.write_u64(SIE_PAGE + SIE_GCR + 8 * i, cpu.crs[i]);
+        pages.write_u64(RUN_SYNC_CRS + 8 * i, cpu.crs[i]);
+        pages.write_u32(RUN_SYNC_ACRS + 4 * i, cpu.acrs[i]);
+    }
+    let valid = pages.read_u64(offset_of!(KvmRun, kvm_valid_regs));
+    pages.write_u64(
+        offset_of!(KvmRun, kvm_valid_regs),
+        valid | KVM_SYNC_GPRS | KVM_SYNC_PREFIX | KVM_SYNC_VRS | KVM_SYNC_ACRS | KVM_SYNC_CRS,
+    );
+    pages.write_u64(offset_of!(KvmRun, psw_mask), cpu.psw_mask);
+    pages.write_u64(offset_of!(KvmRun, psw_addr), cpu.psw_addr);
+    pages.write_u64(SIE_PAGE + SIE_PSW_MASK, cpu.psw_mask);
+    pages.write_u64(SIE_PAGE + SIE_PSW_ADDR, cpu.psw_addr);
+    let exit_reason = offset_of!(KvmRun, exit_reason);
+    let result = match exit {
+        RunExit::Ucontrol { trans_exc_code, .. } => {
+            pages.write_u64(RUN_UCONTROL_TRANS_EXC_CODE, trans_exc_code);
+            pages.write_u32(RUN_UCONTROL_PGM_CODE, PGM_SEGMENT_TRANSLATION);
+            pages.write_u32(exit_reason, KVM_EXIT_S390_UCONTROL);
+            Ok(0)
+        }
+        RunExit::Sieic { icptcode, ipa, ipb } => {
+            write_sieic(pages, icptcode, ipa, ipb);
+            Ok(0)
+        }
+        RunExit::ProgramIntercept { code, ilen } => {
+            pages.write_u16(SIE_PAGE + SIE_PGMILC, u16::from(ilen));
+            pages.write_u16(SIE_PAGE + SIE_IPRCC, code);
+            write_sieic(pages, ICPT_PROGI, 0, 0);
+            Ok(0)
+        }
+        RunExit::Efault { .. } => Err(Errno::FAULT),
+        RunExit::Interrupted => {
+            pages.write_u32(exit_reason, KVM_EXIT_INTR);
+            Err(Errno::INTR)
+        }
+    };
+    (result, Note::Run(exit, cpu.psw_addr, cpu.executed))
 }
 
 /// Where a relative walk of `pid` starts: `/proc/PID/cwd` for `AT_FDCWD`,

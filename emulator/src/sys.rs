@@ -277,8 +277,6 @@ pub(crate) struct Listener {
 /// What a wait on the listener found.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct Ready {
-    /// A notification is waiting.
-    pub notification: bool,
     /// No task uses the filter any more.
     pub hangup: bool,
     /// The watched process has exited.
@@ -315,9 +313,12 @@ impl Listener {
         check(ret).map(drop)
     }
 
-    /// Waits until a notification is pending, every tracee is gone,
-    /// `process` (a pidfd) exits, `events` becomes readable, or `timeout`
-    /// passes. EINTR is returned as an error.
+    /// Waits until every tracee is gone (the listener hangs up), `process`
+    /// (a pidfd) exits, `events` becomes readable, or `timeout` passes.
+    /// Notifications do not end the wait: the serving threads receive them
+    /// (asking for no event keeps this poll off their wake-ups). Three fds
+    /// at most, so that the wait works with the fd limit down to 3. EINTR
+    /// is returned as an error.
     pub(crate) fn wait(
         &self,
         process: Option<BorrowedFd<'_>>,
@@ -327,7 +328,7 @@ impl Listener {
         let mut fds = [
             libc::pollfd {
                 fd: self.fd.as_raw_fd(),
-                events: libc::POLLIN,
+                events: 0,
                 revents: 0,
             },
             libc::pollfd {
@@ -348,7 +349,6 @@ impl Listener {
         // ignored by poll.
         check(unsafe { libc::poll(fds.as_mut_ptr(), 3, ms) })?;
         Ok(Ready {
-            notification: fds[0].revents & libc::POLLIN != 0,
             hangup: fds[0].revents & (libc::POLLHUP | libc::POLLERR) != 0,
             exited: fds[1].revents & libc::POLLIN != 0,
             events: fds[2].revents & libc::POLLIN != 0,
@@ -716,6 +716,15 @@ impl SharedPages {
     }
 }
 
+// SAFETY: a `SharedPages` is an address and a length; every access through
+// it is one volatile load or store of a naturally aligned integer, which the
+// tracee may race with anyway (it maps the same bytes). Sharing it between
+// the supervisor's threads adds no access the tracee could not make, and the
+// mapping lives until the last owner drops it.
+unsafe impl Send for SharedPages {}
+// SAFETY: as for `Send`: `&SharedPages` only allows those integer accesses.
+unsafe impl Sync for SharedPages {}
+
 /// Plain unsigned integers: every bit pattern is a valid value, which is
 /// what makes loading one from memory the tracee writes sound.
 trait Scalar: Copy {}
@@ -827,6 +836,35 @@ pub(crate) fn forward_signals_to(pid: u32) -> io::Result<ForwardSignals> {
         }
     }
     Ok(guard)
+}
+
+/// The signal that ends a serving thread's blocking receive: the kernel
+/// does not wake `SECCOMP_IOCTL_NOTIF_RECV` when the last tracee goes, so
+/// the supervisor interrupts it (the handler does nothing; installed
+/// without `SA_RESTART`, the receive fails with EINTR).
+fn wake_signal() -> libc::c_int {
+    libc::SIGRTMIN() + 3
+}
+
+extern "C" fn ignore_wake(_sig: libc::c_int) {}
+
+/// Installs the handler of the wake signal (idempotent, process-wide).
+pub(crate) fn install_wake_signal() -> io::Result<()> {
+    // SAFETY: sigaction is plain data: all zeroes is a valid value (SIG_DFL,
+    // no flags, an empty mask on Linux), filled in below.
+    let mut new: libc::sigaction = unsafe { std::mem::zeroed() };
+    let handler: extern "C" fn(libc::c_int) = ignore_wake;
+    new.sa_sigaction = handler as libc::sighandler_t;
+    new.sa_flags = 0;
+    sigaction(wake_signal(), &new).map(drop)
+}
+
+/// Sends the wake signal to `thread` (which must not have been joined).
+pub(crate) fn wake(thread: &std::thread::JoinHandle<()>) {
+    use std::os::unix::thread::JoinHandleExt as _;
+    // SAFETY: a thread that has not been joined keeps its pthread_t valid,
+    // even after it returned; the signal's handler does nothing.
+    let _ = unsafe { libc::pthread_kill(thread.as_pthread_t(), wake_signal()) };
 }
 
 /// Sets the action for `sig`; returns the previous one.

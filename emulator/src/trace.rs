@@ -25,6 +25,7 @@
 
 use std::fmt::{self, Write as _};
 use std::io::Write;
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use ucas_core::Errno;
 
 /// Where trace lines go, if anywhere, and which.
@@ -74,6 +75,54 @@ impl fmt::Write for Line {
         self.buf[self.len..self.len + n].copy_from_slice(&s.as_bytes()[..n]);
         self.len += n;
         Ok(())
+    }
+}
+
+/// The [`Tracer`] every serving thread writes to: each line is written
+/// whole under its lock.
+pub(crate) struct SharedTracer {
+    inner: Mutex<Tracer>,
+    /// Whether call lines are written: fixed when tracing starts.
+    calls: bool,
+}
+
+impl fmt::Debug for SharedTracer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SharedTracer")
+            .field("calls", &self.calls)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SharedTracer {
+    pub(crate) fn new(tracer: Tracer) -> Self {
+        Self {
+            calls: tracer.enabled(),
+            inner: Mutex::new(tracer),
+        }
+    }
+
+    /// Whether call lines are written (callers skip formatting if not).
+    pub(crate) fn enabled(&self) -> bool {
+        self.calls
+    }
+
+    /// Whether instruction lines are still being written.
+    pub(crate) fn instructions(&self) -> bool {
+        self.lock().instructions()
+    }
+
+    /// Writes a call line (see [`Tracer::line`]).
+    pub(crate) fn line(&self, pid: Option<u32>, args: fmt::Arguments<'_>) {
+        if self.calls {
+            self.lock().line(pid, args);
+        }
+    }
+
+    /// The tracer itself, for a run that writes a line per instruction (a
+    /// panic while it was held leaves at worst a cut line).
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Tracer> {
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
