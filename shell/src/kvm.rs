@@ -71,8 +71,7 @@ impl Kvm {
     /// The errno (ENOTTY, EBADF, ENOSYS).
     #[doc(alias = "KVM_CHECK_EXTENSION")]
     pub fn check_extension(&self, cap: u32) -> Result<i32> {
-        sys::value_ioctl(self.fd.as_fd(), Ioctl::CheckExtension, u64::from(cap))
-            .map_err(|e| Error::from_errno(Operation::Ioctl(Ioctl::CheckExtension), e))
+        check_extension(self.fd.as_fd(), cap)
     }
 
     /// Whether `KVM_CAP_S390_UCONTROL` is present (the kernel option is set;
@@ -219,14 +218,18 @@ impl Vm {
     /// lacks; EBUSY for one that must come before the first vcpu.
     #[doc(alias = "KVM_ENABLE_CAP")]
     pub fn enable_cap(&self, cap: u32, args: [u64; 4]) -> Result<()> {
-        let mut c = abi::EnableCap {
-            cap,
-            args,
-            ..abi::EnableCap::default()
-        };
-        sys::struct_ioctl(self.fd.as_fd(), Ioctl::EnableCap, &mut c)
-            .map(drop)
-            .map_err(|e| Error::from_errno(Operation::Ioctl(Ioctl::EnableCap), e))
+        enable_cap(self.fd.as_fd(), cap, args)
+    }
+
+    /// `KVM_CHECK_EXTENSION(cap)` on the VM: as [`Kvm::check_extension`]
+    /// but for this VM's kind (on s390 only `KVM_CAP_S390_HPAGE_1M`
+    /// differs: always 0 on a ucontrol VM).
+    ///
+    /// # Errors
+    /// As [`Kvm::check_extension`].
+    #[doc(alias = "KVM_CHECK_EXTENSION")]
+    pub fn check_extension(&self, cap: u32) -> Result<i32> {
+        check_extension(self.fd.as_fd(), cap)
     }
 
     /// `KVM_CREATE_IRQCHIP`: on s390 the in-kernel interrupt controller
@@ -251,6 +254,24 @@ impl AsFd for Vm {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.fd.as_fd()
     }
+}
+
+/// `KVM_CHECK_EXTENSION(cap)` on `fd` (`/dev/kvm` or a VM).
+fn check_extension(fd: BorrowedFd<'_>, cap: u32) -> Result<i32> {
+    sys::value_ioctl(fd, Ioctl::CheckExtension, u64::from(cap))
+        .map_err(|e| Error::from_errno(Operation::Ioctl(Ioctl::CheckExtension), e))
+}
+
+/// `KVM_ENABLE_CAP` of `cap` with `args` on `fd` (a VM or a vcpu).
+pub(crate) fn enable_cap(fd: BorrowedFd<'_>, cap: u32, args: [u64; 4]) -> Result<()> {
+    let mut c = abi::EnableCap {
+        cap,
+        args,
+        ..abi::EnableCap::default()
+    };
+    sys::struct_ioctl(fd, Ioctl::EnableCap, &mut c)
+        .map(drop)
+        .map_err(|e| Error::from_errno(Operation::Ioctl(Ioctl::EnableCap), e))
 }
 
 /// One storage-key operation of `KVM_S390_KEYOP` (Linux 7.0+,

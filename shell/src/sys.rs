@@ -322,6 +322,37 @@ pub(crate) fn mem_op_ioctl(
     unsafe { rustix::ioctl::ioctl(fd, call) }.map_err(sys)
 }
 
+/// `KVM_S390_GET_IRQ_STATE` (`set` false) or `KVM_S390_SET_IRQ_STATE` with
+/// the array `irqs`; the kernel's non-negative answer (for GET the bytes
+/// it wrote). EINVAL, without a system call, for an array longer than a
+/// `u32` of bytes.
+pub(crate) fn irq_state_ioctl(
+    fd: BorrowedFd<'_>,
+    set: bool,
+    irqs: &mut [abi::S390Irq],
+) -> Result<i32, Errno> {
+    let request = if set {
+        Ioctl::S390SetIrqState
+    } else {
+        Ioctl::S390GetIrqState
+    };
+    let len = u32::try_from(size_of_val(irqs)).map_err(|_| Errno::INVAL)?;
+    let mut state = abi::S390IrqState {
+        buf: irqs.as_mut_ptr() as u64,
+        len,
+        ..abi::S390IrqState::default()
+    };
+    let call = Raw::<true> {
+        opcode: opcode(request.number()),
+        arg: std::ptr::from_mut(&mut state).cast(),
+    };
+    // SAFETY: `state` is a `kvm_s390_irq_state` (layout asserted in
+    // ucas-core); the kernel copies at most `len` bytes, the size of
+    // `irqs` (an array of `kvm_s390_irq`, 72 bytes each, any bytes a valid
+    // value), to or from `buf`, borrowed mutably for the call.
+    unsafe { rustix::ioctl::ioctl(fd, call) }.map_err(sys)
+}
+
 /// A shared mapping of part of a vcpu fd (`kvm_run` or the SIE page),
 /// unmapped on drop.
 #[derive(Debug)]

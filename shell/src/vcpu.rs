@@ -627,6 +627,71 @@ impl<const N: usize> Vcpu<N> {
         self.register_set(Ioctl::S390Irq, *irq).map(drop)
     }
 
+    /// `KVM_S390_GET_IRQ_STATE`: fills `buf` with the vcpu's pending local
+    /// interrupts and returns how many it wrote (0 with nothing pending,
+    /// `buf` untouched then).
+    ///
+    /// # Errors
+    /// EINVAL for an empty `buf`; ENOBUFS when the pending interrupts do
+    /// not fit in `buf` (pass a longer one: at most 32 local interrupts
+    /// plus one emergency signal per vcpu); EFAULT.
+    #[doc(alias = "KVM_S390_GET_IRQ_STATE")]
+    pub fn irq_state(&self, buf: &mut [abi::S390Irq]) -> Result<usize> {
+        let bytes = sys::irq_state_ioctl(self.fd.as_fd(), false, buf)
+            .map_err(|e| Error::from_errno(Operation::Ioctl(Ioctl::S390GetIrqState), e))?;
+        // The kernel answers in bytes, one `kvm_s390_irq` per entry.
+        Ok(usize::try_from(bytes).unwrap_or(0) / size_of::<abi::S390Irq>())
+    }
+
+    /// `KVM_S390_SET_IRQ_STATE`: injects `irqs` one after the other, as
+    /// [`Vcpu::inject`] would, into a vcpu with nothing pending (the
+    /// restore half of [`Vcpu::irq_state`], e.g. after a migration).
+    ///
+    /// # Errors
+    /// EINVAL for an empty `irqs`, more than 287 entries, or the first
+    /// entry the kernel refuses (the entries before it stay injected);
+    /// EBUSY when the vcpu already has an interrupt pending (a reset
+    /// clears them: [`Vcpu::reset`]) or the entry is a second stop or
+    /// external call.
+    #[doc(alias = "KVM_S390_SET_IRQ_STATE")]
+    pub fn set_irq_state(&mut self, irqs: &[abi::S390Irq]) -> Result<()> {
+        let mut copy = irqs.to_vec();
+        sys::irq_state_ioctl(self.fd.as_fd(), true, &mut copy)
+            .map(drop)
+            .map_err(|e| Error::from_errno(Operation::Ioctl(Ioctl::S390SetIrqState), e))
+    }
+
+    /// `KVM_S390_STORE_STATUS`: stores the vcpu's registers as the
+    /// architected save area would hold them, with the floating-point
+    /// registers at absolute address `addr` (the area's 0x1200; the
+    /// general registers follow at `addr` + 0x80, big-endian), or in the
+    /// save area at absolute 0 (`abi::KVM_S390_STORE_STATUS_NOADDR`) or in
+    /// the prefix area (`abi::KVM_S390_STORE_STATUS_PREFIXED`). The kernel
+    /// writes through the VM's memory slots, not the vcpu's UCAS mappings:
+    /// on a ucontrol VM of Linux 6.14+ absolute addresses are the caller's
+    /// own addresses.
+    ///
+    /// # Errors
+    /// EFAULT when the save area is not the caller's memory (on Linux
+    /// before 6.14 always, for a ucontrol VM: it has no memory slots).
+    #[doc(alias = "KVM_S390_STORE_STATUS")]
+    pub fn store_status(&mut self, addr: u64) -> Result<()> {
+        sys::value_ioctl(self.fd.as_fd(), Ioctl::S390StoreStatus, addr)
+            .map(drop)
+            .map_err(|e| Error::from_errno(Operation::Ioctl(Ioctl::S390StoreStatus), e))
+    }
+
+    /// `KVM_ENABLE_CAP` on the vcpu; s390 knows one vcpu capability,
+    /// `KVM_CAP_S390_CSS_SUPPORT`, which switches on channel-subsystem
+    /// intercepts VM-wide.
+    ///
+    /// # Errors
+    /// EINVAL for any other capability.
+    #[doc(alias = "KVM_ENABLE_CAP")]
+    pub fn enable_cap(&mut self, cap: u32, args: [u64; 4]) -> Result<()> {
+        crate::kvm::enable_cap(self.fd.as_fd(), cap, args)
+    }
+
     /// Clears `CPUSTAT_STOPPED` in the SIE block, as a controller does before
     /// the first run. Returns false on a VM without a SIE page.
     pub fn clear_stopped(&mut self) -> bool {

@@ -408,3 +408,221 @@ fn regular_vm_child(g: Generation) {
     assert_eq!(errno(refused), Err(Some("EINVAL".into())));
     drop(memory);
 }
+
+/// Interrupt state, store status, the vcpu's capability and the VM's
+/// capability answers through the library under each generation, as
+/// emulator/KERNEL-INTERFACE.md (tables S1, S2, V1 and P1) gives them.
+#[test]
+fn library_interrupt_state_status_and_caps() {
+    ucas_tests::under_each_generation("library_interrupt_state_status_and_caps", irq_state_child);
+}
+
+fn irq_state_child(g: Generation) {
+    use ucas::core::Errno;
+    use ucas::core::abi::{self, S390Irq};
+    use ucas::{Kvm, Vcpu, Vm};
+    let errno = |r: ucas::Result<()>| r.map_err(|e| e.errno());
+    let irq = |type_: u32| S390Irq {
+        type_: u64::from(type_),
+        u: [0; 8],
+    };
+    let kvm = Kvm::open().expect("kvm");
+    assert_eq!(kvm.api_version().expect("api version"), 12);
+    assert_eq!(kvm.vcpu_mmap_size().expect("mmap size"), 4096);
+    assert_eq!(kvm.check_extension(abi::KVM_CAP_S390_UCONTROL).unwrap(), 1);
+    let keyop = i32::from(g == Generation::C);
+    assert_eq!(kvm.check_extension(abi::KVM_CAP_S390_KEYOP).unwrap(), keyop);
+    assert_eq!(
+        kvm.check_extension(abi::KVM_CAP_S390_MEM_OP).unwrap(),
+        65536
+    );
+    let vm = Vm::create_ucontrol(&kvm).expect("ucontrol vm");
+    // The one capability whose answer differs on a ucontrol VM fd.
+    assert_eq!(vm.check_extension(abi::KVM_CAP_S390_HPAGE_1M).unwrap(), 0);
+    assert_eq!(vm.check_extension(abi::KVM_CAP_S390_IRQ_STATE).unwrap(), 1);
+    let mut vcpu = Vcpu::<16>::create(&vm, 0).expect("vcpu");
+
+    // KVM_S390_GET_IRQ_STATE: length 0 is refused, nothing is pending.
+    assert_eq!(
+        vcpu.irq_state(&mut []).map_err(|e| e.errno()),
+        Err(Some(Errno::INVAL))
+    );
+    let mut buf = [irq(0); 4];
+    assert_eq!(vcpu.irq_state(&mut buf).map_err(|e| e.errno()), Ok(0));
+
+    // KVM_S390_SET_IRQ_STATE: the length checks.
+    assert_eq!(errno(vcpu.set_irq_state(&[])), Err(Some(Errno::INVAL)));
+    let too_long = vec![irq(abi::KVM_S390_RESTART); 255 + 32 + 1];
+    assert_eq!(
+        errno(vcpu.set_irq_state(&too_long)),
+        Err(Some(Errno::INVAL))
+    );
+    // A stop of a stopped vcpu queues nothing: twice accepted.
+    let stop = [irq(abi::KVM_S390_SIGP_STOP)];
+    assert_eq!(errno(vcpu.set_irq_state(&stop)), Ok(()));
+    assert_eq!(errno(vcpu.set_irq_state(&stop)), Ok(()));
+    // An emergency signal from a cpu that is not a vcpu of the VM.
+    let mut emergency = irq(abi::KVM_S390_INT_EMERGENCY);
+    let mut code = [0u8; 8];
+    code[..2].copy_from_slice(&5u16.to_ne_bytes());
+    emergency.u[0] = u64::from_ne_bytes(code);
+    assert_eq!(
+        errno(vcpu.set_irq_state(&[emergency])),
+        Err(Some(Errno::INVAL))
+    );
+    // Up to the first refusal: the restart stays pending, so the next
+    // restore is refused as a whole.
+    let restart = irq(abi::KVM_S390_RESTART);
+    let partial = [restart, irq(abi::KVM_S390_INT_VIRTIO)];
+    assert_eq!(errno(vcpu.set_irq_state(&partial)), Err(Some(Errno::INVAL)));
+    let two = [restart, irq(abi::KVM_S390_INT_EXTERNAL_CALL)];
+    assert_eq!(errno(vcpu.set_irq_state(&two)), Err(Some(Errno::BUSY)));
+    // A reset clears the local interrupts.
+    vcpu.reset(abi::Ioctl::S390NormalReset)
+        .expect("normal reset");
+    assert_eq!(errno(vcpu.set_irq_state(&two)), Ok(()));
+    assert_eq!(errno(vcpu.set_irq_state(&two)), Err(Some(Errno::BUSY)));
+
+    // KVM_S390_STORE_STATUS goes through the memory slots: a ucontrol VM
+    // has none on A, and from B on its internal slot is the caller's
+    // address space.
+    let mut gprs = vcpu.gprs();
+    gprs[7] = 0x0706_0504_0302_0100;
+    vcpu.set_gprs(gprs);
+    let memory = vec![0u8; 3 * 4096];
+    let area = memory.as_ptr() as u64;
+    let stored = errno(vcpu.store_status(area));
+    if g == Generation::A {
+        assert_eq!(stored, Err(Some(Errno::FAULT)));
+    } else {
+        assert_eq!(stored, Ok(()));
+        let r7: [u8; 8] = memory[0x80 + 7 * 8..0x80 + 8 * 8].try_into().unwrap();
+        assert_eq!(u64::from_be_bytes(r7), 0x0706_0504_0302_0100);
+    }
+    let noaddr = vcpu.store_status(abi::KVM_S390_STORE_STATUS_NOADDR);
+    assert_eq!(errno(noaddr), Err(Some(Errno::FAULT)));
+    drop(memory);
+
+    // KVM_ENABLE_CAP on a vcpu: only channel-subsystem support.
+    let css = vcpu.enable_cap(abi::KVM_CAP_S390_CSS_SUPPORT, [0; 4]);
+    assert_eq!(errno(css), Ok(()));
+    let other = vcpu.enable_cap(abi::KVM_CAP_S390_IRQCHIP, [0; 4]);
+    assert_eq!(errno(other), Err(Some(Errno::INVAL)));
+}
+
+/// `KVM_CHECK_EXTENSION` through [`ucas::Kvm::check_extension`] and
+/// [`ucas::Vm::check_extension`] under each generation: every capability
+/// of table S2 (emulator/KERNEL-INTERFACE.md) on `/dev/kvm`, a ucontrol VM
+/// and a regular VM; the facility-dependent ones answer what the host's
+/// facility list (`KVM_S390_VM_CPU_MACHINE`) says.
+#[test]
+fn library_capabilities_as_table_s2_gives_them() {
+    ucas_tests::under_each_generation("library_capabilities_as_table_s2_gives_them", caps_child);
+}
+
+fn caps_child(g: Generation) {
+    use ucas::core::abi::*;
+    use ucas::{Kvm, Vm};
+    let kvm = Kvm::open().expect("kvm");
+    let uc = Vm::create_ucontrol(&kvm).expect("ucontrol vm");
+    let regular = Vm::create_with_type(&kvm, 0).expect("regular vm");
+    let answers = |cap: u32| {
+        [
+            kvm.check_extension(cap).expect("dev"),
+            uc.check_extension(cap).expect("uc"),
+            regular.check_extension(cap).expect("regular"),
+        ]
+    };
+    // Answers that are the same on every fd and generation.
+    let mut same: Vec<(u32, i32)> = [
+        KVM_CAP_USER_MEMORY,
+        KVM_CAP_MP_STATE,
+        KVM_CAP_SYNC_MMU,
+        KVM_CAP_DESTROY_MEMORY_REGION_WORKS,
+        KVM_CAP_SET_GUEST_DEBUG,
+        KVM_CAP_JOIN_MEMORY_REGIONS_WORKS,
+        KVM_CAP_IRQFD,
+        KVM_CAP_IOEVENTFD,
+        KVM_CAP_INTERNAL_ERROR_DATA,
+        KVM_CAP_S390_PSW,
+        KVM_CAP_ENABLE_CAP,
+        KVM_CAP_ASYNC_PF,
+        KVM_CAP_ONE_REG,
+        KVM_CAP_S390_GMAP,
+        KVM_CAP_S390_UCONTROL,
+        KVM_CAP_SYNC_REGS,
+        KVM_CAP_S390_CSS_SUPPORT,
+        KVM_CAP_DEVICE_CTRL,
+        KVM_CAP_ENABLE_CAP_VM,
+        KVM_CAP_S390_IRQCHIP,
+        KVM_CAP_VM_ATTRIBUTES,
+        KVM_CAP_CHECK_EXTENSION_VM,
+        KVM_CAP_S390_USER_SIGP,
+        KVM_CAP_S390_USER_STSI,
+        KVM_CAP_S390_SKEYS,
+        KVM_CAP_S390_INJECT_IRQ,
+        KVM_CAP_S390_IRQ_STATE,
+        KVM_CAP_IOEVENTFD_ANY_LENGTH,
+        KVM_CAP_S390_USER_INSTR0,
+        KVM_CAP_IMMEDIATE_EXIT,
+        KVM_CAP_S390_AIS,
+        KVM_CAP_S390_CMMA_MIGRATION,
+        KVM_CAP_S390_AIS_MIGRATION,
+        KVM_CAP_S390_VCPU_RESETS,
+        KVM_CAP_S390_DIAG318,
+        KVM_CAP_HALT_POLL,
+        KVM_CAP_BINARY_STATS_FD,
+        KVM_CAP_USER_MEMORY2,
+    ]
+    .into_iter()
+    .map(|cap| (cap, 1))
+    .collect();
+    let memslots = if g == Generation::A { 32767 } else { 32766 };
+    same.extend([
+        (KVM_CAP_NR_MEMSLOTS, memslots),
+        (KVM_CAP_IRQ_ROUTING, 4096),
+        // The extended SCA of the modelled host.
+        (KVM_CAP_MAX_VCPUS, 248),
+        (KVM_CAP_MAX_VCPU_ID, 248),
+        (KVM_CAP_S390_MEM_OP, 65536),
+        (KVM_CAP_SET_GUEST_DEBUG2, 0x1001_0003),
+        // The modelled host: default hpage=0, no PV, no zPCI interpretation.
+        (KVM_CAP_S390_HPAGE_1M, 0),
+        (KVM_CAP_S390_PROTECTED, 0),
+        (KVM_CAP_S390_PROTECTED_DUMP, 0),
+        (KVM_CAP_S390_ZPCI_OP, 0),
+        (KVM_CAP_S390_PROTECTED_ASYNC_DISABLE, 0),
+        (KVM_CAP_S390_USER_OPEREXEC, i32::from(g == Generation::C)),
+        (KVM_CAP_S390_KEYOP, i32::from(g == Generation::C)),
+        // Not a capability number any generation knows.
+        (250, 0),
+    ]);
+    // Answered from B on; the A tree read lacks them (late A unverified).
+    if g != Generation::A {
+        same.extend([
+            (KVM_CAP_IRQFD_RESAMPLE, 1),
+            (KVM_CAP_SYSTEM_EVENT_DATA, 1),
+            (KVM_CAP_S390_MEM_OP_EXTENSION, 3),
+        ]);
+    }
+    // The host's facilities, bit n of the big-endian facility list.
+    let machine = uc.cpu_machine().expect("machine");
+    let facility = |n: usize| i32::from(machine.fac_list[n / 64] >> (63 - n % 64) & 1 == 1);
+    same.extend([
+        (KVM_CAP_S390_VECTOR_REGISTERS, facility(129)),
+        (KVM_CAP_S390_RI, facility(64)),
+        (KVM_CAP_S390_GS, facility(133)),
+        (KVM_CAP_S390_BPB, facility(82)),
+        (KVM_CAP_S390_CPU_TOPOLOGY, facility(11)),
+        // ESOP comes from the SCLP, not the facility list: every current
+        // machine has it.
+        (KVM_CAP_S390_COW, 1),
+    ]);
+    for (cap, want) in same {
+        assert_eq!(answers(cap), [want; 3], "{g:?} cap {cap}");
+    }
+    // The online host CPUs, at most MAX_VCPUS.
+    let [dev, on_uc, on_regular] = answers(KVM_CAP_NR_VCPUS);
+    assert!((1..=248).contains(&dev), "{g:?} NR_VCPUS {dev}");
+    assert_eq!([on_uc, on_regular], [dev, dev], "{g:?} NR_VCPUS");
+}
