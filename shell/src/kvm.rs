@@ -232,6 +232,21 @@ impl Vm {
         check_extension(self.fd.as_fd(), cap)
     }
 
+    /// `KVM_S390_INTERRUPT` on the VM: a floating interrupt (virtio,
+    /// service signal, pfault done, machine check or I/O). A ucontrol VM
+    /// queues it but its vcpus never have it delivered by the kernel.
+    ///
+    /// # Errors
+    /// EINVAL for a vcpu-local type (use [`crate::Vcpu::inject`]) or an
+    /// unknown one; EBUSY past the kernel's queue limits.
+    #[doc(alias = "KVM_S390_INTERRUPT")]
+    pub fn interrupt(&self, irq: &abi::S390Interrupt) -> Result<()> {
+        let mut arg = *irq;
+        sys::struct_ioctl(self.fd.as_fd(), Ioctl::S390Interrupt, &mut arg)
+            .map(drop)
+            .map_err(|e| Error::from_errno(Operation::Ioctl(Ioctl::S390Interrupt), e))
+    }
+
     /// `KVM_CREATE_IRQCHIP`: on s390 the in-kernel interrupt controller
     /// exists with the VM; the call succeeds (any number of times) once
     /// `KVM_CAP_S390_IRQCHIP` is enabled.

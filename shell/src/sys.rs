@@ -132,6 +132,7 @@ impl PlainArg for abi::S390Keyop {}
 impl PlainArg for abi::MpState {}
 impl PlainArg for abi::S390Psw {}
 impl PlainArg for abi::S390Irq {}
+impl PlainArg for abi::S390Interrupt {}
 impl PlainArg for abi::UserspaceMemoryRegion {}
 impl PlainArg for abi::EnableCap {}
 
@@ -351,6 +352,24 @@ pub(crate) fn irq_state_ioctl(
     // `irqs` (an array of `kvm_s390_irq`, 72 bytes each, any bytes a valid
     // value), to or from `buf`, borrowed mutably for the call.
     unsafe { rustix::ioctl::ioctl(fd, call) }.map_err(sys)
+}
+
+/// `KVM_SET_GUEST_DEBUG` with `control` and no hardware breakpoints.
+pub(crate) fn guest_debug_ioctl(fd: BorrowedFd<'_>, control: u32) -> Result<(), Errno> {
+    let mut debug = abi::GuestDebug {
+        control,
+        ..abi::GuestDebug::default()
+    };
+    let call = Raw::<false> {
+        opcode: opcode(Ioctl::SetGuestDebug.number()),
+        arg: std::ptr::from_mut(&mut debug).cast(),
+    };
+    // SAFETY: `debug` is a `kvm_guest_debug` (layout asserted in
+    // ucas-core) that the kernel only reads; with `nr_hw_bp` 0 it follows
+    // no breakpoint array (`hw_bp` is null).
+    unsafe { rustix::ioctl::ioctl(fd, call) }
+        .map(drop)
+        .map_err(sys)
 }
 
 /// A shared mapping of part of a vcpu fd (`kvm_run` or the SIE page),

@@ -627,6 +627,31 @@ impl<const N: usize> Vcpu<N> {
         self.register_set(Ioctl::S390Irq, *irq).map(drop)
     }
 
+    /// `KVM_S390_INTERRUPT` on the vcpu: the older, 16-byte form of
+    /// [`Vcpu::inject`] (program, set prefix, stop, external call,
+    /// emergency, machine check, pfault init, restart, clock comparator and
+    /// CPU timer interrupts).
+    ///
+    /// # Errors
+    /// EINVAL for another type, or a program, external-call or emergency
+    /// `parm` with bits in its upper half; then as [`Vcpu::inject`].
+    #[doc(alias = "KVM_S390_INTERRUPT")]
+    pub fn interrupt(&mut self, irq: &abi::S390Interrupt) -> Result<()> {
+        self.register_set(Ioctl::S390Interrupt, *irq).map(drop)
+    }
+
+    /// `KVM_SET_GUEST_DEBUG` with `control` (`abi::KVM_GUESTDBG_*`) and no
+    /// hardware breakpoints; enabling sets `CPUSTAT_P` in the SIE block.
+    ///
+    /// # Errors
+    /// EINVAL for control bits other than ENABLE, SINGLESTEP and
+    /// USE_HW_BP, or on a host without the guest-PER enhancement.
+    #[doc(alias = "KVM_SET_GUEST_DEBUG")]
+    pub fn set_guest_debug(&mut self, control: u32) -> Result<()> {
+        sys::guest_debug_ioctl(self.fd.as_fd(), control)
+            .map_err(|e| Error::from_errno(Operation::Ioctl(Ioctl::SetGuestDebug), e))
+    }
+
     /// `KVM_S390_GET_IRQ_STATE`: fills `buf` with the vcpu's pending local
     /// interrupts and returns how many it wrote (0 with nothing pending,
     /// `buf` untouched then).

@@ -409,8 +409,9 @@ fn regular_vm_child(g: Generation) {
     drop(memory);
 }
 
-/// Interrupt state, store status, the vcpu's capability and the VM's
-/// capability answers through the library under each generation, as
+/// Interrupt state, store status, the vcpu's capability, interrupt
+/// injection on vcpu and VM, guest debugging and the system fd's answers
+/// through the library under each generation, as
 /// emulator/KERNEL-INTERFACE.md (tables S1, S2, V1 and P1) gives them.
 #[test]
 fn library_interrupt_state_status_and_caps() {
@@ -508,6 +509,54 @@ fn irq_state_child(g: Generation) {
     assert_eq!(errno(css), Ok(()));
     let other = vcpu.enable_cap(abi::KVM_CAP_S390_IRQCHIP, [0; 4]);
     assert_eq!(errno(other), Err(Some(Errno::INVAL)));
+
+    // KVM_S390_INTERRUPT on the vcpu: local types only, a parameter in
+    // the lower half for an emergency signal, whose source must be a vcpu
+    // of the VM.
+    let int = |type_: u32, parm: u32| abi::S390Interrupt {
+        type_,
+        parm,
+        parm64: 0,
+    };
+    vcpu.reset(abi::Ioctl::S390NormalReset)
+        .expect("normal reset");
+    let local = |vcpu: &mut Vcpu<16>, type_, parm| errno(vcpu.interrupt(&int(type_, parm)));
+    let virtio = abi::KVM_S390_INT_VIRTIO;
+    let emergency = abi::KVM_S390_INT_EMERGENCY;
+    assert_eq!(local(&mut vcpu, virtio, 0), Err(Some(Errno::INVAL)));
+    assert_eq!(
+        local(&mut vcpu, emergency, 0x1_0000),
+        Err(Some(Errno::INVAL))
+    );
+    assert_eq!(local(&mut vcpu, emergency, 5), Err(Some(Errno::INVAL)));
+    assert_eq!(local(&mut vcpu, emergency, 0), Ok(()));
+    assert_eq!(local(&mut vcpu, abi::KVM_S390_RESTART, 0), Ok(()));
+    // KVM_S390_INTERRUPT on the VM: floating types only.
+    for (type_, want) in [
+        (virtio, Ok(())),
+        (abi::KVM_S390_INT_SERVICE, Ok(())),
+        // An I/O interrupt: subchannel 1.
+        (1, Ok(())),
+        (abi::KVM_S390_RESTART, Err(Some(Errno::INVAL))),
+        (abi::KVM_S390_SIGP_STOP, Err(Some(Errno::INVAL))),
+    ] {
+        assert_eq!(
+            errno(vm.interrupt(&int(type_, 0))),
+            want,
+            "{g:?} {type_:#x}"
+        );
+    }
+
+    // KVM_SET_GUEST_DEBUG: enabling sets CPUSTAT_P, an unknown control
+    // bit is refused.
+    let p_bit =
+        |vcpu: &Vcpu<16>| vcpu.sie_block().expect("SIE page").cpuflags & abi::CPUSTAT_P != 0;
+    let on = abi::KVM_GUESTDBG_ENABLE | abi::KVM_GUESTDBG_SINGLESTEP;
+    assert_eq!(errno(vcpu.set_guest_debug(on)), Ok(()));
+    assert!(p_bit(&vcpu));
+    assert_eq!(errno(vcpu.set_guest_debug(0x4)), Err(Some(Errno::INVAL)));
+    assert_eq!(errno(vcpu.set_guest_debug(0)), Ok(()));
+    assert!(!p_bit(&vcpu));
 }
 
 /// `KVM_CHECK_EXTENSION` through [`ucas::Kvm::check_extension`] and
@@ -625,4 +674,133 @@ fn caps_child(g: Generation) {
     let [dev, on_uc, on_regular] = answers(KVM_CAP_NR_VCPUS);
     assert!((1..=248).contains(&dev), "{g:?} NR_VCPUS {dev}");
     assert_eq!([on_uc, on_regular], [dev, dev], "{g:?} NR_VCPUS");
+}
+
+/// VM and vcpu creation refusals, `KVM_ENABLE_CAP` on a ucontrol VM before
+/// and after its first vcpu (table V2) and every `KVM_{GET,SET}_ONE_REG`
+/// register (table P2), through the library under each generation.
+#[test]
+fn library_creation_vm_capabilities_and_one_regs() {
+    ucas_tests::under_each_generation(
+        "library_creation_vm_capabilities_and_one_regs",
+        enable_cap_child,
+    );
+}
+
+fn enable_cap_child(g: Generation) {
+    use ucas::core::Errno;
+    use ucas::core::abi::*;
+    use ucas::{Kvm, Vcpu, Vm};
+    let errno = |r: ucas::Result<()>| r.map_err(|e| e.errno());
+    let kvm = Kvm::open().expect("kvm");
+    // Any type bit but the ucontrol one comes first.
+    for bad in [2, 3] {
+        let refused = Vm::create_with_type(&kvm, bad).map(drop);
+        assert_eq!(errno(refused), Err(Some(Errno::INVAL)), "type {bad}");
+    }
+    let vm = Vm::create_ucontrol(&kvm).expect("ucontrol vm");
+    // Table V2, for the modelled host (z16 facilities, hpage=0): what a
+    // ucontrol VM answers before any vcpu exists and after.
+    let c_only = if g == Generation::C {
+        Ok(())
+    } else {
+        Err(Some(Errno::INVAL))
+    };
+    let busy = Err(Some(Errno::BUSY));
+    let inval = Err(Some(Errno::INVAL));
+    let mut rows = vec![
+        (KVM_CAP_S390_IRQCHIP, Ok(()), Ok(())),
+        (KVM_CAP_S390_USER_SIGP, Ok(()), Ok(())),
+        (KVM_CAP_S390_VECTOR_REGISTERS, Ok(()), busy),
+        (KVM_CAP_S390_RI, Ok(()), busy),
+        (KVM_CAP_S390_GS, Ok(()), busy),
+        (KVM_CAP_S390_AIS, Ok(()), busy),
+        (KVM_CAP_S390_HPAGE_1M, inval, busy),
+        (KVM_CAP_S390_USER_STSI, Ok(()), Ok(())),
+        (KVM_CAP_S390_USER_INSTR0, Ok(()), Ok(())),
+        (KVM_CAP_S390_USER_OPEREXEC, c_only, c_only),
+        (KVM_CAP_HALT_POLL, Ok(()), Ok(())),
+        // Dirty rings, manual dirty-log protection and anything else.
+        (192, inval, inval),
+        (223, inval, inval),
+        (225, inval, inval),
+        (168, inval, inval),
+        (KVM_CAP_S390_UCONTROL, inval, inval),
+    ];
+    // Not in the A tree read.
+    if g != Generation::A {
+        rows.push((KVM_CAP_S390_CPU_TOPOLOGY, Ok(()), busy));
+    }
+    // Before: each on a VM of its own, so an enabled one cannot change the
+    // answer of the next.
+    for &(cap, before, _) in &rows {
+        let fresh = Vm::create_ucontrol(&kvm).expect("ucontrol vm");
+        assert_eq!(
+            errno(fresh.enable_cap(cap, [0; 4])),
+            before,
+            "{g:?} cap {cap} before"
+        );
+    }
+    // HALT_POLL takes a u32 of nanoseconds in args[0].
+    let halt = vm.enable_cap(KVM_CAP_HALT_POLL, [1 << 32, 0, 0, 0]);
+    assert_eq!(errno(halt), inval, "{g:?} halt poll too long");
+    let mut vcpu = Vcpu::<16>::create(&vm, 0).expect("vcpu");
+    for &(cap, _, after) in &rows {
+        assert_eq!(
+            errno(vm.enable_cap(cap, [0; 4])),
+            after,
+            "{g:?} cap {cap} after"
+        );
+    }
+    // KVM_CREATE_VCPU: an id past 254 first, then a taken one.
+    let taken = Vcpu::<16>::create(&vm, 0).map(drop);
+    assert_eq!(errno(taken), Err(Some(Errno::EXIST)));
+    let past = Vcpu::<16>::create(&vm, 255).map(drop);
+    assert_eq!(errno(past), inval);
+
+    // Table P2: every register reads back what was set; a 32-bit one
+    // keeps the low half.
+    let regs = [
+        (KVM_REG_S390_TODPR, 0x1234_5678),
+        (KVM_REG_S390_EPOCHDIFF, 0x1111_2222_3333_4444),
+        (KVM_REG_S390_CPU_TIMER, 0x7000),
+        (KVM_REG_S390_CLOCK_COMP, 0x8000_0000_0000_0000),
+        (KVM_REG_S390_PFTOKEN, 0x4000),
+        (KVM_REG_S390_PFCOMPARE, 0x55),
+        (KVM_REG_S390_PFSELECT, 0xaa),
+        (KVM_REG_S390_PP, 0x0102_0304_0506_0708),
+        (KVM_REG_S390_GBEA, 0x10_0000),
+    ];
+    let fresh = Vcpu::<16>::create(&vm, 1).expect("second vcpu");
+    // A new vcpu: no pfault token, no pfault compare or select.
+    assert_eq!(fresh.get_one_reg(KVM_REG_S390_PFTOKEN).unwrap(), u64::MAX);
+    assert_eq!(fresh.get_one_reg(KVM_REG_S390_PFCOMPARE).unwrap(), 0);
+    assert_eq!(fresh.get_one_reg(KVM_REG_S390_PFSELECT).unwrap(), 0);
+    for (id, value) in regs {
+        vcpu.set_one_reg(id, value).expect("set one reg");
+        assert_eq!(vcpu.get_one_reg(id).unwrap(), value, "{g:?} reg {id:#x}");
+    }
+    // The initial reset: PP, TODPR, CPU timer and clock comparator 0, the
+    // breaking-event address 1, no pfault token; pfault compare and
+    // select and the epoch difference stay.
+    vcpu.reset(Ioctl::S390InitialReset).expect("initial reset");
+    for (id, want) in [
+        (KVM_REG_S390_TODPR, 0),
+        (KVM_REG_S390_CPU_TIMER, 0),
+        (KVM_REG_S390_CLOCK_COMP, 0),
+        (KVM_REG_S390_PP, 0),
+        (KVM_REG_S390_GBEA, 1),
+        (KVM_REG_S390_PFTOKEN, u64::MAX),
+        (KVM_REG_S390_PFCOMPARE, 0x55),
+        (KVM_REG_S390_PFSELECT, 0xaa),
+        (KVM_REG_S390_EPOCHDIFF, 0x1111_2222_3333_4444),
+    ] {
+        assert_eq!(
+            vcpu.get_one_reg(id).unwrap(),
+            want,
+            "{g:?} reg {id:#x} after reset"
+        );
+    }
+    let unknown = vcpu.set_one_reg(KVM_REG_S390 | KVM_REG_SIZE_U64 | 0x77, 0);
+    assert_eq!(errno(unknown), inval);
 }
