@@ -232,6 +232,67 @@ impl Vm {
         check_extension(self.fd.as_fd(), cap)
     }
 
+    /// `KVM_HAS_DEVICE_ATTR`: whether the VM offers attribute `attr` of
+    /// group `group` (`abi::KVM_S390_VM_*`); false when the kernel answers
+    /// ENXIO.
+    ///
+    /// # Errors
+    /// Other errnos (ENOTTY on an fd that is not a VM).
+    #[doc(alias = "KVM_HAS_DEVICE_ATTR")]
+    pub fn has_device_attr(&self, group: u32, attr: u64) -> Result<bool> {
+        match self.vm_attr(Ioctl::HasDeviceAttr, group, attr, &mut [0; 8]) {
+            Ok(()) => Ok(true),
+            Err(e) if e.errno() == Some(Errno::NXIO) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `KVM_GET_DEVICE_ATTR` of a VM attribute whose value is a u64 (the
+    /// memory limit, the TOD clock's low word, the migration status) or a
+    /// u8 (the TOD clock's high byte, the CPU-topology MTCR bit); the CPU
+    /// model has [`Vm::cpu_model`] and [`Vm::cpu_machine`].
+    ///
+    /// # Errors
+    /// ENXIO for an attribute the kernel does not read back (the CMMA,
+    /// crypto and migration start/stop controls, or one the host lacks);
+    /// EINVAL, before any system call, for an attribute whose size this
+    /// library does not know (the CPU model's, `KVM_S390_VM_TOD_EXT`).
+    #[doc(alias = "KVM_GET_DEVICE_ATTR")]
+    pub fn device_attr(&self, group: u32, attr: u64) -> Result<u64> {
+        let mut data = [0; 8];
+        self.vm_attr(Ioctl::GetDeviceAttr, group, attr, &mut data)?;
+        Ok(match sys::vm_attr_size(group, attr) {
+            Some(1) => u64::from(data[0]),
+            _ => u64::from_ne_bytes(data),
+        })
+    }
+
+    /// `KVM_SET_DEVICE_ATTR` of a VM attribute to `value` (a u64 or u8
+    /// attribute as for [`Vm::device_attr`]; ignored for the controls that
+    /// take no data: CMMA, crypto, migration start and stop, and the
+    /// CPU-topology MTCR bit, which is `attr` itself).
+    ///
+    /// # Errors
+    /// ENXIO for an attribute the kernel does not set; EINVAL for a value
+    /// it refuses, EBUSY for one that must come before the first vcpu;
+    /// EOPNOTSUPP for the AP controls on a host without AP instructions;
+    /// EINVAL, before any system call, as for [`Vm::device_attr`].
+    #[doc(alias = "KVM_SET_DEVICE_ATTR")]
+    pub fn set_device_attr(&self, group: u32, attr: u64, value: u64) -> Result<()> {
+        let mut data = value.to_ne_bytes();
+        if sys::vm_attr_size(group, attr) == Some(1) {
+            data = [0; 8];
+            data[0] = value as u8;
+        }
+        self.vm_attr(Ioctl::SetDeviceAttr, group, attr, &mut data)
+    }
+
+    /// `request` on VM attribute `attr` of `group`, the errno typed with it.
+    fn vm_attr(&self, request: Ioctl, group: u32, attr: u64, data: &mut [u8; 8]) -> Result<()> {
+        sys::vm_attr_ioctl(self.fd.as_fd(), request, group, attr, data)
+            .map_err(|e| Error::from_errno(Operation::Ioctl(request), e))
+    }
+
     /// `KVM_S390_INTERRUPT` on the VM: a floating interrupt (virtio,
     /// service signal, pfault done, machine check or I/O). A ucontrol VM
     /// queues it but its vcpus never have it delivered by the kernel.

@@ -255,6 +255,64 @@ pub(crate) fn cpu_model_ioctl<T: CpuModelAttr>(
         .map_err(sys)
 }
 
+/// The bytes of data the kernel copies for VM attribute `attr` of `group`
+/// outside `KVM_S390_VM_CPU_MODEL` (whose structs [`CpuModelAttr`]
+/// covers): a u64, a u8, or none; `None` for an attribute this library
+/// does not know, whose size it cannot vouch for.
+pub(crate) const fn vm_attr_size(group: u32, attr: u64) -> Option<usize> {
+    match (group, attr) {
+        (abi::KVM_S390_VM_MEM_CTRL, abi::KVM_S390_VM_MEM_LIMIT_SIZE)
+        | (abi::KVM_S390_VM_TOD, abi::KVM_S390_VM_TOD_LOW)
+        | (abi::KVM_S390_VM_MIGRATION, abi::KVM_S390_VM_MIGRATION_STATUS) => Some(8),
+        (abi::KVM_S390_VM_TOD, abi::KVM_S390_VM_TOD_HIGH) | (abi::KVM_S390_VM_CPU_TOPOLOGY, _) => {
+            Some(1)
+        }
+        (abi::KVM_S390_VM_MEM_CTRL, abi::KVM_S390_VM_MEM_ENABLE_CMMA)
+        | (abi::KVM_S390_VM_MEM_CTRL, abi::KVM_S390_VM_MEM_CLR_CMMA)
+        | (abi::KVM_S390_VM_CRYPTO, 0..=5)
+        | (abi::KVM_S390_VM_MIGRATION, abi::KVM_S390_VM_MIGRATION_STOP)
+        | (abi::KVM_S390_VM_MIGRATION, abi::KVM_S390_VM_MIGRATION_START) => Some(0),
+        _ => None,
+    }
+}
+
+/// `KVM_SET_DEVICE_ATTR`, `KVM_GET_DEVICE_ATTR` or `KVM_HAS_DEVICE_ATTR`
+/// (`request`) of VM attribute `attr` of `group` with `data`. EINVAL,
+/// without a system call, for another request, or for SET and GET of an
+/// attribute [`vm_attr_size`] does not know.
+pub(crate) fn vm_attr_ioctl(
+    fd: BorrowedFd<'_>,
+    request: Ioctl,
+    group: u32,
+    attr: u64,
+    data: &mut [u8; 8],
+) -> Result<(), Errno> {
+    let addr = match request {
+        Ioctl::HasDeviceAttr => 0,
+        Ioctl::SetDeviceAttr | Ioctl::GetDeviceAttr if vm_attr_size(group, attr).is_some() => {
+            data.as_mut_ptr() as u64
+        }
+        _ => return Err(Errno::INVAL),
+    };
+    let mut arg = abi::DeviceAttr {
+        flags: 0,
+        group,
+        attr,
+        addr,
+    };
+    let call = Raw::<true> {
+        opcode: opcode(request.number()),
+        arg: std::ptr::from_mut(&mut arg).cast(),
+    };
+    // SAFETY: `arg` is a `kvm_device_attr` (layout asserted in ucas-core).
+    // HAS copies no data (and gets a null `addr`); for SET and GET the
+    // attribute is one whose data is at most 8 bytes (`vm_attr_size`),
+    // copied to or from `data`, borrowed mutably for the call.
+    unsafe { rustix::ioctl::ioctl(fd, call) }
+        .map(drop)
+        .map_err(sys)
+}
+
 /// `KVM_S390_GET_SKEYS` (`set` false) or `KVM_S390_SET_SKEYS` for
 /// `keys.len()` frames from `start_gfn`; the kernel's non-negative answer.
 pub(crate) fn skeys_ioctl(

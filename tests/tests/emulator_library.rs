@@ -804,3 +804,121 @@ fn enable_cap_child(g: Generation) {
     let unknown = vcpu.set_one_reg(KVM_REG_S390 | KVM_REG_SIZE_U64 | 0x77, 0);
     assert_eq!(errno(unknown), inval);
 }
+
+/// The VM attribute groups of table V3 (emulator/KERNEL-INTERFACE.md)
+/// outside the CPU model, through [`ucas::Vm::has_device_attr`],
+/// [`ucas::Vm::device_attr`] and [`ucas::Vm::set_device_attr`] on a
+/// ucontrol VM under each generation, for the modelled host (no CMMA, no
+/// AP instructions, facility 11).
+#[test]
+fn library_vm_attributes_as_table_v3_gives_them() {
+    ucas_tests::under_each_generation(
+        "library_vm_attributes_as_table_v3_gives_them",
+        vm_attr_child,
+    );
+}
+
+fn vm_attr_child(g: Generation) {
+    use ucas::core::Errno;
+    use ucas::core::abi::*;
+    use ucas::{Kvm, Vm};
+    let errno = |r: ucas::Result<()>| r.map_err(|e| e.errno());
+    let kvm = Kvm::open().expect("kvm");
+    let vm = Vm::create_ucontrol(&kvm).expect("ucontrol vm");
+    let has = |group, attr| vm.has_device_attr(group, attr).expect("has attr");
+    let get = |group, attr| vm.device_attr(group, attr).map_err(|e| e.errno());
+    let set = |group, attr, value| errno(vm.set_device_attr(group, attr, value));
+    let nxio = Err(Some(Errno::NXIO));
+    let unreadable: Result<u64, _> = Err(Some(Errno::NXIO));
+    let inval = Err(Some(Errno::INVAL));
+
+    // MEM_CTRL: no CMMA on the host; the limit of a ucontrol VM is
+    // readable but not settable.
+    assert!(!has(KVM_S390_VM_MEM_CTRL, KVM_S390_VM_MEM_ENABLE_CMMA));
+    assert!(!has(KVM_S390_VM_MEM_CTRL, KVM_S390_VM_MEM_CLR_CMMA));
+    assert!(has(KVM_S390_VM_MEM_CTRL, KVM_S390_VM_MEM_LIMIT_SIZE));
+    assert_eq!(
+        set(KVM_S390_VM_MEM_CTRL, KVM_S390_VM_MEM_ENABLE_CMMA, 0),
+        nxio
+    );
+    assert_eq!(set(KVM_S390_VM_MEM_CTRL, KVM_S390_VM_MEM_CLR_CMMA, 0), nxio);
+    assert_eq!(
+        get(KVM_S390_VM_MEM_CTRL, KVM_S390_VM_MEM_ENABLE_CMMA),
+        unreadable
+    );
+    assert_eq!(
+        set(KVM_S390_VM_MEM_CTRL, KVM_S390_VM_MEM_LIMIT_SIZE, 1 << 30),
+        inval
+    );
+    if g != Generation::A {
+        // KVM_S390_NO_MEM_LIMIT (A: unverified).
+        assert_eq!(
+            get(KVM_S390_VM_MEM_CTRL, KVM_S390_VM_MEM_LIMIT_SIZE),
+            Ok(u64::MAX)
+        );
+    }
+
+    // TOD: LOW and HIGH exist (HAS omits EXT); HIGH is always 0.
+    assert!(has(KVM_S390_VM_TOD, KVM_S390_VM_TOD_LOW));
+    assert!(has(KVM_S390_VM_TOD, KVM_S390_VM_TOD_HIGH));
+    assert!(!has(KVM_S390_VM_TOD, KVM_S390_VM_TOD_EXT));
+    // Past 2000-01-01 in TOD units.
+    let now = get(KVM_S390_VM_TOD, KVM_S390_VM_TOD_LOW).expect("tod");
+    assert!(now > 0xB196_2F93_0518_0000, "{g:?} tod {now:#x}");
+    let set_to = 0x1000_0000_0000_0000;
+    assert_eq!(set(KVM_S390_VM_TOD, KVM_S390_VM_TOD_LOW, set_to), Ok(()));
+    let after = get(KVM_S390_VM_TOD, KVM_S390_VM_TOD_LOW).expect("tod");
+    assert!(after >= set_to && after < now, "{g:?} tod {after:#x}");
+    assert_eq!(get(KVM_S390_VM_TOD, KVM_S390_VM_TOD_HIGH), Ok(0));
+    assert_eq!(set(KVM_S390_VM_TOD, KVM_S390_VM_TOD_HIGH, 1), inval);
+
+    // CRYPTO: key wrapping yes, AP instructions no; nothing to read.
+    assert!(has(KVM_S390_VM_CRYPTO, KVM_S390_VM_CRYPTO_ENABLE_AES_KW));
+    assert!(!has(KVM_S390_VM_CRYPTO, KVM_S390_VM_CRYPTO_ENABLE_APIE));
+    let disable_aes = set(KVM_S390_VM_CRYPTO, KVM_S390_VM_CRYPTO_DISABLE_AES_KW, 0);
+    assert_eq!(disable_aes, Ok(()));
+    let apie = set(KVM_S390_VM_CRYPTO, KVM_S390_VM_CRYPTO_ENABLE_APIE, 0);
+    assert_eq!(apie, Err(Some(Errno::OPNOTSUPP)));
+    assert_eq!(
+        get(KVM_S390_VM_CRYPTO, KVM_S390_VM_CRYPTO_ENABLE_AES_KW),
+        unreadable
+    );
+
+    // MIGRATION: A's ucontrol VM has no memory slot to migrate; from B on
+    // its internal slot lets the mode go on.
+    assert!(has(KVM_S390_VM_MIGRATION, KVM_S390_VM_MIGRATION_STATUS));
+    let start = set(KVM_S390_VM_MIGRATION, KVM_S390_VM_MIGRATION_START, 0);
+    let status = get(KVM_S390_VM_MIGRATION, KVM_S390_VM_MIGRATION_STATUS);
+    if g == Generation::A {
+        assert_eq!((start, status), (inval, Ok(0)));
+    } else {
+        assert_eq!((start, status), (Ok(()), Ok(1)));
+    }
+    assert_eq!(
+        set(KVM_S390_VM_MIGRATION, KVM_S390_VM_MIGRATION_STOP, 0),
+        Ok(())
+    );
+    assert_eq!(
+        get(KVM_S390_VM_MIGRATION, KVM_S390_VM_MIGRATION_STATUS),
+        Ok(0)
+    );
+    assert_eq!(
+        get(KVM_S390_VM_MIGRATION, KVM_S390_VM_MIGRATION_START),
+        unreadable
+    );
+
+    // CPU_TOPOLOGY: the MTCR bit is the attribute of the SET.
+    assert!(has(KVM_S390_VM_CPU_TOPOLOGY, 0));
+    assert_eq!(set(KVM_S390_VM_CPU_TOPOLOGY, 1, 0), Ok(()));
+    assert_eq!(get(KVM_S390_VM_CPU_TOPOLOGY, 0), Ok(1));
+    assert_eq!(set(KVM_S390_VM_CPU_TOPOLOGY, 0, 0), Ok(()));
+    assert_eq!(get(KVM_S390_VM_CPU_TOPOLOGY, 0), Ok(0));
+
+    // CPU_MODEL: attributes 0 to 7 exist (the UV ones too), no others.
+    for attr in 0..=7 {
+        assert!(has(KVM_S390_VM_CPU_MODEL, attr), "{g:?} cpu model {attr}");
+    }
+    assert!(!has(KVM_S390_VM_CPU_MODEL, 8));
+    // Any other group.
+    assert!(!has(9, 0));
+}
