@@ -801,6 +801,14 @@ fn enable_cap_child(g: Generation) {
             "{g:?} reg {id:#x} after reset"
         );
     }
+    // The clear reset: as the initial one, and the general registers go.
+    let mut regs = vcpu.regs().expect("regs");
+    regs.gprs[7] = 0x77;
+    vcpu.set_regs(&regs).expect("set regs");
+    vcpu.set_one_reg(KVM_REG_S390_GBEA, 0x5000).expect("gbea");
+    vcpu.reset(Ioctl::S390ClearReset).expect("clear reset");
+    assert_eq!(vcpu.regs().expect("regs").gprs[7], 0, "{g:?} clear reset");
+    assert_eq!(vcpu.get_one_reg(KVM_REG_S390_GBEA).unwrap(), 1);
     let unknown = vcpu.set_one_reg(KVM_REG_S390 | KVM_REG_SIZE_U64 | 0x77, 0);
     assert_eq!(errno(unknown), inval);
 }
