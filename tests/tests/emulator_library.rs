@@ -930,3 +930,64 @@ fn vm_attr_child(g: Generation) {
     // Any other group.
     assert!(!has(9, 0));
 }
+
+/// `KVM_S390_MEM_OP` on a vcpu through [`ucas::Vcpu::read_logical`] and
+/// [`ucas::Vcpu::write_logical`] under each generation: DAT off and 64-bit
+/// addressing (a first run loads the PSW), prefix 0, so a logical address
+/// is absolute; absolute addresses go through the memory slots, which a
+/// ucontrol VM lacks on A (addressing, 5) and on B and C are the caller's
+/// own addresses (table P1).
+#[test]
+fn library_vcpu_memory_operations() {
+    ucas_tests::under_each_generation("library_vcpu_memory_operations", mem_op_child);
+}
+
+fn mem_op_child(g: Generation) {
+    use ucas::core::Errno;
+    use ucas::core::abi;
+    use ucas::core::abi::UcasMapping;
+    use ucas::{Exit, GuestMemory, Kvm, Vcpu, Vm};
+    let kvm = Kvm::open().expect("kvm");
+    let vm = Vm::create_ucontrol(&kvm).expect("ucontrol vm");
+    let mut vcpu = Vcpu::<16>::create(&vm, 0).expect("vcpu");
+    // The prefix segment is mapped (a run needs it); the PSW points at an
+    // unmapped one.
+    let memory = GuestMemory::new(1 << 20).expect("guest memory");
+    vcpu.map(UcasMapping {
+        user_addr: memory.addr(),
+        vcpu_addr: 0,
+        length: 1 << 20,
+    })
+    .expect("map");
+    vcpu.fault(0).expect("fault");
+    assert!(vcpu.clear_stopped());
+    vcpu.set_psw(ucas_emulator::programs::PSW_MASK_64, 2 << 20);
+    let exit = vcpu.run().expect("run");
+    let want = Exit::Ucontrol {
+        trans_exc_code: 2 << 20,
+        pgm_code: abi::PGM_SEGMENT_TRANSLATION,
+    };
+    assert_eq!(exit, want, "{g:?}");
+    // The caller's address of a page of that memory, not a vcpu address.
+    let offset = 0x1_0000;
+    let at = memory.addr() + offset;
+    let wrote = vcpu.write_logical(at, b"guestmem").map_err(|e| e.errno());
+    let mut back = [0u8; 8];
+    let read = vcpu.read_logical(at, &mut back).map_err(|e| e.errno());
+    let mut seen = [0u8; 8];
+    memory.read(offset, &mut seen).expect("read memory");
+    if g == Generation::A {
+        assert_eq!((wrote, read), (Ok(Some(5)), Ok(Some(5))));
+        assert_eq!(seen, [0; 8]);
+    } else {
+        assert_eq!((wrote, read), (Ok(None), Ok(None)));
+        assert_eq!(&seen, b"guestmem");
+        assert_eq!(&back, b"guestmem");
+    }
+    // The argument checks come first on every generation.
+    let empty = vcpu.read_logical(at, &mut []).map_err(|e| e.errno());
+    assert_eq!(empty, Err(Some(Errno::INVAL)));
+    let mut big = vec![0u8; 65537];
+    let too_big = vcpu.read_logical(at, &mut big).map_err(|e| e.errno());
+    assert_eq!(too_big, Err(Some(Errno::TOOBIG)));
+}
