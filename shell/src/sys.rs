@@ -133,6 +133,9 @@ impl PlainArg for abi::MpState {}
 impl PlainArg for abi::S390Psw {}
 impl PlainArg for abi::S390Irq {}
 impl PlainArg for abi::S390Interrupt {}
+impl PlainArg for abi::CreateDevice {}
+impl PlainArg for abi::IoAdapter {}
+impl PlainArg for abi::IoAdapterReq {}
 impl PlainArg for abi::UserspaceMemoryRegion {}
 impl PlainArg for abi::EnableCap {}
 
@@ -255,6 +258,36 @@ pub(crate) fn cpu_model_ioctl<T: CpuModelAttr>(
         .map_err(sys)
 }
 
+/// `request` (`KVM_{SET,GET,HAS}_DEVICE_ATTR`) with a `kvm_device_attr`
+/// of `group`, `attr` and `addr`; the kernel's non-negative answer.
+///
+/// # Safety
+/// `addr` must be 0 or point at memory the caller owns, valid for as many
+/// bytes as the kernel copies to or from it for this group and attribute
+/// (and writable, for GET), for the whole call.
+unsafe fn device_attr_raw(
+    fd: BorrowedFd<'_>,
+    request: Ioctl,
+    group: u32,
+    attr: u64,
+    addr: u64,
+) -> Result<i32, Errno> {
+    let mut arg = abi::DeviceAttr {
+        flags: 0,
+        group,
+        attr,
+        addr,
+    };
+    let call = Raw::<true> {
+        opcode: opcode(request.number()),
+        arg: std::ptr::from_mut(&mut arg).cast(),
+    };
+    // SAFETY: `arg` is a `kvm_device_attr` (layout asserted in ucas-core),
+    // borrowed for the call; what the kernel copies through `addr` the
+    // caller vouches for.
+    unsafe { rustix::ioctl::ioctl(fd, call) }.map_err(sys)
+}
+
 /// The bytes of data the kernel copies for VM attribute `attr` of `group`
 /// outside `KVM_S390_VM_CPU_MODEL` (whose structs [`CpuModelAttr`]
 /// covers): a u64, a u8, or none; `None` for an attribute this library
@@ -294,23 +327,10 @@ pub(crate) fn vm_attr_ioctl(
         }
         _ => return Err(Errno::INVAL),
     };
-    let mut arg = abi::DeviceAttr {
-        flags: 0,
-        group,
-        attr,
-        addr,
-    };
-    let call = Raw::<true> {
-        opcode: opcode(request.number()),
-        arg: std::ptr::from_mut(&mut arg).cast(),
-    };
-    // SAFETY: `arg` is a `kvm_device_attr` (layout asserted in ucas-core).
-    // HAS copies no data (and gets a null `addr`); for SET and GET the
-    // attribute is one whose data is at most 8 bytes (`vm_attr_size`),
+    // SAFETY: HAS copies no data (and gets a null `addr`); for SET and GET
+    // the attribute is one whose data is at most 8 bytes (`vm_attr_size`),
     // copied to or from `data`, borrowed mutably for the call.
-    unsafe { rustix::ioctl::ioctl(fd, call) }
-        .map(drop)
-        .map_err(sys)
+    unsafe { device_attr_raw(fd, request, group, attr, addr) }.map(drop)
 }
 
 /// `KVM_S390_GET_SKEYS` (`set` false) or `KVM_S390_SET_SKEYS` for
@@ -428,6 +448,85 @@ pub(crate) fn guest_debug_ioctl(fd: BorrowedFd<'_>, control: u32) -> Result<(), 
     unsafe { rustix::ioctl::ioctl(fd, call) }
         .map(drop)
         .map_err(sys)
+}
+
+/// `KVM_CREATE_DEVICE` of `type_` on VM `fd`; takes ownership of the new
+/// device fd.
+pub(crate) fn create_device_ioctl(fd: BorrowedFd<'_>, type_: u32) -> Result<OwnedFd, Errno> {
+    let mut arg = abi::CreateDevice {
+        type_,
+        ..abi::CreateDevice::default()
+    };
+    struct_ioctl(fd, Ioctl::CreateDevice, &mut arg)?;
+    let raw = RawFd::try_from(arg.fd).map_err(|_| Errno::BADF)?;
+    // SAFETY: on success the kernel wrote a new file descriptor to `fd`,
+    // which nothing else in this process owns yet; we become its owner.
+    Ok(unsafe { OwnedFd::from_raw_fd(raw) })
+}
+
+/// What a FLIC attribute request carries: nothing the kernel follows, a
+/// struct it reads, or an array of `kvm_s390_irq` it reads or writes.
+pub(crate) enum FlicData<'a> {
+    /// `addr` 0.
+    None,
+    /// `addr` points at this adapter.
+    Adapter(&'a mut abi::IoAdapter),
+    /// `addr` points at this adapter request.
+    AdapterReq(&'a mut abi::IoAdapterReq),
+    /// `addr` points at this u32.
+    Word(&'a mut u32),
+    /// `addr` points at these interrupts and `attr` is their size in bytes.
+    Irqs(&'a mut [abi::S390Irq]),
+}
+
+/// `request` (`KVM_{SET,GET,HAS}_DEVICE_ATTR`) of FLIC attribute group
+/// `group` with `attr` (replaced by the array's size for
+/// [`FlicData::Irqs`]) and `data`; the kernel's non-negative answer.
+pub(crate) fn flic_attr_ioctl(
+    fd: BorrowedFd<'_>,
+    request: Ioctl,
+    group: u32,
+    attr: u64,
+    data: FlicData<'_>,
+) -> Result<i32, Errno> {
+    if !matches!(
+        request,
+        Ioctl::SetDeviceAttr | Ioctl::GetDeviceAttr | Ioctl::HasDeviceAttr
+    ) {
+        return Err(Errno::INVAL);
+    }
+    // Each kind of data only with the group that copies exactly it.
+    let paired = match &data {
+        FlicData::None => true,
+        FlicData::Adapter(_) => group == abi::KVM_DEV_FLIC_ADAPTER_REGISTER,
+        FlicData::AdapterReq(_) => group == abi::KVM_DEV_FLIC_ADAPTER_MODIFY,
+        FlicData::Word(_) => {
+            group == abi::KVM_DEV_FLIC_CLEAR_IO_IRQ && attr == size_of::<u32>() as u64
+        }
+        FlicData::Irqs(_) => matches!(
+            group,
+            abi::KVM_DEV_FLIC_GET_ALL_IRQS | abi::KVM_DEV_FLIC_ENQUEUE
+        ),
+    };
+    if !paired {
+        return Err(Errno::INVAL);
+    }
+    let (attr, addr) = match data {
+        FlicData::None => (attr, 0),
+        FlicData::Adapter(a) => (attr, std::ptr::from_mut(a) as u64),
+        FlicData::AdapterReq(r) => (attr, std::ptr::from_mut(r) as u64),
+        FlicData::Word(w) => (attr, std::ptr::from_mut(w) as u64),
+        FlicData::Irqs(irqs) => (size_of_val(irqs) as u64, irqs.as_mut_ptr() as u64),
+    };
+    // SAFETY: the FLIC copies through `addr` only for the group each kind
+    // of data is paired with above:
+    // ADAPTER_REGISTER and ADAPTER_MODIFY read one `kvm_s390_io_adapter`
+    // or `kvm_s390_io_adapter_req` (`IoAdapter`, `IoAdapterReq`),
+    // CLEAR_IO_IRQ reads a u32, GET_ALL_IRQS and ENQUEUE copy at most
+    // `attr` bytes, the size of the `irqs` array; every pointer is to a
+    // value borrowed mutably for the call, any bytes valid for it, and a
+    // null `addr` faults in the kernel (EFAULT) rather than here.
+    unsafe { device_attr_raw(fd, request, group, attr, addr) }
 }
 
 /// A shared mapping of part of a vcpu fd (`kvm_run` or the SIE page),

@@ -991,3 +991,49 @@ fn mem_op_child(g: Generation) {
     let too_big = vcpu.read_logical(at, &mut big).map_err(|e| e.errno());
     assert_eq!(too_big, Err(Some(Errno::TOOBIG)));
 }
+
+/// The FLIC through [`ucas::Flic`] on a ucontrol VM under each generation:
+/// one per VM, every attribute group known, and the answers of table V4
+/// (emulator/KERNEL-INTERFACE.md) for its arguments.
+#[test]
+fn library_flic_as_table_v4_gives_it() {
+    ucas_tests::under_each_generation("library_flic_as_table_v4_gives_it", flic_child);
+}
+
+fn flic_child(g: Generation) {
+    use ucas::core::Errno;
+    use ucas::core::abi::{IoAdapter, IoAdapterReq, S390Irq};
+    use ucas::{Flic, Kvm, Vm};
+    let errno = |r: ucas::Result<()>| r.map_err(|e| e.errno());
+    let inval = Err(Some(Errno::INVAL));
+    let kvm = Kvm::open().expect("kvm");
+    let vm = Vm::create_ucontrol(&kvm).expect("ucontrol vm");
+    let flic = Flic::create(&vm).expect("flic");
+    assert_eq!(
+        errno(Flic::create(&vm).map(drop)),
+        inval,
+        "{g:?} second FLIC"
+    );
+    for group in 1..=11 {
+        assert!(flic.has_attr(group).unwrap(), "{g:?} group {group}");
+    }
+    assert!(!flic.has_attr(12).unwrap());
+    let mut buf = [S390Irq::default(); 56];
+    assert_eq!(flic.irqs(&mut buf).map_err(|e| e.errno()), Ok(0));
+    let empty = flic.irqs(&mut []).map_err(|e| e.errno());
+    assert_eq!(empty, Err(Some(Errno::INVAL)));
+    assert_eq!(errno(flic.enqueue(&[])), Ok(()));
+    assert_eq!(errno(flic.clear_irqs()), Ok(()));
+    if g != Generation::A {
+        // The ucontrol check of late 2024 (A = 6.8: unverified).
+        assert_eq!(errno(flic.enable_async_pf()), inval);
+        assert_eq!(errno(flic.disable_async_pf_wait()), inval);
+    }
+    assert_eq!(errno(flic.inject_adapter_irq(0)), inval, "{g:?} no adapter");
+    let adapter = IoAdapter::default();
+    assert_eq!(errno(flic.register_adapter(&adapter)), Ok(()));
+    assert_eq!(errno(flic.register_adapter(&adapter)), inval);
+    assert_eq!(errno(flic.modify_adapter(&IoAdapterReq::default())), inval);
+    assert_eq!(errno(flic.clear_io_irq(0)), inval);
+    assert_eq!(errno(flic.inject_adapter_irq(0)), Ok(()));
+}
