@@ -95,6 +95,20 @@ impl Kvm {
             .map_err(|_| Error::from_errno(Operation::Ioctl(Ioctl::GetVcpuMmapSize), Errno::INVAL))
     }
 
+    /// `KVM_S390_ENABLE_SIE`: prepares the calling process's address space
+    /// for SIE (older kernels convert its page tables; Linux 7.0 has
+    /// nothing to do). `KVM_CREATE_VM` does it anyway.
+    ///
+    /// # Errors
+    /// The errno (ENOMEM when the conversion runs out of memory; EINVAL on
+    /// a kernel of another architecture).
+    #[doc(alias = "KVM_S390_ENABLE_SIE")]
+    pub fn enable_sie(&self) -> Result<()> {
+        sys::value_ioctl(self.fd.as_fd(), Ioctl::S390EnableSie, 0)
+            .map(drop)
+            .map_err(|e| Error::from_errno(Operation::Ioctl(Ioctl::S390EnableSie), e))
+    }
+
     /// Works out why `KVM_CREATE_VM(KVM_VM_S390_UCONTROL)` failed with
     /// EINVAL: where the KVM offers ucontrol (an s390x host, or under
     /// `ucas emulate`), the caller's privilege (CAP_SYS_ADMIN in the initial
@@ -293,6 +307,17 @@ impl Vm {
             .map_err(|e| Error::from_errno(Operation::Ioctl(request), e))
     }
 
+    /// `KVM_GET_STATS_FD` on the VM: a read-only fd of the kernel's binary
+    /// statistics format (header, id, descriptors, data).
+    ///
+    /// # Errors
+    /// The errno (ENOTTY on a kernel without binary statistics, before
+    /// Linux 5.14).
+    #[doc(alias = "KVM_GET_STATS_FD")]
+    pub fn get_stats_fd(&self) -> Result<OwnedFd> {
+        stats_fd(self.fd.as_fd())
+    }
+
     /// `KVM_S390_INTERRUPT` on the VM: a floating interrupt (virtio,
     /// service signal, pfault done, machine check or I/O). A ucontrol VM
     /// queues it but its vcpus never have it delivered by the kernel.
@@ -336,6 +361,12 @@ impl AsFd for Vm {
 fn check_extension(fd: BorrowedFd<'_>, cap: u32) -> Result<i32> {
     sys::value_ioctl(fd, Ioctl::CheckExtension, u64::from(cap))
         .map_err(|e| Error::from_errno(Operation::Ioctl(Ioctl::CheckExtension), e))
+}
+
+/// `KVM_GET_STATS_FD` on `fd` (a VM or a vcpu).
+pub(crate) fn stats_fd(fd: BorrowedFd<'_>) -> Result<OwnedFd> {
+    sys::fd_ioctl(fd, Ioctl::GetStatsFd, 0)
+        .map_err(|e| Error::from_errno(Operation::Ioctl(Ioctl::GetStatsFd), e))
 }
 
 /// `KVM_ENABLE_CAP` of `cap` with `args` on `fd` (a VM or a vcpu).

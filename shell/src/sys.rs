@@ -74,9 +74,12 @@ pub(crate) fn value_ioctl(fd: BorrowedFd<'_>, request: Ioctl, arg: u64) -> Resul
 }
 
 /// Issues a by-value request that returns a new fd (`KVM_CREATE_VM`,
-/// `KVM_CREATE_VCPU`) and takes ownership of it.
+/// `KVM_CREATE_VCPU`, `KVM_GET_STATS_FD`) and takes ownership of it.
 pub(crate) fn fd_ioctl(fd: BorrowedFd<'_>, request: Ioctl, arg: u64) -> Result<OwnedFd, Errno> {
-    if !matches!(request, Ioctl::CreateVm | Ioctl::CreateVcpu) {
+    if !matches!(
+        request,
+        Ioctl::CreateVm | Ioctl::CreateVcpu | Ioctl::GetStatsFd
+    ) {
         return Err(Errno::INVAL);
     }
     let raw: RawFd = value_ioctl(fd, request, arg)?;

@@ -706,6 +706,16 @@ impl<const N: usize> Vcpu<N> {
             .map_err(|e| Error::from_errno(Operation::Ioctl(Ioctl::S390StoreStatus), e))
     }
 
+    /// `KVM_GET_STATS_FD` on the vcpu: as [`Vm::get_stats_fd`], for this
+    /// vcpu's statistics.
+    ///
+    /// # Errors
+    /// As [`Vm::get_stats_fd`].
+    #[doc(alias = "KVM_GET_STATS_FD")]
+    pub fn get_stats_fd(&self) -> Result<OwnedFd> {
+        crate::kvm::stats_fd(self.fd.as_fd())
+    }
+
     /// `KVM_ENABLE_CAP` on the vcpu; s390 knows one vcpu capability,
     /// `KVM_CAP_S390_CSS_SUPPORT`, which switches on channel-subsystem
     /// intercepts VM-wide.

@@ -1037,3 +1037,41 @@ fn flic_child(g: Generation) {
     assert_eq!(errno(flic.clear_io_irq(0)), inval);
     assert_eq!(errno(flic.inject_adapter_irq(0)), Ok(()));
 }
+
+/// `KVM_S390_ENABLE_SIE` and the statistics fds of a VM and a vcpu through
+/// the library under each generation (tables S1, V1, P1): the kernel's
+/// header (flags 0, names of 48 bytes, the id right after the 24-byte
+/// header, descriptors after the id) and ids (`kvm-PID`, `kvm-PID/vcpu-ID`,
+/// as `kvm_vcpu_init` names a vcpu).
+#[test]
+fn library_enable_sie_and_statistics_fds() {
+    ucas_tests::under_each_generation("library_enable_sie_and_statistics_fds", stats_child);
+}
+
+fn stats_child(g: Generation) {
+    use std::os::unix::fs::FileExt;
+    use ucas::{Kvm, Vcpu, Vm};
+    let kvm = Kvm::open().expect("kvm");
+    assert_eq!(kvm.enable_sie().map_err(|e| e.errno()), Ok(()), "{g:?}");
+    let vm = Vm::create_ucontrol(&kvm).expect("ucontrol vm");
+    let vcpu = Vcpu::<16>::create(&vm, 7).expect("vcpu");
+    let read = |fd: std::os::fd::OwnedFd| {
+        let file = std::fs::File::from(fd);
+        let mut header = [0u8; 24];
+        file.read_exact_at(&mut header, 0).expect("the header");
+        let word = |i: usize| u32::from_ne_bytes(header[i * 4..i * 4 + 4].try_into().unwrap());
+        let mut id = [0u8; 48];
+        file.read_exact_at(&mut id, u64::from(word(3)))
+            .expect("the id");
+        let end = id.iter().position(|&b| b == 0).unwrap_or(id.len());
+        let id = String::from_utf8_lossy(&id[..end]).into_owned();
+        ([word(0), word(1), word(3), word(4)], id)
+    };
+    let (vm_header, vm_id) = read(vm.get_stats_fd().expect("vm stats"));
+    let (vcpu_header, vcpu_id) = read(vcpu.get_stats_fd().expect("vcpu stats"));
+    assert_eq!(vm_header, [0, 48, 24, 72], "{g:?}");
+    assert_eq!(vcpu_header, [0, 48, 24, 72], "{g:?}");
+    assert!(vm_id.starts_with("kvm-"), "{g:?} {vm_id}");
+    // The same task (the caller's thread) created both.
+    assert_eq!(vcpu_id, format!("{vm_id}/vcpu-7"), "{g:?}");
+}
