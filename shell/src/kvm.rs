@@ -217,10 +217,18 @@ impl Vm {
     /// overlaps another slot; EFAULT.
     #[doc(alias = "KVM_SET_USER_MEMORY_REGION")]
     pub fn set_user_memory_region(&self, region: abi::UserspaceMemoryRegion) -> Result<()> {
-        let mut r = region;
-        sys::struct_ioctl(self.fd.as_fd(), Ioctl::SetUserMemoryRegion, &mut r)
-            .map(drop)
-            .map_err(|e| Error::from_errno(Operation::Ioctl(Ioctl::SetUserMemoryRegion), e))
+        plain_ioctl(self.fd.as_fd(), Ioctl::SetUserMemoryRegion, region).map(drop)
+    }
+
+    /// `KVM_SET_USER_MEMORY_REGION2` (Linux 6.8+): as
+    /// [`Vm::set_user_memory_region`], in the form with guest_memfd fields
+    /// (s390 has no guest_memfd: leave them zero).
+    ///
+    /// # Errors
+    /// As [`Vm::set_user_memory_region`]; ENOTTY before Linux 6.8.
+    #[doc(alias = "KVM_SET_USER_MEMORY_REGION2")]
+    pub fn set_user_memory_region2(&self, region: abi::UserspaceMemoryRegion2) -> Result<()> {
+        plain_ioctl(self.fd.as_fd(), Ioctl::SetUserMemoryRegion2, region).map(drop)
     }
 
     /// `KVM_ENABLE_CAP` on the VM: switches capability `cap` on with
@@ -327,10 +335,7 @@ impl Vm {
     /// unknown one; EBUSY past the kernel's queue limits.
     #[doc(alias = "KVM_S390_INTERRUPT")]
     pub fn interrupt(&self, irq: &abi::S390Interrupt) -> Result<()> {
-        let mut arg = *irq;
-        sys::struct_ioctl(self.fd.as_fd(), Ioctl::S390Interrupt, &mut arg)
-            .map(drop)
-            .map_err(|e| Error::from_errno(Operation::Ioctl(Ioctl::S390Interrupt), e))
+        plain_ioctl(self.fd.as_fd(), Ioctl::S390Interrupt, *irq).map(drop)
     }
 
     /// `KVM_CREATE_IRQCHIP`: on s390 the in-kernel interrupt controller
@@ -363,6 +368,19 @@ fn check_extension(fd: BorrowedFd<'_>, cap: u32) -> Result<i32> {
         .map_err(|e| Error::from_errno(Operation::Ioctl(Ioctl::CheckExtension), e))
 }
 
+/// Issues `request` with a pointer to `arg` on `fd`; `arg` as the kernel
+/// left it, the errno typed with the request.
+pub(crate) fn plain_ioctl<T: sys::PlainArg>(
+    fd: BorrowedFd<'_>,
+    request: Ioctl,
+    arg: T,
+) -> Result<T> {
+    let mut arg = arg;
+    sys::struct_ioctl(fd, request, &mut arg)
+        .map(|_| arg)
+        .map_err(|e| Error::from_errno(Operation::Ioctl(request), e))
+}
+
 /// `KVM_GET_STATS_FD` on `fd` (a VM or a vcpu).
 pub(crate) fn stats_fd(fd: BorrowedFd<'_>) -> Result<OwnedFd> {
     sys::fd_ioctl(fd, Ioctl::GetStatsFd, 0)
@@ -371,14 +389,12 @@ pub(crate) fn stats_fd(fd: BorrowedFd<'_>) -> Result<OwnedFd> {
 
 /// `KVM_ENABLE_CAP` of `cap` with `args` on `fd` (a VM or a vcpu).
 pub(crate) fn enable_cap(fd: BorrowedFd<'_>, cap: u32, args: [u64; 4]) -> Result<()> {
-    let mut c = abi::EnableCap {
+    let c = abi::EnableCap {
         cap,
         args,
         ..abi::EnableCap::default()
     };
-    sys::struct_ioctl(fd, Ioctl::EnableCap, &mut c)
-        .map(drop)
-        .map_err(|e| Error::from_errno(Operation::Ioctl(Ioctl::EnableCap), e))
+    plain_ioctl(fd, Ioctl::EnableCap, c).map(drop)
 }
 
 /// One storage-key operation of `KVM_S390_KEYOP` (Linux 7.0+,

@@ -140,6 +140,7 @@ impl PlainArg for abi::CreateDevice {}
 impl PlainArg for abi::IoAdapter {}
 impl PlainArg for abi::IoAdapterReq {}
 impl PlainArg for abi::UserspaceMemoryRegion {}
+impl PlainArg for abi::UserspaceMemoryRegion2 {}
 impl PlainArg for abi::EnableCap {}
 
 /// The size field of an `_IOR/_IOW/_IOWR` request number.

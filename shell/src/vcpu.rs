@@ -447,10 +447,8 @@ impl<const N: usize> Vcpu<N> {
 
     /// Issues a register-set request with `arg`, the errno typed with the
     /// request.
-    fn register_set<T: sys::PlainArg>(&self, request: Ioctl, mut arg: T) -> Result<T> {
-        sys::struct_ioctl(self.fd.as_fd(), request, &mut arg)
-            .map(|_| arg)
-            .map_err(|e| Error::from_errno(Operation::Ioctl(request), e))
+    fn register_set<T: sys::PlainArg>(&self, request: Ioctl, arg: T) -> Result<T> {
+        crate::kvm::plain_ioctl(self.fd.as_fd(), request, arg)
     }
 
     /// `KVM_GET_REGS`: the general registers as the kernel keeps them.

@@ -348,7 +348,7 @@ fn library_regular_vm_slot_faults_and_keys() {
 }
 
 fn regular_vm_child(g: Generation) {
-    use ucas::core::abi::UserspaceMemoryRegion;
+    use ucas::core::abi::{UserspaceMemoryRegion, UserspaceMemoryRegion2};
     use ucas::{KeyOp, Kvm, Vcpu, Vm};
     const MIB: u64 = 1 << 20;
     let errno = |r: ucas::Result<()>| r.map_err(|e| e.errno().map(|e| e.to_string()));
@@ -369,6 +369,19 @@ fn regular_vm_child(g: Generation) {
     assert_eq!(errno(overlap), Err(Some("EEXIST".into())));
     let unaligned = vm.set_user_memory_region(region(1, 4 * MIB, user + 4096));
     assert_eq!(errno(unaligned), Err(Some("EINVAL".into())));
+    // The second form (every generation modelled is 6.8 or later): the
+    // same checks, so a slot of its own and the same overlap.
+    let region2 = |slot, guest_phys_addr, userspace_addr| UserspaceMemoryRegion2 {
+        slot,
+        guest_phys_addr,
+        memory_size: MIB,
+        userspace_addr,
+        ..UserspaceMemoryRegion2::default()
+    };
+    let second = vm.set_user_memory_region2(region2(2, 8 * MIB, user + MIB));
+    assert_eq!(errno(second), Ok(()));
+    let overlap2 = vm.set_user_memory_region2(region2(3, 8 * MIB, user + MIB));
+    assert_eq!(errno(overlap2), Err(Some("EEXIST".into())));
     let mut vcpu = Vcpu::<16>::create(&vm, 0).expect("vcpu");
     assert_eq!(errno(vcpu.fault(0x1234)), Ok(()));
     let outside = errno(vcpu.fault(64 * MIB));
@@ -406,6 +419,8 @@ fn regular_vm_child(g: Generation) {
     let uc = Vm::create_ucontrol(&kvm).expect("ucontrol vm");
     let refused = uc.set_user_memory_region(region(1, 0, user));
     assert_eq!(errno(refused), Err(Some("EINVAL".into())));
+    let refused2 = uc.set_user_memory_region2(region2(1, 0, user));
+    assert_eq!(errno(refused2), Err(Some("EINVAL".into())));
     drop(memory);
 }
 
