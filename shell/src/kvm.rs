@@ -315,6 +315,19 @@ impl Vm {
             .map_err(|e| Error::from_errno(Operation::Ioctl(request), e))
     }
 
+    /// `KVM_SET_GSI_ROUTING`: replaces the VM's interrupt routing table
+    /// with `entries` (none empties it).
+    ///
+    /// # Errors
+    /// EINVAL for more than `KVM_CAP_IRQ_ROUTING` (4096) entries or an
+    /// entry the kernel refuses: on a ucontrol VM any adapter route
+    /// (`abi::KVM_IRQ_ROUTING_S390_ADAPTER`), which it cannot deliver.
+    #[doc(alias = "KVM_SET_GSI_ROUTING")]
+    pub fn set_gsi_routing(&self, entries: &[abi::IrqRoutingEntry]) -> Result<()> {
+        sys::gsi_routing_ioctl(self.fd.as_fd(), entries)
+            .map_err(|e| Error::from_errno(Operation::Ioctl(Ioctl::SetGsiRouting), e))
+    }
+
     /// `KVM_GET_STATS_FD` on the VM: a read-only fd of the kernel's binary
     /// statistics format (header, id, descriptors, data).
     ///

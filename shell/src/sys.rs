@@ -533,6 +533,48 @@ pub(crate) fn flic_attr_ioctl(
     unsafe { device_attr_raw(fd, request, group, attr, addr) }
 }
 
+/// `KVM_SET_GSI_ROUTING` with the table `entries`: the `kvm_irq_routing`
+/// header followed by the entries, in one buffer. EINVAL, without a system
+/// call, for more entries than a `u32` counts.
+pub(crate) fn gsi_routing_ioctl(
+    fd: BorrowedFd<'_>,
+    entries: &[abi::IrqRoutingEntry],
+) -> Result<(), Errno> {
+    let nr = u32::try_from(entries.len()).map_err(|_| Errno::INVAL)?;
+    let header = abi::IrqRouting { nr, flags: 0 };
+    // Two u32 fields in the order they are laid out, as one u64 word.
+    let pair = |a: u32, b: u32| {
+        let mut w = [0u8; 8];
+        w[..4].copy_from_slice(&a.to_ne_bytes());
+        w[4..].copy_from_slice(&b.to_ne_bytes());
+        u64::from_ne_bytes(w)
+    };
+    // u64 words keep the entries' alignment; the header is one word and
+    // each entry its four u32s as two words plus its union.
+    const _: () = assert!(
+        size_of::<abi::IrqRouting>() == size_of::<u64>()
+            && size_of::<abi::IrqRoutingEntry>() == (2 + 4) * size_of::<u64>()
+    );
+    let mut buf = Vec::with_capacity(1 + size_of_val(entries) / size_of::<u64>());
+    buf.push(pair(header.nr, header.flags));
+    for e in entries {
+        buf.push(pair(e.gsi, e.type_));
+        buf.push(pair(e.flags, e.pad));
+        buf.extend_from_slice(&e.u);
+    }
+    let base = buf.as_mut_ptr();
+    let call = Raw::<false> {
+        opcode: opcode(Ioctl::SetGsiRouting.number()),
+        arg: base.cast(),
+    };
+    // SAFETY: the kernel reads the 8-byte header and then `nr` entries of
+    // 48 bytes (`kvm_irq_routing_entry`, layout asserted in ucas-core), all
+    // inside `buf`, which lives across the call.
+    unsafe { rustix::ioctl::ioctl(fd, call) }
+        .map(drop)
+        .map_err(sys)
+}
+
 /// A shared mapping of part of a vcpu fd (`kvm_run` or the SIE page),
 /// unmapped on drop.
 #[derive(Debug)]

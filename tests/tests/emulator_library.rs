@@ -1009,7 +1009,8 @@ fn mem_op_child(g: Generation) {
 
 /// The FLIC through [`ucas::Flic`] on a ucontrol VM under each generation:
 /// one per VM, every attribute group known, and the answers of table V4
-/// (emulator/KERNEL-INTERFACE.md) for its arguments.
+/// (emulator/KERNEL-INTERFACE.md) for its arguments; and the VM's
+/// interrupt routing ([`ucas::Vm::set_gsi_routing`], table V1).
 #[test]
 fn library_flic_as_table_v4_gives_it() {
     ucas_tests::under_each_generation("library_flic_as_table_v4_gives_it", flic_child);
@@ -1017,7 +1018,9 @@ fn library_flic_as_table_v4_gives_it() {
 
 fn flic_child(g: Generation) {
     use ucas::core::Errno;
-    use ucas::core::abi::{IoAdapter, IoAdapterReq, S390Irq};
+    use ucas::core::abi::{
+        IoAdapter, IoAdapterReq, IrqRoutingEntry, KVM_IRQ_ROUTING_S390_ADAPTER, S390Irq,
+    };
     use ucas::{Flic, Kvm, Vm};
     let errno = |r: ucas::Result<()>| r.map_err(|e| e.errno());
     let inval = Err(Some(Errno::INVAL));
@@ -1051,6 +1054,18 @@ fn flic_child(g: Generation) {
     assert_eq!(errno(flic.modify_adapter(&IoAdapterReq::default())), inval);
     assert_eq!(errno(flic.clear_io_irq(0)), inval);
     assert_eq!(errno(flic.inject_adapter_irq(0)), Ok(()));
+
+    // KVM_SET_GSI_ROUTING on a ucontrol VM: an empty table is accepted,
+    // an adapter route refused, and so are more entries than the routes
+    // the kernel keeps.
+    assert_eq!(errno(vm.set_gsi_routing(&[])), Ok(()));
+    let adapter_route = IrqRoutingEntry {
+        type_: KVM_IRQ_ROUTING_S390_ADAPTER,
+        ..IrqRoutingEntry::default()
+    };
+    assert_eq!(errno(vm.set_gsi_routing(&[adapter_route])), inval);
+    let too_many = vec![IrqRoutingEntry::default(); 4097];
+    assert_eq!(errno(vm.set_gsi_routing(&too_many)), inval);
 }
 
 /// `KVM_S390_ENABLE_SIE` and the statistics fds of a VM and a vcpu through
