@@ -575,6 +575,34 @@ pub(crate) fn gsi_routing_ioctl(
         .map_err(sys)
 }
 
+/// `KVM_SET_SIGNAL_MASK` with the 8-byte kernel signal set `mask` (bit
+/// n − 1 for signal n), or a null argument for `None`.
+pub(crate) fn signal_mask_ioctl(fd: BorrowedFd<'_>, mask: Option<u64>) -> Result<(), Errno> {
+    let header = size_of::<abi::SignalMask>();
+    let mut buf = [0u8; size_of::<abi::SignalMask>() + size_of::<u64>()];
+    let arg: *mut c_void = match mask {
+        None => std::ptr::null_mut(),
+        Some(set) => {
+            let len = abi::SignalMask {
+                len: size_of::<u64>() as u32,
+            };
+            buf[..header].copy_from_slice(&len.len.to_ne_bytes());
+            buf[header..].copy_from_slice(&set.to_ne_bytes());
+            buf.as_mut_ptr().cast()
+        }
+    };
+    let call = Raw::<false> {
+        opcode: opcode(Ioctl::SetSignalMask.number()),
+        arg,
+    };
+    // SAFETY: the kernel reads the `kvm_signal_mask` header (`len`, 4
+    // bytes) and then `len` = 8 bytes of signal set, all inside `buf`,
+    // which lives across the call; a null argument it does not follow.
+    unsafe { rustix::ioctl::ioctl(fd, call) }
+        .map(drop)
+        .map_err(sys)
+}
+
 /// A shared mapping of part of a vcpu fd (`kvm_run` or the SIE page),
 /// unmapped on drop.
 #[derive(Debug)]

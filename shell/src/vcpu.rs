@@ -714,6 +714,18 @@ impl<const N: usize> Vcpu<N> {
         crate::kvm::stats_fd(self.fd.as_fd())
     }
 
+    /// `KVM_SET_SIGNAL_MASK`: the signals blocked while the vcpu runs
+    /// (`mask`: bit n − 1 for signal n, the kernel's `sigset_t`), or
+    /// `None` to run with the thread's own mask again.
+    ///
+    /// # Errors
+    /// The errno.
+    #[doc(alias = "KVM_SET_SIGNAL_MASK")]
+    pub fn set_signal_mask(&mut self, mask: Option<u64>) -> Result<()> {
+        sys::signal_mask_ioctl(self.fd.as_fd(), mask)
+            .map_err(|e| Error::from_errno(Operation::Ioctl(Ioctl::SetSignalMask), e))
+    }
+
     /// `KVM_ENABLE_CAP` on the vcpu; s390 knows one vcpu capability,
     /// `KVM_CAP_S390_CSS_SUPPORT`, which switches on channel-subsystem
     /// intercepts VM-wide.

@@ -519,6 +519,11 @@ fn irq_state_child(g: Generation) {
     assert_eq!(errno(noaddr), Err(Some(Errno::FAULT)));
     drop(memory);
 
+    // KVM_SET_SIGNAL_MASK: a set of 8 bytes, or none.
+    let usr1 = 1 << (10 - 1);
+    assert_eq!(errno(vcpu.set_signal_mask(Some(usr1))), Ok(()));
+    assert_eq!(errno(vcpu.set_signal_mask(None)), Ok(()));
+
     // KVM_ENABLE_CAP on a vcpu: only channel-subsystem support.
     let css = vcpu.enable_cap(abi::KVM_CAP_S390_CSS_SUPPORT, [0; 4]);
     assert_eq!(errno(css), Ok(()));
