@@ -1,7 +1,9 @@
 //! `Kvm` (the /dev/kvm fd) and `Vm`.
 
+use std::collections::BTreeMap;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::Path;
+use std::sync::Mutex;
 
 use ucas_core::Errno;
 use ucas_core::abi;
@@ -156,6 +158,9 @@ pub struct Vm {
     fd: OwnedFd,
     vcpu_mmap_size: usize,
     ucontrol: bool,
+    /// The size in bytes of each memory slot set through this handle, by
+    /// slot id (`KVM_GET_DIRTY_LOG` writes a bitmap of that many pages).
+    slots: Mutex<BTreeMap<u32, u64>>,
 }
 
 impl Vm {
@@ -182,6 +187,7 @@ impl Vm {
                 fd,
                 vcpu_mmap_size: kvm.vcpu_mmap_size()?,
                 ucontrol,
+                slots: Mutex::default(),
             }),
             Err(Errno::INVAL) if ucontrol => Err(Error::new(
                 Operation::Ioctl(Ioctl::CreateVm),
@@ -217,7 +223,9 @@ impl Vm {
     /// overlaps another slot; EFAULT.
     #[doc(alias = "KVM_SET_USER_MEMORY_REGION")]
     pub fn set_user_memory_region(&self, region: abi::UserspaceMemoryRegion) -> Result<()> {
-        plain_ioctl(self.fd.as_fd(), Ioctl::SetUserMemoryRegion, region).map(drop)
+        plain_ioctl(self.fd.as_fd(), Ioctl::SetUserMemoryRegion, region)?;
+        self.record_slot(region.slot, region.memory_size);
+        Ok(())
     }
 
     /// `KVM_SET_USER_MEMORY_REGION2` (Linux 6.8+): as
@@ -228,7 +236,43 @@ impl Vm {
     /// As [`Vm::set_user_memory_region`]; ENOTTY before Linux 6.8.
     #[doc(alias = "KVM_SET_USER_MEMORY_REGION2")]
     pub fn set_user_memory_region2(&self, region: abi::UserspaceMemoryRegion2) -> Result<()> {
-        plain_ioctl(self.fd.as_fd(), Ioctl::SetUserMemoryRegion2, region).map(drop)
+        plain_ioctl(self.fd.as_fd(), Ioctl::SetUserMemoryRegion2, region)?;
+        self.record_slot(region.slot, region.memory_size);
+        Ok(())
+    }
+
+    /// Keeps the size of slot `slot` after the kernel accepted it (size 0
+    /// deleted it).
+    fn record_slot(&self, slot: u32, size: u64) {
+        let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+        if size == 0 {
+            slots.remove(&slot);
+        } else {
+            slots.insert(slot, size);
+        }
+    }
+
+    /// `KVM_GET_DIRTY_LOG` of memory slot `slot` (set through this handle):
+    /// one bit per 4 KiB page, set for the pages written since the last
+    /// call; the slot needs `KVM_MEM_LOG_DIRTY_PAGES`.
+    ///
+    /// # Errors
+    /// EINVAL on a ucontrol VM (it has no dirty log) or for a slot past
+    /// the user slots; ENOENT for a slot without dirty logging; EFAULT for
+    /// a slot this handle did not set (the kernel gets no bitmap then).
+    #[doc(alias = "KVM_GET_DIRTY_LOG")]
+    pub fn get_dirty_log(&self, slot: u32) -> Result<Vec<u64>> {
+        let size = self
+            .slots
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&slot)
+            .copied();
+        let pages = size.unwrap_or(0).div_ceil(ucas_core::segment::PAGE_SIZE);
+        let mut bitmap = vec![0u64; usize::try_from(pages.div_ceil(64)).unwrap_or(0)];
+        sys::dirty_log_ioctl(self.fd.as_fd(), slot, size.map(|_| &mut bitmap[..]))
+            .map(|()| bitmap)
+            .map_err(|e| Error::from_errno(Operation::Ioctl(Ioctl::GetDirtyLog), e))
     }
 
     /// `KVM_ENABLE_CAP` on the VM: switches capability `cap` on with

@@ -603,6 +603,32 @@ pub(crate) fn signal_mask_ioctl(fd: BorrowedFd<'_>, mask: Option<u64>) -> Result
         .map_err(sys)
 }
 
+/// `KVM_GET_DIRTY_LOG` of `slot` into `bitmap`, which must hold a bit for
+/// every page of the slot; `None` passes a null bitmap (the kernel
+/// answers EFAULT if it would write one).
+pub(crate) fn dirty_log_ioctl(
+    fd: BorrowedFd<'_>,
+    slot: u32,
+    bitmap: Option<&mut [u64]>,
+) -> Result<(), Errno> {
+    let mut arg = abi::DirtyLog {
+        slot,
+        padding1: 0,
+        dirty_bitmap: bitmap.map_or(0, |b| b.as_mut_ptr() as u64),
+    };
+    let call = Raw::<true> {
+        opcode: opcode(Ioctl::GetDirtyLog.number()),
+        arg: std::ptr::from_mut(&mut arg).cast(),
+    };
+    // SAFETY: `arg` is a `kvm_dirty_log` (layout asserted in ucas-core);
+    // the kernel writes one bit per page of the slot to `dirty_bitmap`,
+    // which is null (it faults: EFAULT) or `bitmap`, sized by the caller
+    // (`Vm::get_dirty_log`) for the slot it set, borrowed for the call.
+    unsafe { rustix::ioctl::ioctl(fd, call) }
+        .map(drop)
+        .map_err(sys)
+}
+
 /// A shared mapping of part of a vcpu fd (`kvm_run` or the SIE page),
 /// unmapped on drop.
 #[derive(Debug)]

@@ -421,6 +421,9 @@ fn regular_vm_child(g: Generation) {
     assert_eq!(errno(refused), Err(Some("EINVAL".into())));
     let refused2 = uc.set_user_memory_region2(region2(1, 0, user));
     assert_eq!(errno(refused2), Err(Some("EINVAL".into())));
+    // Nor a dirty log: refused before the slot is looked at.
+    let dirty = uc.get_dirty_log(0).map(drop);
+    assert_eq!(errno(dirty), Err(Some("EINVAL".into())));
     drop(memory);
 }
 
