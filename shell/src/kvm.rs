@@ -372,6 +372,57 @@ impl Vm {
             .map_err(|e| Error::from_errno(Operation::Ioctl(Ioctl::SetGsiRouting), e))
     }
 
+    /// `KVM_RESET_DIRTY_RINGS`: returns how many dirty-ring entries were
+    /// reset.
+    ///
+    /// # Errors
+    /// EINVAL while the VM has no dirty ring, always on s390 (enabling one
+    /// is refused).
+    #[doc(alias = "KVM_RESET_DIRTY_RINGS")]
+    pub fn reset_dirty_rings(&self) -> Result<u32> {
+        sys::value_ioctl(self.fd.as_fd(), Ioctl::ResetDirtyRings, 0)
+            .map(|n| n.unsigned_abs())
+            .map_err(|e| Error::from_errno(Operation::Ioctl(Ioctl::ResetDirtyRings), e))
+    }
+
+    /// `KVM_S390_GET_CMMA_BITS`: fills `values` with the CMMA states of
+    /// the frames from `start_gfn` (with `peek`, without migration mode,
+    /// exactly those frames; else the next dirty ones) and returns the
+    /// first frame reported, how many were and how many dirty ones remain.
+    ///
+    /// # Errors
+    /// ENXIO unless CMMA is on for the VM ([`Vm::set_device_attr`] of
+    /// `KVM_S390_VM_MEM_ENABLE_CMMA`, which needs a host with CMMA);
+    /// EINVAL without `peek` outside migration mode.
+    #[doc(alias = "KVM_S390_GET_CMMA_BITS")]
+    pub fn cmma_bits(
+        &self,
+        start_gfn: u64,
+        values: &mut [u8],
+        peek: bool,
+    ) -> Result<(u64, usize, u64)> {
+        let flags = if peek { abi::KVM_S390_CMMA_PEEK } else { 0 };
+        let get = Ioctl::S390GetCmmaBits;
+        let log = sys::cmma_ioctl(self.fd.as_fd(), get, start_gfn, flags, 0, values)
+            .map_err(|e| Error::from_errno(Operation::Ioctl(get), e))?;
+        Ok((log.start_gfn, log.count as usize, log.remaining_or_mask))
+    }
+
+    /// `KVM_S390_SET_CMMA_BITS`: sets the bits `mask` of the CMMA states
+    /// of the frames from `start_gfn` to `values`.
+    ///
+    /// # Errors
+    /// ENXIO unless CMMA is on for the VM, as [`Vm::cmma_bits`]; EFAULT
+    /// for a frame outside the memory slots.
+    #[doc(alias = "KVM_S390_SET_CMMA_BITS")]
+    pub fn set_cmma_bits(&self, start_gfn: u64, values: &[u8], mask: u64) -> Result<()> {
+        let mut copy = values.to_vec();
+        let set = Ioctl::S390SetCmmaBits;
+        sys::cmma_ioctl(self.fd.as_fd(), set, start_gfn, 0, mask, &mut copy)
+            .map(drop)
+            .map_err(|e| Error::from_errno(Operation::Ioctl(set), e))
+    }
+
     /// `KVM_GET_STATS_FD` on the VM: a read-only fd of the kernel's binary
     /// statistics format (header, id, descriptors, data).
     ///

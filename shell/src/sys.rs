@@ -137,6 +137,7 @@ impl PlainArg for abi::S390Psw {}
 impl PlainArg for abi::S390Irq {}
 impl PlainArg for abi::S390Interrupt {}
 impl PlainArg for abi::CreateDevice {}
+impl PlainArg for abi::Translation {}
 impl PlainArg for abi::IoAdapter {}
 impl PlainArg for abi::IoAdapterReq {}
 impl PlainArg for abi::UserspaceMemoryRegion {}
@@ -626,6 +627,41 @@ pub(crate) fn dirty_log_ioctl(
     // (`Vm::get_dirty_log`) for the slot it set, borrowed for the call.
     unsafe { rustix::ioctl::ioctl(fd, call) }
         .map(drop)
+        .map_err(sys)
+}
+
+/// `request`, `KVM_S390_GET_CMMA_BITS` (`flags` then `KVM_S390_CMMA_PEEK`
+/// or 0) or `KVM_S390_SET_CMMA_BITS` (`mask` the bits to change), for
+/// `values.len()` frames from `start_gfn`; the struct as the kernel left
+/// it. EINVAL, without a system call, for another request or past
+/// `u32::MAX` values.
+pub(crate) fn cmma_ioctl(
+    fd: BorrowedFd<'_>,
+    request: Ioctl,
+    start_gfn: u64,
+    flags: u32,
+    mask: u64,
+    values: &mut [u8],
+) -> Result<abi::S390CmmaLog, Errno> {
+    if !matches!(request, Ioctl::S390GetCmmaBits | Ioctl::S390SetCmmaBits) {
+        return Err(Errno::INVAL);
+    }
+    let mut log = abi::S390CmmaLog {
+        start_gfn,
+        count: u32::try_from(values.len()).map_err(|_| Errno::INVAL)?,
+        flags,
+        remaining_or_mask: mask,
+        values: values.as_mut_ptr() as u64,
+    };
+    let call = Raw::<true> {
+        opcode: opcode(request.number()),
+        arg: std::ptr::from_mut(&mut log).cast(),
+    };
+    // SAFETY: `log` is a `kvm_s390_cmma_log` (layout asserted in
+    // ucas-core); the kernel copies at most `count` = `values.len()` bytes
+    // to or from `values`, borrowed mutably for the call.
+    unsafe { rustix::ioctl::ioctl(fd, call) }
+        .map(|_| log)
         .map_err(sys)
 }
 

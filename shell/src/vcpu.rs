@@ -726,6 +726,21 @@ impl<const N: usize> Vcpu<N> {
             .map_err(|e| Error::from_errno(Operation::Ioctl(Ioctl::SetSignalMask), e))
     }
 
+    /// `KVM_TRANSLATE` of guest address `gva` (x86 answers it; s390 does
+    /// not implement it).
+    ///
+    /// # Errors
+    /// EINVAL on s390: translate with [`Vcpu::read_logical`]'s program
+    /// codes, or walk the guest's tables through guest memory.
+    #[doc(alias = "KVM_TRANSLATE")]
+    pub fn translate_gva(&self, gva: u64) -> Result<abi::Translation> {
+        let t = abi::Translation {
+            linear_address: gva,
+            ..abi::Translation::default()
+        };
+        self.register_set(Ioctl::Translate, t)
+    }
+
     /// `KVM_ENABLE_CAP` on the vcpu; s390 knows one vcpu capability,
     /// `KVM_CAP_S390_CSS_SUPPORT`, which switches on channel-subsystem
     /// intercepts VM-wide.

@@ -522,6 +522,10 @@ fn irq_state_child(g: Generation) {
     assert_eq!(errno(noaddr), Err(Some(Errno::FAULT)));
     drop(memory);
 
+    // KVM_TRANSLATE is not implemented on s390.
+    let translated = vcpu.translate_gva(0x1000).map(drop);
+    assert_eq!(errno(translated), Err(Some(Errno::INVAL)));
+
     // KVM_SET_SIGNAL_MASK: a set of 8 bytes, or none.
     let usr1 = 1 << (10 - 1);
     assert_eq!(errno(vcpu.set_signal_mask(Some(usr1))), Ok(()));
@@ -881,6 +885,15 @@ fn vm_attr_child(g: Generation) {
         set(KVM_S390_VM_MEM_CTRL, KVM_S390_VM_MEM_LIMIT_SIZE, 1 << 30),
         inval
     );
+    // Without CMMA on the VM its states can be neither read nor set, and
+    // s390 has no dirty rings to reset.
+    let mut values = [0u8; 16];
+    let peek = vm.cmma_bits(0, &mut values, true).map_err(|e| e.errno());
+    assert_eq!(peek, Err(Some(Errno::NXIO)), "{g:?}");
+    let set_bits = vm.set_cmma_bits(0, &values, u64::MAX);
+    assert_eq!(errno(set_bits), nxio, "{g:?}");
+    let rings = vm.reset_dirty_rings().map_err(|e| e.errno());
+    assert_eq!(rings, Err(Some(Errno::INVAL)), "{g:?}");
     if g != Generation::A {
         // KVM_S390_NO_MEM_LIMIT (A: unverified).
         assert_eq!(
