@@ -104,7 +104,8 @@ pub fn flic_payload_len(attr: &DeviceAttr) -> usize {
 pub enum StatsId {
     /// A VM's: the kernel names them `kvm-` and the creator's pid.
     Vm,
-    /// A vcpu's: `kvm-vcpu-` and its id.
+    /// A vcpu's: `kvm-PID/vcpu-ID` (`kvm_vcpu_init`: the creator's pid and
+    /// the vcpu id).
     Vcpu(u32),
 }
 

@@ -961,7 +961,7 @@ impl Ctx<'_> {
         }
         let mut name = match id {
             StatsId::Vm => format!("kvm-{}", n.pid).into_bytes(),
-            StatsId::Vcpu(vcpu) => format!("kvm-vcpu-{vcpu}").into_bytes(),
+            StatsId::Vcpu(vcpu) => format!("kvm-{}/vcpu-{vcpu}", n.pid).into_bytes(),
         };
         name.resize(48, 0);
         content.extend_from_slice(&name);

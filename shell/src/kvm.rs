@@ -1,7 +1,9 @@
 //! `Kvm` (the /dev/kvm fd) and `Vm`.
 
+use std::collections::BTreeMap;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::Path;
+use std::sync::Mutex;
 
 use ucas_core::Errno;
 use ucas_core::abi;
@@ -71,8 +73,7 @@ impl Kvm {
     /// The errno (ENOTTY, EBADF, ENOSYS).
     #[doc(alias = "KVM_CHECK_EXTENSION")]
     pub fn check_extension(&self, cap: u32) -> Result<i32> {
-        sys::value_ioctl(self.fd.as_fd(), Ioctl::CheckExtension, u64::from(cap))
-            .map_err(|e| Error::from_errno(Operation::Ioctl(Ioctl::CheckExtension), e))
+        check_extension(self.fd.as_fd(), cap)
     }
 
     /// Whether `KVM_CAP_S390_UCONTROL` is present (the kernel option is set;
@@ -94,6 +95,20 @@ impl Kvm {
             .map_err(|e| Error::from_errno(Operation::Ioctl(Ioctl::GetVcpuMmapSize), e))?;
         usize::try_from(n)
             .map_err(|_| Error::from_errno(Operation::Ioctl(Ioctl::GetVcpuMmapSize), Errno::INVAL))
+    }
+
+    /// `KVM_S390_ENABLE_SIE`: prepares the calling process's address space
+    /// for SIE (older kernels convert its page tables; Linux 7.0 has
+    /// nothing to do). `KVM_CREATE_VM` does it anyway.
+    ///
+    /// # Errors
+    /// The errno (ENOMEM when the conversion runs out of memory; EINVAL on
+    /// a kernel of another architecture).
+    #[doc(alias = "KVM_S390_ENABLE_SIE")]
+    pub fn enable_sie(&self) -> Result<()> {
+        sys::value_ioctl(self.fd.as_fd(), Ioctl::S390EnableSie, 0)
+            .map(drop)
+            .map_err(|e| Error::from_errno(Operation::Ioctl(Ioctl::S390EnableSie), e))
     }
 
     /// Works out why `KVM_CREATE_VM(KVM_VM_S390_UCONTROL)` failed with
@@ -143,6 +158,9 @@ pub struct Vm {
     fd: OwnedFd,
     vcpu_mmap_size: usize,
     ucontrol: bool,
+    /// The size in bytes of each memory slot set through this handle, by
+    /// slot id (`KVM_GET_DIRTY_LOG` writes a bitmap of that many pages).
+    slots: Mutex<BTreeMap<u32, u64>>,
 }
 
 impl Vm {
@@ -169,6 +187,7 @@ impl Vm {
                 fd,
                 vcpu_mmap_size: kvm.vcpu_mmap_size()?,
                 ucontrol,
+                slots: Mutex::default(),
             }),
             Err(Errno::INVAL) if ucontrol => Err(Error::new(
                 Operation::Ioctl(Ioctl::CreateVm),
@@ -204,10 +223,56 @@ impl Vm {
     /// overlaps another slot; EFAULT.
     #[doc(alias = "KVM_SET_USER_MEMORY_REGION")]
     pub fn set_user_memory_region(&self, region: abi::UserspaceMemoryRegion) -> Result<()> {
-        let mut r = region;
-        sys::struct_ioctl(self.fd.as_fd(), Ioctl::SetUserMemoryRegion, &mut r)
-            .map(drop)
-            .map_err(|e| Error::from_errno(Operation::Ioctl(Ioctl::SetUserMemoryRegion), e))
+        plain_ioctl(self.fd.as_fd(), Ioctl::SetUserMemoryRegion, region)?;
+        self.record_slot(region.slot, region.memory_size);
+        Ok(())
+    }
+
+    /// `KVM_SET_USER_MEMORY_REGION2` (Linux 6.8+): as
+    /// [`Vm::set_user_memory_region`], in the form with guest_memfd fields
+    /// (s390 has no guest_memfd: leave them zero).
+    ///
+    /// # Errors
+    /// As [`Vm::set_user_memory_region`]; ENOTTY before Linux 6.8.
+    #[doc(alias = "KVM_SET_USER_MEMORY_REGION2")]
+    pub fn set_user_memory_region2(&self, region: abi::UserspaceMemoryRegion2) -> Result<()> {
+        plain_ioctl(self.fd.as_fd(), Ioctl::SetUserMemoryRegion2, region)?;
+        self.record_slot(region.slot, region.memory_size);
+        Ok(())
+    }
+
+    /// Keeps the size of slot `slot` after the kernel accepted it (size 0
+    /// deleted it).
+    fn record_slot(&self, slot: u32, size: u64) {
+        let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+        if size == 0 {
+            slots.remove(&slot);
+        } else {
+            slots.insert(slot, size);
+        }
+    }
+
+    /// `KVM_GET_DIRTY_LOG` of memory slot `slot` (set through this handle):
+    /// one bit per 4 KiB page, set for the pages written since the last
+    /// call; the slot needs `KVM_MEM_LOG_DIRTY_PAGES`.
+    ///
+    /// # Errors
+    /// EINVAL on a ucontrol VM (it has no dirty log) or for a slot past
+    /// the user slots; ENOENT for a slot without dirty logging; EFAULT for
+    /// a slot this handle did not set (the kernel gets no bitmap then).
+    #[doc(alias = "KVM_GET_DIRTY_LOG")]
+    pub fn get_dirty_log(&self, slot: u32) -> Result<Vec<u64>> {
+        let size = self
+            .slots
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&slot)
+            .copied();
+        let pages = size.unwrap_or(0).div_ceil(ucas_core::segment::PAGE_SIZE);
+        let mut bitmap = vec![0u64; usize::try_from(pages.div_ceil(64)).unwrap_or(0)];
+        sys::dirty_log_ioctl(self.fd.as_fd(), slot, size.map(|_| &mut bitmap[..]))
+            .map(|()| bitmap)
+            .map_err(|e| Error::from_errno(Operation::Ioctl(Ioctl::GetDirtyLog), e))
     }
 
     /// `KVM_ENABLE_CAP` on the VM: switches capability `cap` on with
@@ -219,14 +284,166 @@ impl Vm {
     /// lacks; EBUSY for one that must come before the first vcpu.
     #[doc(alias = "KVM_ENABLE_CAP")]
     pub fn enable_cap(&self, cap: u32, args: [u64; 4]) -> Result<()> {
-        let mut c = abi::EnableCap {
-            cap,
-            args,
-            ..abi::EnableCap::default()
-        };
-        sys::struct_ioctl(self.fd.as_fd(), Ioctl::EnableCap, &mut c)
+        enable_cap(self.fd.as_fd(), cap, args)
+    }
+
+    /// `KVM_CHECK_EXTENSION(cap)` on the VM: as [`Kvm::check_extension`]
+    /// but for this VM's kind (on s390 only `KVM_CAP_S390_HPAGE_1M`
+    /// differs: always 0 on a ucontrol VM).
+    ///
+    /// # Errors
+    /// As [`Kvm::check_extension`].
+    #[doc(alias = "KVM_CHECK_EXTENSION")]
+    pub fn check_extension(&self, cap: u32) -> Result<i32> {
+        check_extension(self.fd.as_fd(), cap)
+    }
+
+    /// `KVM_HAS_DEVICE_ATTR`: whether the VM offers attribute `attr` of
+    /// group `group` (`abi::KVM_S390_VM_*`); false when the kernel answers
+    /// ENXIO.
+    ///
+    /// # Errors
+    /// Other errnos (ENOTTY on an fd that is not a VM).
+    #[doc(alias = "KVM_HAS_DEVICE_ATTR")]
+    pub fn has_device_attr(&self, group: u32, attr: u64) -> Result<bool> {
+        match self.vm_attr(Ioctl::HasDeviceAttr, group, attr, &mut [0; 8]) {
+            Ok(()) => Ok(true),
+            Err(e) if e.errno() == Some(Errno::NXIO) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `KVM_GET_DEVICE_ATTR` of a VM attribute whose value is a u64 (the
+    /// memory limit, the TOD clock's low word, the migration status) or a
+    /// u8 (the TOD clock's high byte, the CPU-topology MTCR bit); the CPU
+    /// model has [`Vm::cpu_model`] and [`Vm::cpu_machine`].
+    ///
+    /// # Errors
+    /// ENXIO for an attribute the kernel does not read back (the CMMA,
+    /// crypto and migration start/stop controls, or one the host lacks);
+    /// EINVAL, before any system call, for an attribute whose size this
+    /// library does not know (the CPU model's, `KVM_S390_VM_TOD_EXT`).
+    #[doc(alias = "KVM_GET_DEVICE_ATTR")]
+    pub fn device_attr(&self, group: u32, attr: u64) -> Result<u64> {
+        let mut data = [0; 8];
+        self.vm_attr(Ioctl::GetDeviceAttr, group, attr, &mut data)?;
+        Ok(match sys::vm_attr_size(group, attr) {
+            Some(1) => u64::from(data[0]),
+            _ => u64::from_ne_bytes(data),
+        })
+    }
+
+    /// `KVM_SET_DEVICE_ATTR` of a VM attribute to `value` (a u64 or u8
+    /// attribute as for [`Vm::device_attr`]; ignored for the controls that
+    /// take no data: CMMA, crypto, migration start and stop, and the
+    /// CPU-topology MTCR bit, which is `attr` itself).
+    ///
+    /// # Errors
+    /// ENXIO for an attribute the kernel does not set; EINVAL for a value
+    /// it refuses, EBUSY for one that must come before the first vcpu;
+    /// EOPNOTSUPP for the AP controls on a host without AP instructions;
+    /// EINVAL, before any system call, as for [`Vm::device_attr`].
+    #[doc(alias = "KVM_SET_DEVICE_ATTR")]
+    pub fn set_device_attr(&self, group: u32, attr: u64, value: u64) -> Result<()> {
+        let mut data = value.to_ne_bytes();
+        if sys::vm_attr_size(group, attr) == Some(1) {
+            data = [0; 8];
+            data[0] = value as u8;
+        }
+        self.vm_attr(Ioctl::SetDeviceAttr, group, attr, &mut data)
+    }
+
+    /// `request` on VM attribute `attr` of `group`, the errno typed with it.
+    fn vm_attr(&self, request: Ioctl, group: u32, attr: u64, data: &mut [u8; 8]) -> Result<()> {
+        sys::vm_attr_ioctl(self.fd.as_fd(), request, group, attr, data)
+            .map_err(|e| Error::from_errno(Operation::Ioctl(request), e))
+    }
+
+    /// `KVM_SET_GSI_ROUTING`: replaces the VM's interrupt routing table
+    /// with `entries` (none empties it).
+    ///
+    /// # Errors
+    /// EINVAL for more than `KVM_CAP_IRQ_ROUTING` (4096) entries or an
+    /// entry the kernel refuses: on a ucontrol VM any adapter route
+    /// (`abi::KVM_IRQ_ROUTING_S390_ADAPTER`), which it cannot deliver.
+    #[doc(alias = "KVM_SET_GSI_ROUTING")]
+    pub fn set_gsi_routing(&self, entries: &[abi::IrqRoutingEntry]) -> Result<()> {
+        sys::gsi_routing_ioctl(self.fd.as_fd(), entries)
+            .map_err(|e| Error::from_errno(Operation::Ioctl(Ioctl::SetGsiRouting), e))
+    }
+
+    /// `KVM_RESET_DIRTY_RINGS`: returns how many dirty-ring entries were
+    /// reset.
+    ///
+    /// # Errors
+    /// EINVAL while the VM has no dirty ring, always on s390 (enabling one
+    /// is refused).
+    #[doc(alias = "KVM_RESET_DIRTY_RINGS")]
+    pub fn reset_dirty_rings(&self) -> Result<u32> {
+        sys::value_ioctl(self.fd.as_fd(), Ioctl::ResetDirtyRings, 0)
+            .map(|n| n.unsigned_abs())
+            .map_err(|e| Error::from_errno(Operation::Ioctl(Ioctl::ResetDirtyRings), e))
+    }
+
+    /// `KVM_S390_GET_CMMA_BITS`: fills `values` with the CMMA states of
+    /// the frames from `start_gfn` (with `peek`, without migration mode,
+    /// exactly those frames; else the next dirty ones) and returns the
+    /// first frame reported, how many were and how many dirty ones remain.
+    ///
+    /// # Errors
+    /// ENXIO unless CMMA is on for the VM ([`Vm::set_device_attr`] of
+    /// `KVM_S390_VM_MEM_ENABLE_CMMA`, which needs a host with CMMA);
+    /// EINVAL without `peek` outside migration mode.
+    #[doc(alias = "KVM_S390_GET_CMMA_BITS")]
+    pub fn cmma_bits(
+        &self,
+        start_gfn: u64,
+        values: &mut [u8],
+        peek: bool,
+    ) -> Result<(u64, usize, u64)> {
+        let flags = if peek { abi::KVM_S390_CMMA_PEEK } else { 0 };
+        let get = Ioctl::S390GetCmmaBits;
+        let log = sys::cmma_ioctl(self.fd.as_fd(), get, start_gfn, flags, 0, values)
+            .map_err(|e| Error::from_errno(Operation::Ioctl(get), e))?;
+        Ok((log.start_gfn, log.count as usize, log.remaining_or_mask))
+    }
+
+    /// `KVM_S390_SET_CMMA_BITS`: sets the bits `mask` of the CMMA states
+    /// of the frames from `start_gfn` to `values`.
+    ///
+    /// # Errors
+    /// ENXIO unless CMMA is on for the VM, as [`Vm::cmma_bits`]; EFAULT
+    /// for a frame outside the memory slots.
+    #[doc(alias = "KVM_S390_SET_CMMA_BITS")]
+    pub fn set_cmma_bits(&self, start_gfn: u64, values: &[u8], mask: u64) -> Result<()> {
+        let mut copy = values.to_vec();
+        let set = Ioctl::S390SetCmmaBits;
+        sys::cmma_ioctl(self.fd.as_fd(), set, start_gfn, 0, mask, &mut copy)
             .map(drop)
-            .map_err(|e| Error::from_errno(Operation::Ioctl(Ioctl::EnableCap), e))
+            .map_err(|e| Error::from_errno(Operation::Ioctl(set), e))
+    }
+
+    /// `KVM_GET_STATS_FD` on the VM: a read-only fd of the kernel's binary
+    /// statistics format (header, id, descriptors, data).
+    ///
+    /// # Errors
+    /// The errno (ENOTTY on a kernel without binary statistics, before
+    /// Linux 5.14).
+    #[doc(alias = "KVM_GET_STATS_FD")]
+    pub fn get_stats_fd(&self) -> Result<OwnedFd> {
+        stats_fd(self.fd.as_fd())
+    }
+
+    /// `KVM_S390_INTERRUPT` on the VM: a floating interrupt (virtio,
+    /// service signal, pfault done, machine check or I/O). A ucontrol VM
+    /// queues it but its vcpus never have it delivered by the kernel.
+    ///
+    /// # Errors
+    /// EINVAL for a vcpu-local type (use [`crate::Vcpu::inject`]) or an
+    /// unknown one; EBUSY past the kernel's queue limits.
+    #[doc(alias = "KVM_S390_INTERRUPT")]
+    pub fn interrupt(&self, irq: &abi::S390Interrupt) -> Result<()> {
+        plain_ioctl(self.fd.as_fd(), Ioctl::S390Interrupt, *irq).map(drop)
     }
 
     /// `KVM_CREATE_IRQCHIP`: on s390 the in-kernel interrupt controller
@@ -251,6 +468,41 @@ impl AsFd for Vm {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.fd.as_fd()
     }
+}
+
+/// `KVM_CHECK_EXTENSION(cap)` on `fd` (`/dev/kvm` or a VM).
+fn check_extension(fd: BorrowedFd<'_>, cap: u32) -> Result<i32> {
+    sys::value_ioctl(fd, Ioctl::CheckExtension, u64::from(cap))
+        .map_err(|e| Error::from_errno(Operation::Ioctl(Ioctl::CheckExtension), e))
+}
+
+/// Issues `request` with a pointer to `arg` on `fd`; `arg` as the kernel
+/// left it, the errno typed with the request.
+pub(crate) fn plain_ioctl<T: sys::PlainArg>(
+    fd: BorrowedFd<'_>,
+    request: Ioctl,
+    arg: T,
+) -> Result<T> {
+    let mut arg = arg;
+    sys::struct_ioctl(fd, request, &mut arg)
+        .map(|_| arg)
+        .map_err(|e| Error::from_errno(Operation::Ioctl(request), e))
+}
+
+/// `KVM_GET_STATS_FD` on `fd` (a VM or a vcpu).
+pub(crate) fn stats_fd(fd: BorrowedFd<'_>) -> Result<OwnedFd> {
+    sys::fd_ioctl(fd, Ioctl::GetStatsFd, 0)
+        .map_err(|e| Error::from_errno(Operation::Ioctl(Ioctl::GetStatsFd), e))
+}
+
+/// `KVM_ENABLE_CAP` of `cap` with `args` on `fd` (a VM or a vcpu).
+pub(crate) fn enable_cap(fd: BorrowedFd<'_>, cap: u32, args: [u64; 4]) -> Result<()> {
+    let c = abi::EnableCap {
+        cap,
+        args,
+        ..abi::EnableCap::default()
+    };
+    plain_ioctl(fd, Ioctl::EnableCap, c).map(drop)
 }
 
 /// One storage-key operation of `KVM_S390_KEYOP` (Linux 7.0+,

@@ -25,6 +25,7 @@
 //! (`default-features = false`: `ucas-core` and `rustix` only).
 
 pub mod error;
+mod flic;
 pub mod host;
 mod kvm;
 mod memory;
@@ -34,6 +35,7 @@ mod sys;
 mod vcpu;
 
 pub use error::{Error, ErrorKind, Operation, Result, Unavailable};
+pub use flic::Flic;
 pub use kvm::{KVM_PATH, KeyOp, Kvm, Vm};
 pub use memory::GuestMemory;
 pub use run::{DemandRun, Exit};

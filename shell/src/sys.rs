@@ -74,9 +74,12 @@ pub(crate) fn value_ioctl(fd: BorrowedFd<'_>, request: Ioctl, arg: u64) -> Resul
 }
 
 /// Issues a by-value request that returns a new fd (`KVM_CREATE_VM`,
-/// `KVM_CREATE_VCPU`) and takes ownership of it.
+/// `KVM_CREATE_VCPU`, `KVM_GET_STATS_FD`) and takes ownership of it.
 pub(crate) fn fd_ioctl(fd: BorrowedFd<'_>, request: Ioctl, arg: u64) -> Result<OwnedFd, Errno> {
-    if !matches!(request, Ioctl::CreateVm | Ioctl::CreateVcpu) {
+    if !matches!(
+        request,
+        Ioctl::CreateVm | Ioctl::CreateVcpu | Ioctl::GetStatsFd
+    ) {
         return Err(Errno::INVAL);
     }
     let raw: RawFd = value_ioctl(fd, request, arg)?;
@@ -132,7 +135,13 @@ impl PlainArg for abi::S390Keyop {}
 impl PlainArg for abi::MpState {}
 impl PlainArg for abi::S390Psw {}
 impl PlainArg for abi::S390Irq {}
+impl PlainArg for abi::S390Interrupt {}
+impl PlainArg for abi::CreateDevice {}
+impl PlainArg for abi::Translation {}
+impl PlainArg for abi::IoAdapter {}
+impl PlainArg for abi::IoAdapterReq {}
 impl PlainArg for abi::UserspaceMemoryRegion {}
+impl PlainArg for abi::UserspaceMemoryRegion2 {}
 impl PlainArg for abi::EnableCap {}
 
 /// The size field of an `_IOR/_IOW/_IOWR` request number.
@@ -254,6 +263,81 @@ pub(crate) fn cpu_model_ioctl<T: CpuModelAttr>(
         .map_err(sys)
 }
 
+/// `request` (`KVM_{SET,GET,HAS}_DEVICE_ATTR`) with a `kvm_device_attr`
+/// of `group`, `attr` and `addr`; the kernel's non-negative answer.
+///
+/// # Safety
+/// `addr` must be 0 or point at memory the caller owns, valid for as many
+/// bytes as the kernel copies to or from it for this group and attribute
+/// (and writable, for GET), for the whole call.
+unsafe fn device_attr_raw(
+    fd: BorrowedFd<'_>,
+    request: Ioctl,
+    group: u32,
+    attr: u64,
+    addr: u64,
+) -> Result<i32, Errno> {
+    let mut arg = abi::DeviceAttr {
+        flags: 0,
+        group,
+        attr,
+        addr,
+    };
+    let call = Raw::<true> {
+        opcode: opcode(request.number()),
+        arg: std::ptr::from_mut(&mut arg).cast(),
+    };
+    // SAFETY: `arg` is a `kvm_device_attr` (layout asserted in ucas-core),
+    // borrowed for the call; what the kernel copies through `addr` the
+    // caller vouches for.
+    unsafe { rustix::ioctl::ioctl(fd, call) }.map_err(sys)
+}
+
+/// The bytes of data the kernel copies for VM attribute `attr` of `group`
+/// outside `KVM_S390_VM_CPU_MODEL` (whose structs [`CpuModelAttr`]
+/// covers): a u64, a u8, or none; `None` for an attribute this library
+/// does not know, whose size it cannot vouch for.
+pub(crate) const fn vm_attr_size(group: u32, attr: u64) -> Option<usize> {
+    match (group, attr) {
+        (abi::KVM_S390_VM_MEM_CTRL, abi::KVM_S390_VM_MEM_LIMIT_SIZE)
+        | (abi::KVM_S390_VM_TOD, abi::KVM_S390_VM_TOD_LOW)
+        | (abi::KVM_S390_VM_MIGRATION, abi::KVM_S390_VM_MIGRATION_STATUS) => Some(8),
+        (abi::KVM_S390_VM_TOD, abi::KVM_S390_VM_TOD_HIGH) | (abi::KVM_S390_VM_CPU_TOPOLOGY, _) => {
+            Some(1)
+        }
+        (abi::KVM_S390_VM_MEM_CTRL, abi::KVM_S390_VM_MEM_ENABLE_CMMA)
+        | (abi::KVM_S390_VM_MEM_CTRL, abi::KVM_S390_VM_MEM_CLR_CMMA)
+        | (abi::KVM_S390_VM_CRYPTO, 0..=5)
+        | (abi::KVM_S390_VM_MIGRATION, abi::KVM_S390_VM_MIGRATION_STOP)
+        | (abi::KVM_S390_VM_MIGRATION, abi::KVM_S390_VM_MIGRATION_START) => Some(0),
+        _ => None,
+    }
+}
+
+/// `KVM_SET_DEVICE_ATTR`, `KVM_GET_DEVICE_ATTR` or `KVM_HAS_DEVICE_ATTR`
+/// (`request`) of VM attribute `attr` of `group` with `data`. EINVAL,
+/// without a system call, for another request, or for SET and GET of an
+/// attribute [`vm_attr_size`] does not know.
+pub(crate) fn vm_attr_ioctl(
+    fd: BorrowedFd<'_>,
+    request: Ioctl,
+    group: u32,
+    attr: u64,
+    data: &mut [u8; 8],
+) -> Result<(), Errno> {
+    let addr = match request {
+        Ioctl::HasDeviceAttr => 0,
+        Ioctl::SetDeviceAttr | Ioctl::GetDeviceAttr if vm_attr_size(group, attr).is_some() => {
+            data.as_mut_ptr() as u64
+        }
+        _ => return Err(Errno::INVAL),
+    };
+    // SAFETY: HAS copies no data (and gets a null `addr`); for SET and GET
+    // the attribute is one whose data is at most 8 bytes (`vm_attr_size`),
+    // copied to or from `data`, borrowed mutably for the call.
+    unsafe { device_attr_raw(fd, request, group, attr, addr) }.map(drop)
+}
+
 /// `KVM_S390_GET_SKEYS` (`set` false) or `KVM_S390_SET_SKEYS` for
 /// `keys.len()` frames from `start_gfn`; the kernel's non-negative answer.
 pub(crate) fn skeys_ioctl(
@@ -320,6 +404,265 @@ pub(crate) fn mem_op_ioctl(
     // and follows no other pointer (the compare-and-exchange `old_addr` is
     // refused above).
     unsafe { rustix::ioctl::ioctl(fd, call) }.map_err(sys)
+}
+
+/// `KVM_S390_GET_IRQ_STATE` (`set` false) or `KVM_S390_SET_IRQ_STATE` with
+/// the array `irqs`; the kernel's non-negative answer (for GET the bytes
+/// it wrote). EINVAL, without a system call, for an array longer than a
+/// `u32` of bytes.
+pub(crate) fn irq_state_ioctl(
+    fd: BorrowedFd<'_>,
+    set: bool,
+    irqs: &mut [abi::S390Irq],
+) -> Result<i32, Errno> {
+    let request = if set {
+        Ioctl::S390SetIrqState
+    } else {
+        Ioctl::S390GetIrqState
+    };
+    let len = u32::try_from(size_of_val(irqs)).map_err(|_| Errno::INVAL)?;
+    let mut state = abi::S390IrqState {
+        buf: irqs.as_mut_ptr() as u64,
+        len,
+        ..abi::S390IrqState::default()
+    };
+    let call = Raw::<true> {
+        opcode: opcode(request.number()),
+        arg: std::ptr::from_mut(&mut state).cast(),
+    };
+    // SAFETY: `state` is a `kvm_s390_irq_state` (layout asserted in
+    // ucas-core); the kernel copies at most `len` bytes, the size of
+    // `irqs` (an array of `kvm_s390_irq`, 72 bytes each, any bytes a valid
+    // value), to or from `buf`, borrowed mutably for the call.
+    unsafe { rustix::ioctl::ioctl(fd, call) }.map_err(sys)
+}
+
+/// `KVM_SET_GUEST_DEBUG` with `control` and no hardware breakpoints.
+pub(crate) fn guest_debug_ioctl(fd: BorrowedFd<'_>, control: u32) -> Result<(), Errno> {
+    let mut debug = abi::GuestDebug {
+        control,
+        ..abi::GuestDebug::default()
+    };
+    let call = Raw::<false> {
+        opcode: opcode(Ioctl::SetGuestDebug.number()),
+        arg: std::ptr::from_mut(&mut debug).cast(),
+    };
+    // SAFETY: `debug` is a `kvm_guest_debug` (layout asserted in
+    // ucas-core) that the kernel only reads; with `nr_hw_bp` 0 it follows
+    // no breakpoint array (`hw_bp` is null).
+    unsafe { rustix::ioctl::ioctl(fd, call) }
+        .map(drop)
+        .map_err(sys)
+}
+
+/// `KVM_CREATE_DEVICE` of `type_` on VM `fd`; takes ownership of the new
+/// device fd.
+pub(crate) fn create_device_ioctl(fd: BorrowedFd<'_>, type_: u32) -> Result<OwnedFd, Errno> {
+    let mut arg = abi::CreateDevice {
+        type_,
+        ..abi::CreateDevice::default()
+    };
+    struct_ioctl(fd, Ioctl::CreateDevice, &mut arg)?;
+    let raw = RawFd::try_from(arg.fd).map_err(|_| Errno::BADF)?;
+    // SAFETY: on success the kernel wrote a new file descriptor to `fd`,
+    // which nothing else in this process owns yet; we become its owner.
+    Ok(unsafe { OwnedFd::from_raw_fd(raw) })
+}
+
+/// What a FLIC attribute request carries: nothing the kernel follows, a
+/// struct it reads, or an array of `kvm_s390_irq` it reads or writes.
+pub(crate) enum FlicData<'a> {
+    /// `addr` 0.
+    None,
+    /// `addr` points at this adapter.
+    Adapter(&'a mut abi::IoAdapter),
+    /// `addr` points at this adapter request.
+    AdapterReq(&'a mut abi::IoAdapterReq),
+    /// `addr` points at this u32.
+    Word(&'a mut u32),
+    /// `addr` points at these interrupts and `attr` is their size in bytes.
+    Irqs(&'a mut [abi::S390Irq]),
+}
+
+/// `request` (`KVM_{SET,GET,HAS}_DEVICE_ATTR`) of FLIC attribute group
+/// `group` with `attr` (replaced by the array's size for
+/// [`FlicData::Irqs`]) and `data`; the kernel's non-negative answer.
+pub(crate) fn flic_attr_ioctl(
+    fd: BorrowedFd<'_>,
+    request: Ioctl,
+    group: u32,
+    attr: u64,
+    data: FlicData<'_>,
+) -> Result<i32, Errno> {
+    if !matches!(
+        request,
+        Ioctl::SetDeviceAttr | Ioctl::GetDeviceAttr | Ioctl::HasDeviceAttr
+    ) {
+        return Err(Errno::INVAL);
+    }
+    // Each kind of data only with the group that copies exactly it.
+    let paired = match &data {
+        FlicData::None => true,
+        FlicData::Adapter(_) => group == abi::KVM_DEV_FLIC_ADAPTER_REGISTER,
+        FlicData::AdapterReq(_) => group == abi::KVM_DEV_FLIC_ADAPTER_MODIFY,
+        FlicData::Word(_) => {
+            group == abi::KVM_DEV_FLIC_CLEAR_IO_IRQ && attr == size_of::<u32>() as u64
+        }
+        FlicData::Irqs(_) => matches!(
+            group,
+            abi::KVM_DEV_FLIC_GET_ALL_IRQS | abi::KVM_DEV_FLIC_ENQUEUE
+        ),
+    };
+    if !paired {
+        return Err(Errno::INVAL);
+    }
+    let (attr, addr) = match data {
+        FlicData::None => (attr, 0),
+        FlicData::Adapter(a) => (attr, std::ptr::from_mut(a) as u64),
+        FlicData::AdapterReq(r) => (attr, std::ptr::from_mut(r) as u64),
+        FlicData::Word(w) => (attr, std::ptr::from_mut(w) as u64),
+        FlicData::Irqs(irqs) => (size_of_val(irqs) as u64, irqs.as_mut_ptr() as u64),
+    };
+    // SAFETY: the FLIC copies through `addr` only for the group each kind
+    // of data is paired with above:
+    // ADAPTER_REGISTER and ADAPTER_MODIFY read one `kvm_s390_io_adapter`
+    // or `kvm_s390_io_adapter_req` (`IoAdapter`, `IoAdapterReq`),
+    // CLEAR_IO_IRQ reads a u32, GET_ALL_IRQS and ENQUEUE copy at most
+    // `attr` bytes, the size of the `irqs` array; every pointer is to a
+    // value borrowed mutably for the call, any bytes valid for it, and a
+    // null `addr` faults in the kernel (EFAULT) rather than here.
+    unsafe { device_attr_raw(fd, request, group, attr, addr) }
+}
+
+/// `KVM_SET_GSI_ROUTING` with the table `entries`: the `kvm_irq_routing`
+/// header followed by the entries, in one buffer. EINVAL, without a system
+/// call, for more entries than a `u32` counts.
+pub(crate) fn gsi_routing_ioctl(
+    fd: BorrowedFd<'_>,
+    entries: &[abi::IrqRoutingEntry],
+) -> Result<(), Errno> {
+    let nr = u32::try_from(entries.len()).map_err(|_| Errno::INVAL)?;
+    let header = abi::IrqRouting { nr, flags: 0 };
+    // Two u32 fields in the order they are laid out, as one u64 word.
+    let pair = |a: u32, b: u32| {
+        let mut w = [0u8; 8];
+        w[..4].copy_from_slice(&a.to_ne_bytes());
+        w[4..].copy_from_slice(&b.to_ne_bytes());
+        u64::from_ne_bytes(w)
+    };
+    // u64 words keep the entries' alignment; the header is one word and
+    // each entry its four u32s as two words plus its union.
+    const _: () = assert!(
+        size_of::<abi::IrqRouting>() == size_of::<u64>()
+            && size_of::<abi::IrqRoutingEntry>() == (2 + 4) * size_of::<u64>()
+    );
+    let mut buf = Vec::with_capacity(1 + size_of_val(entries) / size_of::<u64>());
+    buf.push(pair(header.nr, header.flags));
+    for e in entries {
+        buf.push(pair(e.gsi, e.type_));
+        buf.push(pair(e.flags, e.pad));
+        buf.extend_from_slice(&e.u);
+    }
+    let base = buf.as_mut_ptr();
+    let call = Raw::<false> {
+        opcode: opcode(Ioctl::SetGsiRouting.number()),
+        arg: base.cast(),
+    };
+    // SAFETY: the kernel reads the 8-byte header and then `nr` entries of
+    // 48 bytes (`kvm_irq_routing_entry`, layout asserted in ucas-core), all
+    // inside `buf`, which lives across the call.
+    unsafe { rustix::ioctl::ioctl(fd, call) }
+        .map(drop)
+        .map_err(sys)
+}
+
+/// `KVM_SET_SIGNAL_MASK` with the 8-byte kernel signal set `mask` (bit
+/// n − 1 for signal n), or a null argument for `None`.
+pub(crate) fn signal_mask_ioctl(fd: BorrowedFd<'_>, mask: Option<u64>) -> Result<(), Errno> {
+    let header = size_of::<abi::SignalMask>();
+    let mut buf = [0u8; size_of::<abi::SignalMask>() + size_of::<u64>()];
+    let arg: *mut c_void = match mask {
+        None => std::ptr::null_mut(),
+        Some(set) => {
+            let len = abi::SignalMask {
+                len: size_of::<u64>() as u32,
+            };
+            buf[..header].copy_from_slice(&len.len.to_ne_bytes());
+            buf[header..].copy_from_slice(&set.to_ne_bytes());
+            buf.as_mut_ptr().cast()
+        }
+    };
+    let call = Raw::<false> {
+        opcode: opcode(Ioctl::SetSignalMask.number()),
+        arg,
+    };
+    // SAFETY: the kernel reads the `kvm_signal_mask` header (`len`, 4
+    // bytes) and then `len` = 8 bytes of signal set, all inside `buf`,
+    // which lives across the call; a null argument it does not follow.
+    unsafe { rustix::ioctl::ioctl(fd, call) }
+        .map(drop)
+        .map_err(sys)
+}
+
+/// `KVM_GET_DIRTY_LOG` of `slot` into `bitmap`, which must hold a bit for
+/// every page of the slot; `None` passes a null bitmap (the kernel
+/// answers EFAULT if it would write one).
+pub(crate) fn dirty_log_ioctl(
+    fd: BorrowedFd<'_>,
+    slot: u32,
+    bitmap: Option<&mut [u64]>,
+) -> Result<(), Errno> {
+    let mut arg = abi::DirtyLog {
+        slot,
+        padding1: 0,
+        dirty_bitmap: bitmap.map_or(0, |b| b.as_mut_ptr() as u64),
+    };
+    let call = Raw::<true> {
+        opcode: opcode(Ioctl::GetDirtyLog.number()),
+        arg: std::ptr::from_mut(&mut arg).cast(),
+    };
+    // SAFETY: `arg` is a `kvm_dirty_log` (layout asserted in ucas-core);
+    // the kernel writes one bit per page of the slot to `dirty_bitmap`,
+    // which is null (it faults: EFAULT) or `bitmap`, sized by the caller
+    // (`Vm::get_dirty_log`) for the slot it set, borrowed for the call.
+    unsafe { rustix::ioctl::ioctl(fd, call) }
+        .map(drop)
+        .map_err(sys)
+}
+
+/// `request`, `KVM_S390_GET_CMMA_BITS` (`flags` then `KVM_S390_CMMA_PEEK`
+/// or 0) or `KVM_S390_SET_CMMA_BITS` (`mask` the bits to change), for
+/// `values.len()` frames from `start_gfn`; the struct as the kernel left
+/// it. EINVAL, without a system call, for another request or past
+/// `u32::MAX` values.
+pub(crate) fn cmma_ioctl(
+    fd: BorrowedFd<'_>,
+    request: Ioctl,
+    start_gfn: u64,
+    flags: u32,
+    mask: u64,
+    values: &mut [u8],
+) -> Result<abi::S390CmmaLog, Errno> {
+    if !matches!(request, Ioctl::S390GetCmmaBits | Ioctl::S390SetCmmaBits) {
+        return Err(Errno::INVAL);
+    }
+    let mut log = abi::S390CmmaLog {
+        start_gfn,
+        count: u32::try_from(values.len()).map_err(|_| Errno::INVAL)?,
+        flags,
+        remaining_or_mask: mask,
+        values: values.as_mut_ptr() as u64,
+    };
+    let call = Raw::<true> {
+        opcode: opcode(request.number()),
+        arg: std::ptr::from_mut(&mut log).cast(),
+    };
+    // SAFETY: `log` is a `kvm_s390_cmma_log` (layout asserted in
+    // ucas-core); the kernel copies at most `count` = `values.len()` bytes
+    // to or from `values`, borrowed mutably for the call.
+    unsafe { rustix::ioctl::ioctl(fd, call) }
+        .map(|_| log)
+        .map_err(sys)
 }
 
 /// A shared mapping of part of a vcpu fd (`kvm_run` or the SIE page),

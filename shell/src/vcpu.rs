@@ -447,10 +447,8 @@ impl<const N: usize> Vcpu<N> {
 
     /// Issues a register-set request with `arg`, the errno typed with the
     /// request.
-    fn register_set<T: sys::PlainArg>(&self, request: Ioctl, mut arg: T) -> Result<T> {
-        sys::struct_ioctl(self.fd.as_fd(), request, &mut arg)
-            .map(|_| arg)
-            .map_err(|e| Error::from_errno(Operation::Ioctl(request), e))
+    fn register_set<T: sys::PlainArg>(&self, request: Ioctl, arg: T) -> Result<T> {
+        crate::kvm::plain_ioctl(self.fd.as_fd(), request, arg)
     }
 
     /// `KVM_GET_REGS`: the general registers as the kernel keeps them.
@@ -625,6 +623,133 @@ impl<const N: usize> Vcpu<N> {
     #[doc(alias = "KVM_S390_IRQ")]
     pub fn inject(&mut self, irq: &abi::S390Irq) -> Result<()> {
         self.register_set(Ioctl::S390Irq, *irq).map(drop)
+    }
+
+    /// `KVM_S390_INTERRUPT` on the vcpu: the older, 16-byte form of
+    /// [`Vcpu::inject`] (program, set prefix, stop, external call,
+    /// emergency, machine check, pfault init, restart, clock comparator and
+    /// CPU timer interrupts).
+    ///
+    /// # Errors
+    /// EINVAL for another type, or a program, external-call or emergency
+    /// `parm` with bits in its upper half; then as [`Vcpu::inject`].
+    #[doc(alias = "KVM_S390_INTERRUPT")]
+    pub fn interrupt(&mut self, irq: &abi::S390Interrupt) -> Result<()> {
+        self.register_set(Ioctl::S390Interrupt, *irq).map(drop)
+    }
+
+    /// `KVM_SET_GUEST_DEBUG` with `control` (`abi::KVM_GUESTDBG_*`) and no
+    /// hardware breakpoints; enabling sets `CPUSTAT_P` in the SIE block.
+    ///
+    /// # Errors
+    /// EINVAL for control bits other than ENABLE, SINGLESTEP and
+    /// USE_HW_BP, or on a host without the guest-PER enhancement.
+    #[doc(alias = "KVM_SET_GUEST_DEBUG")]
+    pub fn set_guest_debug(&mut self, control: u32) -> Result<()> {
+        sys::guest_debug_ioctl(self.fd.as_fd(), control)
+            .map_err(|e| Error::from_errno(Operation::Ioctl(Ioctl::SetGuestDebug), e))
+    }
+
+    /// `KVM_S390_GET_IRQ_STATE`: fills `buf` with the vcpu's pending local
+    /// interrupts and returns how many it wrote (0 with nothing pending,
+    /// `buf` untouched then).
+    ///
+    /// # Errors
+    /// EINVAL for an empty `buf`; ENOBUFS when the pending interrupts do
+    /// not fit in `buf` (pass a longer one: at most 32 local interrupts
+    /// plus one emergency signal per vcpu); EFAULT.
+    #[doc(alias = "KVM_S390_GET_IRQ_STATE")]
+    pub fn irq_state(&self, buf: &mut [abi::S390Irq]) -> Result<usize> {
+        let bytes = sys::irq_state_ioctl(self.fd.as_fd(), false, buf)
+            .map_err(|e| Error::from_errno(Operation::Ioctl(Ioctl::S390GetIrqState), e))?;
+        // The kernel answers in bytes, one `kvm_s390_irq` per entry.
+        Ok(usize::try_from(bytes).unwrap_or(0) / size_of::<abi::S390Irq>())
+    }
+
+    /// `KVM_S390_SET_IRQ_STATE`: injects `irqs` one after the other, as
+    /// [`Vcpu::inject`] would, into a vcpu with nothing pending (the
+    /// restore half of [`Vcpu::irq_state`], e.g. after a migration).
+    ///
+    /// # Errors
+    /// EINVAL for an empty `irqs`, more than 287 entries, or the first
+    /// entry the kernel refuses (the entries before it stay injected);
+    /// EBUSY when the vcpu already has an interrupt pending (a reset
+    /// clears them: [`Vcpu::reset`]) or the entry is a second stop or
+    /// external call.
+    #[doc(alias = "KVM_S390_SET_IRQ_STATE")]
+    pub fn set_irq_state(&mut self, irqs: &[abi::S390Irq]) -> Result<()> {
+        let mut copy = irqs.to_vec();
+        sys::irq_state_ioctl(self.fd.as_fd(), true, &mut copy)
+            .map(drop)
+            .map_err(|e| Error::from_errno(Operation::Ioctl(Ioctl::S390SetIrqState), e))
+    }
+
+    /// `KVM_S390_STORE_STATUS`: stores the vcpu's registers as the
+    /// architected save area would hold them, with the floating-point
+    /// registers at absolute address `addr` (the area's 0x1200; the
+    /// general registers follow at `addr` + 0x80, big-endian), or in the
+    /// save area at absolute 0 (`abi::KVM_S390_STORE_STATUS_NOADDR`) or in
+    /// the prefix area (`abi::KVM_S390_STORE_STATUS_PREFIXED`). The kernel
+    /// writes through the VM's memory slots, not the vcpu's UCAS mappings:
+    /// on a ucontrol VM of Linux 6.14+ absolute addresses are the caller's
+    /// own addresses.
+    ///
+    /// # Errors
+    /// EFAULT when the save area is not the caller's memory (on Linux
+    /// before 6.14 always, for a ucontrol VM: it has no memory slots).
+    #[doc(alias = "KVM_S390_STORE_STATUS")]
+    pub fn store_status(&mut self, addr: u64) -> Result<()> {
+        sys::value_ioctl(self.fd.as_fd(), Ioctl::S390StoreStatus, addr)
+            .map(drop)
+            .map_err(|e| Error::from_errno(Operation::Ioctl(Ioctl::S390StoreStatus), e))
+    }
+
+    /// `KVM_GET_STATS_FD` on the vcpu: as [`Vm::get_stats_fd`], for this
+    /// vcpu's statistics.
+    ///
+    /// # Errors
+    /// As [`Vm::get_stats_fd`].
+    #[doc(alias = "KVM_GET_STATS_FD")]
+    pub fn get_stats_fd(&self) -> Result<OwnedFd> {
+        crate::kvm::stats_fd(self.fd.as_fd())
+    }
+
+    /// `KVM_SET_SIGNAL_MASK`: the signals blocked while the vcpu runs
+    /// (`mask`: bit n − 1 for signal n, the kernel's `sigset_t`), or
+    /// `None` to run with the thread's own mask again.
+    ///
+    /// # Errors
+    /// The errno.
+    #[doc(alias = "KVM_SET_SIGNAL_MASK")]
+    pub fn set_signal_mask(&mut self, mask: Option<u64>) -> Result<()> {
+        sys::signal_mask_ioctl(self.fd.as_fd(), mask)
+            .map_err(|e| Error::from_errno(Operation::Ioctl(Ioctl::SetSignalMask), e))
+    }
+
+    /// `KVM_TRANSLATE` of guest address `gva` (x86 answers it; s390 does
+    /// not implement it).
+    ///
+    /// # Errors
+    /// EINVAL on s390: translate with [`Vcpu::read_logical`]'s program
+    /// codes, or walk the guest's tables through guest memory.
+    #[doc(alias = "KVM_TRANSLATE")]
+    pub fn translate_gva(&self, gva: u64) -> Result<abi::Translation> {
+        let t = abi::Translation {
+            linear_address: gva,
+            ..abi::Translation::default()
+        };
+        self.register_set(Ioctl::Translate, t)
+    }
+
+    /// `KVM_ENABLE_CAP` on the vcpu; s390 knows one vcpu capability,
+    /// `KVM_CAP_S390_CSS_SUPPORT`, which switches on channel-subsystem
+    /// intercepts VM-wide.
+    ///
+    /// # Errors
+    /// EINVAL for any other capability.
+    #[doc(alias = "KVM_ENABLE_CAP")]
+    pub fn enable_cap(&mut self, cap: u32, args: [u64; 4]) -> Result<()> {
+        crate::kvm::enable_cap(self.fd.as_fd(), cap, args)
     }
 
     /// Clears `CPUSTAT_STOPPED` in the SIE block, as a controller does before

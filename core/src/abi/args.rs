@@ -312,6 +312,10 @@ abi_struct! {
     }
 }
 
+/// `KVM_S390_CMMA_PEEK`: read the CMMA states of exactly the frames asked
+/// for, in or out of migration mode.
+pub const KVM_S390_CMMA_PEEK: u32 = 1 << 0;
+
 abi_struct! {
     /// `struct kvm_pv_cmd`.
     #[doc(alias = "kvm_pv_cmd")]
