@@ -192,9 +192,16 @@ const VACANT: Extent = Extent {
 };
 
 /// Buckets of the lookup index: enough that a table of 4096 evenly spread
-/// extents leaves 16 per bucket, few enough (2 KiB of ranks) that the
+/// extents leaves 16 per bucket, few enough (1.2 KiB of ranks) that the
 /// index stays in L1 under a stream of lookups.
 const BUCKETS: usize = 256;
+
+/// Buckets per group of the two-level ranks: a change shifts the ranks of
+/// the buckets above it by rewriting one base per group, 16 in all.
+const GROUP: usize = 16;
+
+/// Groups of buckets.
+const GROUPS: usize = BUCKETS / GROUP;
 
 /// One vcpu's address space: at most `N` extents, sorted by vcpu address,
 /// non-overlapping and maximally coalesced (no extent continues its
@@ -233,10 +240,14 @@ pub struct AddressSpace<const N: usize> {
     base: u64,
     /// See `base`.
     shift: u32,
-    /// `ranks[b]` is how many extents start below bucket `b`'s first
-    /// segment; `ranks[BUCKETS]` is `len`. So the extents that start in
-    /// bucket `b` are `ranks[b]..ranks[b + 1]`.
-    ranks: [usize; BUCKETS + 1],
+    /// The rank of bucket `b`, how many extents start below its first
+    /// segment, is `group_ranks[b / GROUP] + ranks[b]`; the rank of
+    /// `BUCKETS` is `len`. So the extents that start in bucket `b` are those
+    /// from its rank to the next bucket's.
+    group_ranks: [usize; GROUPS + 1],
+    /// Each bucket's rank less its group's (at most `len`, so at most `N`,
+    /// which [`Self::new`] checks fits a `u32`).
+    ranks: [u32; BUCKETS + 1],
 }
 
 impl<const N: usize> PartialEq for AddressSpace<N> {
@@ -265,11 +276,16 @@ impl<const N: usize> AddressSpace<N> {
     /// An empty address space; `const`, so it can live in a `static`.
     #[must_use]
     pub const fn new() -> Self {
+        const {
+            // The in-group ranks are u32s (no target has a usize narrower).
+            assert!(matches!(N.checked_shr(32), None | Some(0)));
+        }
         Self {
             slots: [VACANT; N],
             len: 0,
             base: 0,
             shift: 0,
+            group_ranks: [0; GROUPS + 1],
             ranks: [0; BUCKETS + 1],
         }
     }
@@ -332,7 +348,7 @@ impl<const N: usize> AddressSpace<N> {
     ///
     /// The radix index narrows the search to the extents that start in
     /// `seg`'s bucket (those before start below it, those after above `seg`):
-    /// one load from the 2 KiB of ranks, then [`Self::search`] of that run.
+    /// four independent loads from the 1.2 KiB of ranks, then [`Self::search`] of that run.
     /// For evenly spread extents the run is `len / 256` long at most (one
     /// or two search rounds for 4096 extents instead of six); however
     /// uneven, it is never longer than the table.
@@ -345,7 +361,7 @@ impl<const N: usize> AddressSpace<N> {
             .unwrap_or(0);
         let b = usize::try_from(bucket).map_or(BUCKETS - 1, |b| b.min(BUCKETS - 1));
         // b < BUCKETS: both ranks exist, and they are sorted: to >= from.
-        let (from, to) = (self.ranks[b], self.ranks[b.wrapping_add(1)]);
+        let (from, to) = (self.rank(b), self.rank(b.wrapping_add(1)));
         self.search(from, to.wrapping_sub(from), seg)
     }
 
@@ -400,7 +416,8 @@ impl<const N: usize> AddressSpace<N> {
         if let (Some(head), Some(tail)) = (self.extents().first(), self.extents().last()) {
             fresh.reindex(head.vcpu, tail.vcpu, self.len, 0);
         }
-        fresh.base == self.base && fresh.shift == self.shift && fresh.ranks == self.ranks
+        (fresh.base, fresh.shift, fresh.group_ranks, fresh.ranks)
+            == (self.base, self.shift, self.group_ranks, self.ranks)
     }
 
     /// How many extents start below segment `at`, without the index.
@@ -442,13 +459,40 @@ impl<const N: usize> AddressSpace<N> {
             (0, BUCKETS)
         };
         (self.base, self.shift) = (base, shift);
-        for b in recount..shifted {
-            self.ranks[b] = self.starts_below(self.bucket_start(b));
-        }
-        for rank in self.ranks.get_mut(shifted..BUCKETS).unwrap_or(&mut []) {
+        // Groups that begin at or above `shifted` shift as a whole; the
+        // groups that hold buckets of [recount, shifted) are written anew,
+        // bucket by bucket.
+        let whole = shifted.div_ceil(GROUP).min(GROUPS);
+        for rank in self.group_ranks.get_mut(whole..GROUPS).unwrap_or(&mut []) {
             *rank = rank.wrapping_add(grew).wrapping_sub(shrank);
         }
-        self.ranks[BUCKETS] = self.len;
+        for g in (recount / GROUP)..whole {
+            let first_bucket = g.wrapping_mul(GROUP);
+            let mut group_rank = 0;
+            for b in first_bucket..first_bucket.wrapping_add(GROUP) {
+                let rank = if b < recount {
+                    self.rank(b)
+                } else if b < shifted {
+                    self.starts_below(self.bucket_start(b))
+                } else {
+                    self.rank(b).wrapping_add(grew).wrapping_sub(shrank)
+                };
+                if b == first_bucket {
+                    group_rank = rank;
+                }
+                // rank - group_rank <= len <= N fits (see `new`).
+                self.ranks[b] = u32::try_from(rank.wrapping_sub(group_rank)).unwrap_or(u32::MAX);
+            }
+            // Written after its buckets, which read it while old.
+            self.group_ranks[g] = group_rank;
+        }
+        self.group_ranks[GROUPS] = self.len;
+    }
+
+    /// How many extents start below bucket `b` (at most `BUCKETS`).
+    fn rank(&self, b: usize) -> usize {
+        let within = usize::try_from(self.ranks[b]).unwrap_or(usize::MAX);
+        self.group_ranks[b / GROUP].wrapping_add(within)
     }
 
     /// The index of the first extent that ends after segment `seg`, as
