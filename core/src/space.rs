@@ -192,13 +192,14 @@ const VACANT: Extent = Extent {
 };
 
 /// Buckets of the lookup index: enough that a table of 4096 evenly spread
-/// extents leaves 16 per bucket, few enough (1.2 KiB of ranks) that the
-/// index stays in L1 under a stream of lookups.
-const BUCKETS: usize = 256;
+/// extents leaves 4 per bucket (one search round), few enough (4.4 KiB of
+/// ranks) that the index stays in L1 under a stream of lookups.
+const BUCKETS: usize = 1024;
 
 /// Buckets per group of the two-level ranks: a change shifts the ranks of
-/// the buckets above it by rewriting one base per group, 16 in all.
-const GROUP: usize = 16;
+/// the buckets above it by rewriting one base per group, 32 in all, and
+/// the ranks in its own group.
+const GROUP: usize = 32;
 
 /// Groups of buckets.
 const GROUPS: usize = BUCKETS / GROUP;
@@ -348,10 +349,10 @@ impl<const N: usize> AddressSpace<N> {
     ///
     /// The radix index narrows the search to the extents that start in
     /// `seg`'s bucket (those before start below it, those after above `seg`):
-    /// four independent loads from the 1.2 KiB of ranks, then [`Self::search`] of that run.
-    /// For evenly spread extents the run is `len / 256` long at most (one
-    /// or two search rounds for 4096 extents instead of six); however
-    /// uneven, it is never longer than the table.
+    /// four independent loads from the ranks, then [`Self::search`] of that
+    /// run. For evenly spread extents the run is about `len / 1024` long
+    /// (one search round for 4096 extents instead of six); however uneven,
+    /// it is never longer than the table, so a lookup stays O(log n).
     fn starts_at_most(&self, seg: u64) -> usize {
         // Below base nothing starts (bucket 0 then counts none); above the
         // last bucket's first segment, the last bucket.
@@ -468,6 +469,29 @@ impl<const N: usize> AddressSpace<N> {
         }
         for g in (recount / GROUP)..whole {
             let first_bucket = g.wrapping_mul(GROUP);
+            let end = first_bucket.wrapping_add(GROUP);
+            if first_bucket < recount {
+                // The group's own rank stands: recount its buckets in
+                // [recount, shifted) and shift those above by the change.
+                let group_rank = self.group_ranks[g];
+                for b in recount..shifted.min(end) {
+                    let rank = self.starts_below(self.bucket_start(b));
+                    // rank - group_rank <= len <= N fits (see `new`).
+                    self.ranks[b] =
+                        u32::try_from(rank.wrapping_sub(group_rank)).unwrap_or(u32::MAX);
+                }
+                let delta = u32::try_from(grew)
+                    .unwrap_or(0)
+                    .wrapping_sub(u32::try_from(shrank).unwrap_or(0));
+                for rank in self
+                    .ranks
+                    .get_mut(shifted.max(recount)..end)
+                    .unwrap_or(&mut [])
+                {
+                    *rank = rank.wrapping_add(delta);
+                }
+                continue;
+            }
             let mut group_rank = 0;
             for b in first_bucket..first_bucket.wrapping_add(GROUP) {
                 let rank = if b < recount {
