@@ -408,17 +408,23 @@ impl<const N: usize> AddressSpace<N> {
         self.base.wrapping_add(b.wrapping_shl(self.shift))
     }
 
-    /// Whether the index is what the extents alone give (tests only).
+    /// Whether the index is what the extents alone give (tests only): the
+    /// grid of the first start and the spread, every bucket's rank counted
+    /// afresh, each group's rank its first bucket's.
     #[cfg(test)]
     fn index_is_fresh(&self) -> bool {
-        let mut fresh = Self::new();
-        fresh.len = self.len;
-        fresh.slots = self.slots;
-        if let (Some(head), Some(tail)) = (self.extents().first(), self.extents().last()) {
-            fresh.reindex(head.vcpu, tail.vcpu, self.len, 0);
-        }
-        (fresh.base, fresh.shift, fresh.group_ranks, fresh.ranks)
-            == (self.base, self.shift, self.group_ranks, self.ranks)
+        let grid = match self.extents() {
+            [] => (0, 0),
+            [head, .., tail] => {
+                let wide = (tail.vcpu - head.vcpu) >> BUCKETS.trailing_zeros();
+                (head.vcpu, 64 - wide.leading_zeros())
+            }
+            [only] => (only.vcpu, 0),
+        };
+        grid == (self.base, self.shift)
+            && (0..BUCKETS).all(|b| self.rank(b) == self.starts_below(self.bucket_start(b)))
+            && (0..GROUPS).all(|g| self.ranks[g * GROUP] == 0)
+            && self.rank(BUCKETS) == self.len
     }
 
     /// How many extents start below segment `at`, without the index.
@@ -452,14 +458,25 @@ impl<const N: usize> AddressSpace<N> {
         };
         // Buckets [recount, shifted) begin in (first, last], those from
         // shifted on above last.
-        let (recount, shifted) = if (base, shift) == (self.base, self.shift) {
-            // Unchanged base: every start, old or new, lies at or above it.
-            let after = |x: u64| bucket_of(x).wrapping_add(1).min(BUCKETS);
-            (after(first), after(last))
-        } else {
-            (0, BUCKETS)
-        };
-        (self.base, self.shift) = (base, shift);
+        if (base, shift) != (self.base, self.shift) {
+            (self.base, self.shift) = (base, shift);
+            // A new grid: walk the extents once. Extent i is the first to
+            // start in or above the buckets after the previous extent's
+            // bucket up to its own; the buckets after the last, none.
+            let mut next = 0;
+            for i in 0..self.len {
+                let start = self.slots.get(i).map_or(u64::MAX, |e| e.vcpu);
+                let own = bucket_of(start).min(BUCKETS - 1).wrapping_add(1);
+                self.fill_ranks(next, own, i);
+                next = next.max(own);
+            }
+            self.fill_ranks(next, BUCKETS, self.len);
+            self.group_ranks[GROUPS] = self.len;
+            return;
+        }
+        // Unchanged base: every start, old or new, lies at or above it.
+        let after = |x: u64| bucket_of(x).wrapping_add(1).min(BUCKETS);
+        let (recount, shifted) = (after(first), after(last));
         // Groups that begin at or above `shifted` shift as a whole; the
         // groups that hold buckets of [recount, shifted) are written anew,
         // bucket by bucket.
@@ -511,6 +528,25 @@ impl<const N: usize> AddressSpace<N> {
             self.group_ranks[g] = group_rank;
         }
         self.group_ranks[GROUPS] = self.len;
+    }
+
+    /// Sets the rank of buckets `from..to` (in order after those below) to
+    /// `rank`: a group's base where a group begins, one fill per group.
+    fn fill_ranks(&mut self, from: usize, to: usize, rank: usize) {
+        let mut b = from;
+        while b < to {
+            let g = b / GROUP;
+            let group_end = g.wrapping_add(1).wrapping_mul(GROUP).min(to);
+            if b.is_multiple_of(GROUP) {
+                self.group_ranks[g] = rank;
+            }
+            // rank - its group's rank <= len <= N fits (see `new`).
+            let within = u32::try_from(rank.wrapping_sub(self.group_ranks[g])).unwrap_or(u32::MAX);
+            if let Some(run) = self.ranks.get_mut(b..group_end) {
+                run.fill(within);
+            }
+            b = group_end;
+        }
     }
 
     /// How many extents start below bucket `b` (at most `BUCKETS`).
