@@ -191,14 +191,31 @@ const VACANT: Extent = Extent {
     count: 0,
 };
 
+/// Buckets of the lookup index: enough that a table of 4096 evenly spread
+/// extents leaves 4 per bucket (one search round), few enough (4.4 KiB of
+/// ranks) that the index stays in L1 under a stream of lookups.
+const BUCKETS: usize = 1024;
+
+/// Buckets per group of the two-level ranks: a change shifts the ranks of
+/// the buckets above it by rewriting one base per group, 32 in all, and
+/// the ranks in its own group.
+const GROUP: usize = 32;
+
+/// Groups of buckets.
+const GROUPS: usize = BUCKETS / GROUP;
+
 /// One vcpu's address space: at most `N` extents, sorted by vcpu address,
 /// non-overlapping and maximally coalesced (no extent continues its
 /// successor in both vcpu and user space), so the number of extents in use depends only on the mapping
 /// and not on the order of the calls that built it.
 ///
 /// Every operation is all-or-nothing: an error leaves the table exactly as it
-/// was. Lookups are O(log n), a branch-free four-way search; changes move
-/// at most the tail of the table.
+/// was. Lookups go through a radix index kept beside the extents (see
+/// `starts_at_most`): one load picks the run of extents whose starts share
+/// the address's bucket, and a branch-free search of that run, O(log n) at
+/// worst, finds the extent. Changes move at most the tail of the table and
+/// rewrite only the index entries of the buckets the change spans, shifting
+/// the rest by the change in length.
 ///
 /// ```
 /// use ucas_core::{AddressSpace, abi::UcasMapping};
@@ -217,6 +234,21 @@ pub struct AddressSpace<const N: usize> {
     slots: [Extent; N],
     /// How many slots hold extents (at most `N`).
     len: usize,
+    /// The radix index: bucket `b` covers the vcpu segments from
+    /// `base + (b << shift)` on (the last bucket, all above), where `base` is
+    /// the first extent's start and `shift` the least that puts every start
+    /// in a bucket; both are 0 for an empty table.
+    base: u64,
+    /// See `base`.
+    shift: u32,
+    /// The rank of bucket `b`, how many extents start below its first
+    /// segment, is `group_ranks[b / GROUP] + ranks[b]`; the rank of
+    /// `BUCKETS` is `len`. So the extents that start in bucket `b` are those
+    /// from its rank to the next bucket's.
+    group_ranks: [usize; GROUPS + 1],
+    /// Each bucket's rank less its group's (at most `len`, so at most `N`,
+    /// which [`Self::new`] checks fits a `u32`).
+    ranks: [u32; BUCKETS + 1],
 }
 
 impl<const N: usize> PartialEq for AddressSpace<N> {
@@ -245,9 +277,17 @@ impl<const N: usize> AddressSpace<N> {
     /// An empty address space; `const`, so it can live in a `static`.
     #[must_use]
     pub const fn new() -> Self {
+        const {
+            // The in-group ranks are u32s (no target has a usize narrower).
+            assert!(matches!(N.checked_shr(32), None | Some(0)));
+        }
         Self {
             slots: [VACANT; N],
             len: 0,
+            base: 0,
+            shift: 0,
+            group_ranks: [0; GROUPS + 1],
+            ranks: [0; BUCKETS + 1],
         }
     }
 
@@ -296,7 +336,7 @@ impl<const N: usize> AddressSpace<N> {
         u128::from(self.mapped_segments()) << SEGMENT_SHIFT
     }
 
-    /// The extent holding `vcpu_addr`, found by a four-way search (see `starts_at_most`).
+    /// The extent holding `vcpu_addr`, found through the index (see `starts_at_most`).
     #[must_use]
     pub fn extent_at(&self, vcpu_addr: u64) -> Option<&Extent> {
         let seg = segment_of(vcpu_addr);
@@ -307,28 +347,44 @@ impl<const N: usize> AddressSpace<N> {
     /// How many extents start at or below segment `seg`: the index of the
     /// first extent that starts above it.
     ///
+    /// The radix index narrows the search to the extents that start in
+    /// `seg`'s bucket (those before start below it, those after above `seg`):
+    /// four independent loads from the ranks, then [`Self::search`] of that
+    /// run. For evenly spread extents the run is about `len / 1024` long
+    /// (one search round for 4096 extents instead of six); however uneven,
+    /// it is never longer than the table, so a lookup stays O(log n).
+    fn starts_at_most(&self, seg: u64) -> usize {
+        // Below base nothing starts (bucket 0 then counts none); above the
+        // last bucket's first segment, the last bucket.
+        let bucket = seg
+            .saturating_sub(self.base)
+            .checked_shr(self.shift)
+            .unwrap_or(0);
+        let b = usize::try_from(bucket).map_or(BUCKETS - 1, |b| b.min(BUCKETS - 1));
+        // b < BUCKETS: both ranks exist, and they are sorted: to >= from.
+        let (from, to) = (self.rank(b), self.rank(b.wrapping_add(1)));
+        self.search(from, to.wrapping_sub(from), seg)
+    }
+
+    /// How many extents start at or below `seg`, given that those below
+    /// `base` all do and those from `base + size` (at most `len`) on do not.
+    ///
     /// A branch-free four-way search: each round loads the starts at the
     /// quarter points of the candidate run, three independent loads the CPU
     /// issues together, and keeps the quarter that holds the answer by
-    /// conditional moves. That is half the dependent rounds of a binary
-    /// search (five instead of ten for 1024 extents), which is what a lookup
-    /// that waits on the one before it pays for, and no round waits on a
-    /// mispredicted branch. Every probed index lies below `len` (the quarter
-    /// points of `[base, base + size)` with `base + size <= len`); clamping
+    /// conditional moves, half the dependent rounds of a binary search and
+    /// no round waits on a mispredicted branch. Every probed index lies
+    /// below `len` (the quarter points of `[base, base + size)`); clamping
     /// it to the last slot only tells the compiler so.
-    fn starts_at_most(&self, seg: u64) -> usize {
+    fn search(&self, mut base: usize, mut size: usize, seg: u64) -> usize {
         use core::hint::select_unpredictable as select;
         let Some(last) = N.checked_sub(1) else {
             return 0;
         };
         let slots = &self.slots;
         let at_most = |i: usize| slots[i.min(last)].vcpu <= seg;
-        // Invariant: the extents below `base` start at or below `seg`, those
-        // from `base + size` on above it, and base + size <= len. Indices
-        // stay below len <= N and 3 * size fits (an extent is 24 bytes), so
-        // nothing below wraps.
-        let mut base = 0usize;
-        let mut size = self.len;
+        // Indices stay below len <= N and 3 * size fits (an extent is 24
+        // bytes), so nothing below wraps.
         while size > 1 {
             let q1 = base.wrapping_add(size.wrapping_shr(2));
             let q2 = base.wrapping_add(size.wrapping_shr(1));
@@ -344,6 +400,159 @@ impl<const N: usize> AddressSpace<N> {
         // Size 0 only when the first quarter point was `base` itself and
         // started above `seg`: then `base` is the answer.
         base.wrapping_add(usize::from(size == 1 && at_most(base)))
+    }
+
+    /// The first segment of bucket `b` (at most 2^44 + 2^44: no wrap).
+    fn bucket_start(&self, b: usize) -> u64 {
+        let b = u64::try_from(b).unwrap_or(u64::MAX);
+        self.base.wrapping_add(b.wrapping_shl(self.shift))
+    }
+
+    /// Whether the index is what the extents alone give (tests only): the
+    /// grid of the first start and the spread, every bucket's rank counted
+    /// afresh, each group's rank its first bucket's.
+    #[cfg(test)]
+    fn index_is_fresh(&self) -> bool {
+        let grid = match self.extents() {
+            [] => (0, 0),
+            [head, .., tail] => {
+                let wide = (tail.vcpu - head.vcpu) >> BUCKETS.trailing_zeros();
+                (head.vcpu, 64 - wide.leading_zeros())
+            }
+            [only] => (only.vcpu, 0),
+        };
+        grid == (self.base, self.shift)
+            && (0..BUCKETS).all(|b| self.rank(b) == self.starts_below(self.bucket_start(b)))
+            && (0..GROUPS).all(|g| self.ranks[g * GROUP] == 0)
+            && self.rank(BUCKETS) == self.len
+    }
+
+    /// How many extents start below segment `at`, without the index.
+    fn starts_below(&self, at: u64) -> usize {
+        self.extents().partition_point(|e| e.vcpu < at)
+    }
+
+    /// Brings the index up to date after a splice changed the extents from
+    /// `lo` on, whose starts (removed or added) all lie in
+    /// `[first, last]`, and moved the ones after by `grew` slots up (or
+    /// `shrank` down). Buckets that begin at or below `first` keep their
+    /// rank, those that begin above `last` shift by the change, and only
+    /// those between are counted again; if the first start or the spread of
+    /// the starts needs another `base` or `shift`, every rank is.
+    fn reindex(&mut self, first: u64, last: u64, grew: usize, shrank: usize) {
+        let (base, shift) = match self.extents() {
+            [] => (0, 0),
+            [head, .., tail] => {
+                let wide = tail
+                    .vcpu
+                    .wrapping_sub(head.vcpu)
+                    .wrapping_shr(BUCKETS.trailing_zeros());
+                (head.vcpu, 64u32.wrapping_sub(wide.leading_zeros()))
+            }
+            [only] => (only.vcpu, 0),
+        };
+        // The bucket holding segment x >= base, or past the last.
+        let bucket_of = |x: u64| {
+            let b = x.wrapping_sub(base).checked_shr(shift).unwrap_or(0);
+            usize::try_from(b).map_or(BUCKETS, |b| b.min(BUCKETS))
+        };
+        // Buckets [recount, shifted) begin in (first, last], those from
+        // shifted on above last.
+        if (base, shift) != (self.base, self.shift) {
+            (self.base, self.shift) = (base, shift);
+            // A new grid: walk the extents once. Extent i is the first to
+            // start in or above the buckets after the previous extent's
+            // bucket up to its own; the buckets after the last, none.
+            let mut next = 0;
+            for i in 0..self.len {
+                let start = self.slots.get(i).map_or(u64::MAX, |e| e.vcpu);
+                let own = bucket_of(start).min(BUCKETS - 1).wrapping_add(1);
+                self.fill_ranks(next, own, i);
+                next = next.max(own);
+            }
+            self.fill_ranks(next, BUCKETS, self.len);
+            self.group_ranks[GROUPS] = self.len;
+            return;
+        }
+        // Unchanged base: every start, old or new, lies at or above it.
+        let after = |x: u64| bucket_of(x).wrapping_add(1).min(BUCKETS);
+        let (recount, shifted) = (after(first), after(last));
+        // Groups that begin at or above `shifted` shift as a whole; the
+        // groups that hold buckets of [recount, shifted) are written anew,
+        // bucket by bucket.
+        let whole = shifted.div_ceil(GROUP).min(GROUPS);
+        for rank in self.group_ranks.get_mut(whole..GROUPS).unwrap_or(&mut []) {
+            *rank = rank.wrapping_add(grew).wrapping_sub(shrank);
+        }
+        for g in (recount / GROUP)..whole {
+            let first_bucket = g.wrapping_mul(GROUP);
+            let end = first_bucket.wrapping_add(GROUP);
+            if first_bucket < recount {
+                // The group's own rank stands: recount its buckets in
+                // [recount, shifted) and shift those above by the change.
+                let group_rank = self.group_ranks[g];
+                for b in recount..shifted.min(end) {
+                    let rank = self.starts_below(self.bucket_start(b));
+                    // rank - group_rank <= len <= N fits (see `new`).
+                    self.ranks[b] =
+                        u32::try_from(rank.wrapping_sub(group_rank)).unwrap_or(u32::MAX);
+                }
+                let delta = u32::try_from(grew)
+                    .unwrap_or(0)
+                    .wrapping_sub(u32::try_from(shrank).unwrap_or(0));
+                for rank in self
+                    .ranks
+                    .get_mut(shifted.max(recount)..end)
+                    .unwrap_or(&mut [])
+                {
+                    *rank = rank.wrapping_add(delta);
+                }
+                continue;
+            }
+            let mut group_rank = 0;
+            for b in first_bucket..first_bucket.wrapping_add(GROUP) {
+                let rank = if b < recount {
+                    self.rank(b)
+                } else if b < shifted {
+                    self.starts_below(self.bucket_start(b))
+                } else {
+                    self.rank(b).wrapping_add(grew).wrapping_sub(shrank)
+                };
+                if b == first_bucket {
+                    group_rank = rank;
+                }
+                // rank - group_rank <= len <= N fits (see `new`).
+                self.ranks[b] = u32::try_from(rank.wrapping_sub(group_rank)).unwrap_or(u32::MAX);
+            }
+            // Written after its buckets, which read it while old.
+            self.group_ranks[g] = group_rank;
+        }
+        self.group_ranks[GROUPS] = self.len;
+    }
+
+    /// Sets the rank of buckets `from..to` (in order after those below) to
+    /// `rank`: a group's base where a group begins, one fill per group.
+    fn fill_ranks(&mut self, from: usize, to: usize, rank: usize) {
+        let mut b = from;
+        while b < to {
+            let g = b / GROUP;
+            let group_end = g.wrapping_add(1).wrapping_mul(GROUP).min(to);
+            if b.is_multiple_of(GROUP) {
+                self.group_ranks[g] = rank;
+            }
+            // rank - its group's rank <= len <= N fits (see `new`).
+            let within = u32::try_from(rank.wrapping_sub(self.group_ranks[g])).unwrap_or(u32::MAX);
+            if let Some(run) = self.ranks.get_mut(b..group_end) {
+                run.fill(within);
+            }
+            b = group_end;
+        }
+    }
+
+    /// How many extents start below bucket `b` (at most `BUCKETS`).
+    fn rank(&self, b: usize) -> usize {
+        let within = usize::try_from(self.ranks[b]).unwrap_or(usize::MAX);
+        self.group_ranks[b / GROUP].wrapping_add(within)
     }
 
     /// The index of the first extent that ends after segment `seg`, as
@@ -662,6 +871,15 @@ impl<const N: usize> AddressSpace<N> {
     fn apply(&mut self, s: Splice) {
         let old_len = self.len;
         let added = s.with.len();
+        let removed = s.hi.wrapping_sub(s.lo);
+        // The lowest and highest start the splice removes or adds.
+        let old = self.slots.get(s.lo..s.hi).unwrap_or(&[]);
+        let starts = |run: &[Extent]| run.first().zip(run.last()).map(|(a, z)| (a.vcpu, z.vcpu));
+        let (first, last) = match (starts(old), starts(&s.with)) {
+            (Some((a, z)), Some((b, y))) => (a.min(b), z.max(y)),
+            (Some(span), None) | (None, Some(span)) => span,
+            (None, None) => return,
+        };
         // lo <= hi <= len and fits was checked: new_len <= N, no wrap.
         let new_len = old_len
             .wrapping_sub(s.hi.wrapping_sub(s.lo))
@@ -677,6 +895,7 @@ impl<const N: usize> AddressSpace<N> {
             *slot = e;
         }
         self.len = new_len;
+        self.reindex(first, last, added, removed);
     }
 }
 

@@ -370,6 +370,7 @@ fn check_against_reference<const N: usize>(ops: &[Op]) {
             }
         }
         assert_eq!(runs_of(&s), r.runs(), "after {op:?}");
+        assert!(s.index_is_fresh(), "stale index after {op:?}");
         assert!(s.len() <= N);
         for (&v, &u) in r.0.iter().take(64) {
             assert_eq!(s.translate((v << 20) | 0x7ff), Some((u << 20) | 0x7ff));
@@ -542,6 +543,29 @@ fn the_last_segment_in_a_large_table() {
     }
 }
 
+/// Maps `count` segments from `vcpu` to `user` (or unmaps them) in both the
+/// table and the reference; a table too full for it must stay as it was.
+fn map_or_unmap<const N: usize>(
+    s: &mut AddressSpace<N>,
+    r: &mut Reference,
+    map: bool,
+    vcpu: u64,
+    user: u64,
+    count: u64,
+) {
+    let before = s.clone();
+    let res = if map {
+        s.map(m(user << 20, vcpu << 20, count << 20))
+    } else {
+        s.unmap(vcpu << 20, count << 20)
+    };
+    match res {
+        Ok(()) => r.set(vcpu, map.then_some(user), count),
+        Err(SpaceError::Full { .. }) => assert_eq!(*s, before),
+        Err(e) => panic!("{e}"),
+    }
+}
+
 /// Operations spread over 8192 segments with scattered user segments: a
 /// few thousand of them build a table of thousands of extents.
 fn wide_op() -> impl Strategy<Value = (bool, u64, u64, u64)> {
@@ -565,18 +589,10 @@ proptest! {
         let mut s = Box::new(AddressSpace::<4096>::new());
         let mut r = Reference::default();
         for (n, &(map, vcpu, user, count)) in ops.iter().enumerate() {
-            let res = if map {
-                s.map(m(user << 20, vcpu << 20, count << 20))
-            } else {
-                s.unmap(vcpu << 20, count << 20)
-            };
-            match res {
-                Ok(()) => r.set(vcpu, map.then_some(user), count),
-                Err(SpaceError::Full { .. }) => {}
-                Err(e) => panic!("{e}"),
-            }
+            map_or_unmap(&mut s, &mut r, map, vcpu, user, count);
             if n % 512 == 0 || n + 1 == ops.len() {
                 prop_assert_eq!(runs_of(&s), r.runs());
+                prop_assert!(s.index_is_fresh());
                 for seg in 0..8192 + 64 {
                     let want = r.0.get(&seg).map(|u| (u << 20) | 0x5a5);
                     prop_assert_eq!(s.translate((seg << 20) | 0x5a5), want, "segment {}", seg);
@@ -585,5 +601,40 @@ proptest! {
             }
         }
         prop_assert!(s.len() > 256, "only {} extents", s.len());
+    }
+}
+
+/// Operations over 1024 low segments, now and then one near the top of the
+/// address space: the index's buckets go from one segment each to 2^36,
+/// from one extent each to all of them in bucket 0, and its base moves.
+fn spread_op() -> impl Strategy<Value = (bool, u64, u64, u64)> {
+    (
+        prop::bool::weighted(0.7),
+        prop_oneof![12 => 0u64..1024, 1 => (SEGMENT_COUNT - 64)..(SEGMENT_COUNT - 1)],
+        0u64..(1 << 30),
+        prop_oneof![4 => Just(1u64), 1 => 1u64..40],
+    )
+}
+
+proptest! {
+    #![proptest_config(crate::proptest_config(64))]
+
+    /// Every change keeps the radix index what the extents alone give, and
+    /// translate agrees with the reference on every low segment, at a
+    /// capacity (300) that is not a multiple of the bucket count.
+    #[test]
+    fn index_follows_every_change(ops in prop::collection::vec(spread_op(), 1..400)) {
+        let mut s = Box::new(AddressSpace::<300>::new());
+        let mut r = Reference::default();
+        for &(map, vcpu, user, count) in &ops {
+            let count = count.min(SEGMENT_COUNT - 1 - vcpu);
+            map_or_unmap(&mut s, &mut r, map, vcpu, user, count);
+            prop_assert!(s.index_is_fresh());
+        }
+        prop_assert_eq!(runs_of(&s), r.runs());
+        for seg in (0..1100).chain((SEGMENT_COUNT - 70)..SEGMENT_COUNT) {
+            let want = r.0.get(&seg).map(|u| (u << 20) | 0x123);
+            prop_assert_eq!(s.translate((seg << 20) | 0x123), want, "segment {}", seg);
+        }
     }
 }
