@@ -86,6 +86,7 @@ pub const PAGE_SIZE: u64 = 4096;
 /// The intercept codes the interpreter reports: [`ICPT_INST`] for DIAGNOSE
 /// and the storage-key instructions (PSW past the instruction),
 /// [`ICPT_OPEREXC`] for an opcode it does not know (PSW at the instruction).
+pub use decoded::{CodeCache, run_cached};
 pub use flat::FlatMemory;
 pub use ucas_core::abi::{ICPT_INST, ICPT_OPEREXC};
 
@@ -232,6 +233,19 @@ pub trait Bus {
         None
     }
 
+    /// A name for the memory behind the page of vcpu address `addr`, the
+    /// same for every address whose page reaches the same memory (an
+    /// alias) and for the whole run, or `None` (the default) to have every
+    /// instruction on the page fetched through [`read`](Self::read) each
+    /// time it executes. Naming a page promises that its bytes change
+    /// during a run only through this bus's [`write`](Self::write): the
+    /// interpreter then keeps the page's instructions decoded
+    /// ([`decoded`]) until a write to the same name.
+    fn code_page(&mut self, addr: u64) -> Option<u64> {
+        let _ = addr;
+        None
+    }
+
     /// The TOD clock the guest reads with STCK, STCKF and STCKE. The
     /// default is the host's time on the TOD epoch
     /// ([`control::host_tod`]).
@@ -374,8 +388,13 @@ pub const fn instruction_length(opcode: u8) -> u8 {
 ///
 /// Returns [`Stop::Budget`] when `budget` instructions completed (so at once
 /// for budget 0); `cpu.executed` grows by exactly the number completed.
+///
+/// Instructions are decoded once per run and executed from a
+/// [`CodeCache`] when the bus names its pages ([`Bus::code_page`]); stores
+/// keep it coherent, so self-modifying code sees its stores at the next
+/// fetch. [`run_cached`] keeps the cache across runs.
 pub fn run(cpu: &mut Cpu, bus: &mut impl Bus, budget: u64) -> Stop {
-    run_traced(cpu, bus, budget, |_, _| {})
+    run_cached(cpu, bus, budget, &mut CodeCache::new())
 }
 
 /// [`run`], showing `trace` every instruction before it executes: its
@@ -497,29 +516,10 @@ pub fn step_traced(
         });
     };
     let ia = cpu.psw_addr;
-    let mut text = [0u8; 6];
-    // One read for the whole instruction unless it crosses into the next
-    // page (the instruction address is even, so at least 2 bytes fit).
-    // A page is readable as a whole or not at all, so a failure names `ia`
-    // as a two-byte first read would.
-    let fetched = piece_len(ia, text.len());
-    if let Err(e) = bus.read(ia, &mut text[..fetched]) {
-        return Some(Stop::Fault(e));
-    }
-    let ilen = instruction_length(text[0]);
-    let len = usize::from(ilen);
-    // The bytes after the instruction belong to the next one.
-    text[len.min(fetched)..].fill(0);
-    if len > fetched
-        && let Err(e) = read_split(
-            bus,
-            amask,
-            ia.wrapping_add(widen(fetched)),
-            &mut text[fetched..len],
-        )
-    {
-        return Some(Stop::Fault(e));
-    }
+    let (text, ilen, _) = match fetch(bus, ia, amask) {
+        Ok(fetched) => fetched,
+        Err(e) => return Some(Stop::Fault(e)),
+    };
     trace(ia, &text);
     let next = ia.wrapping_add(u64::from(ilen)) & amask;
     let insn = Insn {
@@ -528,7 +528,40 @@ pub fn step_traced(
         ia,
         amask,
     };
-    match execute(cpu, bus, &insn) {
+    let outcome = execute(cpu, bus, &insn);
+    finish(cpu, outcome, next)
+}
+
+/// Fetches the instruction at `ia`: its bytes (zero past its length), its
+/// length, and whether all of it lies in `ia`'s page.
+fn fetch(bus: &mut impl Bus, ia: u64, amask: u64) -> Result<([u8; 6], u8, bool), Access> {
+    let mut text = [0u8; 6];
+    // One read for the whole instruction unless it crosses into the next
+    // page (the instruction address is even, so at least 2 bytes fit).
+    // A page is readable as a whole or not at all, so a failure names `ia`
+    // as a two-byte first read would.
+    let fetched = piece_len(ia, text.len());
+    bus.read(ia, &mut text[..fetched])?;
+    let ilen = instruction_length(text[0]);
+    let len = usize::from(ilen);
+    // The bytes after the instruction belong to the next one.
+    text[len.min(fetched)..].fill(0);
+    if len > fetched {
+        read_split(
+            bus,
+            amask,
+            ia.wrapping_add(widen(fetched)),
+            &mut text[fetched..len],
+        )?;
+    }
+    Ok((text, ilen, len <= fetched))
+}
+
+/// Moves the PSW as `outcome` says (`next` is the address past the
+/// instruction) and counts a completed instruction.
+#[inline]
+fn finish(cpu: &mut Cpu, outcome: Outcome, next: u64) -> Option<Stop> {
+    match outcome {
         Outcome::Next => {
             cpu.psw_addr = next;
             cpu.executed = cpu.executed.wrapping_add(1);
@@ -550,18 +583,29 @@ pub fn step_traced(
 /// The mask that keeps an address inside the PSW's addressing mode, or
 /// `None` when the PSW is invalid (a specification exception).
 fn address_mask(cpu: &Cpu) -> Option<u64> {
-    let mask = cpu.psw_mask;
+    let amask = mode_mask(cpu.psw_mask)?;
+    address_fits(cpu.psw_addr, amask).then_some(amask)
+}
+
+/// The addressing-mode mask of PSW mask `mask`, or `None` when the mask
+/// is invalid. The condition code does not matter.
+fn mode_mask(mask: u64) -> Option<u64> {
     if mask & !PSW_VALID_BITS != 0 {
         return None;
     }
-    let amask = match (mask & PSW_EA != 0, mask & PSW_BA != 0) {
-        (true, true) => u64::MAX,
-        (false, true) => 0x7FFF_FFFF,
-        (false, false) => 0x00FF_FFFF,
-        (true, false) => return None,
-    };
-    let addr = cpu.psw_addr;
-    (addr & 1 == 0 && addr & !amask == 0).then_some(amask)
+    match (mask & PSW_EA != 0, mask & PSW_BA != 0) {
+        (true, true) => Some(u64::MAX),
+        (false, true) => Some(0x7FFF_FFFF),
+        (false, false) => Some(0x00FF_FFFF),
+        (true, false) => None,
+    }
+}
+
+/// Whether `addr` is a valid instruction address under `amask`: even and
+/// inside the addressing mode.
+#[inline]
+const fn address_fits(addr: u64, amask: u64) -> bool {
+    addr & 1 == 0 && addr & !amask == 0
 }
 
 /// Reads `buf.len()` bytes at `addr`, in pieces that do not cross a page,
@@ -1030,7 +1074,7 @@ fn execute_a7(cpu: &mut Cpu, insn: &Insn) -> Outcome {
 
 /// What a general ALU instruction does with operand 1 (a register) and
 /// operand 2 (already extended to the instruction's width).
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Alu {
     /// Signed add: CC 0/1/2 by result, 3 overflow.
     Add,
@@ -1069,7 +1113,7 @@ enum Alu {
 }
 
 /// How operand 2 is widened to the instruction's width.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Ext {
     /// Sign-extend from 8, 16 or 32 bits.
     S8,
@@ -1317,8 +1361,13 @@ fn alu_storage(
 
 /// Stores the low `len` bytes of register `r1`.
 fn store_low(cpu: &Cpu, bus: &mut impl Bus, insn: &Insn, addr: u64, len: usize) -> Outcome {
-    let v = cpu.gprs[insn.r1()].to_be_bytes();
-    match write_split(bus, insn.amask, addr, &v[8usize.saturating_sub(len)..]) {
+    store_low_value(bus, insn.amask, addr, cpu.gprs[insn.r1()], len)
+}
+
+/// Stores the low `len` bytes of `value`.
+fn store_low_value(bus: &mut impl Bus, amask: u64, addr: u64, value: u64, len: usize) -> Outcome {
+    let v = value.to_be_bytes();
+    match write_split(bus, amask, addr, &v[8usize.saturating_sub(len)..]) {
         Ok(()) => Outcome::Next,
         Err(e) => Outcome::StopAt(Stop::Fault(e)),
     }
@@ -1423,7 +1472,7 @@ fn shift_amount(cpu: &Cpu, b: usize, d: i64) -> u32 {
 }
 
 /// What a shift does.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Shift {
     /// Logical left, no CC.
     LeftLogical,
@@ -2890,6 +2939,7 @@ fn execute_more(cpu: &mut Cpu, bus: &mut impl Bus, insn: &Insn) -> Option<Outcom
 
 mod branch;
 pub mod control;
+pub mod decoded;
 pub mod disasm;
 mod float;
 mod gcc;

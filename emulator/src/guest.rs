@@ -125,6 +125,9 @@ const _: () = assert!(cpu::PAGE_SIZE.is_power_of_two());
 pub(crate) struct PageCache {
     tags: [Option<u64>; CACHE_PAGES],
     pages: Box<[[u8; PAGE]; CACHE_PAGES]>,
+    /// The decoded instructions of the run, by user page
+    /// ([`Bus::code_page`]): emptied with the pages.
+    code: cpu::CodeCache,
 }
 
 impl std::fmt::Debug for PageCache {
@@ -140,11 +143,13 @@ impl PageCache {
         Self {
             tags: [None; CACHE_PAGES],
             pages: Box::new([[0; PAGE]; CACHE_PAGES]),
+            code: cpu::CodeCache::new(),
         }
     }
 
     fn clear(&mut self) {
         self.tags = [None; CACHE_PAGES];
+        self.code.clear();
     }
 
     fn slot(user_page: u64) -> usize {
@@ -391,6 +396,15 @@ impl<const N: usize> Bus for TraceeBus<'_, N> {
         Some(self)
     }
 
+    /// The user page: the same for every vcpu address that maps it, and
+    /// every store of the run goes through `write`, which keeps the page
+    /// copies coherent the same way.
+    fn code_page(&mut self, addr: u64) -> Option<u64> {
+        self.resolve(addr)
+            .ok()
+            .map(|(user, _)| page_round_down(user))
+    }
+
     /// Writability as the MMU sees it, without reading: a readable page the
     /// caller cannot write (which the default, a read, would accept) fails
     /// here, before any part of the store is written.
@@ -496,15 +510,34 @@ pub(crate) fn run<const N: usize>(ctx: RunContext<'_, N>, cpu: &mut Cpu) -> RunE
         };
     }
     cache.clear();
-    let mut bus = TraceeBus {
-        memory,
-        protections: Protections::new(pid, pending),
-        space,
-        prefix,
-        cache,
-        keys,
-        intercepts,
+    // Out of the page cache for the run, so the bus can borrow the pages.
+    let mut code = std::mem::take(&mut cache.code);
+    let exit = {
+        let bus = TraceeBus {
+            memory,
+            protections: Protections::new(pid, pending),
+            space,
+            prefix,
+            cache: &mut *cache,
+            keys,
+            intercepts,
+        };
+        run_slices(bus, &mut code, cpu, budget, tracer, generation)
     };
+    cache.code = code;
+    exit
+}
+
+/// The body of [`run`]: slices of the budget until an exit.
+fn run_slices<const N: usize>(
+    mut bus: TraceeBus<'_, N>,
+    code: &mut cpu::CodeCache,
+    cpu: &mut Cpu,
+    budget: u64,
+    tracer: &mut Tracer,
+    generation: Generation,
+) -> RunExit {
+    let pid = bus.protections.pid;
     let start = cpu.executed;
     // Interruptions delivered count against the budget too, so a guest
     // whose program new PSW is itself invalid cannot loop forever.
@@ -516,25 +549,40 @@ pub(crate) fn run<const N: usize>(ctx: RunContext<'_, N>, cpu: &mut Cpu) -> RunE
         // Asked once per slice, so an untraced run pays nothing per
         // instruction.
         let stopped = if tracer.instructions() {
+            // Its stores do not keep the decoded instructions coherent.
+            code.clear();
             cpu::run_traced(cpu, &mut bus, slice, |addr, text| {
                 tracer.instruction(pid, addr, text);
             })
         } else {
-            cpu::run(cpu, &mut bus, slice)
+            cpu::run_cached(cpu, &mut bus, slice, code)
         };
         let stop = match stopped {
-            Stop::Program { code, ilen } if cpu::interrupt::intercepted(code) => {
-                return RunExit::ProgramIntercept { code, ilen };
+            Stop::Program {
+                code: pgm_code,
+                ilen,
+            } if cpu::interrupt::intercepted(pgm_code) => {
+                return RunExit::ProgramIntercept {
+                    code: pgm_code,
+                    ilen,
+                };
             }
-            Stop::Program { code, ilen } => match deliver_program(cpu, &mut bus, code, ilen) {
-                // The guest continues at its program new PSW; a lowcore it
-                // cannot reach stops it like any other access.
-                Ok(()) => {
-                    delivered = delivered.saturating_add(1);
-                    continue;
+            Stop::Program {
+                code: pgm_code,
+                ilen,
+            } => {
+                // The lowcore stores bypass the decoded instructions.
+                code.clear();
+                match deliver_program(cpu, &mut bus, pgm_code, ilen) {
+                    // The guest continues at its program new PSW; a lowcore
+                    // it cannot reach stops it like any other access.
+                    Ok(()) => {
+                        delivered = delivered.saturating_add(1);
+                        continue;
+                    }
+                    Err(e) => Stop::Fault(e),
                 }
-                Err(e) => Stop::Fault(e),
-            },
+            }
             // A slice of the budget spent: on, unless the caller is gone
             // (its answer no longer matters, and nothing more is written).
             // A signal for the caller ends the run with EINTR, as the

@@ -68,6 +68,11 @@ impl Bus for FlatMemory {
     fn check_write(&mut self, addr: u64, len: usize) -> Result<(), Access> {
         self.range(addr, len).map(drop)
     }
+
+    /// Every address is its own memory: no aliases.
+    fn code_page(&mut self, addr: u64) -> Option<u64> {
+        Some(addr & !(super::PAGE_SIZE - 1))
+    }
 }
 
 #[cfg(test)]

@@ -107,6 +107,11 @@ impl Bus for TestBus {
         self.load(addr, data);
         Ok(())
     }
+
+    /// No aliases: `run` keeps decoded instructions by vcpu page.
+    fn code_page(&mut self, addr: u64) -> Option<u64> {
+        Some(addr & !(PAGE_SIZE - 1))
+    }
 }
 
 fn hex(s: &str) -> Vec<u8> {
