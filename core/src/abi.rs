@@ -63,6 +63,14 @@ pub const fn ioc(dir: u32, ty: u32, nr: u32, size: usize) -> u32 {
         | ((nr & 0xff) << IOC_NRSHIFT)
 }
 
+/// The argument size an ioctl request number carries (`_IOC_SIZE`).
+#[must_use]
+pub fn ioc_size(request: u32) -> usize {
+    let b = request.to_le_bytes();
+    // The two bytes above the type byte; the mask keeps the 14 size bits.
+    usize::from(u16::from_le_bytes([b[2], b[3]])) & IOC_SIZEMASK
+}
+
 /// `_IO(ty, nr)`: an ioctl without an argument struct.
 #[must_use]
 pub const fn io(ty: u32, nr: u32) -> u32 {
@@ -1178,6 +1186,18 @@ mod tests {
         // Oversized fields are masked, never spill into their neighbours.
         assert_eq!(ioc(IOC_NONE, 0, 0x1ff, 0), 0xff);
         assert_eq!(ioc(IOC_NONE, 0, 0, 0x4000), 0);
+    }
+
+    #[test]
+    fn the_size_field_decodes_what_was_encoded() {
+        for size in [0, 1, 24, 0x1234, 0x3fff] {
+            for dir in [IOC_NONE, IOC_WRITE, IOC_READ, IOC_READ | IOC_WRITE] {
+                assert_eq!(ioc_size(ioc(dir, 0xff, 0xff, size)), size);
+            }
+        }
+        assert_eq!(ioc_size(KVM_S390_UCAS_MAP), size_of::<UcasMapping>());
+        assert_eq!(ioc_size(KVM_GET_REGS), size_of::<Regs>());
+        assert_eq!(ioc_size(KVM_RUN), 0);
     }
 
     #[test]

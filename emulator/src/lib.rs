@@ -70,9 +70,29 @@
 //!   is read once per run, at its first store (again after a refusal), so
 //!   another thread of the program changing its mappings during a run
 //!   races with it.
-//! - One supervisor serves every call in turn: while a guest runs (up to
-//!   the instruction budget), other threads' emulated calls wait, so vcpus
-//!   of a multi-threaded program do not run in parallel.
+//! - A pool of serving threads receives the calls (two wait idle, one more
+//!   starts whenever none is left waiting, at most 256), so one call that
+//!   blocks holds up only its own thread. The model is one lock, held for
+//!   the bookkeeping of a call but not during a guest's run: vcpus of a
+//!   multi-threaded program run in parallel, and a call on another vcpu or
+//!   on the VM is served while a run goes on. Calls on a vcpu that is
+//!   running wait for the run (as for the kernel's vcpu mutex), except
+//!   `KVM_S390_IRQ` and `KVM_S390_INTERRUPT`, which the kernel also serves
+//!   without it.
+//! - The bound on a program blocking on its own memory (a userfaultfd range
+//!   nobody fills, a FUSE mapping whose daemon does not answer): an ioctl's
+//!   argument struct (`_IOC_SIZE` bytes) is read before the lock is taken,
+//!   and a run reads guest memory without it, so either blocks only the
+//!   serving thread of that call (and later calls on the same vcpu, as in
+//!   the kernel); every other call is served meanwhile. Not bounded: the
+//!   memory an argument points to (a device attribute's data, an irq-state
+//!   buffer, a `KVM_GET_ONE_REG` target, routing entries) and the answers
+//!   written back are reached with the lock held, so a program that puts
+//!   those on memory that blocks stalls the others for as long as it
+//!   blocks. A signal that reaches a thread before a serving thread has
+//!   received its call ends the call unserved (`EINTR`, or a restart under
+//!   `SA_RESTART`: the seccomp rule); once received, only a fatal signal
+//!   ends the wait.
 //!
 //! The model answers as a kernel built with `CONFIG_KVM_S390_UCONTROL`:
 //! `KVM_CHECK_EXTENSION(KVM_CAP_S390_UCONTROL)` is 1, and creating a ucontrol

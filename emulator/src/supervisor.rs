@@ -133,6 +133,8 @@ struct State {
 struct Scratch {
     /// Paths read from the tracee.
     path_buf: Box<[u8; PATH_MAX]>,
+    /// The argument struct of the ioctl being served.
+    arg: Staged,
     /// Guest pages read during a `KVM_RUN`.
     page_cache: PageCache,
 }
@@ -141,8 +143,63 @@ impl Scratch {
     fn new() -> Self {
         Self {
             path_buf: Box::new([0; PATH_MAX]),
+            arg: Staged::new(),
             page_cache: PageCache::new(),
         }
+    }
+}
+
+/// An ioctl's argument struct, read from the caller before the state lock
+/// is taken: a program whose argument lies on memory that blocks the reader
+/// (a userfaultfd range, a FUSE mapping) then holds up only the serving
+/// thread that reads it, not every other call. The kernel reads it with
+/// `copy_from_user` once it has the object's lock; either way it is what
+/// the memory held during the call.
+struct Staged {
+    /// Where the bytes were read; meaningful while `len` is not 0.
+    addr: u64,
+    /// How many bytes of `bytes` hold the argument (0: none staged).
+    len: usize,
+    bytes: Box<[u8; ARG_MAX]>,
+}
+
+/// The largest argument an ioctl number can describe: its size field is 14
+/// bits wide.
+const ARG_MAX: usize = 1 << 14;
+
+impl Staged {
+    fn new() -> Self {
+        Self {
+            addr: 0,
+            len: 0,
+            bytes: Box::new([0; ARG_MAX]),
+        }
+    }
+
+    /// Reads the argument of the ioctl `request` at `addr` in `pid`, if the
+    /// request is one of ours and takes a pointer. What cannot be read in
+    /// full stages nothing: the read under the lock then finds the fault.
+    fn stage(&mut self, pid: u32, request: u32, addr: u64) {
+        self.len = 0;
+        if Ioctl::from_number(request).is_none_or(Ioctl::takes_value) {
+            return;
+        }
+        let len = ucas_core::abi::ioc_size(request).min(ARG_MAX);
+        if sys::read_tracee(pid, addr, &mut self.bytes[..len]).ok() == Some(len) {
+            self.addr = addr;
+            self.len = len;
+        }
+    }
+
+    /// The `L` bytes at `addr`: from the staged copy if it holds them, else
+    /// read from the caller now.
+    fn read<const L: usize>(&self, pid: u32, addr: u64) -> Option<[u8; L]> {
+        if addr == self.addr && L <= self.len {
+            let mut raw = [0u8; L];
+            raw.copy_from_slice(&self.bytes[..L]);
+            return Some(raw);
+        }
+        read_arg::<L>(pid, addr)
     }
 }
 
@@ -654,6 +711,7 @@ impl Supervisor {
         let Some(file) = file_identity(n.pid, n.args[0]) else {
             return ignore_gone(self.listener.reply_continue(n.id)).map(|()| None);
         };
+        scratch.arg.stage(n.pid, n.args[1] as u32, n.args[2]);
         let mut ctx = self.ctx(scratch);
         let Some(object) = ctx.objects.get(&file).copied() else {
             drop(ctx);
@@ -997,7 +1055,11 @@ impl Ctx<'_> {
         let call = Ioctl::from_number(request);
         let mapping = (matches!(object, Object::Vcpu(_))
             && matches!(call, Some(Ioctl::UcasMap) | Some(Ioctl::UcasUnmap)))
-        .then(|| read_arg::<{ size_of::<UcasMapping>() }>(n.pid, arg))
+        .then(|| {
+            self.scratch
+                .arg
+                .read::<{ size_of::<UcasMapping>() }>(n.pid, arg)
+        })
         .flatten()
         .map(|raw| UcasMapping {
             user_addr: ne_u64(&raw[0..8]),
@@ -1011,7 +1073,11 @@ impl Ctx<'_> {
                     | Some(Ioctl::GetDeviceAttr)
                     | Some(Ioctl::HasDeviceAttr)
             ))
-        .then(|| read_arg::<{ size_of::<DeviceAttr>() }>(n.pid, arg))
+        .then(|| {
+            self.scratch
+                .arg
+                .read::<{ size_of::<DeviceAttr>() }>(n.pid, arg)
+        })
         .flatten()
         .map(|raw| DeviceAttr {
             flags: ne_u32(&raw[0..4]),
@@ -1038,23 +1104,30 @@ impl Ctx<'_> {
         let answer = match object {
             Object::Kvm => self.model.dev_ioctl(call, arg, admin),
             Object::Vm(vm) if call == Some(Ioctl::EnableCap) => {
-                let cap = read_arg::<{ size_of::<EnableCap>() }>(n.pid, arg).map(|raw| {
-                    let mut args = [0u64; 4];
-                    for (i, a) in args.iter_mut().enumerate() {
-                        *a = ne_u64(&raw[8 + 8 * i..16 + 8 * i]);
-                    }
-                    EnableCap {
-                        cap: ne_u32(&raw[0..4]),
-                        flags: ne_u32(&raw[4..8]),
-                        args,
-                        pad: [0; 8],
-                    }
-                });
+                let cap = self
+                    .scratch
+                    .arg
+                    .read::<{ size_of::<EnableCap>() }>(n.pid, arg)
+                    .map(|raw| {
+                        let mut args = [0u64; 4];
+                        for (i, a) in args.iter_mut().enumerate() {
+                            *a = ne_u64(&raw[8 + 8 * i..16 + 8 * i]);
+                        }
+                        EnableCap {
+                            cap: ne_u32(&raw[0..4]),
+                            flags: ne_u32(&raw[4..8]),
+                            args,
+                            pad: [0; 8],
+                        }
+                    });
                 self.model.vm_enable_cap(vm, cap)
             }
             Object::Vm(vm) if call == Some(Ioctl::CreateDevice) => {
-                let dev =
-                    read_arg::<{ size_of::<CreateDevice>() }>(n.pid, arg).map(|raw| CreateDevice {
+                let dev = self
+                    .scratch
+                    .arg
+                    .read::<{ size_of::<CreateDevice>() }>(n.pid, arg)
+                    .map(|raw| CreateDevice {
                         type_: ne_u32(&raw[0..4]),
                         fd: ne_u32(&raw[4..8]),
                         flags: ne_u32(&raw[8..12]),
@@ -1062,8 +1135,11 @@ impl Ctx<'_> {
                 self.model.vm_create_device(vm, dev, arg)
             }
             Object::Vm(vm) if call == Some(Ioctl::SetGsiRouting) => {
-                let header =
-                    read_arg::<8>(n.pid, arg).map(|raw| (ne_u32(&raw[0..4]), ne_u32(&raw[4..8])));
+                let header = self
+                    .scratch
+                    .arg
+                    .read::<8>(n.pid, arg)
+                    .map(|raw| (ne_u32(&raw[0..4]), ne_u32(&raw[4..8])));
                 // The entries follow the 8-byte header, 48 bytes each; only
                 // their types decide on s390 (bounded by KVM_MAX_IRQ_ROUTES).
                 let entries = header.and_then(|(nr, _)| {
@@ -1083,10 +1159,14 @@ impl Ctx<'_> {
             {
                 // The first form is the second's first 32 bytes.
                 let region = if call == Some(Ioctl::SetUserMemoryRegion) {
-                    read_arg::<{ size_of::<UserspaceMemoryRegion>() }>(n.pid, arg)
+                    self.scratch
+                        .arg
+                        .read::<{ size_of::<UserspaceMemoryRegion>() }>(n.pid, arg)
                         .map(|raw| region_of(&raw))
                 } else {
-                    read_arg::<{ size_of::<UserspaceMemoryRegion2>() }>(n.pid, arg)
+                    self.scratch
+                        .arg
+                        .read::<{ size_of::<UserspaceMemoryRegion2>() }>(n.pid, arg)
                         .map(|raw| region_of(&raw))
                 };
                 self.model.vm_set_memory_region(vm, region)
@@ -1480,7 +1560,7 @@ impl Ctx<'_> {
         // KVM_SET_MP_STATE reads its argument before anything else; once
         // read, it hands the run state to userspace for the whole VM.
         let mp_state = match ioctl {
-            Ioctl::SetMpState => Some(read_arg::<4>(n.pid, arg).ok_or(Errno::FAULT)?),
+            Ioctl::SetMpState => Some(self.scratch.arg.read::<4>(n.pid, arg).ok_or(Errno::FAULT)?),
             _ => None,
         };
         let user_cpu_state = self.model.user_cpu_state(r, mp_state.is_some());
@@ -1519,7 +1599,11 @@ impl Ctx<'_> {
                 stored(&out)
             }
             Ioctl::SetRegs => {
-                let raw = read_arg::<128>(n.pid, arg).ok_or(Errno::FAULT)?;
+                let raw = self
+                    .scratch
+                    .arg
+                    .read::<128>(n.pid, arg)
+                    .ok_or(Errno::FAULT)?;
                 for i in 0..16 {
                     pages.write_u64(RUN_SYNC_GPRS + 8 * i, ne_u64(&raw[8 * i..8 * i + 8]));
                 }
@@ -1536,7 +1620,11 @@ impl Ctx<'_> {
                 stored(&out)
             }
             Ioctl::SetSregs => {
-                let raw = read_arg::<192>(n.pid, arg).ok_or(Errno::FAULT)?;
+                let raw = self
+                    .scratch
+                    .arg
+                    .read::<192>(n.pid, arg)
+                    .ok_or(Errno::FAULT)?;
                 for i in 0..16 {
                     pages.write_u32(RUN_SYNC_ACRS + 4 * i, ne_u32(&raw[4 * i..4 * i + 4]));
                 }
@@ -1569,7 +1657,11 @@ impl Ctx<'_> {
                 Ok(0)
             }
             Ioctl::S390SetInitialPsw => {
-                let raw = read_arg::<16>(n.pid, arg).ok_or(Errno::FAULT)?;
+                let raw = self
+                    .scratch
+                    .arg
+                    .read::<16>(n.pid, arg)
+                    .ok_or(Errno::FAULT)?;
                 if !stopped {
                     return Err(Errno::BUSY);
                 }
@@ -1639,7 +1731,10 @@ impl Ctx<'_> {
                 Ok(0)
             }
             Ioctl::GetOneReg | Ioctl::SetOneReg => {
-                let raw = read_arg::<{ size_of::<ucas_core::abi::OneReg>() }>(n.pid, arg)
+                let raw = self
+                    .scratch
+                    .arg
+                    .read::<{ size_of::<ucas_core::abi::OneReg>() }>(n.pid, arg)
                     .ok_or(Errno::FAULT)?;
                 let (id, at) = (ne_u64(&raw[0..8]), ne_u64(&raw[8..16]));
                 let reg = OneRegSlot::of(id).ok_or(Errno::INVAL)?;
@@ -1662,9 +1757,11 @@ impl Ctx<'_> {
                     };
                 }
                 let value = if four {
-                    u64::from(ne_u32(&read_arg::<4>(n.pid, at).ok_or(Errno::FAULT)?))
+                    u64::from(ne_u32(
+                        &self.scratch.arg.read::<4>(n.pid, at).ok_or(Errno::FAULT)?,
+                    ))
                 } else {
-                    ne_u64(&read_arg::<8>(n.pid, at).ok_or(Errno::FAULT)?)
+                    ne_u64(&self.scratch.arg.read::<8>(n.pid, at).ok_or(Errno::FAULT)?)
                 };
                 match reg {
                     OneRegSlot::Pfault(i) => {
@@ -1699,15 +1796,20 @@ impl Ctx<'_> {
             Ioctl::S390Irq | Ioctl::S390Interrupt => {
                 let from_interrupt = ioctl == Ioctl::S390Interrupt;
                 let (kind, word) = if from_interrupt {
-                    let raw =
-                        read_arg::<{ size_of::<ucas_core::abi::S390Interrupt>() }>(n.pid, arg)
-                            .ok_or(Errno::FAULT)?;
+                    let raw = self
+                        .scratch
+                        .arg
+                        .read::<{ size_of::<ucas_core::abi::S390Interrupt>() }>(n.pid, arg)
+                        .ok_or(Errno::FAULT)?;
                     (
                         u64::from(ne_u32(&raw[0..4])),
                         [raw[4], raw[5], raw[6], raw[7]],
                     )
                 } else {
-                    let raw = read_arg::<{ size_of::<ucas_core::abi::S390Irq>() }>(n.pid, arg)
+                    let raw = self
+                        .scratch
+                        .arg
+                        .read::<{ size_of::<ucas_core::abi::S390Irq>() }>(n.pid, arg)
                         .ok_or(Errno::FAULT)?;
                     (ne_u64(&raw[0..8]), [raw[8], raw[9], raw[10], raw[11]])
                 };
@@ -1716,8 +1818,11 @@ impl Ctx<'_> {
             }
             Ioctl::S390GetIrqState | Ioctl::S390SetIrqState => {
                 use ucas_core::abi::{S390Irq, S390IrqState};
-                let raw =
-                    read_arg::<{ size_of::<S390IrqState>() }>(n.pid, arg).ok_or(Errno::FAULT)?;
+                let raw = self
+                    .scratch
+                    .arg
+                    .read::<{ size_of::<S390IrqState>() }>(n.pid, arg)
+                    .ok_or(Errno::FAULT)?;
                 let (buf, len) = (ne_u64(&raw[0..8]), ne_u32(&raw[12..16]));
                 let irq_len = size_of::<S390Irq>();
                 if ioctl == Ioctl::S390GetIrqState {
@@ -1750,8 +1855,11 @@ impl Ctx<'_> {
                     CPUSTAT_P, GuestDebug, KVM_GUESTDBG_ENABLE, KVM_GUESTDBG_SINGLESTEP,
                     KVM_GUESTDBG_USE_HW_BP,
                 };
-                let raw =
-                    read_arg::<{ size_of::<GuestDebug>() }>(n.pid, arg).ok_or(Errno::FAULT)?;
+                let raw = self
+                    .scratch
+                    .arg
+                    .read::<{ size_of::<GuestDebug>() }>(n.pid, arg)
+                    .ok_or(Errno::FAULT)?;
                 let control = ne_u32(&raw[0..4]);
                 let (nr_hw_bp, hw_bp) = (ne_u32(&raw[8..12]), ne_u64(&raw[16..24]));
                 let flags = pages.read_u32(SIE + SIE_CPUFLAGS);
@@ -1785,7 +1893,10 @@ impl Ctx<'_> {
                 stored(&out)
             }
             Ioctl::SetFpu => {
-                let raw = read_arg::<{ size_of::<ucas_core::abi::Fpu>() }>(n.pid, arg)
+                let raw = self
+                    .scratch
+                    .arg
+                    .read::<{ size_of::<ucas_core::abi::Fpu>() }>(n.pid, arg)
                     .ok_or(Errno::FAULT)?;
                 pages.write_u32(RUN_SYNC_FPC, ne_u32(&raw[0..4]));
                 for i in 0..16 {

@@ -53,6 +53,10 @@
  *                                       KVM_RUN
  *   ucas_probe attrstore                KVM_GET_DEVICE_ATTR into writable,
  *                                       read-only and straddling memory
+ *   ucas_probe stall                    a thread's UCAS_MAP argument, then a
+ *                                       thread's guest memory, on a
+ *                                       userfaultfd page nobody fills: the
+ *                                       other threads' calls meanwhile
  *   ucas_probe bench-ext N              N x KVM_CHECK_EXTENSION
  *   ucas_probe bench-map N              N x (UCAS_MAP + UCAS_UNMAP)
  */
@@ -63,6 +67,8 @@
 #include <linux/capability.h>
 #include <linux/kvm.h>
 #include <linux/openat2.h>
+#include <linux/userfaultfd.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -1160,6 +1166,156 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
+
+
+/* One thread blocks in an emulated call on its own memory: a userfaultfd
+ * page nobody has filled yet, under a UCAS_MAP argument (part "arg") or
+ * under the code a vcpu's KVM_RUN executes (part "run"). Once the fault
+ * reaches the userfaultfd (the reader is inside the read), the main thread
+ * makes calls the kernel serves meanwhile (the kvm fd, another vcpu; its
+ * locks are per object), then fills the page. A call that waits for the
+ * blocked one never returns: the alarm ends the program. */
+static int stall_uffd;
+static int stall_vcpu;
+static long stall_ret;
+static int stall_errno;
+static struct kvm_run *stall_run;
+
+static void *stall_map(void *arg)
+{
+	stall_ret = ioctl(stall_vcpu, KVM_S390_UCAS_MAP, arg);
+	stall_errno = errno;
+	return NULL;
+}
+
+static void *stall_kvm_run(void *arg)
+{
+	(void)arg;
+	stall_ret = ioctl(stall_vcpu, KVM_RUN, 0);
+	stall_errno = errno;
+	return NULL;
+}
+
+/* A 4 KiB page at `page`, registered for missing faults with stall_uffd;
+ * 0 if userfaultfd is not available (printed as uffd=...). */
+static int stall_register(void *page)
+{
+	struct uffdio_register reg = {
+		.range = { .start = (uint64_t)(uintptr_t)page, .len = 4096 },
+		.mode = UFFDIO_REGISTER_MODE_MISSING,
+	};
+	if (ioctl(stall_uffd, UFFDIO_REGISTER, &reg))
+		die("UFFDIO_REGISTER");
+	return 1;
+}
+
+/* Waits (10 s at most) for the fault at `page`; 1 if it came. */
+static int stall_fault_at(void *page)
+{
+	struct pollfd p = { .fd = stall_uffd, .events = POLLIN };
+	if (poll(&p, 1, 10000) != 1)
+		return 0;
+	struct uffd_msg msg;
+	if (read(stall_uffd, &msg, sizeof(msg)) != sizeof(msg))
+		return 0;
+	return msg.event == UFFD_EVENT_PAGEFAULT &&
+	       (msg.arg.pagefault.address & ~4095ULL) == (uint64_t)(uintptr_t)page;
+}
+
+static void stall_fill(void *page, const void *with)
+{
+	struct uffdio_copy copy = {
+		.dst = (uint64_t)(uintptr_t)page,
+		.src = (uint64_t)(uintptr_t)with,
+		.len = 4096,
+	};
+	if (ioctl(stall_uffd, UFFDIO_COPY, &copy))
+		die("UFFDIO_COPY");
+}
+
+/* The calls made while the other thread is blocked. */
+static void stall_others(const char *part, int kvm, int other_vcpu, uint64_t base)
+{
+	char key[64];
+	snprintf(key, sizeof(key), "%s_check_extension", part);
+	show(key, ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_S390_UCONTROL));
+	snprintf(key, sizeof(key), "%s_other_map", part);
+	show(key, map(other_vcpu, KVM_S390_UCAS_MAP, base, 0, MIB));
+	snprintf(key, sizeof(key), "%s_other_unmap", part);
+	show(key, map(other_vcpu, KVM_S390_UCAS_UNMAP, 0, 0, MIB));
+}
+
+static int stall(void)
+{
+	stall_uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC);
+	if (stall_uffd < 0) {
+		show("uffd", -1);
+		return 0;
+	}
+	struct uffdio_api api = { .api = UFFD_API };
+	if (ioctl(stall_uffd, UFFDIO_API, &api))
+		die("UFFDIO_API");
+	show("uffd", 0);
+	alarm(20);
+	int kvm = open_kvm();
+	int vm;
+	int vcpu = new_vcpu(kvm, &vm);
+	int other = ioctl(vm, KVM_CREATE_VCPU, 1UL);
+	if (other < 0)
+		die("KVM_CREATE_VCPU 1");
+	uint64_t base = user_memory(MIB);
+	uint8_t *fill = aligned_alloc(4096, 4096);
+	memset(fill, 0, 4096);
+	pthread_t t;
+
+	/* Part 1: the UCAS_MAP argument. */
+	uint8_t *arg = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (arg == MAP_FAILED)
+		die("mmap");
+	stall_register(arg);
+	stall_vcpu = vcpu;
+	if (pthread_create(&t, NULL, stall_map, arg))
+		die("pthread_create");
+	printf("arg_fault=%d\n", stall_fault_at(arg));
+	fflush(stdout);
+	stall_others("arg", kvm, other, base);
+	struct kvm_s390_ucas_mapping m = { .user_addr = base, .vcpu_addr = 0, .length = MIB };
+	memcpy(fill, &m, sizeof(m));
+	stall_fill(arg, fill);
+	pthread_join(t, NULL);
+	errno = stall_errno;
+	show("arg_map", stall_ret);
+
+	/* Part 2: the code a run executes, on vcpu 0 (segment 0 is mapped to
+	 * base by part 1); its prefix pages are filled first. */
+	int size = (int)ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
+	stall_run = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, 0);
+	if (stall_run == MAP_FAILED)
+		die("mmap kvm_run");
+	memset((void *)(uintptr_t)base, 0, 0x2000);
+	ioctl(vcpu, KVM_S390_VCPU_FAULT, 0UL);
+	void *code = (void *)(uintptr_t)(base + 0x10000);
+	if (munmap(code, 4096) ||
+	    mmap(code, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) != code)
+		die("remap the code page");
+	stall_register(code);
+	stall_run->psw_mask = 0x0000000180000000ULL;
+	stall_run->psw_addr = 0x10000;
+	if (pthread_create(&t, NULL, stall_kvm_run, NULL))
+		die("pthread_create");
+	printf("run_fault=%d\n", stall_fault_at(code));
+	fflush(stdout);
+	stall_others("run", kvm, other, base);
+	/* j . : the run then ends with its budget. */
+	static const uint8_t loop[] = { 0xa7, 0xf4, 0x00, 0x00 };
+	memset(fill, 0, 4096);
+	memcpy(fill, loop, sizeof(loop));
+	stall_fill(code, fill);
+	pthread_join(t, NULL);
+	errno = stall_errno;
+	show("run", stall_ret);
+	return 0;
+}
 static int bench(const char *what, long n)
 {
 	int kvm = open_kvm();
@@ -1246,6 +1402,8 @@ int main(int argc, char **argv)
 		return guestmem(argv[2]);
 	if (!strcmp(cmd, "execrace") && argc > 3)
 		return execrace(argv[2], strtoull(argv[3], NULL, 0));
+	if (!strcmp(cmd, "stall"))
+		return stall();
 	if (!strncmp(cmd, "bench-", 6) && argc > 2)
 		return bench(cmd, atol(argv[2]));
 	fprintf(stderr, "usage: see the comment at the top of ucas_probe.c\n");

@@ -1092,3 +1092,31 @@ fn a_run_whose_caller_is_gone_ends_at_once() {
         );
     }
 }
+
+/// A thread blocked in an emulated call on its own memory (a userfaultfd
+/// page nobody has filled: under a `UCAS_MAP` argument, then under the code
+/// of a vcpu's run) holds up no other call: the kvm fd and another vcpu are
+/// served meanwhile, as the kernel's per-object locks allow. Before the
+/// argument was read ahead of the state lock, the first call that needed
+/// the lock waited as long as the page stayed empty (the probe's alarm
+/// ended it: exit by SIGALRM).
+#[test]
+fn a_call_blocked_on_its_own_memory_holds_up_no_other() {
+    let (status, got) = run(emu(), &["stall"], "stall");
+    if got.get("uffd").is_some_and(|u| u.starts_with("-1/")) {
+        eprintln!(
+            "!! SKIPPED: userfaultfd is not allowed here (needs root or vm.unprivileged_userfaultfd=1)"
+        );
+        return;
+    }
+    assert!(status.success(), "{status:?} {got:?}");
+    for part in ["arg", "run"] {
+        assert_eq!(got[&format!("{part}_fault")], "1", "{got:?}");
+        assert_eq!(got[&format!("{part}_check_extension")], "1", "{got:?}");
+        assert_eq!(got[&format!("{part}_other_map")], "0", "{got:?}");
+        assert_eq!(got[&format!("{part}_other_unmap")], "0", "{got:?}");
+    }
+    // The blocked calls themselves finish once the page is filled.
+    assert_eq!(got["arg_map"], "0", "{got:?}");
+    assert_eq!(got["run"], "-1/EINTR", "{got:?}");
+}

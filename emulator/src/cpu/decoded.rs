@@ -1,16 +1,16 @@
 //! Pre-decoded instructions: what [`super::run`] executes from.
 //!
 //! The first execution of an instruction fetches it through the [`Bus`] and
-//! decodes it into an [`Op`], kept in a [`CodeCache`] slot for its address;
+//! decodes it into an `Op`, kept in a [`CodeCache`] slot for its address;
 //! later executions dispatch on the `Op` without a bus call. The common
 //! instructions of compiled code are decoded into their operands; the rest
-//! keep their bytes and go through [`super::execute`], as [`super::step`]
+//! keep their bytes and go through `super::execute`, as [`super::step`]
 //! runs them. An instruction that crosses into the next page is never kept.
 //!
 //! Coherence: a page's decoded instructions depend on its bytes only, and
 //! the bus names the memory behind each page ([`Bus::code_page`]), the same
 //! name for every address that reaches it. Every store the interpreter
-//! makes goes through [`Coherent`], which drops the decoded instructions of
+//! makes goes through `Coherent`, which drops the decoded instructions of
 //! the page it wrote under whatever address they were decoded, so the next
 //! fetch (even of the very next instruction) reads the new bytes. A bus
 //! that names no page ([`Bus::code_page`]'s default) is run the old way,
