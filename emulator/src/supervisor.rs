@@ -12,14 +12,22 @@
 //!
 //! # Threads
 //!
-//! Calls are served by a pool of threads, each blocked in its own
-//! `SECCOMP_IOCTL_NOTIF_RECV` (no `poll` first: a blocked receive is what
-//! the synchronous wake-up wakes on the caller's CPU). Whenever a thread
-//! takes a call and none is left receiving, it starts another (at most
-//! [`MAX_SERVERS`]); a thread that finds [`SPARE_SERVERS`] others
-//! receiving ends. So a call that takes long — a `KVM_RUN`, a call waiting
-//! for its vcpu, an argument on memory the tracee makes slow — holds one
-//! thread, never the others. The model is shared under one lock, which is
+//! Calls are served by a pool of threads. One of them receives at a time,
+//! blocked in `SECCOMP_IOCTL_NOTIF_RECV` (no `poll` first: a blocked
+//! receive is what the synchronous wake-up wakes on the caller's CPU), and
+//! serves what it receives itself, then receives again: a program making
+//! one call after another is served by one thread on its own CPU. (With
+//! several threads in the receive, the kernel hands each call to the one
+//! waiting longest, another thread on another CPU: three times slower
+//! here.) The watching thread looks every [`HANDOFF_TICK`]: when no thread
+//! is receiving and no call has been taken since its last look, the
+//! receiver has been busy with one call for a whole tick — a `KVM_RUN`, a
+//! call waiting for its vcpu, an argument on memory the tracee makes slow
+//! — and another thread (a parked one, or a new one, at most
+//! [`MAX_SERVERS`]) becomes the receiver. So a call that takes long holds
+//! one thread, and the others' calls wait at most two ticks for theirs. A
+//! thread that finishes a call while another receives parks (at most
+//! [`SPARE_SERVERS`]) or ends. The model is shared under one lock, which is
 //! not held while a guest runs: `KVM_RUN`s of distinct vcpus run at the same
 //! time, and a vcpu's other ioctls wait for its run as for the kernel's vcpu
 //! mutex (`KVM_S390_IRQ` and `KVM_S390_INTERRUPT` do not, as in the kernel).
@@ -37,7 +45,7 @@ use std::ops::{Deref, DerefMut};
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::process::{Child, ExitStatus};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -74,8 +82,11 @@ const REAP_POLL: Duration = Duration::from_millis(50);
 /// one of them to finish.
 pub(crate) const MAX_SERVERS: usize = 256;
 
-/// Threads kept receiving while no call is being served.
+/// Threads kept parked, ready to become the receiver.
 const SPARE_SERVERS: usize = 2;
+
+/// How often the watching thread looks for a receiver stuck in one call.
+const HANDOFF_TICK: Duration = Duration::from_millis(1);
 
 /// Stack of a serving thread: the model builds each vcpu's address space
 /// (a large fixed-capacity table) before boxing it.
@@ -94,6 +105,12 @@ pub(crate) struct Supervisor {
     tracer: SharedTracer,
     /// Threads blocked in a receive.
     receiving: AtomicUsize,
+    /// Calls received so far (the watching thread compares).
+    received: AtomicU64,
+    /// Parked threads and the wake-ups owed to them.
+    parking: Mutex<Parking>,
+    /// Notified to wake a parked thread, and at the end.
+    unparked: Condvar,
     /// The serving threads started and not yet joined.
     servers: Mutex<Vec<JoinHandle<()>>>,
     /// Set when the last tracee is gone.
@@ -104,6 +121,15 @@ pub(crate) struct Supervisor {
     /// that the watching thread wakes (no fd is spent on this: with its fd
     /// table starved, the supervisor must still wait on the ones it has).
     failure: Mutex<Option<io::Error>>,
+}
+
+/// The serving threads waiting to become the receiver.
+#[derive(Debug, Default)]
+struct Parking {
+    /// Threads parked.
+    idle: usize,
+    /// Wake-ups given and not yet taken.
+    called: usize,
 }
 
 /// The model and everything the supervisor knows about the emulated files:
@@ -456,6 +482,9 @@ impl Supervisor {
             vcpu_freed: Condvar::new(),
             tracer: SharedTracer::new(tracer),
             receiving: AtomicUsize::new(0),
+            received: AtomicU64::new(0),
+            parking: Mutex::new(Parking::default()),
+            unparked: Condvar::new(),
             servers: Mutex::new(Vec::new()),
             stopping: AtomicBool::new(false),
             child: OnceLock::new(),
@@ -472,16 +501,14 @@ impl Supervisor {
     /// returns the exit status of `child`.
     pub(crate) fn serve(self: &Arc<Self>, child: &mut Child) -> io::Result<ExitStatus> {
         sys::install_wake_signal()?;
-        for _ in 0..SPARE_SERVERS {
-            self.start_server()?;
-        }
+        self.start_server()?;
         let served = self.watch(child);
         self.stop_servers();
         served
     }
 
     /// The watching loop of [`Self::serve`].
-    fn watch(&self, child: &mut Child) -> io::Result<ExitStatus> {
+    fn watch(self: &Arc<Self>, child: &mut Child) -> io::Result<ExitStatus> {
         let pidfd = self
             .child
             .get_or_init(|| {
@@ -498,17 +525,21 @@ impl Supervisor {
             .map(|fd| fd.try_clone_to_owned())
             .transpose()?;
         let mut status: Option<ExitStatus> = None;
+        let mut last_received = u64::MAX;
+        let mut last_reaped = Instant::now();
         loop {
             let watch = if status.is_none() {
                 pidfd.map(AsFd::as_fd)
             } else {
                 None
             };
-            let timeout = if status.is_none() && pidfd.is_none() {
-                Some(REAP_POLL)
-            } else {
-                None
-            };
+            // Each tick: is the receiver stuck in one call?
+            let received = self.received.load(Ordering::SeqCst);
+            if self.receiving.load(Ordering::SeqCst) == 0 && received == last_received {
+                self.hand_off();
+            }
+            last_received = received;
+            let timeout = Some(HANDOFF_TICK);
             let ready = match self
                 .listener
                 .wait(watch, events.as_ref().map(AsFd::as_fd), timeout)
@@ -517,7 +548,11 @@ impl Supervisor {
                 Err(e) if crate::error::errno_of(&e) == Some(Errno::INTR) => continue,
                 Err(e) => return Err(e),
             };
-            if status.is_none() && (ready.exited || pidfd.is_none()) {
+            let reap_poll = pidfd.is_none() && last_reaped.elapsed() >= REAP_POLL;
+            if reap_poll {
+                last_reaped = Instant::now();
+            }
+            if status.is_none() && (ready.exited || reap_poll) {
                 // The direct child is reaped as soon as it exits: its filter
                 // reference goes with it, so the hang-up below can happen.
                 status = child.try_wait()?;
@@ -536,6 +571,46 @@ impl Supervisor {
             Some(s) => Ok(s),
             None => child.wait(),
         }
+    }
+
+    /// Makes another thread the receiver: a parked one, else a new one.
+    fn hand_off(self: &Arc<Self>) {
+        let mut parking = locked(&self.parking);
+        if parking.idle > parking.called {
+            parking.called += 1;
+            self.unparked.notify_one();
+            return;
+        }
+        drop(parking);
+        if let Err(e) = self.start_server() {
+            // Served all the same, by the threads there are.
+            self.tracer.line(
+                None,
+                format_args!("cannot start another serving thread: {e}"),
+            );
+        }
+    }
+
+    /// Parks the calling thread until [`Self::hand_off`] wants it (true) or
+    /// the pool stops (false); false at once if enough are parked.
+    fn park(&self) -> bool {
+        let mut parking = locked(&self.parking);
+        if parking.idle >= SPARE_SERVERS {
+            return false;
+        }
+        parking.idle += 1;
+        while parking.called == 0 && !self.stopping.load(Ordering::SeqCst) {
+            parking = self
+                .unparked
+                .wait(parking)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+        parking.idle -= 1;
+        if parking.called == 0 {
+            return false;
+        }
+        parking.called -= 1;
+        true
     }
 
     /// Starts one more serving thread, unless [`MAX_SERVERS`] run already.
@@ -558,6 +633,12 @@ impl Supervisor {
     /// it has seen that the tracees are gone.
     fn stop_servers(&self) {
         self.stopping.store(true, Ordering::SeqCst);
+        // Under the lock: a thread about to wait has seen `stopping` or
+        // gets this.
+        {
+            let _parking = locked(&self.parking);
+            self.unparked.notify_all();
+        }
         let servers = std::mem::take(&mut *locked(&self.servers));
         let deadline = Instant::now() + STOP_GRACE;
         for thread in servers {
@@ -579,7 +660,7 @@ impl Supervisor {
         while !self.stopping.load(Ordering::SeqCst) {
             self.receiving.fetch_add(1, Ordering::SeqCst);
             let received = self.listener.receive();
-            let left = self.receiving.fetch_sub(1, Ordering::SeqCst) - 1;
+            self.receiving.fetch_sub(1, Ordering::SeqCst);
             let n = match received {
                 Ok(n) => n,
                 // The caller went away before our receive, or the wake
@@ -594,17 +675,11 @@ impl Supervisor {
                     return;
                 }
             };
-            if left == 0
-                && let Err(e) = self.start_server()
-            {
-                // Served all the same, by the threads there are.
-                self.tracer.line(
-                    None,
-                    format_args!("cannot start another serving thread: {e}"),
-                );
-            }
+            self.received.fetch_add(1, Ordering::SeqCst);
             self.serve_one(&mut scratch, &n);
-            if self.receiving.load(Ordering::SeqCst) >= SPARE_SERVERS {
+            // Another thread took over receiving meanwhile: wait to be
+            // wanted again.
+            if self.receiving.load(Ordering::SeqCst) > 0 && !self.park() {
                 return;
             }
         }
