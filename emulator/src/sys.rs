@@ -862,9 +862,12 @@ pub(crate) fn install_wake_signal() -> io::Result<()> {
 /// Sends the wake signal to `thread` (which must not have been joined).
 pub(crate) fn wake(thread: &std::thread::JoinHandle<()>) {
     use std::os::unix::thread::JoinHandleExt as _;
+    // std hands out a u64 on every libc; musl's pthread_t is a pointer.
+    #[allow(clippy::unnecessary_cast, trivial_numeric_casts)]
+    let id = thread.as_pthread_t() as libc::pthread_t;
     // SAFETY: a thread that has not been joined keeps its pthread_t valid,
     // even after it returned; the signal's handler does nothing.
-    let _ = unsafe { libc::pthread_kill(thread.as_pthread_t(), wake_signal()) };
+    let _ = unsafe { libc::pthread_kill(id, wake_signal()) };
 }
 
 /// Sets the action for `sig`; returns the previous one.
