@@ -406,6 +406,32 @@ impl EnomemInjector {
     }
 }
 
+/// Gives `f` a vcpu's address space to change, copied first if a run still
+/// holds it. The copy is built on the stack (the table is 1.5 MiB at
+/// [`SPACE_CAPACITY`]), so it lives in a function of its own: a caller that
+/// had it inlined would reserve and probe that much stack on every call.
+fn change_space<const N: usize, R>(
+    space: &mut Arc<KernelSpace<N>>,
+    f: impl FnOnce(&mut KernelSpace<N>) -> R,
+) -> R {
+    if let Some(only) = Arc::get_mut(space) {
+        return f(only);
+    }
+    f(unshared(space))
+}
+
+#[cold]
+#[inline(never)]
+fn unshared<const N: usize>(space: &mut Arc<KernelSpace<N>>) -> &mut KernelSpace<N> {
+    Arc::make_mut(space)
+}
+
+/// A new vcpu's empty address space, out of line for the same reason.
+#[inline(never)]
+fn new_space<const N: usize>(generation: Generation) -> Arc<KernelSpace<N>> {
+    Arc::new(KernelSpace::new(generation))
+}
+
 /// The kernel model for one emulator run. `N` is the capacity of each
 /// vcpu's address space (its table is boxed, but built on the stack first in
 /// unoptimised builds: large `N` needs a large stack, which the supervisor
@@ -730,7 +756,7 @@ impl<const N: usize> Model<N> {
         let index = v.vcpus.len() as u32;
         v.vcpus.push(Vcpu {
             id,
-            space: Arc::new(KernelSpace::new(self.generation)),
+            space: new_space(self.generation),
             links: Vec::with_capacity(16),
             regs: GuestRegs::default(),
             pfault: [ucas_core::abi::KVM_S390_PFAULT_TOKEN_INVALID, 0, 0],
@@ -1403,7 +1429,7 @@ impl<const N: usize> Model<N> {
         let Some(vcpu) = self.vcpu_mut(r) else {
             return Err(Errno::BADF);
         };
-        let result = Arc::make_mut(&mut vcpu.space).map(m, fail_at);
+        let result = change_space(&mut vcpu.space, |s| s.map(m, fail_at));
         // Replaced or (A/B, on ENOMEM) removed segments lose their links.
         let first = m.vcpu_addr >> SEGMENT_SHIFT;
         let count = m.length >> SEGMENT_SHIFT;
@@ -1436,9 +1462,7 @@ impl<const N: usize> Model<N> {
         let Some(vcpu) = self.vcpu_mut(r) else {
             return Err(Errno::BADF);
         };
-        Arc::make_mut(&mut vcpu.space)
-            .unmap(m.vcpu_addr, m.length)
-            .map_err(|e| e.errno())?;
+        change_space(&mut vcpu.space, |s| s.unmap(m.vcpu_addr, m.length)).map_err(|e| e.errno())?;
         vcpu.unlink_range(m.vcpu_addr >> SEGMENT_SHIFT, m.length >> SEGMENT_SHIFT);
         Ok(())
     }
