@@ -202,15 +202,15 @@ impl Staged {
         }
     }
 
-    /// Reads the argument of the ioctl `request` at `addr` in `pid`, if the
-    /// request is one of ours and takes a pointer. What cannot be read in
-    /// full stages nothing: the read under the lock then finds the fault.
-    fn stage(&mut self, pid: u32, request: u32, addr: u64) {
+    /// Reads the argument of `call` (the request, if it is one of ours) at
+    /// `addr` in `pid`, if it takes a pointer. What cannot be read in full
+    /// stages nothing: the read under the lock then finds the fault.
+    fn stage(&mut self, pid: u32, call: Option<Ioctl>, addr: u64) {
         self.len = 0;
-        if Ioctl::from_number(request).is_none_or(Ioctl::takes_value) {
+        let Some(call) = call.filter(|c| !c.takes_value()) else {
             return;
-        }
-        let len = ucas_core::abi::ioc_size(request).min(ARG_MAX);
+        };
+        let len = ucas_core::abi::ioc_size(call.number()).min(ARG_MAX);
         if sys::read_tracee(pid, addr, &mut self.bytes[..len]).ok() == Some(len) {
             self.addr = addr;
             self.len = len;
@@ -786,7 +786,8 @@ impl Supervisor {
         let Some(file) = file_identity(n.pid, n.args[0]) else {
             return ignore_gone(self.listener.reply_continue(n.id)).map(|()| None);
         };
-        scratch.arg.stage(n.pid, n.args[1] as u32, n.args[2]);
+        let call = Ioctl::from_number(n.args[1] as u32);
+        scratch.arg.stage(n.pid, call, n.args[2]);
         let mut ctx = self.ctx(scratch);
         let Some(object) = ctx.objects.get(&file).copied() else {
             drop(ctx);
@@ -794,7 +795,6 @@ impl Supervisor {
         };
         // A vcpu's ioctls wait for its run, as for the kernel's vcpu mutex;
         // the two injections the kernel serves without it do not.
-        let call = Ioctl::from_number(n.args[1] as u32);
         if let Object::Vcpu(r) = object
             && !matches!(call, Some(Ioctl::S390Irq | Ioctl::S390Interrupt))
         {
