@@ -70,10 +70,14 @@
 //!   is read once per run, at its first store (again after a refusal), so
 //!   another thread of the program changing its mappings during a run
 //!   races with it.
-//! - A pool of serving threads receives the calls (two wait idle, one more
-//!   starts whenever none is left waiting, at most 256), so one call that
-//!   blocks holds up only its own thread. The model is one lock, held for
-//!   the bookkeeping of a call but not during a guest's run: vcpus of a
+//! - A pool of serving threads serves the calls: one receives at a time and
+//!   serves what it receives itself (so a program making one call after
+//!   another is served on its own CPU); when the receiver has been inside
+//!   one call for a whole tick of 1 ms, another thread (parked, or new; at
+//!   most 256) becomes the receiver, so one call that blocks holds up only
+//!   its own thread, and the others' calls wait at most about two ticks.
+//!   The model is one lock, held for the bookkeeping of a call but not
+//!   during a guest's run: vcpus of a
 //!   multi-threaded program run in parallel, and a call on another vcpu or
 //!   on the VM is served while a run goes on. Calls on a vcpu that is
 //!   running wait for the run (as for the kernel's vcpu mutex), except
@@ -84,7 +88,8 @@
 //!   argument struct (`_IOC_SIZE` bytes) is read before the lock is taken,
 //!   and a run reads guest memory without it, so either blocks only the
 //!   serving thread of that call (and later calls on the same vcpu, as in
-//!   the kernel); every other call is served meanwhile. Not bounded: the
+//!   the kernel); every other call is served within about two ticks (the
+//!   hand-off above). Not bounded: the
 //!   memory an argument points to (a device attribute's data, an irq-state
 //!   buffer, a `KVM_GET_ONE_REG` target, routing entries) and the answers
 //!   written back are reached with the lock held, so a program that puts
