@@ -32,7 +32,7 @@
 // say whether they widen or may fail.
 #![deny(clippy::as_conversions)]
 
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Mutex, MutexGuard};
 
 use ucas_core::segment::page_round_down;
 use ucas_core::{AddressSpace, Generation};
@@ -302,7 +302,7 @@ impl<const N: usize> TraceeBus<'_, N> {
     /// The storage keys, locked for one update or query (a panic while
     /// they were held left them consistent: each update is one store).
     fn keys(&self) -> MutexGuard<'_, KeyStore> {
-        self.keys.lock().unwrap_or_else(PoisonError::into_inner)
+        crate::locked(self.keys)
     }
 
     /// The tracee address behind real address `addr`, and the vcpu

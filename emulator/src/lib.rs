@@ -468,3 +468,10 @@ fn spawn_filtered(mut cmd: Command) -> Result<(std::process::Child, OwnedFd, boo
     };
     Ok((child, fd, killable))
 }
+
+/// Locks `m`; a thread that panicked while holding it left the data as
+/// consistent as any call the model refuses halfway (each update is
+/// committed last), so the lock stays usable.
+pub(crate) fn locked<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}

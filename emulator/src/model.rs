@@ -8,7 +8,7 @@
 //! uses, with the generation's rules for validation, replacement, holes and
 //! out-of-memory.
 
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::state::VcpuState;
 pub use ucas_core::abi::{CreateDevice, DeviceAttr, EnableCap, Ioctl};
@@ -1104,10 +1104,7 @@ impl<const N: usize> Model<N> {
         if let Some(v) = self.vms.get_mut(vm as usize)
             && v.destroyed.is_none()
         {
-            self.keys
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .forget_vm(vm);
+            crate::locked(&self.keys).forget_vm(vm);
             v.slots = Slots::default();
             v.destroyed = Some(v.vcpu_states());
             self.live_vcpus -= v.vcpus.len();
@@ -1238,7 +1235,7 @@ impl<const N: usize> Model<N> {
     /// The storage keys, locked (never poisoned for good: a panic while
     /// they were held left them consistent, each update being one store).
     fn keys(&self) -> MutexGuard<'_, KeyStore> {
-        self.keys.lock().unwrap_or_else(PoisonError::into_inner)
+        crate::locked(&self.keys)
     }
 
     /// Carries out [`Answer::WithMemory`]: `call` on `object` with the

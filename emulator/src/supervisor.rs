@@ -74,6 +74,7 @@ use super::model::{
 use super::paths;
 use super::sys::{self, Listener, Notification, SharedPages};
 use super::trace::{self, SharedTracer, Tracer};
+use crate::locked;
 
 /// How often to look at the child when the kernel offers no pidfd.
 const REAP_POLL: Duration = Duration::from_millis(50);
@@ -266,13 +267,6 @@ impl fmt::Debug for Supervisor {
             .field("receiving", &self.receiving.load(Ordering::Relaxed))
             .finish_non_exhaustive()
     }
-}
-
-/// Locks `m`; a thread that panicked while holding it left the data as
-/// consistent as any call the model refuses halfway (each update is
-/// committed last), so the lock stays usable.
-pub(crate) fn locked<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 const PATH_MAX: usize = 4096;

@@ -25,7 +25,7 @@
 
 use std::fmt::{self, Write as _};
 use std::io::Write;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Mutex, MutexGuard};
 use ucas_core::Errno;
 
 /// Where trace lines go, if anywhere, and which.
@@ -122,7 +122,7 @@ impl SharedTracer {
     /// The tracer itself, for a run that writes a line per instruction (a
     /// panic while it was held leaves at worst a cut line).
     pub(crate) fn lock(&self) -> MutexGuard<'_, Tracer> {
-        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+        crate::locked(&self.inner)
     }
 }
 
