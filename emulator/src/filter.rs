@@ -1,12 +1,16 @@
 //! The classic-BPF seccomp program the tracee runs under.
 //!
-//! It asks the supervisor about exactly two things: opening a file by name
+//! It asks the supervisor about three things: opening a file by name
 //! (`open`, `openat`, `openat2`: the filter cannot read the path, so the
-//! supervisor decides whether it names `/dev/kvm`), and `ioctl` requests whose
-//! type byte is KVM's `0xAE`. Every other system call, including ioctls on
-//! terminals and sockets, runs natively without a round trip. System calls
-//! made through a foreign calling convention (another `AUDIT_ARCH`) run
-//! natively too: their numbers mean something else.
+//! supervisor decides whether it names `/dev/kvm`); `ioctl` requests whose
+//! type byte is KVM's `0xAE`; and the calls that change what an fd number
+//! names or whose numbers a task sees (`close`, `close_range`, `dup2`,
+//! `dup3`, `execve`, `execveat`, `clone`, `clone3`, `fork`, `vfork`), which
+//! the supervisor lets through after noting them (see
+//! [`numbers`](crate::numbers)). Every other system call, including ioctls
+//! on terminals and sockets, runs natively without a round trip. System
+//! calls made through a foreign calling convention (another `AUDIT_ARCH`)
+//! run natively too: their numbers mean something else.
 
 use ucas_core::abi::KVMIO;
 
@@ -77,6 +81,41 @@ const OPEN: Option<u32> = Some(libc::SYS_open as u32);
 )))]
 const OPEN: Option<u32> = None;
 
+// `dup2`, `fork` and `vfork` too.
+#[cfg(any(
+    target_arch = "x86_64",
+    target_arch = "s390x",
+    target_arch = "powerpc64"
+))]
+const LEGACY_TABLE_CHANGES: [u32; 3] = [
+    libc::SYS_dup2 as u32,
+    libc::SYS_fork as u32,
+    libc::SYS_vfork as u32,
+];
+#[cfg(not(any(
+    target_arch = "x86_64",
+    target_arch = "s390x",
+    target_arch = "powerpc64"
+)))]
+const LEGACY_TABLE_CHANGES: [u32; 0] = [];
+
+/// The system calls after which an fd number a task used may name another
+/// file (or nothing), or a task id may name another task: the supervisor
+/// forgets the numbers it has seen when one of them is let through.
+pub(crate) fn table_changes() -> Vec<u32> {
+    let mut nrs = vec![
+        libc::SYS_close as u32,
+        libc::SYS_close_range as u32,
+        libc::SYS_dup3 as u32,
+        libc::SYS_execve as u32,
+        libc::SYS_execveat as u32,
+        libc::SYS_clone as u32,
+        libc::SYS_clone3 as u32,
+    ];
+    nrs.extend(LEGACY_TABLE_CHANGES);
+    nrs
+}
+
 /// Syscall number of `open`, where the architecture has one.
 pub(crate) const SYS_OPEN: Option<i64> = match OPEN {
     Some(n) => Some(n as i64),
@@ -98,24 +137,25 @@ fn jump(code: u16, k: u32, jt: u8, jf: u8) -> libc::sock_filter {
 
 /// Builds the program. Jump offsets count instructions after the jump.
 pub(crate) fn program() -> Vec<libc::sock_filter> {
-    let mut opens: Vec<u32> = vec![libc::SYS_openat as u32, libc::SYS_openat2 as u32];
-    opens.extend(OPEN);
-    let n_opens = opens.len() as u8;
+    let mut notified: Vec<u32> = vec![libc::SYS_openat as u32, libc::SYS_openat2 as u32];
+    notified.extend(OPEN);
+    notified.extend(table_changes());
+    let n = u8::try_from(notified.len()).expect("a short list");
 
     // Layout:
     //   0  ld arch
     //   1  jeq NATIVE ? next : allow
     //   2  ld nr
     //   3  jeq ioctl ? ioctl_check : next
-    //   4.. jeq open_i ? notify : next          (n_opens instructions)
+    //   4.. jeq nr_i ? notify : next            (n instructions)
     //   .  ret allow
     //   ioctl_check: ld request_low; and 0xff00; jeq KVMIO<<8 ? notify : allow
     //   allow: ret ALLOW
     //   notify: ret USER_NOTIF
-    let mut p = Vec::with_capacity(12);
+    let mut p = Vec::with_capacity(usize::from(n) + 10);
     p.push(stmt(BPF_LD | BPF_W | BPF_ABS, DATA_ARCH));
     // To `allow` at the end: skip everything up to it.
-    let to_allow_from_arch = 1 + 1 + n_opens + 1 + 3;
+    let to_allow_from_arch = 1 + 1 + n + 1 + 3;
     p.push(jump(
         BPF_JMP | BPF_JEQ | BPF_K,
         NATIVE_ARCH,
@@ -123,17 +163,17 @@ pub(crate) fn program() -> Vec<libc::sock_filter> {
         to_allow_from_arch,
     ));
     p.push(stmt(BPF_LD | BPF_W | BPF_ABS, DATA_NR));
-    // To `ioctl_check`: past the open tests and their `ret allow`.
+    // To `ioctl_check`: past the tests and their `ret allow`.
     p.push(jump(
         BPF_JMP | BPF_JEQ | BPF_K,
         libc::SYS_ioctl as u32,
-        n_opens + 1,
+        n + 1,
         0,
     ));
-    for (i, nr) in opens.iter().enumerate() {
-        // Remaining open tests, `ret allow`, the 3 ioctl-check instructions
-        // and `allow` lie between this test and `notify`.
-        let to_notify = (n_opens - 1 - i as u8) + 1 + 3 + 1;
+    for (i, nr) in (0u8..).zip(&notified) {
+        // Remaining tests, `ret allow`, the 3 ioctl-check instructions and
+        // `allow` lie between this test and `notify`.
+        let to_notify = (n - 1 - i) + 1 + 3 + 1;
         p.push(jump(BPF_JMP | BPF_JEQ | BPF_K, *nr, to_notify, 0));
     }
     p.push(stmt(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
@@ -177,7 +217,7 @@ mod tests {
     }
 
     #[test]
-    fn notifies_only_opens_and_kvm_ioctls() {
+    fn notifies_only_opens_kvm_ioctls_and_fd_table_changes() {
         let p = program();
         let ioctl = libc::SYS_ioctl as i32;
         let notify = SECCOMP_RET_USER_NOTIF;
@@ -195,7 +235,14 @@ mod tests {
         assert_eq!(run(&p, ioctl, NATIVE_ARCH, 0xAF03), allow);
         assert_eq!(run(&p, ioctl, NATIVE_ARCH, 0x0000_AE00_0000_0000), allow);
         assert_eq!(run(&p, libc::SYS_read as i32, NATIVE_ARCH, 0xAE03), allow);
-        assert_eq!(run(&p, libc::SYS_close as i32, NATIVE_ARCH, 0), allow);
+        for nr in table_changes() {
+            assert_eq!(run(&p, nr as i32, NATIVE_ARCH, 0), notify, "syscall {nr}");
+        }
+        assert!(table_changes().contains(&(libc::SYS_close as u32)));
+        assert_eq!(run(&p, libc::SYS_dup as i32, NATIVE_ARCH, 0), allow);
+        assert_eq!(run(&p, libc::SYS_fcntl as i32, NATIVE_ARCH, 0), allow);
+        assert_eq!(run(&p, libc::SYS_write as i32, NATIVE_ARCH, 0), allow);
+        assert_eq!(run(&p, libc::SYS_close as i32, NATIVE_ARCH ^ 1, 0), allow);
         assert_eq!(run(&p, libc::SYS_openat as i32, NATIVE_ARCH ^ 1, 0), allow);
         assert_eq!(run(&p, ioctl, 0x4000_0003, 0xAE03), allow);
     }

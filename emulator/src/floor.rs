@@ -47,7 +47,7 @@ pub enum WakeUp {
 /// [`Error::Setup`] when `wake` is [`WakeUp::Sync`] and the kernel refuses
 /// the flag (the program is killed), or the serving thread cannot start.
 pub fn run(cmd: Command, wake: WakeUp) -> Result<ExitStatus> {
-    let (mut child, fd, _killable) = spawn_filtered(cmd)?;
+    let (mut child, fd, _killable, first) = spawn_filtered(cmd)?;
     let listener = Listener::new(fd);
     if wake == WakeUp::Sync
         && let Err(e) = listener.set_sync_wake_up()
@@ -58,7 +58,11 @@ pub fn run(cmd: Command, wake: WakeUp) -> Result<ExitStatus> {
     }
     let server = thread::Builder::new()
         .name("ucas-floor".into())
-        .spawn(move || serve(&listener));
+        .spawn(move || {
+            if first.is_none_or(|n| !answer(&listener, &n)) {
+                serve(&listener);
+            }
+        });
     if let Err(e) = server {
         let _ = child.kill();
         let _ = child.wait();
@@ -78,16 +82,22 @@ fn serve(listener: &Listener) {
             Err(e) if matches!(e.raw_os_error(), Some(libc::ENOENT | libc::EINTR)) => continue,
             Err(_) => return,
         };
-        let ioctl = i64::from(n.nr) == libc::SYS_ioctl;
-        let answered = if ioctl {
-            listener.reply_value(n.id, 0)
-        } else {
-            listener.reply_continue(n.id)
-        };
-        let end = ioctl && (n.args[1] & u64::from(u32::MAX)) == u64::from(END);
-        let failed = matches!(&answered, Err(e) if e.raw_os_error() != Some(libc::ENOENT));
-        if end || failed {
+        if answer(listener, &n) {
             return;
         }
     }
+}
+
+/// Answers `n`; true when serving is over (the goodbye, or the listener
+/// failed).
+fn answer(listener: &Listener, n: &crate::sys::Notification) -> bool {
+    let ioctl = i64::from(n.nr) == libc::SYS_ioctl;
+    let answered = if ioctl {
+        listener.reply_value(n.id, 0)
+    } else {
+        listener.reply_continue(n.id)
+    };
+    let end = ioctl && (n.args[1] & u64::from(u32::MAX)) == u64::from(END);
+    let failed = matches!(&answered, Err(e) if e.raw_os_error() != Some(libc::ENOENT));
+    end || failed
 }

@@ -18,7 +18,13 @@
 //!   (A regular VM's vcpu has only the `kvm_run` page.)
 //! - Emulated fds are recognised per call by open-file identity, so `dup`,
 //!   fd reuse and fds inherited by children work. KVM ioctls on any other
-//!   fd go to the real kernel.
+//!   fd go to the real kernel. The identity found for a (task, fd number)
+//!   is used again until the program makes a call that can change what a
+//!   number names (`close`, `close_range`, `dup2`, `dup3`, `execve`,
+//!   `execveat`, `clone`, `clone3`, `fork`, `vfork`: the filter notifies
+//!   them, so each costs a round trip) and that call has finished. A
+//!   `close` through io_uring is not seen: the number answers as the
+//!   emulated file until the next such call.
 //! - Each vcpu's kernel state is core's `KernelSpace`: the `AddressSpace`
 //!   table the library's mirror uses, driven with the rules (and the
 //!   failure consequences) of the selected kernel generation.
@@ -206,6 +212,7 @@ pub mod floor;
 mod guest;
 mod lifetime;
 mod model;
+mod numbers;
 mod paths;
 pub mod programs;
 pub mod state;
@@ -369,7 +376,7 @@ impl Emulator {
             })?),
             None => None,
         };
-        let (mut child, fd, killable) = spawn_filtered(cmd)?;
+        let (mut child, fd, killable, first) = spawn_filtered(cmd)?;
         let _forwarding = if self.forward_signals {
             match sys::forward_signals_to(child.id()) {
                 Ok(guard) => Some(guard),
@@ -421,7 +428,7 @@ impl Emulator {
             .spawn(move || {
                 let served = Supervisor::new(listener, model, tracer).and_then(|sup| {
                     let sup = std::sync::Arc::new(sup);
-                    let status = sup.serve(&mut child)?;
+                    let status = sup.serve(&mut child, first)?;
                     Ok((status, sup.with_model(|m| state::State::of(m).to_json())))
                 });
                 if served.is_err() {
@@ -447,15 +454,42 @@ impl Emulator {
 
 /// Starts `cmd` under the emulator's seccomp filter and returns it with the
 /// filter's listener and whether the filter waits killably.
-fn spawn_filtered(mut cmd: Command) -> Result<(std::process::Child, OwnedFd, bool)> {
+///
+/// Between the filter and the exec, the child makes two notified calls of
+/// its own (the `close` of its copy of the listener and the `execve`), and
+/// `spawn` returns only once the exec is done (after as many `execve`s as
+/// its `PATH` search takes): a greeting thread receives the listener as
+/// soon as the child sends it and lets those calls through until `spawn`
+/// has returned. A call of any other kind is the new program's own: it is
+/// returned unanswered, for the supervisor to serve first.
+fn spawn_filtered(
+    mut cmd: Command,
+) -> Result<(
+    std::process::Child,
+    OwnedFd,
+    bool,
+    Option<sys::Notification>,
+)> {
     let program = cmd.get_program().to_owned();
     let (ours, theirs) = UnixStream::pair().map_err(Error::Setup)?;
     sys::install_filter_before_exec(&mut cmd, filter::program(), OwnedFd::from(theirs));
+    let spawned_flag = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let greeter = {
+        let spawned = std::sync::Arc::clone(&spawned_flag);
+        std::thread::Builder::new()
+            .name("ucas-greet".into())
+            .spawn(move || greet(ours.as_fd(), &spawned))
+            .map_err(Error::Setup)?
+    };
     let spawned = cmd.spawn();
-    // Closes our copy of the child's end, held by the hook.
+    // Closes our copy of the child's end, held by the hook: a hook that
+    // never ran leaves the greeter an empty socket.
     drop(cmd);
-    // The hook reports before exec, so whatever it sent is there now.
-    let report = sys::receive_report(ours.as_fd(), false).map_err(Error::Setup)?;
+    spawned_flag.store(true, std::sync::atomic::Ordering::SeqCst);
+    let (report, first) = greeter
+        .join()
+        .unwrap_or_else(|_| Err(std::io::Error::other("the greeting thread failed")))
+        .map_err(Error::Setup)?;
     let mut child = spawned.map_err(|source| match report {
         ChildReport::SeccompFailed(errno) => Error::Seccomp(Errno::from_raw_os_error(errno)),
         ChildReport::NoNewPrivsFailed(errno) => Error::NoNewPrivs(Errno::from_raw_os_error(errno)),
@@ -466,7 +500,52 @@ fn spawn_filtered(mut cmd: Command) -> Result<(std::process::Child, OwnedFd, boo
         let _ = child.wait();
         return Err(Error::NoListener);
     };
-    Ok((child, fd, killable))
+    Ok((child, fd, killable, first))
+}
+
+/// The greeting thread of [`spawn_filtered`]: waits for the child's report
+/// and, given the listener, lets the fd-table and exec calls through until
+/// `spawn` has returned or the child is gone; any other call is returned.
+fn greet(
+    sock: std::os::fd::BorrowedFd<'_>,
+    spawned: &std::sync::atomic::AtomicBool,
+) -> std::io::Result<(ChildReport, Option<sys::Notification>)> {
+    let report = sys::receive_report(sock, true)?;
+    let ChildReport::Listener { fd, killable } = report else {
+        return Ok((report, None));
+    };
+    let listener = sys::Listener::new(fd);
+    let passed = filter::table_changes();
+    let mut first = None;
+    while !spawned.load(std::sync::atomic::Ordering::SeqCst) {
+        let (pending, hangup) = match listener.poll_call(5) {
+            Ok(r) => r,
+            Err(e) if e.raw_os_error() == Some(libc::EINTR) => continue,
+            Err(e) => return Err(e),
+        };
+        if pending {
+            match listener.receive() {
+                Ok(n) if u32::try_from(n.nr).is_ok_and(|nr| passed.contains(&nr)) => {
+                    // Nothing is remembered about fd numbers yet: nothing
+                    // to note.
+                    let _ = listener.reply_continue(n.id);
+                }
+                Ok(n) => {
+                    first = Some(n);
+                    break;
+                }
+                Err(e) if matches!(e.raw_os_error(), Some(libc::ENOENT | libc::EINTR)) => {}
+                Err(e) => return Err(e),
+            }
+        } else if hangup {
+            break;
+        }
+    }
+    let report = ChildReport::Listener {
+        fd: listener.into_fd(),
+        killable,
+    };
+    Ok((report, first))
 }
 
 /// Locks `m`; a thread that panicked while holding it left the data as

@@ -5,7 +5,9 @@
 //! Emulated fds are memfds the supervisor created and installed in the
 //! tracee. They are recognised per call by the identity of the open file
 //! (`stat` of `/proc/PID/fd/N`: device and inode), never by fd number, so
-//! `dup`, fd reuse and fds passed between processes all work. Everything
+//! `dup`, fd reuse and fds passed between processes all work; the answer is
+//! remembered per task and number until a call that could change it
+//! ([`numbers`](crate::numbers)). Everything
 //! read about the tracee (its memory, `/proc/PID/…`) is trusted only after
 //! `SECCOMP_IOCTL_NOTIF_ID_VALID` confirms the call is still pending, because
 //! a dead tracee's pid can be reused.
@@ -71,6 +73,7 @@ use super::model::{
     Answer, CallerMemory, CpuAttr, CreateDevice, DeviceAttr, EnableCap, GuestRegs, Ioctl, Model,
     Object, RunInputs, SPACE_CAPACITY, StatsId, VCPU_PAGE_SIZE, VcpuRef,
 };
+use super::numbers::{FdNumbers, Remembered};
 use super::paths;
 use super::sys::{self, Listener, Notification, SharedPages};
 use super::trace::{self, SharedTracer, Tracer};
@@ -118,6 +121,12 @@ pub(crate) struct Supervisor {
     stopping: AtomicBool,
     /// The direct child's pidfd (none before Linux 5.3).
     child: OnceLock<Option<OwnedFd>>,
+    /// What the tracees' fd numbers name, and the calls that change it.
+    numbers: FdNumbers,
+    /// The notified calls that are such changes ([`filter::table_changes`]).
+    table_changes: Vec<u32>,
+    /// A call received before serving began, served first.
+    first: Mutex<Option<Notification>>,
     /// Why a serving thread failed for good; it kills the direct child so
     /// that the watching thread wakes (no fd is spent on this: with its fd
     /// table starved, the supervisor must still wait on the ones it has).
@@ -164,6 +173,8 @@ struct Scratch {
     arg: Staged,
     /// Guest pages read during a `KVM_RUN`.
     page_cache: PageCache,
+    /// The files behind fd numbers this thread has looked up.
+    remembered: Remembered,
 }
 
 impl Scratch {
@@ -172,6 +183,7 @@ impl Scratch {
             path_buf: Box::new([0; PATH_MAX]),
             arg: Staged::new(),
             page_cache: PageCache::new(),
+            remembered: Remembered::default(),
         }
     }
 }
@@ -288,7 +300,12 @@ fn ignore_gone(r: io::Result<()>) -> io::Result<()> {
 
 /// Formats `/proc/PID/<what>/N` (or `/proc/PID/<what>` without `n`) into
 /// `buf` as a C string, without allocating.
-fn proc_path<'a>(buf: &'a mut [u8; 64], pid: u32, what: &str, n: Option<u64>) -> Option<&'a CStr> {
+pub(crate) fn proc_path<'a>(
+    buf: &'a mut [u8; 64],
+    pid: u32,
+    what: &str,
+    n: Option<u64>,
+) -> Option<&'a CStr> {
     use std::io::Write as _;
     let mut cur = std::io::Cursor::new(&mut buf[..]);
     let ok = match n {
@@ -482,6 +499,9 @@ impl Supervisor {
             servers: Mutex::new(Vec::new()),
             stopping: AtomicBool::new(false),
             child: OnceLock::new(),
+            numbers: FdNumbers::default(),
+            table_changes: super::filter::table_changes(),
+            first: Mutex::new(None),
             failure: Mutex::new(None),
         })
     }
@@ -491,9 +511,15 @@ impl Supervisor {
         f(&locked(&self.state).model)
     }
 
-    /// Serves notifications until every task under the filter is gone, and
-    /// returns the exit status of `child`.
-    pub(crate) fn serve(self: &Arc<Self>, child: &mut Child) -> io::Result<ExitStatus> {
+    /// Serves notifications (`first`, received already, before any other)
+    /// until every task under the filter is gone, and returns the exit
+    /// status of `child`.
+    pub(crate) fn serve(
+        self: &Arc<Self>,
+        child: &mut Child,
+        first: Option<Notification>,
+    ) -> io::Result<ExitStatus> {
+        *locked(&self.first) = first;
         sys::install_wake_signal()?;
         self.start_server()?;
         let served = self.watch(child);
@@ -527,7 +553,9 @@ impl Supervisor {
             } else {
                 None
             };
-            // Each tick: is the receiver stuck in one call?
+            // Each tick: have the fd table changes let through finished?
+            self.numbers.settle();
+            // Is the receiver stuck in one call?
             let received = self.received.load(Ordering::SeqCst);
             if self.receiving.load(Ordering::SeqCst) == 0 && received == last_received {
                 self.hand_off();
@@ -651,6 +679,11 @@ impl Supervisor {
     /// The life of one serving thread.
     fn serving(self: Arc<Self>) {
         let mut scratch = Scratch::new();
+        let first = locked(&self.first).take();
+        if let Some(n) = first {
+            self.received.fetch_add(1, Ordering::SeqCst);
+            self.serve_one(&mut scratch, &n);
+        }
         while !self.stopping.load(Ordering::SeqCst) {
             self.receiving.fetch_add(1, Ordering::SeqCst);
             let received = self.listener.receive();
@@ -734,6 +767,14 @@ impl Supervisor {
 
     /// Serves `n`; a `KVM_RUN` is returned ready to run without the lock.
     fn handle(&self, scratch: &mut Scratch, n: &Notification) -> io::Result<Option<RunJob>> {
+        // A task in a new call has finished its last one.
+        self.numbers.called(n.pid);
+        if let Ok(nr) = u32::try_from(n.nr)
+            && self.table_changes.contains(&nr)
+        {
+            self.numbers.changing(n.pid, nr);
+            return ignore_gone(self.listener.reply_continue(n.id)).map(|()| None);
+        }
         let nr = i64::from(n.nr);
         let open = if nr == libc::SYS_openat {
             Some((
@@ -776,17 +817,21 @@ impl Supervisor {
         if nr != libc::SYS_ioctl {
             return ignore_gone(self.listener.reply_continue(n.id)).map(|()| None);
         }
-        // The fd's identity is looked up without the lock.
-        let Some(file) = file_identity(n.pid, n.args[0]) else {
+        // The fd's identity is looked up without the lock. The kernel reads
+        // the fd as `unsigned int`: the register's upper half does not
+        // count.
+        let fd = n.args[0] as u32;
+        let Some(found) = self.numbers.find(&scratch.remembered, n.pid, fd) else {
             return ignore_gone(self.listener.reply_continue(n.id)).map(|()| None);
         };
         let call = Ioctl::from_number(n.args[1] as u32);
         scratch.arg.stage(n.pid, call, n.args[2]);
         let mut ctx = self.ctx(scratch);
-        let Some(object) = ctx.objects.get(&file).copied() else {
+        let Some(object) = ctx.objects.get(&found.file).copied() else {
             drop(ctx);
             return ignore_gone(self.listener.reply_continue(n.id)).map(|()| None);
         };
+        FdNumbers::remember(&mut ctx.scratch.remembered, n.pid, fd, found);
         // A vcpu's ioctls wait for its run, as for the kernel's vcpu mutex;
         // the two injections the kernel serves without it do not.
         if let Object::Vcpu(r) = object
@@ -885,16 +930,6 @@ fn read_path(buf: &mut [u8; PATH_MAX], pid: u32, addr: u64) -> Option<usize> {
         len += got;
     }
     None
-}
-
-/// The identity (device, inode) of the file behind the tracee's `fd`.
-fn file_identity(pid: u32, fd: u64) -> Option<(u64, u64)> {
-    let mut buf = [0u8; 64];
-    // The kernel reads the fd as `unsigned int`: the register's upper half
-    // does not count.
-    let path = proc_path(&mut buf, pid, "fd", Some(fd & u64::from(u32::MAX)))?;
-    let st = rustix::fs::stat(path).ok()?;
-    Some((st.st_dev, st.st_ino))
 }
 
 impl Ctx<'_> {

@@ -355,6 +355,27 @@ impl Listener {
         })
     }
 
+    /// Waits up to `timeout_ms` for a notification: (one is pending, no
+    /// task uses the filter any more). EINTR is returned as an error.
+    pub(crate) fn poll_call(&self, timeout_ms: libc::c_int) -> io::Result<(bool, bool)> {
+        let mut fd = libc::pollfd {
+            fd: self.fd.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: `fd` is one valid pollfd.
+        check(unsafe { libc::poll(&raw mut fd, 1, timeout_ms) })?;
+        Ok((
+            fd.revents & libc::POLLIN != 0,
+            fd.revents & (libc::POLLHUP | libc::POLLERR) != 0,
+        ))
+    }
+
+    /// The notification fd itself.
+    pub(crate) fn into_fd(self) -> OwnedFd {
+        self.fd
+    }
+
     /// Receives the next notification (blocking if none is pending).
     pub(crate) fn receive(&self) -> io::Result<Notification> {
         // The kernel insists on a zeroed struct.

@@ -25,6 +25,10 @@
  *                                       over emulated ioctls
  *   ucas_probe killself                 a thread loops over ioctls while the
  *                                       process sends itself SIGKILL
+ *   ucas_probe fdnumbers                one fd number used, then closed,
+ *                                       reused and replaced, seen from the
+ *                                       thread that closed it, another
+ *                                       thread and a forked child
  *   ucas_probe fdrace                   the vcpu fd closed, reused and
  *                                       replaced while a thread uses it
  *   ucas_probe vmclosed                 vcpu ioctls after the VM fd is closed
@@ -70,6 +74,7 @@
 #include <linux/userfaultfd.h>
 #include <poll.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -234,6 +239,94 @@ static int fds(void)
 	/* The dup'ed vcpu fd is still mappable. */
 	void *run = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, d2, 0);
 	printf("mmap_dup=%d\n", run != MAP_FAILED);
+	return 0;
+}
+
+/* One fd number seen by a second thread, step by step: each step of the
+ * main thread is followed by one call of the thread through the number. */
+static sem_t step_go, step_done;
+static int step_fd;
+static uint64_t step_base;
+static long step_result[4];
+
+static void *number_user(void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < 4; i++) {
+		sem_wait(&step_go);
+		step_result[i] = map(step_fd, KVM_S390_UCAS_MAP, step_base, 0, MIB);
+		if (step_result[i] < 0)
+			step_result[i] = -errno;
+		sem_post(&step_done);
+	}
+	return NULL;
+}
+
+static void step(const char *key)
+{
+	static int i;
+	sem_post(&step_go);
+	sem_wait(&step_done);
+	long r = step_result[i++];
+	if (r < 0) {
+		errno = (int)-r;
+		r = -1;
+	}
+	show(key, r);
+}
+
+static int fdnumbers(void)
+{
+	int kvm = open_kvm();
+	int vcpu = new_vcpu(kvm, NULL);
+	uint64_t base = user_memory(2 * MIB);
+	int keep = dup(vcpu);
+	step_fd = vcpu;
+	step_base = base;
+	sem_init(&step_go, 0, 0);
+	sem_init(&step_done, 0, 0);
+	pthread_t t;
+	pthread_create(&t, NULL, number_user, NULL);
+	/* Both threads have used the number successfully... */
+	show("main_before", map(vcpu, KVM_S390_UCAS_MAP, base, 0, MIB));
+	step("thread_before");
+	/* ...then it is closed (the file lives on through `keep`)... */
+	close(vcpu);
+	show("main_closed", map(vcpu, KVM_S390_UCAS_MAP, base, 0, MIB));
+	step("thread_closed");
+	/* ...taken by an ordinary file... */
+	int file = open("/etc/hostname", O_RDONLY);
+	printf("file_took_number=%d\n", file == vcpu);
+	show("main_file", map(vcpu, KVM_S390_UCAS_MAP, base, 0, MIB));
+	step("thread_file");
+	/* ...and made the vcpu again. */
+	show("dup2_back", dup2(keep, vcpu) == vcpu);
+	show("main_back", map(vcpu, KVM_S390_UCAS_MAP, base, 0, MIB));
+	step("thread_back");
+	pthread_join(t, NULL);
+	/* A forked child keeps its copy when the parent closes its own. */
+	int go[2], done[2];
+	if (pipe(go) || pipe(done))
+		return 1;
+	pid_t child = fork();
+	if (child == 0) {
+		char c;
+		long r = map(vcpu, KVM_S390_UCAS_MAP, base, 0, MIB);
+		if (write(done[1], "x", 1) != 1 || read(go[0], &c, 1) != 1)
+			_exit(3);
+		long after = map(vcpu, KVM_S390_UCAS_MAP, base, 0, MIB);
+		_exit(r == 0 && after == 0 ? 0 : 1);
+	}
+	char c;
+	if (read(done[0], &c, 1) != 1)
+		return 1;
+	close(vcpu);
+	show("parent_closed", map(vcpu, KVM_S390_UCAS_MAP, base, 0, MIB));
+	if (write(go[1], "x", 1) != 1)
+		return 1;
+	int status = 0;
+	waitpid(child, &status, 0);
+	printf("child_kept=%d\n", WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	return 0;
 }
 
@@ -1378,6 +1471,8 @@ int main(int argc, char **argv)
 		return killmid(atol(argv[2]));
 	if (!strcmp(cmd, "killself"))
 		return killself();
+	if (!strcmp(cmd, "fdnumbers"))
+		return fdnumbers();
 	if (!strcmp(cmd, "fdrace"))
 		return fdrace();
 	if (!strcmp(cmd, "lifetime"))

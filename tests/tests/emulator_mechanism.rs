@@ -672,6 +672,32 @@ fn unreadable_arguments_are_efault_on_every_generation() {
     }
 }
 
+/// One vcpu fd number, used by two threads, is closed, taken by a plain
+/// file and made the vcpu again with `dup2`; a forked child keeps its copy
+/// when the parent closes its own. Each use answers as the kernel's would
+/// for what the number names at that moment (EBADF, ENOTTY, the vcpu),
+/// however the supervisor remembers numbers it has seen.
+#[test]
+fn fd_numbers_answer_for_what_they_name_now() {
+    for g in Generation::ALL {
+        let tag = format!("fdnumbers-{}", g.letter());
+        let (status, got) = run(Emulator::new(g), &["fdnumbers"], &tag);
+        assert!(status.success(), "{tag}: {got:?}");
+        for who in ["main", "thread"] {
+            assert_eq!(got[&format!("{who}_before")], "0", "{tag}: {got:?}");
+            assert_eq!(got[&format!("{who}_closed")], "-1/EBADF", "{tag}: {got:?}");
+            if got["file_took_number"] == "1" {
+                assert_eq!(got[&format!("{who}_file")], "-1/ENOTTY", "{tag}: {got:?}");
+            }
+            assert_eq!(got[&format!("{who}_back")], "0", "{tag}: {got:?}");
+        }
+        assert_eq!(got["file_took_number"], "1", "{tag}: {got:?}");
+        assert_eq!(got["dup2_back"], "1", "{tag}: {got:?}");
+        assert_eq!(got["parent_closed"], "-1/EBADF", "{tag}: {got:?}");
+        assert_eq!(got["child_kept"], "1", "{tag}: {got:?}");
+    }
+}
+
 /// A thread maps through one fd number while it is closed, reused by a
 /// plain file, and made to name another VM's vcpu: every call succeeds,
 /// fails EBADF (closed) or ENOTTY (the real kernel, for the file), and the
