@@ -92,9 +92,10 @@
 //! - The bound on a program blocking on its own memory (a userfaultfd range
 //!   nobody fills, a FUSE mapping whose daemon does not answer): an ioctl's
 //!   argument struct (`_IOC_SIZE` bytes) is read before the lock is taken,
-//!   and a run reads guest memory without it, so either blocks only the
-//!   serving thread of that call (and later calls on the same vcpu, as in
-//!   the kernel); every other call is served within about two ticks (the
+//!   a run reads guest memory without it, and so does `KVM_S390_VCPU_FAULT`
+//!   when it faults the user page in, so each blocks only the serving
+//!   thread of that call (and later calls on the same vcpu, as in the
+//!   kernel); every other call is served within about two ticks (the
 //!   hand-off above). Not bounded: the
 //!   memory an argument points to (a device attribute's data, an irq-state
 //!   buffer, a `KVM_GET_ONE_REG` target, routing entries) and the answers

@@ -158,7 +158,8 @@ struct State {
     not_modelled_shown: Vec<Ioctl>,
     /// Which VMs the tracees still hold.
     lifetimes: Lifetimes,
-    /// The vcpus in a `KVM_RUN`.
+    /// The vcpus in a `KVM_RUN`, or faulting a page in for `KVM_S390_VCPU_FAULT`
+    /// (their other ioctls wait, as for the kernel's vcpu mutex).
     running: Vec<VcpuRef>,
     /// VMs whose last reference went while one of their vcpus ran: they
     /// are destroyed when it stops.
@@ -261,6 +262,21 @@ impl DerefMut for Ctx<'_> {
     fn deref_mut(&mut self) -> &mut State {
         &mut self.state
     }
+}
+
+/// A call the serving thread finishes without the lock.
+enum Job {
+    /// A `KVM_RUN`.
+    Run(RunJob),
+    /// A `KVM_S390_VCPU_FAULT` whose user page is to be faulted in: the
+    /// page is read without the lock (it may be on memory the program makes
+    /// slow), the vcpu marked busy meanwhile as by the kernel's vcpu mutex.
+    FaultIn {
+        vcpu: VcpuRef,
+        object: Object,
+        vcpu_addr: u64,
+        user_addr: u64,
+    },
 }
 
 /// A `KVM_RUN` ready to go: what it needs, taken from the model under the
@@ -725,8 +741,17 @@ impl Supervisor {
     /// Serves call `n`.
     fn serve_one(&self, scratch: &mut Scratch, n: &Notification) {
         let served = match self.handle(scratch, n) {
-            Ok(Some(job)) => {
+            Ok(Some(Job::Run(job))) => {
                 self.run(scratch, n, job);
+                Ok(())
+            }
+            Ok(Some(Job::FaultIn {
+                vcpu,
+                object,
+                vcpu_addr,
+                user_addr,
+            })) => {
+                self.fault_in(n, vcpu, object, vcpu_addr, user_addr);
                 Ok(())
             }
             Ok(None) => Ok(()),
@@ -766,7 +791,7 @@ impl Supervisor {
     }
 
     /// Serves `n`; a `KVM_RUN` is returned ready to run without the lock.
-    fn handle(&self, scratch: &mut Scratch, n: &Notification) -> io::Result<Option<RunJob>> {
+    fn handle(&self, scratch: &mut Scratch, n: &Notification) -> io::Result<Option<Job>> {
         // A task in a new call has finished its last one.
         self.numbers.called(n.pid);
         if let Ok(nr) = u32::try_from(n.nr)
@@ -883,6 +908,58 @@ impl Supervisor {
             Ok(v) => ignore_gone(self.listener.reply_value(n.id, v)),
             Err(e) => ignore_gone(self.listener.reply_error(n.id, e)),
         };
+    }
+
+    /// Faults in the user page of a `KVM_S390_VCPU_FAULT` without the lock,
+    /// then links it, frees the vcpu and answers. The kernel faults the page
+    /// in for reading; reading one byte does the same in the tracee and
+    /// tells whether it exists.
+    fn fault_in(
+        &self,
+        n: &Notification,
+        vcpu: VcpuRef,
+        object: Object,
+        vcpu_addr: u64,
+        user_addr: u64,
+    ) {
+        let mut byte = [0u8; 1];
+        let present = sys::read_tracee(n.pid, user_addr, &mut byte).ok() == Some(1);
+        let valid = self.listener.is_valid(n.id);
+        let mut state = locked(&self.state);
+        let result = if !valid {
+            // The caller is gone: nothing is linked, nobody is answered.
+            Err(Errno::INTR)
+        } else if present {
+            state
+                .model
+                .fault_link(vcpu, vcpu_addr, user_addr)
+                .map(|()| 0)
+        } else {
+            Err(Errno::FAULT)
+        };
+        state.running.retain(|&v| v != vcpu);
+        self.destroy_dead_vms(&mut state);
+        if valid && self.tracer.enabled() {
+            let label = Label(&state.model, object);
+            self.tracer.line(
+                Some(n.pid),
+                format_args!(
+                    "{label} {}({}) {}{}",
+                    Ioctl::VcpuFault.name(),
+                    Args::Value(n.args[2]),
+                    trace::Result(result),
+                    Note::Translated(user_addr, present)
+                ),
+            );
+        }
+        drop(state);
+        self.vcpu_freed.notify_all();
+        if valid {
+            let _ = match result {
+                Ok(v) => ignore_gone(self.listener.reply_value(n.id, v)),
+                Err(e) => ignore_gone(self.listener.reply_error(n.id, e)),
+            };
+        }
     }
 
     /// Destroys every VM the tracees no longer hold and none of whose vcpus
@@ -1154,7 +1231,7 @@ impl Ctx<'_> {
     }
 
     /// An ioctl on emulated `object`; a `KVM_RUN` is returned ready to run.
-    fn on_ioctl(&mut self, n: &Notification, object: Object) -> io::Result<Option<RunJob>> {
+    fn on_ioctl(&mut self, n: &Notification, object: Object) -> io::Result<Option<Job>> {
         let (request, arg) = (n.args[1] as u32, n.args[2]);
         let call = Ioctl::from_number(request);
         let mapping = (matches!(object, Object::Vcpu(_))
@@ -1279,9 +1356,23 @@ impl Ctx<'_> {
             Object::Flic(vm) => self.model.flic_ioctl(vm, call, attr),
             Object::Vcpu(r) => self.model.vcpu_ioctl(r, call, arg, mapping),
         };
+        if let Answer::FaultIn {
+            vcpu,
+            vcpu_addr,
+            user_addr,
+        } = answer
+        {
+            self.running.push(vcpu);
+            return Ok(Some(Job::FaultIn {
+                vcpu,
+                object,
+                vcpu_addr,
+                user_addr,
+            }));
+        }
         if let Answer::Run(vcpu) = answer {
             return match self.prepare_run(vcpu, object) {
-                Ok(job) => Ok(Some(job)),
+                Ok(job) => Ok(Some(Job::Run(job))),
                 Err(errno) => {
                     ignore_gone(self.listener.reply_error(n.id, errno))?;
                     Ok(None)
@@ -1584,28 +1675,10 @@ impl Ctx<'_> {
                 ignore_gone(self.listener.reply_error(n.id, Errno::INVAL))?;
                 Ok((Err(Errno::INVAL), Note::None))
             }
-            Answer::FaultIn {
-                vcpu,
-                vcpu_addr,
-                user_addr,
-            } => {
-                // The kernel faults the page in for reading; reading one byte
-                // does the same in the tracee and tells whether it exists.
-                let mut byte = [0u8; 1];
-                let present = sys::read_tracee(n.pid, user_addr, &mut byte).ok() == Some(1);
-                if !self.listener.is_valid(n.id) {
-                    return Ok((Err(Errno::INTR), Note::None));
-                }
-                let r = if present {
-                    self.model.fault_link(vcpu, vcpu_addr, user_addr)
-                } else {
-                    Err(Errno::FAULT)
-                };
-                match r {
-                    Ok(()) => ignore_gone(self.listener.reply_value(n.id, 0))?,
-                    Err(e) => ignore_gone(self.listener.reply_error(n.id, e))?,
-                }
-                Ok((r.map(|()| 0), Note::Translated(user_addr, present)))
+            // Taken out before: the page is faulted in without the lock.
+            Answer::FaultIn { .. } => {
+                ignore_gone(self.listener.reply_error(n.id, Errno::INVAL))?;
+                Ok((Err(Errno::INVAL), Note::None))
             }
         }
     }

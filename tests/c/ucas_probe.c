@@ -59,7 +59,8 @@
  *                                       read-only and straddling memory
  *   ucas_probe stall                    a thread's UCAS_MAP argument, then a
  *                                       thread's guest memory, on a
- *                                       userfaultfd page nobody fills: the
+ *                                       userfaultfd page nobody fills, then
+ *                                       the page a VCPU_FAULT faults in: the
  *                                       other threads' calls meanwhile
  *   ucas_probe bench-ext N              N x KVM_CHECK_EXTENSION
  *   ucas_probe bench-map N              N x (UCAS_MAP + UCAS_UNMAP)
@@ -1281,6 +1282,13 @@ static void *stall_map(void *arg)
 	return NULL;
 }
 
+static void *stall_vcpu_fault(void *arg)
+{
+	stall_ret = ioctl(stall_vcpu, KVM_S390_VCPU_FAULT, (unsigned long)(uintptr_t)arg);
+	stall_errno = errno;
+	return NULL;
+}
+
 static void *stall_kvm_run(void *arg)
 {
 	(void)arg;
@@ -1407,6 +1415,26 @@ static int stall(void)
 	pthread_join(t, NULL);
 	errno = stall_errno;
 	show("run", stall_ret);
+
+	/* Part 3: the page a VCPU_FAULT faults in (vcpu 0's segment 2, mapped
+	 * to a fresh megabyte whose fourth page nobody has touched). */
+	uint64_t seg = user_memory(MIB);
+	void *target = (void *)(uintptr_t)(seg + 0x3000);
+	if (munmap(target, 4096) ||
+	    mmap(target, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) != target)
+		die("remap the target page");
+	stall_register(target);
+	show("fault_map", map(vcpu, KVM_S390_UCAS_MAP, seg, 2 * MIB, MIB));
+	if (pthread_create(&t, NULL, stall_vcpu_fault, (void *)(uintptr_t)(2 * MIB + 0x3000)))
+		die("pthread_create");
+	printf("fault_fault=%d\n", stall_fault_at(target));
+	fflush(stdout);
+	stall_others("fault", kvm, other, base);
+	memset(fill, 0, 4096);
+	stall_fill(target, fill);
+	pthread_join(t, NULL);
+	errno = stall_errno;
+	show("fault", stall_ret);
 	return 0;
 }
 static int bench(const char *what, long n)

@@ -1136,7 +1136,7 @@ fn a_call_blocked_on_its_own_memory_holds_up_no_other() {
         return;
     }
     assert!(status.success(), "{status:?} {got:?}");
-    for part in ["arg", "run"] {
+    for part in ["arg", "run", "fault"] {
         assert_eq!(got[&format!("{part}_fault")], "1", "{got:?}");
         assert_eq!(got[&format!("{part}_check_extension")], "1", "{got:?}");
         assert_eq!(got[&format!("{part}_other_map")], "0", "{got:?}");
@@ -1145,4 +1145,6 @@ fn a_call_blocked_on_its_own_memory_holds_up_no_other() {
     // The blocked calls themselves finish once the page is filled.
     assert_eq!(got["arg_map"], "0", "{got:?}");
     assert_eq!(got["run"], "-1/EINTR", "{got:?}");
+    assert_eq!(got["fault_map"], "0", "{got:?}");
+    assert_eq!(got["fault"], "0", "{got:?}");
 }
