@@ -888,26 +888,7 @@ impl Supervisor {
         };
         let mut state = locked(&self.state);
         state.model.set_guest_regs(job.vcpu, regs);
-        state.running.retain(|&v| v != job.vcpu);
-        self.destroy_dead_vms(&mut state);
-        if self.tracer.enabled() {
-            let label = Label(&state.model, job.object);
-            self.tracer.line(
-                Some(n.pid),
-                format_args!(
-                    "{label} {}({}) {}{note}",
-                    Ioctl::Run.name(),
-                    Args::Value(n.args[2]),
-                    trace::Result(result)
-                ),
-            );
-        }
-        drop(state);
-        self.vcpu_freed.notify_all();
-        let _ = match result {
-            Ok(v) => ignore_gone(self.listener.reply_value(n.id, v)),
-            Err(e) => ignore_gone(self.listener.reply_error(n.id, e)),
-        };
+        self.release(state, n, (job.vcpu, job.object), Ioctl::Run, result, note);
     }
 
     /// Faults in the user page of a `KVM_S390_VCPU_FAULT` without the lock,
@@ -927,7 +908,7 @@ impl Supervisor {
         let valid = self.listener.is_valid(n.id);
         let mut state = locked(&self.state);
         let result = if !valid {
-            // The caller is gone: nothing is linked, nobody is answered.
+            // The caller is gone: nothing is linked.
             Err(Errno::INTR)
         } else if present {
             state
@@ -937,29 +918,42 @@ impl Supervisor {
         } else {
             Err(Errno::FAULT)
         };
-        state.running.retain(|&v| v != vcpu);
+        let note = Note::Translated(user_addr, present);
+        self.release(state, n, (vcpu, object), Ioctl::VcpuFault, result, note);
+    }
+
+    /// Ends a call served without the lock on vcpu `busy`: frees the vcpu,
+    /// destroys what its end lets go, traces and answers.
+    fn release(
+        &self,
+        mut state: MutexGuard<'_, State>,
+        n: &Notification,
+        busy: (VcpuRef, Object),
+        ioctl: Ioctl,
+        result: Result<i64, Errno>,
+        note: Note,
+    ) {
+        state.running.retain(|&v| v != busy.0);
         self.destroy_dead_vms(&mut state);
-        if valid && self.tracer.enabled() {
-            let label = Label(&state.model, object);
+        if self.tracer.enabled() {
+            let label = Label(&state.model, busy.1);
             self.tracer.line(
                 Some(n.pid),
                 format_args!(
-                    "{label} {}({}) {}{}",
-                    Ioctl::VcpuFault.name(),
+                    "{label} {}({}) {}{note}",
+                    ioctl.name(),
                     Args::Value(n.args[2]),
-                    trace::Result(result),
-                    Note::Translated(user_addr, present)
+                    trace::Result(result)
                 ),
             );
         }
         drop(state);
         self.vcpu_freed.notify_all();
-        if valid {
-            let _ = match result {
-                Ok(v) => ignore_gone(self.listener.reply_value(n.id, v)),
-                Err(e) => ignore_gone(self.listener.reply_error(n.id, e)),
-            };
-        }
+        // An answer to a caller that is gone fails harmlessly.
+        let _ = match result {
+            Ok(v) => ignore_gone(self.listener.reply_value(n.id, v)),
+            Err(e) => ignore_gone(self.listener.reply_error(n.id, e)),
+        };
     }
 
     /// Destroys every VM the tracees no longer hold and none of whose vcpus
