@@ -874,9 +874,15 @@ mod tests {
             PSW_MASK_64 | (1 << (63 - 20)),
             0x0000_0000_8000_0000 | (1 << (63 - 20)),
         ];
+        // Fewer rounds where each costs a thousandfold (.ci/run sets this for
+        // the run under qemu-user).
+        let rounds: u32 = std::env::var("UCAS_DECODE_ROUNDS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(60_000);
         let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
         let mut decoded = 0;
-        for _ in 0..60_000 {
+        for _ in 0..rounds {
             let mut text = rng.next().to_be_bytes();
             text[0] = rng.pick(&firsts);
             if !rng.next().is_multiple_of(4) {
@@ -906,6 +912,6 @@ mod tests {
             assert_eq!(fast, slow, "{t6:02x?}");
             assert!(fast_mem == slow_mem, "{t6:02x?}: memory");
         }
-        assert!(decoded > 30_000, "only {decoded} decoded");
+        assert!(decoded > rounds / 2, "only {decoded} of {rounds} decoded");
     }
 }
