@@ -249,6 +249,10 @@ pub struct AddressSpace<const N: usize> {
     /// Each bucket's rank less its group's (at most `len`, so at most `N`,
     /// which [`Self::new`] checks fits a `u32`).
     ranks: [u32; BUCKETS + 1],
+    /// The first start in each bucket, or `u64::MAX` where none starts
+    /// (above every segment): where a bucket holds at most one start,
+    /// [`Self::translate`] picks the extent from the index alone.
+    lead: [u64; BUCKETS],
 }
 
 impl<const N: usize> PartialEq for AddressSpace<N> {
@@ -288,6 +292,7 @@ impl<const N: usize> AddressSpace<N> {
             shift: 0,
             group_ranks: [0; GROUPS + 1],
             ranks: [0; BUCKETS + 1],
+            lead: [u64::MAX; BUCKETS],
         }
     }
 
@@ -363,11 +368,14 @@ impl<const N: usize> AddressSpace<N> {
         let b = usize::try_from(bucket).map_or(BUCKETS - 1, |b| b.min(BUCKETS - 1));
         // b < BUCKETS: both ranks exist, and they are sorted: to >= from.
         let (from, to) = (self.rank(b), self.rank(b.wrapping_add(1)));
-        self.search(from, to.wrapping_sub(from), seg)
+        let (base, size) = self.search(from, to.wrapping_sub(from), seg);
+        let at_most = self.slots.get(base).is_some_and(|e| e.vcpu <= seg);
+        base.wrapping_add(usize::from(size == 1 && at_most))
     }
 
-    /// How many extents start at or below `seg`, given that those below
-    /// `base` all do and those from `base + size` (at most `len`) on do not.
+    /// Narrows the run `[base, base + size)` to at most one extent, given
+    /// that those below `base` start at or below `seg` and those from
+    /// `base + size` (at most `len`) on above it.
     ///
     /// A branch-free four-way search: each round loads the starts at the
     /// quarter points of the candidate run, three independent loads the CPU
@@ -376,10 +384,10 @@ impl<const N: usize> AddressSpace<N> {
     /// no round waits on a mispredicted branch. Every probed index lies
     /// below `len` (the quarter points of `[base, base + size)`); clamping
     /// it to the last slot only tells the compiler so.
-    fn search(&self, mut base: usize, mut size: usize, seg: u64) -> usize {
+    fn search(&self, mut base: usize, mut size: usize, seg: u64) -> (usize, usize) {
         use core::hint::select_unpredictable as select;
         let Some(last) = N.checked_sub(1) else {
-            return 0;
+            return (0, 0);
         };
         let slots = &self.slots;
         let at_most = |i: usize| slots[i.min(last)].vcpu <= seg;
@@ -398,8 +406,9 @@ impl<const N: usize> AddressSpace<N> {
             size = hi.wrapping_sub(lo);
         }
         // Size 0 only when the first quarter point was `base` itself and
-        // started above `seg`: then `base` is the answer.
-        base.wrapping_add(usize::from(size == 1 && at_most(base)))
+        // started above `seg`: then `base` is the answer; size 1 leaves
+        // one start to compare.
+        (base, size)
     }
 
     /// The first segment of bucket `b` (at most 2^44 + 2^44: no wrap).
@@ -425,6 +434,11 @@ impl<const N: usize> AddressSpace<N> {
             && (0..BUCKETS).all(|b| self.rank(b) == self.starts_below(self.bucket_start(b)))
             && (0..GROUPS).all(|g| self.ranks[g * GROUP] == 0)
             && self.rank(BUCKETS) == self.len
+            && (0..BUCKETS).all(|b| {
+                let (from, to) = (self.rank(b), self.rank(b + 1));
+                let lead = if from < to { self.slots[from].vcpu } else { u64::MAX };
+                self.lead[b] == lead
+            })
     }
 
     /// How many extents start below segment `at`, without the index.
@@ -440,6 +454,30 @@ impl<const N: usize> AddressSpace<N> {
     /// those between are counted again; if the first start or the spread of
     /// the starts needs another `base` or `shift`, every rank is.
     fn reindex(&mut self, first: u64, last: u64, grew: usize, shrank: usize) {
+        let grid = (self.base, self.shift);
+        self.reindex_ranks(first, last, grew, shrank);
+        // The buckets whose first start may have changed: those holding a
+        // start the splice removed or added, or all on a new grid.
+        let (lo, hi) = if grid == (self.base, self.shift) {
+            let bucket_of = |x: u64| {
+                let b = x.wrapping_sub(self.base).checked_shr(self.shift).unwrap_or(0);
+                usize::try_from(b).map_or(BUCKETS - 1, |b| b.min(BUCKETS - 1))
+            };
+            (bucket_of(first), bucket_of(last))
+        } else {
+            (0, BUCKETS - 1)
+        };
+        for b in lo..=hi {
+            let (from, to) = (self.rank(b), self.rank(b.wrapping_add(1)));
+            self.lead[b] = match self.slots.get(from) {
+                Some(e) if from < to => e.vcpu,
+                _ => u64::MAX,
+            };
+        }
+    }
+
+    /// The ranks part of [`Self::reindex`].
+    fn reindex_ranks(&mut self, first: u64, last: u64, grew: usize, shrank: usize) {
         let (base, shift) = match self.extents() {
             [] => (0, 0),
             [head, .., tail] => {
@@ -574,7 +612,24 @@ impl<const N: usize> AddressSpace<N> {
     /// O(log n).
     #[must_use]
     pub fn translate(&self, vcpu_addr: u64) -> Option<u64> {
-        self.extent_at(vcpu_addr)?.translate(vcpu_addr)
+        let seg = segment_of(vcpu_addr);
+        // A segment below `base` wraps into the last bucket, where every
+        // start lies above it: whatever extent the lookup then picks starts
+        // above `seg` too, and the extent's own check refuses it.
+        let bucket = seg.wrapping_sub(self.base).wrapping_shr(self.shift);
+        let b = usize::try_from(bucket).map_or(BUCKETS - 1, |b| b.min(BUCKETS - 1));
+        let (from, to) = (self.rank(b), self.rank(b.wrapping_add(1)));
+        let starts = if to.wrapping_sub(from) <= 1 {
+            // At most one extent starts in the bucket, at `lead[b]` (or
+            // none, and `lead[b]` lies above every segment): the answer
+            // needs no slot load, so only one slot load waits on the index.
+            from.wrapping_add(usize::from(seg >= self.lead[b]))
+        } else {
+            let (base, size) = self.search(from, to.wrapping_sub(from), seg);
+            let at_most = self.slots.get(base).is_some_and(|e| e.vcpu <= seg);
+            base.wrapping_add(usize::from(size == 1 && at_most))
+        };
+        self.slots.get(starts.checked_sub(1)?)?.translate(vcpu_addr)
     }
 
     /// Whether the segment holding `vcpu_addr` is mapped.
