@@ -37,6 +37,8 @@
  *                                       mapping) dropped one by one, each
  *                                       followed by KVM_CHECK_EXTENSION(1000+i)
  *   ucas_probe sigrun                   SIGUSR1 to a thread in KVM_RUN, 5 times
+ *   ucas_probe queuedmap                SIGUSR1 to a thread whose UCAS_MAP
+ *                                       waits for another thread's run
  *   ucas_probe floor                    KVM_CHECK_EXTENSION and the floor's
  *                                       goodbye on /dev/null
  *   ucas_probe hoard N                  up to N vcpus created and kept, 8 per
@@ -1232,6 +1234,88 @@ static int sigrun(void)
 	return 0;
 }
 
+/* `queuedmap`: the main thread runs a counting guest in KVM_RUN after
+ * KVM_RUN; a second thread maps and unmaps a segment of the same vcpu, so
+ * each of its calls waits for a run to end (the kernel's vcpu mutex, taken
+ * killably). A third thread sends the second SIGUSR1 (a handler without
+ * SA_RESTART) once one call has been in progress for 5 ms, queued: the
+ * kernel answers such a call when the run is over, never with EINTR. */
+static atomic_int queued_done;
+static atomic_int queued_seq;
+static pid_t queued_tid;
+static int queued_vcpu;
+static int queued_eintr, queued_other, queued_calls;
+
+static void *queued_mapper(void *arg)
+{
+	uint64_t base = *(uint64_t *)arg;
+	queued_tid = (pid_t)syscall(SYS_gettid);
+	for (int i = 0; i < 20; i++) {
+		for (int unmap = 0; unmap < 2; unmap++) {
+			atomic_fetch_add(&queued_seq, 1);
+			long r = map(queued_vcpu, unmap ? KVM_S390_UCAS_UNMAP : KVM_S390_UCAS_MAP,
+				     base, 16 * MIB, MIB);
+			queued_calls++;
+			if (r && errno == EINTR)
+				queued_eintr++;
+			else if (r)
+				queued_other++;
+		}
+	}
+	atomic_store(&queued_done, 1);
+	return NULL;
+}
+
+static void *queued_signaller(void *arg)
+{
+	pthread_t target = *(pthread_t *)arg;
+	int sent = 0;
+	while (!atomic_load(&queued_done)) {
+		int seq = atomic_load(&queued_seq);
+		if (queued_tid && in_syscall(queued_tid, SYS_ioctl)) {
+			/* Only a call in progress for 5 ms, long received by the
+			 * supervisor (it hands receiving on within 2 ms): before
+			 * receipt seccomp itself waits interruptibly. */
+			usleep(5000);
+			if (atomic_load(&queued_seq) == seq && in_syscall(queued_tid, SYS_ioctl)) {
+				pthread_kill(target, SIGUSR1);
+				sent++;
+			}
+		}
+		usleep(200);
+	}
+	printf("signals=%d\n", sent > 0);
+	return NULL;
+}
+
+static int queuedmap(void)
+{
+	/* aghi %r1,1; j .-4 */
+	static const uint8_t loop[] = { 0xa7, 0x1b, 0x00, 0x01, 0xa7, 0xf4, 0xff, 0xfe };
+	looping_vcpu(&queued_vcpu, loop, sizeof(loop));
+	struct sigaction sa = { 0 };
+	sa.sa_handler = on_usr1;
+	sigaction(SIGUSR1, &sa, NULL);
+	uint64_t base = user_memory(MIB);
+	pthread_t mapper, signaller;
+	if (pthread_create(&mapper, NULL, queued_mapper, &base))
+		die("pthread_create");
+	if (pthread_create(&signaller, NULL, queued_signaller, &mapper))
+		die("pthread_create");
+	int runs = 0;
+	while (!atomic_load(&queued_done)) {
+		long r = ioctl(queued_vcpu, KVM_RUN, 0);
+		if (r == 0 || errno != EINTR)
+			die("KVM_RUN did not run out of budget");
+		runs++;
+	}
+	pthread_join(mapper, NULL);
+	pthread_join(signaller, NULL);
+	printf("calls=%d\neintr=%d\nother=%d\nhandled=%d\n", queued_calls, queued_eintr,
+	       queued_other, atomic_load(&sig_seen) > 0);
+	return 0;
+}
+
 static int killrun(void)
 {
 	int vcpu;
@@ -1509,6 +1593,8 @@ int main(int argc, char **argv)
 		return cycles(atol(argv[2]));
 	if (!strcmp(cmd, "sigrun"))
 		return sigrun();
+	if (!strcmp(cmd, "queuedmap"))
+		return queuedmap();
 	if (!strcmp(cmd, "floor"))
 		return floor_calls();
 	if (!strcmp(cmd, "hoard") && argc > 2)
