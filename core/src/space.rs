@@ -436,7 +436,11 @@ impl<const N: usize> AddressSpace<N> {
             && self.rank(BUCKETS) == self.len
             && (0..BUCKETS).all(|b| {
                 let (from, to) = (self.rank(b), self.rank(b + 1));
-                let lead = if from < to { self.slots[from].vcpu } else { u64::MAX };
+                let lead = if from < to {
+                    self.slots[from].vcpu
+                } else {
+                    u64::MAX
+                };
                 self.lead[b] == lead
             })
     }
@@ -460,7 +464,10 @@ impl<const N: usize> AddressSpace<N> {
         // start the splice removed or added, or all on a new grid.
         let (lo, hi) = if grid == (self.base, self.shift) {
             let bucket_of = |x: u64| {
-                let b = x.wrapping_sub(self.base).checked_shr(self.shift).unwrap_or(0);
+                let b = x
+                    .wrapping_sub(self.base)
+                    .checked_shr(self.shift)
+                    .unwrap_or(0);
                 usize::try_from(b).map_or(BUCKETS - 1, |b| b.min(BUCKETS - 1))
             };
             (bucket_of(first), bucket_of(last))
