@@ -172,6 +172,8 @@ struct Scratch {
     path_buf: Box<[u8; PATH_MAX]>,
     /// The argument struct of the ioctl being served.
     arg: Staged,
+    /// The rest of the caller's memory that call reads and writes.
+    sec: Secondary,
     /// Guest pages read during a `KVM_RUN`.
     page_cache: PageCache,
     /// The files behind fd numbers this thread has looked up.
@@ -183,9 +185,23 @@ impl Scratch {
         Self {
             path_buf: Box::new([0; PATH_MAX]),
             arg: Staged::new(),
+            sec: Secondary::default(),
             page_cache: PageCache::new(),
             remembered: Remembered::default(),
         }
+    }
+
+    /// The `L` bytes at `addr` in the caller: from the staged argument if
+    /// that is where they are, else from what [`Secondary`] holds (`None`,
+    /// and the range noted, when it does not hold them yet).
+    fn read<const L: usize>(&mut self, addr: u64) -> Option<[u8; L]> {
+        let mut raw = [0u8; L];
+        Caller {
+            arg: &self.arg,
+            sec: &mut self.sec,
+        }
+        .read(addr, &mut raw)
+        .then_some(raw)
     }
 }
 
@@ -198,8 +214,10 @@ impl Scratch {
 struct Staged {
     /// Where the bytes were read; meaningful while `len` is not 0.
     addr: u64,
-    /// How many bytes of `bytes` hold the argument (0: none staged).
+    /// How long the argument is (0: the call takes none, or is not ours).
     len: usize,
+    /// Whether all `len` bytes could be read.
+    read: bool,
     bytes: Box<[u8; ARG_MAX]>,
 }
 
@@ -212,34 +230,134 @@ impl Staged {
         Self {
             addr: 0,
             len: 0,
+            read: false,
             bytes: Box::new([0; ARG_MAX]),
         }
     }
 
     /// Reads the argument of `call` (the request, if it is one of ours) at
     /// `addr` in `pid`, if it takes a pointer. What cannot be read in full
-    /// stages nothing: the read under the lock then finds the fault.
+    /// is a fault of the call (EFAULT where the kernel reads it).
     fn stage(&mut self, pid: u32, call: Option<Ioctl>, addr: u64) {
         self.len = 0;
         let Some(call) = call.filter(|c| !c.takes_value()) else {
             return;
         };
         let len = ucas_core::abi::ioc_size(call.number()).min(ARG_MAX);
-        if sys::read_tracee(pid, addr, &mut self.bytes[..len]).ok() == Some(len) {
-            self.addr = addr;
-            self.len = len;
-        }
+        self.addr = addr;
+        self.len = len;
+        self.read = sys::read_tracee(pid, addr, &mut self.bytes[..len]).ok() == Some(len);
     }
 
-    /// The `L` bytes at `addr`: from the staged copy if it holds them, else
-    /// read from the caller now.
-    fn read<const L: usize>(&self, pid: u32, addr: u64) -> Option<[u8; L]> {
-        if addr == self.addr && L <= self.len {
-            let mut raw = [0u8; L];
-            raw.copy_from_slice(&self.bytes[..L]);
-            return Some(raw);
+    /// Whether `len` bytes at `addr` are (a prefix of) the argument; then
+    /// the bytes, or `None` for an argument that could not be read.
+    fn get(&self, addr: u64, len: usize) -> Option<Option<&[u8]>> {
+        (self.len != 0 && addr == self.addr && len <= self.len)
+            .then(|| self.read.then(|| &self.bytes[..len]))
+    }
+}
+
+/// The caller's memory beyond the argument struct, for one call: device
+/// attribute data, register and interrupt buffers, key and `MEM_OP`
+/// buffers, answers written back. The call is served with the state lock
+/// held, so it may not read the caller there: memory that blocks the
+/// reader (a userfaultfd range, a FUSE mapping) would hold up every other
+/// call. A pass under the lock reads only what was fetched before it; what
+/// it misses is noted and the pass thrown away (nothing answered, nothing
+/// changed: the model reads all it needs before it changes anything, as
+/// the kernel copies from the user first). The serving thread then fetches
+/// the ranges without the lock and serves the call again. Writes are held
+/// until the lock is dropped and made then, in order; one that fails makes
+/// the answer EFAULT, as a failing `copy_to_user` does.
+#[derive(Default)]
+struct Secondary {
+    fetched: Vec<Fetched>,
+    /// What the current pass missed: (address, length).
+    wanted: Vec<(u64, usize)>,
+    /// What the call writes back: (address, bytes).
+    writes: Vec<(u64, Vec<u8>)>,
+}
+
+/// One range read from the caller without the lock.
+struct Fetched {
+    addr: u64,
+    len: usize,
+    /// `None`: not all of it could be read.
+    bytes: Option<Vec<u8>>,
+}
+
+/// The most one read of a call may ask for: above the largest buffer any
+/// modelled ioctl takes (1 MiB of storage keys, `KVM_S390_SKEYS_MAX`).
+const SECONDARY_MAX: usize = 16 << 20;
+
+/// How many passes one call may take before it is answered EFAULT. Each
+/// pass fetches ranges no earlier pass asked for; the modelled calls need
+/// at most three.
+const PASSES_MAX: usize = 16;
+
+impl Secondary {
+    fn clear(&mut self) {
+        self.fetched.clear();
+        self.wanted.clear();
+        self.writes.clear();
+    }
+
+    fn read(&mut self, addr: u64, buf: &mut [u8]) -> bool {
+        let len = buf.len();
+        if len == 0 {
+            return true;
         }
-        read_arg::<L>(pid, addr)
+        for f in &self.fetched {
+            match &f.bytes {
+                None if f.addr == addr && f.len == len => return false,
+                None => {}
+                Some(bytes) => {
+                    let Some(off) = addr.checked_sub(f.addr) else {
+                        continue;
+                    };
+                    if off
+                        .checked_add(len as u64)
+                        .is_some_and(|end| end <= f.len as u64)
+                    {
+                        let off = off as usize;
+                        buf.copy_from_slice(&bytes[off..off + len]);
+                        return true;
+                    }
+                }
+            }
+        }
+        // Larger than any call reads: a fault, as for memory not there.
+        if len <= SECONDARY_MAX && !self.wanted.contains(&(addr, len)) {
+            self.wanted.push((addr, len));
+        }
+        false
+    }
+
+    fn missed(&self) -> bool {
+        !self.wanted.is_empty()
+    }
+
+    /// Reads, without the lock, what the last pass missed; writes it held
+    /// are dropped (the next pass makes them again).
+    fn fetch(&mut self, listener: &Listener, n: &Notification) {
+        self.writes.clear();
+        let start = self.fetched.len();
+        for (addr, len) in self.wanted.drain(..) {
+            let mut bytes = vec![0u8; len];
+            let read = sys::read_tracee(n.pid, addr, &mut bytes).ok() == Some(len);
+            self.fetched.push(Fetched {
+                addr,
+                len,
+                bytes: read.then_some(bytes),
+            });
+        }
+        // Read by pid: the bytes are the caller's only if it still waits
+        // in this call (then its pid cannot have been reused).
+        if !listener.is_valid(n.id) {
+            for f in &mut self.fetched[start..] {
+                f.bytes = None;
+            }
+        }
     }
 }
 
@@ -264,8 +382,25 @@ impl DerefMut for Ctx<'_> {
     }
 }
 
+/// Whether [`Ctx::carry_out`] answered the call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reply {
+    Sent,
+    /// Left to [`Supervisor::finish`], after the held writes.
+    Held,
+}
+
 /// A call the serving thread finishes without the lock.
 enum Job {
+    /// The pass missed memory of the caller: fetch it and serve again.
+    Again,
+    /// Make the held writes, then answer `result` (EFAULT if one fails).
+    Finish {
+        result: Result<i64, Errno>,
+        note: Note,
+        /// The trace line up to its result, if tracing.
+        head: Option<String>,
+    },
     /// A `KVM_RUN`.
     Run(RunJob),
     /// A `KVM_S390_VCPU_FAULT` whose user page is to be faulted in: the
@@ -411,21 +546,46 @@ impl OneRegSlot {
     }
 }
 
-/// The memory of the thread waiting in an ioctl, for the model's
-/// [`CallerMemory`] users.
+/// The memory of the thread waiting in an ioctl as a pass under the lock
+/// sees it, for the model's [`CallerMemory`] users: the staged argument and
+/// what [`Secondary`] fetched; writes are held.
 struct Caller<'a> {
-    listener: &'a Listener,
-    n: &'a Notification,
+    arg: &'a Staged,
+    sec: &'a mut Secondary,
 }
 
 impl CallerMemory for Caller<'_> {
     fn read(&mut self, addr: u64, buf: &mut [u8]) -> bool {
-        sys::read_tracee(self.n.pid, addr, buf).ok() == Some(buf.len())
-            && self.listener.is_valid(self.n.id)
+        match self.arg.get(addr, buf.len()) {
+            Some(Some(bytes)) => {
+                buf.copy_from_slice(bytes);
+                true
+            }
+            Some(None) => false,
+            None => self.sec.read(addr, buf),
+        }
     }
 
     fn write(&mut self, addr: u64, data: &[u8]) -> bool {
-        store_to_caller(self.listener, self.n, addr, data)
+        self.sec.writes.push((addr, data.to_vec()));
+        true
+    }
+}
+
+impl Ctx<'_> {
+    /// The caller's memory for this pass.
+    fn caller(&mut self) -> Caller<'_> {
+        Caller {
+            arg: &self.scratch.arg,
+            sec: &mut self.scratch.sec,
+        }
+    }
+
+    /// Holds a write to the caller until the lock is dropped.
+    fn hold_write(&mut self, addr: u64, data: &[u8]) {
+        if !data.is_empty() {
+            self.scratch.sec.writes.push((addr, data.to_vec()));
+        }
     }
 }
 
@@ -754,6 +914,11 @@ impl Supervisor {
                 self.fault_in(n, vcpu, object, vcpu_addr, user_addr);
                 Ok(())
             }
+            Ok(Some(Job::Finish { result, note, head })) => {
+                self.finish(scratch, n, result, note, head)
+            }
+            // Taken out in handle.
+            Ok(Some(Job::Again)) => ignore_gone(self.listener.reply_error(n.id, Errno::FAULT)),
             Ok(None) => Ok(()),
             Err(e) => Err(e),
         };
@@ -833,8 +998,7 @@ impl Supervisor {
             });
             return match kvm {
                 Some(len) => self
-                    .ctx(scratch)
-                    .on_open(n, syscall, dirfd, len, how)
+                    .on_open(scratch, n, syscall, dirfd, len, how)
                     .map(|()| None),
                 None => ignore_gone(self.listener.reply_continue(n.id)).map(|()| None),
             };
@@ -851,29 +1015,125 @@ impl Supervisor {
         };
         let call = Ioctl::from_number(n.args[1] as u32);
         scratch.arg.stage(n.pid, call, n.args[2]);
-        let mut ctx = self.ctx(scratch);
-        let Some(object) = ctx.objects.get(&found.file).copied() else {
-            drop(ctx);
-            return ignore_gone(self.listener.reply_continue(n.id)).map(|()| None);
-        };
-        FdNumbers::remember(&mut ctx.scratch.remembered, n.pid, fd, found);
-        // A vcpu's ioctls wait for its run, as for the kernel's vcpu mutex;
-        // the two injections the kernel serves without it do not.
-        if let Object::Vcpu(r) = object
-            && !matches!(call, Some(Ioctl::S390Irq | Ioctl::S390Interrupt))
-        {
-            while ctx.running.contains(&r) {
-                let state = ctx.state;
-                ctx.state = self
-                    .vcpu_freed
-                    .wait(state)
-                    .unwrap_or_else(PoisonError::into_inner);
-                if !self.listener.is_valid(n.id) {
-                    return Ok(None);
+        scratch.sec.clear();
+        for _ in 0..PASSES_MAX {
+            let mut ctx = self.ctx(scratch);
+            let Some(object) = ctx.objects.get(&found.file).copied() else {
+                drop(ctx);
+                return ignore_gone(self.listener.reply_continue(n.id)).map(|()| None);
+            };
+            FdNumbers::remember(&mut ctx.scratch.remembered, n.pid, fd, found);
+            // A vcpu's ioctls wait for its run, as for the kernel's vcpu
+            // mutex; the two injections the kernel serves without it do not.
+            if let Object::Vcpu(r) = object
+                && !matches!(call, Some(Ioctl::S390Irq | Ioctl::S390Interrupt))
+            {
+                while ctx.running.contains(&r) {
+                    let state = ctx.state;
+                    ctx.state = self
+                        .vcpu_freed
+                        .wait(state)
+                        .unwrap_or_else(PoisonError::into_inner);
+                    if !self.listener.is_valid(n.id) {
+                        return Ok(None);
+                    }
                 }
             }
+            match ctx.on_ioctl(n, object)? {
+                Some(Job::Again) => {
+                    drop(ctx);
+                    scratch.sec.fetch(&self.listener, n);
+                }
+                job => return Ok(job),
+            }
         }
-        ctx.on_ioctl(n, object)
+        ignore_gone(self.listener.reply_error(n.id, Errno::FAULT)).map(|()| None)
+    }
+
+    /// An open whose path (the first `len` bytes of the path buffer) may
+    /// name `/dev/kvm`. Whether it does is found without the lock: the
+    /// walk may cross the program's own slow file systems (FUSE).
+    fn on_open(
+        &self,
+        scratch: &mut Scratch,
+        n: &Notification,
+        syscall: &str,
+        dirfd: i32,
+        len: usize,
+        how: paths::OpenHow,
+    ) -> io::Result<()> {
+        let stripped = paths::strip_trailing_slashes(&scratch.path_buf[..len]).len();
+        let trailing_slash = stripped < len;
+        let path = &scratch.path_buf[..stripped];
+        // Refused before the lookup (flags, scopes, an absolute path under
+        // RESOLVE_BENEATH): the kernel answers the same for any path.
+        let beneath = how.resolve & paths::RESOLVE_BENEATH != 0;
+        if how.check().is_err() || (beneath && path.starts_with(b"/")) {
+            return ignore_gone(self.listener.reply_continue(n.id));
+        }
+        // Lexically /dev/kvm, and the directories on the way (which exist
+        // on every host) really lead to the host's /dev.
+        if !names_dev_kvm(path, n.pid, dirfd, how.resolve)
+            || !walks_to_dev(path, n.pid, dirfd, how.resolve)
+        {
+            return ignore_gone(self.listener.reply_continue(n.id));
+        }
+        // The last component is the modelled character device.
+        let flags = how.flags;
+        let refused = if trailing_slash && flags & paths::O_CREAT != 0 {
+            Some(Errno::ISDIR)
+        } else if trailing_slash || flags & paths::O_DIRECTORY != 0 {
+            Some(Errno::NOTDIR)
+        } else if flags & paths::O_PATH != 0 {
+            // An O_PATH open does not reach the device's open.
+            return ignore_gone(self.listener.reply_continue(n.id));
+        } else if flags & (paths::O_CREAT | paths::O_EXCL) == paths::O_CREAT | paths::O_EXCL {
+            Some(Errno::EXIST)
+        } else {
+            None
+        };
+        if !self.listener.is_valid(n.id) {
+            return Ok(());
+        }
+        self.ctx(scratch).open_kvm(n, syscall, len, flags, refused)
+    }
+
+    /// Makes the writes a call held, then answers it: `result`, or EFAULT
+    /// if a write fails (as after a failing `copy_to_user`, what the call
+    /// did stays done).
+    fn finish(
+        &self,
+        scratch: &mut Scratch,
+        n: &Notification,
+        result: Result<i64, Errno>,
+        note: Note,
+        head: Option<String>,
+    ) -> io::Result<()> {
+        let mut result = result;
+        for (addr, data) in scratch.sec.writes.drain(..) {
+            // The write goes through the caller's /proc/PID/mem, whose
+            // accesses cannot wait for a userfaultfd (they fail instead);
+            // a read by process_vm_readv first waits, as `copy_to_user`
+            // would, until the program has filled the pages.
+            let mut probe = vec![0u8; data.len()];
+            let _ = sys::read_tracee(n.pid, addr, &mut probe);
+            if !store_to_caller(&self.listener, n, addr, &data) {
+                result = Err(Errno::FAULT);
+                break;
+            }
+        }
+        scratch.sec.writes.clear();
+        if let Some(head) = head {
+            self.tracer.line(
+                Some(n.pid),
+                format_args!("{head} {}{note}", trace::Result(result)),
+            );
+        }
+        // A caller that has gone is no error of ours.
+        match result {
+            Ok(v) => ignore_gone(self.listener.reply_value(n.id, v)),
+            Err(e) => ignore_gone(self.listener.reply_error(n.id, e)),
+        }
     }
 
     /// Runs `job` without the lock, puts what it changed back and answers.
@@ -1004,49 +1264,16 @@ fn read_path(buf: &mut [u8; PATH_MAX], pid: u32, addr: u64) -> Option<usize> {
 }
 
 impl Ctx<'_> {
-    /// An open whose path (the first `len` bytes of the path buffer) may
-    /// name `/dev/kvm`.
-    fn on_open(
+    /// An open of the emulated `/dev/kvm` (the first `len` bytes of the
+    /// path buffer), answered with its fd or with `refused`.
+    fn open_kvm(
         &mut self,
         n: &Notification,
         syscall: &str,
-        dirfd: i32,
         len: usize,
-        how: paths::OpenHow,
+        flags: u64,
+        refused: Option<Errno>,
     ) -> io::Result<()> {
-        let stripped = paths::strip_trailing_slashes(&self.scratch.path_buf[..len]).len();
-        let trailing_slash = stripped < len;
-        let path = &self.scratch.path_buf[..stripped];
-        // Refused before the lookup (flags, scopes, an absolute path under
-        // RESOLVE_BENEATH): the kernel answers the same for any path.
-        let beneath = how.resolve & paths::RESOLVE_BENEATH != 0;
-        if how.check().is_err() || (beneath && path.starts_with(b"/")) {
-            return ignore_gone(self.listener.reply_continue(n.id));
-        }
-        // Lexically /dev/kvm, and the directories on the way (which exist
-        // on every host) really lead to the host's /dev.
-        if !self.names_dev_kvm(n.pid, dirfd, stripped, how.resolve)
-            || !self.walks_to_dev(n.pid, dirfd, stripped, how.resolve)
-        {
-            return ignore_gone(self.listener.reply_continue(n.id));
-        }
-        // The last component is the modelled character device.
-        let flags = how.flags;
-        let refused = if trailing_slash && flags & paths::O_CREAT != 0 {
-            Some(Errno::ISDIR)
-        } else if trailing_slash || flags & paths::O_DIRECTORY != 0 {
-            Some(Errno::NOTDIR)
-        } else if flags & paths::O_PATH != 0 {
-            // An O_PATH open does not reach the device's open.
-            return ignore_gone(self.listener.reply_continue(n.id));
-        } else if flags & (paths::O_CREAT | paths::O_EXCL) == paths::O_CREAT | paths::O_EXCL {
-            Some(Errno::EXIST)
-        } else {
-            None
-        };
-        if !self.listener.is_valid(n.id) {
-            return Ok(());
-        }
         let result = match refused {
             Some(e) => Err(e),
             None => {
@@ -1079,78 +1306,6 @@ impl Ctx<'_> {
             Err(Errno::NOENT) if refused.is_none() => Ok(()),
             Err(errno) => ignore_gone(self.listener.reply_error(n.id, errno)),
         }
-    }
-
-    /// Whether the first `len` bytes of `path_buf`, opened relative to
-    /// `dirfd` by `pid` with the `RESOLVE_*` flags `resolve`, name
-    /// `/dev/kvm` lexically.
-    fn names_dev_kvm(&self, pid: u32, dirfd: i32, len: usize, resolve: u64) -> bool {
-        let path = &self.scratch.path_buf[..len];
-        let in_root = resolve & paths::RESOLVE_IN_ROOT != 0;
-        if path.starts_with(b"/") && !in_root {
-            return paths::is_dev_kvm(b"/", path);
-        }
-        let mut buf = [0u8; 64];
-        let Some(link) = start_dir(&mut buf, pid, dirfd) else {
-            return false;
-        };
-        let Ok(base) = std::fs::read_link(std::ffi::OsStr::from_bytes(link.to_bytes())) else {
-            return false;
-        };
-        let base = base.as_os_str().as_bytes();
-        if !base.starts_with(b"/") {
-            // Not a directory of the file system (a pipe, a socket…).
-            return false;
-        }
-        if in_root {
-            paths::is_dev_kvm_in_root(base, path)
-        } else {
-            paths::is_dev_kvm(base, path)
-        }
-    }
-
-    /// Whether the directory part of the first `len` bytes of `path_buf`,
-    /// walked by the kernel from where the tracee's walk starts and under
-    /// its `RESOLVE_*` flags, is the host's `/dev`. A walk the kernel
-    /// refuses (a closed or non-directory dirfd, a missing directory, a
-    /// symlink or mount the flags forbid, `..` out of a scope) is refused
-    /// the same for the tracee, whatever the last component: the kernel
-    /// answers it.
-    fn walks_to_dev(&self, pid: u32, dirfd: i32, len: usize, resolve: u64) -> bool {
-        use rustix::fs::{Mode, OFlags, ResolveFlags};
-        let path = &self.scratch.path_buf[..len];
-        let absolute = path.starts_with(b"/") && resolve & paths::RESOLVE_IN_ROOT == 0;
-        let mut buf = [0u8; 64];
-        let (start, resolve) = if absolute {
-            // From the tracee's root, which ".." does not leave.
-            (
-                proc_path(&mut buf, pid, "root", None),
-                resolve | paths::RESOLVE_IN_ROOT,
-            )
-        } else {
-            (start_dir(&mut buf, pid, dirfd), resolve)
-        };
-        let Some(start) = start else {
-            return false;
-        };
-        let dir_flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
-        let Ok(start) = rustix::fs::open(start, dir_flags, Mode::empty()) else {
-            return false;
-        };
-        // The emulated open is served from the cache, so RESOLVE_CACHED
-        // need not hold for this walk.
-        let resolve = ResolveFlags::from_bits_retain((resolve & !paths::RESOLVE_CACHED) as _);
-        let parent = paths::parent(path);
-        let Ok(dir) = rustix::fs::openat2(&start, parent, dir_flags, Mode::empty(), resolve) else {
-            return false;
-        };
-        let (Ok(dir), Ok(dev)) = (
-            rustix::fs::fstat(&dir),
-            rustix::fs::stat(format!("/proc/{pid}/root/dev")),
-        ) else {
-            return false;
-        };
-        (dir.st_dev, dir.st_ino) == (dev.st_dev, dev.st_ino)
     }
 
     fn new_memfd(&mut self, name: &CStr, size: u64, object: Object) -> io::Result<OwnedFd> {
@@ -1230,11 +1385,7 @@ impl Ctx<'_> {
         let call = Ioctl::from_number(request);
         let mapping = (matches!(object, Object::Vcpu(_))
             && matches!(call, Some(Ioctl::UcasMap) | Some(Ioctl::UcasUnmap)))
-        .then(|| {
-            self.scratch
-                .arg
-                .read::<{ size_of::<UcasMapping>() }>(n.pid, arg)
-        })
+        .then(|| self.scratch.read::<{ size_of::<UcasMapping>() }>(arg))
         .flatten()
         .map(|raw| UcasMapping {
             user_addr: ne_u64(&raw[0..8]),
@@ -1248,11 +1399,7 @@ impl Ctx<'_> {
                     | Some(Ioctl::GetDeviceAttr)
                     | Some(Ioctl::HasDeviceAttr)
             ))
-        .then(|| {
-            self.scratch
-                .arg
-                .read::<{ size_of::<DeviceAttr>() }>(n.pid, arg)
-        })
+        .then(|| self.scratch.read::<{ size_of::<DeviceAttr>() }>(arg))
         .flatten()
         .map(|raw| DeviceAttr {
             flags: ne_u32(&raw[0..4]),
@@ -1281,8 +1428,7 @@ impl Ctx<'_> {
             Object::Vm(vm) if call == Some(Ioctl::EnableCap) => {
                 let cap = self
                     .scratch
-                    .arg
-                    .read::<{ size_of::<EnableCap>() }>(n.pid, arg)
+                    .read::<{ size_of::<EnableCap>() }>(arg)
                     .map(|raw| {
                         let mut args = [0u64; 4];
                         for (i, a) in args.iter_mut().enumerate() {
@@ -1300,8 +1446,7 @@ impl Ctx<'_> {
             Object::Vm(vm) if call == Some(Ioctl::CreateDevice) => {
                 let dev = self
                     .scratch
-                    .arg
-                    .read::<{ size_of::<CreateDevice>() }>(n.pid, arg)
+                    .read::<{ size_of::<CreateDevice>() }>(arg)
                     .map(|raw| CreateDevice {
                         type_: ne_u32(&raw[0..4]),
                         fd: ne_u32(&raw[4..8]),
@@ -1312,8 +1457,7 @@ impl Ctx<'_> {
             Object::Vm(vm) if call == Some(Ioctl::SetGsiRouting) => {
                 let header = self
                     .scratch
-                    .arg
-                    .read::<8>(n.pid, arg)
+                    .read::<8>(arg)
                     .map(|raw| (ne_u32(&raw[0..4]), ne_u32(&raw[4..8])));
                 // The entries follow the 8-byte header, 48 bytes each; only
                 // their types decide on s390 (bounded by KVM_MAX_IRQ_ROUTES).
@@ -1321,9 +1465,13 @@ impl Ctx<'_> {
                     let nr = usize::try_from(nr).ok().filter(|&nr| nr <= 4096)?;
                     let mut raw = vec![0u8; nr * 48];
                     let at = arg.checked_add(8)?;
-                    (sys::read_tracee(n.pid, at, &mut raw).ok() == Some(raw.len()))
+                    self.caller()
+                        .read(at, &mut raw)
                         .then(|| raw.chunks(48).map(|e| ne_u32(&e[4..8])).collect::<Vec<_>>())
                 });
+                if self.scratch.sec.missed() {
+                    return Ok(Some(Job::Again));
+                }
                 self.model.vm_gsi_routing(vm, header, entries.as_deref())
             }
             Object::Vm(vm)
@@ -1335,13 +1483,11 @@ impl Ctx<'_> {
                 // The first form is the second's first 32 bytes.
                 let region = if call == Some(Ioctl::SetUserMemoryRegion) {
                     self.scratch
-                        .arg
-                        .read::<{ size_of::<UserspaceMemoryRegion>() }>(n.pid, arg)
+                        .read::<{ size_of::<UserspaceMemoryRegion>() }>(arg)
                         .map(|raw| region_of(&raw))
                 } else {
                     self.scratch
-                        .arg
-                        .read::<{ size_of::<UserspaceMemoryRegion2>() }>(n.pid, arg)
+                        .read::<{ size_of::<UserspaceMemoryRegion2>() }>(arg)
                         .map(|raw| region_of(&raw))
                 };
                 self.model.vm_set_memory_region(vm, region)
@@ -1350,6 +1496,9 @@ impl Ctx<'_> {
             Object::Flic(vm) => self.model.flic_ioctl(vm, call, attr),
             Object::Vcpu(r) => self.model.vcpu_ioctl(r, call, arg, mapping),
         };
+        if self.scratch.sec.missed() {
+            return Ok(Some(Job::Again));
+        }
         if let Answer::FaultIn {
             vcpu,
             vcpu_addr,
@@ -1379,9 +1528,19 @@ impl Ctx<'_> {
             _ => Args::Value(arg),
         };
         let fired = self.model.enomem_fired();
-        let (result, mut note) = self.carry_out(n, answer)?;
+        let (result, mut note, reply) = self.carry_out(n, answer)?;
         if !fired && self.model.enomem_fired() {
             note = Note::Injected;
+        }
+        if reply == Reply::Held {
+            if self.scratch.sec.missed() {
+                return Ok(Some(Job::Again));
+            }
+            let head = self.tracer.enabled().then(|| {
+                let label = Label(&self.model, object);
+                format!("{label} {}({args})", call.map_or("ioctl", Ioctl::name))
+            });
+            return Ok(Some(Job::Finish { result, note, head }));
         }
         if self.tracer.enabled() {
             let label = Label(&self.model, object);
@@ -1450,19 +1609,19 @@ impl Ctx<'_> {
         &mut self,
         n: &Notification,
         answer: Answer,
-    ) -> io::Result<(Result<i64, Errno>, Note)> {
+    ) -> io::Result<(Result<i64, Errno>, Note, Reply)> {
         match answer {
             Answer::Value(v) => {
                 ignore_gone(self.listener.reply_value(n.id, v))?;
-                Ok((Ok(v), Note::None))
+                Ok((Ok(v), Note::None, Reply::Sent))
             }
             Answer::Error(e) => {
                 ignore_gone(self.listener.reply_error(n.id, e))?;
-                Ok((Err(e), Note::None))
+                Ok((Err(e), Note::None, Reply::Sent))
             }
             Answer::Unsupported(e, why) => {
                 ignore_gone(self.listener.reply_error(n.id, e))?;
-                Ok((Err(e), Note::Unsupported(why)))
+                Ok((Err(e), Note::Unsupported(why), Reply::Sent))
             }
             Answer::NewFlic { vm, addr } => {
                 let made = self
@@ -1481,12 +1640,8 @@ impl Ctx<'_> {
                 let r = match self.listener.install_fd(n.id, fd.as_fd(), true) {
                     Ok(number) => {
                         let number = u32::try_from(number).unwrap_or(u32::MAX);
-                        let at = addr.wrapping_add(4);
-                        if store_to_caller(self.listener, n, at, &number.to_ne_bytes()) {
-                            Ok(0)
-                        } else {
-                            Err(Errno::FAULT)
-                        }
+                        self.hold_write(addr.wrapping_add(4), &number.to_ne_bytes());
+                        Ok(0)
                     }
                     Err(e) => {
                         self.lifetimes.forget(wd);
@@ -1495,70 +1650,52 @@ impl Ctx<'_> {
                         Err(crate::error::errno_of(&e).unwrap_or(Errno::NOMEM))
                     }
                 };
-                self.reply(n, r)?;
-                Ok((r, Note::None))
+                Ok((r, Note::None, Reply::Held))
             }
             Answer::FlicGet { vm, attr } => {
                 let r = match self.model.flic_get(vm, &attr) {
-                    Ok((data, value)) if data.is_empty() => Ok(value),
                     Ok((data, value)) => {
-                        if store_to_caller(self.listener, n, attr.addr, &data) {
-                            Ok(value)
-                        } else {
-                            Err(Errno::FAULT)
-                        }
+                        self.hold_write(attr.addr, &data);
+                        Ok(value)
                     }
                     Err(e) => Err(e),
                 };
-                self.reply(n, r)?;
-                Ok((r, Note::None))
+                Ok((r, Note::None, Reply::Held))
             }
             Answer::FlicSet { vm, attr } => {
                 let mut payload = vec![0u8; super::model::flic_payload_len(&attr)];
-                let read = payload.is_empty()
-                    || sys::read_tracee(n.pid, attr.addr, &mut payload).ok() == Some(payload.len());
-                let r = if read && self.listener.is_valid(n.id) {
+                let r = if self.caller().read(attr.addr, &mut payload) {
                     self.model.flic_set(vm, &attr, &payload)
                 } else {
                     Err(Errno::FAULT)
                 };
-                self.reply(n, r)?;
-                Ok((r, Note::None))
+                Ok((r, Note::None, Reply::Held))
             }
             Answer::CpuModelGet { vm, attr, addr } => {
                 let data = self.model.cpu_model_get(vm, attr);
-                let r = if store_to_caller(self.listener, n, addr, &data) {
-                    Ok(0)
-                } else {
-                    Err(Errno::FAULT)
-                };
-                self.reply(n, r)?;
-                Ok((r, Note::None))
+                self.hold_write(addr, &data);
+                Ok((Ok(0), Note::None, Reply::Held))
             }
             Answer::CpuModelSet { vm, attr, addr } => {
                 let mut raw = vec![0u8; attr.len()];
-                let read = sys::read_tracee(n.pid, addr, &mut raw).ok() == Some(raw.len());
-                let r = if read && self.listener.is_valid(n.id) {
+                let r = if self.caller().read(addr, &mut raw) {
                     self.model.cpu_model_set(vm, attr, &raw).map(|()| 0)
                 } else {
                     Err(Errno::FAULT)
                 };
-                self.reply(n, r)?;
-                Ok((r, Note::None))
+                Ok((r, Note::None, Reply::Held))
             }
             Answer::WithMemory { object, call, arg } => {
                 let mut mem = Caller {
-                    listener: self.listener,
-                    n,
+                    arg: &self.scratch.arg,
+                    sec: &mut self.scratch.sec,
                 };
-                let r = self.model.with_memory(object, call, arg, &mut mem);
-                self.reply(n, r)?;
-                Ok((r, Note::None))
+                let r = self.state.model.with_memory(object, call, arg, &mut mem);
+                Ok((r, Note::None, Reply::Held))
             }
             Answer::VcpuState(r, ioctl) => {
                 let result = self.vcpu_state(n, r, ioctl);
-                self.reply(n, result)?;
-                Ok((result, Note::None))
+                Ok((result, Note::None, Reply::Held))
             }
             Answer::StatsFd { id } => {
                 let result = match self.stats_fd(n, id) {
@@ -1569,12 +1706,12 @@ impl Ctx<'_> {
                         Err(errno)
                     }
                 };
-                Ok((result, Note::None))
+                Ok((result, Note::None, Reply::Sent))
             }
             Answer::NotModelled(ioctl, e) => {
                 ignore_gone(self.listener.reply_error(n.id, e))?;
                 self.note_not_modelled(ioctl, e);
-                Ok((Err(e), Note::NotModelled))
+                Ok((Err(e), Note::NotModelled, Reply::Sent))
             }
             Answer::NewVm(vm) => {
                 // The model has the VM already: it keeps it only if its fd
@@ -1600,7 +1737,7 @@ impl Ctx<'_> {
                     .vms()
                     .get(vm as usize)
                     .is_some_and(|v| v.is_ucontrol());
-                Ok((r, Note::NewVm(vm, ucontrol)))
+                Ok((r, Note::NewVm(vm, ucontrol), Reply::Sent))
             }
             Answer::NewVcpu(r) => {
                 let ucontrol = self
@@ -1643,7 +1780,7 @@ impl Ctx<'_> {
                     self.lifetimes.forget(wd);
                     self.model.discard_vcpu(r);
                 }
-                Ok((res, Note::NewVcpu(r.vm, id)))
+                Ok((res, Note::NewVcpu(r.vm, id), Reply::Sent))
             }
             Answer::UcontrolExit {
                 errno,
@@ -1656,23 +1793,21 @@ impl Ctx<'_> {
                     p.write_u32(offset_of!(KvmRun, exit_reason), KVM_EXIT_S390_UCONTROL);
                 }
                 ignore_gone(self.listener.reply_error(n.id, errno))?;
-                Ok((Err(errno), Note::Exit(trans_exc_code)))
+                Ok((Err(errno), Note::Exit(trans_exc_code), Reply::Sent))
             }
             Answer::StoreU64 { addr, value } => {
-                let stored = store_to_caller(self.listener, n, addr, &value.to_ne_bytes());
-                let r = if stored { Ok(0) } else { Err(Errno::FAULT) };
-                self.reply(n, r)?;
-                Ok((r, Note::None))
+                self.hold_write(addr, &value.to_ne_bytes());
+                Ok((Ok(0), Note::None, Reply::Held))
             }
             // Taken out before: a run goes without the lock.
             Answer::Run(_) => {
                 ignore_gone(self.listener.reply_error(n.id, Errno::INVAL))?;
-                Ok((Err(Errno::INVAL), Note::None))
+                Ok((Err(Errno::INVAL), Note::None, Reply::Sent))
             }
             // Taken out before: the page is faulted in without the lock.
             Answer::FaultIn { .. } => {
                 ignore_gone(self.listener.reply_error(n.id, Errno::INVAL))?;
-                Ok((Err(Errno::INVAL), Note::None))
+                Ok((Err(Errno::INVAL), Note::None, Reply::Sent))
             }
         }
     }
@@ -1707,15 +1842,6 @@ impl Ctx<'_> {
         })
     }
 
-    /// Completes the call with `r`: its value or its errno (a caller that
-    /// has gone is no error of ours).
-    fn reply(&self, n: &Notification, r: Result<i64, Errno>) -> io::Result<()> {
-        match r {
-            Ok(v) => ignore_gone(self.listener.reply_value(n.id, v)),
-            Err(e) => ignore_gone(self.listener.reply_error(n.id, e)),
-        }
-    }
-
     /// The registers, run state, initial PSW and resets of ucontrol vcpu
     /// `r`, which live in its `kvm_run` and SIE pages (table P1 of
     /// `KERNEL-INTERFACE.md`).
@@ -1731,7 +1857,7 @@ impl Ctx<'_> {
         // KVM_SET_MP_STATE reads its argument before anything else; once
         // read, it hands the run state to userspace for the whole VM.
         let mp_state = match ioctl {
-            Ioctl::SetMpState => Some(self.scratch.arg.read::<4>(n.pid, arg).ok_or(Errno::FAULT)?),
+            Ioctl::SetMpState => Some(self.scratch.read::<4>(arg).ok_or(Errno::FAULT)?),
             _ => None,
         };
         let user_cpu_state = self.model.user_cpu_state(r, mp_state.is_some());
@@ -1754,27 +1880,17 @@ impl Ctx<'_> {
             };
             pages.write_u32(SIE + SIE_CPUFLAGS, flags);
         };
-        let stored = |data: &[u8]| {
-            if store_to_caller(self.listener, n, arg, data) {
-                Ok(0)
-            } else {
-                Err(Errno::FAULT)
-            }
-        };
         match ioctl {
             Ioctl::GetRegs => {
                 let mut out = Vec::with_capacity(128);
                 for i in 0..16 {
                     out.extend_from_slice(&pages.read_u64(RUN_SYNC_GPRS + 8 * i).to_ne_bytes());
                 }
-                stored(&out)
+                self.hold_write(arg, &out);
+                Ok(0)
             }
             Ioctl::SetRegs => {
-                let raw = self
-                    .scratch
-                    .arg
-                    .read::<128>(n.pid, arg)
-                    .ok_or(Errno::FAULT)?;
+                let raw = self.scratch.read::<128>(arg).ok_or(Errno::FAULT)?;
                 for i in 0..16 {
                     pages.write_u64(RUN_SYNC_GPRS + 8 * i, ne_u64(&raw[8 * i..8 * i + 8]));
                 }
@@ -1788,14 +1904,11 @@ impl Ctx<'_> {
                 for i in 0..16 {
                     out.extend_from_slice(&pages.read_u64(SIE + SIE_GCR + 8 * i).to_ne_bytes());
                 }
-                stored(&out)
+                self.hold_write(arg, &out);
+                Ok(0)
             }
             Ioctl::SetSregs => {
-                let raw = self
-                    .scratch
-                    .arg
-                    .read::<192>(n.pid, arg)
-                    .ok_or(Errno::FAULT)?;
+                let raw = self.scratch.read::<192>(arg).ok_or(Errno::FAULT)?;
                 for i in 0..16 {
                     pages.write_u32(RUN_SYNC_ACRS + 4 * i, ne_u32(&raw[4 * i..4 * i + 4]));
                 }
@@ -1828,11 +1941,7 @@ impl Ctx<'_> {
                 Ok(0)
             }
             Ioctl::S390SetInitialPsw => {
-                let raw = self
-                    .scratch
-                    .arg
-                    .read::<16>(n.pid, arg)
-                    .ok_or(Errno::FAULT)?;
+                let raw = self.scratch.read::<16>(arg).ok_or(Errno::FAULT)?;
                 if !stopped {
                     return Err(Errno::BUSY);
                 }
@@ -1904,8 +2013,7 @@ impl Ctx<'_> {
             Ioctl::GetOneReg | Ioctl::SetOneReg => {
                 let raw = self
                     .scratch
-                    .arg
-                    .read::<{ size_of::<ucas_core::abi::OneReg>() }>(n.pid, arg)
+                    .read::<{ size_of::<ucas_core::abi::OneReg>() }>(arg)
                     .ok_or(Errno::FAULT)?;
                 let (id, at) = (ne_u64(&raw[0..8]), ne_u64(&raw[8..16]));
                 let reg = OneRegSlot::of(id).ok_or(Errno::INVAL)?;
@@ -1921,18 +2029,13 @@ impl Ctx<'_> {
                     } else {
                         &bytes[..]
                     };
-                    return if store_to_caller(self.listener, n, at, data) {
-                        Ok(0)
-                    } else {
-                        Err(Errno::FAULT)
-                    };
+                    self.hold_write(at, data);
+                    return Ok(0);
                 }
                 let value = if four {
-                    u64::from(ne_u32(
-                        &self.scratch.arg.read::<4>(n.pid, at).ok_or(Errno::FAULT)?,
-                    ))
+                    u64::from(ne_u32(&self.scratch.read::<4>(at).ok_or(Errno::FAULT)?))
                 } else {
-                    ne_u64(&self.scratch.arg.read::<8>(n.pid, at).ok_or(Errno::FAULT)?)
+                    ne_u64(&self.scratch.read::<8>(at).ok_or(Errno::FAULT)?)
                 };
                 match reg {
                     OneRegSlot::Pfault(i) => {
@@ -1959,18 +2062,17 @@ impl Ctx<'_> {
                     ..crate::model::Status::default()
                 };
                 let mut mem = Caller {
-                    listener: self.listener,
-                    n,
+                    arg: &self.scratch.arg,
+                    sec: &mut self.scratch.sec,
                 };
-                self.model.store_status(r, arg, &mut status, &mut mem)
+                self.state.model.store_status(r, arg, &mut status, &mut mem)
             }
             Ioctl::S390Irq | Ioctl::S390Interrupt => {
                 let from_interrupt = ioctl == Ioctl::S390Interrupt;
                 let (kind, word) = if from_interrupt {
                     let raw = self
                         .scratch
-                        .arg
-                        .read::<{ size_of::<ucas_core::abi::S390Interrupt>() }>(n.pid, arg)
+                        .read::<{ size_of::<ucas_core::abi::S390Interrupt>() }>(arg)
                         .ok_or(Errno::FAULT)?;
                     (
                         u64::from(ne_u32(&raw[0..4])),
@@ -1979,8 +2081,7 @@ impl Ctx<'_> {
                 } else {
                     let raw = self
                         .scratch
-                        .arg
-                        .read::<{ size_of::<ucas_core::abi::S390Irq>() }>(n.pid, arg)
+                        .read::<{ size_of::<ucas_core::abi::S390Irq>() }>(arg)
                         .ok_or(Errno::FAULT)?;
                     (ne_u64(&raw[0..8]), [raw[8], raw[9], raw[10], raw[11]])
                 };
@@ -1991,8 +2092,7 @@ impl Ctx<'_> {
                 use ucas_core::abi::{S390Irq, S390IrqState};
                 let raw = self
                     .scratch
-                    .arg
-                    .read::<{ size_of::<S390IrqState>() }>(n.pid, arg)
+                    .read::<{ size_of::<S390IrqState>() }>(arg)
                     .ok_or(Errno::FAULT)?;
                 let (buf, len) = (ne_u64(&raw[0..8]), ne_u32(&raw[12..16]));
                 let irq_len = size_of::<S390Irq>();
@@ -2006,7 +2106,7 @@ impl Ctx<'_> {
                     return Err(Errno::INVAL);
                 }
                 let mut irqs = vec![0u8; len];
-                if sys::read_tracee(n.pid, buf, &mut irqs).ok() != Some(len) {
+                if !self.caller().read(buf, &mut irqs) {
                     return Err(Errno::FAULT);
                 }
                 if self.model.irqs_pending(r) != Some(false) {
@@ -2028,8 +2128,7 @@ impl Ctx<'_> {
                 };
                 let raw = self
                     .scratch
-                    .arg
-                    .read::<{ size_of::<GuestDebug>() }>(n.pid, arg)
+                    .read::<{ size_of::<GuestDebug>() }>(arg)
                     .ok_or(Errno::FAULT)?;
                 let control = ne_u32(&raw[0..4]);
                 let (nr_hw_bp, hw_bp) = (ne_u32(&raw[8..12]), ne_u64(&raw[16..24]));
@@ -2061,13 +2160,13 @@ impl Ctx<'_> {
                 for i in 0..16 {
                     out.extend_from_slice(&pages.read_u64(RUN_SYNC_VRS + 16 * i).to_ne_bytes());
                 }
-                stored(&out)
+                self.hold_write(arg, &out);
+                Ok(0)
             }
             Ioctl::SetFpu => {
                 let raw = self
                     .scratch
-                    .arg
-                    .read::<{ size_of::<ucas_core::abi::Fpu>() }>(n.pid, arg)
+                    .read::<{ size_of::<ucas_core::abi::Fpu>() }>(arg)
                     .ok_or(Errno::FAULT)?;
                 pages.write_u32(RUN_SYNC_FPC, ne_u32(&raw[0..4]));
                 for i in 0..16 {
@@ -2288,6 +2387,76 @@ fn run_vcpu(
         }
     };
     (result, Note::Run(exit, cpu.psw_addr, cpu.executed))
+}
+
+/// Whether the path `path`, opened relative to
+/// `dirfd` by `pid` with the `RESOLVE_*` flags `resolve`, name
+/// `/dev/kvm` lexically.
+fn names_dev_kvm(path: &[u8], pid: u32, dirfd: i32, resolve: u64) -> bool {
+    let in_root = resolve & paths::RESOLVE_IN_ROOT != 0;
+    if path.starts_with(b"/") && !in_root {
+        return paths::is_dev_kvm(b"/", path);
+    }
+    let mut buf = [0u8; 64];
+    let Some(link) = start_dir(&mut buf, pid, dirfd) else {
+        return false;
+    };
+    let Ok(base) = std::fs::read_link(std::ffi::OsStr::from_bytes(link.to_bytes())) else {
+        return false;
+    };
+    let base = base.as_os_str().as_bytes();
+    if !base.starts_with(b"/") {
+        // Not a directory of the file system (a pipe, a socket…).
+        return false;
+    }
+    if in_root {
+        paths::is_dev_kvm_in_root(base, path)
+    } else {
+        paths::is_dev_kvm(base, path)
+    }
+}
+
+/// Whether the directory part of `path`,
+/// walked by the kernel from where the tracee's walk starts and under
+/// its `RESOLVE_*` flags, is the host's `/dev`. A walk the kernel
+/// refuses (a closed or non-directory dirfd, a missing directory, a
+/// symlink or mount the flags forbid, `..` out of a scope) is refused
+/// the same for the tracee, whatever the last component: the kernel
+/// answers it.
+fn walks_to_dev(path: &[u8], pid: u32, dirfd: i32, resolve: u64) -> bool {
+    use rustix::fs::{Mode, OFlags, ResolveFlags};
+    let absolute = path.starts_with(b"/") && resolve & paths::RESOLVE_IN_ROOT == 0;
+    let mut buf = [0u8; 64];
+    let (start, resolve) = if absolute {
+        // From the tracee's root, which ".." does not leave.
+        (
+            proc_path(&mut buf, pid, "root", None),
+            resolve | paths::RESOLVE_IN_ROOT,
+        )
+    } else {
+        (start_dir(&mut buf, pid, dirfd), resolve)
+    };
+    let Some(start) = start else {
+        return false;
+    };
+    let dir_flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
+    let Ok(start) = rustix::fs::open(start, dir_flags, Mode::empty()) else {
+        return false;
+    };
+    // The emulated open is served from the cache, so RESOLVE_CACHED
+    // need not hold for this walk.
+    let resolve = ResolveFlags::from_bits_retain((resolve & !paths::RESOLVE_CACHED) as _);
+    let parent = paths::parent(path);
+    let Ok(dir) = rustix::fs::openat2(&start, parent, dir_flags, Mode::empty(), resolve) else {
+        return false;
+    };
+    let (Ok(dir), Ok(dev)) = (
+        rustix::fs::fstat(&dir),
+        rustix::fs::stat(format!("/proc/{pid}/root/dev")),
+    ) else {
+        return false;
+    };
+    (dir.st_dev, dir.st_ino) == (dev.st_dev, dev.st_ino)
 }
 
 /// Where a relative walk of `pid` starts: `/proc/PID/cwd` for `AT_FDCWD`,

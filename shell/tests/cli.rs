@@ -1,7 +1,7 @@
 //! The `ucas` binary as a user runs it: output, stderr and exit codes.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn ucas(args: &[&str]) -> Output {
@@ -591,9 +591,46 @@ fn emulator_serves_on_with_a_broken_stderr() {
     }
 }
 
+/// Waits (10 s at most) for `ucas emulate` to end.
+fn wait_ending(emu: &mut std::process::Child, what: &str) -> std::process::ExitStatus {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        if let Some(s) = emu.try_wait().unwrap() {
+            return s;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = emu.kill();
+            panic!("{what}: ucas emulate still running after 10 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// Waits (10 s at most) for the program to write its pid file.
+fn wait_started(pid_file: &Path) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !pid_file.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the program did not start"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+fn kill(sig: &str, pid: u32) {
+    let sent = Command::new("kill")
+        .args([&format!("-{sig}"), &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+}
+
 /// SIGTERM, SIGINT and SIGHUP sent to `ucas emulate` are passed on to the
 /// program, which decides what to do with them (here: exit 5), instead of
-/// ending the emulator.
+/// ending the emulator. The emulator starts with the default dispositions
+/// (`env --default-signal`): started in the background by a non-interactive
+/// shell, as by a CI runner, this test inherits SIGINT ignored.
 #[test]
 fn signals_to_the_emulator_reach_the_program() {
     for sig in ["TERM", "INT", "HUP"] {
@@ -605,36 +642,24 @@ fn signals_to_the_emulator_reach_the_program() {
             "trap 'echo {sig} > \"$1\"; exit 5' {sig}; echo $$ > \"$0.tmp\"; mv \"$0.tmp\" \"$0\"; \
              while :; do sleep 0.05; done"
         );
-        let mut emu = Command::new(env!("CARGO_BIN_EXE_ucas"))
-            .args(["emulate", "--", "sh", "-c", &script])
+        // env execs ucas: the pid is the emulator's.
+        let mut emu = Command::new("env")
+            .arg("--default-signal=TERM,INT,HUP")
+            .args([
+                env!("CARGO_BIN_EXE_ucas"),
+                "emulate",
+                "--",
+                "sh",
+                "-c",
+                &script,
+            ])
             .arg(&pid_file)
             .arg(&got)
             .spawn()
             .expect("run ucas");
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-        while !pid_file.exists() {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "the program did not start"
-            );
-            std::thread::sleep(std::time::Duration::from_millis(20));
-        }
-        let sent = Command::new("kill")
-            .args([&format!("-{sig}"), &emu.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(sent.success());
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-        let status = loop {
-            if let Some(s) = emu.try_wait().unwrap() {
-                break s;
-            }
-            if std::time::Instant::now() > deadline {
-                let _ = emu.kill();
-                panic!("SIG{sig}: ucas emulate still running after 10 s");
-            }
-            std::thread::sleep(std::time::Duration::from_millis(20));
-        };
+        wait_started(&pid_file);
+        kill(sig, emu.id());
+        let status = wait_ending(&mut emu, &format!("SIG{sig}"));
         assert_eq!(status.code(), Some(5), "SIG{sig}: {status}");
         assert_eq!(std::fs::read_to_string(&got).unwrap().trim(), sig);
     }

@@ -62,8 +62,10 @@
  *   ucas_probe stall                    a thread's UCAS_MAP argument, then a
  *                                       thread's guest memory, on a
  *                                       userfaultfd page nobody fills, then
- *                                       the page a VCPU_FAULT faults in: the
- *                                       other threads' calls meanwhile
+ *                                       the page a VCPU_FAULT faults in, then
+ *                                       the value of a SET_ONE_REG and of a
+ *                                       GET_ONE_REG: the other threads'
+ *                                       calls meanwhile
  *   ucas_probe bench-ext N              N x KVM_CHECK_EXTENSION
  *   ucas_probe bench-map N              N x (UCAS_MAP + UCAS_UNMAP)
  */
@@ -1373,6 +1375,20 @@ static void *stall_vcpu_fault(void *arg)
 	return NULL;
 }
 
+/* From the s390 <asm/kvm.h>; this probe is built with the host's. */
+#ifndef KVM_REG_S390_CPU_TIMER
+#define KVM_REG_S390_CPU_TIMER (KVM_REG_S390 | KVM_REG_SIZE_U64 | 0x3)
+#endif
+
+static unsigned long stall_request;
+
+static void *stall_one_reg(void *arg)
+{
+	stall_ret = ioctl(stall_vcpu, stall_request, arg);
+	stall_errno = errno;
+	return NULL;
+}
+
 static void *stall_kvm_run(void *arg)
 {
 	(void)arg;
@@ -1519,6 +1535,42 @@ static int stall(void)
 	pthread_join(t, NULL);
 	errno = stall_errno;
 	show("fault", stall_ret);
+
+	/* Parts 4 and 5: the value KVM_SET_ONE_REG reads and the one
+	 * KVM_GET_ONE_REG writes, on a page nobody has filled (the struct
+	 * itself on ordinary memory). */
+	static const struct {
+		const char *part;
+		unsigned long request;
+	} one[] = { { "oneset", KVM_SET_ONE_REG }, { "oneget", KVM_GET_ONE_REG } };
+	for (size_t i = 0; i < sizeof(one) / sizeof(one[0]); i++) {
+		uint64_t *value = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+				       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (value == MAP_FAILED)
+			die("mmap");
+		stall_register(value);
+		static struct kvm_one_reg reg;
+		reg.id = KVM_REG_S390_CPU_TIMER;
+		reg.addr = (uint64_t)(uintptr_t)value;
+		stall_request = one[i].request;
+		if (pthread_create(&t, NULL, stall_one_reg, &reg))
+			die("pthread_create");
+		char key[64];
+		snprintf(key, sizeof(key), "%s_fault", one[i].part);
+		printf("%s=%d\n", key, stall_fault_at(value));
+		fflush(stdout);
+		stall_others(one[i].part, kvm, other, base);
+		memset(fill, 0, 4096);
+		/* Set: the timer; get: a value the answer must overwrite. */
+		uint64_t timer = i == 0 ? 0x1234 : 0xdead;
+		memcpy(fill, &timer, sizeof(timer));
+		stall_fill(value, fill);
+		pthread_join(t, NULL);
+		errno = stall_errno;
+		show(one[i].part, stall_ret);
+		snprintf(key, sizeof(key), "%s_value", one[i].part);
+		printf("%s=%#llx\n", key, (unsigned long long)*value);
+	}
 	return 0;
 }
 static int bench(const char *what, long n)

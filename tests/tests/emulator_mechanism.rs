@@ -1154,7 +1154,7 @@ fn a_call_blocked_on_its_own_memory_holds_up_no_other() {
         return;
     }
     assert!(status.success(), "{status:?} {got:?}");
-    for part in ["arg", "run", "fault"] {
+    for part in ["arg", "run", "fault", "oneset", "oneget"] {
         assert_eq!(got[&format!("{part}_fault")], "1", "{got:?}");
         assert_eq!(got[&format!("{part}_check_extension")], "1", "{got:?}");
         assert_eq!(got[&format!("{part}_other_map")], "0", "{got:?}");
@@ -1165,4 +1165,8 @@ fn a_call_blocked_on_its_own_memory_holds_up_no_other() {
     assert_eq!(got["run"], "-1/EINTR", "{got:?}");
     assert_eq!(got["fault_map"], "0", "{got:?}");
     assert_eq!(got["fault"], "0", "{got:?}");
+    // The timer set from the filled page is the one read back.
+    assert_eq!(got["oneset"], "0", "{got:?}");
+    assert_eq!(got["oneget"], "0", "{got:?}");
+    assert_eq!(got["oneget_value"], "0x1234", "{got:?}");
 }
