@@ -161,6 +161,19 @@ pub const KVM_HAS_DEVICE_ATTR: u32 = iow(KVMIO, 0xe3, size_of::<DeviceAttr>());
 /// `kvm_userspace_memory_region` flag: the kernel keeps a dirty bitmap of
 /// the slot (the one flag an s390 kernel accepts).
 pub const KVM_MEM_LOG_DIRTY_PAGES: u32 = 1;
+
+/// [`Irqfd`] flag: detach the eventfd instead of attaching it.
+pub const KVM_IRQFD_FLAG_DEASSIGN: u32 = 1 << 0;
+/// [`Irqfd`] flag: a level-triggered irqfd with a resample eventfd.
+pub const KVM_IRQFD_FLAG_RESAMPLE: u32 = 1 << 1;
+/// [`Ioeventfd`] flag: signal only for writes of `datamatch`.
+pub const KVM_IOEVENTFD_FLAG_DATAMATCH: u32 = 1 << 0;
+/// [`Ioeventfd`] flag: the port-I/O bus.
+pub const KVM_IOEVENTFD_FLAG_PIO: u32 = 1 << 1;
+/// [`Ioeventfd`] flag: detach instead of attach.
+pub const KVM_IOEVENTFD_FLAG_DEASSIGN: u32 = 1 << 2;
+/// [`Ioeventfd`] flag: the virtio-ccw notification bus (`DIAG 0x500`).
+pub const KVM_IOEVENTFD_FLAG_VIRTIO_CCW_NOTIFY: u32 = 1 << 3;
 /// `kvm_userspace_memory_region` flag: guest writes to the slot exit to
 /// userspace instead of reaching memory.
 pub const KVM_MEM_READONLY: u32 = 1 << 1;

@@ -28,6 +28,7 @@ use ucas_core::{AddressSpace, Errno, Generation, KernelSpace};
 mod attrs;
 mod caps;
 mod cpu_model;
+mod eventfds;
 mod flic;
 mod irq;
 mod keys;
@@ -37,6 +38,7 @@ mod status;
 
 pub use cpu_model::CpuAttr;
 use cpu_model::CpuModel;
+pub use eventfds::EventfdRef;
 use flic::Flic;
 pub use keys::{CallerMemory, KeyStore};
 use slots::Slots;
@@ -63,11 +65,6 @@ pub const MAX_VCPU_ID: u64 = 254;
 
 /// Size of one vcpu page (`kvm_run`, SIE block): the s390 page size.
 pub const VCPU_PAGE_SIZE: u64 = PAGE_SIZE;
-
-/// The VM ioctls of an s390 kernel the model does not answer yet
-/// (`emulator/KERNEL-INTERFACE.md`, table V1); any other request on a VM fd
-/// is one the kernel does not know there either (ENOTTY).
-const VM_IOCTLS: [Ioctl; 2] = [Ioctl::Irqfd, Ioctl::Ioeventfd];
 
 /// The vcpu ioctls the model does not answer yet (table P1).
 const VCPU_IOCTLS: [Ioctl; 20] = [
@@ -355,6 +352,8 @@ pub struct Vm<const N: usize> {
     attrs: attrs::VmAttrs,
     /// Its memory slots (a regular VM's; a ucontrol VM has none).
     slots: Slots,
+    /// Its irqfds and ioeventfds.
+    eventfds: eventfds::Eventfds,
 }
 
 impl<const N: usize> Vm<N> {
@@ -560,6 +559,7 @@ impl<const N: usize> Model<N> {
             vcpus: Vec::new(),
             destroyed: None,
             slots: Slots::default(),
+            eventfds: eventfds::Eventfds::default(),
         });
         Answer::NewVm(index)
     }
@@ -636,7 +636,7 @@ impl<const N: usize> Model<N> {
                 "the model keeps no dirty log of a regular VM's memory slots",
             ),
             Some(Ioctl::GetStatsFd) => Answer::StatsFd { id: StatsId::Vm },
-            Some(ioctl) if VM_IOCTLS.contains(&ioctl) => Answer::NotModelled(ioctl, Errno::NOTTY),
+            // Served with the eventfds found: Model::vm_irqfd, vm_ioeventfd.
             _ => Answer::Error(Errno::NOTTY),
         }
     }
@@ -1110,7 +1110,64 @@ impl<const N: usize> Model<N> {
             self.live_vcpus -= v.vcpus.len();
             v.vcpus = Vec::new();
             v.flic = None;
+            v.eventfds = eventfds::Eventfds::default();
         }
+    }
+
+    /// `KVM_IRQFD` on VM `vm` (`None`: the struct could not be read), its
+    /// `fd` and `resamplefd` as the supervisor found them.
+    pub fn vm_irqfd(
+        &mut self,
+        vm: u32,
+        args: Option<ucas_core::abi::Irqfd>,
+        fd: EventfdRef,
+        resample: EventfdRef,
+    ) -> Answer {
+        let Some(args) = args else {
+            return Answer::Error(Errno::FAULT);
+        };
+        let generation = self.generation;
+        let at = (vm as usize).min(self.vms.len());
+        let (before, rest) = self.vms.split_at_mut(at);
+        let Some((v, after)) = rest.split_first_mut() else {
+            return Answer::Error(Errno::BADF);
+        };
+        let elsewhere = |id| {
+            before
+                .iter()
+                .chain(after.iter())
+                .any(|o| o.eventfds.has_irqfd(id))
+        };
+        match v.eventfds.irqfd(generation, &args, fd, resample, elsewhere) {
+            Ok(value) => Answer::Value(value),
+            Err(e) => Answer::Error(e),
+        }
+    }
+
+    /// `KVM_IOEVENTFD` on VM `vm` (`None`: the struct could not be read)
+    /// with its `fd` as the supervisor found it.
+    pub fn vm_ioeventfd(
+        &mut self,
+        vm: u32,
+        args: Option<ucas_core::abi::Ioeventfd>,
+        fd: EventfdRef,
+    ) -> Answer {
+        let Some(args) = args else {
+            return Answer::Error(Errno::FAULT);
+        };
+        let Some(v) = self.vms.get_mut(vm as usize) else {
+            return Answer::Error(Errno::BADF);
+        };
+        match v.eventfds.ioeventfd(&args, fd) {
+            Ok(value) => Answer::Value(value),
+            Err(e) => Answer::Error(e),
+        }
+    }
+
+    /// Whether eventfd `id` is attached to any VM.
+    #[must_use]
+    pub fn eventfd_in_use(&self, id: u64) -> bool {
+        self.vms.iter().any(|v| v.eventfds.uses(id))
     }
 
     /// Forgets the vcpu just created, for the same reason.

@@ -70,8 +70,8 @@ use super::filter::SYS_OPEN;
 use super::guest::{self, PageCache, RunContext, RunExit};
 use super::lifetime::Lifetimes;
 use super::model::{
-    Answer, CallerMemory, CpuAttr, CreateDevice, DeviceAttr, EnableCap, GuestRegs, Ioctl, Model,
-    Object, RunInputs, SPACE_CAPACITY, StatsId, VCPU_PAGE_SIZE, VcpuRef,
+    Answer, CallerMemory, CpuAttr, CreateDevice, DeviceAttr, EnableCap, EventfdRef, GuestRegs,
+    Ioctl, Model, Object, RunInputs, SPACE_CAPACITY, StatsId, VCPU_PAGE_SIZE, VcpuRef,
 };
 use super::numbers::{FdNumbers, Remembered};
 use super::paths;
@@ -164,6 +164,10 @@ struct State {
     /// VMs whose last reference went while one of their vcpus ran: they
     /// are destroyed when it stops.
     dying: Vec<u32>,
+    /// The tracees' eventfds attached to a VM (`KVM_IRQFD`, `KVM_IOEVENTFD`)
+    /// by `eventfd-id`, held open so that no new eventfd gets the id while
+    /// the model still knows it.
+    eventfds: HashMap<u64, OwnedFd>,
 }
 
 /// Each serving thread's own buffers.
@@ -665,6 +669,7 @@ impl Supervisor {
                 lifetimes: Lifetimes::new(),
                 running: Vec::new(),
                 dying: Vec::new(),
+                eventfds: HashMap::new(),
             }),
             vcpu_freed: Condvar::new(),
             tracer: SharedTracer::new(tracer),
@@ -1233,6 +1238,8 @@ impl Supervisor {
                 *pages = Vec::new();
             }
             state.model.destroy_vm(vm);
+            let model = &state.model;
+            state.eventfds.retain(|&id, _| model.eventfd_in_use(id));
             self.tracer.line(
                 None,
                 format_args!("vm{vm} destroyed: its last fd and mapping are gone"),
@@ -1474,6 +1481,53 @@ impl Ctx<'_> {
                 }
                 self.model.vm_gsi_routing(vm, header, entries.as_deref())
             }
+            Object::Vm(vm) if call == Some(Ioctl::Irqfd) => {
+                use ucas_core::abi::{Irqfd, KVM_IRQFD_FLAG_DEASSIGN, KVM_IRQFD_FLAG_RESAMPLE};
+                let args = self
+                    .scratch
+                    .read::<{ size_of::<Irqfd>() }>(arg)
+                    .map(|raw| Irqfd {
+                        fd: ne_u32(&raw[0..4]),
+                        gsi: ne_u32(&raw[4..8]),
+                        flags: ne_u32(&raw[8..12]),
+                        resamplefd: ne_u32(&raw[12..16]),
+                        ..Irqfd::default()
+                    });
+                let flags = args.map_or(0, |a| a.flags);
+                let fd = args.map(|a| tracee_eventfd(self.listener, n, a.fd));
+                // The resample eventfd is looked at only when it counts.
+                let resample = args
+                    .filter(|_| {
+                        flags & (KVM_IRQFD_FLAG_DEASSIGN | KVM_IRQFD_FLAG_RESAMPLE)
+                            == KVM_IRQFD_FLAG_RESAMPLE
+                    })
+                    .map(|a| tracee_eventfd(self.listener, n, a.resamplefd));
+                let found = |f: &Option<(EventfdRef, Option<OwnedFd>)>| {
+                    f.as_ref().map_or(EventfdRef::NotOpen, |(r, _)| *r)
+                };
+                let answer = self.model.vm_irqfd(vm, args, found(&fd), found(&resample));
+                self.keep_eventfds(fd);
+                answer
+            }
+            Object::Vm(vm) if call == Some(Ioctl::Ioeventfd) => {
+                use ucas_core::abi::Ioeventfd;
+                let args = self
+                    .scratch
+                    .read::<{ size_of::<Ioeventfd>() }>(arg)
+                    .map(|raw| Ioeventfd {
+                        datamatch: ne_u64(&raw[0..8]),
+                        addr: ne_u64(&raw[8..16]),
+                        len: ne_u32(&raw[16..20]),
+                        fd: ne_u32(&raw[20..24]) as i32,
+                        flags: ne_u32(&raw[24..28]),
+                        ..Ioeventfd::default()
+                    });
+                let fd = args.map(|a| tracee_eventfd(self.listener, n, a.fd as u32));
+                let found = fd.as_ref().map_or(EventfdRef::NotOpen, |(r, _)| *r);
+                let answer = self.model.vm_ioeventfd(vm, args, found);
+                self.keep_eventfds(fd);
+                answer
+            }
             Object::Vm(vm)
                 if matches!(
                     call,
@@ -1561,6 +1615,19 @@ impl Ctx<'_> {
             self.note_admin();
         }
         Ok(None)
+    }
+
+    /// After a `KVM_IRQFD` or `KVM_IOEVENTFD`: keeps the file of an eventfd
+    /// the model now has attached, lets go of those it no longer has.
+    fn keep_eventfds(&mut self, found: Option<(EventfdRef, Option<OwnedFd>)>) {
+        if let Some((EventfdRef::Eventfd(id), Some(file))) = found
+            && self.model.eventfd_in_use(id)
+        {
+            self.eventfds.entry(id).or_insert(file);
+        }
+        let state = &mut *self.state;
+        let model = &state.model;
+        state.eventfds.retain(|&id, _| model.eventfd_in_use(id));
     }
 
     /// Says once per ioctl, trace or not, that the emulator (not the
@@ -2457,6 +2524,68 @@ fn walks_to_dev(path: &[u8], pid: u32, dirfd: i32, resolve: u64) -> bool {
         return false;
     };
     (dir.st_dev, dir.st_ino) == (dev.st_dev, dev.st_ino)
+}
+
+/// Fd `number` of the caller of `n` as the kernel's `eventfd_ctx_fdget`
+/// sees it (the number is an `int` there), with the file duplicated into
+/// the supervisor (`pidfd_getfd`) where the kernel allows it: held while
+/// attached, it keeps its `eventfd-id` from passing to a new eventfd.
+fn tracee_eventfd(
+    listener: &Listener,
+    n: &Notification,
+    number: u32,
+) -> (EventfdRef, Option<OwnedFd>) {
+    use rustix::process::{Pid, PidfdFlags, PidfdGetfdFlags};
+    use std::os::fd::AsRawFd as _;
+    let Ok(number) = i32::try_from(number) else {
+        return (EventfdRef::NotOpen, None);
+    };
+    // PIDFD_THREAD (Linux 6.9): the caller may be any thread.
+    let thread = PidfdFlags::from_bits_retain(libc::O_EXCL as _);
+    let pidfd = Pid::from_raw(n.pid as i32)
+        .and_then(|pid| rustix::process::pidfd_open(pid, thread).ok())
+        // Bound to the caller: it still waits in this call.
+        .filter(|_| listener.is_valid(n.id));
+    if let Some(pidfd) = pidfd {
+        match rustix::process::pidfd_getfd(&pidfd, number, PidfdGetfdFlags::empty()) {
+            Ok(file) => {
+                let at = format!("/proc/self/fd/{}", file.as_raw_fd());
+                let info = format!("/proc/self/fdinfo/{}", file.as_raw_fd());
+                return match eventfd_id(&at, &info) {
+                    Some(r @ EventfdRef::Eventfd(_)) => (r, Some(file)),
+                    r => (r.unwrap_or(EventfdRef::NotEventfd), None),
+                };
+            }
+            Err(rustix::io::Errno::BADF) => return (EventfdRef::NotOpen, None),
+            // Not allowed to take it (a tracee that is not dumpable): look
+            // through /proc instead, without holding it.
+            Err(_) => {}
+        }
+    }
+    let at = format!("/proc/{}/fd/{number}", n.pid);
+    let info = format!("/proc/{}/fdinfo/{number}", n.pid);
+    let found = eventfd_id(&at, &info).unwrap_or(EventfdRef::NotOpen);
+    (found, None)
+}
+
+/// What the fd whose `/proc` link is `link` (fdinfo `info`) is; `None` if
+/// it has gone.
+fn eventfd_id(link: &str, info: &str) -> Option<EventfdRef> {
+    let target = std::fs::read_link(link).ok()?;
+    if target.as_os_str().as_bytes() != b"anon_inode:[eventfd]" {
+        return Some(EventfdRef::NotEventfd);
+    }
+    let text = std::fs::read_to_string(info).ok()?;
+    let id = text
+        .lines()
+        .find_map(|l| l.strip_prefix("eventfd-id:"))
+        .and_then(|v| v.trim().parse().ok());
+    // Kernels before 5.x have no eventfd-id: every lookup a new eventfd
+    // (no EBUSY for one attached twice).
+    static UNNAMED: AtomicU64 = AtomicU64::new(u64::MAX);
+    Some(EventfdRef::Eventfd(
+        id.unwrap_or_else(|| UNNAMED.fetch_sub(1, Ordering::Relaxed)),
+    ))
 }
 
 /// Where a relative walk of `pid` starts: `/proc/PID/cwd` for `AT_FDCWD`,

@@ -459,9 +459,140 @@ impl Vm {
             .map_err(|e| Error::from_errno(Operation::Ioctl(Ioctl::CreateIrqchip), e))
     }
 
+    /// `KVM_IRQFD`: signalling eventfd `fd` raises the interrupt of GSI
+    /// route `gsi`. On a ucontrol VM nothing is ever raised (its routes
+    /// cannot be adapter routes), but the kernel keeps the attachment.
+    ///
+    /// # Errors
+    /// EBADF if `fd` is not open, EINVAL if it is not an eventfd, EBUSY if
+    /// it is attached already (to this VM; from Linux 6.17, to any).
+    #[doc(alias = "KVM_IRQFD")]
+    pub fn register_irqfd(&self, fd: BorrowedFd<'_>, gsi: u32) -> Result<()> {
+        self.irqfd(fd, gsi, 0, 0)
+    }
+
+    /// `KVM_IRQFD` with `KVM_IRQFD_FLAG_RESAMPLE`: a level-triggered
+    /// irqfd whose acknowledgement signals `resamplefd` (never on s390,
+    /// where nothing acknowledges).
+    ///
+    /// # Errors
+    /// As [`Vm::register_irqfd`], for either eventfd.
+    #[doc(alias = "KVM_IRQFD_FLAG_RESAMPLE")]
+    pub fn register_irqfd_with_resample(
+        &self,
+        fd: BorrowedFd<'_>,
+        resamplefd: BorrowedFd<'_>,
+        gsi: u32,
+    ) -> Result<()> {
+        self.irqfd(fd, gsi, abi::KVM_IRQFD_FLAG_RESAMPLE, raw(resamplefd))
+    }
+
+    /// `KVM_IRQFD` with `KVM_IRQFD_FLAG_DEASSIGN`: detaches eventfd `fd`
+    /// from route `gsi` (nothing attached there is no error).
+    ///
+    /// # Errors
+    /// EBADF if `fd` is not open, EINVAL if it is not an eventfd.
+    pub fn unregister_irqfd(&self, fd: BorrowedFd<'_>, gsi: u32) -> Result<()> {
+        self.irqfd(fd, gsi, abi::KVM_IRQFD_FLAG_DEASSIGN, 0)
+    }
+
+    fn irqfd(&self, fd: BorrowedFd<'_>, gsi: u32, flags: u32, resamplefd: u32) -> Result<()> {
+        let arg = abi::Irqfd {
+            fd: raw(fd),
+            gsi,
+            flags,
+            resamplefd,
+            ..abi::Irqfd::default()
+        };
+        plain_ioctl(self.fd.as_fd(), Ioctl::Irqfd, arg).map(drop)
+    }
+
+    /// `KVM_IOEVENTFD`: a guest write of `len` bytes (0: any length) to
+    /// `addr` — of `datamatch`, if given — signals eventfd `fd` instead of
+    /// exiting. On s390 only [`IoEventAddress::CcwNotify`] is ever written
+    /// by the kernel (the virtio-ccw `DIAG 0x500`), and never for a
+    /// ucontrol VM, whose every `DIAG` goes to userspace.
+    ///
+    /// # Errors
+    /// EINVAL for a length other than 0, 1, 2, 4, 8, an address range that
+    /// wraps, or a `datamatch` with length 0; EBADF / EINVAL for `fd`;
+    /// EEXIST if a registration at `addr` already covers such writes.
+    #[doc(alias = "KVM_IOEVENTFD")]
+    pub fn register_ioevent(
+        &self,
+        fd: BorrowedFd<'_>,
+        addr: IoEventAddress,
+        len: u32,
+        datamatch: Option<u64>,
+    ) -> Result<()> {
+        self.ioeventfd(fd, addr, len, datamatch, 0)
+    }
+
+    /// `KVM_IOEVENTFD` with `KVM_IOEVENTFD_FLAG_DEASSIGN`: removes the
+    /// registration made with the same arguments.
+    ///
+    /// # Errors
+    /// EBADF / EINVAL for `fd`; ENOENT if no registration matches.
+    pub fn unregister_ioevent(
+        &self,
+        fd: BorrowedFd<'_>,
+        addr: IoEventAddress,
+        len: u32,
+        datamatch: Option<u64>,
+    ) -> Result<()> {
+        self.ioeventfd(fd, addr, len, datamatch, abi::KVM_IOEVENTFD_FLAG_DEASSIGN)
+    }
+
+    fn ioeventfd(
+        &self,
+        fd: BorrowedFd<'_>,
+        addr: IoEventAddress,
+        len: u32,
+        datamatch: Option<u64>,
+        flags: u32,
+    ) -> Result<()> {
+        let (addr, bus) = match addr {
+            IoEventAddress::Mmio(a) => (a, 0),
+            IoEventAddress::Pio(a) => (a, abi::KVM_IOEVENTFD_FLAG_PIO),
+            IoEventAddress::CcwNotify(a) => (a, abi::KVM_IOEVENTFD_FLAG_VIRTIO_CCW_NOTIFY),
+        };
+        let matching = if datamatch.is_some() {
+            abi::KVM_IOEVENTFD_FLAG_DATAMATCH
+        } else {
+            0
+        };
+        let arg = abi::Ioeventfd {
+            datamatch: datamatch.unwrap_or(0),
+            addr,
+            len,
+            fd: raw(fd).cast_signed(),
+            flags: flags | bus | matching,
+            ..abi::Ioeventfd::default()
+        };
+        plain_ioctl(self.fd.as_fd(), Ioctl::Ioeventfd, arg).map(drop)
+    }
+
     pub(crate) fn vcpu_mmap_size(&self) -> usize {
         self.vcpu_mmap_size
     }
+}
+
+/// The fd number, as the kernel's structs carry it.
+fn raw(fd: BorrowedFd<'_>) -> u32 {
+    use std::os::fd::AsRawFd as _;
+    fd.as_raw_fd().cast_unsigned()
+}
+
+/// The bus and address an ioeventfd listens on ([`Vm::register_ioevent`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IoEventAddress {
+    /// A memory-mapped I/O address (s390 has none the kernel writes).
+    Mmio(u64),
+    /// A port-I/O address (none on s390).
+    Pio(u64),
+    /// A virtio-ccw notification: the subchannel id a guest's
+    /// `DIAG 0x500` names.
+    CcwNotify(u64),
 }
 
 impl AsFd for Vm {

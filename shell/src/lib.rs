@@ -36,7 +36,7 @@ mod vcpu;
 
 pub use error::{Error, ErrorKind, Operation, Result, Unavailable};
 pub use flic::Flic;
-pub use kvm::{KVM_PATH, KeyOp, Kvm, Vm};
+pub use kvm::{IoEventAddress, KVM_PATH, KeyOp, Kvm, Vm};
 pub use memory::GuestMemory;
 pub use run::{DemandRun, Exit};
 pub use vcpu::{DEFAULT_CAPACITY, Vcpu};

@@ -66,6 +66,8 @@
  *                                       the value of a SET_ONE_REG and of a
  *                                       GET_ONE_REG: the other threads'
  *                                       calls meanwhile
+ *   ucas_probe eventfds                 KVM_IRQFD and KVM_IOEVENTFD on two
+ *                                       ucontrol VMs: each errno in turn
  *   ucas_probe bench-ext N              N x KVM_CHECK_EXTENSION
  *   ucas_probe bench-map N              N x (UCAS_MAP + UCAS_UNMAP)
  */
@@ -86,6 +88,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -1236,88 +1239,6 @@ static int sigrun(void)
 	return 0;
 }
 
-/* `queuedmap`: the main thread runs a counting guest in KVM_RUN after
- * KVM_RUN; a second thread maps and unmaps a segment of the same vcpu, so
- * each of its calls waits for a run to end (the kernel's vcpu mutex, taken
- * killably). A third thread sends the second SIGUSR1 (a handler without
- * SA_RESTART) once one call has been in progress for 5 ms, queued: the
- * kernel answers such a call when the run is over, never with EINTR. */
-static atomic_int queued_done;
-static atomic_int queued_seq;
-static pid_t queued_tid;
-static int queued_vcpu;
-static int queued_eintr, queued_other, queued_calls;
-
-static void *queued_mapper(void *arg)
-{
-	uint64_t base = *(uint64_t *)arg;
-	queued_tid = (pid_t)syscall(SYS_gettid);
-	for (int i = 0; i < 20; i++) {
-		for (int unmap = 0; unmap < 2; unmap++) {
-			atomic_fetch_add(&queued_seq, 1);
-			long r = map(queued_vcpu, unmap ? KVM_S390_UCAS_UNMAP : KVM_S390_UCAS_MAP,
-				     base, 16 * MIB, MIB);
-			queued_calls++;
-			if (r && errno == EINTR)
-				queued_eintr++;
-			else if (r)
-				queued_other++;
-		}
-	}
-	atomic_store(&queued_done, 1);
-	return NULL;
-}
-
-static void *queued_signaller(void *arg)
-{
-	pthread_t target = *(pthread_t *)arg;
-	int sent = 0;
-	while (!atomic_load(&queued_done)) {
-		int seq = atomic_load(&queued_seq);
-		if (queued_tid && in_syscall(queued_tid, SYS_ioctl)) {
-			/* Only a call in progress for 5 ms, long received by the
-			 * supervisor (it hands receiving on within 2 ms): before
-			 * receipt seccomp itself waits interruptibly. */
-			usleep(5000);
-			if (atomic_load(&queued_seq) == seq && in_syscall(queued_tid, SYS_ioctl)) {
-				pthread_kill(target, SIGUSR1);
-				sent++;
-			}
-		}
-		usleep(200);
-	}
-	printf("signals=%d\n", sent > 0);
-	return NULL;
-}
-
-static int queuedmap(void)
-{
-	/* aghi %r1,1; j .-4 */
-	static const uint8_t loop[] = { 0xa7, 0x1b, 0x00, 0x01, 0xa7, 0xf4, 0xff, 0xfe };
-	looping_vcpu(&queued_vcpu, loop, sizeof(loop));
-	struct sigaction sa = { 0 };
-	sa.sa_handler = on_usr1;
-	sigaction(SIGUSR1, &sa, NULL);
-	uint64_t base = user_memory(MIB);
-	pthread_t mapper, signaller;
-	if (pthread_create(&mapper, NULL, queued_mapper, &base))
-		die("pthread_create");
-	if (pthread_create(&signaller, NULL, queued_signaller, &mapper))
-		die("pthread_create");
-	int runs = 0;
-	while (!atomic_load(&queued_done)) {
-		long r = ioctl(queued_vcpu, KVM_RUN, 0);
-		if (r == 0 || errno != EINTR)
-			die("KVM_RUN did not run out of budget");
-		runs++;
-	}
-	pthread_join(mapper, NULL);
-	pthread_join(signaller, NULL);
-	printf("calls=%d\neintr=%d\nother=%d\nhandled=%d\n", queued_calls, queued_eintr,
-	       queued_other, atomic_load(&sig_seen) > 0);
-	return 0;
-}
-
 static int killrun(void)
 {
 	int vcpu;
@@ -1397,6 +1318,22 @@ static void *stall_kvm_run(void *arg)
 	return NULL;
 }
 
+/* Opens stall_uffd and prints uffd=0, or uffd=-1/ERRNO and returns 0
+ * where userfaultfd is not allowed. */
+static int open_uffd(void)
+{
+	stall_uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC);
+	if (stall_uffd < 0) {
+		show("uffd", -1);
+		return 0;
+	}
+	struct uffdio_api api = { .api = UFFD_API };
+	if (ioctl(stall_uffd, UFFDIO_API, &api))
+		die("UFFDIO_API");
+	show("uffd", 0);
+	return 1;
+}
+
 /* A 4 KiB page at `page`, registered for missing faults with stall_uffd;
  * 0 if userfaultfd is not available (printed as uffd=...). */
 static int stall_register(void *page)
@@ -1434,6 +1371,32 @@ static void stall_fill(void *page, const void *with)
 		die("UFFDIO_COPY");
 }
 
+/* Starts thread `t` in KVM_RUN of stall_vcpu (segment 0 mapped to `base`)
+ * with its code at 0x10000 on a userfaultfd page nobody has filled: the
+ * run is held up until stall_fill. Prints run_fault=1 once the read of the
+ * code has reached the userfaultfd. Returns the code page. */
+static void *held_run(int kvm, uint64_t base, pthread_t *t)
+{
+	int size = (int)ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
+	stall_run = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, stall_vcpu, 0);
+	if (stall_run == MAP_FAILED)
+		die("mmap kvm_run");
+	/* The prefix pages first. */
+	memset((void *)(uintptr_t)base, 0, 0x2000);
+	ioctl(stall_vcpu, KVM_S390_VCPU_FAULT, 0UL);
+	void *code = (void *)(uintptr_t)(base + 0x10000);
+	if (munmap(code, 4096) ||
+	    mmap(code, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) != code)
+		die("remap the code page");
+	stall_register(code);
+	stall_run->psw_mask = 0x0000000180000000ULL;
+	stall_run->psw_addr = 0x10000;
+	if (pthread_create(t, NULL, stall_kvm_run, NULL))
+		die("pthread_create");
+	printf("run_fault=%d\n", stall_fault_at(code));
+	return code;
+}
+
 /* The calls made while the other thread is blocked. */
 static void stall_others(const char *part, int kvm, int other_vcpu, uint64_t base)
 {
@@ -1448,15 +1411,8 @@ static void stall_others(const char *part, int kvm, int other_vcpu, uint64_t bas
 
 static int stall(void)
 {
-	stall_uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC);
-	if (stall_uffd < 0) {
-		show("uffd", -1);
+	if (!open_uffd())
 		return 0;
-	}
-	struct uffdio_api api = { .api = UFFD_API };
-	if (ioctl(stall_uffd, UFFDIO_API, &api))
-		die("UFFDIO_API");
-	show("uffd", 0);
 	alarm(20);
 	int kvm = open_kvm();
 	int vm;
@@ -1488,23 +1444,8 @@ static int stall(void)
 	show("arg_map", stall_ret);
 
 	/* Part 2: the code a run executes, on vcpu 0 (segment 0 is mapped to
-	 * base by part 1); its prefix pages are filled first. */
-	int size = (int)ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
-	stall_run = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, 0);
-	if (stall_run == MAP_FAILED)
-		die("mmap kvm_run");
-	memset((void *)(uintptr_t)base, 0, 0x2000);
-	ioctl(vcpu, KVM_S390_VCPU_FAULT, 0UL);
-	void *code = (void *)(uintptr_t)(base + 0x10000);
-	if (munmap(code, 4096) ||
-	    mmap(code, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) != code)
-		die("remap the code page");
-	stall_register(code);
-	stall_run->psw_mask = 0x0000000180000000ULL;
-	stall_run->psw_addr = 0x10000;
-	if (pthread_create(&t, NULL, stall_kvm_run, NULL))
-		die("pthread_create");
-	printf("run_fault=%d\n", stall_fault_at(code));
+	 * base by part 1). */
+	void *code = held_run(kvm, base, &t);
 	fflush(stdout);
 	stall_others("run", kvm, other, base);
 	/* j . : the run then ends with its budget. */
@@ -1573,6 +1514,143 @@ static int stall(void)
 	}
 	return 0;
 }
+/* `queuedmap`: a UCAS_MAP queued behind another thread's KVM_RUN of the
+ * same vcpu, with that run held up as long as the probe wants (its code on
+ * a userfaultfd page nobody has filled). Once the map has waited 300 ms
+ * (long received by the supervisor on any machine), SIGUSR1 (a handler
+ * without SA_RESTART) reaches its thread three times, 100 ms apart; then
+ * the page is filled. The kernel waits for the vcpu mutex killably: the
+ * map finishes after the run, with 0, never EINTR. */
+static long queued_ret;
+static int queued_errno;
+static pid_t queued_tid;
+
+static void *queued_map(void *arg)
+{
+	queued_tid = (pid_t)syscall(SYS_gettid);
+	queued_ret = map(stall_vcpu, KVM_S390_UCAS_MAP, *(uint64_t *)arg, 16 * MIB, MIB);
+	queued_errno = errno;
+	return NULL;
+}
+
+static int queuedmap(void)
+{
+	if (!open_uffd())
+		return 0;
+	alarm(30);
+	struct sigaction sa = { 0 };
+	sa.sa_handler = on_usr1;
+	sigaction(SIGUSR1, &sa, NULL);
+	int kvm = open_kvm();
+	stall_vcpu = new_vcpu(kvm, NULL);
+	uint64_t base = user_memory(MIB);
+	if (map(stall_vcpu, KVM_S390_UCAS_MAP, base, 0, MIB))
+		die("UCAS_MAP");
+	pthread_t run, mapper;
+	void *code = held_run(kvm, base, &run);
+	uint64_t other = user_memory(MIB);
+	if (pthread_create(&mapper, NULL, queued_map, &other))
+		die("pthread_create");
+	while (!queued_tid || !in_syscall(queued_tid, SYS_ioctl))
+		usleep(1000);
+	usleep(300000);
+	int sent = 0;
+	for (int i = 0; i < 3; i++) {
+		if (!in_syscall(queued_tid, SYS_ioctl))
+			break;
+		pthread_kill(mapper, SIGUSR1);
+		sent++;
+		usleep(100000);
+	}
+	/* j . : the run then ends with its budget, and the map goes. */
+	static const uint8_t loop[] = { 0xa7, 0xf4, 0x00, 0x00 };
+	uint8_t *fill = aligned_alloc(4096, 4096);
+	memset(fill, 0, 4096);
+	memcpy(fill, loop, sizeof(loop));
+	stall_fill(code, fill);
+	pthread_join(run, NULL);
+	pthread_join(mapper, NULL);
+	errno = stall_errno;
+	show("run", stall_ret);
+	errno = queued_errno;
+	show("map", queued_ret);
+	printf("signals=%d\nhandled=%d\n", sent, atomic_load(&sig_seen) > 0);
+	return 0;
+}
+
+/* KVM_IRQFD and KVM_IOEVENTFD, each check the kernel makes in its order,
+ * on ucontrol VMs (neither ioctl has a ucontrol check). */
+static long irqfd(int vm, unsigned fd, unsigned gsi, unsigned flags, unsigned resamplefd)
+{
+	struct kvm_irqfd a = { .fd = fd, .gsi = gsi, .flags = flags, .resamplefd = resamplefd };
+	return ioctl(vm, KVM_IRQFD, &a);
+}
+
+static long ioeventfd(int vm, int fd, uint64_t addr, unsigned len, unsigned flags, uint64_t datamatch)
+{
+	struct kvm_ioeventfd a = {
+		.datamatch = datamatch, .addr = addr, .len = len, .fd = fd, .flags = flags,
+	};
+	return ioctl(vm, KVM_IOEVENTFD, &a);
+}
+
+static int eventfds(void)
+{
+	int kvm = open_kvm();
+	int vm = ioctl(kvm, KVM_CREATE_VM, KVM_VM_S390_UCONTROL);
+	int vm2 = ioctl(kvm, KVM_CREATE_VM, KVM_VM_S390_UCONTROL);
+	if (vm < 0 || vm2 < 0)
+		die("KVM_CREATE_VM");
+	int e1 = eventfd(0, EFD_CLOEXEC), e2 = eventfd(0, EFD_CLOEXEC);
+	int file = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (e1 < 0 || e2 < 0 || file < 0)
+		die("eventfd");
+	const unsigned closed = 1000, deassign = KVM_IRQFD_FLAG_DEASSIGN, resample = KVM_IRQFD_FLAG_RESAMPLE;
+	show("irqfd_bad_flags", irqfd(vm, closed, 0, 4, 0));
+	show("irqfd_closed", irqfd(vm, closed, 0, 0, 0));
+	show("irqfd_not_eventfd", irqfd(vm, file, 0, 0, 0));
+	show("irqfd_bad_resample", irqfd(vm, e1, 0, resample, closed));
+	show("irqfd", irqfd(vm, e1, 0, 0, 0));
+	show("irqfd_again", irqfd(vm, e1, 1, 0, 0));
+	show("irqfd_again_bad_resample", irqfd(vm, e1, 1, resample, closed));
+	show("irqfd_other_vm", irqfd(vm2, e1, 0, 0, 0));
+	show("irqfd_detach_other_gsi", irqfd(vm, e1, 5, deassign, 0));
+	show("irqfd_still", irqfd(vm, e1, 2, 0, 0));
+	show("irqfd_detach", irqfd(vm, e1, 0, deassign | resample, closed));
+	show("irqfd_after_detach", irqfd(vm, e1, 2, 0, 0));
+	show("irqfd_detach_closed", irqfd(vm, closed, 0, deassign, 0));
+	show("irqfd_detach_not_eventfd", irqfd(vm, file, 0, deassign, 0));
+	/* Closed while attached: a new eventfd is another one. */
+	show("irqfd_e2", irqfd(vm, e2, 7, resample, e1));
+	close(e2);
+	int e3 = eventfd(0, EFD_CLOEXEC);
+	show("irqfd_new_eventfd", irqfd(vm, e3, 7, 0, 0));
+
+	const unsigned dm = KVM_IOEVENTFD_FLAG_DATAMATCH, ccw = KVM_IOEVENTFD_FLAG_VIRTIO_CCW_NOTIFY,
+		       pio = KVM_IOEVENTFD_FLAG_PIO, de = KVM_IOEVENTFD_FLAG_DEASSIGN;
+	show("io_bad_len", ioeventfd(vm, closed, 0, 3, 0, 0));
+	show("io_wraps", ioeventfd(vm, closed, ~0ULL, 2, 0, 0));
+	show("io_bad_flags", ioeventfd(vm, closed, 0, 8, 0x20, 0));
+	show("io_len0_datamatch", ioeventfd(vm, closed, 0, 0, dm, 0));
+	show("io_closed", ioeventfd(vm, closed, 0, 8, 0x10, 0));
+	show("io_not_eventfd", ioeventfd(vm, file, 0, 8, 0, 0));
+	show("io_dm1", ioeventfd(vm, e1, 0x40, 8, ccw | dm, 1));
+	show("io_dm2", ioeventfd(vm, e1, 0x40, 8, ccw | dm, 2));
+	show("io_wildcard", ioeventfd(vm, e3, 0x40, 8, ccw, 0));
+	show("io_len0", ioeventfd(vm, e3, 0x40, 0, ccw, 0));
+	show("io_len4", ioeventfd(vm, e3, 0x40, 4, ccw, 0));
+	show("io_pio", ioeventfd(vm, e3, 0x40, 0, pio | ccw, 0));
+	show("io_mmio", ioeventfd(vm, e3, 0x40, 8, 0, 0));
+	show("io_fast_mmio_bit", ioeventfd(vm, e3, 0x80, 8, ccw | 0x10, 0));
+	show("io_other_vm", ioeventfd(vm2, e1, 0x40, 8, ccw, 0));
+	show("io_detach_other_eventfd", ioeventfd(vm, e3, 0x40, 8, ccw | dm | de, 1));
+	show("io_detach_unchecked", ioeventfd(vm, e1, 0x40, 3, de | 0x100, 1));
+	show("io_detach_closed", ioeventfd(vm, closed, 0x40, 8, ccw | dm | de, 1));
+	show("io_detach", ioeventfd(vm, e1, 0x40, 8, ccw | dm | de, 1));
+	show("io_detach_again", ioeventfd(vm, e1, 0x40, 8, ccw | dm | de, 1));
+	return 0;
+}
+
 static int bench(const char *what, long n)
 {
 	int kvm = open_kvm();
@@ -1665,6 +1743,8 @@ int main(int argc, char **argv)
 		return execrace(argv[2], strtoull(argv[3], NULL, 0));
 	if (!strcmp(cmd, "stall"))
 		return stall();
+	if (!strcmp(cmd, "eventfds"))
+		return eventfds();
 	if (!strncmp(cmd, "bench-", 6) && argc > 2)
 		return bench(cmd, atol(argv[2]));
 	fprintf(stderr, "usage: see the comment at the top of ucas_probe.c\n");

@@ -32,9 +32,13 @@ int main(void)
 	int kvm, vm, vcpu;
 	ucontrol_vcpu(&kvm, &vm, &vcpu);
 	struct s390_kvm_regs regs;
-	struct kvm_irqfd irqfd = { .fd = 0 };
-	show("irqfd", ioctl(vm, KVM_IRQFD, &irqfd));
-	show("irqfd_again", ioctl(vm, KVM_IRQFD, &irqfd));
+	/* The registers of a regular VM's vcpu (the model runs only ucontrol
+	 * vcpus), asked twice: said once. */
+	int regular = ioctl(kvm, KVM_CREATE_VM, 0UL);
+	int regular_vcpu = ioctl(regular, KVM_CREATE_VCPU, 0UL);
+	show("regular_vcpu", regular_vcpu);
+	show("regular_regs", ioctl(regular_vcpu, S390_KVM_GET_REGS, &regs));
+	show("regular_regs_again", ioctl(regular_vcpu, S390_KVM_GET_REGS, &regs));
 	/* Modelled now: the length check. */
 	struct kvm_s390_irq_state irq = { .len = 0 };
 	show("irq", ioctl(vcpu, KVM_S390_GET_IRQ_STATE, &irq));

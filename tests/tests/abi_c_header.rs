@@ -336,6 +336,21 @@ fn core_items() -> Vec<Item> {
         constant("KVM_GET_DEVICE_ATTR", abi::KVM_GET_DEVICE_ATTR),
         constant("KVM_HAS_DEVICE_ATTR", abi::KVM_HAS_DEVICE_ATTR),
         constant("KVM_MEM_LOG_DIRTY_PAGES", abi::KVM_MEM_LOG_DIRTY_PAGES),
+        constant("KVM_IRQFD_FLAG_DEASSIGN", abi::KVM_IRQFD_FLAG_DEASSIGN),
+        constant("KVM_IRQFD_FLAG_RESAMPLE", abi::KVM_IRQFD_FLAG_RESAMPLE),
+        constant(
+            "KVM_IOEVENTFD_FLAG_DATAMATCH",
+            abi::KVM_IOEVENTFD_FLAG_DATAMATCH,
+        ),
+        constant("KVM_IOEVENTFD_FLAG_PIO", abi::KVM_IOEVENTFD_FLAG_PIO),
+        constant(
+            "KVM_IOEVENTFD_FLAG_DEASSIGN",
+            abi::KVM_IOEVENTFD_FLAG_DEASSIGN,
+        ),
+        constant(
+            "KVM_IOEVENTFD_FLAG_VIRTIO_CCW_NOTIFY",
+            abi::KVM_IOEVENTFD_FLAG_VIRTIO_CCW_NOTIFY,
+        ),
         constant("KVM_MEM_READONLY", abi::KVM_MEM_READONLY),
         constant("KVM_MP_STATE_STOPPED", abi::KVM_MP_STATE_STOPPED),
         constant("KVM_MP_STATE_OPERATING", abi::KVM_MP_STATE_OPERATING),

@@ -198,8 +198,8 @@ fn unmodelled_ioctls_are_refused_as_unknown_and_said_once() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stdout}{stderr}");
     for (key, want) in [
-        ("irqfd", "-1/ENOTTY"),
-        ("irqfd_again", "-1/ENOTTY"),
+        ("regular_regs", "-1/ENOTTY"),
+        ("regular_regs_again", "-1/ENOTTY"),
         // Modelled now: a zero length.
         ("irq", "-1/EINVAL"),
         // Modelled now: keys not in use yet.
@@ -218,7 +218,9 @@ fn unmodelled_ioctls_are_refused_as_unknown_and_said_once() {
         .collect();
     assert_eq!(
         notes,
-        ["ucas emulate: KVM_IRQFD is not modelled; answered ENOTTY as a kernel without it would",],
+        [
+            "ucas emulate: KVM_GET_REGS is not modelled; answered ENOTTY as a kernel without it would",
+        ],
         "{stderr}"
     );
 }

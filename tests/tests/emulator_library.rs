@@ -1126,3 +1126,67 @@ fn stats_child(g: Generation) {
     // The same task (the caller's thread) created both.
     assert_eq!(vcpu_id, format!("{vm_id}/vcpu-7"), "{g:?}");
 }
+
+/// Eventfds through the library under each generation: irqfds
+/// ([`ucas::Vm::register_irqfd`]) and ioeventfds
+/// ([`ucas::Vm::register_ioevent`]) on two ucontrol VMs, with the kernel's
+/// refusals (table V1 of `KERNEL-INTERFACE.md`).
+#[test]
+fn library_irqfds_and_ioeventfds() {
+    ucas_tests::under_each_generation("library_irqfds_and_ioeventfds", eventfds_child);
+}
+
+fn eventfds_child(g: Generation) {
+    use rustix::event::{EventfdFlags, eventfd};
+    use std::os::fd::AsFd;
+    use ucas::{IoEventAddress, Kvm, Vm};
+    let errno = |r: ucas::Result<()>| r.map_err(|e| e.errno().map(|e| e.to_string()));
+    let kvm = Kvm::open().expect("kvm");
+    let (vm, vm2) = (
+        Vm::create_ucontrol(&kvm).expect("vm"),
+        Vm::create_ucontrol(&kvm).expect("vm"),
+    );
+    let e1 = eventfd(0, EventfdFlags::CLOEXEC).unwrap();
+    let e2 = eventfd(0, EventfdFlags::CLOEXEC).unwrap();
+    let file = std::fs::File::open("/dev/null").unwrap();
+    let (e1, e2) = (e1.as_fd(), e2.as_fd());
+    assert_eq!(errno(vm.register_irqfd(e1, 3)), Ok(()));
+    assert_eq!(errno(vm.register_irqfd(e1, 4)), Err(Some("EBUSY".into())));
+    let other = if g == Generation::C {
+        Err(Some("EBUSY".into()))
+    } else {
+        Ok(())
+    };
+    assert_eq!(errno(vm2.register_irqfd(e1, 3)), other, "{g:?}");
+    assert_eq!(
+        errno(vm.register_irqfd(file.as_fd(), 3)),
+        Err(Some("EINVAL".into()))
+    );
+    let resample = vm.register_irqfd_with_resample(e2, file.as_fd(), 3);
+    assert_eq!(errno(resample), Err(Some("EINVAL".into())));
+    assert_eq!(errno(vm.register_irqfd_with_resample(e2, e1, 3)), Ok(()));
+    assert_eq!(errno(vm.unregister_irqfd(e1, 9)), Ok(()));
+    assert_eq!(errno(vm.register_irqfd(e1, 4)), Err(Some("EBUSY".into())));
+    assert_eq!(errno(vm.unregister_irqfd(e1, 3)), Ok(()));
+    assert_eq!(errno(vm.register_irqfd(e1, 4)), Ok(()));
+
+    let notify = IoEventAddress::CcwNotify(0x1_0000);
+    assert_eq!(errno(vm.register_ioevent(e1, notify, 8, Some(0))), Ok(()));
+    assert_eq!(errno(vm.register_ioevent(e2, notify, 8, Some(1))), Ok(()));
+    let wildcard = vm.register_ioevent(e2, notify, 8, None);
+    assert_eq!(errno(wildcard), Err(Some("EEXIST".into())));
+    let len0 = vm.register_ioevent(e2, notify, 0, Some(1));
+    assert_eq!(errno(len0), Err(Some("EINVAL".into())));
+    let len3 = vm.register_ioevent(e2, IoEventAddress::Mmio(0), 3, None);
+    assert_eq!(errno(len3), Err(Some("EINVAL".into())));
+    // The same address on another bus, or in another VM, is another one.
+    assert_eq!(
+        errno(vm.register_ioevent(e2, IoEventAddress::Pio(0x1_0000), 8, None)),
+        Ok(())
+    );
+    assert_eq!(errno(vm2.register_ioevent(e2, notify, 8, None)), Ok(()));
+    let wrong = vm.unregister_ioevent(e2, notify, 8, Some(0));
+    assert_eq!(errno(wrong), Err(Some("ENOENT".into())));
+    assert_eq!(errno(vm.unregister_ioevent(e1, notify, 8, Some(0))), Ok(()));
+    assert_eq!(errno(vm.register_ioevent(e2, notify, 8, Some(0))), Ok(()));
+}
