@@ -1529,16 +1529,17 @@ impl<const N: usize> Model<N> {
         if !vm.ucontrol {
             // A regular VM's guest addresses go through its memory slots.
             // Outside them, A's VM address space has no segment (EFAULT);
-            // B and C inject an addressing exception into the vcpu (which
-            // the model does not keep) and succeed.
+            // B injects an addressing exception into the vcpu (which the
+            // model does not keep) and succeeds; C answers EFAULT again
+            // (the 7.0-rc fix 0a28e06575b3, in v7.0).
             return match vm.slots.translate(vcpu_addr) {
                 Some(user_addr) => Answer::FaultIn {
                     vcpu: r,
                     vcpu_addr,
                     user_addr,
                 },
-                None if generation == Generation::A => Answer::Error(Errno::FAULT),
-                None => Answer::Value(0),
+                None if generation == Generation::B => Answer::Value(0),
+                None => Answer::Error(Errno::FAULT),
             };
         }
         let Some(vcpu) = self.vcpu(r) else {
@@ -1853,10 +1854,10 @@ mod tests {
             m.vcpu_ioctl(v, Some(Ioctl::UcasMap), 0, None),
             Answer::Error(Errno::FAULT)
         );
-        // No slot: C injects an addressing exception and succeeds.
+        // No slot: C (v7.0, after 0a28e06575b3) answers EFAULT.
         assert_eq!(
             m.vcpu_ioctl(v, Some(Ioctl::VcpuFault), 0, None),
-            Answer::Value(0)
+            Answer::Error(Errno::FAULT)
         );
         assert!(matches!(
             m.vcpu_ioctl(v, Some(Ioctl::Run), 0, None),
@@ -1938,13 +1939,14 @@ mod tests {
             );
             // Faulting in never links segments on a regular VM.
             assert_eq!(m.fault_link(v, 0x8_1234, 64 * MIB + 0x8_1234), Ok(()));
-            // Outside every slot: A's gmap has no segment there, B and C
-            // inject an addressing exception and succeed.
+            // Outside every slot: A's gmap has no segment there, B
+            // injects an addressing exception and succeeds, C answers
+            // EFAULT (v7.0's fix of the ioctl).
             let miss = m.vcpu_ioctl(v, Some(Ioctl::VcpuFault), MIB, None);
-            let want = if g == Generation::A {
-                Answer::Error(Errno::FAULT)
-            } else {
+            let want = if g == Generation::B {
                 Answer::Value(0)
+            } else {
+                Answer::Error(Errno::FAULT)
             };
             assert_eq!(miss, want, "{g:?}");
         }
