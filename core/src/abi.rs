@@ -262,8 +262,10 @@ capabilities! {
     KVM_CAP_S390_CPU_TOPOLOGY = 222,
     KVM_CAP_S390_PROTECTED_ASYNC_DISABLE = 224,
     KVM_CAP_USER_MEMORY2 = 231,
+    KVM_CAP_PRE_FAULT_MEMORY = 236,
     KVM_CAP_S390_USER_OPEREXEC = 246,
     KVM_CAP_S390_KEYOP = 247,
+    KVM_CAP_S390_VSIE_ESAMODE = 248,
 }
 
 /// `_IOR(ty, nr, T)` with `size` = `size_of::<T>()`.
@@ -363,6 +365,9 @@ pub const KVM_SET_GUEST_DEBUG: u32 = iow(KVMIO, 0x9b, size_of::<GuestDebug>());
 pub const KVM_TRANSLATE: u32 = iowr(KVMIO, 0x85, size_of::<Translation>());
 /// Sets the signal mask `KVM_RUN` runs with; argument: [`SignalMask`].
 pub const KVM_SET_SIGNAL_MASK: u32 = iow(KVMIO, 0x8b, size_of::<SignalMask>());
+/// Maps guest memory ahead of use (s390 from Linux 7.2); argument:
+/// [`PreFaultMemory`], the range left written back.
+pub const KVM_PRE_FAULT_MEMORY: u32 = iowr(KVMIO, 0xd5, size_of::<PreFaultMemory>());
 
 /// Defines [`Ioctl`]: one variant per request with its C constant, and the
 /// list, number and name lookups from that one table.
@@ -428,6 +433,7 @@ ioctls! {
     S390SetCmmaBits = KVM_S390_SET_CMMA_BITS,
     S390MemOp = KVM_S390_MEM_OP,
     S390Keyop = KVM_S390_KEYOP,
+    PreFaultMemory = KVM_PRE_FAULT_MEMORY,
     S390PvCommand = KVM_S390_PV_COMMAND,
     S390ZpciOp = KVM_S390_ZPCI_OP,
     SetDeviceAttr = KVM_SET_DEVICE_ATTR,

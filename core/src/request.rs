@@ -56,12 +56,23 @@ impl Generation {
     /// [`VersionError`] when the text does not start with `MAJOR.MINOR` or
     /// names a kernel before v3.3.
     pub fn from_kernel_version(text: &str) -> Result<Self, VersionError> {
+        Self::release_of(text).map(|(generation, _)| generation)
+    }
+
+    /// The generation and the `(major, minor)` release of a kernel version
+    /// string, as [`Self::from_kernel_version`] reads it.
+    ///
+    /// # Errors
+    /// As [`Self::from_kernel_version`].
+    pub fn release_of(text: &str) -> Result<(Self, (u32, u32)), VersionError> {
         let text = text.trim();
         let rest = text.strip_prefix('v').unwrap_or(text);
         let (major, rest) = leading_number(rest).ok_or(VersionError::Malformed)?;
         let rest = rest.strip_prefix('.').ok_or(VersionError::Malformed)?;
         let (minor, _) = leading_number(rest).ok_or(VersionError::Malformed)?;
-        Self::from_version(major, minor).ok_or(VersionError::TooOld { major, minor })
+        let generation =
+            Self::from_version(major, minor).ok_or(VersionError::TooOld { major, minor })?;
+        Ok((generation, (major, minor)))
     }
 
     /// A short name with the kernel range, e.g. `C (v7.0+)`.

@@ -165,10 +165,12 @@
 //! # Kernel generations
 //!
 //! `--kernel 6.8` (up to 6.13) selects generation A, 6.14–6.19 B, 7.0 and
-//! later C; the default is the newest. They differ in map/unmap validation,
-//! the consequences of an out-of-memory failure, and what
+//! later C; the default is the newest, as 7.0. They differ in map/unmap
+//! validation, the consequences of an out-of-memory failure, and what
 //! `KVM_S390_VCPU_FAULT` does on an unmapped segment (EFAULT in A; EREMOTE
-//! and a ucontrol exit written into `kvm_run` in B and C).
+//! and a ucontrol exit written into `kvm_run` in B and C). Within C,
+//! `--kernel 7.1` adds `KVM_CAP_S390_VSIE_ESAMODE` and `7.2` also
+//! `KVM_CAP_PRE_FAULT_MEMORY` with its ioctl ([`Emulator::release`]).
 //!
 //! # `--state-out` format
 //!
@@ -250,6 +252,8 @@ const SUPERVISOR_STACK: usize = 64 << 20;
 /// [`run`](Self::run).
 pub struct Emulator {
     generation: Generation,
+    /// The `(major, minor)` release, if one was named.
+    release: Option<(u32, u32)>,
     trace: Option<Box<dyn Write + Send>>,
     traced: trace::Selection,
     enomem_after: Option<u64>,
@@ -261,6 +265,7 @@ impl fmt::Debug for Emulator {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Emulator")
             .field("generation", &self.generation)
+            .field("release", &self.release)
             .field("trace", &self.trace.is_some())
             .field("traced", &self.traced)
             .field("enomem_after", &self.enomem_after)
@@ -277,12 +282,28 @@ impl Emulator {
     pub fn new(generation: Generation) -> Self {
         Self {
             generation,
+            release: None,
             trace: None,
             traced: trace::Selection::default(),
             enomem_after: None,
             state_out: None,
             forward_signals: false,
         }
+    }
+
+    /// Models kernel release `major.minor`: its generation
+    /// ([`Generation::from_version`]) and what later releases of a
+    /// generation added (7.1: `KVM_CAP_S390_VSIE_ESAMODE`; 7.2:
+    /// `KVM_CAP_PRE_FAULT_MEMORY` and `KVM_PRE_FAULT_MEMORY`). Without it a
+    /// generation stands for 6.8, 6.14 or 7.0. A release before 3.3 (no
+    /// ucontrol) keeps the generation and is taken as the generation's.
+    #[must_use]
+    pub fn release(mut self, major: u32, minor: u32) -> Self {
+        if let Some(generation) = Generation::from_version(major, minor) {
+            self.generation = generation;
+            self.release = Some((major, minor));
+        }
+        self
     }
 
     /// Writes one line per emulated call to the trace (stderr unless
@@ -423,6 +444,10 @@ impl Emulator {
             }
         }
         let model = Model::new(self.generation, self.enomem_after);
+        let model = match self.release {
+            Some((major, minor)) => model.with_release(major, minor),
+            None => model,
+        };
         let worker = std::thread::Builder::new()
             .name("ucas-emulate".into())
             .stack_size(SUPERVISOR_STACK)

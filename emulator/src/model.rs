@@ -16,10 +16,10 @@ use ucas_core::abi::{
     KVM_API_VERSION, KVM_CAP_HALT_POLL, KVM_CAP_S390_AIS, KVM_CAP_S390_CPU_TOPOLOGY,
     KVM_CAP_S390_GS, KVM_CAP_S390_HPAGE_1M, KVM_CAP_S390_IRQCHIP, KVM_CAP_S390_RI,
     KVM_CAP_S390_USER_INSTR0, KVM_CAP_S390_USER_OPEREXEC, KVM_CAP_S390_USER_SIGP,
-    KVM_CAP_S390_USER_STSI, KVM_CAP_S390_VECTOR_REGISTERS, KVM_CREATE_DEVICE_TEST,
-    KVM_DEV_TYPE_FLIC, KVM_IRQ_ROUTING_S390_ADAPTER, KVM_MAX_IRQ_ROUTES, KVM_S390_NO_MEM_LIMIT,
-    KVM_S390_VM_CPU_MODEL, KVM_S390_VM_MEM_CTRL, KVM_S390_VM_MEM_LIMIT_SIZE, KVM_VM_S390_UCONTROL,
-    UcasMapping, UserspaceMemoryRegion2,
+    KVM_CAP_S390_USER_STSI, KVM_CAP_S390_VECTOR_REGISTERS, KVM_CAP_S390_VSIE_ESAMODE,
+    KVM_CREATE_DEVICE_TEST, KVM_DEV_TYPE_FLIC, KVM_IRQ_ROUTING_S390_ADAPTER, KVM_MAX_IRQ_ROUTES,
+    KVM_S390_NO_MEM_LIMIT, KVM_S390_VM_CPU_MODEL, KVM_S390_VM_MEM_CTRL, KVM_S390_VM_MEM_LIMIT_SIZE,
+    KVM_VM_S390_UCONTROL, UcasMapping, UserspaceMemoryRegion2,
 };
 use ucas_core::segment::{PAGE_SIZE, SEGMENT_SHIFT, page_round_down};
 
@@ -438,6 +438,9 @@ fn new_space<const N: usize>(generation: Generation) -> Arc<KernelSpace<N>> {
 #[derive(Debug)]
 pub struct Model<const N: usize = SPACE_CAPACITY> {
     generation: Generation,
+    /// The release (major, minor) within the generation, for what later
+    /// releases of generation C added ([`Model::with_release`]).
+    release: (u32, u32),
     /// The host's online CPUs, which `KVM_CAP_NR_VCPUS` reports.
     online_cpus: u32,
     vms: Vec<Vm<N>>,
@@ -458,6 +461,31 @@ fn host_online_cpus() -> Option<u32> {
         .and_then(|list| ucas_core::host::cpu_list_len(&list))
 }
 
+/// `KVM_PRE_FAULT_MEMORY` on a ucontrol vcpu (7.2): the generic checks
+/// (flags, page alignment, a range that wraps or is empty: EINVAL), then
+/// s390 refuses ucontrol VMs (EINVAL); the range, unchanged, is written
+/// back whatever the answer (EFAULT if it cannot be).
+fn pre_fault_ucontrol(arg: u64, mem: &mut dyn CallerMemory) -> Result<i64, Errno> {
+    let mut raw = [0u8; size_of::<ucas_core::abi::PreFaultMemory>()];
+    if !mem.read(arg, &mut raw) {
+        return Err(Errno::FAULT);
+    }
+    if !mem.write(arg, &raw) {
+        return Err(Errno::FAULT);
+    }
+    Err(Errno::INVAL)
+}
+
+/// The release each generation stands for by default: the one its
+/// `--kernel` example names (6.8, 6.14, 7.0).
+const fn default_release(generation: Generation) -> (u32, u32) {
+    match generation {
+        Generation::A => (6, 8),
+        Generation::B => (6, 14),
+        Generation::C => (7, 0),
+    }
+}
+
 impl<const N: usize> Model<N> {
     /// A kernel of `generation` with no VMs. With `enomem_after = Some(n)`,
     /// the segment store after the first `n` successful ones fails with
@@ -466,6 +494,7 @@ impl<const N: usize> Model<N> {
     pub fn new(generation: Generation, enomem_after: Option<u64>) -> Self {
         Self {
             generation,
+            release: default_release(generation),
             online_cpus: host_online_cpus().unwrap_or(1),
             vms: Vec::new(),
             live_vcpus: 0,
@@ -481,6 +510,15 @@ impl<const N: usize> Model<N> {
     #[must_use]
     pub fn generation(&self) -> Generation {
         self.generation
+    }
+
+    /// The same model for kernel release `major.minor` (its generation
+    /// unchanged): from 7.1 `KVM_CAP_S390_VSIE_ESAMODE`, from 7.2
+    /// `KVM_CAP_PRE_FAULT_MEMORY` and its ioctl (table V2, P1).
+    #[must_use]
+    pub fn with_release(mut self, major: u32, minor: u32) -> Self {
+        self.release = (major, minor);
+        self
     }
 
     /// All VMs, in creation order.
@@ -515,7 +553,8 @@ impl<const N: usize> Model<N> {
 
     /// `KVM_CHECK_EXTENSION(cap)` asked as `asked` says.
     fn check_extension(&self, cap: u64, asked: Asked) -> i64 {
-        caps::check_extension(self.generation, cap, asked, self.online_cpus)
+        caps::of_release(self.release, cap)
+            .unwrap_or_else(|| caps::check_extension(self.generation, cap, asked, self.online_cpus))
     }
 
     /// An ioctl on a `/dev/kvm` fd. `caller_is_admin` tells whether the
@@ -1060,6 +1099,8 @@ impl<const N: usize> Model<N> {
                 Answer::Value(0)
             }
             KVM_CAP_S390_USER_OPEREXEC if generation == Generation::C => Answer::Value(0),
+            // 7.1: nested ESA-mode guests, for any VM (no ucontrol check).
+            KVM_CAP_S390_VSIE_ESAMODE if self.release >= (7, 1) => Answer::Value(0),
             // Facilities the modelled host has: refused once a vcpu exists.
             KVM_CAP_S390_VECTOR_REGISTERS
             | KVM_CAP_S390_RI
@@ -1247,12 +1288,21 @@ impl<const N: usize> Model<N> {
             }
             // Not a PV host: no protected vcpu commands.
             Some(Ioctl::S390PvCpuCommand) => Answer::Error(Errno::INVAL),
+            // Generic from 7.2 on s390; a regular VM's is not modelled.
+            Some(Ioctl::PreFaultMemory) if self.release >= (7, 2) && !self.is_ucontrol(vcpu.vm) => {
+                Answer::NotModelled(Ioctl::PreFaultMemory, Errno::NOTTY)
+            }
             Some(
                 call @ (Ioctl::S390MemOp
                 | Ioctl::EnableCap
                 | Ioctl::Translate
                 | Ioctl::SetSignalMask),
             ) => Answer::WithMemory {
+                object: Object::Vcpu(vcpu),
+                call,
+                arg,
+            },
+            Some(call @ Ioctl::PreFaultMemory) if self.release >= (7, 2) => Answer::WithMemory {
                 object: Object::Vcpu(vcpu),
                 call,
                 arg,
@@ -1337,6 +1387,9 @@ impl<const N: usize> Model<N> {
         }
         if let Some(r) = self.generic_vcpu_call(call, arg, mem) {
             return r;
+        }
+        if call == Ioctl::PreFaultMemory {
+            return pre_fault_ucontrol(arg, mem);
         }
         if call == Ioctl::S390Interrupt {
             let mut raw = [0u8; size_of::<ucas_core::abi::S390Interrupt>()];

@@ -129,7 +129,9 @@ fn common_items() -> Vec<Item> {
         let it = item(format!("Ioctl::{ioctl:?}"), ioctl.name(), ioctl.number());
         items.push(match ioctl {
             // Newer than Debian 12's 6.1 headers.
-            Ioctl::SetUserMemoryRegion2 | Ioctl::S390Keyop => guarded(ioctl.name(), it),
+            Ioctl::SetUserMemoryRegion2 | Ioctl::S390Keyop | Ioctl::PreFaultMemory => {
+                guarded(ioctl.name(), it)
+            }
             _ => it,
         });
     }
@@ -280,16 +282,22 @@ fn common_items() -> Vec<Item> {
         struct_size("kvm_pv_cmd", size_of::<abi::PvCmd>()),
         offset("kvm_pv_cmd", "data", offset_of!(abi::PvCmd, data)),
         offset("kvm_pv_cmd", "flags", offset_of!(abi::PvCmd, flags)),
+        guarded(
+            "KVM_PRE_FAULT_MEMORY",
+            struct_size("kvm_pre_fault_memory", size_of::<abi::PreFaultMemory>()),
+        ),
         struct_size("kvm_s390_zpci_op", size_of::<abi::S390ZpciOp>()),
         offset("kvm_s390_zpci_op", "u", offset_of!(abi::S390ZpciOp, u)),
     ]);
     // Every capability of the list. Those newer than some supported headers
     // (Debian 12's are 6.1) are compared where the header has them.
-    const NEWER_THAN_6_1: [&str; 4] = [
+    const NEWER_THAN_6_1: [&str; 6] = [
         "KVM_CAP_S390_PROTECTED_ASYNC_DISABLE",
         "KVM_CAP_USER_MEMORY2",
         "KVM_CAP_S390_USER_OPEREXEC",
         "KVM_CAP_S390_KEYOP",
+        "KVM_CAP_S390_VSIE_ESAMODE",
+        "KVM_CAP_PRE_FAULT_MEMORY",
     ];
     for (name, cap) in abi::CAPABILITIES {
         let it = constant(name, cap);

@@ -1244,3 +1244,61 @@ fn irqfd_and_ioeventfd_answer_as_the_kernel() {
         assert!(wrong.is_empty(), "{g:?}:\n{}", wrong.join("\n"));
     }
 }
+
+/// What releases of generation C after 7.0 added, by `--kernel` release
+/// (the kernel sources of 7.1 and 7.2 and their s390 pulls):
+/// `KVM_CAP_S390_VSIE_ESAMODE` (248) answers 1 and can be enabled on any
+/// VM from 7.1; `KVM_CAP_PRE_FAULT_MEMORY` (236) answers 1 from 7.2, where
+/// `KVM_PRE_FAULT_MEMORY` refuses a ucontrol vcpu with EINVAL (before: an
+/// ioctl s390 does not know, ENOTTY). Before, `--kernel 7.1` and `7.2`
+/// modelled 7.0.
+#[test]
+fn releases_after_7_0_answer_what_they_added() {
+    let cases: [(Emulator, &str, [&str; 4]); 5] = [
+        (
+            Emulator::new(Generation::A),
+            "6.8",
+            ["0", "0", "-1/EINVAL", "-1/ENOTTY"],
+        ),
+        (
+            Emulator::new(Generation::B),
+            "6.14",
+            ["0", "0", "-1/EINVAL", "-1/ENOTTY"],
+        ),
+        (
+            Emulator::new(Generation::C).release(7, 0),
+            "7.0",
+            ["0", "0", "-1/EINVAL", "-1/ENOTTY"],
+        ),
+        (
+            Emulator::new(Generation::C).release(7, 1),
+            "7.1",
+            ["1", "0", "0", "-1/ENOTTY"],
+        ),
+        (
+            Emulator::new(Generation::C).release(7, 2),
+            "7.2",
+            ["1", "1", "0", "-1/EINVAL"],
+        ),
+    ];
+    for (emu, kernel, [esamode, prefault_cap, enable, prefault]) in cases {
+        let (status, got) = run(emu, &["release"], &format!("release-{kernel}"));
+        assert!(status.success(), "{kernel}: {got:?}");
+        for (key, want) in [
+            ("kvm_esamode", esamode),
+            ("vm_esamode", esamode),
+            ("kvm_prefault", prefault_cap),
+            ("vm_prefault", prefault_cap),
+            ("enable_esamode", enable),
+            ("prefault", prefault),
+            // The range is written back unchanged.
+            ("prefault_left", "4096"),
+        ] {
+            assert_eq!(
+                got.get(key).map(String::as_str),
+                Some(want),
+                "{kernel} {key}: {got:?}"
+            );
+        }
+    }
+}

@@ -219,6 +219,21 @@ abi_struct! {
 }
 
 abi_struct! {
+    /// `struct kvm_pre_fault_memory`.
+    #[doc(alias = "kvm_pre_fault_memory")]
+    PreFaultMemory {
+        /// The first guest address.
+        gpa: u64,
+        /// Bytes from `gpa`.
+        size: u64,
+        /// Flags, zero.
+        flags: u64,
+        /// Padding.
+        padding: [u64; 5],
+    }
+}
+
+abi_struct! {
     /// `struct kvm_create_device`.
     #[doc(alias = "kvm_create_device")]
     CreateDevice {

@@ -17,7 +17,8 @@ Usage: ucas emulate [OPTIONS] -- CMD [ARGS...]
 
 Options:
   --kernel VERSION    model this kernel: up to 6.13 = generation A,
-                      6.14-6.19 = B, 7.0 and later = C (default: newest)
+                      6.14-6.19 = B, 7.0 and later = C (default: 7.0);
+                      7.1 and 7.2 add their capabilities to C
   --trace[=LIST]      print on stderr one line per emulated call (`calls`,
                       the default) and/or per guest instruction executed
                       in KVM_RUN, disassembled (`insn`): --trace=calls,insn
@@ -49,6 +50,8 @@ pub const EXIT_NOT_FOUND: u8 = 127;
 #[derive(Debug)]
 struct Options {
     generation: Generation,
+    /// The release `--kernel` named.
+    release: Option<(u32, u32)>,
     trace: super::Trace,
     enomem_after: Option<u64>,
     state_out: Option<OsString>,
@@ -60,6 +63,7 @@ fn parse(mut p: lexopt::Parser) -> Result<Option<Options>, Usage> {
     use lexopt::prelude::*;
     let mut o = Options {
         generation: Generation::NEWEST,
+        release: None,
         trace: super::Trace::default(),
         enomem_after: None,
         state_out: None,
@@ -70,7 +74,10 @@ fn parse(mut p: lexopt::Parser) -> Result<Option<Options>, Usage> {
             Short('h') | Long("help") => return Ok(None),
             Long("trace") => o.trace.add(p.optional_value())?,
             Long("trace-limit") => o.trace.set_limit(&p.value()?.string()?)?,
-            Long("kernel") => o.generation = super::kernel_generation(&p.value()?.string()?)?,
+            Long("kernel") => {
+                let (generation, release) = super::kernel_release(&p.value()?.string()?)?;
+                (o.generation, o.release) = (generation, Some(release));
+            }
             Long("enomem-after") => {
                 let s = p.value()?.string()?;
                 o.enomem_after = Some(s.parse().map_err(|_| {
@@ -136,9 +143,13 @@ pub fn run(args: lexopt::Parser) -> Result<ExitCode, Usage> {
     };
     let mut cmd = Command::new(&o.command[0]);
     cmd.args(&o.command[1..]);
+    let mut emu = Emulator::new(o.generation);
+    if let Some((major, minor)) = o.release {
+        emu = emu.release(major, minor);
+    }
     let mut emu = o
         .trace
-        .apply(Emulator::new(o.generation))
+        .apply(emu)
         .enomem_after(o.enomem_after)
         .forward_signals(true);
     if let Some(p) = o.state_out {
@@ -188,6 +199,18 @@ mod tests {
         assert_eq!(o.enomem_after, Some(5));
         assert_eq!(o.state_out, Some(OsString::from("/tmp/s")));
         assert_eq!(o.command, args(&["prog", "--trace", "x"]));
+    }
+
+    #[test]
+    fn kernel_names_the_release() {
+        let Ok(Some(o)) = parse(parser(&["--kernel", "7.2", "x"])) else {
+            panic!()
+        };
+        assert_eq!((o.generation, o.release), (Generation::C, Some((7, 2))));
+        let Ok(Some(o)) = parse(parser(&["x"])) else {
+            panic!()
+        };
+        assert_eq!(o.release, None);
     }
 
     #[test]

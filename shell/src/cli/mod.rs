@@ -97,7 +97,12 @@ impl fmt::Display for Usage {
 /// The generation a `--kernel VERSION` option selects (the one parser of
 /// that option; `plan` also takes `strict`, see [`kernel_rules`]).
 fn kernel_generation(text: &str) -> Result<Generation, Usage> {
-    Generation::from_kernel_version(text).map_err(|e| format!("--kernel '{text}': {e}").into())
+    kernel_release(text).map(|(generation, _)| generation)
+}
+
+/// The generation and `(major, minor)` release a `--kernel VERSION` names.
+fn kernel_release(text: &str) -> Result<(Generation, (u32, u32)), Usage> {
+    Generation::release_of(text).map_err(|e| format!("--kernel '{text}': {e}").into())
 }
 
 /// What `--trace[=LIST]` and `--trace-limit N` select (`ucas emulate` and
