@@ -145,6 +145,7 @@ impl PlainArg for abi::UserspaceMemoryRegion2 {}
 impl PlainArg for abi::EnableCap {}
 impl PlainArg for abi::Irqfd {}
 impl PlainArg for abi::Ioeventfd {}
+impl PlainArg for abi::PreFaultMemory {}
 
 /// The size field of an `_IOR/_IOW/_IOWR` request number.
 const fn encoded_size(number: u32) -> usize {

@@ -207,22 +207,44 @@ pub fn under_each_generation(test: &str, body: fn(Generation)) {
         body(g);
         return;
     }
-    let exe = std::env::current_exe().expect("the test binary's path");
     for g in Generation::ALL {
-        let log = scratch().join(format!("under-{test}-{g:?}.log"));
-        let out = std::fs::File::create(&log).expect("a log file");
-        let mut cmd = Command::new(&exe);
-        cmd.args([test, "--exact", "--nocapture", "--test-threads=1"])
-            .env(UNDER_EMULATOR, g.letter().to_string())
-            .stdin(Stdio::null())
-            .stdout(out.try_clone().expect("a second log fd"))
-            .stderr(out);
-        let status = Emulator::new(g).run(cmd).expect("the emulator runs");
-        let text = std::fs::read_to_string(&log).expect("the log");
-        assert!(status.success(), "generation {g:?}: {status}\n{text}");
-        // The child must really have run the test, not filtered it out.
-        assert!(text.contains("1 passed"), "generation {g:?}:\n{text}");
+        run_child(test, Emulator::new(g), g.letter(), &format!("{g:?}"));
     }
+}
+
+/// Runs `body` with the release `major.minor` in a child of this test
+/// binary that runs only `test` under an emulator of that release
+/// ([`Emulator::release`]); in such a child, runs `body`.
+///
+/// # Panics
+/// When the child fails or did not run the test.
+pub fn under_release(test: &str, major: u32, minor: u32, body: fn()) {
+    if std::env::var(UNDER_EMULATOR).is_ok() {
+        body();
+        return;
+    }
+    let g = Generation::from_version(major, minor).expect("a release with ucontrol");
+    let emu = Emulator::new(g).release(major, minor);
+    run_child(test, emu, g.letter(), &format!("{major}.{minor}"));
+}
+
+/// Runs `test` of this binary under `emu`, the child told its generation
+/// by `letter`; `tag` names its log and the failure.
+fn run_child(test: &str, emu: Emulator, letter: char, tag: &str) {
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let log = scratch().join(format!("under-{test}-{tag}.log"));
+    let out = std::fs::File::create(&log).expect("a log file");
+    let mut cmd = Command::new(&exe);
+    cmd.args([test, "--exact", "--nocapture", "--test-threads=1"])
+        .env(UNDER_EMULATOR, letter.to_string())
+        .stdin(Stdio::null())
+        .stdout(out.try_clone().expect("a second log fd"))
+        .stderr(out);
+    let status = emu.run(cmd).expect("the emulator runs");
+    let text = std::fs::read_to_string(&log).expect("the log");
+    assert!(status.success(), "{tag}: {status}\n{text}");
+    // The child must really have run the test, not filtered it out.
+    assert!(text.contains("1 passed"), "{tag}:\n{text}");
 }
 
 /// A trace sink ([`Emulator::trace_to`]) that the test reads back.

@@ -1191,3 +1191,51 @@ fn eventfds_child(g: Generation) {
     assert_eq!(errno(vm.unregister_ioevent(e1, notify, 8, Some(0))), Ok(()));
     assert_eq!(errno(vm.register_ioevent(e2, notify, 8, Some(0))), Ok(()));
 }
+
+/// What 7.1 and 7.2 added, through the library under `--kernel 7.2`:
+/// capability 248 answered and enabled, capability 236 answered, and
+/// [`ucas::Vcpu::pre_fault_memory`] refused on a ucontrol vcpu (EINVAL:
+/// its address space is the controller's).
+#[test]
+fn library_release_7_2_additions() {
+    ucas_tests::under_release("library_release_7_2_additions", 7, 2, || {
+        use ucas::core::abi::{KVM_CAP_PRE_FAULT_MEMORY, KVM_CAP_S390_VSIE_ESAMODE};
+        use ucas::{Kvm, Vcpu, Vm};
+        let kvm = Kvm::open().expect("kvm");
+        let vm = Vm::create_ucontrol(&kvm).expect("vm");
+        assert_eq!(kvm.check_extension(KVM_CAP_S390_VSIE_ESAMODE).unwrap(), 1);
+        assert_eq!(vm.check_extension(KVM_CAP_PRE_FAULT_MEMORY).unwrap(), 1);
+        vm.enable_cap(KVM_CAP_S390_VSIE_ESAMODE, [0; 4])
+            .expect("ESA mode");
+        let vcpu = Vcpu::<16>::create(&vm, 0).expect("vcpu");
+        let refused = vcpu.pre_fault_memory(0, 4096).unwrap_err();
+        assert_eq!(
+            refused.errno().map(|e| e.to_string()),
+            Some("EINVAL".into())
+        );
+    });
+}
+
+/// The same under 7.0 (the generation's default release): neither
+/// capability, and the ioctl unknown (ENOTTY).
+#[test]
+fn library_release_7_0_lacks_them() {
+    ucas_tests::under_release("library_release_7_0_lacks_them", 7, 0, || {
+        use ucas::core::abi::{KVM_CAP_PRE_FAULT_MEMORY, KVM_CAP_S390_VSIE_ESAMODE};
+        use ucas::{Kvm, Vcpu, Vm};
+        let kvm = Kvm::open().expect("kvm");
+        let vm = Vm::create_ucontrol(&kvm).expect("vm");
+        assert_eq!(kvm.check_extension(KVM_CAP_S390_VSIE_ESAMODE).unwrap(), 0);
+        assert_eq!(vm.check_extension(KVM_CAP_PRE_FAULT_MEMORY).unwrap(), 0);
+        let enable = vm
+            .enable_cap(KVM_CAP_S390_VSIE_ESAMODE, [0; 4])
+            .unwrap_err();
+        assert_eq!(enable.errno().map(|e| e.to_string()), Some("EINVAL".into()));
+        let vcpu = Vcpu::<16>::create(&vm, 0).expect("vcpu");
+        let unknown = vcpu.pre_fault_memory(0, 4096).unwrap_err();
+        assert_eq!(
+            unknown.errno().map(|e| e.to_string()),
+            Some("ENOTTY".into())
+        );
+    });
+}
