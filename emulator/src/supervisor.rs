@@ -615,6 +615,16 @@ fn store_to_caller(listener: &Listener, n: &Notification, addr: u64, data: &[u8]
         && memory.write(addr, data).ok() == Some(data.len())
 }
 
+/// Whether `call` acts on its own fd's object only, so that no close the
+/// program made before it can change its answer: a vcpu's map, unmap and
+/// fault (the vcpu fd in use keeps its VM alive). These hot calls skip the
+/// read of the lifetime queue (one system call each); the watching thread
+/// or the next other call reads it, so a VM freed meanwhile is destroyed
+/// (and traced) a little later, which no answer can show.
+fn answers_alone(call: Ioctl) -> bool {
+    matches!(call, Ioctl::UcasMap | Ioctl::UcasUnmap | Ioctl::VcpuFault)
+}
+
 /// The call's arguments, for the trace.
 enum Args {
     Value(u64),
@@ -936,14 +946,22 @@ impl Supervisor {
         }
     }
 
-    /// The serving of `n` with the state locked.
     /// Takes the lock for serving. The fd and mapping events queued so far
     /// are read first: a close the program made before this call must have
     /// had its effect by the time the call is served, as in the kernel
     /// (the watching thread may not have woken yet).
     fn ctx<'a>(&'a self, scratch: &'a mut Scratch) -> Ctx<'a> {
+        self.ctx_reaping(scratch, true)
+    }
+
+    /// As [`Self::ctx`]; without `reap`, the queued events are left to the
+    /// watching thread: for calls whose answer no other object's end can
+    /// change ([`answers_alone`]).
+    fn ctx_reaping<'a>(&'a self, scratch: &'a mut Scratch, reap: bool) -> Ctx<'a> {
         let mut state = locked(&self.state);
-        self.reap(&mut state);
+        if reap {
+            self.reap(&mut state);
+        }
         Ctx {
             listener: &self.listener,
             tracer: &self.tracer,
@@ -1021,8 +1039,9 @@ impl Supervisor {
         let call = Ioctl::from_number(n.args[1] as u32);
         scratch.arg.stage(n.pid, call, n.args[2]);
         scratch.sec.clear();
+        let reap = !call.is_some_and(answers_alone);
         for _ in 0..PASSES_MAX {
-            let mut ctx = self.ctx(scratch);
+            let mut ctx = self.ctx_reaping(scratch, reap);
             let Some(object) = ctx.objects.get(&found.file).copied() else {
                 drop(ctx);
                 return ignore_gone(self.listener.reply_continue(n.id)).map(|()| None);
