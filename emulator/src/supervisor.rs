@@ -2594,13 +2594,15 @@ fn eventfd_id(link: &str, info: &str) -> Option<EventfdRef> {
     if target.as_os_str().as_bytes() != b"anon_inode:[eventfd]" {
         return Some(EventfdRef::NotEventfd);
     }
-    let text = std::fs::read_to_string(info).ok()?;
+    // Unreadable (the supervisor out of fds): known by no id, as below.
+    let text = std::fs::read_to_string(info).unwrap_or_default();
     let id = text
         .lines()
         .find_map(|l| l.strip_prefix("eventfd-id:"))
         .and_then(|v| v.trim().parse().ok());
-    // Kernels before 5.x have no eventfd-id: every lookup a new eventfd
-    // (no EBUSY for one attached twice).
+    // Older kernels show no eventfd-id: every lookup a new eventfd
+    // (no EBUSY for one attached twice); so for an fdinfo that could not
+    // be read.
     static UNNAMED: AtomicU64 = AtomicU64::new(u64::MAX);
     Some(EventfdRef::Eventfd(
         id.unwrap_or_else(|| UNNAMED.fetch_sub(1, Ordering::Relaxed)),
