@@ -571,7 +571,9 @@ impl CallerMemory for Caller<'_> {
     }
 
     fn write(&mut self, addr: u64, data: &[u8]) -> bool {
-        self.sec.writes.push((addr, data.to_vec()));
+        if !data.is_empty() {
+            self.sec.writes.push((addr, data.to_vec()));
+        }
         true
     }
 }
@@ -587,9 +589,7 @@ impl Ctx<'_> {
 
     /// Holds a write to the caller until the lock is dropped.
     fn hold_write(&mut self, addr: u64, data: &[u8]) {
-        if !data.is_empty() {
-            self.scratch.sec.writes.push((addr, data.to_vec()));
-        }
+        self.caller().write(addr, data);
     }
 }
 
@@ -1146,7 +1146,6 @@ impl Supervisor {
                 break;
             }
         }
-        scratch.sec.writes.clear();
         if let Some(head) = head {
             self.tracer.line(
                 Some(n.pid),
