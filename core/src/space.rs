@@ -175,16 +175,17 @@ impl fmt::Display for SpaceError {
 
 impl core::error::Error for SpaceError {}
 
-/// The rewrite of one window of the table: extents `lo..hi` are replaced by
-/// `with` (at most three: a left remainder, the new extent, a right remainder).
+/// The rewrite of one window of the table: occupied slots `lo..hi`, which
+/// hold `live` extents (and tombstones), are replaced by `with` (at most
+/// three: a left remainder, the new extent, a right remainder).
 struct Splice {
     lo: usize,
     hi: usize,
+    live: usize,
     with: heapless::Vec<Extent, 3>,
 }
 
-/// What fills the slots past the last extent, so that a table's slots depend
-/// only on its extents.
+/// What fills the slots past the last occupied one.
 const VACANT: Extent = Extent {
     vcpu: u64::MAX,
     user: 0,
@@ -204,6 +205,12 @@ const GROUP: usize = 32;
 /// Groups of buckets.
 const GROUPS: usize = BUCKETS / GROUP;
 
+/// The most tombstones (see [`AddressSpace`]) a table keeps; one more and
+/// the table is compacted. Bounds how far a change looks past tombstones
+/// for its live neighbours, and amortises a compaction (one pass over the
+/// slots and the index) over this many removals.
+const TOMBSTONES_MAX: usize = 16;
+
 /// One vcpu's address space: at most `N` extents, sorted by vcpu address,
 /// non-overlapping and maximally coalesced (no extent continues its
 /// successor in both vcpu and user space), so the number of extents in use depends only on the mapping
@@ -216,6 +223,15 @@ const GROUPS: usize = BUCKETS / GROUP;
 /// worst, finds the extent. Changes move at most the tail of the table and
 /// rewrite only the index entries of the buckets the change spans, shifting
 /// the rest by the change in length.
+///
+/// A removed extent leaves a *tombstone* in its slot (an empty extent,
+/// which translates nothing), so removing moves nothing, and a later
+/// change next to it takes the slot back instead of shifting the tail:
+/// mapping and unmapping the same range over and over costs no move at all.
+/// A tombstone's start lies between the end of the live extent before it
+/// and the start of the one after, so the slots stay sorted and a lookup
+/// that lands on a tombstone finds nothing there, as it should. At most
+/// `TOMBSTONES_MAX` are kept; [`Self::extents`] skips them.
 ///
 /// ```
 /// use ucas_core::{AddressSpace, abi::UcasMapping};
@@ -230,10 +246,14 @@ const GROUPS: usize = BUCKETS / GROUP;
 /// ```
 #[derive(Clone)]
 pub struct AddressSpace<const N: usize> {
-    /// `slots[..len]` are the extents in vcpu order; the rest are [`VACANT`].
+    /// `slots[..used]` are the extents in vcpu order, with tombstones
+    /// (empty extents) among them; the rest are [`VACANT`].
     slots: [Extent; N],
-    /// How many slots hold extents (at most `N`).
+    /// How many slots hold live extents (at most `N`).
     len: usize,
+    /// How many slots are occupied, tombstones included (at most `N`, at
+    /// most `len + TOMBSTONES_MAX`).
+    used: usize,
     /// The radix index: bucket `b` covers the vcpu segments from
     /// `base + (b << shift)` on (the last bucket, all above), where `base` is
     /// the first extent's start and `shift` the least that puts every start
@@ -243,10 +263,10 @@ pub struct AddressSpace<const N: usize> {
     shift: u32,
     /// The rank of bucket `b`, how many extents start below its first
     /// segment, is `group_ranks[b / GROUP] + ranks[b]`; the rank of
-    /// `BUCKETS` is `len`. So the extents that start in bucket `b` are those
+    /// `BUCKETS` is `used`. Ranks count occupied slots, tombstones too. So the extents that start in bucket `b` are those
     /// from its rank to the next bucket's.
     group_ranks: [usize; GROUPS + 1],
-    /// Each bucket's rank less its group's (at most `len`, so at most `N`,
+    /// Each bucket's rank less its group's (at most `used`, so at most `N`,
     /// which [`Self::new`] checks fits a `u32`).
     ranks: [u32; BUCKETS + 1],
     /// The first start in each bucket, or `u64::MAX` where none starts
@@ -257,7 +277,7 @@ pub struct AddressSpace<const N: usize> {
 
 impl<const N: usize> PartialEq for AddressSpace<N> {
     fn eq(&self, other: &Self) -> bool {
-        self.extents() == other.extents()
+        self.extents().eq(other.extents())
     }
 }
 
@@ -288,6 +308,7 @@ impl<const N: usize> AddressSpace<N> {
         Self {
             slots: [VACANT; N],
             len: 0,
+            used: 0,
             base: 0,
             shift: 0,
             group_ranks: [0; GROUPS + 1],
@@ -316,21 +337,29 @@ impl<const N: usize> AddressSpace<N> {
 
     /// The extents in vcpu-address order.
     #[must_use]
-    pub fn extents(&self) -> &[Extent] {
-        // len <= N always.
-        self.slots.get(..self.len).unwrap_or(&[])
+    pub fn extents(&self) -> Extents<'_> {
+        Extents {
+            slots: self.occupied().iter(),
+            left: self.len,
+        }
     }
 
-    /// Iterates over the extents in vcpu-address order.
-    pub fn iter(&self) -> core::slice::Iter<'_, Extent> {
-        self.extents().iter()
+    /// Iterates over the extents in vcpu-address order (as [`Self::extents`]).
+    pub fn iter(&self) -> Extents<'_> {
+        self.extents()
+    }
+
+    /// The occupied slots: the extents and the tombstones among them.
+    fn occupied(&self) -> &[Extent] {
+        // used <= N always.
+        self.slots.get(..self.used).unwrap_or(&[])
     }
 
     /// The number of mapped segments.
     #[must_use]
     pub fn mapped_segments(&self) -> u64 {
-        // At most 2^44 segments in all: the sum cannot overflow.
-        self.extents()
+        // At most 2^44 segments in all (a tombstone counts 0): no overflow.
+        self.occupied()
             .iter()
             .fold(0u64, |n, e| n.wrapping_add(e.count))
     }
@@ -382,7 +411,7 @@ impl<const N: usize> AddressSpace<N> {
     /// issues together, and keeps the quarter that holds the answer by
     /// conditional moves, half the dependent rounds of a binary search and
     /// no round waits on a mispredicted branch. Every probed index lies
-    /// below `len` (the quarter points of `[base, base + size)`); clamping
+    /// below `used` (the quarter points of `[base, base + size)`); clamping
     /// it to the last slot only tells the compiler so.
     fn search(&self, mut base: usize, mut size: usize, seg: u64) -> (usize, usize) {
         use core::hint::select_unpredictable as select;
@@ -391,7 +420,7 @@ impl<const N: usize> AddressSpace<N> {
         };
         let slots = &self.slots;
         let at_most = |i: usize| slots[i.min(last)].vcpu <= seg;
-        // Indices stay below len <= N and 3 * size fits (an extent is 24
+        // Indices stay below used <= N and 3 * size fits (an extent is 24
         // bytes), so nothing below wraps.
         while size > 1 {
             let q1 = base.wrapping_add(size.wrapping_shr(2));
@@ -417,12 +446,36 @@ impl<const N: usize> AddressSpace<N> {
         self.base.wrapping_add(b.wrapping_shl(self.shift))
     }
 
-    /// Whether the index is what the extents alone give (tests only): the
-    /// grid of the first start and the spread, every bucket's rank counted
-    /// afresh, each group's rank its first bucket's.
+    /// Whether the index is what the occupied slots alone give (tests
+    /// only): the grid of the first start and the spread, every bucket's
+    /// rank counted afresh, each group's rank its first bucket's; and
+    /// whether the slots keep their rules: sorted, `len` live extents and
+    /// at most `TOMBSTONES_MAX` tombstones, each starting between the end
+    /// of the live extent before it and the start of the one after, the
+    /// rest [`VACANT`].
     #[cfg(test)]
     fn index_is_fresh(&self) -> bool {
-        let grid = match self.extents() {
+        let occupied = self.occupied();
+        let live = occupied.iter().filter(|e| e.count > 0).count();
+        let sorted = occupied.windows(2).all(|w| w[0].vcpu <= w[1].vcpu);
+        let mut floor = 0;
+        let tombstones_between = occupied.iter().enumerate().all(|(i, e)| {
+            if e.count > 0 {
+                floor = e.vcpu_end();
+                return true;
+            }
+            let ceiling = occupied[i..]
+                .iter()
+                .find(|n| n.count > 0)
+                .map_or(u64::MAX, |n| n.vcpu);
+            floor <= e.vcpu && e.vcpu <= ceiling
+        });
+        let slots_ok = sorted
+            && tombstones_between
+            && live == self.len
+            && self.used - self.len <= TOMBSTONES_MAX
+            && self.slots[self.used..].iter().all(|e| *e == VACANT);
+        let grid = match occupied {
             [] => (0, 0),
             [head, .., tail] => {
                 let wide = (tail.vcpu - head.vcpu) >> BUCKETS.trailing_zeros();
@@ -430,10 +483,11 @@ impl<const N: usize> AddressSpace<N> {
             }
             [only] => (only.vcpu, 0),
         };
-        grid == (self.base, self.shift)
+        slots_ok
+            && grid == (self.base, self.shift)
             && (0..BUCKETS).all(|b| self.rank(b) == self.starts_below(self.bucket_start(b)))
             && (0..GROUPS).all(|g| self.ranks[g * GROUP] == 0)
-            && self.rank(BUCKETS) == self.len
+            && self.rank(BUCKETS) == self.used
             && (0..BUCKETS).all(|b| {
                 let (from, to) = (self.rank(b), self.rank(b + 1));
                 let lead = if from < to {
@@ -445,21 +499,22 @@ impl<const N: usize> AddressSpace<N> {
             })
     }
 
-    /// How many extents start below segment `at`, without the index.
+    /// How many occupied slots start below segment `at`, without the index.
     fn starts_below(&self, at: u64) -> usize {
-        self.extents().partition_point(|e| e.vcpu < at)
+        self.occupied().partition_point(|e| e.vcpu < at)
     }
 
     /// Brings the index up to date after a splice changed the extents from
     /// `lo` on, whose starts (removed or added) all lie in
-    /// `[first, last]`, and moved the ones after by `grew` slots up (or
-    /// `shrank` down). Buckets that begin at or below `first` keep their
+    /// `[first, last]`, and moved the ones after by `grew` slots up
+    /// (removals leave tombstones, and compaction rebuilds the index, so
+    /// nothing moves down). Buckets that begin at or below `first` keep their
     /// rank, those that begin above `last` shift by the change, and only
     /// those between are counted again; if the first start or the spread of
     /// the starts needs another `base` or `shift`, every rank is.
-    fn reindex(&mut self, first: u64, last: u64, grew: usize, shrank: usize) {
+    fn reindex(&mut self, first: u64, last: u64, grew: usize) {
         let grid = (self.base, self.shift);
-        self.reindex_ranks(first, last, grew, shrank);
+        self.reindex_ranks(first, last, grew);
         // The buckets whose first start may have changed: those holding a
         // start the splice removed or added, or all on a new grid.
         let (lo, hi) = if grid == (self.base, self.shift) {
@@ -484,8 +539,8 @@ impl<const N: usize> AddressSpace<N> {
     }
 
     /// The ranks part of [`Self::reindex`].
-    fn reindex_ranks(&mut self, first: u64, last: u64, grew: usize, shrank: usize) {
-        let (base, shift) = match self.extents() {
+    fn reindex_ranks(&mut self, first: u64, last: u64, grew: usize) {
+        let (base, shift) = match self.occupied() {
             [] => (0, 0),
             [head, .., tail] => {
                 let wide = tail
@@ -509,25 +564,30 @@ impl<const N: usize> AddressSpace<N> {
             // start in or above the buckets after the previous extent's
             // bucket up to its own; the buckets after the last, none.
             let mut next = 0;
-            for i in 0..self.len {
+            for i in 0..self.used {
                 let start = self.slots.get(i).map_or(u64::MAX, |e| e.vcpu);
                 let own = bucket_of(start).min(BUCKETS - 1).wrapping_add(1);
                 self.fill_ranks(next, own, i);
                 next = next.max(own);
             }
-            self.fill_ranks(next, BUCKETS, self.len);
-            self.group_ranks[GROUPS] = self.len;
+            self.fill_ranks(next, BUCKETS, self.used);
+            self.group_ranks[GROUPS] = self.used;
             return;
         }
         // Unchanged base: every start, old or new, lies at or above it.
         let after = |x: u64| bucket_of(x).wrapping_add(1).min(BUCKETS);
         let (recount, shifted) = (after(first), after(last));
+        if grew == 0 && recount == shifted {
+            // No bucket begins among the changed starts and nothing moved
+            // (a tombstone taken back, or left): every rank stands.
+            return;
+        }
         // Groups that begin at or above `shifted` shift as a whole; the
         // groups that hold buckets of [recount, shifted) are written anew,
         // bucket by bucket.
         let whole = shifted.div_ceil(GROUP).min(GROUPS);
         for rank in self.group_ranks.get_mut(whole..GROUPS).unwrap_or(&mut []) {
-            *rank = rank.wrapping_add(grew).wrapping_sub(shrank);
+            *rank = rank.wrapping_add(grew);
         }
         for g in (recount / GROUP)..whole {
             let first_bucket = g.wrapping_mul(GROUP);
@@ -538,13 +598,11 @@ impl<const N: usize> AddressSpace<N> {
                 let group_rank = self.group_ranks[g];
                 for b in recount..shifted.min(end) {
                     let rank = self.starts_below(self.bucket_start(b));
-                    // rank - group_rank <= len <= N fits (see `new`).
+                    // rank - group_rank <= used <= N fits (see `new`).
                     self.ranks[b] =
                         u32::try_from(rank.wrapping_sub(group_rank)).unwrap_or(u32::MAX);
                 }
-                let delta = u32::try_from(grew)
-                    .unwrap_or(0)
-                    .wrapping_sub(u32::try_from(shrank).unwrap_or(0));
+                let delta = u32::try_from(grew).unwrap_or(0);
                 for rank in self
                     .ranks
                     .get_mut(shifted.max(recount)..end)
@@ -561,18 +619,18 @@ impl<const N: usize> AddressSpace<N> {
                 } else if b < shifted {
                     self.starts_below(self.bucket_start(b))
                 } else {
-                    self.rank(b).wrapping_add(grew).wrapping_sub(shrank)
+                    self.rank(b).wrapping_add(grew)
                 };
                 if b == first_bucket {
                     group_rank = rank;
                 }
-                // rank - group_rank <= len <= N fits (see `new`).
+                // rank - group_rank <= used <= N fits (see `new`).
                 self.ranks[b] = u32::try_from(rank.wrapping_sub(group_rank)).unwrap_or(u32::MAX);
             }
             // Written after its buckets, which read it while old.
             self.group_ranks[g] = group_rank;
         }
-        self.group_ranks[GROUPS] = self.len;
+        self.group_ranks[GROUPS] = self.used;
     }
 
     /// Sets the rank of buckets `from..to` (in order after those below) to
@@ -585,7 +643,7 @@ impl<const N: usize> AddressSpace<N> {
             if b.is_multiple_of(GROUP) {
                 self.group_ranks[g] = rank;
             }
-            // rank - its group's rank <= len <= N fits (see `new`).
+            // rank - its group's rank <= used <= N fits (see `new`).
             let within = u32::try_from(rank.wrapping_sub(self.group_ranks[g])).unwrap_or(u32::MAX);
             if let Some(run) = self.ranks.get_mut(b..group_end) {
                 run.fill(within);
@@ -657,7 +715,7 @@ impl<const N: usize> AddressSpace<N> {
         // Work in bytes as u128 so ranges that end at 2^64 need no care.
         let lo = u128::from(user_addr);
         let hi = lo.saturating_add(u128::from(length)).min(1u128 << 64);
-        self.extents().iter().filter_map(move |e| {
+        self.extents().filter_map(move |e| {
             let u0 = u128::from(e.user) << SEGMENT_SHIFT;
             let u1 = u128::from(e.user_end()) << SEGMENT_SHIFT;
             let (a, b) = (u0.max(lo), u1.min(hi));
@@ -798,19 +856,19 @@ impl<const N: usize> AddressSpace<N> {
         let last = segment_of(vcpu_addr.saturating_add(length.wrapping_sub(1)));
         let lo = self.first_ending_after(first);
         let hi = self.starts_at_most(last);
-        if lo >= hi {
-            return None;
-        }
-        let start = self.slots.get(lo)?.vcpu;
-        let end = self.slots.get(hi.wrapping_sub(1))?.vcpu_end();
+        let window = self.occupied().get(lo..hi).unwrap_or(&[]);
+        let start = window.iter().find(|e| e.count > 0)?.vcpu;
+        let end = window.iter().rev().find(|e| e.count > 0)?.vcpu_end();
         let dropped = Extent {
             vcpu: start,
             user: 0,
             count: end.wrapping_sub(start),
         };
+        let live = live_in(window);
         self.apply(Splice {
             lo,
             hi,
+            live,
             with: heapless::Vec::new(),
         });
         Some((dropped.vcpu_addr(), dropped.length()))
@@ -852,10 +910,9 @@ impl<const N: usize> AddressSpace<N> {
     }
 
     fn len_after(&self, s: &Splice) -> usize {
-        // lo <= hi <= len, and at most three extents come in.
-        self.len
-            .wrapping_sub(s.hi.wrapping_sub(s.lo))
-            .wrapping_add(s.with.len())
+        // The window's live extents are among the table's, and at most
+        // three come in.
+        self.len.wrapping_sub(s.live).wrapping_add(s.with.len())
     }
 
     fn fits(&self, s: &Splice) -> bool {
@@ -866,31 +923,39 @@ impl<const N: usize> AddressSpace<N> {
     /// unmapped, for `None`), keeping the table sorted and coalesced.
     fn plan_replace(&self, range: SegmentRange, user: Option<u64>) -> Splice {
         let (v, end) = (range.first(), range.end());
-        let ext = self.extents();
+        let occupied = self.occupied();
         let at_v = self.starts_at_most(v);
+        // The slot of the extent holding `v`, or the first to start above
+        // it (a tombstone before `at_v` holds nothing).
         let mut lo = self.ending_after(v, at_v);
-        // Extents starting below `end` (none for an empty range at 0); for
+        // Slots starting below `end` (none for an empty range at 0); for
         // one segment, the search just made.
         let mut hi = match end.checked_sub(1) {
             Some(last) if last == v => at_v,
             Some(last) => self.starts_at_most(last),
             None => 0,
         };
-        let overlapped = ext.get(lo..hi).unwrap_or(&[]);
+        let overlapped = occupied.get(lo..hi).unwrap_or(&[]);
         // What survives of the first and last overlapped extents.
-        let mut left = overlapped.first().filter(|e| e.vcpu < v).map(|e| Extent {
-            vcpu: e.vcpu,
-            user: e.user,
-            count: v.wrapping_sub(e.vcpu),
-        });
+        let mut left = overlapped
+            .first()
+            .filter(|e| e.count > 0 && e.vcpu < v)
+            .map(|e| Extent {
+                vcpu: e.vcpu,
+                user: e.user,
+                count: v.wrapping_sub(e.vcpu),
+            });
         let mut right = overlapped
-            .last()
+            .iter()
+            .rev()
+            .find(|e| e.count > 0)
             .filter(|e| e.vcpu_end() > end)
             .map(|e| Extent {
                 vcpu: end,
                 user: e.user.wrapping_add(end.wrapping_sub(e.vcpu)),
                 count: e.vcpu_end().wrapping_sub(end),
             });
+        let mut live = live_in(overlapped);
         let mut with = heapless::Vec::new();
         let mut middle = user.map(|user| Extent {
             vcpu: v,
@@ -899,26 +964,34 @@ impl<const N: usize> AddressSpace<N> {
         });
         if let Some(mut m) = middle {
             // Coalesce with what lies to the left: the left remainder, or the
-            // untouched extent that ends exactly where the range starts.
+            // untouched extent that ends exactly where the range starts
+            // (past the tombstones between, which the window then takes in).
             if let Some(l) = left.filter(|l| l.joins(&m)) {
                 m = l.joined(&m);
                 left = None;
             } else if left.is_none()
-                && let Some(prev) = lo.checked_sub(1).and_then(|i| ext.get(i))
-                && prev.joins(&m)
+                && let Some(prev) = occupied
+                    .get(..lo)
+                    .and_then(|before| before.iter().rposition(|e| e.count > 0))
+                && occupied[prev].joins(&m)
             {
-                m = prev.joined(&m);
-                lo = lo.wrapping_sub(1);
+                m = occupied[prev].joined(&m);
+                lo = prev;
+                live = live.wrapping_add(1);
             }
             if let Some(r) = right.filter(|r| m.joins(r)) {
                 m = m.joined(&r);
                 right = None;
             } else if right.is_none()
-                && let Some(next) = ext.get(hi)
-                && m.joins(next)
+                && let Some(next) = occupied
+                    .get(hi..)
+                    .and_then(|after| after.iter().position(|e| e.count > 0))
+                    .map(|i| hi.wrapping_add(i))
+                && m.joins(&occupied[next])
             {
-                m = m.joined(next);
-                hi = hi.wrapping_add(1);
+                m = m.joined(&occupied[next]);
+                hi = next.wrapping_add(1);
+                live = live.wrapping_add(1);
             }
             middle = Some(m);
         }
@@ -926,47 +999,176 @@ impl<const N: usize> AddressSpace<N> {
             // Three slots for at most three extents.
             let _ = with.push(e);
         }
-        Splice { lo, hi, with }
+        Splice { lo, hi, live, with }
     }
 
-    /// Carries out a splice that [`Self::fits`].
+    /// Carries out a splice that [`Self::fits`]: the window's slots, with
+    /// tombstones next to it when it needs more, take the new extents in
+    /// order; slots left over become tombstones; only a window still too
+    /// small moves the tail (after a compaction, if the slots are full).
     fn apply(&mut self, s: Splice) {
-        let old_len = self.len;
         let added = s.with.len();
-        let removed = s.hi.wrapping_sub(s.lo);
-        // The lowest and highest start the splice removes or adds.
-        let old = self.slots.get(s.lo..s.hi).unwrap_or(&[]);
-        let starts = |run: &[Extent]| run.first().zip(run.last()).map(|(a, z)| (a.vcpu, z.vcpu));
-        let (first, last) = match (starts(old), starts(&s.with)) {
+        let (mut lo, mut hi) = (s.lo, s.hi);
+        if lo == hi && added == 0 {
+            return;
+        }
+        // A tombstone next to the window lies between its live neighbours,
+        // so the new extents may take it.
+        while hi.wrapping_sub(lo) < added && self.occupied().get(hi).is_some_and(|e| e.count == 0) {
+            hi = hi.wrapping_add(1);
+        }
+        while hi.wrapping_sub(lo) < added
+            && let Some(before) = lo.checked_sub(1)
+            && self.slots.get(before).is_some_and(|e| e.count == 0)
+        {
+            lo = before;
+        }
+        let mut rebuild = false;
+        let mut grew = 0;
+        if hi.wrapping_sub(lo) < added {
+            if self
+                .used
+                .wrapping_add(added.wrapping_sub(hi.wrapping_sub(lo)))
+                > N
+            {
+                // Only tombstones can fill the slots, as the result fits:
+                // drop them, and find the window among what remains.
+                let occupied = self.occupied();
+                let before = live_in(occupied.get(..lo).unwrap_or(&[]));
+                let within = live_in(occupied.get(lo..hi).unwrap_or(&[]));
+                self.compact_slots();
+                (lo, hi) = (before, before.wrapping_add(within));
+                rebuild = true;
+            }
+            // After a compaction the window may be too small still (or
+            // again): then `used + need = len_after <= N`.
+            grew = added.saturating_sub(hi.wrapping_sub(lo));
+            if grew > 0 {
+                self.slots.copy_within(hi..self.used, hi.wrapping_add(grew));
+                self.used = self.used.wrapping_add(grew);
+            }
+        }
+        // The lowest and highest start the window held: with the new ones,
+        // they bound the starts that change.
+        let old = self.slots.get(lo..hi).unwrap_or(&[]);
+        let old_span = old.first().zip(old.last()).map(|(a, z)| (a.vcpu, z.vcpu));
+        let hi = hi.wrapping_add(grew);
+        // What follows the last new extent starts at its end or later.
+        let tail_start = s.with.last().map(Extent::vcpu_end);
+        let window = self.slots.get_mut(lo..hi).unwrap_or(&mut []);
+        let (new, rest) = window.split_at_mut(added.min(window.len()));
+        for (slot, e) in new.iter_mut().zip(&s.with) {
+            *slot = *e;
+        }
+        for slot in rest {
+            // A removed extent keeps its start (at or past the end of the
+            // live extent before it); behind a new extent, its end.
+            *slot = Extent {
+                vcpu: tail_start.unwrap_or(slot.vcpu),
+                user: 0,
+                count: 0,
+            };
+        }
+        self.len = self.len.wrapping_sub(s.live).wrapping_add(added);
+        if self.used.wrapping_sub(self.len) > TOMBSTONES_MAX {
+            self.compact_slots();
+            rebuild = true;
+        }
+        if rebuild {
+            self.rebuild_index();
+            return;
+        }
+        let window = self.slots.get(lo..hi).unwrap_or(&[]);
+        let new_span = window
+            .first()
+            .zip(window.last())
+            .map(|(a, z)| (a.vcpu, z.vcpu));
+        let (first, last) = match (old_span, new_span) {
             (Some((a, z)), Some((b, y))) => (a.min(b), z.max(y)),
             (Some(span), None) | (None, Some(span)) => span,
             (None, None) => return,
         };
-        // lo <= hi <= len and fits was checked: new_len <= N, no wrap.
-        let new_len = old_len
-            .wrapping_sub(s.hi.wrapping_sub(s.lo))
-            .wrapping_add(added);
-        let to = s.lo.wrapping_add(added);
-        if to != s.hi {
-            self.slots.copy_within(s.hi..old_len, to);
+        self.reindex(first, last, grew);
+    }
+
+    /// Drops the tombstones: the live extents move down in order, the
+    /// freed slots become [`VACANT`]. The index is left to the caller.
+    fn compact_slots(&mut self) {
+        let used = self.used;
+        let mut kept = 0;
+        for i in 0..used {
+            if let Some(e) = self.slots.get(i).copied().filter(|e| e.count > 0) {
+                self.slots[kept] = e;
+                kept = kept.wrapping_add(1);
+            }
         }
-        if let Some(vacated) = self.slots.get_mut(new_len..old_len) {
-            vacated.fill(VACANT);
+        if let Some(freed) = self.slots.get_mut(kept..used) {
+            freed.fill(VACANT);
         }
-        for (slot, e) in self.slots.iter_mut().skip(s.lo).zip(s.with) {
-            *slot = e;
-        }
-        self.len = new_len;
-        self.reindex(first, last, added, removed);
+        self.used = kept;
+    }
+
+    /// Builds the index afresh from the occupied slots.
+    fn rebuild_index(&mut self) {
+        // A grid no table has (shift 64 and above is never computed), so
+        // the reindex recounts every bucket.
+        self.shift = u32::MAX;
+        self.reindex(0, u64::MAX, 0);
+    }
+}
+
+/// How many live extents (not tombstones) a run of slots holds.
+fn live_in(slots: &[Extent]) -> usize {
+    slots.iter().filter(|e| e.count > 0).count()
+}
+
+/// The extents of an [`AddressSpace`] in vcpu-address order (tombstones
+/// skipped), from [`AddressSpace::extents`].
+#[derive(Clone)]
+pub struct Extents<'a> {
+    slots: core::slice::Iter<'a, Extent>,
+    /// Live extents not yet yielded.
+    left: usize,
+}
+
+impl<'a> Iterator for Extents<'a> {
+    type Item = &'a Extent;
+
+    fn next(&mut self) -> Option<&'a Extent> {
+        let e = self.slots.find(|e| e.count > 0)?;
+        self.left = self.left.saturating_sub(1);
+        Some(e)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.left, Some(self.left))
+    }
+}
+
+impl DoubleEndedIterator for Extents<'_> {
+    fn next_back(&mut self) -> Option<Self::Item> {
+        let e = self.slots.rfind(|e| e.count > 0)?;
+        self.left = self.left.saturating_sub(1);
+        Some(e)
+    }
+}
+
+impl ExactSizeIterator for Extents<'_> {}
+
+impl core::iter::FusedIterator for Extents<'_> {}
+
+impl fmt::Debug for Extents<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.clone()).finish()
     }
 }
 
 impl<'a, const N: usize> IntoIterator for &'a AddressSpace<N> {
     type Item = &'a Extent;
-    type IntoIter = core::slice::Iter<'a, Extent>;
+    type IntoIter = Extents<'a>;
 
     fn into_iter(self) -> Self::IntoIter {
-        self.extents().iter()
+        self.extents()
     }
 }
 

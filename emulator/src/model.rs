@@ -2158,7 +2158,6 @@ mod tests {
             .unwrap()
             .space()
             .extents()
-            .iter()
             .map(|e| (e.vcpu_addr(), e.user_addr(), e.length()))
             .collect()
     }

@@ -638,3 +638,68 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_removed_extent_leaves_a_tombstone_that_the_next_change_takes_back() {
+    let mut s = spaced::<80>(64);
+    let tail = s.slots[40..64].to_vec();
+    // Unmapping extent 20 moves nothing: its slot becomes a tombstone.
+    s.unmap(40 * MIB, MIB).unwrap();
+    assert_eq!((s.len(), s.used), (63, 64));
+    assert_eq!(s.slots[40..64], tail[..]);
+    assert_eq!(s.translate(40 * MIB), None);
+    assert!(s.index_is_fresh());
+    // Mapping into the gap after extent 19 takes the tombstone: still no move.
+    s.map(m(7000 * MIB, 39 * MIB, MIB)).unwrap();
+    assert_eq!((s.len(), s.used), (64, 64));
+    assert_eq!(s.slots[40..64], tail[..]);
+    assert_eq!(s.translate(39 * MIB + 5), Some(7000 * MIB + 5));
+    assert_eq!(s.translate(40 * MIB), None);
+    assert!(s.index_is_fresh());
+    // Over and over, the same.
+    for _ in 0..100 {
+        s.unmap(39 * MIB, MIB).unwrap();
+        s.map(m(7000 * MIB, 39 * MIB, MIB)).unwrap();
+        assert_eq!(s.used, 64);
+    }
+    assert_eq!(s.extents().len(), 64);
+    assert!(s.index_is_fresh());
+}
+
+#[test]
+fn tombstones_beyond_the_limit_are_compacted_away() {
+    let mut s = spaced::<80>(64);
+    for i in 0..=TOMBSTONES_MAX as u64 {
+        s.unmap(4 * i * MIB, MIB).unwrap();
+        assert!(s.index_is_fresh());
+    }
+    // One more than the limit: the table holds only live extents again.
+    assert_eq!(s.len(), 64 - TOMBSTONES_MAX - 1);
+    assert_eq!(s.used, s.len());
+    for i in 0..64u64 {
+        let want = (i % 2 == 1 || i > 2 * TOMBSTONES_MAX as u64).then(|| (1000 + 3 * i) * MIB);
+        assert_eq!(s.translate(2 * i * MIB), want, "extent {i}");
+    }
+}
+
+#[test]
+fn a_full_table_with_tombstones_compacts_to_take_a_new_extent() {
+    // Four slots: three extents and the tombstone of a fourth.
+    let mut s = spaced::<4>(4);
+    s.unmap(0, MIB).unwrap();
+    assert_eq!((s.len(), s.used), (3, 4));
+    // A new extent far from the tombstone needs a slot the tail has not.
+    s.map(m(9000 * MIB, 7 * MIB, MIB)).unwrap();
+    assert_eq!((s.len(), s.used), (4, 4));
+    assert!(s.index_is_fresh());
+    assert_eq!(s.translate(0), None);
+    assert_eq!(s.translate(7 * MIB), Some(9000 * MIB));
+    assert_eq!(s.translate(6 * MIB), Some((1000 + 9) * MIB));
+    assert_eq!(
+        s.map(m(9100 * MIB, 9 * MIB, MIB)),
+        Err(SpaceError::Full {
+            needed: 5,
+            capacity: 4
+        })
+    );
+}
