@@ -266,6 +266,7 @@ capabilities! {
     KVM_CAP_S390_USER_OPEREXEC = 246,
     KVM_CAP_S390_KEYOP = 247,
     KVM_CAP_S390_VSIE_ESAMODE = 248,
+    KVM_CAP_S390_HPAGE_2G = 249,
 }
 
 /// `_IOR(ty, nr, T)` with `size` = `size_of::<T>()`.

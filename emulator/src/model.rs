@@ -14,8 +14,8 @@ use crate::state::VcpuState;
 pub use ucas_core::abi::{CreateDevice, DeviceAttr, EnableCap, Ioctl};
 use ucas_core::abi::{
     KVM_API_VERSION, KVM_CAP_HALT_POLL, KVM_CAP_S390_AIS, KVM_CAP_S390_CPU_TOPOLOGY,
-    KVM_CAP_S390_GS, KVM_CAP_S390_HPAGE_1M, KVM_CAP_S390_IRQCHIP, KVM_CAP_S390_RI,
-    KVM_CAP_S390_USER_INSTR0, KVM_CAP_S390_USER_OPEREXEC, KVM_CAP_S390_USER_SIGP,
+    KVM_CAP_S390_GS, KVM_CAP_S390_HPAGE_1M, KVM_CAP_S390_HPAGE_2G, KVM_CAP_S390_IRQCHIP,
+    KVM_CAP_S390_RI, KVM_CAP_S390_USER_INSTR0, KVM_CAP_S390_USER_OPEREXEC, KVM_CAP_S390_USER_SIGP,
     KVM_CAP_S390_USER_STSI, KVM_CAP_S390_VECTOR_REGISTERS, KVM_CAP_S390_VSIE_ESAMODE,
     KVM_CREATE_DEVICE_TEST, KVM_DEV_TYPE_FLIC, KVM_IRQ_ROUTING_S390_ADAPTER, KVM_MAX_IRQ_ROUTES,
     KVM_S390_NO_MEM_LIMIT, KVM_S390_VM_CPU_MODEL, KVM_S390_VM_MEM_CTRL, KVM_S390_VM_MEM_LIMIT_SIZE,
@@ -1124,6 +1124,12 @@ impl<const N: usize> Model<N> {
             // The vcpu check comes first; then huge pages are refused to a
             // ucontrol VM, and to every VM on a host without `hpage`.
             KVM_CAP_S390_HPAGE_1M if has_vcpus => Answer::Error(Errno::BUSY),
+            // 7.2: 2 GiB pages, refused once a vcpu exists, else as the
+            // modelled host's module parameter `hpage_2g` is off (and on a
+            // ucontrol VM in any case).
+            KVM_CAP_S390_HPAGE_2G if self.release >= (7, 2) && has_vcpus => {
+                Answer::Error(Errno::BUSY)
+            }
             KVM_CAP_S390_HPAGE_1M if ucontrol || !caps::HPAGE => Answer::Error(Errno::INVAL),
             KVM_CAP_S390_HPAGE_1M => Answer::Value(0),
             _ => Answer::Error(Errno::INVAL),
@@ -1498,11 +1504,13 @@ impl<const N: usize> Model<N> {
         let v = self.vms.get(vm as usize).ok_or(Errno::BADF)?;
         let frames = match (v.ucontrol, self.generation) {
             (true, _) => keys::Frames::User,
-            (false, Generation::C) => keys::Frames::Guest(vm),
+            (false, Generation::C) => keys::Frames::Guest(vm, &v.slots),
             (false, _) => keys::Frames::Slots(&v.slots),
         };
+        // 7.2 stopped handing the walk's addressing code to userspace.
+        let leaks_addressing = self.release < (7, 2);
         if call == Ioctl::S390Keyop {
-            return self.keys().keyop(frames, arg, mem);
+            return self.keys().keyop(frames, leaks_addressing, arg, mem);
         }
         let mut raw = [0u8; size_of::<S390Skeys>()];
         if !mem.read(arg, &mut raw) {
@@ -1522,6 +1530,7 @@ impl<const N: usize> Model<N> {
             vm,
             frames,
             args,
+            leaks_addressing,
         };
         if call == Ioctl::S390GetSkeys {
             self.keys().get_skeys(&skeys, mem)
@@ -2037,9 +2046,12 @@ mod tests {
             let inputs = m.guest(VcpuRef { vm: 0, index: 0 }).unwrap();
             let user = inputs.keys.lock().unwrap().user_key(64 * MIB + 4096);
             if g == Generation::C {
-                // C keeps the keys in the VM's own address space.
+                // C keeps the keys in the VM's own address space; a frame
+                // outside every slot is an addressing exception, which 7.0
+                // hands on as the value 5.
                 assert_eq!(user, 0);
-                assert_eq!(skeys(&mut m, &mut mem, get, 0, 1), 0);
+                assert_eq!(skeys(&mut m, &mut mem, get, 0, 1), 5);
+                assert_eq!(skeys(&mut m, &mut mem, get, 256 + 255, 2), 5);
             } else {
                 // A and B keep them with the user page behind the frame;
                 // a frame outside every slot has none.

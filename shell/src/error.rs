@@ -143,6 +143,15 @@ pub enum ErrorKind {
         /// Bytes mapped.
         len: usize,
     },
+    /// A storage-key request named a guest frame behind no memory (outside
+    /// every memory slot, or past the end of the address space). Linux 7.0
+    /// and 7.1 report it as the value 5 (an addressing exception) instead
+    /// of an error, and `KVM_S390_KEYOP` as a key no storage key can be;
+    /// Linux 7.2 answers EFAULT. Its [`Error::errno`] is EFAULT either way.
+    OutsideGuestMemory {
+        /// The first frame (guest address / 4096) of the request.
+        gfn: u64,
+    },
     /// A guest-memory access out of bounds.
     OutOfBounds {
         /// Offset requested.
@@ -194,7 +203,9 @@ impl Error {
             ErrorKind::Refused(e) => Some(e.errno()),
             ErrorKind::Unavailable(Unavailable::NoKvmSyscalls) => Some(Errno::NOSYS),
             ErrorKind::Unavailable(_) => Some(Errno::INVAL),
-            ErrorKind::NoUserMemory { .. } => Some(Errno::FAULT),
+            ErrorKind::NoUserMemory { .. } | ErrorKind::OutsideGuestMemory { .. } => {
+                Some(Errno::FAULT)
+            }
             _ => None,
         }
     }
@@ -307,6 +318,13 @@ impl fmt::Display for Error {
             ErrorKind::ShortMapping { len } => write!(
                 f,
                 "the mapping is {len} bytes, too small for its layout; is this an s390 kernel?"
+            ),
+            ErrorKind::OutsideGuestMemory { gfn } => write!(
+                f,
+                "the frames from {gfn:#x} (guest address {:#x}) reach a frame outside every \
+                 memory slot (the kernel answered an addressing exception); add a slot there \
+                 or ask for fewer frames",
+                gfn.wrapping_shl(12)
             ),
             ErrorKind::OutOfBounds { offset, len, size } => write!(
                 f,

@@ -719,12 +719,22 @@ impl Vm {
     ///
     /// # Errors
     /// EINVAL for no frames or more than 2^20, EFAULT for frames outside
-    /// guest memory (on a ucontrol VM of Linux ≤ 6.13: every frame).
+    /// guest memory (on a ucontrol VM of Linux ≤ 6.13: every frame; on
+    /// Linux 7.0 and 7.1, which answer those with a value,
+    /// [`ErrorKind::OutsideGuestMemory`]; `keys` is left as it was).
     #[doc(alias = "KVM_S390_GET_SKEYS")]
     pub fn get_skeys(&self, start_gfn: u64, keys: &mut [u8]) -> Result<bool> {
+        let op = Operation::Ioctl(Ioctl::S390GetSkeys);
         let r = sys::skeys_ioctl(self.fd.as_fd(), false, start_gfn, keys)
-            .map_err(|e| Error::from_errno(Operation::Ioctl(Ioctl::S390GetSkeys), e))?;
-        Ok(i64::from(r) != abi::KVM_S390_GET_SKEYS_NONE)
+            .map_err(|e| Error::from_errno(op, e))?;
+        match i64::from(r) {
+            0 => Ok(true),
+            abi::KVM_S390_GET_SKEYS_NONE => Ok(false),
+            _ => Err(Error::new(
+                op,
+                ErrorKind::OutsideGuestMemory { gfn: start_gfn },
+            )),
+        }
     }
 
     /// `KVM_S390_SET_SKEYS`: sets the storage keys of `keys.len()` frames
@@ -732,20 +742,31 @@ impl Vm {
     ///
     /// # Errors
     /// EINVAL for a key with bit 7 set (value 1) or a bad count, EFAULT as
-    /// [`Vm::get_skeys`].
+    /// [`Vm::get_skeys`] (the keys of the frames before the one outside
+    /// guest memory are set).
     #[doc(alias = "KVM_S390_SET_SKEYS")]
     pub fn set_skeys(&self, start_gfn: u64, keys: &[u8]) -> Result<()> {
+        let op = Operation::Ioctl(Ioctl::S390SetSkeys);
         let mut copy = keys.to_vec();
-        sys::skeys_ioctl(self.fd.as_fd(), true, start_gfn, &mut copy)
-            .map(drop)
-            .map_err(|e| Error::from_errno(Operation::Ioctl(Ioctl::S390SetSkeys), e))
+        match sys::skeys_ioctl(self.fd.as_fd(), true, start_gfn, &mut copy) {
+            Ok(0) => Ok(()),
+            Ok(_) => Err(Error::new(
+                op,
+                ErrorKind::OutsideGuestMemory { gfn: start_gfn },
+            )),
+            Err(e) => Err(Error::from_errno(op, e)),
+        }
     }
 
     /// `KVM_S390_KEYOP` (Linux 7.0+) on the frame of guest address `addr`:
     /// the key the operation answers.
     ///
     /// # Errors
-    /// ENOTTY on kernels before 7.0 (check `KVM_CAP_S390_KEYOP`), EFAULT.
+    /// ENOTTY on kernels before 7.0 (check `KVM_CAP_S390_KEYOP`), EFAULT;
+    /// [`ErrorKind::OutsideGuestMemory`] where Linux 7.0 or 7.1 answer a
+    /// frame outside every memory slot with a key no storage key can be
+    /// (ISKE, RRBE). Their SSKE there answers the key given, as if set,
+    /// and sets nothing: no caller can tell (Linux 7.2 answers EFAULT).
     #[doc(alias = "KVM_S390_KEYOP")]
     pub fn keyop(&self, addr: u64, op: KeyOp) -> Result<u8> {
         let (operation, key) = match op {
@@ -759,9 +780,25 @@ impl Vm {
             operation,
             pad: [0; 6],
         };
+        let call = Operation::Ioctl(Ioctl::S390Keyop);
         sys::struct_ioctl(self.fd.as_fd(), Ioctl::S390Keyop, &mut k)
-            .map(|_| k.key)
-            .map_err(|e| Error::from_errno(Operation::Ioctl(Ioctl::S390Keyop), e))
+            .map_err(|e| Error::from_errno(call, e))?;
+        // A storage key's last bit is always 0, and RRBE answers only the
+        // reference and change bits: anything else is the code of an
+        // addressing exception made into a key.
+        let impossible = match op {
+            KeyOp::Set(_) => 0,
+            KeyOp::Insert => 0x01,
+            KeyOp::ResetReference => !0x06,
+        };
+        if k.key & impossible == 0 {
+            Ok(k.key)
+        } else {
+            Err(Error::new(
+                call,
+                ErrorKind::OutsideGuestMemory { gfn: addr >> 12 },
+            ))
+        }
     }
 
     /// `KVM_S390_MEM_OP` `ABSOLUTE_READ`: fills `buf` from guest absolute

@@ -1668,6 +1668,51 @@ struct kvm_pre_fault_memory {
 };
 #define KVM_PRE_FAULT_MEMORY _IOWR(KVMIO, 0xd5, struct kvm_pre_fault_memory)
 #endif
+#ifndef KVM_CAP_S390_HPAGE_2G
+#define KVM_CAP_S390_HPAGE_2G 249
+#endif
+#ifndef KVM_S390_KEYOP
+struct kvm_s390_keyop {
+	__u64 guest_addr;
+	__u8 key;
+	__u8 operation;
+	__u8 pad[6];
+};
+#define KVM_S390_KEYOP_ISKE 1
+#define KVM_S390_KEYOP_RRBE 2
+#define KVM_S390_KEYOP_SSKE 3
+#define KVM_S390_KEYOP _IOWR(KVMIO, 0x53, struct kvm_s390_keyop)
+#endif
+
+/* Storage keys of a regular VM with one 1 MiB slot at guest address 0,
+ * for frames in it and past it, and KEYOP past it (its key printed). */
+static void keys_past_the_slot(int kvm)
+{
+	int vm = ioctl(kvm, KVM_CREATE_VM, 0UL);
+	if (vm < 0)
+		die("KVM_CREATE_VM(0)");
+	struct kvm_userspace_memory_region slot = {
+		.memory_size = MIB,
+		.userspace_addr = user_memory(MIB),
+	};
+	if (ioctl(vm, KVM_SET_USER_MEMORY_REGION, &slot))
+		die("KVM_SET_USER_MEMORY_REGION");
+	uint8_t keys[2] = { 0x30, 0x30 };
+	struct kvm_s390_skeys in = { .start_gfn = 255, .count = 1, .skeydata_addr = (uintptr_t)keys };
+	show("skeys_in_slot", ioctl(vm, KVM_S390_SET_SKEYS, &in));
+	struct kvm_s390_skeys past = { .start_gfn = 255, .count = 2, .skeydata_addr = (uintptr_t)keys };
+	show("set_skeys_past", ioctl(vm, KVM_S390_SET_SKEYS, &past));
+	keys[0] = keys[1] = 0xee;
+	show("get_skeys_past", ioctl(vm, KVM_S390_GET_SKEYS, &past));
+	printf("get_skeys_past_copied=%#x\n", keys[0]);
+	struct kvm_s390_keyop op = { .guest_addr = MIB, .key = 0x40, .operation = KVM_S390_KEYOP_ISKE };
+	show("iske_past", ioctl(vm, KVM_S390_KEYOP, &op));
+	printf("iske_past_key=%#x\n", op.key);
+	op = (struct kvm_s390_keyop){ .guest_addr = MIB, .key = 0x40, .operation = KVM_S390_KEYOP_SSKE };
+	show("sske_past", ioctl(vm, KVM_S390_KEYOP, &op));
+	printf("sske_past_key=%#x\n", op.key);
+	close(vm);
+}
 
 static int release(void)
 {
@@ -1683,6 +1728,13 @@ static int release(void)
 	struct kvm_pre_fault_memory range = { .gpa = 0, .size = 4096 };
 	show("prefault", ioctl(vcpu, KVM_PRE_FAULT_MEMORY, &range));
 	printf("prefault_left=%llu\n", (unsigned long long)range.size);
+	show("kvm_hpage_2g", ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_S390_HPAGE_2G));
+	show("vm_hpage_2g", ioctl(vm, KVM_CHECK_EXTENSION, KVM_CAP_S390_HPAGE_2G));
+	cap = (struct kvm_enable_cap){ .cap = KVM_CAP_S390_HPAGE_2G };
+	show("enable_hpage_2g_with_vcpu", ioctl(vm, KVM_ENABLE_CAP, &cap));
+	int bare = ioctl(kvm, KVM_CREATE_VM, KVM_VM_S390_UCONTROL);
+	show("enable_hpage_2g", ioctl(bare, KVM_ENABLE_CAP, &cap));
+	keys_past_the_slot(kvm);
 	return 0;
 }
 

@@ -291,13 +291,14 @@ fn common_items() -> Vec<Item> {
     ]);
     // Every capability of the list. Those newer than some supported headers
     // (Debian 12's are 6.1) are compared where the header has them.
-    const NEWER_THAN_6_1: [&str; 6] = [
+    const NEWER_THAN_6_1: [&str; 7] = [
         "KVM_CAP_S390_PROTECTED_ASYNC_DISABLE",
         "KVM_CAP_USER_MEMORY2",
         "KVM_CAP_S390_USER_OPEREXEC",
         "KVM_CAP_S390_KEYOP",
         "KVM_CAP_S390_VSIE_ESAMODE",
         "KVM_CAP_PRE_FAULT_MEMORY",
+        "KVM_CAP_S390_HPAGE_2G",
     ];
     for (name, cap) in abi::CAPABILITIES {
         let it = constant(name, cap);

@@ -403,6 +403,28 @@ fn regular_vm_child(g: Generation) {
     } else {
         assert_eq!(iske, Err(Some(ucas::core::Errno::NOTTY)));
     }
+    // Frame 256 lies past the slot: A and B find no slot (EFAULT); C's
+    // walk (v7.0) meets an addressing exception and says so as a value,
+    // which the library makes the error it stands for.
+    let past = vm.set_skeys(255, &[0x30, 0x30]).unwrap_err();
+    let outside = matches!(
+        past.kind(),
+        ucas::ErrorKind::OutsideGuestMemory { gfn: 255 }
+    );
+    assert_eq!(outside, g == Generation::C, "{past}");
+    assert_eq!(past.errno(), Some(ucas::core::Errno::FAULT));
+    let mut two = [0xEE; 2];
+    let past = vm.get_skeys(255, &mut two).unwrap_err();
+    assert_eq!(past.errno(), Some(ucas::core::Errno::FAULT), "{past}");
+    assert_eq!(two, [0xEE; 2]);
+    if g == Generation::C {
+        let iske = vm.keyop(MIB, KeyOp::Insert).unwrap_err();
+        let outside = matches!(
+            iske.kind(),
+            ucas::ErrorKind::OutsideGuestMemory { gfn: 256 }
+        );
+        assert!(outside, "{iske}");
+    }
     // The interrupt controller needs its capability first, on either kind
     // of VM.
     for v in [&vm, &Vm::create_ucontrol(&kvm).expect("ucontrol vm")] {
@@ -1213,6 +1235,34 @@ fn library_release_7_2_additions() {
             refused.errno().map(|e| e.to_string()),
             Some("EINVAL".into())
         );
+        // 2 GiB pages: known, off, and refused once a vcpu exists.
+        let hpage = ucas::core::abi::KVM_CAP_S390_HPAGE_2G;
+        assert_eq!(kvm.check_extension(hpage).unwrap(), 0);
+        let busy = vm.enable_cap(hpage, [0; 4]).unwrap_err();
+        assert_eq!(busy.errno().map(|e| e.to_string()), Some("EBUSY".into()));
+        // A frame past every slot of a regular VM: EFAULT, from the kernel.
+        let regular = Vm::create_with_type(&kvm, 0).expect("regular vm");
+        let memory = vec![0u8; 2 << 20];
+        let user = (memory.as_ptr() as u64 + (1 << 20) - 1) & !((1 << 20) - 1);
+        let slot = ucas::core::abi::UserspaceMemoryRegion {
+            slot: 0,
+            flags: 0,
+            guest_phys_addr: 0,
+            memory_size: 1 << 20,
+            userspace_addr: user,
+        };
+        regular.set_user_memory_region(slot).expect("a slot");
+        let past = regular.set_skeys(255, &[0x30, 0x30]).unwrap_err();
+        assert_eq!(
+            past.kind(),
+            &ucas::ErrorKind::Errno(ucas::core::Errno::FAULT)
+        );
+        let iske = regular.keyop(1 << 20, ucas::KeyOp::Insert).unwrap_err();
+        assert_eq!(
+            iske.kind(),
+            &ucas::ErrorKind::Errno(ucas::core::Errno::FAULT)
+        );
+        drop(memory);
     });
 }
 

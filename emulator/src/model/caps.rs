@@ -196,6 +196,7 @@ mod tests {
         // the documented host facts.
         let zero = [
             KVM_CAP_S390_HPAGE_1M,
+            KVM_CAP_S390_HPAGE_2G,
             KVM_CAP_S390_PROTECTED,
             KVM_CAP_S390_PROTECTED_DUMP,
             KVM_CAP_S390_ZPCI_OP,

@@ -23,6 +23,17 @@
 //!   (`gfn_to_hva`, then the key of that user page; a frame outside every
 //!   slot is EFAULT); in C they are frames of the VM's own guest address
 //!   space, whose keys the kernel keeps there (`dat_get_storage_key`).
+//! - Where C's walk meets no memory — a regular VM's frame outside every
+//!   slot (the VM's address space marks those as addressing exceptions),
+//!   any frame at or past 2^52 (the end of the address space) — it answers
+//!   `PGM_ADDRESSING`, and 7.0 and 7.1 hand that code on: `GET_SKEYS` and
+//!   `SET_SKEYS` return 5 (no key copied out; the earlier frames of a
+//!   `SET_SKEYS` set), `KVM_S390_KEYOP` succeeds with a key made of it
+//!   (ISKE 5, RRBE 5 << 1, SSKE the key it was given, nothing set). 7.2
+//!   answers EFAULT to all three (42d3b66d against 3a2c4d55). A ucontrol
+//!   VM's frames below 2^52 all reach memory in C; in B its internal slot
+//!   ends one segment short of 2^64 user addresses (`ALIGN_DOWN(TASK_SIZE,
+//!   1 MiB)`), so its last 256 frames are EFAULT there.
 //!
 //! The model keeps one key per 4 KiB page of user memory, shared by every
 //! ucontrol VM and by the slots of every regular VM of A and B (the keys
@@ -77,8 +88,30 @@ pub enum Frames<'a> {
     /// A regular VM of generation A or B: its frames are the user pages
     /// its memory slots put behind them.
     Slots(&'a Slots),
-    /// Regular VM `vm` of generation C: its own guest frames.
-    Guest(u32),
+    /// Regular VM `vm` of generation C: its own guest frames, those its
+    /// memory slots cover.
+    Guest(u32, &'a Slots),
+}
+
+/// The code generation C's walk answers for a frame behind no memory.
+pub const PGM_ADDRESSING: u8 = 5;
+
+/// Frames of the whole address space (2^64 bytes of 4 KiB).
+const FRAMES: u64 = 1 << 52;
+
+/// Frames of generation B's ucontrol slot: `ALIGN_DOWN(TASK_SIZE, 1 MiB)`
+/// bytes from 0, `TASK_SIZE` being the top page's address.
+const B_UCONTROL_FRAMES: u64 = FRAMES - 256;
+
+/// What frame `gfn` reaches.
+#[derive(Debug, Clone, Copy)]
+enum Reach {
+    /// A key, kept there.
+    Key(Place),
+    /// No memory: EFAULT (A and B).
+    Fault,
+    /// No memory: `PGM_ADDRESSING` from the walk (C).
+    Addressing,
 }
 
 /// Where a frame's key is kept.
@@ -91,18 +124,39 @@ enum Place {
 }
 
 impl Frames<'_> {
-    /// Where frame `gfn` keeps its key; `None` where `generation` reaches
-    /// no memory (the kernel's EFAULT).
-    fn place(self, generation: Generation, gfn: u64) -> Option<Place> {
+    /// What frame `gfn` reaches under `generation`.
+    fn reach(self, generation: Generation, gfn: u64) -> Reach {
         match self {
-            Self::User if generation == Generation::A => None,
-            // The ucontrol slot ends below 2^64 user addresses.
-            Self::User => (gfn < 1 << 52).then_some(Place::User(gfn)),
-            Self::Slots(slots) => slots
-                .translate(gfn.checked_mul(4096)?)
-                .map(|addr| Place::User(addr >> 12)),
-            Self::Guest(vm) => Some(Place::Guest(vm, gfn)),
+            Self::User => match generation {
+                Generation::A => Reach::Fault,
+                Generation::B if gfn < B_UCONTROL_FRAMES => Reach::Key(Place::User(gfn)),
+                Generation::B => Reach::Fault,
+                _ if gfn < FRAMES => Reach::Key(Place::User(gfn)),
+                _ => Reach::Addressing,
+            },
+            Self::Slots(slots) => gfn
+                .checked_mul(4096)
+                .and_then(|gpa| slots.translate(gpa))
+                .map_or(Reach::Fault, |addr| Reach::Key(Place::User(addr >> 12))),
+            Self::Guest(vm, slots) => {
+                let covered = gfn.checked_mul(4096).and_then(|gpa| slots.translate(gpa));
+                if covered.is_some() {
+                    Reach::Key(Place::Guest(vm, gfn))
+                } else {
+                    Reach::Addressing
+                }
+            }
         }
+    }
+}
+
+/// What 7.0 and 7.1 hand on of a walk's `PGM_ADDRESSING` (`Some`: the
+/// code itself, as a value), or 7.2 (`None`: EFAULT).
+fn addressing(leaks: bool) -> Result<i64, Errno> {
+    if leaks {
+        Ok(i64::from(PGM_ADDRESSING))
+    } else {
+        Err(Errno::FAULT)
     }
 }
 
@@ -117,6 +171,9 @@ pub struct SkeysCall<'a> {
     pub frames: Frames<'a>,
     /// The argument as read.
     pub args: S390Skeys,
+    /// Generation C before 7.2: a frame behind no memory answers
+    /// `PGM_ADDRESSING` as the ioctl's value (7.2: EFAULT).
+    pub leaks_addressing: bool,
 }
 
 impl<'a> SkeysCall<'a> {
@@ -231,8 +288,12 @@ impl KeyStore {
         let mut keys = Vec::with_capacity(count);
         for i in 0..args.count {
             let gfn = args.start_gfn.wrapping_add(i);
-            let place = frames.place(generation, gfn).ok_or(Errno::FAULT)?;
-            keys.push(self.key(place));
+            match frames.reach(generation, gfn) {
+                Reach::Key(place) => keys.push(self.key(place)),
+                Reach::Fault => return Err(Errno::FAULT),
+                // Nothing is copied out.
+                Reach::Addressing => return addressing(call.leaks_addressing),
+            }
         }
         if mem.write(args.skeydata_addr, &keys) {
             Ok(0)
@@ -265,7 +326,12 @@ impl KeyStore {
         }
         for (i, &key) in (0..).zip(&keys) {
             let gfn = args.start_gfn.wrapping_add(i);
-            let place = frames.place(generation, gfn).ok_or(Errno::FAULT)?;
+            let place = match frames.reach(generation, gfn) {
+                Reach::Key(place) => place,
+                Reach::Fault => return Err(Errno::FAULT),
+                // The earlier frames keep their new keys.
+                Reach::Addressing => return addressing(call.leaks_addressing),
+            };
             if key & 1 != 0 {
                 return Err(Errno::INVAL);
             }
@@ -276,13 +342,16 @@ impl KeyStore {
 
     /// `KVM_S390_KEYOP` (generation C) of VM `vm` on the 16-byte
     /// `kvm_s390_keyop` at `arg`: the answer goes back into its `key`.
+    /// `leaks_addressing` as for [`SkeysCall`]: before 7.2 a frame behind
+    /// no memory still succeeds, with a key made of the walk's code.
     ///
     /// # Errors
-    /// EFAULT if the struct cannot be read or written back, EINVAL for an
-    /// unknown operation.
+    /// EFAULT if the struct cannot be read or written back (or, 7.2, for a
+    /// frame behind no memory), EINVAL for an unknown operation.
     pub fn keyop(
         &mut self,
         frames: Frames<'_>,
+        leaks_addressing: bool,
         arg: u64,
         mem: &mut dyn CallerMemory,
     ) -> Result<i64, Errno> {
@@ -292,22 +361,32 @@ impl KeyStore {
         }
         let addr = u64::from_ne_bytes(raw[..8].try_into().unwrap_or_default());
         let (key, op) = (raw[8], raw[9]);
+        if ![KEYOP_SSKE, KEYOP_ISKE, KEYOP_RRBE].contains(&op) {
+            return Err(Errno::INVAL);
+        }
         // Only generation C has the operation.
-        let place = frames
-            .place(Generation::C, addr >> 12)
-            .ok_or(Errno::FAULT)?;
-        let old = self.key(place);
-        let answer = match op {
-            KEYOP_SSKE => {
-                self.set_key(place, key);
-                old
+        let answer = match frames.reach(Generation::C, addr >> 12) {
+            Reach::Key(place) => {
+                let old = self.key(place);
+                match op {
+                    KEYOP_SSKE => {
+                        self.set_key(place, key);
+                        old
+                    }
+                    KEYOP_ISKE => old,
+                    _ => {
+                        self.set_key(place, old & !KEY_R);
+                        old & (KEY_R | KEY_C)
+                    }
+                }
             }
-            KEYOP_ISKE => old,
-            KEYOP_RRBE => {
-                self.set_key(place, old & !KEY_R);
-                old & (KEY_R | KEY_C)
-            }
-            _ => return Err(Errno::INVAL),
+            Reach::Fault => return Err(Errno::FAULT),
+            Reach::Addressing if !leaks_addressing => return Err(Errno::FAULT),
+            Reach::Addressing => match op {
+                KEYOP_SSKE => key,
+                KEYOP_ISKE => PGM_ADDRESSING,
+                _ => PGM_ADDRESSING << 1,
+            },
         };
         raw[8] = answer;
         if mem.write(arg, &raw) {
@@ -364,7 +443,24 @@ mod tests {
             vm,
             frames,
             args,
+            leaks_addressing: true,
         }
+    }
+
+    /// Slots holding guest frames `first..first + count` (whole segments,
+    /// as s390 slots are).
+    fn slots(first: u64, count: u64) -> Slots {
+        let mut slots = Slots::default();
+        let r = ucas_core::abi::UserspaceMemoryRegion2 {
+            guest_phys_addr: first << 12,
+            memory_size: count << 12,
+            userspace_addr: 0x4000_0000,
+            ..Default::default()
+        };
+        slots
+            .set(Generation::C, u64::MAX, &r)
+            .expect("the slot fits");
+        slots
     }
 
     fn args(start_gfn: u64, count: u64, at: u64) -> S390Skeys {
@@ -429,11 +525,18 @@ mod tests {
         let mut k = KeyStore::default();
         let mut mem = Mem(vec![0x30; 0x10000]);
         let a = args(5, 1, 0x10000);
+        let held = slots(0, 256);
         assert_eq!(
-            k.set_skeys(&call(Generation::C, 1, Frames::Guest(1), a), &mut mem),
+            k.set_skeys(
+                &call(Generation::C, 1, Frames::Guest(1, &held), a),
+                &mut mem
+            ),
             Ok(0)
         );
-        let other = k.get_skeys(&call(Generation::C, 2, Frames::Guest(2), a), &mut mem);
+        let other = k.get_skeys(
+            &call(Generation::C, 2, Frames::Guest(2, &held), a),
+            &mut mem,
+        );
         assert_eq!(other, Ok(GET_SKEYS_NONE));
         assert_eq!(k.user_key(5 << 12), 0);
         // B reaches a regular VM's frames only through its slots.
@@ -453,17 +556,104 @@ mod tests {
         };
         k.touch(0x7000, true);
         op(&mut mem, 0x7123, 0x50, KEYOP_SSKE);
-        assert_eq!(k.keyop(Frames::User, 0x10000, &mut mem), Ok(0));
+        assert_eq!(k.keyop(Frames::User, true, 0x10000, &mut mem), Ok(0));
         assert_eq!((mem.0[8], k.user_key(0x7000)), (0x06, 0x50));
         op(&mut mem, 0x7000, 0, KEYOP_ISKE);
-        assert_eq!(k.keyop(Frames::User, 0x10000, &mut mem), Ok(0));
+        assert_eq!(k.keyop(Frames::User, true, 0x10000, &mut mem), Ok(0));
         assert_eq!(mem.0[8], 0x50);
         k.touch(0x7000, false);
         op(&mut mem, 0x7000, 0, KEYOP_RRBE);
-        assert_eq!(k.keyop(Frames::User, 0x10000, &mut mem), Ok(0));
+        assert_eq!(k.keyop(Frames::User, true, 0x10000, &mut mem), Ok(0));
         assert_eq!((mem.0[8], k.user_key(0x7000)), (0x04, 0x50));
         op(&mut mem, 0x7000, 0, 9);
-        assert_eq!(k.keyop(Frames::User, 0x10000, &mut mem), Err(Errno::INVAL));
-        assert_eq!(k.keyop(Frames::User, 0x100, &mut mem), Err(Errno::FAULT));
+        assert_eq!(
+            k.keyop(Frames::User, true, 0x10000, &mut mem),
+            Err(Errno::INVAL)
+        );
+        assert_eq!(
+            k.keyop(Frames::User, true, 0x100, &mut mem),
+            Err(Errno::FAULT)
+        );
+    }
+
+    #[test]
+    fn c_answers_addressing_for_frames_behind_no_memory_and_7_2_efault() {
+        let held = slots(0, 256);
+        for leaks in [true, false] {
+            let mut k = KeyStore::default();
+            let mut mem = Mem(vec![0x20; 0x10000]);
+            // Frames 254 and 255 lie in the slot, frame 256 outside.
+            let frames = Frames::Guest(1, &held);
+            let set = SkeysCall {
+                leaks_addressing: leaks,
+                ..call(Generation::C, 1, frames, args(254, 3, 0x10000))
+            };
+            let want = if leaks { Ok(5) } else { Err(Errno::FAULT) };
+            assert_eq!(k.set_skeys(&set, &mut mem), want);
+            // The frames before the failing one keep their new keys.
+            mem.0[0x100..0x103].fill(0xEE);
+            let get = |gfn, count| SkeysCall {
+                leaks_addressing: leaks,
+                ..call(Generation::C, 1, frames, args(gfn, count, 0x10100))
+            };
+            assert_eq!(k.get_skeys(&get(254, 2), &mut mem), Ok(0));
+            assert_eq!(&mem.0[0x100..0x103], &[0x20, 0x20, 0xEE]);
+            // A get that meets the frame copies nothing out.
+            mem.0[0x100..0x103].fill(0xEE);
+            assert_eq!(k.get_skeys(&get(255, 2), &mut mem), want);
+            assert_eq!(&mem.0[0x100..0x103], &[0xEE; 3]);
+            // A ucontrol VM reaches every frame below 2^52, none above.
+            let uc = |gfn| SkeysCall {
+                leaks_addressing: leaks,
+                ..call(Generation::C, 2, Frames::User, args(gfn, 1, 0x10100))
+            };
+            assert_eq!(k.set_skeys(&uc(FRAMES - 1), &mut mem), Ok(0));
+            assert_eq!(k.set_skeys(&uc(FRAMES), &mut mem), want);
+        }
+    }
+
+    #[test]
+    fn b_ucontrol_slot_ends_one_segment_below_the_top() {
+        let mut k = KeyStore::default();
+        let mut mem = Mem(vec![0x20; 0x10000]);
+        let set = |k: &mut KeyStore, mem: &mut Mem, gfn| {
+            k.set_skeys(
+                &call(Generation::B, 0, Frames::User, args(gfn, 1, 0x10000)),
+                mem,
+            )
+        };
+        assert_eq!(set(&mut k, &mut mem, B_UCONTROL_FRAMES - 1), Ok(0));
+        assert_eq!(set(&mut k, &mut mem, B_UCONTROL_FRAMES), Err(Errno::FAULT));
+    }
+
+    #[test]
+    fn keyop_behind_no_memory_makes_a_key_of_the_code_until_7_2() {
+        let held = slots(0, 256);
+        let frames = Frames::Guest(1, &held);
+        let mut mem = Mem(vec![0; 0x10000]);
+        let op = |mem: &mut Mem, key: u8, op: u8| {
+            mem.0[..8].copy_from_slice(&0x10_0000u64.to_ne_bytes());
+            mem.0[8] = key;
+            mem.0[9] = op;
+        };
+        let mut k = KeyStore::default();
+        for (code, key, answer) in [
+            (KEYOP_ISKE, 0x30, 5),
+            (KEYOP_RRBE, 0x30, 10),
+            (KEYOP_SSKE, 0x30, 0x30),
+        ] {
+            op(&mut mem, key, code);
+            assert_eq!(k.keyop(frames, true, 0x10000, &mut mem), Ok(0), "op {code}");
+            assert_eq!(mem.0[8], answer, "op {code}");
+            op(&mut mem, key, code);
+            assert_eq!(k.keyop(frames, false, 0x10000, &mut mem), Err(Errno::FAULT));
+            assert_eq!(mem.0[8], key, "7.2 writes nothing back");
+        }
+        // Nothing was set, and the frame in the slot still works.
+        assert_eq!(k.key(Place::Guest(1, 256)), 0);
+        mem.0[..8].copy_from_slice(&0x0fffu64.to_ne_bytes());
+        mem.0[8..10].copy_from_slice(&[0x40, KEYOP_SSKE]);
+        assert_eq!(k.keyop(frames, false, 0x10000, &mut mem), Ok(0));
+        assert_eq!(k.key(Place::Guest(1, 0)), 0x40);
     }
 }
