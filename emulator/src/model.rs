@@ -512,6 +512,32 @@ impl<const N: usize> Model<N> {
         self.generation
     }
 
+    /// Where the caller's memory holds `len` bytes of VM `vm`'s guest
+    /// absolute memory from `gpa`, as `kvm_read_guest` finds them through
+    /// the memory slots: (user address, length) runs, one per page, or
+    /// `None` (EFAULT) if a page lies outside every slot. A ucontrol VM's
+    /// one internal slot (B and C) maps absolute `a` to user `a` up to one
+    /// segment below 2^64; generation A gives it no slot.
+    #[must_use]
+    pub fn guest_absolute(&self, vm: u32, gpa: u64, len: u64) -> Option<Vec<(u64, u64)>> {
+        const UCONTROL_SLOT_END: u64 = 0u64.wrapping_sub(1 << 20);
+        let v = self.vms.get(vm as usize)?;
+        let end = gpa.checked_add(len)?;
+        let mut runs = Vec::new();
+        let mut at = gpa;
+        while at < end {
+            let page_end = (at | 4095).saturating_add(1).min(end);
+            let user = match (v.ucontrol, self.generation) {
+                (true, Generation::A) => None,
+                (true, _) => (page_end <= UCONTROL_SLOT_END).then_some(at),
+                (false, _) => v.slots.translate(at),
+            }?;
+            runs.push((user, page_end - at));
+            at = page_end;
+        }
+        Some(runs)
+    }
+
     /// The same model for kernel release `major.minor` (its generation
     /// unchanged): from 7.1 `KVM_CAP_S390_VSIE_ESAMODE`, from 7.2
     /// `KVM_CAP_PRE_FAULT_MEMORY` and its ioctl (table V2, P1).

@@ -2226,12 +2226,15 @@ impl Ctx<'_> {
                     pages.write_u32(SIE + SIE_CPUFLAGS, flags & !CPUSTAT_P);
                     return Ok(0);
                 }
-                // Hardware breakpoints: none given is fine, more than the
-                // kernel's 50 is not (and undoes the enabling).
+                // Hardware breakpoints: none given is fine; otherwise the
+                // kernel imports them, and a failure undoes the enabling.
                 let wants_bps = control & KVM_GUESTDBG_USE_HW_BP != 0;
-                if wants_bps && nr_hw_bp > 50 && hw_bp != 0 {
-                    pages.write_u32(SIE + SIE_CPUFLAGS, flags & !CPUSTAT_P);
-                    return Err(Errno::INVAL);
+                if wants_bps && nr_hw_bp != 0 && hw_bp != 0 {
+                    let imported = self.import_breakpoints(r.vm, nr_hw_bp, hw_bp);
+                    if let Err(e) = imported {
+                        pages.write_u32(SIE + SIE_CPUFLAGS, flags & !CPUSTAT_P);
+                        return Err(e);
+                    }
                 }
                 pages.write_u32(SIE + SIE_CPUFLAGS, flags | CPUSTAT_P);
                 Ok(0)
@@ -2292,6 +2295,50 @@ impl Ctx<'_> {
         pages.write_u32(SIE + SIE_ECD, ECD_HOSTREGMGMT);
         // Ids stop at 254, so the CPU address fits icpua's 16 bits.
         pages.write_u16(SIE + SIE_ICPUA, u16::try_from(id).unwrap_or(u16::MAX));
+    }
+
+    /// What `KVM_SET_GUEST_DEBUG` checks of `nr` hardware breakpoints at
+    /// `at` for a vcpu of VM `vm` (`kvm_s390_import_bp_data`): at most 50
+    /// (EINVAL), the array readable (EFAULT), each write watchpoint's
+    /// length, as an `int`, within 0…100 (EINVAL), and the guest absolute
+    /// memory it watches readable through the slots (EFAULT), in array
+    /// order. Nothing is kept: the interpreter does not stop at them.
+    fn import_breakpoints(&mut self, vm: u32, nr: u32, at: u64) -> Result<(), Errno> {
+        use ucas_core::abi::HwBreakpoint;
+        const BREAKPOINTS_MAX: u32 = 50;
+        const WATCHED_MAX: i32 = 100;
+        const HW_WP_WRITE: u8 = 2;
+        if nr > BREAKPOINTS_MAX {
+            return Err(Errno::INVAL);
+        }
+        let size = size_of::<HwBreakpoint>();
+        let mut bps = vec![0u8; nr as usize * size];
+        if !self.caller().read(at, &mut bps) {
+            return Err(Errno::FAULT);
+        }
+        for bp in bps.chunks(size) {
+            if bp[core::mem::offset_of!(HwBreakpoint, kind)] != HW_WP_WRITE {
+                continue;
+            }
+            let len_at = core::mem::offset_of!(HwBreakpoint, len);
+            let phys_at = core::mem::offset_of!(HwBreakpoint, phys_addr);
+            // The kernel keeps the length in an int.
+            let len = ne_u64(&bp[len_at..len_at + 8]) as i32;
+            if !(0..=WATCHED_MAX).contains(&len) {
+                return Err(Errno::INVAL);
+            }
+            let runs = self
+                .model
+                .guest_absolute(vm, ne_u64(&bp[phys_at..phys_at + 8]), len as u64)
+                .ok_or(Errno::FAULT)?;
+            for (user, len) in runs {
+                let mut old = vec![0u8; len as usize];
+                if !self.caller().read(user, &mut old) {
+                    return Err(Errno::FAULT);
+                }
+            }
+        }
+        Ok(())
     }
 
     fn pages(&self, r: VcpuRef) -> Option<&SharedPages> {

@@ -441,9 +441,20 @@ pub(crate) fn irq_state_ioctl(
 }
 
 /// `KVM_SET_GUEST_DEBUG` with `control` and no hardware breakpoints.
-pub(crate) fn guest_debug_ioctl(fd: BorrowedFd<'_>, control: u32) -> Result<(), Errno> {
+pub(crate) fn guest_debug_ioctl(
+    fd: BorrowedFd<'_>,
+    control: u32,
+    breakpoints: &[abi::HwBreakpoint],
+) -> Result<(), Errno> {
     let mut debug = abi::GuestDebug {
         control,
+        // More than the kernel takes is refused (EINVAL) all the same.
+        nr_hw_bp: u32::try_from(breakpoints.len()).unwrap_or(u32::MAX),
+        hw_bp: if breakpoints.is_empty() {
+            0
+        } else {
+            breakpoints.as_ptr() as u64
+        },
         ..abi::GuestDebug::default()
     };
     let call = Raw::<false> {
@@ -451,8 +462,10 @@ pub(crate) fn guest_debug_ioctl(fd: BorrowedFd<'_>, control: u32) -> Result<(), 
         arg: std::ptr::from_mut(&mut debug).cast(),
     };
     // SAFETY: `debug` is a `kvm_guest_debug` (layout asserted in
-    // ucas-core) that the kernel only reads; with `nr_hw_bp` 0 it follows
-    // no breakpoint array (`hw_bp` is null).
+    // ucas-core) that the kernel only reads; it follows `hw_bp` to at most
+    // `nr_hw_bp` = `breakpoints.len()` `kvm_hw_breakpoint`s (layout
+    // asserted too), which it only reads, and `breakpoints` is borrowed
+    // for the call (null with none).
     unsafe { rustix::ioctl::ioctl(fd, call) }
         .map(drop)
         .map_err(sys)

@@ -667,7 +667,26 @@ impl<const N: usize> Vcpu<N> {
     /// USE_HW_BP, or on a host without the guest-PER enhancement.
     #[doc(alias = "KVM_SET_GUEST_DEBUG")]
     pub fn set_guest_debug(&mut self, control: u32) -> Result<()> {
-        sys::guest_debug_ioctl(self.fd.as_fd(), control)
+        self.set_guest_debug_with_breakpoints(control, &[])
+    }
+
+    /// `KVM_SET_GUEST_DEBUG` with `control` and, when it has both
+    /// `KVM_GUESTDBG_ENABLE` and `KVM_GUESTDBG_USE_HW_BP`, the hardware
+    /// `breakpoints` (`KVM_HW_BP` 1, or `KVM_HW_WP_WRITE` 2, whose
+    /// `phys_addr..+len` of guest absolute memory the kernel reads now).
+    ///
+    /// # Errors
+    /// As [`Vcpu::set_guest_debug`]; EINVAL for more than 50 breakpoints or
+    /// a write watchpoint longer than 100 bytes; EFAULT when the memory a
+    /// watchpoint watches lies outside guest memory. Any of these leaves
+    /// debugging off (`CPUSTAT_P` clear).
+    #[doc(alias = "KVM_SET_GUEST_DEBUG")]
+    pub fn set_guest_debug_with_breakpoints(
+        &mut self,
+        control: u32,
+        breakpoints: &[abi::HwBreakpoint],
+    ) -> Result<()> {
+        sys::guest_debug_ioctl(self.fd.as_fd(), control, breakpoints)
             .map_err(|e| Error::from_errno(Operation::Ioctl(Ioctl::SetGuestDebug), e))
     }
 

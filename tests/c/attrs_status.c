@@ -37,6 +37,34 @@ struct s390_guest_debug {
 	uint64_t hw_bp;
 };
 #define S390_SET_GUEST_DEBUG _IOW(KVMIO, 0x9b, struct s390_guest_debug)
+
+/* s390's struct kvm_hw_breakpoint (the host header has x86's). */
+struct s390_hw_breakpoint {
+	uint64_t addr;
+	uint64_t phys_addr;
+	uint64_t len;
+	uint8_t type;
+	uint8_t reserved[7];
+};
+#define S390_HW_BP 1
+#define S390_HW_WP_WRITE 2
+#define S390_GUESTDBG_USE_HW_BP 0x00010000
+
+/* Guest debugging with hardware breakpoints: the answer, and whether
+ * CPUSTAT_P is on afterwards. */
+static void debug_bps(int vcpu, const uint8_t *sie, const char *name,
+		      struct s390_hw_breakpoint *bps, uint32_t nr)
+{
+	struct s390_guest_debug dbg = {
+		.control = KVM_GUESTDBG_ENABLE | S390_GUESTDBG_USE_HW_BP,
+		.nr_hw_bp = nr,
+		.hw_bp = (uint64_t)bps,
+	};
+	uint32_t flags;
+	show(name, ioctl(vcpu, S390_SET_GUEST_DEBUG, &dbg));
+	memcpy(&flags, sie, 4);
+	printf("%s_p=%d\n", name, !!(flags & CPUSTAT_P));
+}
 #define S390_STORE_STATUS _IOW(KVMIO, 0x95, unsigned long)
 
 static long attr(int fd, unsigned long req, uint32_t group, uint64_t a, void *addr, uint32_t flags)
@@ -132,5 +160,22 @@ int main(void)
 	memcpy(&flags, sie, 4);
 	printf("cpustat_p_off=%d\n", !!(flags & CPUSTAT_P));
 	show("guest_debug_null", ioctl(vcpu, S390_SET_GUEST_DEBUG, NULL));
+
+	static struct s390_hw_breakpoint bps[51];
+	bps[0] = (struct s390_hw_breakpoint){ .addr = 0x2000, .len = 2, .type = S390_HW_BP };
+	debug_bps(vcpu, sie, "bp_one", bps, 1);
+	debug_bps(vcpu, sie, "bp_51", bps, 51);
+	debug_bps(vcpu, sie, "bp_unreadable", (void *)8, 2);
+	/* A write watchpoint reads the guest absolute memory it watches. */
+	bps[1] = (struct s390_hw_breakpoint){ .phys_addr = (uint64_t)mem, .len = 8, .type = S390_HW_WP_WRITE };
+	debug_bps(vcpu, sie, "wp_mem", bps, 2);
+	bps[1].len = 101;
+	debug_bps(vcpu, sie, "wp_101", bps, 2);
+	bps[1].len = 0x100000000ULL; /* 0 as the kernel's int */
+	debug_bps(vcpu, sie, "wp_len_wraps", bps, 2);
+	bps[1] = (struct s390_hw_breakpoint){ .phys_addr = 0x1000, .len = 8, .type = S390_HW_WP_WRITE };
+	debug_bps(vcpu, sie, "wp_unmapped", bps, 2);
+	bps[1].type = 7; /* ignored */
+	debug_bps(vcpu, sie, "bp_other_type", bps, 2);
 	return 0;
 }

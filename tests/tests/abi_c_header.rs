@@ -740,6 +740,22 @@ fn s390_only_items() -> Vec<Item> {
             "arch.hw_bp",
             offset_of!(abi::GuestDebug, hw_bp),
         ),
+        struct_size("kvm_hw_breakpoint", size_of::<abi::HwBreakpoint>()),
+        offset(
+            "kvm_hw_breakpoint",
+            "phys_addr",
+            offset_of!(abi::HwBreakpoint, phys_addr),
+        ),
+        offset(
+            "kvm_hw_breakpoint",
+            "len",
+            offset_of!(abi::HwBreakpoint, len),
+        ),
+        offset(
+            "kvm_hw_breakpoint",
+            "type",
+            offset_of!(abi::HwBreakpoint, kind),
+        ),
     ]);
     items.extend(vec![
         struct_size("kvm_run", size_of::<KvmRun>()),

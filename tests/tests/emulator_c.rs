@@ -663,14 +663,34 @@ fn vm_attributes_store_status_and_guest_debug_as_the_kernel_answers() {
         ("guest_debug_off", "0"),
         ("cpustat_p_off", "0"),
         ("guest_debug_null", "-1/EFAULT"),
+        // Hardware breakpoints (`kvm_s390_import_bp_data`): at most 50,
+        // the array read, a write watchpoint's length within 0..=100 as an
+        // int, the memory it watches read; a failure clears CPUSTAT_P.
+        ("bp_one", "0"),
+        ("bp_one_p", "1"),
+        ("bp_51", "-1/EINVAL"),
+        ("bp_51_p", "0"),
+        ("bp_unreadable", "-1/EFAULT"),
+        ("bp_unreadable_p", "0"),
+        ("wp_101", "-1/EINVAL"),
+        ("wp_101_p", "0"),
+        // 2^32 is 0 as an int: nothing to read, so nothing can fail.
+        ("wp_len_wraps", "0"),
+        // Absolute 0x1000 is user address 0x1000 (B, C), never mapped.
+        ("wp_unmapped", "-1/EFAULT"),
+        ("bp_other_type", "0"),
     ];
     // Generation A: a ucontrol VM has no memory slot.
     let a = [
         ("migration_start", "-1/EINVAL"),
         ("migration_mode", "0"),
         ("store_status", "-1/EFAULT"),
+        // No slot: no watched memory can be read.
+        ("wp_mem", "-1/EFAULT"),
     ];
     let bc = [
+        ("wp_mem", "0"),
+        ("wp_mem_p", "1"),
         ("migration_start", "0"),
         ("migration_status", "0"),
         ("migration_mode", "1"),

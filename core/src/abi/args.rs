@@ -195,6 +195,24 @@ abi_struct! {
 }
 
 abi_struct! {
+    /// `struct kvm_hw_breakpoint` (s390): one entry of
+    /// [`GuestDebug::hw_bp`].
+    #[doc(alias = "kvm_hw_breakpoint")]
+    HwBreakpoint {
+        /// The guest address.
+        addr: u64,
+        /// The guest absolute address a write watchpoint watches.
+        phys_addr: u64,
+        /// Its length in bytes.
+        len: u64,
+        /// `KVM_HW_BP` (1) or `KVM_HW_WP_WRITE` (2): the C field `type`.
+        kind: u8,
+        /// Reserved.
+        reserved: [u8; 7],
+    }
+}
+
+abi_struct! {
     /// `struct kvm_translation`.
     #[doc(alias = "kvm_translation")]
     Translation {
@@ -404,6 +422,7 @@ const _: () = {
     assert!(size_of::<S390Keyop>() == 16 && offset_of!(S390Keyop, operation) == 9);
     assert!(size_of::<EnableCap>() == 104 && offset_of!(EnableCap, args) == 8);
     assert!(size_of::<GuestDebug>() == 24 && offset_of!(GuestDebug, hw_bp) == 16);
+    assert!(size_of::<HwBreakpoint>() == 32 && offset_of!(HwBreakpoint, kind) == 24);
     assert!(size_of::<CreateDevice>() == 12 && offset_of!(CreateDevice, flags) == 8);
     assert!(size_of::<IrqRouting>() == 8);
     assert!(size_of::<Irqfd>() == 32 && offset_of!(Irqfd, resamplefd) == 12);
