@@ -817,6 +817,8 @@ fn regular_vm_memory_slots_as_the_kernel_answers_them() {
                 ("beyond_limit", "-1/EINVAL"),
                 ("up_to_limit", "0"),
                 ("delete_4", "0"),
+                ("user_top", "0"),
+                ("delete_top", "0"),
                 ("change_user", "-1/EINVAL"),
                 ("change_size", "-1/EINVAL"),
                 ("flags_only", "0"),

@@ -10,8 +10,9 @@
 //!    (`KVM_USER_MEM_SLOTS`, [`super::caps::user_mem_slots`]);
 //! 2. no flag but `KVM_MEM_LOG_DIRTY_PAGES` (s390 has neither read-only
 //!    nor guest_memfd slots);
-//! 3. size, guest address and user address page-aligned, and the user
-//!    range within the user address space (`access_ok`);
+//! 3. size, guest address and user address page-aligned (the user range
+//!    also goes through `access_ok`, which never fails on s390: it selects
+//!    `ALTERNATE_USER_ADDRESS_SPACE`, and older kernels defined it as 1);
 //! 4. the address-space id (the slot's high 16 bits) 0: s390 has one;
 //! 5. guest range not wrapping around, and at most 2^31 − 1 pages;
 //!
@@ -39,9 +40,6 @@ const SEGMENT_MASK: u64 = (1 << 20) - 1;
 /// `KVM_MEM_MAX_NR_PAGES`: a user slot's page count must fit a dirty
 /// bitmap indexed by an `int`.
 const MAX_PAGES: u64 = (1 << 31) - 1;
-/// The end of the s390 user address space (`TASK_SIZE_MAX`, one page
-/// short of 2^64), which `access_ok` holds a slot's user range to.
-const USER_END: u64 = 0u64.wrapping_sub(PAGE);
 
 /// One memory slot.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,7 +98,9 @@ impl Slots {
         self.0
             .iter()
             .find(|s| gfn.wrapping_sub(s.base_gfn) < s.npages)
-            .map(|s| s.userspace_addr + (gpa - s.base_gfn * PAGE))
+            // A slot's user range may run past 2^64 (nothing refuses
+            // it); such addresses reach no memory.
+            .map(|s| s.userspace_addr.wrapping_add(gpa - s.base_gfn * PAGE))
     }
 
     /// `KVM_SET_USER_MEMORY_REGION(2)` with `r` (for the first form, its
@@ -124,8 +124,7 @@ impl Slots {
         }
         let size = r.memory_size;
         let (gpa, uaddr) = (r.guest_phys_addr, r.userspace_addr);
-        if !(size | gpa | uaddr).is_multiple_of(PAGE) || uaddr > USER_END || size > USER_END - uaddr
-        {
+        if !(size | gpa | uaddr).is_multiple_of(PAGE) {
             return inval;
         }
         if r.slot >> 16 != 0 || gpa.checked_add(size).is_none() || size / PAGE > MAX_PAGES {
@@ -228,13 +227,20 @@ mod tests {
             region(0, 0x800, MIB, 16 * MIB),
             region(0, 0, MIB, 16 * MIB + 8),
             region(0, 0u64.wrapping_sub(PAGE), MIB, 16 * MIB),
-            region(0, 0, MIB, USER_END - MIB + PAGE),
-            region(0, 0, MIB, USER_END),
+            // The user address must be 1 MiB-aligned (s390).
+            region(0, 0, MIB, 0u64.wrapping_sub(PAGE)),
             region(0, 0, MAX_PAGES * PAGE + PAGE, 16 * MIB),
         ];
         for r in cases {
             assert_eq!(set(&mut s, r), EINVAL, "{r:?}");
         }
+        assert!(s.is_empty());
+        // A user range reaching 2^64 passes: `access_ok` checks nothing on
+        // s390. Its last page has no memory behind it.
+        let top = region(0, 0, MIB, 0u64.wrapping_sub(MIB));
+        assert_eq!(set(&mut s, top), Ok(()));
+        assert_eq!(s.translate(MIB - PAGE), Some(0u64.wrapping_sub(PAGE)));
+        assert_eq!(set(&mut s, region(0, 0, 0, 0u64.wrapping_sub(MIB))), Ok(()));
         assert!(s.is_empty());
         // The generation decides the number of user slots.
         let a = UserspaceMemoryRegion2 { slot: 32766, ..ok };
